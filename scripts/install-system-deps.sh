@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the end-to-end tests drive for real: Chromium (the plugin in a browser), Prometheus and promtool
+# (scraping /metrics, rule tests) and rsyslog (a real syslog client). Installs only what is missing.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v prometheus >/dev/null || missing+=(prometheus)
+command -v rsyslogd >/dev/null || missing+=(rsyslog)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
