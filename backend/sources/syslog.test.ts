@@ -1,0 +1,145 @@
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { BackpressureError, type LogEntry, type LogSink } from './source';
+import { SyslogSource } from './syslog';
+import { RateMeter } from './syslog-rate';
+
+/** A sink with a bounded capacity, drained by the test: the LogSink contract without the pipeline. */
+class BoundedRecordingSink implements LogSink {
+  readonly entries: LogEntry[] = [];
+  refused = 0;
+  private listeners = new Set<() => void>();
+  constructor(public capacity = Infinity) {}
+  get saturated(): boolean {
+    return this.entries.length >= this.capacity;
+  }
+  push(batch: LogEntry[]): void {
+    if (this.entries.length + batch.length > this.capacity) {
+      this.refused += 1;
+      throw new BackpressureError(1);
+    }
+    this.entries.push(...batch);
+  }
+  onDrain(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  raiseCapacity(by: number): void {
+    this.capacity += by;
+    for (const l of this.listeners) l();
+  }
+}
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function sendTcp(port: number, payload: Buffer | string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(payload));
+    socket.on('close', () => resolve());
+    socket.on('error', reject);
+  });
+}
+
+describe('SyslogSource on loopback', () => {
+  let source: SyslogSource;
+  afterEach(async () => {
+    await source?.stop();
+  });
+
+  it('receives octet-counted and LF-framed TCP messages with host/app/severity/facility labels', async () => {
+    source = new SyslogSource({ type: 'syslog', name: 'sys', tcpPort: 0, udpPort: null, labels: { env: 'test' } });
+    const sink = new BoundedRecordingSink();
+    await source.start(sink);
+    const m1 = '<11>1 2026-11-25T10:00:00.000Z db1 postgres 42 - - FATAL: out of memory';
+    const m2 = '<30>Nov 25 10:00:01 web1 nginx[7]: GET /index.html 200';
+    await sendTcp(source.tcpAddress()!.port, `${Buffer.byteLength(m1)} ${m1}${m2}\n`);
+    await waitFor(() => sink.entries.length === 2, 'two entries');
+    expect(sink.entries[0]).toEqual({
+      source: 'sys',
+      timestampMs: Date.UTC(2026, 10, 25, 10, 0, 0),
+      line: 'FATAL: out of memory',
+      labels: { env: 'test', host: 'db1', app: 'postgres', severity: 'err', facility: 'user' },
+    });
+    expect(sink.entries[1].labels).toEqual({ env: 'test', host: 'web1', app: 'nginx', severity: 'info', facility: 'daemon' });
+    expect(sink.entries[1].line).toBe('GET /index.html 200');
+    expect(source.status()).toMatchObject({ state: 'connected', linesTotal: 2, lastError: null });
+  });
+
+  it('receives UDP datagrams and attributes a message without hostname to the peer address', async () => {
+    source = new SyslogSource({ type: 'syslog', name: 'u', tcpPort: null, udpPort: 0 });
+    const sink = new BoundedRecordingSink();
+    await source.start(sink);
+    const client = createSocket('udp4');
+    const port = source.udpAddress()!.port;
+    await new Promise<void>((r) => client.send('<13>myapp: hello over udp', port, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => client.send('<14>1 - h2 a2 - - - two\n<14>1 - h3 a3 - - - three', port, '127.0.0.1', () => r()));
+    await waitFor(() => sink.entries.length === 3, 'three entries');
+    client.close();
+    expect(sink.entries.map((e) => [e.line, e.labels.host, e.labels.app])).toEqual([
+      ['hello over udp', '127.0.0.1', 'myapp'],
+      ['two', 'h2', 'a2'],
+      ['three', 'h3', 'a3'],
+    ]);
+  });
+
+  it('pauses a TCP sender while the sink is saturated and loses nothing once it drains', async () => {
+    source = new SyslogSource({ type: 'syslog', name: 'bp', tcpPort: 0, udpPort: null, batchLines: 50 });
+    const sink = new BoundedRecordingSink(100);
+    await source.start(sink);
+    const total = 5000;
+    const payload = Array.from({ length: total }, (_, i) => `<14>1 - h app - - - line ${i}\n`).join('');
+    const sent = sendTcp(source.tcpAddress()!.port, payload);
+    await waitFor(() => sink.refused > 0, 'the sink to refuse a batch');
+    expect(source.status().state).toBe('paused');
+    expect(sink.entries.length).toBeLessThanOrEqual(100);
+    while (sink.entries.length < total) {
+      const before = sink.entries.length;
+      sink.raiseCapacity(500);
+      await waitFor(() => sink.entries.length > before || sink.entries.length === total, 'progress after drain');
+    }
+    await sent;
+    expect(sink.entries.map((e) => e.line)).toEqual(Array.from({ length: total }, (_, i) => `line ${i}`));
+    expect(source.droppedLines()).toEqual({ oversize: 0, udp_backpressure: 0, shutdown: 0 });
+    await waitFor(() => source.status().state === 'connected', 'state back to connected');
+  });
+
+  it('counts UDP datagrams dropped under backpressure and oversized messages, never silently', async () => {
+    source = new SyslogSource({ type: 'syslog', name: 'd', tcpPort: 0, udpPort: 0, maxMessageBytes: 480 });
+    const sink = new BoundedRecordingSink(0);
+    await source.start(sink);
+    const client = createSocket('udp4');
+    const port = source.udpAddress()!.port;
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((r) => client.send(`<14>1 - h a - - - dropped ${i}`, port, '127.0.0.1', () => r()));
+    }
+    await new Promise<void>((r) => client.send('<14>1 - h a - - - ' + 'z'.repeat(600), port, '127.0.0.1', () => r()));
+    await waitFor(() => source.droppedLines().udp_backpressure + source.droppedLines().oversize === 6, 'drops counted');
+    client.close();
+    await sendTcp(source.tcpAddress()!.port, `700 <14>1 - h a - - - ${'q'.repeat(682)}`);
+    await waitFor(() => source.droppedLines().oversize === 2, 'tcp oversize counted');
+    expect(sink.entries).toHaveLength(0);
+    expect(source.droppedLines().udp_backpressure).toBe(5);
+  });
+
+  it('rejects an invalid configuration with the field named', () => {
+    expect(() => new SyslogSource({ type: 'syslog', name: 'x', tcpPort: 70000 })).toThrow(/tcpPort/);
+  });
+});
+
+describe('RateMeter', () => {
+  it('averages completed seconds of the window and forgets older ones', () => {
+    let now = 1_000_000;
+    const meter = new RateMeter(() => now);
+    meter.add(90);
+    now += 1000;
+    expect(meter.perSecond()).toBe(10);
+    now += 20_000;
+    expect(meter.perSecond()).toBe(0);
+  });
+});

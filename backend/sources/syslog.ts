@@ -1,0 +1,310 @@
+/**
+ * Syslog source: listens on TCP (RFC 6587 octet-counted and LF framing, detected per frame) and UDP (one
+ * message per datagram), parses RFC 5424 and RFC 3164, and hands batches to the sink with host, app,
+ * severity and facility as labels.
+ *
+ * Backpressure: TCP can push back, so a connection whose batch the sink refuses is paused (the kernel
+ * window then slows the sender) and resumed when the sink drains; nothing read from it is dropped.
+ * UDP cannot push back: a datagram that arrives while the sink is saturated is dropped and counted.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { z } from 'zod';
+import { isBackpressureError, type LogEntry, type LogSink, type LogSource, type SourceStatus } from './source';
+import { SyslogFramer } from './syslog-framing';
+import { parseSyslog } from './syslog-parse';
+import { RateMeter } from './syslog-rate';
+
+const port = z.number().int().min(0).max(65535);
+
+export const SyslogSourceConfigSchema = z
+  .object({
+    type: z.literal('syslog'),
+    name: z.string().min(1),
+    /** Listen address; 0.0.0.0 to accept from other hosts. */
+    listenHost: z.string().min(1).default('127.0.0.1'),
+    /** TCP port (0 = any free port); null disables TCP. */
+    tcpPort: port.nullable().default(5514),
+    /** UDP port (0 = any free port); null disables UDP. */
+    udpPort: port.nullable().default(5514),
+    /** Longest syslog message; longer frames are skipped and counted as dropped (reason "oversize"). */
+    maxMessageBytes: z.number().int().min(480).max(16 * 1024 * 1024).default(64 * 1024),
+    maxConnections: z.number().int().min(1).default(1024),
+    /** Most lines handed to the sink in one push. */
+    batchLines: z.number().int().min(1).max(100_000).default(1000),
+    /** Stamp lines with the receive time instead of the sender's timestamp. */
+    useReceiveTime: z.boolean().default(false),
+    /** Labels added to every line (sender labels win on a clash). */
+    labels: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+export type SyslogSourceConfig = z.input<typeof SyslogSourceConfigSchema>;
+
+export type SyslogDropReason = 'oversize' | 'udp_backpressure' | 'shutdown';
+
+interface Connection {
+  socket: Socket;
+  framer: SyslogFramer;
+  batch: LogEntry[];
+  paused: boolean;
+}
+
+export class SyslogSource implements LogSource {
+  readonly kind = 'syslog';
+  readonly name: string;
+  private readonly config: z.output<typeof SyslogSourceConfigSchema>;
+  private sink: LogSink | null = null;
+  private tcp: Server | null = null;
+  private udp: UdpSocket | null = null;
+  private readonly connections = new Set<Connection>();
+  private udpBatch: LogEntry[] = [];
+  private udpFlushScheduled = false;
+  private unsubscribeDrain: (() => void) | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private state: SourceStatus['state'] = 'stopped';
+  private lastError: string | null = null;
+  private linesTotal = 0;
+  private lastLagMs: number | null = null;
+  private readonly rate = new RateMeter();
+  private readonly drops: Record<SyslogDropReason, number> = { oversize: 0, udp_backpressure: 0, shutdown: 0 };
+
+  constructor(config: SyslogSourceConfig) {
+    this.config = SyslogSourceConfigSchema.parse(config);
+    this.name = this.config.name;
+  }
+
+  async start(sink: LogSink): Promise<void> {
+    this.sink = sink;
+    this.state = 'starting';
+    this.unsubscribeDrain = sink.onDrain(() => this.resumePaused());
+    try {
+      if (this.config.tcpPort !== null) await this.listenTcp(this.config.tcpPort);
+      if (this.config.udpPort !== null) await this.listenUdp(this.config.udpPort);
+      this.state = 'connected';
+    } catch (err) {
+      this.fail(err);
+      await this.stop();
+      this.state = 'error';
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribeDrain?.();
+    this.unsubscribeDrain = null;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    for (const conn of this.connections) {
+      this.drops.shutdown += conn.batch.length;
+      conn.batch = [];
+      conn.socket.destroy();
+    }
+    this.connections.clear();
+    this.flushUdp();
+    this.drops.shutdown += this.udpBatch.length;
+    this.udpBatch = [];
+    const tcp = this.tcp;
+    this.tcp = null;
+    const udp = this.udp;
+    this.udp = null;
+    await Promise.all([
+      tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : undefined,
+      udp ? new Promise<void>((resolve) => udp.close(() => resolve())) : undefined,
+    ]);
+    if (this.state !== 'error') this.state = 'stopped';
+  }
+
+  status(): SourceStatus {
+    const paused = [...this.connections].some((c) => c.paused);
+    return {
+      state: this.state === 'connected' && paused ? 'paused' : this.state,
+      lastError: this.lastError,
+      linesTotal: this.linesTotal,
+      lagMs: this.lastLagMs,
+      linesPerSecond: this.rate.perSecond(),
+    };
+  }
+
+  /** Lines that could not be delivered, by reason (exported by the service as a counter). */
+  droppedLines(): Readonly<Record<SyslogDropReason, number>> {
+    return this.drops;
+  }
+
+  /** Bound TCP address (its port is the real one when configured as 0), or null. */
+  tcpAddress(): AddressInfo | null {
+    const a = this.tcp?.address();
+    return a && typeof a === 'object' ? a : null;
+  }
+
+  udpAddress(): AddressInfo | null {
+    return this.udp ? this.udp.address() : null;
+  }
+
+  private listenTcp(tcpPort: number): Promise<void> {
+    const server = createServer((socket) => this.accept(socket));
+    server.maxConnections = this.config.maxConnections;
+    server.on('error', (err) => this.fail(err));
+    this.tcp = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(tcpPort, this.config.listenHost, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private listenUdp(udpPort: number): Promise<void> {
+    const family = this.config.listenHost.includes(':') ? 'udp6' : 'udp4';
+    const socket = createSocket({ type: family });
+    socket.on('message', (msg, rinfo) => this.receiveDatagram(msg, rinfo.address));
+    socket.on('error', (err) => this.fail(err));
+    this.udp = socket;
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(udpPort, this.config.listenHost, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    const peer = socket.remoteAddress ?? 'unknown';
+    const conn: Connection = {
+      socket,
+      batch: [],
+      paused: false,
+      framer: new SyslogFramer(this.config.maxMessageBytes, {
+        onMessage: (text) => this.collect(conn.batch, text, peer),
+        onOversize: () => {
+          this.drops.oversize += 1;
+        },
+      }),
+    };
+    this.connections.add(conn);
+    socket.on('data', (chunk: Buffer) => {
+      conn.framer.push(chunk);
+      this.flushConnection(conn);
+    });
+    socket.on('end', () => {
+      conn.framer.end();
+      this.flushConnection(conn);
+    });
+    socket.on('error', (err) => {
+      this.lastError = `connection from ${peer}: ${err.message}`;
+    });
+    socket.on('close', () => {
+      // A batch still held here was read but not accepted: the sender believes it delivered it.
+      if (conn.batch.length > 0 && !conn.paused) this.drops.shutdown += conn.batch.length;
+      if (!conn.paused) this.connections.delete(conn);
+    });
+  }
+
+  private collect(batch: LogEntry[], text: string, peer: string): void {
+    const now = Date.now();
+    const msg = parseSyslog(text, now);
+    const labels: Record<string, string> = { ...this.config.labels };
+    // RFC 3164 §4.3: a message without a HOSTNAME is attributed to the peer that sent it.
+    labels.host = msg.host ?? peer;
+    labels.app = msg.app ?? 'unknown';
+    labels.severity = msg.severity;
+    labels.facility = msg.facility;
+    batch.push({
+      source: this.name,
+      timestampMs: this.config.useReceiveTime || msg.timestampMs === null ? now : msg.timestampMs,
+      line: msg.message,
+      labels,
+    });
+  }
+
+  /** Pushes the connection's batch; on backpressure pauses the socket and keeps the batch for the drain. */
+  private flushConnection(conn: Connection): void {
+    if (conn.batch.length === 0 || !this.sink) return;
+    while (conn.batch.length > 0) {
+      const part = conn.batch.length > this.config.batchLines ? conn.batch.slice(0, this.config.batchLines) : conn.batch;
+      try {
+        this.sink.push(part);
+      } catch (err) {
+        if (!isBackpressureError(err)) {
+          this.fail(err);
+          return;
+        }
+        if (!conn.paused) {
+          conn.paused = true;
+          conn.socket.pause();
+        }
+        this.scheduleRetry(err.retryAfterSeconds);
+        return;
+      }
+      this.accepted(part);
+      conn.batch = part === conn.batch ? [] : conn.batch.slice(part.length);
+    }
+    if (conn.paused) {
+      conn.paused = false;
+      if (conn.socket.destroyed) this.connections.delete(conn);
+      else conn.socket.resume();
+    }
+  }
+
+  private resumePaused(): void {
+    for (const conn of this.connections) {
+      if (conn.paused) this.flushConnection(conn);
+    }
+  }
+
+  /** onDrain is the normal wake-up; this timer covers a sink that drains without telling (belt and braces). */
+  private scheduleRetry(retryAfterSeconds: number): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.resumePaused();
+    }, Math.max(50, Math.min(retryAfterSeconds * 1000, 5000)));
+    this.retryTimer.unref();
+  }
+
+  private receiveDatagram(msg: Buffer, peer: string): void {
+    if (msg.length > this.config.maxMessageBytes) {
+      this.drops.oversize += 1;
+      return;
+    }
+    // Some senders pack several LF-separated messages into one datagram.
+    const text = msg.toString('utf8');
+    let start = 0;
+    while (start < text.length) {
+      let nl = text.indexOf('\n', start);
+      if (nl < 0) nl = text.length;
+      if (nl > start) this.collect(this.udpBatch, text.slice(start, nl), peer);
+      start = nl + 1;
+    }
+    if (this.udpBatch.length >= this.config.batchLines) this.flushUdp();
+    else if (!this.udpFlushScheduled) {
+      this.udpFlushScheduled = true;
+      setImmediate(() => this.flushUdp());
+    }
+  }
+
+  private flushUdp(): void {
+    this.udpFlushScheduled = false;
+    if (this.udpBatch.length === 0 || !this.sink) return;
+    const batch = this.udpBatch;
+    this.udpBatch = [];
+    try {
+      this.sink.push(batch);
+      this.accepted(batch);
+    } catch (err) {
+      if (!isBackpressureError(err)) this.fail(err);
+      this.drops.udp_backpressure += batch.length; // UDP has no way to slow the sender down
+    }
+  }
+
+  private accepted(batch: LogEntry[]): void {
+    this.linesTotal += batch.length;
+    this.rate.add(batch.length);
+    this.lastLagMs = Math.max(0, Date.now() - batch[batch.length - 1].timestampMs);
+  }
+
+  private fail(err: unknown): void {
+    this.lastError = err instanceof Error ? err.message : String(err);
+  }
+}
