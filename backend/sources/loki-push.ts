@@ -1,0 +1,201 @@
+/**
+ * POST /loki/api/v1/push: Loki's push API, so Promtail, Alloy, Fluent Bit, winston-loki, pino-loki and
+ * anything else that ships to Loki can ship to Scorpio unchanged. Both wire forms:
+ * - application/x-protobuf (or no Content-Type, as Loki assumes): snappy-compressed logproto.PushRequest
+ * - application/json (optionally Content-Encoding gzip/deflate):
+ *   {"streams":[{"stream":{"job":"x"},"values":[["<unix ns>","line",{"meta":"data"}?]]}]}
+ * A request is validated whole before anything reaches the sink, which takes it all or nothing.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { LabelParseError, parseLabelString } from './loki-labels';
+import { decodePushRequest, snappyDecompress, SnappyTooLargeError, timestampToMs, type ProtoPushRequest } from './loki-proto';
+import {
+  bodyBuffer,
+  decodeUtf8,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_LINE_BYTES,
+  mediaType,
+  PushRequestError,
+  pushErrorHandler,
+  rawBody,
+  sendPushError,
+} from './push-http';
+import type { LogEntry, LogSink } from './source';
+import { DEFAULT_SOURCE_LABELS, sourceFromLabels, sourceNameProblem } from './source-name';
+
+export const LOKI_PUSH_PATH = '/loki/api/v1/push';
+
+export const lokiPushOptionsSchema = z
+  .object({
+    /** Labels tried in order for the source name when the request has no `?source=`. */
+    sourceLabels: z.array(z.string().min(1)).min(1).default([...DEFAULT_SOURCE_LABELS]),
+    /** Source for streams that carry none of `sourceLabels`. */
+    defaultSource: z.string().min(1).default('loki'),
+    maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+    maxLineBytes: z.number().int().positive().default(DEFAULT_MAX_LINE_BYTES),
+  })
+  .strict();
+export type LokiPushOptions = z.input<typeof lokiPushOptionsSchema>;
+type ResolvedOptions = z.output<typeof lokiPushOptionsSchema>;
+
+export function createLokiPushRouter(sink: LogSink, options: LokiPushOptions = {}): Router {
+  const opts = lokiPushOptionsSchema.parse(options);
+  const router = express.Router();
+  // The error handler sits on the route, not the router, so it never answers for other routes' errors.
+  router.post(
+    LOKI_PUSH_PATH,
+    rawBody(opts.maxBodyBytes),
+    (req: Request, res: Response) => {
+      try {
+        const entries = parseLokiPush(req, opts);
+        sink.push(entries);
+        res.status(204).end();
+      } catch (err) {
+        sendPushError(res, err);
+      }
+    },
+    pushErrorHandler
+  );
+  return router;
+}
+
+function parseLokiPush(req: Request, opts: ResolvedOptions): LogEntry[] {
+  const body = bodyBuffer(req.body);
+  const querySource = typeof req.query.source === 'string' ? req.query.source : undefined;
+  if (querySource !== undefined) {
+    const problem = sourceNameProblem(querySource);
+    if (problem) {
+      throw new PushRequestError(400, problem, 'source');
+    }
+  }
+  const ctx: EntryContext = { opts, querySource, receivedAtMs: Date.now() };
+  const type = mediaType(req.get('content-type'));
+  if (type === 'application/json') {
+    return entriesFromJson(body, ctx);
+  }
+  if (type === 'application/x-protobuf' || type === '') {
+    return entriesFromProtobuf(body, ctx);
+  }
+  throw new PushRequestError(415, `unsupported Content-Type ${type}: use application/json or application/x-protobuf`);
+}
+
+interface EntryContext {
+  opts: ResolvedOptions;
+  querySource: string | undefined;
+  receivedAtMs: number;
+}
+
+function sourceFor(labels: Record<string, string>, ctx: EntryContext, field: string): string {
+  if (ctx.querySource !== undefined) {
+    return ctx.querySource;
+  }
+  const fromLabels = sourceFromLabels(labels, ctx.opts.sourceLabels);
+  if (fromLabels === undefined) {
+    return ctx.opts.defaultSource;
+  }
+  const problem = sourceNameProblem(fromLabels);
+  if (problem) {
+    throw new PushRequestError(400, `${problem} (from the stream's labels)`, field);
+  }
+  return fromLabels;
+}
+
+function checkLineLength(line: string, maxLineBytes: number, field: string): void {
+  // UTF-16 length ≤ UTF-8 length ≤ 3 × UTF-16 length: only measure bytes when it can matter.
+  if (line.length > maxLineBytes || (line.length * 3 > maxLineBytes && Buffer.byteLength(line) > maxLineBytes)) {
+    throw new PushRequestError(400, `line longer than the limit of ${maxLineBytes} bytes`, field);
+  }
+}
+
+// ---------------------------------------------------------------- JSON
+
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const labelMapSchema = z.record(z.string().regex(LABEL_NAME, 'label names match [A-Za-z_][A-Za-z0-9_]*'), z.string());
+const nanosecondsSchema = z.string().regex(/^\d{1,19}$/, 'timestamp must be a string of Unix epoch nanoseconds');
+
+const jsonPushSchema = z.object({
+  streams: z.array(
+    z.object({
+      stream: labelMapSchema.default({}),
+      values: z.array(z.tuple([nanosecondsSchema, z.string(), labelMapSchema.optional()])),
+    })
+  ),
+});
+
+function entriesFromJson(body: Buffer, ctx: EntryContext): LogEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decodeUtf8(body, 'body'));
+  } catch (err) {
+    if (err instanceof PushRequestError) {
+      throw err;
+    }
+    throw new PushRequestError(400, `malformed JSON: ${(err as Error).message}`, 'body');
+  }
+  const result = jsonPushSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue.path.map(String).join('.');
+    throw new PushRequestError(400, `${field || 'body'}: ${issue.message}`, field || 'body');
+  }
+  const entries: LogEntry[] = [];
+  result.data.streams.forEach((stream, s) => {
+    const source = sourceFor(stream.stream, ctx, `streams.${s}.stream`);
+    stream.values.forEach(([ns, line, metadata], v) => {
+      checkLineLength(line, ctx.opts.maxLineBytes, `streams.${s}.values.${v}.1`);
+      const labels = metadata && Object.keys(metadata).length > 0 ? { ...metadata, ...stream.stream } : stream.stream;
+      entries.push({ source, timestampMs: nanosecondsToMs(ns), line, labels });
+    });
+  });
+  return entries;
+}
+
+/** Loki sends nanoseconds as a decimal string (beyond 2^53); drop the last six digits instead of parsing it whole. */
+function nanosecondsToMs(ns: string): number {
+  return ns.length > 6 ? Number(ns.slice(0, ns.length - 6)) : 0;
+}
+
+// ---------------------------------------------------------------- protobuf
+
+function entriesFromProtobuf(body: Buffer, ctx: EntryContext): LogEntry[] {
+  let message: ProtoPushRequest;
+  try {
+    message = decodePushRequest(snappyDecompress(body, ctx.opts.maxBodyBytes));
+  } catch (err) {
+    if (err instanceof SnappyTooLargeError) {
+      throw new PushRequestError(413, `decompressed body of ${err.uncompressedBytes} bytes exceeds the limit of ${ctx.opts.maxBodyBytes}`);
+    }
+    throw new PushRequestError(400, `body is not a snappy-compressed logproto.PushRequest: ${(err as Error).message}`, 'body');
+  }
+  const entries: LogEntry[] = [];
+  message.streams.forEach((stream, s) => {
+    const labelsField = `streams.${s}.labels`;
+    let labels: Record<string, string>;
+    try {
+      labels = parseLabelString(decodeUtf8(stream.labels, labelsField));
+    } catch (err) {
+      if (err instanceof LabelParseError) {
+        throw new PushRequestError(400, `bad label string: ${err.message}`, labelsField);
+      }
+      throw err;
+    }
+    const source = sourceFor(labels, ctx, labelsField);
+    stream.entries.forEach((entry, e) => {
+      const field = `streams.${s}.entries.${e}`;
+      const line = decodeUtf8(entry.line, `${field}.line`);
+      checkLineLength(line, ctx.opts.maxLineBytes, `${field}.line`);
+      let entryLabels = labels;
+      if (entry.structuredMetadata.length > 0) {
+        entryLabels = {};
+        for (const pair of entry.structuredMetadata) {
+          entryLabels[decodeUtf8(pair.name, `${field}.structuredMetadata`)] = decodeUtf8(pair.value, `${field}.structuredMetadata`);
+        }
+        Object.assign(entryLabels, labels); // stream labels win over structured metadata of the same name
+      }
+      const timestampMs = entry.timestamp ? timestampToMs(entry.timestamp) : ctx.receivedAtMs;
+      entries.push({ source, timestampMs, line, labels: entryLabels });
+    });
+  });
+  return entries;
+}
