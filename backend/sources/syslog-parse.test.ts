@@ -89,6 +89,13 @@ describe('parseSyslog RFC 3164', () => {
     expect(m.message).toBe('FATAL: out of memory');
   });
 
+  it('accepts a TAG ended by a space after a timestamp and host (rsyslog forward format of an RFC 5424 message)', () => {
+    const m = parseSyslog('<156>2026-11-25T15:22:49.387+00:00 vm api api request 0 done', now);
+    expect([m.host, m.app, m.message]).toEqual(['vm', 'api', 'api request 0 done']);
+    const plain = parseSyslog('<13>no header here', now);
+    expect([plain.host, plain.app, plain.message]).toEqual([null, null, 'no header here']);
+  });
+
   it('treats a line without PRI as user.notice and keeps the whole text as the message', () => {
     const m = parseSyslog('just a plain line', now);
     expect(m.severity).toBe('notice');

@@ -173,7 +173,9 @@ function parse3164(text: string, start: number, facility: string, severity: stri
       }
     }
   }
-  const tag = readTag(text, pos);
+  // RFC 3164 §4.1.3: a space may also end the TAG (rsyslog's forward format writes "app msg" for messages
+  // that arrived as RFC 5424); only trusted after a timestamp, where a TAG is expected.
+  const tag = readTag(text, pos, timestampMs !== null);
   if (tag) {
     app = tag.app;
     procId = tag.procId;
@@ -211,8 +213,8 @@ function readBsdTimestamp(text: string, pos: number, nowMs: number): { ms: numbe
   return { ms, end: pos + 16 };
 }
 
-/** TAG as "app:", "app[pid]:" (then an optional SP). Returns null when the text does not start with one. */
-function readTag(text: string, pos: number): { app: string; procId: string | null; end: number } | null {
+/** TAG as "app:", "app[pid]:" (then an optional SP), or "app " when spaceEnds. Null when the text has none. */
+function readTag(text: string, pos: number, spaceEnds: boolean): { app: string; procId: string | null; end: number } | null {
   const limit = Math.min(text.length, pos + MAX_TAG_LENGTH + 1);
   for (let i = pos; i < limit; i++) {
     const c = text.charCodeAt(i);
@@ -226,7 +228,7 @@ function readTag(text: string, pos: number): { app: string; procId: string | nul
       const end = text.charCodeAt(close + 1) === 58 ? close + 2 : close + 1;
       return { app: text.slice(pos, i), procId: text.slice(i + 1, close), end: skipSpace(text, end) };
     }
-    if (c === 32) return null;
+    if (c === 32) return spaceEnds && i > pos ? { app: text.slice(pos, i), procId: null, end: i + 1 } : null;
   }
   return null;
 }

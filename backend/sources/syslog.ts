@@ -30,6 +30,11 @@ export const SyslogSourceConfigSchema = z
     /** Longest syslog message; longer frames are skipped and counted as dropped (reason "oversize"). */
     maxMessageBytes: z.number().int().min(480).max(16 * 1024 * 1024).default(64 * 1024),
     maxConnections: z.number().int().min(1).default(1024),
+    /**
+     * UDP receive buffer asked of the kernel (SO_RCVBUF; Linux caps it at net.core.rmem_max). Datagrams that
+     * overflow it are dropped by the kernel before Scorpio sees them: use TCP when every line matters.
+     */
+    udpReceiveBufferBytes: z.number().int().min(64 * 1024).default(8 * 1024 * 1024),
     /** Most lines handed to the sink in one push. */
     batchLines: z.number().int().min(1).max(100_000).default(1000),
     /** Stamp lines with the receive time instead of the sender's timestamp. */
@@ -156,7 +161,7 @@ export class SyslogSource implements LogSource {
 
   private listenUdp(udpPort: number): Promise<void> {
     const family = this.config.listenHost.includes(':') ? 'udp6' : 'udp4';
-    const socket = createSocket({ type: family });
+    const socket = createSocket({ type: family, recvBufferSize: this.config.udpReceiveBufferBytes });
     socket.on('message', (msg, rinfo) => this.receiveDatagram(msg, rinfo.address));
     socket.on('error', (err) => this.fail(err));
     this.udp = socket;
@@ -213,7 +218,8 @@ export class SyslogSource implements LogSource {
     batch.push({
       source: this.name,
       timestampMs: this.config.useReceiveTime || msg.timestampMs === null ? now : msg.timestampMs,
-      line: msg.message,
+      // rsyslog's %msg% keeps the space that followed the RFC 3164 "tag:", so relayed lines start with one.
+      line: msg.message.charCodeAt(0) === 32 ? msg.message.slice(1) : msg.message,
       labels,
     });
   }

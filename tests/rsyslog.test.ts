@@ -1,0 +1,158 @@
+/**
+ * A real rsyslogd (Debian's /usr/sbin/rsyslogd) forwards lines to Scorpio's syslog source on loopback.
+ * rsyslog reads from its own unix socket (imuxsock, the system socket off), where `logger` writes, and
+ * forwards every message three ways: TCP octet-counted RFC 5424, TCP LF-framed RSYSLOG_ForwardFormat
+ * (RFC 3164 with an RFC 3339 timestamp), and UDP RFC 5424 (one app only: UDP has no flow control).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { BackpressureError, type LogEntry, type LogSink } from '../backend/sources/source';
+import { SyslogSource } from '../backend/sources/syslog';
+
+const RSYSLOGD = '/usr/sbin/rsyslogd';
+
+/** Records what the source delivers; refuses batches while `capacity` is reached, like the pipeline queue. */
+class RecordingSink implements LogSink {
+  readonly entries: LogEntry[] = [];
+  private listeners = new Set<() => void>();
+  constructor(private capacity = Infinity) {}
+  get saturated(): boolean {
+    return this.entries.length >= this.capacity;
+  }
+  push(batch: LogEntry[]): void {
+    if (this.entries.length + batch.length > this.capacity) throw new BackpressureError(1);
+    this.entries.push(...batch);
+  }
+  onDrain(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  unlimit(): void {
+    this.capacity = Infinity;
+    for (const l of this.listeners) l();
+  }
+}
+
+async function waitFor(check: () => boolean, what: string | (() => string), timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function rsyslogConfig(dir: string, ports: { octet: number; lf: number; udp: number }): string {
+  const out = (port: number, protocol: string, extra: string, template: string) =>
+    `action(type="omfwd" target="127.0.0.1" port="${port}" protocol="${protocol}" ${extra} template="${template}" ` +
+    `action.resumeRetryCount="-1" action.resumeInterval="1" queue.type="LinkedList" queue.size="10000")`;
+  return [
+    `global(workDirectory="${dir}/work" maxMessageSize="64k")`,
+    'module(load="imuxsock" SysSock.Use="off")',
+    // UseSpecialParser off: the regular parser chain reads logger's RFC 5424 messages as RFC 5424.
+    `input(type="imuxsock" Socket="${dir}/log.sock" CreatePath="on" RateLimit.Interval="0" UseSpecialParser="off" ParseHostname="on")`,
+    out(ports.octet, 'tcp', 'TCP_Framing="octet-counted"', 'RSYSLOG_SyslogProtocol23Format'),
+    out(ports.lf, 'tcp', 'TCP_Framing="traditional"', 'RSYSLOG_ForwardFormat'),
+    // UDP has no flow control: forward one app only, so a burst fits the socket buffer on a loaded machine.
+    `if $programname == 'auth' then {`,
+    out(ports.udp, 'udp', '', 'RSYSLOG_SyslogProtocol23Format'),
+    '}',
+    '',
+  ].join('\n');
+}
+
+function logger(socket: string, args: string[], lines: string[]): void {
+  const r = spawnSync('logger', ['-u', socket, ...args], { input: lines.join('\n') + '\n', encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`logger failed: ${r.stderr}`);
+}
+
+describe('rsyslog (real rsyslogd 8) forwarding to the syslog source', () => {
+  let dir: string;
+  let rsyslogd: ChildProcess | null = null;
+  let rsyslogOutput = '';
+  const sources: SyslogSource[] = [];
+
+  beforeAll(() => {
+    if (!existsSync(RSYSLOGD)) throw new Error(`${RSYSLOGD} missing: install Debian's rsyslog (scripts/install-system-deps.sh)`);
+    dir = mkdtempSync(path.join(tmpdir(), 'lad-rsyslog-'));
+  });
+
+  afterAll(async () => {
+    if (rsyslogd && rsyslogd.exitCode === null) {
+      const exited = new Promise((r) => rsyslogd!.once('exit', r));
+      rsyslogd.kill('SIGTERM');
+      await exited;
+    }
+    await Promise.all(sources.map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('delivers every line over TCP octet-counted, TCP LF-framed and UDP with host/app/severity labels, pausing rsyslog under backpressure', async () => {
+    const octetSink = new RecordingSink(50); // saturates: rsyslog's TCP connection is paused until it drains
+    const lfSink = new RecordingSink();
+    const udpSink = new RecordingSink();
+    const octet = new SyslogSource({ type: 'syslog', name: 'rs-octet', tcpPort: 0, udpPort: null, batchLines: 20 });
+    const lf = new SyslogSource({ type: 'syslog', name: 'rs-lf', tcpPort: 0, udpPort: null });
+    const udp = new SyslogSource({ type: 'syslog', name: 'rs-udp', tcpPort: null, udpPort: 0 });
+    sources.push(octet, lf, udp);
+    await octet.start(octetSink);
+    await lf.start(lfSink);
+    await udp.start(udpSink);
+
+    const conf = path.join(dir, 'rsyslog.conf');
+    mkdirSync(path.join(dir, 'work'));
+    writeFileSync(conf, rsyslogConfig(dir, { octet: octet.tcpAddress()!.port, lf: lf.tcpAddress()!.port, udp: udp.udpAddress()!.port }));
+    const check = spawnSync(RSYSLOGD, ['-N1', '-f', conf], { encoding: 'utf8' });
+    expect({ status: check.status, output: check.stderr + check.stdout }).toMatchObject({ status: 0 });
+
+    rsyslogd = spawn(RSYSLOGD, ['-f', conf, '-i', path.join(dir, 'rsyslogd.pid'), '-n'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    rsyslogd.stdout!.on('data', (d) => (rsyslogOutput += d));
+    rsyslogd.stderr!.on('data', (d) => (rsyslogOutput += d));
+    const socket = path.join(dir, 'log.sock');
+    await waitFor(() => existsSync(socket) || rsyslogd!.exitCode !== null, 'rsyslogd socket', 15_000);
+    expect(rsyslogd.exitCode).toBeNull();
+
+    const perApp = 100;
+    const batches = [
+      { app: 'api', args: ['--rfc5424', '-t', 'api', '-p', 'local3.warning'], severity: 'warning', facility: 'local3' },
+      { app: 'db', args: ['--rfc3164', '-t', 'db', '-p', 'user.err'], severity: 'err', facility: 'user' },
+      { app: 'auth', args: ['--rfc5424', '-t', 'auth', '-p', 'auth.info'], severity: 'info', facility: 'auth' },
+    ];
+    const expected = new Map<string, { app: string; severity: string; facility: string }>();
+    for (const b of batches) {
+      const lines = Array.from({ length: perApp }, (_, i) => `${b.app} request ${i} finished in ${i * 3} ms`);
+      logger(socket, b.args, lines);
+      for (const line of lines) expected.set(line, b);
+    }
+    const total = expected.size;
+
+    await waitFor(() => lfSink.entries.length >= total && udpSink.entries.length >= perApp, () => `LF and UDP lines (octet ${octetSink.entries.length}, lf ${lfSink.entries.length}, udp ${udpSink.entries.length})`, 30_000);
+    // The octet-counted connection was paused at 50 lines; rsyslog keeps the rest queued until we drain.
+    expect(octetSink.entries.length).toBeLessThanOrEqual(50);
+    expect(octet.status().state).toBe('paused');
+    octetSink.unlimit();
+    await waitFor(() => octetSink.entries.length >= total, () => `octet-counted lines (${octetSink.entries.length})`, 30_000);
+
+    const host = hostname().split('.')[0];
+    for (const [name, sink] of [['octet', octetSink], ['lf', lfSink], ['udp', udpSink]] as const) {
+      const want = name === 'udp' ? perApp : total;
+      expect({ name, lines: sink.entries.length }).toEqual({ name, lines: want });
+      const seen = new Set<string>();
+      for (const entry of sink.entries) {
+        const sent = expected.get(entry.line);
+        expect({ name, line: entry.line, known: sent !== undefined }).toEqual({ name, line: entry.line, known: true });
+        expect(entry.labels).toMatchObject({ host, app: sent!.app, severity: sent!.severity, facility: sent!.facility });
+        expect(Math.abs(entry.timestampMs - Date.now())).toBeLessThan(10 * 60_000);
+        seen.add(entry.line);
+      }
+      expect(seen.size).toBe(want); // every line once, none twice
+    }
+    for (const s of sources) expect(s.droppedLines()).toEqual({ oversize: 0, udp_backpressure: 0, shutdown: 0 });
+    expect(readFileSync(conf, 'utf8')).toContain('octet-counted');
+  }, 60_000);
+
+  afterEach(() => {
+    if (rsyslogOutput.trim()) process.stderr.write(`rsyslogd said:\n${rsyslogOutput}\n`);
+  });
+});
