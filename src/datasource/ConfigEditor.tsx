@@ -1,0 +1,79 @@
+import React, { type ChangeEvent } from 'react';
+import type { DataSourcePluginOptionsEditorProps } from '@grafana/data';
+import { Field, FieldSet, Input, SecretInput } from '@grafana/ui';
+
+import type { LadDataSourceOptions, LadSecureJsonData } from './types';
+
+type Props = DataSourcePluginOptionsEditorProps<LadDataSourceOptions, LadSecureJsonData>;
+
+/** A backend URL that Grafana's data proxy can reach: http(s) with a host. */
+export function urlProblem(url: string | undefined): string | undefined {
+  if (!url) {
+    return 'Required: the Scorpio backend URL as the Grafana server reaches it, e.g. http://lad-backend:8080';
+  }
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      return 'Use an http:// or https:// URL';
+    }
+  } catch {
+    return 'Not a URL: write it like http://lad-backend:8080';
+  }
+  return undefined;
+}
+
+export function ConfigEditor({ options, onOptionsChange }: Props) {
+  const { jsonData, secureJsonFields } = options;
+  const secureJsonData = options.secureJsonData ?? {};
+  const problem = urlProblem(jsonData.url);
+
+  const onUrlChange = (event: ChangeEvent<HTMLInputElement>) => {
+    onOptionsChange({ ...options, jsonData: { ...jsonData, url: event.target.value.trim() } });
+  };
+  const onTokenChange = (event: ChangeEvent<HTMLInputElement>) => {
+    onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, token: event.target.value } });
+  };
+  const onResetToken = () => {
+    onOptionsChange({
+      ...options,
+      secureJsonFields: { ...secureJsonFields, token: false },
+      secureJsonData: { ...secureJsonData, token: '' },
+    });
+  };
+
+  return (
+    <FieldSet label="Scorpio backend">
+      <Field
+        label="Backend URL"
+        description="Where the Grafana server (not your browser) reaches the Scorpio service. Requests go through Grafana's data proxy."
+        invalid={Boolean(jsonData.url) && Boolean(problem)}
+        error={problem}
+        required
+      >
+        <Input
+          id="lad-config-url"
+          aria-label="Backend URL"
+          value={jsonData.url ?? ''}
+          placeholder="http://lad-backend:8080"
+          onChange={onUrlChange}
+          width={50}
+        />
+      </Field>
+      <Field
+        label="API token"
+        description="The backend's LAD_API_TOKEN, needed for feedback when the backend sets one. Stored encrypted; sent as a Bearer token by the data proxy."
+      >
+        <SecretInput
+          id="lad-config-token"
+          aria-label="API token"
+          isConfigured={Boolean(secureJsonFields?.token)}
+          value={secureJsonData.token ?? ''}
+          placeholder="optional"
+          onChange={onTokenChange}
+          onReset={onResetToken}
+          width={50}
+        />
+      </Field>
+    </FieldSet>
+  );
+}

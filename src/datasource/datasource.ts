@@ -1,0 +1,161 @@
+import {
+  DataSourceApi,
+  type AnnotationQuery,
+  type AnnotationSupport,
+  type CoreApp,
+  type DataFrame,
+  type DataFrameJSON,
+  type DataQueryError,
+  type DataQueryRequest,
+  type DataQueryResponse,
+  type DataSourceInstanceSettings,
+  type MetricFindValue,
+  type ScopedVars,
+  type TestDataSourceResponse,
+} from '@grafana/data';
+import { getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
+import { from, of, type Observable } from 'rxjs';
+import { z } from 'zod';
+
+import { LadClient } from '../shared/api';
+import { DEFAULT_QUERY, type LadDataSourceOptions, type LadQuery, type LadQueryBody, type LadTarget } from './types';
+import { anomalyAnnotations, framesFromJSON } from './frames';
+
+const queryResponseSchema = z.object({
+  results: z.record(
+    z.string(),
+    z.object({ frames: z.array(z.looseObject({})).optional(), error: z.string().optional() })
+  ),
+});
+
+/** Values a multi-value or "All" variable expands to; one backend target per source. */
+function splitSources(value: string): Array<string | undefined> {
+  const parts = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && s !== '*' && s !== '$__all');
+  return parts.length ? parts : [undefined];
+}
+
+export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions> {
+  readonly client: LadClient;
+  readonly annotations: AnnotationSupport<LadQuery>;
+
+  constructor(
+    instanceSettings: DataSourceInstanceSettings<LadDataSourceOptions>,
+    private readonly templateSrv: TemplateSrv = getTemplateSrv()
+  ) {
+    super(instanceSettings);
+    // instanceSettings.url is Grafana's data proxy URL for this datasource; `/lad` is the plugin.json route.
+    this.client = new LadClient(`${instanceSettings.url ?? ''}/lad`);
+    this.annotations = {
+      // Annotations always show anomalies, whatever the stored query's type says.
+      prepareQuery: (anno: AnnotationQuery<LadQuery>) => ({
+        ...DEFAULT_QUERY,
+        ...(anno.target ?? {}),
+        refId: anno.target?.refId ?? 'Anno',
+        queryType: 'anomalies',
+      }),
+      processEvents: (_anno, frames) => of(anomalyAnnotations(frames)),
+    };
+  }
+
+  getDefaultQuery(_app: CoreApp): Partial<LadQuery> {
+    return DEFAULT_QUERY;
+  }
+
+  filterQuery(query: LadQuery): boolean {
+    return !query.hide;
+  }
+
+  /** The backend targets of one panel query: defaults filled in, variables interpolated, multi-value sources split. */
+  toTargets(query: LadQuery, scopedVars: ScopedVars): LadTarget[] {
+    const q = { ...DEFAULT_QUERY, ...query };
+    const sources = splitSources(this.templateSrv.replace(q.source ?? '', scopedVars, 'csv'));
+    const search = q.search ? this.templateSrv.replace(q.search, scopedVars) : undefined;
+    return sources.map((source, i) => {
+      const target: LadTarget = { refId: sources.length > 1 ? `${q.refId}__${i}` : q.refId, queryType: q.queryType ?? 'anomalies' };
+      if (source) {
+        target.source = source;
+      }
+      if (q.minScore !== undefined && q.minScore !== null && !Number.isNaN(q.minScore)) {
+        target.minScore = q.minScore;
+      }
+      if (q.includeSuppressed !== undefined) {
+        target.includeSuppressed = q.includeSuppressed;
+      }
+      if (search) {
+        target.search = search;
+      }
+      if (q.limit) {
+        target.limit = q.limit;
+      }
+      if (q.queryType === 'feedback' && q.kind) {
+        target.kind = q.kind;
+      }
+      return target;
+    });
+  }
+
+  buildQueryBody(request: DataQueryRequest<LadQuery>): LadQueryBody {
+    const targets = request.targets.filter((t) => this.filterQuery(t)).flatMap((t) => this.toTargets(t, request.scopedVars));
+    return {
+      range: { from: request.range.from.valueOf(), to: request.range.to.valueOf() },
+      intervalMs: request.intervalMs,
+      maxDataPoints: request.maxDataPoints ?? 1000,
+      targets,
+    };
+  }
+
+  query(request: DataQueryRequest<LadQuery>): Observable<DataQueryResponse> {
+    const body = this.buildQueryBody(request);
+    if (body.targets.length === 0) {
+      return of({ data: [] });
+    }
+    return from(this.runQuery(body));
+  }
+
+  private async runQuery(body: LadQueryBody): Promise<DataQueryResponse> {
+    const response = await this.client.request('Query', 'POST', '/api/query', queryResponseSchema, body);
+    const data: DataFrame[] = [];
+    const errors: DataQueryError[] = [];
+    for (const target of body.targets) {
+      const result = response.results[target.refId];
+      // Split targets (`A__0`, `A__1`: one per source of a multi-value variable) go back under their panel refId.
+      const refId = target.refId.replace(/__\d+$/, '');
+      if (result?.error) {
+        errors.push({ refId, message: result.error });
+      }
+      data.push(...framesFromJSON((result?.frames ?? []) as DataFrameJSON[], refId, target.queryType));
+    }
+    return errors.length ? { data, errors, error: errors[0] } : { data };
+  }
+
+  async metricFindQuery(query: string): Promise<MetricFindValue[]> {
+    const what = (query ?? '').trim().toLowerCase();
+    if (what === '' || what === 'sources') {
+      const sources = await this.client.sources();
+      return sources.map((text) => ({ text, value: text }));
+    }
+    throw new Error(`Unknown variable query "${query}": use "sources" (the list of log sources)`);
+  }
+
+  async testDatasource(): Promise<TestDataSourceResponse> {
+    try {
+      const health = await this.client.health();
+      const ready = health.sources.filter((s) => s.modelState === 'ready').length;
+      const summary = health.sources.map((s) => `${s.name} (${s.kind}, model ${s.modelState})`).join(', ');
+      const errors = health.sources.filter((s) => s.lastError).map((s) => `${s.name}: ${s.lastError}`);
+      const message =
+        `Scorpio ${health.version} is ${health.status}: ${health.sources.length} source(s)` +
+        (summary ? ` — ${summary}` : ' — none yet: push logs or configure a source') +
+        `; ${ready} model(s) ready; fact-store ${health.factStore.falsePositives} false positive(s), ${health.factStore.confirmed} confirmed.`;
+      if (errors.length) {
+        return { status: 'warning', message: `${message} Source errors: ${errors.join('; ')}` };
+      }
+      return { status: 'success', message };
+    } catch (err) {
+      return { status: 'error', message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import type { DataQuery, DataSourceJsonData } from '@grafana/schema';
+
+export const QUERY_TYPES = ['anomalies', 'rate', 'templates', 'feedback'] as const;
+export type LadQueryType = (typeof QUERY_TYPES)[number];
+
+/** One query of a panel: what the backend's POST /api/query takes as a target. */
+export interface LadQuery extends DataQuery {
+  queryType?: LadQueryType;
+  /** Source name or a template variable (`$source`); empty = all sources. */
+  source?: string;
+  minScore?: number;
+  includeSuppressed?: boolean;
+  /** Substring the line must contain (template variables allowed). */
+  search?: string;
+  limit?: number;
+  /** Only for queryType "feedback". */
+  kind?: 'false_positive' | 'confirmed';
+}
+
+/** A new panel shows the latest unsuppressed anomalies of every source without touching the editor. */
+export const DEFAULT_QUERY: Partial<LadQuery> = {
+  queryType: 'anomalies',
+  includeSuppressed: false,
+  limit: 1000,
+};
+
+export interface LadDataSourceOptions extends DataSourceJsonData {
+  /** Backend base URL as Grafana's server sees it, e.g. http://lad-backend:8080 (used by the plugin.json route). */
+  url?: string;
+}
+
+export interface LadSecureJsonData {
+  /** Sent as `Authorization: Bearer <token>` by the data proxy route; never readable in the browser. */
+  token?: string;
+}
+
+/** A target as POST /api/query receives it: template variables already interpolated. */
+export interface LadTarget {
+  refId: string;
+  queryType: LadQueryType;
+  source?: string;
+  minScore?: number;
+  includeSuppressed?: boolean;
+  search?: string;
+  limit?: number;
+  kind?: 'false_positive' | 'confirmed';
+}
+
+export interface LadQueryBody {
+  range: { from: number; to: number };
+  intervalMs: number;
+  maxDataPoints: number;
+  targets: LadTarget[];
+}

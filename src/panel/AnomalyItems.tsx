@@ -1,0 +1,197 @@
+import React from 'react';
+import { dateTimeFormat } from '@grafana/data';
+
+import type { LadClient } from '../shared/api';
+import type { FeedbackKind } from '../shared/contract';
+import { ContextView } from './ContextView';
+import { FeedbackControls } from './FeedbackControls';
+import { ScoreBar } from './ScoreBar';
+import type { PanelStyles } from './styles';
+import type { AnomalyRow, Column, TemplateGroup } from './types';
+import type { FeedbackState } from './useFeedback';
+
+interface Common {
+  index: number;
+  expanded: boolean;
+  suppressed: boolean;
+  narrow: boolean;
+  columns: ReadonlySet<Column>;
+  timeZone: string;
+  contextLines: number;
+  client: LadClient;
+  feedback: FeedbackState | undefined;
+  onToggle: () => void;
+  onSend: (kind: FeedbackKind) => void;
+  onUndo: () => void;
+  styles: PanelStyles;
+}
+
+function domId(prefix: string, key: string): string {
+  return `${prefix}-${key.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+function Toggle({ expanded, label, controls, onToggle, styles }: { expanded: boolean; label: string; controls: string; onToggle: () => void; styles: PanelStyles }) {
+  return (
+    <button
+      type="button"
+      className={styles.toggle}
+      data-row-focus
+      aria-expanded={expanded}
+      aria-controls={controls}
+      aria-label={`${expanded ? 'Collapse' : 'Expand'} ${label}`}
+      onClick={onToggle}
+    >
+      {expanded ? '▾' : '▸'}
+    </button>
+  );
+}
+
+/** One anomalous line: meta, the line (clamped to two lines until expanded), template/reason, feedback buttons. */
+export function LineItem(props: Common & { row: AnomalyRow }) {
+  const { row, expanded, suppressed, narrow, columns, styles } = props;
+  const lineId = domId('lad-line', row.id);
+  const detailsId = domId('lad-details', row.id);
+  const time = columns.has('time') ? (
+    <span className={styles.time}>{dateTimeFormat(row.time, { timeZone: props.timeZone })}</span>
+  ) : null;
+  const source = columns.has('source') && row.source ? <span className={styles.source}>{row.source}</span> : null;
+  const score = columns.has('score') ? <ScoreBar score={row.score} threshold={row.threshold} styles={styles} /> : null;
+  const details = [
+    columns.has('template') && row.template ? (
+      <span key="t">
+        template <span className={styles.templateText}>{row.template}</span>
+      </span>
+    ) : null,
+    columns.has('reason') && row.reason ? <span key="r"> · {row.reason}</span> : null,
+  ].filter(Boolean);
+  const body = (
+    <div className={styles.body}>
+      <pre id={lineId} className={`${styles.line} ${expanded ? '' : styles.lineClamped}`}>
+        {row.line}
+      </pre>
+      {details.length ? <div className={`${styles.details} ${expanded ? styles.detailsExpanded : ''}`}>{details}</div> : null}
+    </div>
+  );
+  const controls = (
+    <FeedbackControls
+      state={props.feedback}
+      recorded={row.feedback}
+      describedBy={lineId}
+      onSend={props.onSend}
+      onUndo={props.onUndo}
+      styles={styles}
+    />
+  );
+  const toggle = <Toggle expanded={expanded} label="line and its context" controls={detailsId} onToggle={props.onToggle} styles={styles} />;
+  return (
+    <div className={`${styles.itemInner} ${suppressed ? styles.suppressed : ''}`} data-suppressed={suppressed || undefined}>
+      {narrow ? (
+        <div className={styles.rowNarrow}>
+          <div className={styles.meta}>
+            {toggle}
+            {time}
+            {source}
+            {score}
+          </div>
+          {body}
+          {controls}
+        </div>
+      ) : (
+        <div className={styles.rowWide}>
+          {toggle}
+          {time ?? <span />}
+          {source ?? <span />}
+          {score ?? <span />}
+          {body}
+          {controls}
+        </div>
+      )}
+      <div id={detailsId}>
+        {expanded ? (
+          <ContextView client={props.client} anomalyId={row.id} lines={props.contextLines} timeZone={props.timeZone} styles={styles} />
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+const GROUP_LINES_SHOWN = 20;
+
+/** One kind of anomaly: template, count, newest example; expanding lists its latest lines and the example's context. */
+export function GroupItem(props: Common & { group: TemplateGroup }) {
+  const { group, expanded, suppressed, narrow, columns, styles } = props;
+  const example = group.rows[0];
+  const templateId = domId('lad-group', group.key);
+  const detailsId = domId('lad-group-details', group.key);
+  const meta = (
+    <>
+      <span className={styles.count} aria-label={`${group.count} lines`}>
+        ×{group.count}
+      </span>
+      {columns.has('time') ? (
+        <span className={styles.time}>last {dateTimeFormat(group.lastTime, { timeZone: props.timeZone })}</span>
+      ) : null}
+      {columns.has('source') && group.source ? <span className={styles.source}>{group.source}</span> : null}
+      {columns.has('score') ? <ScoreBar score={group.maxScore} threshold={group.threshold} styles={styles} /> : null}
+    </>
+  );
+  const body = (
+    <div className={styles.body}>
+      <pre id={templateId} className={`${styles.line} ${expanded ? '' : styles.lineClamped}`}>
+        {group.template}
+      </pre>
+      <div className={`${styles.details} ${expanded ? styles.detailsExpanded : ''}`}>
+        e.g. <span className={styles.templateText}>{example.line}</span>
+        {columns.has('reason') && example.reason ? <span> · {example.reason}</span> : null}
+      </div>
+    </div>
+  );
+  const controls = (
+    <FeedbackControls
+      state={props.feedback}
+      recorded={example.feedback}
+      describedBy={templateId}
+      onSend={props.onSend}
+      onUndo={props.onUndo}
+      styles={styles}
+    />
+  );
+  const toggle = <Toggle expanded={expanded} label={`group of ${group.count} lines`} controls={detailsId} onToggle={props.onToggle} styles={styles} />;
+  return (
+    <div className={`${styles.itemInner} ${suppressed ? styles.suppressed : ''}`} data-suppressed={suppressed || undefined}>
+      {narrow ? (
+        <div className={styles.rowNarrow}>
+          <div className={styles.meta}>
+            {toggle}
+            {meta}
+          </div>
+          {body}
+          {controls}
+        </div>
+      ) : (
+        <div className={styles.rowWide} style={{ gridTemplateColumns: 'auto auto minmax(0, 1fr) auto' }}>
+          {toggle}
+          <span className={styles.meta}>{meta}</span>
+          {body}
+          {controls}
+        </div>
+      )}
+      <div id={detailsId}>
+        {expanded ? (
+          <>
+            <div className={styles.context} role="group" aria-label={`Latest lines of this template`}>
+              {group.rows.slice(0, GROUP_LINES_SHOWN).map((r) => (
+                <div key={r.id} className={styles.contextLine}>
+                  <span>{dateTimeFormat(r.time, { timeZone: props.timeZone, format: 'HH:mm:ss.SSS' })}</span>
+                  <span>{r.line}</span>
+                </div>
+              ))}
+              {group.count > GROUP_LINES_SHOWN ? <div>… and {group.count - GROUP_LINES_SHOWN} more</div> : null}
+            </div>
+            <ContextView client={props.client} anomalyId={example.id} lines={props.contextLines} timeZone={props.timeZone} styles={styles} />
+          </>
+        ) : null}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,258 @@
+import React, { useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import type { PanelProps } from '@grafana/data';
+import { Button, RadioButtonGroup, useStyles2 } from '@grafana/ui';
+import { VariableSizeList, type ListChildComponentProps } from 'react-window';
+
+import { LadClient } from '../shared/api';
+import { DEFAULT_DATASOURCE_UID } from '../shared/constants';
+import { GroupItem, LineItem } from './AnomalyItems';
+import { anomalyRowsFromFrames, groupByTemplate, isAnomalyFrame, templateKey } from './rows';
+import { getPanelStyles } from './styles';
+import { DEFAULT_OPTIONS, type AnomalyRow, type PanelOptions, type TemplateGroup } from './types';
+import { useFeedback } from './useFeedback';
+
+type Props = PanelProps<PanelOptions>;
+type Item = { kind: 'line'; key: string; row: AnomalyRow; suppressed: boolean } | { kind: 'group'; key: string; group: TemplateGroup; suppressed: boolean };
+
+/** Below this width rows stack (meta, line, buttons) instead of one grid line. */
+export const NARROW_WIDTH = 720;
+const TOOLBAR_HEIGHT = 36;
+const NOTICE_HEIGHT = 36;
+const ROW_HEIGHT = { wide: 76, narrow: 136 };
+const EXPANDED_ESTIMATE = 320;
+
+/** The uid of the Scorpio datasource the panel's query ran on (variables resolved), for feedback and context. */
+export function datasourceUidOf(props: Pick<Props, 'data' | 'options' | 'replaceVariables'>): string {
+  const explicit = props.options.datasourceUid?.trim();
+  const fromQuery = props.data.request?.targets?.find((t) => t.datasource?.uid)?.datasource?.uid;
+  const uid = explicit || fromQuery || DEFAULT_DATASOURCE_UID;
+  return props.replaceVariables ? props.replaceVariables(uid) : uid;
+}
+
+/** Reports the natural height of an expanded row so the virtual list can make room for it. */
+function Measured({ index, onSize, children }: { index: number; onSize: (index: number, height: number) => void; children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) {
+      return;
+    }
+    const report = () => onSize(index, el.getBoundingClientRect().height);
+    report();
+    if (typeof ResizeObserver === 'undefined') {
+      return;
+    }
+    const observer = new ResizeObserver(report);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [index, onSize]);
+  return <div ref={ref}>{children}</div>;
+}
+
+export function AnomalyPanel(props: Props) {
+  const { data, width, height, timeZone } = props;
+  const options = { ...DEFAULT_OPTIONS, ...props.options };
+  const styles = useStyles2(getPanelStyles);
+  const uid = datasourceUidOf(props);
+  const client = useMemo(() => LadClient.forDatasource(uid), [uid]);
+  const feedback = useFeedback(client);
+  const [grouping, setGrouping] = useState(options.grouping);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const listRef = useRef<VariableSizeList>(null);
+  const sizes = useRef(new Map<string, number>());
+  const narrow = width < NARROW_WIDTH;
+  const columns = useMemo(() => new Set(options.columns), [options.columns]);
+
+  const hasAnomalyFrame = data.series.some(isAnomalyFrame);
+  const rows = useMemo(() => anomalyRowsFromFrames(data.series, options.maxRows), [data.series, options.maxRows]);
+
+  const isSuppressed = useCallback(
+    (row: AnomalyRow) =>
+      row.suppressed ||
+      feedback.suppressedKeys.has(templateKey(row)) ||
+      (feedback.states[row.id]?.status === 'done' && feedback.states[row.id]?.kind === 'false_positive'),
+    [feedback.suppressedKeys, feedback.states]
+  );
+
+  const items: Item[] = useMemo(() => {
+    if (grouping === 'templates') {
+      return groupByTemplate(rows)
+        .map((group): Item => ({ kind: 'group', key: `g:${group.key}`, group, suppressed: group.rows.every(isSuppressed) }))
+        .filter((item) => options.showSuppressed || !item.suppressed || feedback.states[item.key]);
+    }
+    return rows
+      .map((row): Item => ({ kind: 'line', key: row.id, row, suppressed: isSuppressed(row) }))
+      .filter((item) => options.showSuppressed || !item.suppressed);
+  }, [grouping, rows, isSuppressed, options.showSuppressed, feedback.states]);
+  const hiddenCount = (grouping === 'templates' ? groupByTemplate(rows).length : rows.length) - items.length;
+
+  const collapsed = narrow ? ROW_HEIGHT.narrow : ROW_HEIGHT.wide;
+  const itemSize = useCallback(
+    (index: number) => {
+      const item = items[index];
+      return item && expanded.has(item.key) ? (sizes.current.get(item.key) ?? EXPANDED_ESTIMATE) : collapsed;
+    },
+    [items, expanded, collapsed]
+  );
+
+  // Sizes depend on the items, their expansion and the width: recompute every offset when any of them changes.
+  useLayoutEffect(() => {
+    listRef.current?.resetAfterIndex(0, true);
+  }, [items, expanded, collapsed]);
+
+  const onSize = useCallback(
+    (index: number, size: number) => {
+      const item = items[index];
+      if (!item || size <= 0 || Math.abs((sizes.current.get(item.key) ?? 0) - size) < 1) {
+        return;
+      }
+      sizes.current.set(item.key, Math.ceil(size));
+      listRef.current?.resetAfterIndex(index, true);
+    },
+    [items]
+  );
+
+  const toggle = useCallback((key: string) => {
+    setExpanded((prev) => {
+      const next = new Set(prev);
+      if (next.has(key)) {
+        next.delete(key);
+      } else {
+        next.add(key);
+      }
+      return next;
+    });
+  }, []);
+
+  // Arrow keys move between rows; the list is virtual, so scroll the target row in before focusing it.
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') {
+      return;
+    }
+    const rowEl = (event.target as HTMLElement).closest<HTMLElement>('[data-index]');
+    if (!rowEl) {
+      return;
+    }
+    const next = Number(rowEl.dataset.index) + (event.key === 'ArrowDown' ? 1 : -1);
+    if (next < 0 || next >= items.length) {
+      return;
+    }
+    event.preventDefault();
+    listRef.current?.scrollToItem(next);
+    const container = event.currentTarget;
+    requestAnimationFrame(() => container.querySelector<HTMLElement>(`[data-index="${next}"] [data-row-focus]`)?.focus());
+  };
+
+  const Row = useCallback(
+    ({ index, style }: ListChildComponentProps) => {
+      const item = items[index];
+      const isOpen = expanded.has(item.key);
+      const common = {
+        index,
+        expanded: isOpen,
+        suppressed: item.suppressed,
+        narrow,
+        columns,
+        timeZone,
+        contextLines: options.contextLines,
+        client,
+        feedback: feedback.states[item.key],
+        onToggle: () => toggle(item.key),
+        onUndo: () => void feedback.undo(item.key),
+        styles,
+      };
+      const content =
+        item.kind === 'line' ? (
+          <LineItem {...common} row={item.row} onSend={(kind) => void feedback.send(item.key, item.row, kind, [item.row])} />
+        ) : (
+          <GroupItem
+            {...common}
+            group={item.group}
+            onSend={(kind) => void feedback.send(item.key, item.group.rows[0], kind, item.group.rows)}
+          />
+        );
+      return (
+        <div style={style} className={styles.item} role="listitem" data-index={index}>
+          {isOpen ? (
+            <Measured index={index} onSize={onSize}>
+              {content}
+            </Measured>
+          ) : (
+            content
+          )}
+        </div>
+      );
+    },
+    [items, expanded, narrow, columns, timeZone, options.contextLines, client, feedback, toggle, styles, onSize]
+  );
+
+  const last = feedback.lastAction;
+  const listHeight = Math.max(0, height - TOOLBAR_HEIGHT - (last ? NOTICE_HEIGHT : 0));
+  const total = grouping === 'templates' ? `${items.length} templates, ${rows.length} lines` : `${items.length} anomalies`;
+
+  return (
+    <div className={styles.root} style={{ width, height }}>
+      <div className={styles.toolbar} style={{ height: TOOLBAR_HEIGHT }}>
+        <RadioButtonGroup<PanelOptions['grouping']>
+          size="sm"
+          value={grouping}
+          onChange={(v) => setGrouping(v)}
+          options={[
+            { label: 'Lines', value: 'lines', description: 'Every anomalous line' },
+            { label: 'By template', value: 'templates', description: 'One row per kind of line, with a count' },
+          ]}
+        />
+        <span className={styles.toolbarSpacer} />
+        <span aria-live="polite">
+          {total}
+          {hiddenCount > 0 ? ` (${hiddenCount} suppressed hidden)` : ''}
+        </span>
+      </div>
+      {last ? (
+        <div className={styles.notice} role="status" style={{ minHeight: NOTICE_HEIGHT - 4 }}>
+          <span>
+            {last.kind === 'false_positive' ? 'Marked as false positive' : 'Confirmed as anomaly'}: <code>{last.excerpt}</code>
+          </span>
+          <span className={styles.toolbarSpacer} />
+          <Button size="sm" variant="secondary" onClick={() => void feedback.undo(last.key)} disabled={feedback.states[last.key]?.status === 'undoing'}>
+            Undo
+          </Button>
+          <Button size="sm" variant="secondary" fill="text" aria-label="Dismiss" onClick={feedback.dismissLast}>
+            ×
+          </Button>
+        </div>
+      ) : null}
+      {items.length === 0 ? (
+        <div className={styles.empty}>
+          {hasAnomalyFrame || data.series.length === 0
+            ? rows.length > 0
+              ? 'Every anomaly in this time range is suppressed.'
+              : 'No anomalies in this time range.'
+            : 'This panel shows the Scorpio datasource\u2019s "Anomalies" query: pick that query type in the query editor.'}
+        </div>
+      ) : (
+        <div onKeyDown={onKeyDown}>
+          <VariableSizeList
+            ref={listRef}
+            className={styles.list}
+            height={listHeight}
+            width={width}
+            itemCount={items.length}
+            itemSize={itemSize}
+            estimatedItemSize={collapsed}
+            itemKey={(index) => items[index].key}
+            overscanCount={4}
+            innerElementType={ListInner}
+          >
+            {Row}
+          </VariableSizeList>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The list's inner element carries the list role so screen readers count the (virtual) rows. */
+const ListInner = React.forwardRef<HTMLDivElement, React.HTMLAttributes<HTMLDivElement>>(function ListInner(props, ref) {
+  return <div ref={ref} role="list" aria-label="Anomalous log lines" {...props} />;
+});

@@ -1,0 +1,73 @@
+import React from 'react';
+import { Button } from '@grafana/ui';
+
+import type { FeedbackKind } from '../shared/contract';
+import type { FeedbackState } from './useFeedback';
+import type { PanelStyles } from './styles';
+
+interface Props {
+  state: FeedbackState | undefined;
+  /** Feedback recorded before this query ran (from the frame's `feedback` field). */
+  recorded: string | null;
+  /** id of the element holding the line, so screen readers announce which line a button acts on. */
+  describedBy: string;
+  onSend: (kind: FeedbackKind) => void;
+  onUndo: () => void;
+  styles: PanelStyles;
+}
+
+const DONE_LABEL: Record<FeedbackKind, string> = { false_positive: 'Marked false positive', confirmed: 'Confirmed' };
+
+export function FeedbackControls({ state, recorded, describedBy, onSend, onUndo, styles }: Props) {
+  if (state?.status === 'done' || state?.status === 'undoing') {
+    return (
+      <span className={styles.actions}>
+        <span className={styles.badge} role="status">
+          {DONE_LABEL[state.kind]}
+        </span>
+        <Button
+          size="sm"
+          variant="secondary"
+          fill="outline"
+          aria-describedby={describedBy}
+          disabled={state.status === 'undoing'}
+          onClick={onUndo}
+        >
+          Undo
+        </Button>
+      </span>
+    );
+  }
+  const pending = state?.status === 'pending';
+  return (
+    <span className={styles.actions}>
+      {recorded ? <span className={styles.badge}>{recorded === 'confirmed' ? 'Confirmed' : 'False positive'}</span> : null}
+      <Button
+        size="sm"
+        variant="secondary"
+        aria-describedby={describedBy}
+        disabled={pending}
+        aria-busy={pending && state?.kind === 'false_positive'}
+        onClick={() => onSend('false_positive')}
+      >
+        False positive
+      </Button>
+      <Button
+        size="sm"
+        variant="destructive"
+        fill="outline"
+        aria-describedby={describedBy}
+        disabled={pending}
+        aria-busy={pending && state?.kind === 'confirmed'}
+        onClick={() => onSend('confirmed')}
+      >
+        Confirm anomaly
+      </Button>
+      {state?.status === 'error' ? (
+        <span role="alert" className={styles.error}>
+          {state.message}
+        </span>
+      ) : null}
+    </span>
+  );
+}

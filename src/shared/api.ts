@@ -1,0 +1,118 @@
+import { lastValueFrom } from 'rxjs';
+import { getBackendSrv, isFetchError } from '@grafana/runtime';
+import type { z } from 'zod';
+
+import { ladProxyBase } from './constants';
+import {
+  contextSchema,
+  feedbackRecordSchema,
+  healthSchema,
+  sourcesSchema,
+  type AnomalyContext,
+  type FeedbackRecord,
+  type FeedbackRequest,
+  type Health,
+} from './contract';
+
+/** An error with a message fit to show to the person at the screen. */
+export class LadApiError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly field?: string
+  ) {
+    super(message);
+    this.name = 'LadApiError';
+  }
+}
+
+/** Turns whatever getBackendSrv().fetch threw into one readable sentence (backend `{error, field}` first). */
+export function readableError(err: unknown, what: string): LadApiError {
+  if (err instanceof LadApiError) {
+    return err;
+  }
+  if (isFetchError(err)) {
+    const body = err.data as { error?: unknown; field?: unknown; message?: unknown } | undefined;
+    const detail =
+      typeof body?.error === 'string' ? body.error : typeof body?.message === 'string' ? body.message : err.statusText;
+    const field = typeof body?.field === 'string' ? body.field : undefined;
+    const status = err.status;
+    let hint = '';
+    if (status === 401 || status === 403) {
+      hint = ' (check the API token in the datasource settings)';
+    } else if (status === 502 || status === 504 || !status) {
+      hint = ' (is the Scorpio backend running and its URL right in the datasource settings?)';
+    }
+    const where = field ? ` [field ${field}]` : '';
+    return new LadApiError(`${what} failed: ${status ? `HTTP ${status} ` : ''}${detail || 'no response'}${where}${hint}`, status, field);
+  }
+  return new LadApiError(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/**
+ * Talks to the Scorpio backend through Grafana's data proxy of one datasource
+ * (`/api/datasources/proxy/uid/<uid>/lad/...`): no CORS, and the API token never reaches the browser.
+ */
+export class LadClient {
+  constructor(readonly baseUrl: string) {}
+
+  static forDatasource(uid: string): LadClient {
+    return new LadClient(ladProxyBase(uid));
+  }
+
+  async request<S extends z.ZodType>(
+    what: string,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    schema: S | null,
+    data?: unknown
+  ): Promise<z.infer<S>> {
+    let response;
+    try {
+      response = await lastValueFrom(
+        getBackendSrv().fetch<unknown>({
+          url: `${this.baseUrl}${path}`,
+          method,
+          data,
+          // The panel and the editors show their own errors; Grafana's global toast would repeat them.
+          showErrorAlert: false,
+          showSuccessAlert: false,
+        })
+      );
+    } catch (err) {
+      throw readableError(err, what);
+    }
+    if (!schema) {
+      return undefined as z.infer<S>;
+    }
+    const parsed = schema.safeParse(response.data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new LadApiError(
+        `${what}: unexpected answer from the backend (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`
+      );
+    }
+    return parsed.data;
+  }
+
+  health(): Promise<Health> {
+    return this.request('Health check', 'GET', '/api/health', healthSchema);
+  }
+
+  sources(): Promise<string[]> {
+    return this.request('Listing sources', 'GET', '/api/sources', sourcesSchema);
+  }
+
+  context(anomalyId: string, before = 10, after = 10): Promise<AnomalyContext> {
+    const q = `?before=${before}&after=${after}`;
+    return this.request('Loading context', 'GET', `/api/anomalies/${encodeURIComponent(anomalyId)}/context${q}`, contextSchema);
+  }
+
+  sendFeedback(feedback: FeedbackRequest): Promise<FeedbackRecord> {
+    return this.request('Sending feedback', 'POST', '/api/feedback', feedbackRecordSchema, feedback);
+  }
+
+  async deleteFeedback(id: string): Promise<void> {
+    await this.request('Undoing feedback', 'DELETE', `/api/feedback/${encodeURIComponent(id)}`, null);
+  }
+}
