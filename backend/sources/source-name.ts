@@ -1,4 +1,5 @@
 /** Choosing and checking the source name a pushed line belongs to. */
+import { z } from 'zod';
 
 export const DEFAULT_SOURCE_LABELS: readonly string[] = ['source', 'job', 'service_name', 'app'];
 export const MAX_SOURCE_NAME_LENGTH = 128;
@@ -34,3 +35,11 @@ export function sourceFromLabels(labels: Record<string, string>, sourceLabels: r
   }
   return undefined;
 }
+
+/** Zod schema for a configured source name, for every source type's config schema. */
+export const sourceNameSchema = z.string().superRefine((name, ctx) => {
+  const problem = sourceNameProblem(name);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: problem });
+  }
+});

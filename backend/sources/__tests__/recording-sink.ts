@@ -11,6 +11,8 @@ export class RecordingSink implements LogSink {
   readonly entries: LogEntry[] = [];
   readonly batches: LogEntry[][] = [];
   pushCalls = 0;
+  /** Rejects this many pushes with BackpressureError while `saturated` still reads false (a race the pipeline can have). */
+  rejectNextPushes = 0;
   retryAfterSeconds = 3;
   private full = false;
   private readonly drainListeners = new Set<() => void>();
@@ -23,6 +25,10 @@ export class RecordingSink implements LogSink {
   push(entries: LogEntry[]): void {
     this.pushCalls++;
     if (this.full) {
+      throw new BackpressureError(this.retryAfterSeconds);
+    }
+    if (this.rejectNextPushes > 0) {
+      this.rejectNextPushes--;
       throw new BackpressureError(this.retryAfterSeconds);
     }
     this.batches.push(entries);

@@ -1,0 +1,392 @@
+/**
+ * FileTailSource (config type 'file'): follows one file like `tail -F`.
+ * - appends are read as they come (polling with stat: fs.watch misses events on many file systems and
+ *   across rotation, and a poll every 250 ms costs nothing);
+ * - rotation by rename + create: the old file is read to its end, then the new one from its start;
+ * - truncation (copytruncate, `> file`): reading restarts at the beginning;
+ * - a missing file is waited for (state 'error' with the reason until it appears);
+ * - continuation lines are joined to their entry (see multiline.ts), the last entry is flushed after
+ *   `multilineFlushMs` without new lines;
+ * - while the sink is saturated nothing more is read: the batch in hand is kept and retried on drain.
+ * An unterminated last line is held until its newline arrives (a writer may be mid-line), as Promtail does.
+ */
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { z } from 'zod';
+import { MultilineJoiner } from './multiline';
+import { RateMeter } from './rate-meter';
+import { BackpressureError, type LogEntry, type LogSink, type LogSource, type SourceStatus } from './source';
+import { sourceNameSchema } from './source-name';
+
+export const fileTailConfigSchema = z
+  .object({
+    type: z.literal('file'),
+    name: sourceNameSchema,
+    path: z.string().min(1),
+    /** Where to begin in a file that exists at start-up; files that appear later are always read from the start. */
+    startAt: z.enum(['end', 'beginning']).default('end'),
+    pollIntervalMs: z.number().int().min(10).max(60_000).default(250),
+    multiline: z.boolean().default(true),
+    /** A pending multi-line entry is emitted after this long without a new line. */
+    multilineFlushMs: z.number().int().min(0).max(60_000).default(1000),
+    maxEntryLines: z.number().int().min(1).default(500),
+    /** Longer lines are cut to this many bytes (a tailed file cannot be answered with a 400). */
+    maxLineBytes: z.number().int().min(64).default(256 * 1024),
+    /** Entries per sink.push call. */
+    batchSize: z.number().int().min(1).max(100_000).default(2000),
+    /** Added to every entry, beside `filename`. */
+    labels: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+export type FileTailConfig = z.input<typeof fileTailConfigSchema>;
+type ResolvedConfig = z.output<typeof fileTailConfigSchema>;
+
+const READ_CHUNK_BYTES = 64 * 1024;
+/** Bytes read per tick at most, so one huge file cannot starve the event loop or fill memory. */
+const MAX_BYTES_PER_TICK = 4 * 1024 * 1024;
+const NEWLINE = 0x0a;
+
+interface OpenFile {
+  handle: FileHandle;
+  dev: number;
+  ino: number;
+  position: number;
+}
+
+export class FileTailSource implements LogSource {
+  readonly kind = 'file';
+  readonly name: string;
+  private readonly config: ResolvedConfig;
+  private readonly labels: Record<string, string>;
+  private readonly joiner: MultilineJoiner;
+  private readonly rate = new RateMeter();
+
+  private sink: LogSink | null = null;
+  private file: OpenFile | null = null;
+  private firstOpen = true;
+  /** Bytes of an unterminated line carried to the next read. */
+  private carry: Buffer | null = null;
+  /** Inside an over-long line whose head was already emitted: skip to the next newline. */
+  private skippingLongLine = false;
+  /** Entries read but not yet accepted by the sink (the batch in hand while paused). */
+  private outbox: LogEntry[] = [];
+
+  private state: SourceStatus['state'] = 'stopped';
+  private lastError: string | null = null;
+  private linesTotal = 0;
+  private behindSinceMs: number | null = null;
+
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+  private unsubscribeDrain: (() => void) | null = null;
+
+  constructor(config: FileTailConfig) {
+    this.config = fileTailConfigSchema.parse(config);
+    this.name = this.config.name;
+    this.labels = { ...this.config.labels, filename: this.config.path };
+    this.joiner = new MultilineJoiner({ maxLines: this.config.maxEntryLines, maxChars: this.config.maxLineBytes * 4 });
+  }
+
+  async start(sink: LogSink): Promise<void> {
+    if (!this.stopped) {
+      throw new Error(`source ${this.name} is already started`);
+    }
+    this.sink = sink;
+    this.stopped = false;
+    this.state = 'starting';
+    this.firstOpen = true;
+    await this.runTick(); // open the file (and note the start position) before start() resolves
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.unsubscribeDrain?.();
+    this.unsubscribeDrain = null;
+    await this.running;
+    await this.closeFile();
+    this.carry = null;
+    this.outbox = [];
+    this.joiner.flush();
+    this.state = 'stopped';
+  }
+
+  status(): SourceStatus {
+    return {
+      state: this.state,
+      lastError: this.lastError,
+      linesTotal: this.linesTotal,
+      lagMs: this.behindSinceMs === null ? (this.file ? 0 : null) : Date.now() - this.behindSinceMs,
+      linesPerSecond: this.rate.perSecond(),
+    };
+  }
+
+  // ------------------------------------------------------------ scheduling
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) {
+      return;
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.runTick();
+    }, delayMs);
+  }
+
+  /** Ticks never overlap: a tick asked for while one runs is scheduled after it. */
+  private runTick(): Promise<void> {
+    if (this.running) {
+      return this.running.then(() => this.schedule(0));
+    }
+    this.running = this.tick()
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped || !this.sink) {
+      return;
+    }
+    if (!this.deliver()) {
+      return; // paused: the drain listener or the retry timer ticks again
+    }
+    if (this.sink.saturated) {
+      this.pause(null); // read nothing more until the pipeline drains: the file is the buffer
+      return;
+    }
+    const readMore = await this.follow();
+    if (this.stopped) {
+      return;
+    }
+    this.flushIdleEntry();
+    if (this.deliver()) {
+      this.schedule(readMore ? 0 : this.config.pollIntervalMs);
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.state = 'error';
+    this.lastError = err instanceof Error ? err.message : String(err);
+    this.schedule(this.config.pollIntervalMs);
+  }
+
+  // ------------------------------------------------------------ the sink
+
+  /** Pushes the outbox in batches; false when the sink is saturated (then reading pauses until it drains). */
+  private deliver(): boolean {
+    const sink = this.sink!;
+    while (this.outbox.length > 0) {
+      if (sink.saturated) {
+        this.pause(null);
+        return false;
+      }
+      const batch = this.outbox.length <= this.config.batchSize ? this.outbox : this.outbox.slice(0, this.config.batchSize);
+      try {
+        sink.push(batch);
+      } catch (err) {
+        if (err instanceof BackpressureError) {
+          this.pause(err.retryAfterSeconds);
+          return false;
+        }
+        throw err;
+      }
+      this.outbox = batch === this.outbox ? [] : this.outbox.slice(batch.length);
+      this.linesTotal += batch.length;
+      this.rate.add(batch.length);
+    }
+    if (this.state === 'paused') {
+      this.state = this.file ? 'connected' : 'starting';
+    }
+    return true;
+  }
+
+  private pause(retryAfterSeconds: number | null): void {
+    this.state = 'paused';
+    this.behindSinceMs ??= Date.now();
+    if (!this.unsubscribeDrain) {
+      this.unsubscribeDrain = this.sink!.onDrain(() => {
+        this.unsubscribeDrain?.();
+        this.unsubscribeDrain = null;
+        this.schedule(0);
+      });
+    }
+    // Also retry on a timer, in case the sink drains without telling (belt and braces, never busy).
+    this.schedule(retryAfterSeconds === null ? Math.max(this.config.pollIntervalMs, 1000) : retryAfterSeconds * 1000);
+  }
+
+  // ------------------------------------------------------------ the file
+
+  /** Reads what is new; returns true when there is more to read right away. */
+  private async follow(): Promise<boolean> {
+    const path = this.config.path;
+    let byName: { dev: number; ino: number; size: number } | null = null;
+    try {
+      byName = await stat(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw err;
+      }
+    }
+    if (!this.file) {
+      if (!byName) {
+        this.state = 'error';
+        this.lastError = `waiting for ${path} to appear (no such file)`;
+        this.firstOpen = false; // a file that appears later is read from its start
+        return false;
+      }
+      await this.openFile(path);
+    }
+    const file = this.file!;
+    const size = (await file.handle.stat()).size;
+    if (size < file.position) {
+      this.restartAfterTruncation(file);
+    }
+    if (size > file.position) {
+      const more = await this.readFrom(file, size);
+      this.behindSinceMs ??= Date.now();
+      if (more) {
+        return true;
+      }
+    }
+    const rotated = byName !== null && (byName.ino !== file.ino || byName.dev !== file.dev);
+    if (rotated) {
+      // The old file is read to its end (above); what follows is the new file, from its start.
+      this.finishFile();
+      await this.closeFile();
+      await this.openFile(path);
+      return true;
+    }
+    this.behindSinceMs = null;
+    if (this.state !== 'paused') {
+      this.state = 'connected';
+      this.lastError = null;
+    }
+    return false;
+  }
+
+  private async openFile(path: string): Promise<void> {
+    const handle = await open(path, 'r');
+    try {
+      const st = await handle.stat();
+      const fromEnd = this.firstOpen && this.config.startAt === 'end';
+      this.file = { handle, dev: st.dev, ino: st.ino, position: fromEnd ? st.size : 0 };
+      this.firstOpen = false;
+      this.state = 'connected';
+      this.lastError = null;
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  private async closeFile(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    await file?.handle.close().catch(() => undefined);
+  }
+
+  private restartAfterTruncation(file: OpenFile): void {
+    this.finishFile();
+    file.position = 0;
+  }
+
+  /** The rest of a file that ends (rotation, truncation): its unterminated line and pending entry are complete. */
+  private finishFile(): void {
+    if (this.carry && !this.skippingLongLine) {
+      this.emitLine(this.carry, 0, this.carry.length, Date.now());
+    }
+    this.carry = null;
+    this.skippingLongLine = false;
+    this.emitJoined(this.joiner.flush());
+  }
+
+  /** Reads up to MAX_BYTES_PER_TICK (and at most one batch of entries); true when it stopped early. */
+  private async readFrom(file: OpenFile, size: number): Promise<boolean> {
+    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let budget = MAX_BYTES_PER_TICK;
+    while (file.position < size && budget > 0 && !this.stopped) {
+      const want = Math.min(READ_CHUNK_BYTES, size - file.position);
+      const { bytesRead } = await file.handle.read(buffer, 0, want, file.position);
+      if (bytesRead === 0) {
+        break;
+      }
+      file.position += bytesRead;
+      budget -= bytesRead;
+      this.splitLines(buffer, bytesRead, Date.now());
+      if (this.outbox.length >= this.config.batchSize) {
+        break;
+      }
+    }
+    return file.position < size;
+  }
+
+  private splitLines(buffer: Buffer, length: number, nowMs: number): void {
+    let start = 0;
+    while (start < length) {
+      const newline = buffer.indexOf(NEWLINE, start);
+      const end = newline < 0 || newline >= length ? length : newline;
+      if (this.skippingLongLine) {
+        if (end < length) {
+          this.skippingLongLine = false;
+        }
+      } else if (end === length) {
+        this.keepPartial(buffer, start, end, nowMs);
+      } else if (this.carry) {
+        const whole = Buffer.concat([this.carry, buffer.subarray(start, end)]);
+        this.carry = null;
+        this.emitLine(whole, 0, whole.length, nowMs);
+      } else {
+        this.emitLine(buffer, start, end, nowMs);
+      }
+      start = end + 1;
+    }
+  }
+
+  /** Holds an unterminated tail; an over-long one is emitted cut, and its rest skipped up to the newline. */
+  private keepPartial(buffer: Buffer, start: number, end: number, nowMs: number): void {
+    const piece = Buffer.from(buffer.subarray(start, end)); // the read buffer is reused: copy
+    this.carry = this.carry ? Buffer.concat([this.carry, piece]) : piece;
+    if (this.carry.length > this.config.maxLineBytes) {
+      this.emitLine(this.carry, 0, this.config.maxLineBytes, nowMs);
+      this.carry = null;
+      this.skippingLongLine = true;
+    }
+  }
+
+  private emitLine(buffer: Buffer, start: number, end: number, nowMs: number): void {
+    let stop = Math.min(end, start + this.config.maxLineBytes);
+    if (stop > start && buffer[stop - 1] === 0x0d) {
+      stop--; // \r\n
+    }
+    const line = buffer.toString('utf8', start, stop);
+    if (line.trim() === '') {
+      return; // blank lines carry nothing to score
+    }
+    if (!this.config.multiline) {
+      this.outbox.push({ source: this.name, timestampMs: nowMs, line, labels: this.labels });
+      return;
+    }
+    this.emitJoined(this.joiner.add(line, nowMs));
+  }
+
+  private emitJoined(entry: { text: string; firstSeenMs: number } | null): void {
+    if (entry) {
+      this.outbox.push({ source: this.name, timestampMs: entry.firstSeenMs, line: entry.text, labels: this.labels });
+    }
+  }
+
+  private flushIdleEntry(): void {
+    if (this.joiner.hasPending && Date.now() - this.joiner.lastActivityMs >= this.config.multilineFlushMs) {
+      this.emitJoined(this.joiner.flush());
+    }
+  }
+}

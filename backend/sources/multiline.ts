@@ -1,0 +1,74 @@
+/**
+ * Joins continuation lines (stack-trace frames and the like) to the log entry they belong to, so a Java or
+ * Node exception is scored as one entry instead of thirty "anomalous" fragments.
+ */
+
+/**
+ * Continuation lines: indented lines (stack frames, wrapped messages), `at …` frames, `Caused by:`,
+ * `... N more` / `... N common frames omitted`, and Python's `Traceback (most recent call last):`.
+ */
+const CONTINUATION = /^(?:[ \t]+\S|at\s|Caused by:|\.\.\. \d+ (?:more|common frames omitted)|Traceback \(most recent call last\):)/;
+
+export function isContinuation(line: string): boolean {
+  return CONTINUATION.test(line);
+}
+
+export interface JoinedEntry {
+  text: string;
+  firstSeenMs: number;
+}
+
+export interface MultilineLimits {
+  /** An entry is cut after this many lines (a runaway trace must not grow without bound). */
+  maxLines: number;
+  /** …or this many characters. */
+  maxChars: number;
+}
+
+export class MultilineJoiner {
+  private parts: string[] = [];
+  private chars = 0;
+  private firstSeenMs = 0;
+  private lastAddedMs = 0;
+
+  constructor(private readonly limits: MultilineLimits) {}
+
+  get hasPending(): boolean {
+    return this.parts.length > 0;
+  }
+
+  /** When the newest line of the pending entry arrived (for the flush timeout). */
+  get lastActivityMs(): number {
+    return this.lastAddedMs;
+  }
+
+  /** Adds a line; returns the entry it completed, if any. */
+  add(line: string, nowMs: number): JoinedEntry | null {
+    let done: JoinedEntry | null = null;
+    const joins = this.parts.length > 0 && isContinuation(line);
+    if (joins && this.parts.length < this.limits.maxLines && this.chars + 1 + line.length <= this.limits.maxChars) {
+      this.parts.push(line);
+      this.chars += 1 + line.length;
+      this.lastAddedMs = nowMs;
+      return null;
+    }
+    if (this.parts.length > 0) {
+      done = this.flush();
+    }
+    this.parts.push(line);
+    this.chars = line.length;
+    this.firstSeenMs = nowMs;
+    this.lastAddedMs = nowMs;
+    return done;
+  }
+
+  flush(): JoinedEntry | null {
+    if (this.parts.length === 0) {
+      return null;
+    }
+    const entry = { text: this.parts.length === 1 ? this.parts[0] : this.parts.join('\n'), firstSeenMs: this.firstSeenMs };
+    this.parts = [];
+    this.chars = 0;
+    return entry;
+  }
+}
