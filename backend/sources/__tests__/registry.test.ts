@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileTailSource } from '../file-tail';
+import { createSource, parseSourceConfig, SOURCE_TYPE_NAMES, SourceConfigError } from '../registry';
+import { RecordingSink } from './recording-sink';
+
+describe('parseSourceConfig names the bad key', () => {
+  it.each([
+    [{ type: 'nope', name: 'a' }, 'type', /unknown source type; known types: file/],
+    [{ name: 'a' }, 'type', /unknown source type/],
+    [{ type: 'file', name: 'a' }, 'path', /expected string/],
+    [{ type: 'file', name: 'a', path: 1 }, 'path', /expected string/],
+    [{ type: 'file', name: 'a', path: '/x', pth: 1 }, 'pth', /unknown option/],
+    [{ type: 'file', name: 'a/b', path: '/x' }, 'name', /"\/"/],
+    [{ type: 'file', name: 'a', path: '/x', startAt: 'middle' }, 'startAt', /end|beginning/],
+    [{ type: 'file', name: 'a', path: '/x', labels: { a: 1 } }, 'labels.a', /expected string/],
+    [5, '', /expected object/],
+  ])('%j', (raw, field, message) => {
+    let error: unknown;
+    try {
+      parseSourceConfig(raw);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SourceConfigError);
+    expect((error as SourceConfigError).field).toBe(field);
+    expect((error as SourceConfigError).message).toMatch(message);
+  });
+
+  it('fills in defaults', () => {
+    expect(parseSourceConfig({ type: 'file', name: 'app', path: '/var/log/app.log' })).toMatchObject({
+      type: 'file',
+      name: 'app',
+      path: '/var/log/app.log',
+      startAt: 'end',
+      multiline: true,
+    });
+  });
+
+  it('knows every registered type', () => {
+    expect(SOURCE_TYPE_NAMES).toEqual(expect.arrayContaining(['file', 'syslog']));
+  });
+});
+
+it('creates a working file source from a config entry', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lad-registry-'));
+  const path = join(dir, 'x.log');
+  writeFileSync(path, 'from the registry\n');
+  const source = createSource({ type: 'file', name: 'reg', path, startAt: 'beginning', pollIntervalMs: 20 });
+  expect(source).toBeInstanceOf(FileTailSource);
+  expect(source.name).toBe('reg');
+  expect(source.kind).toBe('file');
+  const sink = new RecordingSink();
+  try {
+    await source.start(sink);
+    await sink.waitForEntries(1);
+    expect(sink.entries[0]).toMatchObject({ source: 'reg', line: 'from the registry' });
+  } finally {
+    await source.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('creates a syslog source', () => {
+  const source = createSource({ type: 'syslog', name: 'sys', tcpPort: 0, udpPort: null });
+  expect(source.kind).toBe('syslog');
+  expect(source.name).toBe('sys');
+});
