@@ -1,0 +1,236 @@
+import { lastValueFrom } from 'rxjs';
+import {
+  dateTime,
+  FieldType,
+  type DataQueryRequest,
+  type DataSourceInstanceSettings,
+  type ScopedVars,
+  type TypedVariableModel,
+} from '@grafana/data';
+import { setBackendSrv, type TemplateSrv } from '@grafana/runtime';
+
+import { LadDataSource } from './datasource';
+import type { LadDataSourceOptions, LadQuery } from './types';
+import { anomaliesFrameJSON, healthJSON, rateFrameJSON } from '../testing/fixtures';
+import { nodeBackendSrv, startWireServer, type WireServer } from '../testing/wireBackend';
+
+/** Grafana's template service reduced to what a datasource uses: `$name` / `${name}` from a map, csv for lists. */
+class MapTemplateSrv implements TemplateSrv {
+  constructor(private vars: Record<string, string | string[]>) {}
+  getVariables(): TypedVariableModel[] {
+    return Object.keys(this.vars).map((name) => ({ name }) as TypedVariableModel);
+  }
+  replace(target?: string, _scoped?: ScopedVars, format?: string | Function): string {
+    return (target ?? '').replace(/\$\{?(\w+)\}?/g, (all, name: string) => {
+      const v = this.vars[name];
+      if (v === undefined) {
+        return all;
+      }
+      return Array.isArray(v) ? (format === 'csv' ? v.join(',') : `{${v.join(',')}}`) : v;
+    });
+  }
+  containsTemplate(target?: string): boolean {
+    return /\$/.test(target ?? '');
+  }
+  updateTimeRange(): void {}
+}
+
+const settings = {
+  id: 1,
+  uid: 'scorpio-lad',
+  type: 'scorpio-lad-datasource',
+  name: 'Scorpio',
+  url: '/api/datasources/proxy/uid/scorpio-lad',
+  access: 'proxy',
+  jsonData: { url: 'http://lad-backend:8080' },
+  meta: {} as DataSourceInstanceSettings['meta'],
+  readOnly: false,
+} as DataSourceInstanceSettings<LadDataSourceOptions>;
+
+function request(targets: LadQuery[], extra: Partial<DataQueryRequest<LadQuery>> = {}): DataQueryRequest<LadQuery> {
+  const from = dateTime(Date.UTC(2026, 10, 25, 11, 0, 0));
+  const to = dateTime(Date.UTC(2026, 10, 25, 12, 0, 0));
+  return {
+    requestId: 'r1',
+    interval: '1m',
+    intervalMs: 60000,
+    maxDataPoints: 321,
+    range: { from, to, raw: { from: 'now-1h', to: 'now' } },
+    scopedVars: {},
+    targets,
+    timezone: 'utc',
+    app: 'dashboard',
+    startTime: 0,
+    ...extra,
+  };
+}
+
+describe('LadDataSource against a server speaking the documented Scorpio HTTP wire format', () => {
+  let server: WireServer;
+
+  beforeAll(async () => {
+    server = await startWireServer();
+    setBackendSrv(nodeBackendSrv(server.url, 'sekrit'));
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    server.requests.length = 0;
+  });
+
+  it('posts range, interval, max data points and interpolated targets to /api/query through the data proxy route', async () => {
+    server.handle((r) =>
+      r.path === '/api/query' ? { body: { results: { A: { frames: [anomaliesFrameJSON('A')] } } } } : undefined
+    );
+    const ds = new LadDataSource(settings, new MapTemplateSrv({ src: 'web', needle: 'quota' }));
+    await lastValueFrom(
+      ds.query(request([{ refId: 'A', source: '$src', search: '${needle}', minScore: 0.7, limit: 50, includeSuppressed: true }]))
+    );
+    expect(server.requests).toHaveLength(1);
+    const sent = server.requests[0];
+    expect(sent.method).toBe('POST');
+    expect(sent.headers.authorization).toBe('Bearer sekrit');
+    expect(sent.body).toEqual({
+      range: { from: Date.UTC(2026, 10, 25, 11, 0, 0), to: Date.UTC(2026, 10, 25, 12, 0, 0) },
+      intervalMs: 60000,
+      maxDataPoints: 321,
+      targets: [
+        { refId: 'A', queryType: 'anomalies', source: 'web', search: 'quota', minScore: 0.7, limit: 50, includeSuppressed: true },
+      ],
+    });
+  });
+
+  it('fills defaults for an empty query and drops hidden ones', () => {
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    const body = ds.buildQueryBody(request([{ refId: 'A' }, { refId: 'B', hide: true, queryType: 'rate' }]));
+    expect(body.targets).toEqual([{ refId: 'A', queryType: 'anomalies', includeSuppressed: false, limit: 1000 }]);
+  });
+
+  it('splits a multi-value source variable into one target per source and merges the frames back under the refId', async () => {
+    server.handle((r) => {
+      const body = r.body as { targets: Array<{ refId: string; source: string }> };
+      const results = Object.fromEntries(body.targets.map((t) => [t.refId, { frames: [rateFrameJSON(t.refId, t.source)] }]));
+      return { body: { results } };
+    });
+    const ds = new LadDataSource(settings, new MapTemplateSrv({ src: ['web', 'auth'] }));
+    const response = await lastValueFrom(ds.query(request([{ refId: 'R', queryType: 'rate', source: '$src' }])));
+    const sent = server.requests[0].body as { targets: Array<{ refId: string; source: string }> };
+    expect(sent.targets.map((t) => [t.refId, t.source])).toEqual([
+      ['R__0', 'web'],
+      ['R__1', 'auth'],
+    ]);
+    expect(response.data.map((f) => f.refId)).toEqual(['R', 'R']);
+    const web = response.data[0];
+    expect(web.fields[0].type).toBe(FieldType.time);
+    const ratio = web.fields.find((f: { name: string }) => f.name === 'ratio');
+    expect(ratio.config.unit).toBe('percentunit');
+    expect(ratio.config.displayNameFromDS).toBe('web anomaly ratio');
+    expect(web.fields.find((f: { name: string }) => f.name === 'anomalies').config.displayNameFromDS).toBe('web anomalies');
+  });
+
+  it('builds anomaly frames with a time field, values and readable names', async () => {
+    server.handle(() => ({ body: { results: { A: { frames: [anomaliesFrameJSON('A', 4)] } } } }));
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    const { data } = await lastValueFrom(ds.query(request([{ refId: 'A' }])));
+    expect(data).toHaveLength(1);
+    const frame = data[0];
+    expect(frame.length).toBe(4);
+    expect(frame.fields.map((f: { name: string }) => f.name)).toEqual([
+      'time', 'id', 'source', 'score', 'threshold', 'line', 'template', 'reason', 'suppressed', 'feedback',
+    ]);
+    expect(frame.fields[0].type).toBe(FieldType.time);
+    expect(frame.fields[0].values[3]).toBe(Date.UTC(2026, 10, 25, 12, 0, 3));
+    expect(frame.fields[3].config).toMatchObject({ displayNameFromDS: 'Score', decimals: 3 });
+    expect(frame.fields[5].values[1]).toContain('user u1');
+  });
+
+  it('turns a 400 {error, field} into a readable error naming the field', async () => {
+    server.handle(() => ({ status: 400, body: { error: 'minScore must be a number', field: 'targets.0.minScore' } }));
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    await expect(lastValueFrom(ds.query(request([{ refId: 'A' }])))).rejects.toThrow(
+      'Query failed: HTTP 400 minScore must be a number [field targets.0.minScore]'
+    );
+  });
+
+  it('reports per-target errors from the backend next to the frames of the other targets', async () => {
+    server.handle(() => ({
+      body: { results: { A: { frames: [anomaliesFrameJSON('A', 1)] }, B: { error: 'unknown source "nope"' } } },
+    }));
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    const response = await lastValueFrom(ds.query(request([{ refId: 'A' }, { refId: 'B', source: 'nope' }])));
+    expect(response.data).toHaveLength(1);
+    expect(response.errors).toEqual([{ refId: 'B', message: 'unknown source "nope"' }]);
+  });
+
+  it('testDatasource reports the sources and their model state', async () => {
+    server.handle((r) => (r.path === '/api/health' ? { body: healthJSON() } : undefined));
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    const result = await ds.testDatasource();
+    expect(result.status).toBe('success');
+    expect(result.message).toContain('2 source(s)');
+    expect(result.message).toContain('web (push, model ready)');
+    expect(result.message).toContain('auth (file, model collecting)');
+    expect(result.message).toContain('1 model(s) ready');
+    expect(result.message).toContain('4 false positive(s), 2 confirmed');
+  });
+
+  it('testDatasource warns about sources in error', async () => {
+    const h = healthJSON();
+    (h.sources[1] as { lastError: string | null }).lastError = 'ENOENT /var/log/auth.log';
+    server.handle(() => ({ body: h }));
+    const result = await new LadDataSource(settings, new MapTemplateSrv({})).testDatasource();
+    expect(result.status).toBe('warning');
+    expect(result.message).toContain('auth: ENOENT /var/log/auth.log');
+  });
+
+  it('testDatasource explains a rejected token and an answer of the wrong shape', async () => {
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    server.handle(() => ({ status: 401, body: { error: 'missing or wrong bearer token' } }));
+    const denied = await ds.testDatasource();
+    expect(denied.status).toBe('error');
+    expect(denied.message).toContain('HTTP 401 missing or wrong bearer token');
+    expect(denied.message).toContain('check the API token');
+
+    server.handle(() => ({ body: { hello: 'world' } }));
+    const wrong = await ds.testDatasource();
+    expect(wrong.status).toBe('error');
+    expect(wrong.message).toMatch(/unexpected answer from the backend \(status/);
+  });
+
+  it('testDatasource explains an unreachable backend', async () => {
+    const dead = await startWireServer();
+    const url = dead.url;
+    await dead.close();
+    setBackendSrv(nodeBackendSrv(url));
+    try {
+      const result = await new LadDataSource(settings, new MapTemplateSrv({})).testDatasource();
+      expect(result.status).toBe('error');
+      expect(result.message).toContain('is the Scorpio backend running');
+    } finally {
+      setBackendSrv(nodeBackendSrv(server.url, 'sekrit'));
+    }
+  });
+
+  it('metricFindQuery lists the sources for template variables', async () => {
+    server.handle((r) => (r.path === '/api/sources' ? { body: ['web', 'auth', 'demo'] } : undefined));
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    expect(await ds.metricFindQuery('sources')).toEqual([
+      { text: 'web', value: 'web' },
+      { text: 'auth', value: 'auth' },
+      { text: 'demo', value: 'demo' },
+    ]);
+    await expect(ds.metricFindQuery('colours')).rejects.toThrow('Unknown variable query');
+  });
+
+  it('turns anomalies into annotations, whatever query type the annotation stored', async () => {
+    server.handle(() => ({ body: { results: { Anno: { frames: [anomaliesFrameJSON('Anno', 2)] } } } }));
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    const query = ds.annotations.prepareQuery!({ name: 'a', enable: true, iconColor: 'red', target: { refId: 'Anno', queryType: 'rate' } } as never);
+    expect(query).toMatchObject({ refId: 'Anno', queryType: 'anomalies' });
+    const { data } = await lastValueFrom(ds.query(request([query!])));
+    const events = await lastValueFrom(ds.annotations.processEvents!({} as never, data));
+    expect(events).toHaveLength(2);
+    expect(events![1]).toMatchObject({ time: Date.UTC(2026, 10, 25, 12, 0, 1), title: 'Anomaly in auth', tags: ['anomaly', 'auth'] });
+    expect(events![1].text).toContain('user u1');
+    expect(events![1].text).toContain('score 0.600 (threshold 0.400)');
+  });
+});
