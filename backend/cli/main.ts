@@ -1,8 +1,12 @@
-import { Command } from 'commander';
+// Entry of the `lad` bin (backend/bin/lad.js requires the compiled copy of this file).
 
-const program = new Command();
-program.name('lad').description('Scorpio log anomaly detector: train, score and evaluate models on log files');
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`lad: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+import { CliError } from './input';
+import { buildProgram } from './program';
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`lad: ${msg}\n`);
+    process.exitCode = err instanceof CliError ? err.exitCode : 1;
+  });

@@ -1,0 +1,49 @@
+// The `lad` commands and their options. These forms are a contract other tools use (docs/engine.md): keep
+// them stable.
+
+import { Command, Option } from 'commander';
+import { runEval } from './eval-command';
+import { runScore } from './score-command';
+import { runTrain } from './train-command';
+import { addModelOptions, collect, numberArg } from './options';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('lad')
+    .description('Scorpio log anomaly detector: train, score and evaluate models on log files')
+    .showHelpAfterError('(run with --help for usage)');
+
+  addModelOptions(
+    program
+      .command('train')
+      .description('train a model on log files and save it to a directory')
+      .requiredOption('--input <file>', 'log file to train on; repeat for several; - reads stdin', collect)
+      .requiredOption('--model <dir>', 'directory to write the model to')
+      .option('--normal <file>', 'lines marked false positive, trained on as normal; repeatable', collect),
+  ).action(runTrain);
+
+  program
+    .command('score')
+    .description('score every line of a log file with a saved model')
+    .requiredOption('--model <dir>', 'model directory written by lad train')
+    .option('--input <file>', 'log file to score; - reads stdin', '-')
+    .addOption(new Option('--format <format>', 'jsonl: one object per line; text: anomalies for people').choices(['jsonl', 'text']).default('jsonl'))
+    .option('--output <file>', 'write here instead of stdout')
+    .action(runScore);
+
+  addModelOptions(
+    program
+      .command('eval')
+      .description('train on the first part of a labelled file, score the rest, print detection quality')
+      .requiredOption('--input <file>', 'labelled log file; repeat for several', collect)
+      .addOption(new Option('--labels <mode>', "first-field: the first field is the label ('-' = normal)").choices(['first-field']).default('first-field'))
+      .option('--train-fraction <f>', 'share of lines to train on', numberArg('--train-fraction', { min: 0.01, max: 0.99 }), 0.5)
+      .option('--detectors <list>', 'comma-separated subset of combined,w2v-som,rarity (default: all)')
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
+  ).action(async (o) => {
+    await runEval(o);
+  });
+  return program;
+}
+

@@ -1,0 +1,68 @@
+// `lad score --model DIR --input FILE [--format jsonl|text]`.
+// jsonl: one object per input line, in input order: {"line","score","anomaly","template","reason","level"}.
+// The JSON after "line" is the same for every line of a template, so it is built once per cached score.
+
+import { createWriteStream } from 'fs';
+import type { Writable } from 'stream';
+import { loadModel } from '../engine';
+import type { LineScore } from '../engine';
+import { CliError, streamLines } from './input';
+
+export interface ScoreCommandOptions {
+  model: string;
+  input: string;
+  format: 'jsonl' | 'text';
+  output?: string;
+}
+
+const FLUSH_BYTES = 1 << 20;
+
+function jsonTail(s: LineScore): string {
+  return (
+    `,"score":${Math.round(s.score * 10000) / 10000},"anomaly":${s.anomaly},"template":${JSON.stringify(s.template)},` +
+    `"reason":${JSON.stringify(s.reason)},"level":${s.level === null ? 'null' : JSON.stringify(s.level)}}\n`
+  );
+}
+
+function write(out: Writable, text: string): Promise<void> | void {
+  if (!out.write(text)) return new Promise((resolve) => out.once('drain', resolve));
+}
+
+export async function runScore(o: ScoreCommandOptions): Promise<void> {
+  const model = await loadModel(o.model).catch((err: Error) => {
+    throw new CliError(`cannot load model from ${o.model}: ${err.message}`);
+  });
+  const out: Writable = o.output !== undefined ? createWriteStream(o.output) : process.stdout;
+  const tails = new Map<LineScore, string>();
+  let lineNo = 0;
+  let anomalies = 0;
+  let buf = '';
+  await streamLines(o.input, async (lines) => {
+    for (const line of lines) {
+      lineNo++;
+      const s = model.score(line);
+      if (o.format === 'jsonl') {
+        let tail = tails.get(s);
+        if (tail === undefined) {
+          if (tails.size > 500_000) tails.clear();
+          tail = jsonTail(s);
+          tails.set(s, tail);
+        }
+        buf += '{"line":' + lineNo + tail;
+      } else if (s.anomaly) {
+        anomalies++;
+        buf += `line ${lineNo}  score ${s.score.toFixed(2)}${s.level !== null ? `  ${s.level}` : ''}\n  ${line}\n  why: ${s.reason}\n\n`;
+      }
+      if (buf.length >= FLUSH_BYTES) {
+        const p = write(out, buf);
+        buf = '';
+        if (p) await p;
+      }
+    }
+  });
+  if (o.format === 'text') {
+    buf += `${anomalies} anomalies in ${lineNo} lines (threshold ${model.info.threshold.toFixed(3)}, detector ${model.info.config.detector})\n`;
+  }
+  if (buf.length > 0) await write(out, buf);
+  if (out !== process.stdout) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}

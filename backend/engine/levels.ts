@@ -1,0 +1,57 @@
+// Log levels as an ordinal scale. The level is evidence the model LEARNS from (how rare a level at least this
+// severe was in training), never a verdict by itself: healthy logs are full of routine errors.
+
+export const LEVEL_NAMES = ['trace', 'debug', 'info', 'notice', 'warn', 'error', 'fatal'] as const;
+export type LevelName = (typeof LEVEL_NAMES)[number];
+/** Rank used when a line carries no recognisable level. */
+export const NO_LEVEL = -1;
+
+const WORD_TO_RANK: ReadonlyMap<string, number> = new Map([
+  ['trace', 0],
+  ['debug', 1],
+  ['dbug', 1],
+  ['info', 2],
+  ['information', 2],
+  ['informational', 2],
+  ['notice', 3],
+  ['warn', 4],
+  ['warning', 4],
+  ['error', 5],
+  ['err', 5],
+  ['eror', 5],
+  ['severe', 5], // java.util.logging's highest level is an error, not a crash
+  ['fatal', 6],
+  ['crit', 6],
+  ['critical', 6],
+  ['alert', 6],
+  ['emerg', 6],
+  ['emergency', 6],
+  ['panic', 6],
+]);
+
+/** Rank of a level word in any case (e.g. "ERROR", "warning"), or NO_LEVEL. */
+export function levelRank(word: string): number {
+  if (word.length < 3 || word.length > 13) return NO_LEVEL;
+  const rank = WORD_TO_RANK.get(word.toLowerCase());
+  return rank === undefined ? NO_LEVEL : rank;
+}
+
+/** klog's one-letter severity (I, W, E, F). */
+export function klogRank(letterCode: number): number {
+  switch (letterCode) {
+    case 73: return 2; // I
+    case 87: return 4; // W
+    case 69: return 5; // E
+    case 70: return 6; // F
+    default: return NO_LEVEL;
+  }
+}
+
+export function levelName(rank: number): LevelName | null {
+  return rank >= 0 && rank < LEVEL_NAMES.length ? LEVEL_NAMES[rank] : null;
+}
+
+/** True when every letter of the word is upper case (bare level words are only trusted in upper case). */
+export function isUpperWord(word: string): boolean {
+  return word === word.toUpperCase() && word !== word.toLowerCase();
+}

@@ -1,0 +1,153 @@
+// A trained model: the rarity statistics, the optional W2V+SOM detector, the training score distributions
+// and the threshold. Scoring caches one result per template hash: the same masked words give the same score,
+// so only new templates pay for the detectors and for building strings.
+
+import type { EngineConfig } from './config';
+import { levelName } from './levels';
+import type { NeuralDetector } from './neural';
+import type { RarityModel } from './rarity';
+import type { Summary } from './stats';
+import { LineScanner } from './tokenizer';
+import type { LineScore, Model, ModelInfo } from './types';
+
+/** Mean and spread of a component over the training lines, to put components on one scale. */
+export interface Norm {
+  mean: number;
+  std: number;
+}
+
+export interface ModelNorms {
+  words: Norm;
+  level: Norm;
+  /** Raw BMU distances of the training lines (W2V+SOM). */
+  neural: Norm & { max: number };
+}
+
+/** All scores of one line, for evaluation and explanations. */
+export interface ComponentScores {
+  combined: number;
+  /** The W2V+SOM score alone: BMU distance ÷ the largest training distance (LAD's normalisation). */
+  neural: number;
+  /** Rare words + level (bits), the detector without W2V+SOM. */
+  rarity: number;
+  wordsBits: number;
+  levelBits: number;
+  templateBits: number;
+  rareWords: { word: string; bits: number }[];
+  level: number;
+  template: string;
+}
+
+/** Score of a line whose words are all unknown to W2V (it cannot be placed on the map). */
+export const UNPLACEABLE_NEURAL = 1.5;
+
+export interface CachedScore extends LineScore {
+  /** Free slot for a consumer's per-template precomputation (the CLI keeps its JSON fragment here). */
+  extra?: string;
+}
+
+export class LadModel implements Model {
+  private readonly scanner: LineScanner;
+  private cache = new Map<number, CachedScore>();
+
+  constructor(
+    readonly info: ModelInfo,
+    readonly rarity: RarityModel,
+    readonly neural: NeuralDetector | null,
+    readonly norms: ModelNorms,
+    /** Distribution of the configured detector's scores over the training lines. */
+    readonly trainingScores: Summary,
+  ) {
+    this.scanner = new LineScanner(info.config.maxLineLength);
+  }
+
+  get config(): EngineConfig {
+    return this.info.config;
+  }
+  get threshold(): number {
+    return this.info.threshold;
+  }
+
+  score(line: string): CachedScore {
+    const s = this.scanner.scan(line);
+    const hit = this.cache.get(s.hash);
+    if (hit !== undefined) return hit;
+    const c = this.componentsOf(s.words(), s.template(), s.level, 0);
+    let score = this.pick(c);
+    const markedNormal = this.rarity.normalTemplates.has(c.template);
+    // A template people marked false positive stays at most at the threshold, so it is never flagged again.
+    if (markedNormal && score > this.info.threshold) score = this.info.threshold;
+    const entry: CachedScore = {
+      score,
+      anomaly: score > this.info.threshold,
+      template: c.template,
+      reason: '',
+      level: levelName(c.level),
+    };
+    entry.reason = markedNormal ? 'template marked normal (false positive feedback)' : this.explain(c, entry.anomaly);
+    if (this.cache.size >= this.config.cacheSize) this.cache = new Map();
+    if (this.config.cacheSize > 0) this.cache.set(s.hash, entry);
+    return entry;
+  }
+
+  /** Every component score of a line (uncached). */
+  components(line: string): ComponentScores {
+    const s = this.scanner.scan(line);
+    return this.componentsOf(s.words(), s.template(), s.level, 0);
+  }
+
+  /** The configured detector's score of a component set. */
+  pick(c: ComponentScores): number {
+    switch (this.config.detector) {
+      case 'w2v-som':
+        return c.neural;
+      case 'rarity':
+        return c.rarity;
+      default:
+        return c.combined;
+    }
+  }
+
+  /** `loo` = 1 computes a training line's score with its own occurrence left out. */
+  componentsOf(words: readonly string[], template: string, level: number, loo: number): ComponentScores {
+    const unique = [...new Set(words)];
+    const rareWords: { word: string; bits: number }[] = [];
+    const wordsBits = this.rarity.wordsBits(unique, loo, rareWords);
+    const levelBits = this.rarity.levelBits(level, loo);
+    const templateBits = this.rarity.templateBits(template, loo);
+    const { weights } = this.config;
+    let neural = 0;
+    let neuralZ = 0;
+    if (this.neural !== null) {
+      const d = this.neural.distance(words, this.rarity.weight);
+      const { mean, std, max } = this.norms.neural;
+      neural = d === null ? UNPLACEABLE_NEURAL : d / (max || 1);
+      const raw = d === null ? max * UNPLACEABLE_NEURAL : d;
+      neuralZ = Math.max(0, (raw - mean) / Math.max(std, 1e-6));
+    }
+    const rarity = weights.words * wordsBits + weights.level * levelBits;
+    const combined = rarity + weights.neural * neuralZ;
+    return { combined, neural, rarity, wordsBits, levelBits, templateBits, rareWords, level, template };
+  }
+
+  private explain(c: ComponentScores, anomaly: boolean): string {
+    const parts: string[] = [];
+    const rare = c.rareWords.filter((r) => r.bits >= this.norms.words.mean + this.norms.words.std);
+    if (rare.length > 0) {
+      parts.push(
+        'rare words: ' +
+          rare
+            .map((r) => (this.rarity.df.has(r.word) ? `${r.word} (${this.rarity.df.get(r.word)}× in training)` : `${r.word} (new)`))
+            .join(', '),
+      );
+    }
+    if (c.level >= 0 && c.levelBits > this.norms.level.mean + this.norms.level.std) {
+      const share = Math.pow(2, -c.levelBits) * 100;
+      parts.push(`level ${levelName(c.level)} or worse in ${share < 1 ? share.toFixed(2) : share.toFixed(0)}% of training lines`);
+    }
+    if (!this.rarity.templates.has(c.template)) parts.push('template never seen in training');
+    if (this.neural !== null && c.neural > 1) parts.push(`W2V+SOM distance ${c.neural.toFixed(2)}× the training maximum`);
+    const head = anomaly ? `${this.config.detector} score above threshold` : `${this.config.detector} score within threshold`;
+    return parts.length > 0 ? `${head}; ${parts.join('; ')}` : head;
+  }
+}

@@ -1,0 +1,70 @@
+// The W2V+SOM detector (the original LAD's model, done right): one Word2Vec sentence per unique template,
+// a line vector = rarity-weighted mean of the vectors of its KNOWN words (unseen words get no vector at all,
+// never a random one), and the distance from that vector to its best matching SOM unit.
+
+import type { SelfOrganizingMapInstance, SomModule, Word2VecModel, Word2VecModule } from './neural-api';
+
+export interface NeuralModules {
+  w2v: Word2VecModule;
+  som: SomModule;
+}
+
+let cached: NeuralModules | null | undefined;
+
+/**
+ * Loads word2vec.ts/som.ts (or their compiled .js). Returns null when they are not there, so the engine still
+ * works (without the W2V+SOM component) in a checkout that predates them.
+ */
+export function loadNeuralModules(): NeuralModules | null {
+  if (cached !== undefined) return cached;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const w2v = require('./word2vec') as Word2VecModule;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const som = require('./som') as SomModule;
+    cached = typeof w2v.trainWord2Vec === 'function' && typeof som.SelfOrganizingMap?.train === 'function' ? { w2v, som } : null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    cached = null;
+  }
+  return cached;
+}
+
+/**
+ * Fills `out` with the weighted mean of the known words' vectors; returns how many words were known.
+ * `weight(word)` is the rarity weight (IDF), so a line's rare words shape its vector more than "the".
+ */
+export function lineVector(w2v: Word2VecModel, words: readonly string[], weight: (w: string) => number, out: Float32Array): number {
+  const { dim, vocab, vectors } = w2v;
+  out.fill(0);
+  let known = 0;
+  let total = 0;
+  for (const w of words) {
+    const idx = vocab.get(w);
+    if (idx === undefined) continue;
+    const wt = weight(w);
+    const base = idx * dim;
+    for (let d = 0; d < dim; d++) out[d] += vectors[base + d] * wt;
+    total += wt;
+    known++;
+  }
+  if (total > 0) for (let d = 0; d < dim; d++) out[d] /= total;
+  return known;
+}
+
+export class NeuralDetector {
+  private readonly vec: Float32Array;
+
+  constructor(
+    readonly w2v: Word2VecModel,
+    readonly som: SelfOrganizingMapInstance,
+  ) {
+    this.vec = new Float32Array(w2v.dim);
+  }
+
+  /** Distance to the best matching unit, or null when the line has no known word (it cannot be placed). */
+  distance(words: readonly string[], weight: (w: string) => number): number | null {
+    const known = lineVector(this.w2v, words, weight, this.vec);
+    return known === 0 ? null : this.som.bmuDistance(this.vec, 0);
+  }
+}

@@ -1,0 +1,107 @@
+// Learned frequency statistics and the detectors built on them:
+//  - rare words: surprisal (IDF, in bits) of the line's rarest words, so one never-seen id-like word does not
+//    dominate but a line whose several words are new or rare stands out;
+//  - level: how rare a level AT LEAST this severe was in training (ordinal tail), learned per log, so a log full
+//    of routine errors does not flag its errors;
+//  - template: how rare the masked template was (reported in the reason; novelty alone is a weak signal).
+// Training statistics use leave-one-out counts (a line's own occurrence removed), so training scores look like
+// scores of unseen lines and the threshold derived from them is not biased low.
+
+import { LEVEL_NAMES } from './levels';
+
+export interface RarityComponents {
+  words: number;
+  level: number;
+  template: number;
+}
+
+export interface RarityJson {
+  lines: number;
+  words: [string, number][];
+  templates: [string, number][];
+  levels: number[];
+  normalTemplates?: string[];
+}
+
+export class RarityModel {
+  /** Lines (weighted) containing each word at least once. */
+  readonly df = new Map<string, number>();
+  readonly templates = new Map<string, number>();
+  /** levels[rank + 1] = lines with that level; index 0 = no level. */
+  readonly levels = new Float64Array(LEVEL_NAMES.length + 1);
+  lines = 0;
+  /** Templates of lines people marked false positive: never anomalous (near-duplicates share a template). */
+  readonly normalTemplates = new Set<string>();
+
+  constructor(readonly topWords = 3) {}
+
+  add(uniqueWords: readonly string[], template: string, level: number, count: number): void {
+    this.lines += count;
+    this.templates.set(template, (this.templates.get(template) ?? 0) + count);
+    this.levels[level + 1] += count;
+    for (const w of uniqueWords) this.df.set(w, (this.df.get(w) ?? 0) + count);
+  }
+
+  /** Surprisal in bits of a word; `loo` = 1 removes the line's own occurrence (training statistics). */
+  wordBits(word: string, loo = 0): number {
+    const df = (this.df.get(word) ?? 0) - loo;
+    return Math.log2((this.lines - loo + 1) / (Math.max(df, 0) + 0.5));
+  }
+
+  /** Weight of a word in line vectors: its surprisal, at least 1 bit so common words still count a little. */
+  readonly weight = (word: string): number => Math.max(1, this.wordBits(word));
+
+  levelBits(level: number, loo = 0): number {
+    if (level < 0) return 0;
+    let tail = -loo;
+    for (let r = level; r < LEVEL_NAMES.length; r++) tail += this.levels[r + 1];
+    return Math.log2((this.lines - loo + 1) / (Math.max(tail, 0) + 0.5));
+  }
+
+  templateBits(template: string, loo = 0): number {
+    const c = (this.templates.get(template) ?? 0) - loo;
+    return Math.log2((this.lines - loo + 1) / (Math.max(c, 0) + 0.5));
+  }
+
+  /**
+   * Mean surprisal of the `topWords` rarest distinct words (fewer words count as zeros, so a two-word line is
+   * not as suspicious as a line with three rare words). `rare` receives those words, rarest first.
+   */
+  wordsBits(uniqueWords: readonly string[], loo = 0, rare?: { word: string; bits: number }[]): number {
+    const k = this.topWords;
+    const top: { word: string; bits: number }[] = [];
+    for (const w of uniqueWords) {
+      const bits = this.wordBits(w, loo);
+      if (top.length < k) top.push({ word: w, bits });
+      else if (bits > top[k - 1].bits) top[k - 1] = { word: w, bits };
+      else continue;
+      top.sort((a, b) => b.bits - a.bits);
+    }
+    let sum = 0;
+    for (const t of top) sum += t.bits;
+    if (rare) rare.push(...top);
+    return sum / k;
+  }
+
+  components(uniqueWords: readonly string[], template: string, level: number, loo = 0): RarityComponents {
+    return {
+      words: this.wordsBits(uniqueWords, loo),
+      level: this.levelBits(level, loo),
+      template: this.templateBits(template, loo),
+    };
+  }
+
+  toJSON(): RarityJson {
+    return { lines: this.lines, words: [...this.df], templates: [...this.templates], levels: [...this.levels], normalTemplates: [...this.normalTemplates] };
+  }
+
+  static fromJSON(json: RarityJson, topWords: number): RarityModel {
+    const m = new RarityModel(topWords);
+    m.lines = json.lines;
+    for (const [w, c] of json.words) m.df.set(w, c);
+    for (const [t, c] of json.templates) m.templates.set(t, c);
+    json.levels.forEach((v, i) => (m.levels[i] = v));
+    for (const t of json.normalTemplates ?? []) m.normalTemplates.add(t);
+    return m;
+  }
+}
