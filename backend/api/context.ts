@@ -1,0 +1,23 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ResultsStore } from '../store/results-store';
+import { HttpError, parseOr400 } from './http-error';
+
+const contextQuerySchema = z.object({
+  before: z.coerce.number().int().min(0).max(1000).default(10),
+  after: z.coerce.number().int().min(0).max(1000).default(10),
+});
+
+/** GET /api/anomalies/:id/context: the lines just before and after an anomaly, from the same source. */
+export function contextRouter(results: ResultsStore): Router {
+  const router = Router();
+  router.get('/api/anomalies/:id/context', async (req, res) => {
+    const { before, after } = parseOr400(contextQuerySchema, req.query);
+    const context = await results.context(String(req.params.id), before, after);
+    if (!context) {
+      throw new HttpError(404, `no anomaly with id ${req.params.id} (unknown or past retention)`, 'id');
+    }
+    res.json(context);
+  });
+  return router;
+}

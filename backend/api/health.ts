@@ -1,0 +1,86 @@
+import { Router } from 'express';
+import type { Metrics } from '../metrics/metrics';
+import type { Pipelines } from '../pipeline/pipelines';
+import type { FactStore } from '../store/fact-store';
+
+export interface SourceHealth {
+  name: string;
+  kind: string;
+  state: string;
+  linesIngested: number;
+  linesScored: number;
+  anomalies: number;
+  suppressed: number;
+  linesPerSecond: number;
+  queueDepth: number;
+  modelState: 'collecting' | 'training' | 'ready';
+  modelAgeSeconds: number | null;
+  lastTrainedAt: string | null;
+  threshold: number | null;
+  lastError: string | null;
+  lagMs: number | null;
+}
+
+export interface HealthDeps {
+  pipelines: Pipelines;
+  facts: FactStore;
+  metrics: Metrics;
+  version: string;
+  startedAt: number;
+  sourceNames: () => string[];
+}
+
+export function sourceHealth(pipelines: Pipelines): SourceHealth[] {
+  return pipelines.all().map((p) => {
+    const stats = p.stats();
+    const status = pipelines.source(p.name)?.status();
+    return {
+      name: p.name,
+      kind: p.kind,
+      state: status?.state ?? 'connected',
+      linesIngested: stats.linesIngested,
+      linesScored: stats.linesScored,
+      anomalies: stats.anomalies,
+      suppressed: stats.suppressed,
+      linesPerSecond: Math.round(stats.linesPerSecond * 10) / 10,
+      queueDepth: stats.queueDepth,
+      modelState: stats.modelState,
+      modelAgeSeconds: stats.modelAgeSeconds === null ? null : Math.round(stats.modelAgeSeconds),
+      lastTrainedAt: stats.lastTrainedAt,
+      threshold: stats.threshold,
+      lastError: status?.lastError ?? stats.lastError,
+      lagMs: status?.lagMs ?? null,
+    };
+  });
+}
+
+/** GET /api/health, GET /api/sources and GET /metrics. */
+export function healthRouter(deps: HealthDeps): Router {
+  const router = Router();
+  router.get('/api/health', (_req, res) => {
+    res.json({
+      status: 'ok',
+      version: deps.version,
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      sources: sourceHealth(deps.pipelines),
+      factStore: deps.facts.counts(),
+    });
+  });
+  router.get('/api/sources', (_req, res) => {
+    res.json(deps.sourceNames());
+  });
+  router.get('/metrics', async (_req, res) => {
+    deps.pipelines.refreshMetrics();
+    const counts = deps.facts.counts();
+    deps.metrics.feedbackRecords.set({ kind: 'false_positive' }, counts.falsePositives);
+    deps.metrics.feedbackRecords.set({ kind: 'confirmed' }, counts.confirmed);
+    if (counts.precision === null) {
+      deps.metrics.precision.reset();
+    } else {
+      deps.metrics.precision.set(counts.precision);
+    }
+    res.set('Content-Type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,238 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { FactStore, FeedbackKind } from '../store/fact-store';
+import type { AnomalyRecord, ResultsStore } from '../store/results-store';
+import { frame, type DataFrameJSON } from './frames';
+import { HttpError, parseOr400 } from './http-error';
+
+/** Epoch ms (number or numeric string) or an ISO 8601 date. */
+export const timeSchema = z.union([z.number().finite(), z.string().min(1)]).transform((v, ctx) => {
+  const ms = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(ms)) {
+    ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 date' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const sourceSchema = z.union([z.string().max(4096), z.array(z.string().max(256)).max(1000)]).optional();
+
+export const targetSchema = z
+  .object({
+    refId: z.string().min(1).max(64),
+    queryType: z.enum(['anomalies', 'rate', 'templates', 'feedback']),
+    source: sourceSchema,
+    minScore: z.number().finite().optional(),
+    includeSuppressed: z.boolean().optional(),
+    search: z.string().max(1000).optional(),
+    limit: z.number().int().min(1).max(100_000).optional(),
+    kind: z.enum(['false_positive', 'confirmed']).optional(),
+    hide: z.boolean().optional(),
+  })
+  .passthrough(); // Grafana adds datasource, key, etc.
+
+export const queryRequestSchema = z
+  .object({
+    range: z.object({ from: timeSchema, to: timeSchema }).refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['from'] }),
+    intervalMs: z.number().positive().finite().optional(),
+    maxDataPoints: z.number().int().positive().max(1_000_000).optional(),
+    targets: z.array(targetSchema).max(100),
+  })
+  .passthrough();
+
+type Target = z.output<typeof targetSchema>;
+type QueryRequest = z.output<typeof queryRequestSchema>;
+
+const ALL_SOURCES = new Set(['', '*', '$__all', 'All', 'all']);
+
+/** Source filter of a target: undefined = all; accepts one name, a list, or Grafana's `{a,b}` multi-value form. */
+export function selectedSources(source: Target['source']): string[] | undefined {
+  if (source === undefined) {
+    return undefined;
+  }
+  let names = Array.isArray(source) ? source : [source];
+  if (!Array.isArray(source)) {
+    const multi = /^\{(.*)\}$/.exec(source);
+    if (multi) {
+      names = multi[1].split(',');
+    }
+  }
+  names = names.map((n) => n.trim());
+  return names.some((n) => ALL_SOURCES.has(n)) ? undefined : names;
+}
+
+export interface QueryDeps {
+  results: ResultsStore;
+  facts: FactStore;
+  /** All source names known (configured, pushed to, or with stored results). */
+  sourceNames: () => string[];
+}
+
+const DEFAULT_LIMITS = { anomalies: 1000, templates: 100, feedback: 1000 } as const;
+
+export function queryRouter(deps: QueryDeps): Router {
+  const router = Router();
+  router.post('/api/query', (req, res) => {
+    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+      throw new HttpError(400, 'body must be a JSON object (Content-Type: application/json)', 'body');
+    }
+    const query = parseOr400(queryRequestSchema, req.body);
+    const results: Record<string, { frames: DataFrameJSON[] }> = {};
+    for (const target of query.targets) {
+      if (target.hide) {
+        continue;
+      }
+      results[target.refId] = { frames: runTarget(deps, query, target) };
+    }
+    res.json({ results });
+  });
+  return router;
+}
+
+function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON[] {
+  switch (target.queryType) {
+    case 'anomalies':
+      return [anomaliesFrame(deps, query, target)];
+    case 'rate':
+      return rateFrames(deps, query, target);
+    case 'templates':
+      return [templatesFrame(deps, query, target)];
+    case 'feedback':
+      return [feedbackFrame(deps, query, target)];
+  }
+}
+
+function findAnomalies(deps: QueryDeps, query: QueryRequest, target: Target, limit: number): AnomalyRecord[] {
+  const sources = selectedSources(target.source);
+  const includeSuppressed = target.includeSuppressed ?? false;
+  const common = {
+    fromMs: query.range.from,
+    toMs: query.range.to,
+    minScore: target.minScore,
+    search: target.search || undefined,
+    includeSuppressed,
+    // Suppression is looked up live, so a false positive reported now also hides its earlier near-duplicates.
+    isSuppressed: (a: AnomalyRecord) => a.suppressed || deps.facts.isSuppressed(a.source, a.template),
+    limit,
+  };
+  if (sources === undefined) {
+    return deps.results.anomalies(common);
+  }
+  const all = sources.flatMap((source) => deps.results.anomalies({ ...common, source }));
+  all.sort((a, b) => b.time - a.time || b.seq - a.seq);
+  return all.slice(0, limit);
+}
+
+function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
+  const rows = findAnomalies(deps, query, target, target.limit ?? DEFAULT_LIMITS.anomalies);
+  const feedbackByAnomaly = new Map<string, FeedbackKind>();
+  for (const record of deps.facts.list()) {
+    if (record.anomalyId) {
+      feedbackByAnomaly.set(record.anomalyId, record.kind);
+    }
+  }
+  const suppressed = rows.map((a) => a.suppressed || deps.facts.isSuppressed(a.source, a.template));
+  return frame(
+    target.refId,
+    'anomalies',
+    [
+      { name: 'time', type: 'time', values: rows.map((a) => a.time) },
+      { name: 'id', type: 'string', values: rows.map((a) => a.id) },
+      { name: 'source', type: 'string', values: rows.map((a) => a.source) },
+      { name: 'score', type: 'number', values: rows.map((a) => a.score), config: { decimals: 3 } },
+      { name: 'threshold', type: 'number', values: rows.map((a) => a.threshold), config: { decimals: 3 } },
+      { name: 'line', type: 'string', values: rows.map((a) => a.line) },
+      { name: 'template', type: 'string', values: rows.map((a) => a.template) },
+      { name: 'reason', type: 'string', values: rows.map((a) => a.reason) },
+      { name: 'suppressed', type: 'boolean', values: suppressed },
+      {
+        name: 'feedback',
+        type: 'string',
+        values: rows.map((a, i) => feedbackByAnomaly.get(a.id) ?? (suppressed[i] ? 'false_positive' : '')),
+      },
+    ],
+    { preferredVisualisationType: 'table' }
+  );
+}
+
+function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON[] {
+  const { from, to } = query.range;
+  const maxPoints = query.maxDataPoints ?? 1000;
+  const step = Math.max(query.intervalMs ?? 0, Math.ceil((to - from) / maxPoints), deps.results.bucketMs);
+  const names = selectedSources(target.source) ?? deps.sourceNames();
+  const includeSuppressed = target.includeSuppressed ?? false;
+  return names.map((source) => {
+    const counts = deps.results.counts(source, from, to, step);
+    const anomalies = counts.map((c) => c.anomalies + (includeSuppressed ? c.suppressed : 0));
+    const labels = { source };
+    return frame(target.refId, source, [
+      { name: 'time', type: 'time', values: counts.map((c) => c.time), config: { interval: step } },
+      { name: 'anomalies', type: 'number', values: anomalies, labels, config: { displayName: `${source} anomalies` } },
+      { name: 'lines', type: 'number', values: counts.map((c) => c.lines), labels, config: { displayName: `${source} lines` } },
+      {
+        name: 'ratio',
+        type: 'number',
+        values: counts.map((c, i) => (c.lines > 0 ? anomalies[i] / c.lines : 0)),
+        labels,
+        config: { unit: 'percentunit', displayName: `${source} anomaly ratio` },
+      },
+    ]);
+  });
+}
+
+function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
+  const rows = findAnomalies(deps, query, target, Number.MAX_SAFE_INTEGER);
+  const groups = new Map<string, { template: string; source: string; count: number; maxScore: number; lastSeen: number; example: string }>();
+  for (const a of rows) {
+    const key = `${a.source}\u0000${a.template}`;
+    const g = groups.get(key);
+    if (!g) {
+      groups.set(key, { template: a.template, source: a.source, count: 1, maxScore: a.score, lastSeen: a.time, example: a.line });
+    } else {
+      g.count++;
+      g.maxScore = Math.max(g.maxScore, a.score);
+      // rows are newest first: the first one seen is the latest example.
+      g.lastSeen = Math.max(g.lastSeen, a.time);
+    }
+  }
+  const top = [...groups.values()].sort((a, b) => b.count - a.count || b.maxScore - a.maxScore).slice(0, target.limit ?? DEFAULT_LIMITS.templates);
+  return frame(
+    target.refId,
+    'templates',
+    [
+      { name: 'template', type: 'string', values: top.map((g) => g.template) },
+      { name: 'source', type: 'string', values: top.map((g) => g.source) },
+      { name: 'count', type: 'number', values: top.map((g) => g.count) },
+      { name: 'maxScore', type: 'number', values: top.map((g) => g.maxScore), config: { decimals: 3 } },
+      { name: 'lastSeen', type: 'time', values: top.map((g) => g.lastSeen) },
+      { name: 'example', type: 'string', values: top.map((g) => g.example) },
+    ],
+    { preferredVisualisationType: 'table' }
+  );
+}
+
+function feedbackFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
+  const sources = selectedSources(target.source);
+  const records = deps.facts
+    .list({ kind: target.kind, fromMs: query.range.from, toMs: query.range.to })
+    .filter((r) => sources === undefined || sources.includes(r.source))
+    .filter((r) => !target.search || r.message.toLowerCase().includes(target.search.toLowerCase()))
+    .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))
+    .slice(0, target.limit ?? DEFAULT_LIMITS.feedback);
+  return frame(
+    target.refId,
+    'feedback',
+    [
+      { name: 'time', type: 'time', values: records.map((r) => Date.parse(r.time)) },
+      { name: 'id', type: 'string', values: records.map((r) => r.id) },
+      { name: 'source', type: 'string', values: records.map((r) => r.source) },
+      { name: 'kind', type: 'string', values: records.map((r) => r.kind) },
+      { name: 'message', type: 'string', values: records.map((r) => r.message) },
+      { name: 'template', type: 'string', values: records.map((r) => r.template) },
+      { name: 'score', type: 'number', values: records.map((r) => r.score) },
+      { name: 'comment', type: 'string', values: records.map((r) => r.comment) },
+      { name: 'user', type: 'string', values: records.map((r) => r.user) },
+    ],
+    { preferredVisualisationType: 'table' }
+  );
+}

@@ -1,0 +1,124 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every Prometheus metric of the service, on its own registry (never prom-client's global one, so two
+ * services in one process — tests — do not collide). Names are documented in docs/service.md.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly linesIngested = new Counter({
+    name: 'lad_lines_ingested_total',
+    help: 'Log lines accepted into a source pipeline queue',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly linesScored = new Counter({
+    name: 'lad_lines_scored_total',
+    help: 'Log lines scored by a model',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly anomalies = new Counter({
+    name: 'lad_anomalies_total',
+    help: 'Lines scored above the threshold and not suppressed by a known false positive',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly suppressed = new Counter({
+    name: 'lad_suppressed_total',
+    help: 'Lines above the threshold whose template is a reported false positive (stored, not flagged)',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly dropped = new Counter({
+    name: 'lad_dropped_lines_total',
+    help: 'Lines refused by a pipeline (reason: backpressure = queue full, client told to retry; too_many_sources)',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly feedback = new Counter({
+    name: 'lad_feedback_total',
+    help: 'Feedback records created, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly feedbackRecords = new Gauge({
+    name: 'lad_feedback_records',
+    help: 'Feedback records in the fact-store, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly precision = new Gauge({
+    name: 'lad_precision',
+    help: 'Confirmed / (confirmed + false positive) over reviewed anomalies (absent until one was reviewed)',
+    registers: [this.registry],
+  });
+  readonly score = new Histogram({
+    name: 'lad_score',
+    help: 'Anomaly scores of scored lines (the threshold is per source, see lad_threshold)',
+    labelNames: ['source'] as const,
+    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 2, 3, 5, 10],
+    registers: [this.registry],
+  });
+  readonly threshold = new Gauge({
+    name: 'lad_threshold',
+    help: 'Anomaly threshold of the current model',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly trainingRuns = new Counter({
+    name: 'lad_training_runs_total',
+    help: 'Model trainings, by result (ok, error) and reason (initial, periodic, drift)',
+    labelNames: ['source', 'result', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly trainingDuration = new Histogram({
+    name: 'lad_training_duration_seconds',
+    help: 'Wall time of model trainings',
+    labelNames: ['source'] as const,
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+    registers: [this.registry],
+  });
+  readonly modelAge = new Gauge({
+    name: 'lad_model_age_seconds',
+    help: 'Seconds since the current model was trained',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'lad_queue_depth',
+    help: 'Lines accepted and waiting to be scored',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly sourceUp = new Gauge({
+    name: 'lad_source_up',
+    help: '1 when a source is connected (or a push source has a pipeline), 0 otherwise',
+    labelNames: ['source', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly sourceState = new Gauge({
+    name: 'lad_source_state',
+    help: '1 for the current state of a source (starting, connected, paused, error, stopped)',
+    labelNames: ['source', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly modelState = new Gauge({
+    name: 'lad_model_state',
+    help: '1 for the current model state of a source (collecting, training, ready)',
+    labelNames: ['source', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Sets a one-hot state gauge: 1 for `current`, 0 for the other states. */
+  static oneHot<L extends string>(gauge: Gauge<L>, labels: Record<Exclude<L, 'state'>, string>, states: readonly string[], current: string): void {
+    for (const state of states) {
+      gauge.set({ ...labels, state } as Record<L, string>, state === current ? 1 : 0);
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import { PushRequestError } from '../sources/push-http';
+import type { LogEntry, LogSink, LogSource } from '../sources/source';
+import { Metrics } from '../metrics/metrics';
+import { SourcePipeline, type PipelineDeps } from './source-pipeline';
+
+/**
+ * All source pipelines, and the one LogSink every source and push router writes to: entries are routed to the
+ * pipeline of their `source` (created on first sight, up to config.maxSources). A batch is accepted whole or
+ * not at all, also when it spans several sources.
+ */
+export class Pipelines implements LogSink {
+  private readonly pipelines = new Map<string, SourcePipeline>();
+  private readonly sources = new Map<string, LogSource>();
+  private readonly drainListeners = new Set<() => void>();
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  /** A configured source (file tail, demo, syslog, ...): its pipeline exists from the start. */
+  addSource(source: LogSource): SourcePipeline {
+    this.sources.set(source.name, source);
+    return this.pipeline(source.name, source.kind);
+  }
+
+  get(name: string): SourcePipeline | undefined {
+    return this.pipelines.get(name);
+  }
+
+  source(name: string): LogSource | undefined {
+    return this.sources.get(name);
+  }
+
+  all(): SourcePipeline[] {
+    return [...this.pipelines.values()];
+  }
+
+  push(entries: LogEntry[]): void {
+    if (entries.length === 0) {
+      return;
+    }
+    const first = entries[0].source;
+    let single = true;
+    for (let i = 1; i < entries.length; i++) {
+      if (entries[i].source !== first) {
+        single = false;
+        break;
+      }
+    }
+    if (single) {
+      const p = this.pipelineFor(first);
+      p.checkCapacity(entries.length);
+      p.enqueue(entries);
+      return;
+    }
+    const groups = new Map<string, LogEntry[]>();
+    for (const e of entries) {
+      const group = groups.get(e.source);
+      if (group) {
+        group.push(e);
+      } else {
+        groups.set(e.source, [e]);
+      }
+    }
+    const targets = [...groups].map(([name, group]) => ({ p: this.pipelineFor(name), group }));
+    for (const { p, group } of targets) {
+      p.checkCapacity(group.length);
+    }
+    for (const { p, group } of targets) {
+      p.enqueue(group);
+    }
+  }
+
+  get saturated(): boolean {
+    for (const p of this.pipelines.values()) {
+      if (p.saturated) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  onDrain(listener: () => void): () => void {
+    this.drainListeners.add(listener);
+    return () => this.drainListeners.delete(listener);
+  }
+
+  /** Waits until every pipeline has scored what it accepted (only meaningful once models are ready). */
+  async idle(): Promise<void> {
+    await Promise.all(this.all().map((p) => p.idle()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.sources.values()].map((s) => s.stop().catch(() => undefined)));
+    await Promise.all(this.all().map((p) => p.stop()));
+  }
+
+  /** Brings the gauges (queue depth, model age, source state) up to date; called before each scrape. */
+  refreshMetrics(): void {
+    const m = this.deps.metrics;
+    for (const p of this.pipelines.values()) {
+      const stats = p.stats();
+      m.queueDepth.set({ source: p.name }, stats.queueDepth);
+      if (stats.modelAgeSeconds !== null) {
+        m.modelAge.set({ source: p.name }, stats.modelAgeSeconds);
+      }
+      Metrics.oneHot(m.modelState, { source: p.name }, ['collecting', 'training', 'ready'], stats.modelState);
+      const state = this.sources.get(p.name)?.status().state ?? 'connected';
+      Metrics.oneHot(m.sourceState, { source: p.name }, ['starting', 'connected', 'paused', 'error', 'stopped'], state);
+      m.sourceUp.set({ source: p.name, kind: p.kind }, state === 'connected' ? 1 : 0);
+    }
+  }
+
+  private pipelineFor(name: string): SourcePipeline {
+    const existing = this.pipelines.get(name);
+    if (existing) {
+      return existing;
+    }
+    if (this.pipelines.size >= this.deps.config.maxSources) {
+      this.deps.metrics.dropped.inc({ source: '(new)', reason: 'too_many_sources' });
+      throw new PushRequestError(
+        400,
+        `source ${JSON.stringify(name)} refused: already ${this.pipelines.size} sources (maxSources); reuse a source name`,
+        'source'
+      );
+    }
+    return this.pipeline(name, 'push');
+  }
+
+  private pipeline(name: string, kind: string): SourcePipeline {
+    let p = this.pipelines.get(name);
+    if (!p) {
+      p = new SourcePipeline(name, kind, this.deps);
+      p.onDrain(() => {
+        for (const listener of this.drainListeners) {
+          listener();
+        }
+      });
+      this.pipelines.set(name, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,472 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../server/config';
+import type { Metrics } from '../metrics/metrics';
+import type { FactStore } from '../store/fact-store';
+import type { ResultsStore } from '../store/results-store';
+import { BackpressureError, type LogEntry } from '../sources/source';
+import type { EngineApi, Model } from './engine-port';
+import { LineQueue } from './line-queue';
+
+export type ModelState = 'collecting' | 'training' | 'ready';
+export type TrainReason = 'initial' | 'periodic' | 'drift';
+
+export interface PipelineDeps {
+  engine: EngineApi;
+  results: ResultsStore;
+  facts: FactStore;
+  metrics: Metrics;
+  logger: Logger;
+  config: Config;
+}
+
+export interface PipelineStats {
+  linesIngested: number;
+  linesScored: number;
+  anomalies: number;
+  suppressed: number;
+  linesPerSecond: number;
+  queueDepth: number;
+  modelState: ModelState;
+  modelAgeSeconds: number | null;
+  lastTrainedAt: string | null;
+  threshold: number | null;
+  lastError: string | null;
+  retraining: boolean;
+}
+
+/** Directory of a source's persisted model (names are already free of path separators; encode the rest). */
+export function modelDir(dataDir: string, source: string): string {
+  return path.join(dataDir, 'models', encodeURIComponent(source));
+}
+
+/**
+ * Continuous detection for one source: a bounded queue of accepted lines, the initial training window, scoring
+ * of every line, and retraining (periodic, or when the anomaly ratio drifts up) that runs beside scoring and
+ * swaps the model when done. Models are saved under <dataDir>/models/<source> and loaded at start.
+ */
+export class SourcePipeline {
+  private readonly queue = new LineQueue();
+  private model: Model | null = null;
+  private state: ModelState = 'collecting';
+  private ready: Promise<void>;
+  private scheduled = false;
+  private stopped = false;
+  private retraining: Promise<void> | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private lastError: string | null = null;
+  private rejectedSinceDrain = false;
+  private readonly drainListeners = new Set<() => void>();
+
+  /** Lines waiting for the initial model. */
+  private collected: LogEntry[] = [];
+  private collectStartedAt = 0;
+  /** Newest lines (a ring), the training set of the next retraining. */
+  private readonly recent: string[];
+  private recentNext = 0;
+  private recentSize = 0;
+  /** Anomaly flags of the newest scored lines (drift detection), and their running sum. */
+  private readonly driftFlags: Uint8Array;
+  private driftNext = 0;
+  private driftSize = 0;
+  private driftSum = 0;
+
+  private linesIngested = 0;
+  private linesScored = 0;
+  private anomalyCount = 0;
+  private suppressedCount = 0;
+  /** Lines scored per second over the last 10 one-second ticks. */
+  private readonly rateWindow = new Float64Array(10);
+  private rateTick = 0;
+  private scoredAtLastTick = 0;
+  private readonly ticker: NodeJS.Timeout;
+
+  private readonly m;
+
+  constructor(
+    readonly name: string,
+    readonly kind: string,
+    private readonly deps: PipelineDeps
+  ) {
+    const { training } = deps.config;
+    this.recent = new Array(training.retrainLines);
+    this.driftFlags = new Uint8Array(training.driftWindowLines);
+    const metrics = deps.metrics;
+    // Label-bound children once, so the per-line path does no label hashing.
+    this.m = {
+      ingested: metrics.linesIngested.labels(name),
+      scored: metrics.linesScored.labels(name),
+      anomalies: metrics.anomalies.labels(name),
+      suppressed: metrics.suppressed.labels(name),
+      score: metrics.score.labels(name),
+      dropped: metrics.dropped.labels(name, 'backpressure'),
+    };
+    this.m.ingested.inc(0);
+    this.m.scored.inc(0);
+    this.m.anomalies.inc(0);
+    this.m.suppressed.inc(0);
+    this.ready = this.loadSavedModel();
+    this.ticker = setInterval(() => this.tick(), 1000);
+    this.ticker.unref();
+  }
+
+  /** Accepts the whole batch or throws BackpressureError; never drops accepted lines. */
+  checkCapacity(lines: number): void {
+    if (this.queue.size + lines > this.deps.config.queue.maxLines || this.stopped) {
+      this.rejectedSinceDrain = true;
+      this.m.dropped.inc(lines);
+      throw new BackpressureError(this.retryAfterSeconds(), `source ${this.name}: queue full (${this.queue.size} lines waiting), retry later`);
+    }
+  }
+
+  /** Enqueue after checkCapacity (the manager checks every source of a batch before enqueueing any). */
+  enqueue(entries: LogEntry[]): void {
+    this.queue.push(entries);
+    this.linesIngested += entries.length;
+    this.m.ingested.inc(entries.length);
+    this.schedule();
+  }
+
+  get saturated(): boolean {
+    return this.queue.size >= this.deps.config.queue.maxLines;
+  }
+
+  onDrain(listener: () => void): () => void {
+    this.drainListeners.add(listener);
+    return () => this.drainListeners.delete(listener);
+  }
+
+  get queueDepth(): number {
+    return this.queue.size;
+  }
+
+  get modelState(): ModelState {
+    return this.state;
+  }
+
+  /** Resolves once the saved model (if any) was loaded and the queue is empty: used by tests and shutdown. */
+  async idle(): Promise<void> {
+    await this.ready;
+    while (this.queue.size > 0 && this.state === 'ready' && !this.stopped) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  stats(): PipelineStats {
+    const info = this.model?.info;
+    const created = info ? Date.parse(info.createdAt) : NaN;
+    let rate = 0;
+    for (const r of this.rateWindow) {
+      rate += r;
+    }
+    return {
+      linesIngested: this.linesIngested,
+      linesScored: this.linesScored,
+      anomalies: this.anomalyCount,
+      suppressed: this.suppressedCount,
+      linesPerSecond: rate / this.rateWindow.length,
+      queueDepth: this.queue.size,
+      modelState: this.state,
+      modelAgeSeconds: Number.isFinite(created) ? Math.max(0, (Date.now() - created) / 1000) : null,
+      lastTrainedAt: info?.createdAt ?? null,
+      threshold: info?.threshold ?? null,
+      lastError: this.lastError,
+      retraining: this.retraining !== null,
+    };
+  }
+
+  /** Trains now (from the recent lines, plus false positives as normal lines); resolves when swapped in. */
+  retrain(reason: TrainReason): Promise<void> {
+    if (this.retraining) {
+      return this.retraining;
+    }
+    const lines = this.recentLines();
+    if (lines.length < this.deps.config.training.minLines) {
+      return Promise.resolve();
+    }
+    this.retraining = this.train(lines, reason)
+      .then((model) => {
+        if (model) {
+          this.swap(model);
+        }
+      })
+      .finally(() => {
+        this.retraining = null;
+      });
+    return this.retraining;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.ticker);
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+    }
+    await this.ready.catch(() => undefined);
+    await this.retraining?.catch(() => undefined);
+  }
+
+  private retryAfterSeconds(): number {
+    const rate = Math.max(1000, this.stats().linesPerSecond);
+    return Math.min(30, Math.max(1, Math.ceil(this.queue.size / rate)));
+  }
+
+  private async loadSavedModel(): Promise<void> {
+    const dir = modelDir(this.deps.config.dataDir, this.name);
+    for (const candidate of [dir, `${dir}.old`]) {
+      try {
+        await fs.access(candidate);
+      } catch {
+        continue;
+      }
+      try {
+        const model = await this.deps.engine.loadModel(candidate);
+        this.swap(model);
+        this.deps.logger.info({ source: this.name, createdAt: model.info.createdAt }, 'loaded saved model');
+        return;
+      } catch (err) {
+        this.lastError = `saved model at ${candidate} unusable: ${(err as Error).message}`;
+        this.deps.logger.warn({ source: this.name, err: (err as Error).message }, 'saved model unusable, will train');
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) {
+      return;
+    }
+    this.scheduled = true;
+    // setImmediate (not a microtask): queries and pushes get their turn between scoring chunks.
+    void this.ready.then(() => setImmediate(() => this.process()));
+  }
+
+  private process(): void {
+    this.scheduled = false;
+    if (this.stopped) {
+      return;
+    }
+    if (this.state === 'ready') {
+      this.scoreChunk();
+    } else if (this.state === 'collecting') {
+      this.collectChunk();
+    }
+    // state 'training' (initial): lines wait in the queue until the first model exists.
+    if (this.queue.size > 0 && this.state !== 'training') {
+      this.schedule();
+    }
+    this.notifyDrainIfNeeded();
+  }
+
+  private notifyDrainIfNeeded(): void {
+    if (this.rejectedSinceDrain && this.queue.size <= this.deps.config.queue.maxLines / 2) {
+      this.rejectedSinceDrain = false;
+      for (const listener of this.drainListeners) {
+        listener();
+      }
+    }
+  }
+
+  private collectChunk(): void {
+    const { training } = this.deps.config;
+    this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
+      if (this.collected.length === 0) {
+        this.collectStartedAt = Date.now();
+      }
+      this.collected.push(entry);
+      this.remember(entry.line);
+      return this.collected.length < training.windowLines;
+    });
+    this.maybeStartInitialTraining();
+  }
+
+  private maybeStartInitialTraining(): void {
+    const { training } = this.deps.config;
+    const n = this.collected.length;
+    const windowTimeUp = n >= training.minLines && Date.now() - this.collectStartedAt >= training.windowSeconds * 1000;
+    if (this.state !== 'collecting' || this.retryTimer || (n < training.windowLines && !windowTimeUp)) {
+      return;
+    }
+    this.state = 'training';
+    const lines = this.collected.map((e) => e.line);
+    void this.train(lines, 'initial').then((model) => {
+      if (this.stopped) {
+        return;
+      }
+      if (!model) {
+        // Keep the collected lines and try again later (they are never dropped); meanwhile keep collecting.
+        this.state = 'collecting';
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          this.maybeStartInitialTraining();
+        }, 30_000);
+        this.retryTimer.unref();
+        this.schedule();
+        return;
+      }
+      this.swap(model);
+      // The training window itself gets scored too, before anything that arrived since.
+      this.queue.unshift(this.collected);
+      this.collected = [];
+      this.schedule();
+    });
+  }
+
+  /** Trains a model; resolves null (and records the error) when training fails. */
+  private async train(lines: string[], reason: TrainReason): Promise<Model | null> {
+    const { training } = this.deps.config;
+    const normalLines = this.deps.facts.falsePositiveMessages(this.name);
+    const started = process.hrtime.bigint();
+    const log = this.deps.logger.child({ source: this.name, reason, lines: lines.length, normalLines: normalLines.length });
+    log.info('training started');
+    const metrics = this.deps.metrics;
+    try {
+      const trainFn = training.useWorker ? this.deps.engine.trainModelInWorker : this.deps.engine.trainModel;
+      const model = await trainFn(lines, { config: training.engine, normalLines });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.trainingRuns.inc({ source: this.name, result: 'ok', reason });
+      metrics.trainingDuration.observe({ source: this.name }, seconds);
+      log.info({ seconds, threshold: model.info.threshold }, 'training finished');
+      await this.persist(model).catch((err: Error) => {
+        log.error({ err: err.message }, 'saving the model failed (it is still used)');
+      });
+      this.lastError = null;
+      return model;
+    } catch (err) {
+      metrics.trainingRuns.inc({ source: this.name, result: 'error', reason });
+      this.lastError = `training failed: ${(err as Error).message}`;
+      log.error({ err: (err as Error).message }, 'training failed');
+      return null;
+    }
+  }
+
+  /** Saves into a temp dir, then swaps directories, so a crash leaves either the old or the new model. */
+  private async persist(model: Model): Promise<void> {
+    const dir = modelDir(this.deps.config.dataDir, this.name);
+    const tmp = `${dir}.tmp`;
+    const old = `${dir}.old`;
+    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.mkdir(tmp, { recursive: true });
+    await this.deps.engine.saveModel(model, tmp);
+    await fs.rm(old, { recursive: true, force: true });
+    await fs.rename(dir, old).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') {
+        throw err;
+      }
+    });
+    await fs.rename(tmp, dir);
+    await fs.rm(old, { recursive: true, force: true });
+  }
+
+  private swap(model: Model): void {
+    this.model = model;
+    this.state = 'ready';
+    this.deps.metrics.threshold.set({ source: this.name }, model.info.threshold);
+    this.driftNext = this.driftSize = this.driftSum = 0;
+    this.driftFlags.fill(0);
+  }
+
+  private remember(line: string): void {
+    this.recent[this.recentNext] = line;
+    this.recentNext = (this.recentNext + 1) % this.recent.length;
+    this.recentSize = Math.min(this.recentSize + 1, this.recent.length);
+  }
+
+  private recentLines(): string[] {
+    const out: string[] = new Array(this.recentSize);
+    const start = (this.recentNext - this.recentSize + this.recent.length) % this.recent.length;
+    for (let i = 0; i < this.recentSize; i++) {
+      out[i] = this.recent[(start + i) % this.recent.length];
+    }
+    return out;
+  }
+
+  /** The hot path: score a chunk of queued lines with the current model and store the results. */
+  private scoreChunk(): void {
+    const model = this.model!;
+    const { facts, results } = this.deps;
+    const threshold = model.info.threshold;
+    const name = this.name;
+    const scoreHist = this.m.score;
+    let scored = 0;
+    let anomalies = 0;
+    let suppressed = 0;
+    const flags = this.driftFlags;
+    this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
+      const r = model.score(entry.line);
+      let flagged = r.anomaly;
+      let isSuppressed = false;
+      if (flagged && facts.isSuppressed(name, r.template)) {
+        isSuppressed = true;
+        flagged = false;
+        suppressed++;
+      } else if (flagged) {
+        anomalies++;
+      }
+      results.add({
+        source: name,
+        time: entry.timestampMs,
+        line: entry.line,
+        labels: entry.labels,
+        score: r.score,
+        threshold,
+        anomaly: r.anomaly,
+        suppressed: isSuppressed,
+        template: r.template,
+        reason: r.reason,
+        level: r.level,
+      });
+      scoreHist.observe(r.score);
+      this.remember(entry.line);
+      this.driftSum += (flagged ? 1 : 0) - flags[this.driftNext];
+      flags[this.driftNext] = flagged ? 1 : 0;
+      this.driftNext = (this.driftNext + 1) % flags.length;
+      this.driftSize = Math.min(this.driftSize + 1, flags.length);
+      scored++;
+      return true;
+    });
+    this.linesScored += scored;
+    this.anomalyCount += anomalies;
+    this.suppressedCount += suppressed;
+    this.m.scored.inc(scored);
+    if (anomalies) {
+      this.m.anomalies.inc(anomalies);
+    }
+    if (suppressed) {
+      this.m.suppressed.inc(suppressed);
+    }
+    this.checkDrift();
+  }
+
+  private checkDrift(): void {
+    const { training } = this.deps.config;
+    if (this.retraining || this.driftSize < this.driftFlags.length || training.driftRatio <= 0) {
+      return;
+    }
+    if (this.driftSum / this.driftSize > training.driftRatio && this.modelAge() >= training.minRetrainGapSeconds) {
+      this.deps.logger.info({ source: this.name, ratio: this.driftSum / this.driftSize }, 'anomaly ratio drifted up, retraining');
+      void this.retrain('drift');
+    }
+  }
+
+  private modelAge(): number {
+    return this.stats().modelAgeSeconds ?? Infinity;
+  }
+
+  private tick(): void {
+    this.rateWindow[this.rateTick] = this.linesScored - this.scoredAtLastTick;
+    this.rateTick = (this.rateTick + 1) % this.rateWindow.length;
+    this.scoredAtLastTick = this.linesScored;
+    const { training } = this.deps.config;
+    if (this.state === 'collecting') {
+      this.maybeStartInitialTraining();
+    } else if (
+      this.state === 'ready' &&
+      training.retrainIntervalSeconds > 0 &&
+      !this.retraining &&
+      this.modelAge() >= training.retrainIntervalSeconds
+    ) {
+      void this.retrain('periodic');
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { isUtf8 } from 'node:buffer';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { contextRouter } from '../api/context';
+import { feedbackRouter } from '../api/feedback';
+import { healthRouter } from '../api/health';
+import { errorHandler, HttpError } from '../api/http-error';
+import { queryRouter } from '../api/query';
+import type { Metrics } from '../metrics/metrics';
+import type { Pipelines } from '../pipeline/pipelines';
+import { createLinePushRouter } from '../sources/line-push';
+import { createLokiPushRouter, LOKI_PUSH_PATH } from '../sources/loki-push';
+import { LINE_PUSH_PATH } from '../sources/line-push';
+import type { FactStore } from '../store/fact-store';
+import type { ResultsStore } from '../store/results-store';
+import { requireToken } from './auth';
+import type { Config } from './config';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  pipelines: Pipelines;
+  facts: FactStore;
+  results: ResultsStore;
+  metrics: Metrics;
+  templateOf: (line: string) => string;
+  version: string;
+  startedAt: number;
+}
+
+/** Every source name worth offering: configured, pushed to since start, or with stored results. */
+export function sourceNames(deps: Pick<AppDeps, 'pipelines' | 'results'>): string[] {
+  const names = new Set<string>([...deps.pipelines.all().map((p) => p.name), ...deps.results.sourceNames()]);
+  return [...names].sort();
+}
+
+/** The express app: push endpoints, the datasource API, feedback, metrics, with JSON errors everywhere. */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      // Path only: query strings and headers (Authorization) stay out of the logs.
+      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+    next();
+  });
+
+  const requireWrite = requireToken(config.apiToken);
+  const pushOptions = { maxBodyBytes: config.maxBodyBytes, maxLineBytes: config.maxLineBytes };
+  // Push routers parse their own (raw, possibly compressed) bodies, so they come before express.json.
+  app.use(LOKI_PUSH_PATH, requireWrite);
+  app.use(LINE_PUSH_PATH, requireWrite);
+  app.use(createLokiPushRouter(deps.pipelines, pushOptions));
+  app.use(createLinePushRouter(deps.pipelines, pushOptions));
+
+  app.use(
+    express.json({
+      limit: config.maxBodyBytes,
+      verify: (_req, _res, buf) => {
+        // body-parser would silently turn invalid UTF-8 into U+FFFD; refuse it instead.
+        if (!isUtf8(buf)) {
+          throw Object.assign(new Error('request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
+        }
+      },
+    })
+  );
+
+  const names = () => sourceNames(deps);
+  app.use(healthRouter({ pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names }));
+  app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names }));
+  app.use(contextRouter(deps.results));
+  app.use(
+    feedbackRouter({
+      facts: deps.facts,
+      results: deps.results,
+      metrics: deps.metrics,
+      templateOf: deps.templateOf,
+      maxLineBytes: config.maxLineBytes,
+      requireWrite,
+    })
+  );
+
+  app.use((req, _res, next) => next(new HttpError(404, `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,210 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * Service configuration. Precedence: built-in defaults < the file at LAD_CONFIG (YAML or JSON) < LAD_* env vars.
+ * Everything is optional so `npm start` works with nothing set.
+ */
+export const SourceConfigSchema = z
+  .object({
+    type: z.string().min(1),
+    name: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : - (1-64 characters)'),
+  })
+  .passthrough();
+export type SourceConfig = z.infer<typeof SourceConfigSchema>;
+
+export const ConfigSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(8080),
+    host: z.string().min(1).default('127.0.0.1'),
+    dataDir: z.string().min(1).default('./data'),
+    apiToken: z.string().min(8, 'at least 8 characters').optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Request body limit for JSON API endpoints and push endpoints. */
+    maxBodyBytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+    /** Longest accepted log line (longer lines are rejected by the push endpoints). */
+    maxLineBytes: z.number().int().min(256).default(64 * 1024),
+    /** The bundled demo source (replays sample logs with injected anomalies). */
+    demo: z
+      .object({
+        enabled: z.boolean().default(true),
+        linesPerSecond: z.number().positive().max(100_000).default(20),
+        anomalyEvery: z.number().int().min(2).default(150),
+      })
+      .prefault({}),
+    training: z
+      .object({
+        /** Initial training window: train once this many lines were collected... */
+        windowLines: z.number().int().min(10).default(2000),
+        /** ...or once this much time passed since the first line, if at least minLines were collected. */
+        windowSeconds: z.number().positive().default(300),
+        minLines: z.number().int().min(10).default(200),
+        /** Lines kept (newest) as the training set of the next retraining. */
+        retrainLines: z.number().int().min(10).default(20_000),
+        /** Periodic retraining; 0 disables it. */
+        retrainIntervalSeconds: z.number().min(0).default(3600),
+        /** Drift: retrain early when the anomaly ratio over the last driftWindowLines exceeds driftRatio. */
+        driftWindowLines: z.number().int().min(100).default(5000),
+        driftRatio: z.number().min(0).max(1).default(0.05),
+        /** Shortest gap between two retrainings of one source (drift can fire often). */
+        minRetrainGapSeconds: z.number().min(0).default(300),
+        /** Train off the main thread (engine's trainModelInWorker). */
+        useWorker: z.boolean().default(true),
+        engine: z.record(z.string(), z.unknown()).default({}),
+      })
+      .prefault({}),
+    queue: z
+      .object({
+        /** Per-source bound of accepted-but-not-yet-scored lines; beyond it pushes get 429. */
+        maxLines: z.number().int().min(100).default(200_000),
+        /** Lines scored per event-loop turn (keeps queries responsive while ingesting). */
+        batchLines: z.number().int().min(1).default(2000),
+      })
+      .prefault({}),
+    retention: z
+      .object({
+        hours: z.number().positive().default(24),
+        /** Per-source bound of scored-line segment files on disk. */
+        maxBytesPerSource: z.number().int().min(1024 * 1024).default(512 * 1024 * 1024),
+        segmentBytes: z.number().int().min(64 * 1024).default(32 * 1024 * 1024),
+        /** Recent scored lines kept in memory per source (context queries). */
+        recentLines: z.number().int().min(100).default(20_000),
+        /** Anomalies kept in memory per source (queries). */
+        maxAnomalies: z.number().int().min(100).default(100_000),
+        /** Width of the per-interval line/anomaly counters. */
+        bucketSeconds: z.number().int().min(1).max(3600).default(10),
+      })
+      .prefault({}),
+    /** Most distinct source names accepted from push endpoints (each gets its own model). */
+    maxSources: z.number().int().min(1).default(100),
+    sources: z.array(SourceConfigSchema).default([]),
+  })
+  .strict();
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly key: string
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Env variable → config path. Numbers and booleans are converted before validation. */
+const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' }> = {
+  LAD_PORT: { path: ['port'], type: 'number' },
+  LAD_HOST: { path: ['host'], type: 'string' },
+  LAD_DATA_DIR: { path: ['dataDir'], type: 'string' },
+  LAD_API_TOKEN: { path: ['apiToken'], type: 'string' },
+  LAD_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
+  LAD_MAX_BODY_BYTES: { path: ['maxBodyBytes'], type: 'number' },
+  LAD_MAX_LINE_BYTES: { path: ['maxLineBytes'], type: 'number' },
+  LAD_DEMO: { path: ['demo', 'enabled'], type: 'boolean' },
+  LAD_DEMO_LINES_PER_SECOND: { path: ['demo', 'linesPerSecond'], type: 'number' },
+  LAD_TRAIN_LINES: { path: ['training', 'windowLines'], type: 'number' },
+  LAD_TRAIN_SECONDS: { path: ['training', 'windowSeconds'], type: 'number' },
+  LAD_TRAIN_MIN_LINES: { path: ['training', 'minLines'], type: 'number' },
+  LAD_RETRAIN_INTERVAL_SECONDS: { path: ['training', 'retrainIntervalSeconds'], type: 'number' },
+  LAD_TRAIN_IN_WORKER: { path: ['training', 'useWorker'], type: 'boolean' },
+  LAD_QUEUE_MAX_LINES: { path: ['queue', 'maxLines'], type: 'number' },
+  LAD_RETENTION_HOURS: { path: ['retention', 'hours'], type: 'number' },
+};
+
+function envValue(name: string, raw: string, type: 'string' | 'number' | 'boolean'): unknown {
+  if (type === 'string') {
+    return raw;
+  }
+  if (type === 'number') {
+    const n = raw.trim() === '' ? NaN : Number(raw);
+    if (!Number.isFinite(n)) {
+      throw new ConfigError(`invalid configuration: ${name}=${JSON.stringify(raw)} is not a number`, name);
+    }
+    return n;
+  }
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) {
+    return true;
+  }
+  if (['0', 'false', 'no', 'off'].includes(v)) {
+    return false;
+  }
+  throw new ConfigError(`invalid configuration: ${name}=${JSON.stringify(raw)} is not a boolean (true/false)`, name);
+}
+
+function setPath(target: Record<string, unknown>, keys: string[], value: unknown): void {
+  let obj = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = obj[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+      obj[key] = {};
+    }
+    obj = obj[key] as Record<string, unknown>;
+  }
+  obj[keys[keys.length - 1]] = value;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: LAD_CONFIG=${file} cannot be read (${(err as Error).message})`, 'LAD_CONFIG');
+  }
+  let parsed: unknown;
+  try {
+    // YAML is a superset of JSON, so one parser reads both.
+    parsed = text.trim() === '' ? {} : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${file} is not valid YAML/JSON (${(err as Error).message})`, 'LAD_CONFIG');
+  }
+  if (parsed === null || parsed === undefined) {
+    return {};
+  }
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`invalid configuration: ${file} must hold an object of settings`, 'LAD_CONFIG');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Env var name for a config path, to name it in errors when it came from the environment. */
+function envNameFor(pathKeys: PropertyKey[], env: NodeJS.ProcessEnv): string | undefined {
+  const dotted = pathKeys.map(String).join('.');
+  return Object.entries(ENV_KEYS).find(([name, spec]) => spec.path.join('.') === dotted && env[name] !== undefined)?.[0];
+}
+
+/**
+ * Builds the validated configuration from LAD_CONFIG and the environment.
+ * Throws ConfigError naming the offending key (config path and, when it came from there, the env var).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = env.LAD_CONFIG ? readConfigFile(env.LAD_CONFIG) : {};
+  for (const [name, spec] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    // An empty LAD_API_TOKEN means "no token", as compose files often pass an empty variable through.
+    if (value === undefined || (value === '' && name === 'LAD_API_TOKEN')) {
+      continue;
+    }
+    setPath(raw, spec.path, envValue(name, value, spec.type));
+  }
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = issue.path.map(String).join('.') || '(root)';
+    const envName = envNameFor(issue.path, env);
+    const where = envName ? `${key} (from ${envName})` : key;
+    throw new ConfigError(`invalid configuration: ${where}: ${issue.message}`, key);
+  }
+  const config = result.data;
+  const names = new Set<string>();
+  for (const [i, source] of config.sources.entries()) {
+    if (names.has(source.name) || (config.demo.enabled && source.name === 'demo')) {
+      throw new ConfigError(`invalid configuration: sources.${i}.name: duplicate source name "${source.name}"`, `sources.${i}.name`);
+    }
+    names.add(source.name);
+  }
+  return { ...config, dataDir: path.resolve(config.dataDir) };
+}

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import pino, { type Logger } from 'pino';
+import * as engine from '../engine';
+import { Metrics } from '../metrics/metrics';
+import type { EngineApi } from '../pipeline/engine-port';
+import { Pipelines } from '../pipeline/pipelines';
+import { DemoSource } from '../sources/demo';
+import type { LogSource } from '../sources/source';
+import { FactStore } from '../store/fact-store';
+import { ResultsStore } from '../store/results-store';
+import { createApp } from './app';
+import { ConfigError, type Config, type SourceConfig } from './config';
+
+export interface Service {
+  readonly port: number;
+  readonly url: string;
+  readonly pipelines: Pipelines;
+  readonly facts: FactStore;
+  readonly results: ResultsStore;
+  readonly metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  logger?: Logger;
+  /** Builds a configured source from its config entry (the sources registry). */
+  buildSource?: (source: SourceConfig) => LogSource;
+}
+
+export function packageVersion(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'scorpio' && pkg.version) {
+        return pkg.version;
+      }
+    } catch {
+      // not here: keep walking up
+    }
+  }
+  return '0.0.0';
+}
+
+/** The default source builder: the demo type here; the other types come from the sources registry. */
+function defaultBuildSource(source: SourceConfig): LogSource {
+  if (source.type === 'demo') {
+    const { type: _type, ...options } = source;
+    return new DemoSource(options);
+  }
+  throw new ConfigError(`invalid configuration: sources: unknown source type "${source.type}"`, 'sources.type');
+}
+
+/** Opens the stores, builds pipelines and sources, and listens. close() shuts everything down in order. */
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const startedAt = Date.now();
+  const metrics = new Metrics();
+  const facts = await FactStore.open(config.dataDir);
+  const results = await ResultsStore.open({
+    dir: path.join(config.dataDir, 'results'),
+    retentionMs: config.retention.hours * 3600_000,
+    maxBytesPerSource: config.retention.maxBytesPerSource,
+    segmentBytes: config.retention.segmentBytes,
+    recentLines: config.retention.recentLines,
+    maxAnomalies: config.retention.maxAnomalies,
+    bucketMs: config.retention.bucketSeconds * 1000,
+  });
+  const engineApi: EngineApi = engine;
+  const pipelines = new Pipelines({ engine: engineApi, results, facts, metrics, logger, config });
+
+  const build = options.buildSource ?? defaultBuildSource;
+  const sources: LogSource[] = [];
+  if (config.demo.enabled) {
+    sources.push(
+      new DemoSource({
+        linesPerSecond: config.demo.linesPerSecond,
+        anomalyEvery: config.demo.anomalyEvery,
+        // The warm-up fills the initial training window at once, so the demo shows anomalies quickly.
+        warmupLines: config.training.windowLines,
+      })
+    );
+  }
+  for (const sourceConfig of config.sources) {
+    sources.push(build(sourceConfig));
+  }
+  for (const source of sources) {
+    pipelines.addSource(source);
+  }
+
+  const app = createApp({ config, logger, pipelines, facts, results, metrics, templateOf: engine.templateOf, version: packageVersion(), startedAt });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  // Slow or stuck clients must not hold sockets forever.
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, host: config.host, dataDir: config.dataDir, sources: sources.map((s) => s.name) }, 'listening');
+
+  for (const source of sources) {
+    source.start(pipelines).catch((err: Error) => {
+      logger.error({ source: source.name, err: err.message }, 'source failed to start');
+    });
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    pipelines,
+    facts,
+    results,
+    metrics,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await pipelines.stop();
+        await results.close();
+        await facts.flush();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Low } from 'lowdb';
+import { DurableJSONFile } from './durable-json-file';
+
+export type FeedbackKind = 'false_positive' | 'confirmed';
+
+/** One piece of user feedback on a line (the contract in docs/architecture.md, plus the anomaly it came from). */
+export interface FeedbackRecord {
+  id: string;
+  time: string;
+  source: string;
+  message: string;
+  template: string;
+  score: number | null;
+  kind: FeedbackKind;
+  comment: string | null;
+  user: string | null;
+  anomalyId?: string;
+}
+
+export type NewFeedback = Omit<FeedbackRecord, 'id' | 'time'> & { time?: string };
+
+export interface FeedbackFilter {
+  source?: string;
+  kind?: FeedbackKind;
+  fromMs?: number;
+  toMs?: number;
+}
+
+interface FactData {
+  version: 1;
+  feedback: FeedbackRecord[];
+}
+
+/** Matches every source: a false positive reported without a source suppresses its template everywhere. */
+export const ANY_SOURCE = '*';
+
+/**
+ * The fact-store: user feedback in a lowdb JSON file. Every mutation is written (and fsynced) before the
+ * promise resolves, and mutations run one at a time so concurrent requests never lose each other's writes.
+ * It keeps an index of false-positive templates per source for the scoring hot path.
+ */
+export class FactStore {
+  private queue: Promise<unknown> = Promise.resolve();
+  /** source → template → number of false-positive records for it. */
+  private readonly suppressed = new Map<string, Map<string, number>>();
+  private readonly listeners = new Set<(record: FeedbackRecord, change: 'added' | 'deleted') => void>();
+
+  private constructor(private readonly db: Low<FactData>) {
+    for (const record of db.data.feedback) {
+      this.index(record, +1);
+    }
+  }
+
+  static async open(dataDir: string): Promise<FactStore> {
+    await fs.mkdir(dataDir, { recursive: true });
+    const db = new Low<FactData>(new DurableJSONFile<FactData>(path.join(dataDir, 'fact-store.json')), {
+      version: 1,
+      feedback: [],
+    });
+    await db.read();
+    if (!Array.isArray(db.data?.feedback)) {
+      throw new Error(`fact-store ${path.join(dataDir, 'fact-store.json')} has no feedback array`);
+    }
+    return new FactStore(db);
+  }
+
+  /** Runs mutations one after another: lowdb writes the whole file, so two overlapping writes could race. */
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  add(input: NewFeedback): Promise<FeedbackRecord> {
+    return this.serial(async () => {
+      const record: FeedbackRecord = { id: randomUUID(), time: input.time ?? new Date().toISOString(), ...input };
+      if (record.anomalyId === undefined) {
+        delete record.anomalyId;
+      }
+      this.db.data.feedback.push(record);
+      try {
+        await this.db.write();
+      } catch (err) {
+        this.db.data.feedback.pop();
+        throw err;
+      }
+      this.index(record, +1);
+      this.emit(record, 'added');
+      return record;
+    });
+  }
+
+  /** Resolves false when no record has this id. */
+  delete(id: string): Promise<boolean> {
+    return this.serial(async () => {
+      const at = this.db.data.feedback.findIndex((r) => r.id === id);
+      if (at < 0) {
+        return false;
+      }
+      const [record] = this.db.data.feedback.splice(at, 1);
+      try {
+        await this.db.write();
+      } catch (err) {
+        this.db.data.feedback.splice(at, 0, record);
+        throw err;
+      }
+      this.index(record, -1);
+      this.emit(record, 'deleted');
+      return true;
+    });
+  }
+
+  list(filter: FeedbackFilter = {}): FeedbackRecord[] {
+    return this.db.data.feedback.filter((r) => {
+      if (filter.source !== undefined && r.source !== filter.source) {
+        return false;
+      }
+      if (filter.kind !== undefined && r.kind !== filter.kind) {
+        return false;
+      }
+      if (filter.fromMs !== undefined || filter.toMs !== undefined) {
+        const t = Date.parse(r.time);
+        if ((filter.fromMs !== undefined && t < filter.fromMs) || (filter.toMs !== undefined && t > filter.toMs)) {
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+
+  get(id: string): FeedbackRecord | undefined {
+    return this.db.data.feedback.find((r) => r.id === id);
+  }
+
+  /** Hot path: is a line with this template from this source a known false positive? */
+  isSuppressed(source: string, template: string): boolean {
+    return (this.suppressed.get(source)?.has(template) ?? false) || (this.suppressed.get(ANY_SOURCE)?.has(template) ?? false);
+  }
+
+  /** Messages marked false positive for a source (trained on as normal at the next retraining). */
+  falsePositiveMessages(source: string): string[] {
+    return this.db.data.feedback
+      .filter((r) => r.kind === 'false_positive' && (r.source === source || r.source === ANY_SOURCE))
+      .map((r) => r.message);
+  }
+
+  counts(): { falsePositives: number; confirmed: number; precision: number | null } {
+    let falsePositives = 0;
+    let confirmed = 0;
+    for (const r of this.db.data.feedback) {
+      if (r.kind === 'false_positive') {
+        falsePositives++;
+      } else {
+        confirmed++;
+      }
+    }
+    // Precision of the reviewed anomalies: confirmed / all reviewed. Unknown until someone reviewed one.
+    const reviewed = falsePositives + confirmed;
+    return { falsePositives, confirmed, precision: reviewed === 0 ? null : confirmed / reviewed };
+  }
+
+  onChange(listener: (record: FeedbackRecord, change: 'added' | 'deleted') => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Waits for queued writes (used at shutdown). */
+  async flush(): Promise<void> {
+    await this.queue;
+  }
+
+  private emit(record: FeedbackRecord, change: 'added' | 'deleted'): void {
+    for (const listener of this.listeners) {
+      listener(record, change);
+    }
+  }
+
+  private index(record: FeedbackRecord, delta: 1 | -1): void {
+    if (record.kind !== 'false_positive') {
+      return;
+    }
+    let templates = this.suppressed.get(record.source);
+    if (!templates) {
+      templates = new Map();
+      this.suppressed.set(record.source, templates);
+    }
+    const n = (templates.get(record.template) ?? 0) + delta;
+    if (n <= 0) {
+      templates.delete(record.template);
+    } else {
+      templates.set(record.template, n);
+    }
+  }
+}

@@ -1,0 +1,557 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { SegmentLog } from './segment-log';
+
+/** One scored line, as the pipeline hands it over. */
+export interface ScoredLine {
+  source: string;
+  time: number;
+  line: string;
+  labels: Record<string, string>;
+  score: number;
+  threshold: number;
+  anomaly: boolean;
+  suppressed: boolean;
+  template: string;
+  reason: string;
+  level: string | null;
+}
+
+/** A stored line (context queries). */
+export interface Row {
+  id: string;
+  time: number;
+  source: string;
+  line: string;
+  score: number;
+  anomaly: boolean;
+  suppressed: boolean;
+  labels: Record<string, string>;
+}
+
+/** A stored anomaly (anomaly, template and annotation queries). */
+export interface AnomalyRecord extends Row {
+  seq: number;
+  threshold: number;
+  template: string;
+  reason: string;
+  level: string | null;
+}
+
+export interface IntervalCount {
+  time: number;
+  lines: number;
+  anomalies: number;
+  suppressed: number;
+}
+
+export interface ResultsStoreOptions {
+  dir: string;
+  retentionMs: number;
+  maxBytesPerSource: number;
+  segmentBytes: number;
+  recentLines: number;
+  maxAnomalies: number;
+  bucketMs: number;
+}
+
+/** Compact on-disk form of a scored line: q seq, t time, s score, a anomaly, u suppressed, l line, b labels. */
+interface LineRecord {
+  q: number;
+  t: number;
+  s: number;
+  a: 0 | 1;
+  u: 0 | 1;
+  l: string;
+  b?: Record<string, string>;
+}
+
+class Bucket {
+  lines = 0;
+  anomalies = 0;
+  suppressed = 0;
+  // Unpersisted increments (written as a delta record by the next flush).
+  dLines = 0;
+  dAnomalies = 0;
+  dSuppressed = 0;
+}
+
+/** Per-source results: the in-memory ring of recent lines, the anomaly index, interval counts and their files. */
+class SourceResults {
+  readonly ring: (Row | undefined)[];
+  ringNext = 0;
+  ringSize = 0;
+  readonly anomalies: AnomalyRecord[] = [];
+  readonly anomalyBySeq = new Map<number, AnomalyRecord>();
+  readonly buckets = new Map<number, Bucket>();
+  readonly dirty = new Set<number>();
+  nextSeq: number;
+
+  constructor(
+    readonly source: string,
+    readonly key: string,
+    readonly lines: SegmentLog,
+    readonly anomalyLog: SegmentLog,
+    readonly countLog: SegmentLog,
+    ringSize: number,
+    firstSeq: number
+  ) {
+    this.ring = new Array(ringSize);
+    this.nextSeq = firstSeq;
+  }
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** A short, URL-safe, stable key for a source name (anomaly ids and directory names). */
+export function sourceKey(source: string): string {
+  return createHash('sha1').update(source).digest('hex').slice(0, 10);
+}
+
+/**
+ * The results store: high-volume scored output, kept out of lowdb. Per source it keeps
+ *  - every scored line in append-only NDJSON segment files (rotated by size and age, retention by age and size),
+ *  - a ring of the most recent lines in memory for context queries (older context is read from the segments),
+ *  - every anomaly in memory (bounded) and in its own segment files, reloaded at start-up,
+ *  - per-interval counts of lines/anomalies/suppressed, persisted as append-only deltas.
+ * Anomaly ids are `<seq>-<source key>`: sequence numbers only grow, also across restarts.
+ */
+export class ResultsStore {
+  private readonly sources = new Map<string, SourceResults>();
+  private readonly byKey = new Map<string, SourceResults>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly opts: ResultsStoreOptions) {}
+
+  static async open(opts: ResultsStoreOptions): Promise<ResultsStore> {
+    const store = new ResultsStore(opts);
+    await fs.mkdir(opts.dir, { recursive: true });
+    for (const entry of await fs.readdir(opts.dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) {
+        continue;
+      }
+      const nameFile = path.join(opts.dir, entry.name, 'source.json');
+      const meta = await fs.readFile(nameFile, 'utf8').then((t) => JSON.parse(t) as { name: string }, () => null);
+      if (meta && typeof meta.name === 'string') {
+        await store.load(meta.name);
+      }
+    }
+    store.flushTimer = setInterval(() => void store.flush(), 250);
+    store.flushTimer.unref();
+    return store;
+  }
+
+  sourceNames(): string[] {
+    return [...this.sources.keys()];
+  }
+
+  private bucketOf(time: number): number {
+    return Math.floor(time / this.opts.bucketMs) * this.opts.bucketMs;
+  }
+
+  private create(source: string, firstSeq: number): SourceResults {
+    const key = sourceKey(source);
+    const dir = path.join(this.opts.dir, key);
+    const base = { dir, retentionMs: this.opts.retentionMs };
+    const results = new SourceResults(
+      source,
+      key,
+      new SegmentLog({
+        ...base,
+        prefix: 'lines',
+        segmentBytes: this.opts.segmentBytes,
+        segmentMs: Math.max(60_000, Math.min(this.opts.retentionMs / 8, 3600_000)),
+        maxBytes: this.opts.maxBytesPerSource,
+      }),
+      new SegmentLog({ ...base, prefix: 'anomalies', segmentBytes: this.opts.segmentBytes, segmentMs: DAY_MS / 4, maxBytes: Infinity }),
+      new SegmentLog({ ...base, prefix: 'counts', segmentBytes: this.opts.segmentBytes, segmentMs: DAY_MS / 4, maxBytes: Infinity }),
+      this.opts.recentLines,
+      firstSeq
+    );
+    this.sources.set(source, results);
+    this.byKey.set(key, results);
+    return results;
+  }
+
+  private async load(source: string): Promise<void> {
+    const results = this.create(source, 0);
+    const cutoff = Date.now() - this.opts.retentionMs;
+    let maxSeq = 0;
+    for (const f of await results.anomalyLog.files()) {
+      for await (const text of SegmentLog.records(f.file)) {
+        const record = parseJson<AnomalyRecord>(text);
+        if (!record || record.time < cutoff) {
+          continue;
+        }
+        record.id = `${record.seq}-${results.key}`;
+        results.anomalies.push(record);
+        results.anomalyBySeq.set(record.seq, record);
+        maxSeq = Math.max(maxSeq, record.seq);
+      }
+    }
+    this.trimAnomalies(results);
+    for (const f of await results.countLog.files()) {
+      for await (const text of SegmentLog.records(f.file)) {
+        const c = parseJson<{ t: number; l: number; a: number; u: number }>(text);
+        if (!c || c.t < cutoff) {
+          continue;
+        }
+        const bucket = results.buckets.get(c.t) ?? new Bucket();
+        bucket.lines += c.l;
+        bucket.anomalies += c.a;
+        bucket.suppressed += c.u;
+        results.buckets.set(c.t, bucket);
+      }
+    }
+    const lineFiles = await results.lines.files();
+    const last = lineFiles[lineFiles.length - 1];
+    if (last) {
+      maxSeq = Math.max(maxSeq, last.startKey, await lastSeqIn(last.file));
+    }
+    results.nextSeq = Math.max(maxSeq + 1, Date.now() * 1000);
+  }
+
+  private get(source: string): SourceResults {
+    return this.sources.get(source) ?? this.register(source);
+  }
+
+  private register(source: string): SourceResults {
+    const results = this.create(source, Date.now() * 1000);
+    const dir = path.join(this.opts.dir, results.key);
+    // Written once, so a restart knows which source a directory belongs to.
+    void fs
+      .mkdir(dir, { recursive: true })
+      .then(() => fs.writeFile(path.join(dir, 'source.json'), JSON.stringify({ name: source })));
+    return results;
+  }
+
+  /** Stores one scored line; returns its id. The hot path: one row object, one JSON string. */
+  add(s: ScoredLine): string {
+    const results = this.get(s.source);
+    const seq = results.nextSeq++;
+    const id = `${seq}-${results.key}`;
+    const row: Row = {
+      id,
+      time: s.time,
+      source: s.source,
+      line: s.line,
+      score: s.score,
+      anomaly: s.anomaly,
+      suppressed: s.suppressed,
+      labels: s.labels,
+    };
+    results.ring[results.ringNext] = row;
+    results.ringNext = (results.ringNext + 1) % results.ring.length;
+    results.ringSize = Math.min(results.ringSize + 1, results.ring.length);
+    const record: LineRecord = { q: seq, t: s.time, s: round(s.score), a: s.anomaly ? 1 : 0, u: s.suppressed ? 1 : 0, l: s.line };
+    if (Object.keys(s.labels).length > 0) {
+      record.b = s.labels;
+    }
+    results.lines.append(JSON.stringify(record), seq);
+
+    const bucketTime = this.bucketOf(s.time);
+    let bucket = results.buckets.get(bucketTime);
+    if (!bucket) {
+      bucket = new Bucket();
+      results.buckets.set(bucketTime, bucket);
+    }
+    bucket.lines++;
+    bucket.dLines++;
+    if (s.anomaly) {
+      if (s.suppressed) {
+        bucket.suppressed++;
+        bucket.dSuppressed++;
+      } else {
+        bucket.anomalies++;
+        bucket.dAnomalies++;
+      }
+      const anomaly: AnomalyRecord = {
+        ...row,
+        seq,
+        threshold: s.threshold,
+        template: s.template,
+        reason: s.reason,
+        level: s.level,
+      };
+      results.anomalies.push(anomaly);
+      results.anomalyBySeq.set(seq, anomaly);
+      const { id: _id, ...persisted } = anomaly;
+      results.anomalyLog.append(JSON.stringify(persisted), s.time);
+      if (results.anomalies.length > this.opts.maxAnomalies * 1.1) {
+        this.trimAnomalies(results);
+      }
+    }
+    results.dirty.add(bucketTime);
+    return id;
+  }
+
+  private trimAnomalies(results: SourceResults): void {
+    const excess = results.anomalies.length - this.opts.maxAnomalies;
+    if (excess > 0) {
+      for (const a of results.anomalies.splice(0, excess)) {
+        results.anomalyBySeq.delete(a.seq);
+      }
+    }
+  }
+
+  /** Writes buffered lines, anomalies and count deltas; prunes what fell out of retention. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const cutoff = Date.now() - this.opts.retentionMs;
+      const writes: Promise<void>[] = [];
+      for (const results of this.sources.values()) {
+        for (const t of results.dirty) {
+          const b = results.buckets.get(t);
+          if (b && (b.dLines || b.dAnomalies || b.dSuppressed)) {
+            results.countLog.append(JSON.stringify({ t, l: b.dLines, a: b.dAnomalies, u: b.dSuppressed }), Date.now());
+            b.dLines = b.dAnomalies = b.dSuppressed = 0;
+          }
+        }
+        results.dirty.clear();
+        for (const t of results.buckets.keys()) {
+          if (t < cutoff - this.opts.bucketMs) {
+            results.buckets.delete(t);
+          }
+        }
+        let drop = 0;
+        while (drop < results.anomalies.length && results.anomalies[drop].time < cutoff) {
+          results.anomalyBySeq.delete(results.anomalies[drop].seq);
+          drop++;
+        }
+        if (drop > 0) {
+          results.anomalies.splice(0, drop);
+        }
+        writes.push(results.lines.flush(), results.anomalyLog.flush(), results.countLog.flush());
+      }
+      await Promise.all(writes);
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.flushTimer) {
+      clearInterval(this.flushTimer);
+      this.flushTimer = null;
+    }
+    await this.flush();
+    for (const results of this.sources.values()) {
+      await Promise.all([results.lines.close(), results.anomalyLog.close(), results.countLog.close()]);
+    }
+  }
+
+  /** Anomalies of all (or one) sources in a time range, newest first. */
+  anomalies(filter: {
+    fromMs: number;
+    toMs: number;
+    source?: string;
+    minScore?: number;
+    search?: string;
+    includeSuppressed: boolean;
+    isSuppressed: (a: AnomalyRecord) => boolean;
+    limit: number;
+  }): AnomalyRecord[] {
+    const needle = filter.search?.toLowerCase();
+    const out: AnomalyRecord[] = [];
+    for (const results of this.selected(filter.source)) {
+      for (const a of results.anomalies) {
+        if (a.time < filter.fromMs || a.time > filter.toMs) {
+          continue;
+        }
+        if (filter.minScore !== undefined && a.score < filter.minScore) {
+          continue;
+        }
+        if (!filter.includeSuppressed && filter.isSuppressed(a)) {
+          continue;
+        }
+        if (needle && !a.line.toLowerCase().includes(needle) && !a.template.toLowerCase().includes(needle)) {
+          continue;
+        }
+        out.push(a);
+      }
+    }
+    out.sort((a, b) => b.time - a.time || b.seq - a.seq);
+    return out.length > filter.limit ? out.slice(0, filter.limit) : out;
+  }
+
+  getAnomaly(id: string): AnomalyRecord | undefined {
+    const parsed = parseId(id);
+    return parsed ? this.byKey.get(parsed.key)?.anomalyBySeq.get(parsed.seq) : undefined;
+  }
+
+  /** Per-interval counts of one source, in buckets of `stepMs` (a multiple of the store's bucket width). */
+  counts(source: string, fromMs: number, toMs: number, stepMs: number): IntervalCount[] {
+    const results = this.sources.get(source);
+    const step = Math.max(this.opts.bucketMs, Math.ceil(stepMs / this.opts.bucketMs) * this.opts.bucketMs);
+    const start = Math.floor(fromMs / step) * step;
+    const points = Math.max(0, Math.floor((toMs - start) / step) + 1);
+    const out: IntervalCount[] = new Array(points);
+    for (let i = 0; i < points; i++) {
+      out[i] = { time: start + i * step, lines: 0, anomalies: 0, suppressed: 0 };
+    }
+    if (results) {
+      for (const [t, b] of results.buckets) {
+        const i = Math.floor((t - start) / step);
+        if (i >= 0 && i < points) {
+          out[i].lines += b.lines;
+          out[i].anomalies += b.anomalies;
+          out[i].suppressed += b.suppressed;
+        }
+      }
+    }
+    return out;
+  }
+
+  get bucketMs(): number {
+    return this.opts.bucketMs;
+  }
+
+  /** The lines just before and after an anomaly, from the same source (ring first, then the segment files). */
+  async context(id: string, before: number, after: number): Promise<{ anomaly: Row; before: Row[]; after: Row[] } | null> {
+    const anomaly = this.getAnomaly(id);
+    if (!anomaly) {
+      return null;
+    }
+    const results = this.byKey.get(parseId(id)!.key)!;
+    const fromRing = this.contextFromRing(results, anomaly.seq, before, after);
+    if (fromRing) {
+      return { anomaly: toRow(anomaly), ...fromRing };
+    }
+    await this.flush();
+    return { anomaly: toRow(anomaly), ...(await this.contextFromDisk(results, anomaly.seq, before, after)) };
+  }
+
+  private contextFromRing(results: SourceResults, seq: number, before: number, after: number): { before: Row[]; after: Row[] } | null {
+    const n = results.ringSize;
+    if (n === 0) {
+      return null;
+    }
+    const len = results.ring.length;
+    const oldestIndex = (results.ringNext - n + len) % len;
+    const oldest = results.ring[oldestIndex]!;
+    const oldestSeq = parseId(oldest.id)!.seq;
+    // Ring rows have consecutive sequence numbers, so the anomaly's slot is computed, not searched.
+    const offset = seq - oldestSeq;
+    // The ring must hold all wanted `before` lines, unless it never wrapped (then there are no older ones).
+    if (offset < 0 || offset >= n || (offset < before && n === len)) {
+      return null;
+    }
+    const rowAt = (k: number) => results.ring[(oldestIndex + k) % len]!;
+    const out = { before: [] as Row[], after: [] as Row[] };
+    for (let k = Math.max(0, offset - before); k < offset; k++) {
+      out.before.push(rowAt(k));
+    }
+    for (let k = offset + 1; k < Math.min(n, offset + 1 + after); k++) {
+      out.after.push(rowAt(k));
+    }
+    return out;
+  }
+
+  private async contextFromDisk(results: SourceResults, seq: number, before: number, after: number): Promise<{ before: Row[]; after: Row[] }> {
+    const files = await results.lines.files();
+    const out = { before: [] as Row[], after: [] as Row[] };
+    let at = -1;
+    for (let i = 0; i < files.length; i++) {
+      if (files[i].startKey <= seq) {
+        at = i;
+      }
+    }
+    if (at < 0) {
+      return out;
+    }
+    // The previous file too when the anomaly sits near the start of its file.
+    const scan = files.slice(Math.max(0, at - 1), at + 2);
+    let found = false;
+    for (const f of scan) {
+      for await (const text of SegmentLog.records(f.file)) {
+        const r = parseJson<LineRecord>(text);
+        if (!r) {
+          continue;
+        }
+        if (r.q < seq) {
+          out.before.push(lineRow(r, results));
+          if (out.before.length > before) {
+            out.before.shift();
+          }
+        } else if (r.q > seq) {
+          found = true;
+          out.after.push(lineRow(r, results));
+          if (out.after.length >= after) {
+            return out;
+          }
+        }
+      }
+      if (found && out.after.length >= after) {
+        break;
+      }
+    }
+    return out;
+  }
+
+  private *selected(source?: string): Iterable<SourceResults> {
+    if (source === undefined) {
+      yield* this.sources.values();
+    } else {
+      const results = this.sources.get(source);
+      if (results) {
+        yield results;
+      }
+    }
+  }
+}
+
+function round(score: number): number {
+  return Math.round(score * 1e6) / 1e6;
+}
+
+function parseId(id: string): { seq: number; key: string } | null {
+  const m = /^(\d{1,16})-([0-9a-f]{10})$/.exec(id);
+  return m ? { seq: Number(m[1]), key: m[2] } : null;
+}
+
+function toRow(a: AnomalyRecord): Row {
+  return { id: a.id, time: a.time, source: a.source, line: a.line, score: a.score, anomaly: a.anomaly, suppressed: a.suppressed, labels: a.labels };
+}
+
+function lineRow(r: LineRecord, results: SourceResults): Row {
+  return {
+    id: `${r.q}-${results.key}`,
+    time: r.t,
+    source: results.source,
+    line: r.l,
+    score: r.s,
+    anomaly: r.a === 1,
+    suppressed: r.u === 1,
+    labels: r.b ?? {},
+  };
+}
+
+function parseJson<T>(text: string): T | null {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null; // a torn last record after a crash
+  }
+}
+
+/** Sequence number of the last complete record of a lines file (read from its tail). */
+async function lastSeqIn(file: string): Promise<number> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, 256 * 1024);
+    const buf = Buffer.alloc(length);
+    await handle.read(buf, 0, length, size - length);
+    const lines = buf.toString('utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const m = /^\{"q":(\d+),/.exec(lines[i]);
+      if (m) {
+        return Number(m[1]);
+      }
+    }
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}

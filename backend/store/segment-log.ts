@@ -1,0 +1,163 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface SegmentLogOptions {
+  dir: string;
+  /** File names are `<prefix>-<start key>.ndjson`, the start key being a zero-padded number. */
+  prefix: string;
+  /** Start a new file once the current one is this big. */
+  segmentBytes: number;
+  /** Also start a new file after this long (so retention can drop old data in slices). */
+  segmentMs: number;
+  /** Delete whole files older than this (by their last write). */
+  retentionMs: number;
+  /** Delete the oldest files while the total is above this. */
+  maxBytes: number;
+}
+
+export interface SegmentFile {
+  file: string;
+  startKey: number;
+}
+
+const KEY_WIDTH = 17;
+
+/**
+ * An append-only log of NDJSON records split into segment files, with rotation by size and age and retention
+ * by age and total size. Appends are buffered in memory and written by flush() (the caller's timer), in order,
+ * one write at a time: the per-line cost is one string push.
+ */
+export class SegmentLog {
+  private buffer: string[] = [];
+  private bufferedBytes = 0;
+  private handle: fs.FileHandle | null = null;
+  private current: SegmentFile | null = null;
+  private currentBytes = 0;
+  private currentOpenedAt = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private nextKey: number | null = null;
+
+  constructor(private readonly opts: SegmentLogOptions) {}
+
+  /** Segment files on disk, oldest first. */
+  async files(): Promise<SegmentFile[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.opts.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        return [];
+      }
+      throw err;
+    }
+    const re = new RegExp(`^${this.opts.prefix}-(\\d+)\\.ndjson$`);
+    return names
+      .map((name) => {
+        const m = re.exec(name);
+        return m ? { file: path.join(this.opts.dir, name), startKey: Number(m[1]) } : null;
+      })
+      .filter((f): f is SegmentFile => f !== null)
+      .sort((a, b) => a.startKey - b.startKey);
+  }
+
+  /**
+   * Buffers one record. `key` is the record's ordering key (sequence number or time): a new segment file is
+   * named after the key of its first record, which lets readers find the file holding a key.
+   */
+  append(record: string, key: number): void {
+    if (this.nextKey === null) {
+      this.nextKey = key;
+    }
+    this.buffer.push(record);
+    this.bufferedBytes += record.length + 1;
+  }
+
+  get pendingBytes(): number {
+    return this.bufferedBytes;
+  }
+
+  /** Writes buffered records; resolves when they (and any earlier flush) are written. */
+  flush(): Promise<void> {
+    if (this.buffer.length === 0) {
+      return this.writing;
+    }
+    const text = this.buffer.join('\n') + '\n';
+    const firstKey = this.nextKey ?? 0;
+    this.buffer = [];
+    this.bufferedBytes = 0;
+    this.nextKey = null;
+    this.writing = this.writing.then(() => this.write(text, firstKey));
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.writing;
+    if (this.handle) {
+      await this.handle.close();
+      this.handle = null;
+    }
+  }
+
+  /** Reads all records of one file, line by line (a torn last line from a crash is skipped). */
+  static async *records(file: string): AsyncGenerator<string> {
+    const stream = createReadStream(file, { encoding: 'utf8' });
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        if (line.length > 0) {
+          yield line;
+        }
+      }
+    } finally {
+      lines.close();
+      stream.destroy();
+    }
+  }
+
+  private async write(text: string, firstKey: number): Promise<void> {
+    const now = Date.now();
+    if (
+      !this.handle ||
+      this.currentBytes >= this.opts.segmentBytes ||
+      now - this.currentOpenedAt >= this.opts.segmentMs
+    ) {
+      await this.rotate(firstKey, now);
+    }
+    await this.handle!.write(text);
+    this.currentBytes += Buffer.byteLength(text);
+  }
+
+  private async rotate(firstKey: number, now: number): Promise<void> {
+    if (this.handle) {
+      await this.handle.close();
+      this.handle = null;
+    }
+    await fs.mkdir(this.opts.dir, { recursive: true });
+    const file = path.join(this.opts.dir, `${this.opts.prefix}-${String(firstKey).padStart(KEY_WIDTH, '0')}.ndjson`);
+    this.handle = await fs.open(file, 'a');
+    this.current = { file, startKey: firstKey };
+    this.currentBytes = (await this.handle.stat()).size;
+    this.currentOpenedAt = now;
+    await this.enforceRetention(now);
+  }
+
+  /** Drops whole old files: older than the retention, or the oldest while over the size bound. */
+  async enforceRetention(now = Date.now()): Promise<void> {
+    const files = await this.files();
+    const stats = await Promise.all(
+      files.map(async (f) => ({ ...f, stat: await fs.stat(f.file).catch(() => null) }))
+    );
+    let total = stats.reduce((sum, f) => sum + (f.stat?.size ?? 0), 0);
+    for (const f of stats) {
+      if (!f.stat || f.file === this.current?.file) {
+        continue;
+      }
+      if (now - f.stat.mtimeMs > this.opts.retentionMs || total > this.opts.maxBytes) {
+        await fs.rm(f.file, { force: true });
+        total -= f.stat.size;
+      }
+    }
+  }
+}
