@@ -31,6 +31,27 @@ function parseOptionalNumber(raw: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** Sources from the backend plus the dashboard's variables (so `$source` can be picked), filtered by the typed text. */
+export async function sourceOptions(
+  listSources: () => Promise<string[]>,
+  variables: Array<{ name: string }>,
+  input: string
+): Promise<Array<ComboboxOption<string>>> {
+  let sources: string[] = [];
+  try {
+    sources = await listSources();
+  } catch {
+    // The combobox still offers variables and custom values; the panel shows the backend error on query.
+  }
+  const all: Array<ComboboxOption<string>> = [
+    { label: 'All sources', value: ALL_SOURCES },
+    ...variables.map((v) => ({ label: `$${v.name}`, value: `$${v.name}`, description: 'Dashboard variable' })),
+    ...sources.map((s) => ({ label: s, value: s })),
+  ];
+  const needle = input.toLowerCase();
+  return needle ? all.filter((o) => (o.label ?? o.value).toLowerCase().includes(needle)) : all;
+}
+
 export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) {
   const q = { ...DEFAULT_QUERY, ...query };
   const queryType = q.queryType ?? 'anomalies';
@@ -45,26 +66,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     [query, onChange, onRunQuery]
   );
 
-  // Sources from the backend plus the dashboard's template variables, so `$source` can be picked.
   const loadSources = useCallback(
-    async (input: string): Promise<Array<ComboboxOption<string>>> => {
-      const variables = getTemplateSrv()
-        .getVariables()
-        .map((v) => ({ label: `$${v.name}`, value: `$${v.name}`, description: 'Dashboard variable' }));
-      let sources: string[] = [];
-      try {
-        sources = await datasource.client.sources();
-      } catch {
-        // The combobox still offers variables and custom values; the panel shows the backend error on query.
-      }
-      const all: Array<ComboboxOption<string>> = [
-        { label: 'All sources', value: ALL_SOURCES },
-        ...variables,
-        ...sources.map((s) => ({ label: s, value: s })),
-      ];
-      const needle = input.toLowerCase();
-      return needle ? all.filter((o) => (o.label ?? o.value).toLowerCase().includes(needle)) : all;
-    },
+    (input: string) => sourceOptions(() => datasource.client.sources(), getTemplateSrv().getVariables(), input),
     [datasource]
   );
 
