@@ -58,7 +58,7 @@ export class Metrics {
     name: 'lad_score',
     help: 'Anomaly scores of scored lines (the threshold is per source, see lad_threshold)',
     labelNames: ['source'] as const,
-    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 2, 3, 5, 10],
+    buckets: [0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 100, 1000, 10000],
     registers: [this.registry],
   });
   readonly threshold = new Gauge({

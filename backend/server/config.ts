@@ -2,18 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseSourceConfig, SourceConfigError, type SourceConfig } from '../sources/registry';
 
 /**
  * Service configuration. Precedence: built-in defaults < the file at LAD_CONFIG (YAML or JSON) < LAD_* env vars.
  * Everything is optional so `npm start` works with nothing set.
  */
-export const SourceConfigSchema = z
-  .object({
-    type: z.string().min(1),
-    name: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : - (1-64 characters)'),
-  })
-  .passthrough();
-export type SourceConfig = z.infer<typeof SourceConfigSchema>;
+export type { SourceConfig };
 
 export const ConfigSchema = z
   .object({
@@ -79,10 +74,11 @@ export const ConfigSchema = z
       .prefault({}),
     /** Most distinct source names accepted from push endpoints (each gets its own model). */
     maxSources: z.number().int().min(1).default(100),
-    sources: z.array(SourceConfigSchema).default([]),
+    /** Configured sources: each entry `{type, name, ...options}` is validated by its type's schema (sources registry). */
+    sources: z.array(z.unknown()).default([]),
   })
   .strict();
-export type Config = z.infer<typeof ConfigSchema>;
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'sources'> & { sources: SourceConfig[] };
 
 export class ConfigError extends Error {
   constructor(
@@ -198,7 +194,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const where = envName ? `${key} (from ${envName})` : key;
     throw new ConfigError(`invalid configuration: ${where}: ${issue.message}`, key);
   }
-  const config = result.data;
+  const sources = result.data.sources.map((entry, i) => {
+    try {
+      return parseSourceConfig(entry);
+    } catch (err) {
+      if (err instanceof SourceConfigError) {
+        const key = err.field ? `sources.${i}.${err.field}` : `sources.${i}`;
+        throw new ConfigError(`invalid configuration: sources.${i}: ${err.message}`, key);
+      }
+      throw err;
+    }
+  });
+  const config: Config = { ...result.data, sources };
   const names = new Set<string>();
   for (const [i, source] of config.sources.entries()) {
     if (names.has(source.name) || (config.demo.enabled && source.name === 'demo')) {

@@ -8,11 +8,12 @@ import { Metrics } from '../metrics/metrics';
 import type { EngineApi } from '../pipeline/engine-port';
 import { Pipelines } from '../pipeline/pipelines';
 import { DemoSource } from '../sources/demo';
+import { createSource } from '../sources/registry';
 import type { LogSource } from '../sources/source';
 import { FactStore } from '../store/fact-store';
 import { ResultsStore } from '../store/results-store';
 import { createApp } from './app';
-import { ConfigError, type Config, type SourceConfig } from './config';
+import type { Config, SourceConfig } from './config';
 
 export interface Service {
   readonly port: number;
@@ -44,15 +45,6 @@ export function packageVersion(): string {
   return '0.0.0';
 }
 
-/** The default source builder: the demo type here; the other types come from the sources registry. */
-function defaultBuildSource(source: SourceConfig): LogSource {
-  if (source.type === 'demo') {
-    const { type: _type, ...options } = source;
-    return new DemoSource(options);
-  }
-  throw new ConfigError(`invalid configuration: sources: unknown source type "${source.type}"`, 'sources.type');
-}
-
 /** Opens the stores, builds pipelines and sources, and listens. close() shuts everything down in order. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -71,7 +63,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const engineApi: EngineApi = engine;
   const pipelines = new Pipelines({ engine: engineApi, results, facts, metrics, logger, config });
 
-  const build = options.buildSource ?? defaultBuildSource;
+  const build = options.buildSource ?? createSource;
   const sources: LogSource[] = [];
   if (config.demo.enabled) {
     sources.push(
