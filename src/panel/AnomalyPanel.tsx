@@ -1,15 +1,15 @@
 import React, { useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { PanelProps } from '@grafana/data';
 import { Button, RadioButtonGroup, useStyles2 } from '@grafana/ui';
-import { VariableSizeList, type ListChildComponentProps } from 'react-window';
+import { areEqual, VariableSizeList, type ListChildComponentProps } from 'react-window';
 
 import { LadClient } from '../shared/api';
 import { DEFAULT_DATASOURCE_UID } from '../shared/constants';
 import { GroupItem, LineItem } from './AnomalyItems';
 import { anomalyRowsFromFrames, groupByTemplate, isAnomalyFrame, templateKey } from './rows';
-import { getPanelStyles } from './styles';
-import { DEFAULT_OPTIONS, type AnomalyRow, type PanelOptions, type TemplateGroup } from './types';
-import { useFeedback } from './useFeedback';
+import { getPanelStyles, type PanelStyles } from './styles';
+import { DEFAULT_OPTIONS, type AnomalyRow, type Column, type PanelOptions, type TemplateGroup } from './types';
+import { useFeedback, type FeedbackApi } from './useFeedback';
 
 type Props = PanelProps<PanelOptions>;
 type Item = { kind: 'line'; key: string; row: AnomalyRow; suppressed: boolean } | { kind: 'group'; key: string; group: TemplateGroup; suppressed: boolean };
@@ -30,11 +30,21 @@ export function datasourceUidOf(props: Pick<Props, 'data' | 'options' | 'replace
 }
 
 /** Reports the natural height of an expanded row so the virtual list can make room for it. */
-function Measured({ index, onSize, children }: { index: number; onSize: (index: number, height: number) => void; children: ReactNode }) {
+function Measured({
+  index,
+  active,
+  onSize,
+  children,
+}: {
+  index: number;
+  active: boolean;
+  onSize: (index: number, height: number) => void;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   useLayoutEffect(() => {
     const el = ref.current;
-    if (!el) {
+    if (!el || !active) {
       return;
     }
     const report = () => onSize(index, el.getBoundingClientRect().height);
@@ -45,7 +55,7 @@ function Measured({ index, onSize, children }: { index: number; onSize: (index: 
     const observer = new ResizeObserver(report);
     observer.observe(el);
     return () => observer.disconnect();
-  }, [index, onSize]);
+  }, [index, active, onSize]);
   return <div ref={ref}>{children}</div>;
 }
 
@@ -78,7 +88,7 @@ export function AnomalyPanel(props: Props) {
     if (grouping === 'templates') {
       return groupByTemplate(rows)
         .map((group): Item => ({ kind: 'group', key: `g:${group.key}`, group, suppressed: group.rows.every(isSuppressed) }))
-        .filter((item) => options.showSuppressed || !item.suppressed || feedback.states[item.key]);
+        .filter((item) => options.showSuppressed || !item.suppressed);
     }
     return rows
       .map((row): Item => ({ kind: 'line', key: row.id, row, suppressed: isSuppressed(row) }))
@@ -143,46 +153,8 @@ export function AnomalyPanel(props: Props) {
     requestAnimationFrame(() => container.querySelector<HTMLElement>(`[data-index="${next}"] [data-row-focus]`)?.focus());
   };
 
-  const Row = useCallback(
-    ({ index, style }: ListChildComponentProps) => {
-      const item = items[index];
-      const isOpen = expanded.has(item.key);
-      const common = {
-        index,
-        expanded: isOpen,
-        suppressed: item.suppressed,
-        narrow,
-        columns,
-        timeZone,
-        contextLines: options.contextLines,
-        client,
-        feedback: feedback.states[item.key],
-        onToggle: () => toggle(item.key),
-        onUndo: () => void feedback.undo(item.key),
-        styles,
-      };
-      const content =
-        item.kind === 'line' ? (
-          <LineItem {...common} row={item.row} onSend={(kind) => void feedback.send(item.key, item.row, kind, [item.row])} />
-        ) : (
-          <GroupItem
-            {...common}
-            group={item.group}
-            onSend={(kind) => void feedback.send(item.key, item.group.rows[0], kind, item.group.rows)}
-          />
-        );
-      return (
-        <div style={style} className={styles.item} role="listitem" data-index={index}>
-          {isOpen ? (
-            <Measured index={index} onSize={onSize}>
-              {content}
-            </Measured>
-          ) : (
-            content
-          )}
-        </div>
-      );
-    },
+  const itemData: RowData = useMemo(
+    () => ({ items, expanded, narrow, columns, timeZone, contextLines: options.contextLines, client, feedback, toggle, styles, onSize }),
     [items, expanded, narrow, columns, timeZone, options.contextLines, client, feedback, toggle, styles, onSize]
   );
 
@@ -243,14 +215,67 @@ export function AnomalyPanel(props: Props) {
             itemKey={(index) => items[index].key}
             overscanCount={4}
             innerElementType={ListInner}
+            itemData={itemData}
           >
-            {Row}
+            {RowRenderer}
           </VariableSizeList>
         </div>
       )}
     </div>
   );
 }
+
+interface RowData {
+  items: Item[];
+  expanded: ReadonlySet<string>;
+  narrow: boolean;
+  columns: ReadonlySet<Column>;
+  timeZone: string;
+  contextLines: number;
+  client: LadClient;
+  feedback: FeedbackApi;
+  toggle: (key: string) => void;
+  styles: PanelStyles;
+  onSize: (index: number, height: number) => void;
+}
+
+/**
+ * One row of the virtual list. A stable component (state arrives through itemData) so that a click re-renders
+ * rows instead of remounting them: focus and in-flight state stay on the same elements.
+ */
+const RowRenderer = React.memo(function RowRenderer({ index, style, data }: ListChildComponentProps<RowData>) {
+  const { items, expanded, feedback, toggle, styles } = data;
+  const item = items[index];
+  const isOpen = expanded.has(item.key);
+  const common = {
+    index,
+    expanded: isOpen,
+    suppressed: item.suppressed,
+    narrow: data.narrow,
+    columns: data.columns,
+    timeZone: data.timeZone,
+    contextLines: data.contextLines,
+    client: data.client,
+    feedback: feedback.states[item.key],
+    onToggle: () => toggle(item.key),
+    onUndo: () => void feedback.undo(item.key),
+    styles,
+  };
+  const content =
+    item.kind === 'line' ? (
+      <LineItem {...common} row={item.row} onSend={(kind) => void feedback.send(item.key, item.row, kind, [item.row])} />
+    ) : (
+      <GroupItem {...common} group={item.group} onSend={(kind) => void feedback.send(item.key, item.group.rows[0], kind, item.group.rows)} />
+    );
+  return (
+    <div style={style} className={styles.item} role="listitem" data-index={index}>
+      {/* Always wrapped (measuring only when open) so expanding re-renders the row instead of remounting it. */}
+      <Measured index={index} active={isOpen} onSize={data.onSize}>
+        {content}
+      </Measured>
+    </div>
+  );
+}, areEqual);
 
 /** The list's inner element carries the list role so screen readers count the (virtual) rows. */
 const ListInner = React.forwardRef<HTMLDivElement, React.HTMLAttributes<HTMLDivElement>>(function ListInner(props, ref) {

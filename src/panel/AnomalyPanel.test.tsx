@@ -1,0 +1,262 @@
+import React from 'react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import {
+  dateTime,
+  EventBusSrv,
+  LoadingState,
+  type DataFrame,
+  type DataFrameJSON,
+  type PanelProps,
+} from '@grafana/data';
+import { setBackendSrv } from '@grafana/runtime';
+
+import { AnomalyPanel, datasourceUidOf } from './AnomalyPanel';
+import { anomalyRowsFromFrames, groupByTemplate } from './rows';
+import { DEFAULT_OPTIONS, type PanelOptions } from './types';
+import { framesFromJSON } from '../datasource/frames';
+import { anomaliesFrameJSON } from '../testing/fixtures';
+import { nodeBackendSrv, startWireServer, type RecordedRequest, type WireReply, type WireServer } from '../testing/wireBackend';
+
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+function frames(json: DataFrameJSON[]): DataFrame[] {
+  return json.flatMap((j) => framesFromJSON([j], 'A', 'anomalies'));
+}
+
+/** `n` anomalies in `kinds` templates, in the backend's anomalies frame format. */
+function manyAnomalies(n: number, kinds: number): DataFrameJSON {
+  const base = anomaliesFrameJSON('A', n);
+  const v = base.data!.values;
+  v[1] = v[1].map((_, i) => `m${i}`);
+  v[2] = v[2].map(() => 'web');
+  v[3] = v[3].map((_, i) => 0.5 + (i % 7) / 10);
+  v[5] = v[5].map((_, i) => `kind ${i % kinds}: request ${i} failed with code ${500 + (i % kinds)}`);
+  v[6] = v[6].map((_, i) => `kind ${i % kinds}: request <*> failed with code <*>`);
+  return base;
+}
+
+function props(series: DataFrame[], options: Partial<PanelOptions> = {}, width = 1000, height = 600): PanelProps<PanelOptions> {
+  const timeRange = { from: dateTime(T0 - 3600_000), to: dateTime(T0 + 3600_000), raw: { from: 'now-1h', to: 'now' } };
+  return {
+    id: 1,
+    data: {
+      state: LoadingState.Done,
+      series,
+      timeRange,
+      request: { targets: [{ refId: 'A', datasource: { uid: '${ds}', type: 'scorpio-lad-datasource' } }] } as never,
+    },
+    timeRange,
+    timeZone: 'utc',
+    options: { ...DEFAULT_OPTIONS, ...options },
+    transparent: false,
+    width,
+    height,
+    fieldConfig: { defaults: {}, overrides: [] },
+    renderCounter: 0,
+    title: 'Anomalies',
+    eventBus: new EventBusSrv(),
+    onOptionsChange: jest.fn(),
+    onFieldConfigChange: jest.fn(),
+    replaceVariables: (s: string) => s.replace('${ds}', 'scorpio-lad'),
+    onChangeTimeRange: jest.fn(),
+  };
+}
+
+let server: WireServer;
+let replyTo: (r: RecordedRequest) => WireReply | undefined;
+let nextFeedbackId = 1;
+
+function defaultReplies(r: RecordedRequest): WireReply | undefined {
+  if (r.method === 'POST' && r.path === '/api/feedback') {
+    const body = r.body as Record<string, unknown>;
+    return { status: 201, body: { id: `fb${nextFeedbackId++}`, time: Date.now(), ...body, comment: null, user: null } };
+  }
+  if (r.method === 'DELETE' && r.path.startsWith('/api/feedback/')) {
+    return { status: 204 };
+  }
+  const ctx = /^\/api\/anomalies\/([^/]+)\/context\?before=(\d+)&after=(\d+)$/.exec(r.path);
+  if (ctx) {
+    const row = (id: string, t: number, line: string, anomaly = false) => ({ id, time: t, source: 'web', line, score: 0.1, anomaly, suppressed: false });
+    return {
+      body: {
+        anomaly: row(ctx[1], T0, 'THE ANOMALY ITSELF', true),
+        before: [row('b1', T0 - 2000, 'GET /index.html 200'), row('b2', T0 - 1000, 'GET /cart 200')],
+        after: [row('c1', T0 + 1000, 'GET /checkout 200')],
+      },
+    };
+  }
+  return undefined;
+}
+
+beforeAll(async () => {
+  server = await startWireServer((r) => replyTo(r));
+  setBackendSrv(nodeBackendSrv(server.url));
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.requests.length = 0;
+  replyTo = defaultReplies;
+});
+
+describe('anomaly rows', () => {
+  it('orders rows newest first, caps them at maxRows and groups them by template with counts', () => {
+    const rows = anomalyRowsFromFrames(frames([manyAnomalies(10, 3)]), 8);
+    expect(rows).toHaveLength(8);
+    expect(rows[0].time).toBeGreaterThan(rows[1].time);
+    expect(rows[0].id).toBe('m9');
+    const groups = groupByTemplate(rows);
+    expect(groups.map((g) => g.count).sort()).toEqual([2, 3, 3]);
+    expect(groups[0].rows[0].id).toBe('m9');
+  });
+});
+
+describe('AnomalyPanel against a server speaking the documented Scorpio feedback/context wire format', () => {
+  it('lists anomalies newest first with time, source, score against the threshold, line, template and reason', () => {
+    render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 3)]))} />);
+    const items = screen.getAllByRole('listitem');
+    expect(items).toHaveLength(3);
+    expect(within(items[0]).getByText(/user u2 on \/dev\/sd2/)).toBeInTheDocument();
+    expect(within(items[2]).getByText(/user u0 on \/dev\/sd0/)).toBeInTheDocument();
+    expect(within(items[0]).getByText('web')).toBeInTheDocument();
+    expect(within(items[0]).getByText('2026-11-25 12:00:02')).toBeInTheDocument();
+    expect(within(items[0]).getByRole('meter', { name: 'Score 0.700, threshold 0.400' })).toBeInTheDocument();
+    expect(within(items[0]).getByText('ERROR disk quota exceeded for user <*> on <*>')).toBeInTheDocument();
+    expect(within(items[0]).getByText(/far from every known template/)).toBeInTheDocument();
+    expect(screen.getByText('3 anomalies')).toBeInTheDocument();
+  });
+
+  it('hides the columns switched off in the options', () => {
+    render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 1)]), { columns: ['time'] })} />);
+    expect(screen.queryByRole('meter')).not.toBeInTheDocument();
+    expect(screen.queryByText('web')).not.toBeInTheDocument();
+    expect(screen.queryByText(/far from every known template/)).not.toBeInTheDocument();
+    expect(screen.getByText('2026-11-25 12:00:00')).toBeInTheDocument();
+  });
+
+  it('"False positive" posts feedback through the data proxy of the query\'s datasource and hides the line', async () => {
+    render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 3)]))} />);
+    const first = screen.getAllByRole('listitem')[0];
+    await userEvent.click(within(first).getByRole('button', { name: 'False positive' }));
+    await waitFor(() => expect(screen.getByText('Marked as false positive', { exact: false })).toBeInTheDocument());
+    const posts = server.requests.filter((r) => r.method === 'POST');
+    expect(posts).toHaveLength(1);
+    expect(posts[0].path).toBe('/api/feedback');
+    expect(posts[0].body).toEqual({
+      message: 'ERROR disk quota exceeded for user u2 on /dev/sd2',
+      kind: 'false_positive',
+      source: 'web',
+      template: 'ERROR disk quota exceeded for user <*> on <*>',
+      score: 0.7,
+      anomalyId: 'a2',
+    });
+    // Hidden by default: the line and its near-duplicate (same source and template, a0) go, a1 (auth) stays.
+    expect(screen.getAllByRole('listitem')).toHaveLength(1);
+    expect(screen.getByText(/user u1/)).toBeInTheDocument();
+    expect(screen.getByText('1 anomalies (2 suppressed hidden)')).toBeInTheDocument();
+  });
+
+  it('greys suppressed lines instead when "show suppressed" is on, and Undo deletes the feedback', async () => {
+    render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 2)]), { showSuppressed: true })} />);
+    const first = screen.getAllByRole('listitem')[0];
+    await userEvent.click(within(first).getByRole('button', { name: 'False positive' }));
+    const undo = await within(first).findByRole('button', { name: 'Undo' });
+    expect(first.querySelector('[data-suppressed]')).not.toBeNull();
+    expect(within(first).getByText('Marked false positive')).toBeInTheDocument();
+    await userEvent.click(undo);
+    await waitFor(() => expect(within(first).getByRole('button', { name: 'False positive' })).toBeEnabled());
+    const deletes = server.requests.filter((r) => r.method === 'DELETE');
+    expect(deletes.map((d) => d.path)).toEqual(['/api/feedback/' + (server.requests.find((r) => r.method === 'POST') ? `fb${nextFeedbackId - 1}` : '')]);
+    expect(first.querySelector('[data-suppressed]')).toBeNull();
+  });
+
+  it('does not submit twice while a post is in flight', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    replyTo = (r) => (r.method === 'POST' ? { ...defaultReplies(r)!, delay: gate } : defaultReplies(r));
+    render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 1)]), { showSuppressed: true })} />);
+    const button = screen.getByRole('button', { name: 'Confirm anomaly' });
+    await userEvent.click(button);
+    expect(button).toBeDisabled();
+    expect(screen.getByRole('button', { name: 'False positive' })).toBeDisabled();
+    await userEvent.click(button);
+    await waitFor(() => expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(1));
+    act(() => release());
+    await screen.findByText('Confirmed');
+    expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect((server.requests.find((r) => r.method === 'POST')!.body as { kind: string }).kind).toBe('confirmed');
+    expect(screen.getAllByRole('listitem')[0].querySelector('[data-suppressed]')).toBeNull();
+  });
+
+  it('shows a clear error when the post fails and lets the user try again', async () => {
+    replyTo = (r) => (r.method === 'POST' ? { status: 401, body: { error: 'missing or wrong bearer token' } } : defaultReplies(r));
+    render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 1)]))} />);
+    await userEvent.click(screen.getByRole('button', { name: 'False positive' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Sending feedback failed: HTTP 401 missing or wrong bearer token (check the API token');
+    expect(screen.getAllByRole('listitem')).toHaveLength(1);
+    replyTo = defaultReplies;
+    await userEvent.click(screen.getByRole('button', { name: 'False positive' }));
+    await waitFor(() => expect(screen.queryByRole('listitem')).not.toBeInTheDocument());
+    expect(screen.getByText('Every anomaly in this time range is suppressed.')).toBeInTheDocument();
+  });
+
+  it('expands a line to show its context from the backend', async () => {
+    render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 2)]), { contextLines: 3 })} />);
+    const toggle = screen.getAllByRole('button', { name: 'Expand line and its context' })[0];
+    await userEvent.click(toggle);
+    expect(toggle).toHaveAttribute('aria-expanded', 'true');
+    const context = await screen.findByRole('group', { name: 'Surrounding log lines' });
+    expect(within(context).getByText('GET /cart 200')).toBeInTheDocument();
+    expect(within(context).getByText('THE ANOMALY ITSELF').closest('[aria-current]')).not.toBeNull();
+    expect(server.requests.map((r) => r.path)).toContain('/api/anomalies/a1/context?before=3&after=3');
+  });
+
+  it('groups 1,000 anomalies of one kind into one row with a count; one click suppresses the kind', async () => {
+    render(<AnomalyPanel {...props(frames([manyAnomalies(1000, 1)]), { grouping: 'templates' })} />);
+    const items = screen.getAllByRole('listitem');
+    expect(items).toHaveLength(1);
+    expect(within(items[0]).getByLabelText('1000 lines')).toBeInTheDocument();
+    expect(screen.getByText('1 templates, 1000 lines')).toBeInTheDocument();
+    await userEvent.click(within(items[0]).getByRole('button', { name: 'False positive' }));
+    await waitFor(() => expect(screen.queryByRole('listitem')).toBeNull());
+    expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    await userEvent.click(screen.getByRole('radio', { name: 'Lines' }));
+    expect(screen.queryByRole('listitem')).toBeNull();
+    expect(screen.getByText('0 anomalies (1000 suppressed hidden)')).toBeInTheDocument();
+  });
+
+  it('renders only a window of 5,000 rows (virtualised) and moves between rows with the arrow keys', async () => {
+    render(<AnomalyPanel {...props(frames([manyAnomalies(5000, 40)]), {}, 1000, 500)} />);
+    expect(screen.getByText('5000 anomalies')).toBeInTheDocument();
+    const rendered = screen.getAllByRole('listitem');
+    expect(rendered.length).toBeLessThan(30);
+    const toggles = screen.getAllByRole('button', { name: 'Expand line and its context' });
+    toggles[0].focus();
+    await userEvent.keyboard('{ArrowDown}');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getAllByRole('button', { name: 'Expand line and its context' })[1]));
+  });
+
+  it('stacks rows in a narrow panel', () => {
+    const { container } = render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 1)]), {}, 400, 400)} />);
+    expect(screen.getByRole('button', { name: 'False positive' })).toBeInTheDocument();
+    expect(container.querySelectorAll('[role="listitem"]')[0].getAttribute('style')).toContain('height: 136px');
+  });
+
+  it('explains what to do when the query is not an anomalies query', () => {
+    const notAnomalies = framesFromJSON(
+      [{ schema: { refId: 'A', fields: [{ name: 'count', type: 'number' as never, config: {} }] }, data: { values: [[1]] } }],
+      'A',
+      'rate'
+    );
+    render(<AnomalyPanel {...props(notAnomalies)} />);
+    expect(screen.getByText(/pick that query type/)).toBeInTheDocument();
+  });
+
+  it('takes the datasource uid from the options, then the query, then the provisioned default', () => {
+    const base = props([]);
+    expect(datasourceUidOf(base)).toBe('scorpio-lad');
+    expect(datasourceUidOf({ ...base, options: { ...base.options, datasourceUid: 'other' } })).toBe('other');
+    expect(datasourceUidOf({ ...base, data: { ...base.data, request: undefined } })).toBe('scorpio-lad');
+  });
+});
