@@ -50,7 +50,7 @@ describe('GET /api/health and /api/sources', () => {
   test('health reports the source, its model and the fact-store', async () => {
     const res = await fetch(`${url}/api/health`);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.status).toBe('ok');
     expect(typeof body.version).toBe('string');
     const shop = body.sources.find((s: { name: string }) => s.name === SOURCE);
@@ -64,7 +64,7 @@ describe('GET /api/health and /api/sources', () => {
 
   test('sources lists the pushed source', async () => {
     const res = await fetch(`${url}/api/sources`);
-    expect(await res.json()).toContain(SOURCE);
+    expect(await res.json() as any).toContain(SOURCE);
   });
 });
 
@@ -167,7 +167,7 @@ describe('bad input gets a clear 4xx JSON error and the service keeps serving', 
   test('unknown queryType names the field', async () => {
     const res = await postJson(`${url}/api/query`, { range: { from: 0, to: Date.now() }, targets: [{ refId: 'A', queryType: 'bogus' }] });
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.field).toBe('targets.0.queryType');
     expect(body.error).toMatch(/queryType/);
   });
@@ -175,7 +175,7 @@ describe('bad input gets a clear 4xx JSON error and the service keeps serving', 
   test('malformed JSON', async () => {
     const res = await fetch(`${url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"range": {' });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: expect.stringMatching(/malformed JSON/), field: 'body' });
+    expect(await res.json() as any).toMatchObject({ error: expect.stringMatching(/malformed JSON/), field: 'body' });
   });
 
   test('wrong types name the field', async () => {
@@ -189,7 +189,7 @@ describe('bad input gets a clear 4xx JSON error and the service keeps serving', 
     for (const [body, field] of cases) {
       const res = await postJson(`${url}/api/query`, body);
       expect(res.status).toBe(400);
-      expect((await res.json()).field).toBe(field);
+      expect((await res.json() as any).field).toBe(field);
     }
   });
 
@@ -198,40 +198,40 @@ describe('bad input gets a clear 4xx JSON error and the service keeps serving', 
     expect(arr.status).toBe(400);
     const text = await fetch(`${url}/api/query`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     expect(text.status).toBe(400);
-    expect((await text.json()).field).toBe('body');
+    expect((await text.json() as any).field).toBe('body');
   });
 
   test('oversize body: 413', async () => {
     const big = JSON.stringify({ range: { from: 0, to: 1 }, targets: [], pad: 'x'.repeat(11 * 1024 * 1024) });
     const res = await fetch(`${url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
     expect(res.status).toBe(413);
-    expect((await res.json()).error).toMatch(/too large/);
+    expect((await res.json() as any).error).toMatch(/too large/);
   });
 
   test('invalid UTF-8: 400', async () => {
     const body = Buffer.concat([Buffer.from('{"message":"bad '), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('","kind":"confirmed"}')]);
     const res = await fetch(`${url}/api/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatch(/UTF-8/);
+    expect((await res.json() as any).error).toMatch(/UTF-8/);
   });
 
   test('1 MB lines: refused on feedback and on push', async () => {
     const line = 'y'.repeat(1024 * 1024);
     const fb = await postJson(`${url}/api/feedback`, { message: line, kind: 'confirmed' });
     expect(fb.status).toBe(400);
-    expect((await fb.json()).field).toBe('message');
+    expect((await fb.json() as any).field).toBe('message');
     const push = await pushLines(url, SOURCE, [line]);
     expect(push.status).toBe(400);
-    expect((await push.json()).error).toMatch(/longer than/);
+    expect((await push.json() as any).error).toMatch(/longer than/);
   });
 
   test('unknown route and unknown anomaly: 404 JSON', async () => {
     const route = await fetch(`${url}/api/nope`);
     expect(route.status).toBe(404);
-    expect((await route.json()).error).toMatch(/no route/);
+    expect((await route.json() as any).error).toMatch(/no route/);
     const ctx = await fetch(`${url}/api/anomalies/123-0000000000/context`);
     expect(ctx.status).toBe(404);
-    expect((await ctx.json()).field).toBe('id');
+    expect((await ctx.json() as any).field).toBe('id');
   });
 
   test('a batch bigger than the queue bound: 429 with Retry-After, nothing accepted', async () => {
@@ -249,7 +249,7 @@ describe('GET /api/anomalies/:id/context', () => {
     const row = (await anomalies({ search: 'OutOfMemoryError' }))[0];
     const res = await fetch(`${url}/api/anomalies/${row.id}/context?before=3&after=2`);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.anomaly).toMatchObject({ id: row.id, line: anomalyLines[2], anomaly: true, source: SOURCE });
     expect(body.before.map((r: { line: string }) => r.line)).toEqual(normalLines.slice(397, 400));
     expect(body.after.map((r: { line: string }) => r.line)).toEqual(normalLines.slice(400, 402));
@@ -260,7 +260,7 @@ describe('GET /api/anomalies/:id/context', () => {
     const row = (await anomalies())[0];
     const res = await fetch(`${url}/api/anomalies/${row.id}/context?before=-1`);
     expect(res.status).toBe(400);
-    expect((await res.json()).field).toBe('before');
+    expect((await res.json() as any).field).toBe('before');
   });
 });
 
@@ -268,7 +268,7 @@ describe('feedback', () => {
   test('POST with only message and kind fills in template; with anomalyId fills source, template and score', async () => {
     const bare = await postJson(`${url}/api/feedback`, { message: 'GET /health 200 3ms', kind: 'confirmed' });
     expect(bare.status).toBe(201);
-    const rec = await bare.json();
+    const rec = (await bare.json()) as any;
     expect(rec).toMatchObject({ message: 'GET /health 200 3ms', kind: 'confirmed', source: '*', score: null, comment: null, user: null });
     expect(rec.template).toMatch(/<NUM>|<DUR>/);
     expect(Date.parse(rec.time)).not.toBeNaN();
@@ -276,29 +276,29 @@ describe('feedback', () => {
     const row = (await anomalies({ search: 'SocketTimeoutException' }))[0];
     const res = await postJson(`${url}/api/feedback`, { message: row.line, kind: 'confirmed', anomalyId: row.id, comment: 'real outage', user: 'ops' });
     expect(res.status).toBe(201);
-    const filled = await res.json();
+    const filled = (await res.json()) as any;
     expect(filled).toMatchObject({ source: SOURCE, template: row.template, score: row.score, comment: 'real outage', user: 'ops' });
     const again = (await anomalies({ search: 'SocketTimeoutException' }))[0];
     expect(again.feedback).toBe('confirmed');
   });
 
   test('GET filters by source, kind and time; DELETE removes (204) and 404s when unknown', async () => {
-    const a = await (await postJson(`${url}/api/feedback`, { message: 'x 1', kind: 'confirmed', source: 'other' })).json();
-    const all = (await (await fetch(`${url}/api/feedback`)).json()) as { id: string; source: string; kind: string }[];
+    const a = (await (await postJson(`${url}/api/feedback`, { message: 'x 1', kind: 'confirmed', source: 'other' })).json()) as any;
+    const all = (await (await fetch(`${url}/api/feedback`)).json() as any) as { id: string; source: string; kind: string }[];
     expect(all.map((r) => r.id)).toContain(a.id);
-    const other = await (await fetch(`${url}/api/feedback?source=other`)).json();
+    const other = (await (await fetch(`${url}/api/feedback?source=other`)).json()) as any;
     expect(other.map((r: { id: string }) => r.id)).toEqual([a.id]);
-    const fps = await (await fetch(`${url}/api/feedback?kind=false_positive&source=other`)).json();
+    const fps = (await (await fetch(`${url}/api/feedback?kind=false_positive&source=other`)).json()) as any;
     expect(fps).toEqual([]);
-    const future = await (await fetch(`${url}/api/feedback?from=${Date.now() + 60_000}`)).json();
+    const future = (await (await fetch(`${url}/api/feedback?from=${Date.now() + 60_000}`)).json()) as any;
     expect(future).toEqual([]);
     const badKind = await fetch(`${url}/api/feedback?kind=maybe`);
     expect(badKind.status).toBe(400);
-    expect((await badKind.json()).field).toBe('kind');
+    expect((await badKind.json() as any).field).toBe('kind');
 
     expect((await fetch(`${url}/api/feedback/${a.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${url}/api/feedback/${a.id}`, { method: 'DELETE' })).status).toBe(404);
-    const after = (await (await fetch(`${url}/api/feedback`)).json()) as { id: string }[];
+    const after = (await (await fetch(`${url}/api/feedback`)).json() as any) as { id: string }[];
     expect(after.map((r) => r.id)).not.toContain(a.id);
   });
 
@@ -311,7 +311,7 @@ describe('feedback', () => {
     ] as const) {
       const res = await postJson(`${url}/api/feedback`, body);
       expect(res.status).toBe(400);
-      expect((await res.json()).field).toBe(field);
+      expect((await res.json() as any).field).toBe(field);
     }
   });
 
@@ -337,7 +337,7 @@ describe('feedback', () => {
     // The next retraining learns it as normal.
     expect(service.facts.falsePositiveMessages(SOURCE)).toContain(line);
     // 4. deleting the feedback lifts the suppression for queries
-    const record = await fb.json();
+    const record = (await fb.json()) as any;
     expect((await fetch(`${url}/api/feedback/${record.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await anomalies({ search: 'orders_pkey' })).map((r) => r.line)).toEqual([line]);
   });
@@ -355,7 +355,7 @@ describe('feedback', () => {
   test('concurrent POSTs never lose each other: every record is in the file', async () => {
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => postJson(`${url}/api/feedback`, { message: `concurrent ${i}`, kind: i % 2 ? 'confirmed' : 'false_positive', source: 'conc' })));
     expect(results.every((r) => r.status === 201)).toBe(true);
-    const ids = await Promise.all(results.map(async (r) => (await r.json()).id as string));
+    const ids = await Promise.all(results.map(async (r) => (await r.json() as any).id as string));
     const { readFileSync } = await import('node:fs');
     const onDisk = JSON.parse(readFileSync(`${dir}/fact-store.json`, 'utf8')) as { feedback: { id: string }[] };
     const diskIds = new Set(onDisk.feedback.map((r) => r.id));
@@ -363,7 +363,7 @@ describe('feedback', () => {
   });
 
   test('precision is reported from confirmed vs false-positive records', async () => {
-    const { factStore } = await (await fetch(`${url}/api/health`)).json();
+    const { factStore } = (await (await fetch(`${url}/api/health`)).json()) as any;
     expect(factStore.precision).toBeCloseTo(factStore.confirmed / (factStore.confirmed + factStore.falsePositives));
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const m = /^lad_precision (\S+)$/m.exec(metrics);
