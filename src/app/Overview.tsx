@@ -54,6 +54,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
   }),
   cardValue: css({ fontSize: theme.typography.h3.fontSize }),
   muted: css({ color: theme.colors.text.secondary }),
+  toolbar: css({ marginBottom: theme.spacing(2) }),
   error: css({ color: theme.colors.error.text }),
 });
 
@@ -164,7 +165,9 @@ export function Overview({ datasourceUid = DEFAULT_DATASOURCE_UID }: { datasourc
   }
 
   return (
-    <PluginPage actions={actions}>
+    <PluginPage>
+      {/* In the page body, not PluginPage's `actions`: those are only drawn by some Grafana page layouts. */}
+      <div className={styles.toolbar}>{actions}</div>
       <div>{body}</div>
     </PluginPage>
   );
