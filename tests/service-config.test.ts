@@ -1,0 +1,181 @@
+/**
+ * Configuration (defaults, LAD_CONFIG file, env overrides, errors naming the key), the start-up contract of
+ * the built server (child process: LAD_PORT=0 and a JSON "listening" log with the port), and the bearer token.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../backend/server/config';
+import type { Service } from '../backend/server/service';
+import { postJson, pushLines, removeDir, startTestService, tempDir } from './service-helpers';
+
+jest.setTimeout(60_000);
+
+const MAIN = path.join(__dirname, '..', 'backend', 'dist', 'server', 'main.js');
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('lad-config-');
+  });
+  afterEach(() => removeDir(dir));
+
+  test('defaults need nothing: port 8080, loopback, ./data, demo on, no token', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', dataDir: path.resolve('data'), demo: { enabled: true }, sources: [] });
+    expect(c.apiToken).toBeUndefined();
+    expect(c.training.windowLines).toBeGreaterThan(0);
+  });
+
+  test('a YAML file at LAD_CONFIG is read, and env overrides it', () => {
+    const file = path.join(dir, 'lad.yaml');
+    writeFileSync(file, 'port: 9000\nhost: 0.0.0.0\ntraining:\n  windowLines: 500\nretention:\n  hours: 2\n');
+    const c = loadConfig({ LAD_CONFIG: file, LAD_PORT: '9100', LAD_DATA_DIR: dir });
+    expect(c.port).toBe(9100);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.dataDir).toBe(dir);
+    expect(c.training.windowLines).toBe(500);
+    expect(c.training.retrainIntervalSeconds).toBe(3600); // defaults fill the rest of a section
+    expect(c.retention.hours).toBe(2);
+  });
+
+  test('a JSON file works too, with sources validated by their type', () => {
+    const file = path.join(dir, 'lad.json');
+    writeFileSync(file, JSON.stringify({ demo: { enabled: false }, sources: [{ type: 'demo', name: 'replay', linesPerSecond: 5 }] }));
+    const c = loadConfig({ LAD_CONFIG: file });
+    expect(c.demo.enabled).toBe(false);
+    expect(c.sources).toEqual([expect.objectContaining({ type: 'demo', name: 'replay', linesPerSecond: 5 })]);
+  });
+
+  test('LAD_PORT=0 (ephemeral) is valid; an empty LAD_API_TOKEN means no token', () => {
+    const c = loadConfig({ LAD_PORT: '0', LAD_API_TOKEN: '' });
+    expect(c.port).toBe(0);
+    expect(c.apiToken).toBeUndefined();
+  });
+
+  test('errors name the key', () => {
+    expect(configError({ LAD_PORT: 'eighty' }).message).toMatch(/LAD_PORT/);
+    const range = configError({ LAD_PORT: '70000' });
+    expect(range.key).toBe('port');
+    expect(range.message).toMatch(/port \(from LAD_PORT\)/);
+    expect(configError({ LAD_DEMO: 'perhaps' }).key).toBe('LAD_DEMO');
+    expect(configError({ LAD_API_TOKEN: 'short' }).key).toBe('apiToken');
+
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'training:\n  windowLines: many\n');
+    expect(configError({ LAD_CONFIG: file }).key).toBe('training.windowLines');
+    writeFileSync(file, 'prot: 8080\n');
+    expect(configError({ LAD_CONFIG: file }).message).toMatch(/prot/);
+    writeFileSync(file, 'sources:\n  - type: nosuch\n    name: x\n');
+    expect(configError({ LAD_CONFIG: file }).message).toMatch(/sources\.0.*unknown source type/);
+    writeFileSync(file, 'sources:\n  - type: demo\n    name: a\n    linesPerSecond: fast\n');
+    expect(configError({ LAD_CONFIG: file }).key).toBe('sources.0.linesPerSecond');
+    writeFileSync(file, 'demo: {enabled: false}\nsources:\n  - {type: demo, name: a}\n  - {type: demo, name: a}\n');
+    expect(configError({ LAD_CONFIG: file }).message).toMatch(/duplicate source name "a"/);
+    writeFileSync(file, ': : :\n  - [');
+    expect(configError({ LAD_CONFIG: file }).key).toBe('LAD_CONFIG');
+    expect(configError({ LAD_CONFIG: path.join(dir, 'missing.yaml') }).message).toMatch(/cannot be read/);
+  });
+});
+
+describe('the built server (child process)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('lad-main-');
+  });
+  afterEach(() => removeDir(dir));
+
+  test('invalid configuration stops start-up with a message naming the key and a non-zero exit', async () => {
+    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, LAD_PORT: '-1', LAD_DATA_DIR: dir } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/invalid configuration: port \(from LAD_PORT\)/);
+  });
+
+  test('LAD_PORT=0 binds an ephemeral port, logs {"msg":"listening","port":N} and serves the demo', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, LAD_PORT: '0', LAD_DATA_DIR: dir, LAD_TRAIN_LINES: '300', LAD_DEMO_LINES_PER_SECOND: '50' },
+    });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          for (const line of out.split('\n')) {
+            try {
+              const rec = JSON.parse(line) as { msg?: string; port?: number };
+              if (rec.msg === 'listening' && typeof rec.port === 'number') {
+                resolve(rec.port);
+              }
+            } catch {
+              // a partial line
+            }
+          }
+        });
+        child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+      });
+      expect(port).toBeGreaterThan(0);
+      const health = await (await fetch(`http://127.0.0.1:${port}/api/health`)).json() as any;
+      expect(health.sources.map((s: { name: string }) => s.name)).toEqual(['demo']);
+      const sources = await (await fetch(`http://127.0.0.1:${port}/api/sources`)).json();
+      expect(sources).toEqual(['demo']);
+    } finally {
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(0); // clean shutdown on SIGTERM
+    }
+  });
+});
+
+describe('LAD_API_TOKEN', () => {
+  const TOKEN = 's3cret-token-for-tests';
+  let dir: string;
+  let service: Service;
+  beforeAll(async () => {
+    dir = tempDir();
+    service = await startTestService(dir, { LAD_API_TOKEN: TOKEN });
+  });
+  afterAll(async () => {
+    await service.close();
+    removeDir(dir);
+  });
+
+  test('write endpoints need the bearer token; reads do not', async () => {
+    const url = service.url;
+    const noAuth = await postJson(`${url}/api/feedback`, { message: 'm', kind: 'confirmed' });
+    expect(noAuth.status).toBe(401);
+    expect(((await noAuth.json()) as any).error).toMatch(/Bearer/);
+    const wrong = await postJson(`${url}/api/feedback`, { message: 'm', kind: 'confirmed' }, { authorization: 'Bearer nope' });
+    expect(wrong.status).toBe(401);
+    const ok = await postJson(`${url}/api/feedback`, { message: 'm', kind: 'confirmed' }, { authorization: `Bearer ${TOKEN}` });
+    expect(ok.status).toBe(201);
+    const { id } = (await ok.json()) as any;
+    expect((await fetch(`${url}/api/feedback/${id}`, { method: 'DELETE' })).status).toBe(401);
+    expect((await fetch(`${url}/api/feedback/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(204);
+
+    expect((await pushLines(url, 'web', ['a line'])).status).toBe(401);
+    expect((await pushLines(url, 'web', ['a line'], { authorization: `Bearer ${TOKEN}` })).status).toBe(204);
+    const loki = await fetch(`${url}/loki/api/v1/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ streams: [{ stream: { job: 'web' }, values: [[`${Date.now()}000000`, 'x']] }] }),
+    });
+    expect(loki.status).toBe(401);
+
+    expect((await fetch(`${url}/api/health`)).status).toBe(200);
+    expect((await fetch(`${url}/api/feedback`)).status).toBe(200);
+    expect((await postJson(`${url}/api/query`, { range: { from: 0, to: 1 }, targets: [] })).status).toBe(200);
+  });
+});
