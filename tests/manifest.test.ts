@@ -1,13 +1,194 @@
 import fs from 'fs';
 import path from 'path';
+import { z } from 'zod';
 
 const root = path.resolve(__dirname, '..');
+const dist = path.join(root, 'dist');
+const readJson = (p: string) => JSON.parse(fs.readFileSync(p, 'utf8'));
+
+/**
+ * The rules of Grafana's plugin.json schema (grafana/grafana docs/sources/developers/plugins/plugin.schema.json),
+ * written out in zod: required fields, id pattern, type enum, no unknown top-level or info keys, version/date and
+ * grafanaDependency patterns, include types, route shape.
+ */
+const ID = /^[0-9a-z]+-([0-9a-z]+-)?(app|panel|datasource|secretsmanager|transformer)$/;
+const pluginJsonSchema = z
+  .object({
+    $schema: z.string().optional(),
+    id: z.string().regex(ID),
+    type: z.enum(['app', 'datasource', 'panel', 'renderer', 'secretsmanager', 'transformer']),
+    name: z.string().min(1),
+    info: z
+      .object({
+        author: z.object({ name: z.string().optional(), email: z.string().email().optional(), url: z.string().url().optional() }).strict().optional(),
+        build: z.record(z.string(), z.unknown()).optional(),
+        description: z.string().optional(),
+        keywords: z.array(z.string()).min(1),
+        links: z.array(z.object({ name: z.string(), url: z.string().url() }).strict()).optional(),
+        logos: z.object({ small: z.string(), large: z.string() }).strict(),
+        screenshots: z.array(z.object({ name: z.string().optional(), path: z.string().optional() }).strict()).optional(),
+        updated: z.string().regex(/^(\d{4}-\d{2}-\d{2}|%TODAY%)$/),
+        version: z.string().regex(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)|(%VERSION%)$/),
+      })
+      .strict(),
+    dependencies: z
+      .object({
+        grafanaVersion: z.string().optional(),
+        grafanaDependency: z
+          .string()
+          .regex(/^(<=|>=|<|>|=|~|\^)?([0-9]+)(\.[0-9x*]+)(\.[0-9x*]+)?(\s(<=|>=|<|=>)?([0-9]+)(\.[0-9x]+)(\.[0-9x]+))?$/),
+        plugins: z
+          .array(z.object({ id: z.string().regex(ID), type: z.enum(['app', 'datasource', 'panel', 'secretsmanager']), name: z.string(), version: z.string() }))
+          .optional(),
+      })
+      .strict(),
+    alerting: z.boolean().optional(),
+    annotations: z.boolean().optional(),
+    autoEnabled: z.boolean().optional(),
+    backend: z.boolean().optional(),
+    // Written into dist/**/plugin.json by the scaffold's BuildModeWebpackPlugin; Grafana's loader reads it.
+    buildMode: z.enum(['development', 'production']).optional(),
+    builtIn: z.boolean().optional(),
+    category: z.enum(['tsdb', 'logging', 'cloud', 'tracing', 'profiling', 'sql', 'enterprise', 'iot', 'other']).optional(),
+    executable: z.string().optional(),
+    hideFromList: z.boolean().optional(),
+    includes: z
+      .array(
+        z.object({
+          uid: z.string().optional(),
+          type: z.enum(['dashboard', 'page', 'panel', 'datasource', 'secretsmanager']),
+          name: z.string().optional(),
+          component: z.string().optional(),
+          role: z.enum(['Admin', 'Editor', 'Viewer']).optional(),
+          path: z.string().optional(),
+          addToNav: z.boolean().optional(),
+          defaultNav: z.boolean().optional(),
+          icon: z.string().optional(),
+        })
+      )
+      .optional(),
+    logs: z.boolean().optional(),
+    metrics: z.boolean().optional(),
+    preload: z.boolean().optional(),
+    queryOptions: z.object({ maxDataPoints: z.boolean(), minInterval: z.boolean(), cacheTimeout: z.boolean() }).partial().strict().optional(),
+    routes: z
+      .array(
+        z
+          .object({
+            path: z.string(),
+            method: z.string(),
+            url: z.string(),
+            reqSignedIn: z.boolean(),
+            reqRole: z.string(),
+            headers: z.array(z.unknown()),
+            body: z.record(z.string(), z.unknown()),
+            tokenAuth: z.record(z.string(), z.unknown()),
+            jwtTokenAuth: z.record(z.string(), z.unknown()),
+            urlParams: z.array(z.object({ name: z.string(), content: z.string() }).strict()),
+          })
+          .partial()
+          .strict()
+      )
+      .optional(),
+    skipDataQuery: z.boolean().optional(),
+    state: z.enum(['alpha', 'beta']).optional(),
+    streaming: z.boolean().optional(),
+    tracing: z.boolean().optional(),
+  })
+  .strict();
+
+function problems(manifest: unknown): string[] {
+  const result = pluginJsonSchema.safeParse(manifest);
+  return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+}
+
+const sources = {
+  app: path.join(root, 'plugin.json'),
+  datasource: path.join(root, 'src', 'datasource', 'plugin.json'),
+  panel: path.join(root, 'src', 'panel', 'plugin.json'),
+};
 
 describe('plugin manifest wiring', () => {
   it('src/plugin.json is the root plugin.json itself (the scaffold build reads src/plugin.json)', () => {
     const rootManifest = path.join(root, 'plugin.json');
     const srcManifest = path.join(root, 'src', 'plugin.json');
+    expect(fs.lstatSync(srcManifest).isSymbolicLink()).toBe(true);
     expect(fs.realpathSync(srcManifest)).toBe(fs.realpathSync(rootManifest));
     expect(JSON.parse(fs.readFileSync(srcManifest, 'utf8')).type).toBe('app');
+  });
+
+  it.each(Object.entries(sources))('the %s plugin.json follows the plugin.json schema rules', (kind, file) => {
+    const manifest = readJson(file);
+    expect(problems(manifest)).toEqual([]);
+    expect(manifest.type).toBe(kind);
+  });
+
+  it('the schema rules reject what Grafana rejects (the check can fail)', () => {
+    const good = readJson(sources.panel);
+    expect(problems({ ...good, id: 'Scorpio_Panel' })).toEqual([expect.stringContaining('id:')]);
+    expect(problems({ ...good, type: 'widget' })).toEqual([expect.stringContaining('type:')]);
+    const { logos: _logos, ...infoWithoutLogos } = good.info;
+    expect(problems({ ...good, info: infoWithoutLogos })).toEqual([expect.stringContaining('info.logos')]);
+    expect(problems({ ...good, colour: 'red' })).toEqual([expect.stringContaining('colour')]);
+    expect(problems({ ...good, info: { ...good.info, version: 'one' } })).toEqual([expect.stringContaining('info.version')]);
+  });
+
+  it('the app includes its nested datasource and panel by name', () => {
+    const app = readJson(sources.app);
+    const included = app.includes.map((i: { type: string; name: string }) => `${i.type}:${i.name}`);
+    expect(included).toContain(`datasource:${readJson(sources.datasource).name}`);
+    expect(included).toContain(`panel:${readJson(sources.panel).name}`);
+    expect(app.includes.find((i: { type: string }) => i.type === 'page')).toMatchObject({ addToNav: true, defaultNav: true });
+  });
+
+  it('the datasource reaches the backend only through a data-proxy route with the secure token', () => {
+    const ds = readJson(sources.datasource);
+    expect(ds.routes).toEqual([
+      { path: 'lad', url: '{{ .JsonData.url }}', headers: [{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.token }}' }] },
+    ]);
+    expect(ds).toMatchObject({ metrics: true, annotations: true });
+  });
+});
+
+describe('built plugin in dist/ (npm run build:plugin)', () => {
+  const built = [
+    { dir: '', source: sources.app },
+    { dir: 'datasource', source: sources.datasource },
+    { dir: 'panel', source: sources.panel },
+  ];
+
+  it.each(built)('dist/$dir has an AMD module.js and a plugin.json with placeholders filled', ({ dir, source }) => {
+    const manifestPath = path.join(dist, dir, 'plugin.json');
+    const modulePath = path.join(dist, dir, 'module.js');
+    expect({ manifest: fs.existsSync(manifestPath), module: fs.existsSync(modulePath), hint: 'run npm run build:plugin' }).toEqual({
+      manifest: true,
+      module: true,
+      hint: 'run npm run build:plugin',
+    });
+    const manifest = readJson(manifestPath);
+    expect(manifest.id).toBe(readJson(source).id);
+    expect(problems(manifest)).toEqual([]);
+    expect(manifest.info.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(manifest.info.updated).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(JSON.stringify(manifest)).not.toContain('%PLUGIN_ID%');
+    const code = fs.readFileSync(modulePath, 'utf8');
+    expect(code).toMatch(/^\/\* \[create-plugin\][^\n]*\n[^\n]*\n?define\(\[/);
+    // Grafana provides these at load time; bundling a second React would break hooks.
+    const deps = JSON.parse(/define\((\[[^\]]*\])/.exec(code)![1]) as string[];
+    expect(deps).toEqual(expect.arrayContaining(['react', '@grafana/data', '@grafana/ui']));
+  });
+
+  it.each(built)('the logos of dist/$dir/plugin.json exist in dist/', ({ dir }) => {
+    const manifest = readJson(path.join(dist, dir, 'plugin.json'));
+    for (const logo of [manifest.info.logos.small, manifest.info.logos.large]) {
+      // Grafana resolves a nested plugin's logo against that plugin's own folder.
+      const file = path.resolve(dist, dir, logo);
+      expect({ logo, file, exists: fs.existsSync(file), inside: file.startsWith(dist + path.sep) }).toEqual({
+        logo,
+        file,
+        exists: true,
+        inside: true,
+      });
+    }
   });
 });
