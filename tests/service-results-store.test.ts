@@ -5,7 +5,7 @@
 import { appendFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FactStore } from '../backend/store/fact-store';
-import { ResultsStore, sourceKey, type ResultsStoreOptions, type ScoredLine } from '../backend/store/results-store';
+import { ResultsStore, sourceKey, type AnomalyRecord, type ResultsStoreOptions, type ScoredLine } from '../backend/store/results-store';
 import { removeDir, tempDir } from './service-helpers';
 
 let dir: string;
@@ -43,7 +43,7 @@ function line(i: number, anomaly: boolean, time = Date.now(), source = 's'): Sco
   };
 }
 
-const all = { fromMs: 0, toMs: Number.MAX_SAFE_INTEGER, includeSuppressed: true, isSuppressed: () => false, limit: 100_000 };
+const all = { fromMs: 0, toMs: Number.MAX_SAFE_INTEGER, includeSuppressed: true, isSuppressed: (_a: AnomalyRecord): boolean => false, limit: 100_000 };
 
 test('anomalies, counts and lines survive close and reopen; sequence numbers keep growing', async () => {
   const store = await ResultsStore.open(options());
