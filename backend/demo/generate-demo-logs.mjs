@@ -1,11 +1,11 @@
 // Generates the bundled demo logs (webshop.txt: healthy traffic; anomalies.txt: lines the demo injects).
 // Synthetic, written for Scorpio, so they are redistributable under the project's licence.
-// Deterministic: node backend/demo/generate-demo-logs.mjs  (rewrites both files byte for byte).
+// Deterministic: node backend/demo/generate-demo-logs.mjs [outDir]  (rewrites both files byte for byte).
 import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = process.argv[2] ?? dirname(fileURLToPath(import.meta.url));
 let seed = 20261125;
 const rand = () => {
   // mulberry32
