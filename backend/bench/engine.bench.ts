@@ -1,0 +1,188 @@
+/**
+ * Engine benchmark: training and scoring speed and memory of the real `lad` CLI, end to end (file in, JSONL
+ * out), on a generated corpus of ctx.lines lines (1,000,000 by default) and on each real sample file, next to
+ * a no-model baseline that only reads, applies one regex and writes the same JSONL shape. On the small samples
+ * Node start-up and model loading (~0.3 s) dominate: their lines/s say little about throughput.
+ *
+ * Every measured program runs as its own child process (pinned to one core when taskset exists), so the
+ * figures include Node start-up, reading, model loading and writing: what a user of `lad` waits for.
+ */
+import { createReadStream, rmSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import type { BenchContext, BenchRow } from './bench-api';
+import { loadSamples, writeCorpus } from './corpus';
+import { ChildMeasurement, runMeasured } from './measure';
+
+/** Targets from issue 2, for one core of the project's machine. */
+const TARGET_SCORE_LINES_PER_SECOND = 200_000;
+const TARGET_SCORE_SHARE_OF_BASELINE = 0.5;
+const TARGET_TRAIN_SECONDS_PER_MILLION = 60;
+
+interface ScoreCheck {
+  lines: number;
+  anomalies: number;
+  rareFlagged: number;
+  /** first problem found in the output, if any */
+  problem: string | null;
+}
+
+/** Reads lad score's JSONL: one object per input line, in order, with the contract's fields. */
+async function checkScores(file: string, expectedLines: number, rareLines: readonly number[]): Promise<ScoreCheck> {
+  const rare = new Set(rareLines);
+  const result: ScoreCheck = { lines: 0, anomalies: 0, rareFlagged: 0, problem: null };
+  let rest = '';
+  const take = (text: string): void => {
+    if (text.length === 0) return;
+    result.lines++;
+    if (result.problem !== null) return;
+    try {
+      const o = JSON.parse(text) as { line: unknown; score: unknown; anomaly: unknown; template: unknown; reason: unknown };
+      if (o.line !== result.lines || typeof o.score !== 'number' || typeof o.anomaly !== 'boolean' || typeof o.template !== 'string' || typeof o.reason !== 'string') {
+        result.problem = `output line ${result.lines} does not fit the JSONL contract: ${text.slice(0, 200)}`;
+        return;
+      }
+      if (o.anomaly) {
+        result.anomalies++;
+        if (rare.has(result.lines)) result.rareFlagged++;
+      }
+    } catch {
+      result.problem = `output line ${result.lines} is not JSON: ${text.slice(0, 200)}`;
+    }
+  };
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const parts = (rest + (chunk as string)).split('\n');
+    rest = parts.pop() ?? '';
+    for (const part of parts) take(part);
+  }
+  take(rest);
+  if (result.problem === null && result.lines !== expectedLines) {
+    result.problem = `${result.lines} output lines for ${expectedLines} input lines`;
+  }
+  return result;
+}
+
+const mb = (n: number): number => Math.round(n * 10) / 10;
+const perSecond = (lines: number, seconds: number): number => Math.round(lines / seconds);
+const pct = (part: number, whole: number): number => (whole === 0 ? 0 : Math.round((part / whole) * 10000) / 100);
+const thousands = (n: number): string => n.toLocaleString('en-US');
+
+function failed(step: string, m: ChildMeasurement): Error {
+  return new Error(`${step} exited with ${m.exitCode}: ${m.stderrTail || '(no stderr)'}`);
+}
+
+export async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const lad = join(ctx.repoRoot, 'backend/bin/lad.js');
+  const samples = loadSamples(ctx.dataDir);
+  const child = (script: string, args: string[], stdoutFile: string | 'ignore') =>
+    runMeasured({ script, args, stdoutFile, cpu: ctx.cpu, tmpDir: ctx.tmpDir });
+
+  // The generated corpus.
+  const corpusFile = join(ctx.tmpDir, 'corpus.log');
+  ctx.log(`generating a ${thousands(ctx.lines)}-line corpus from ${samples.length} sample files`);
+  const generationStart = process.hrtime.bigint();
+  const corpus = writeCorpus(corpusFile, samples, { lines: ctx.lines, seed: 1 });
+  const generationSeconds = Number(process.hrtime.bigint() - generationStart) / 1e9;
+  const n = corpus.lines;
+  rows.push({
+    name: `corpus: ${thousands(n)} generated lines`,
+    value: mb(corpus.bytes / 2 ** 20),
+    unit: 'MB',
+    note: `${samples.length} sample files resampled, ${corpus.rareLines.length} rare lines injected, built in ${generationSeconds.toFixed(1)} s`,
+  });
+
+  // The no-model baseline.
+  ctx.log('baseline: read, one regex, write JSONL');
+  const baselineOut = join(ctx.tmpDir, 'baseline.jsonl');
+  const base = await child(join(__dirname, 'baseline.js'), [corpusFile], baselineOut);
+  if (base.exitCode !== 0) throw failed('baseline', base);
+  const baseCheck = await checkScores(baselineOut, n, []);
+  if (baseCheck.problem !== null) throw new Error(`baseline: ${baseCheck.problem}`);
+  rmSync(baselineOut);
+  const baselineRate = perSecond(n, base.wallSeconds);
+  rows.push({ name: 'baseline (read + 1 regex + JSONL), corpus', value: baselineRate, unit: 'lines/s', note: `${base.wallSeconds.toFixed(2)} s, peak RSS ${mb(base.peakRssMb)} MB` });
+
+  // lad train on the corpus.
+  ctx.log('lad train on the corpus');
+  const modelDir = join(ctx.tmpDir, 'model');
+  const train = await child(lad, ['train', '--input', corpusFile, '--model', modelDir], 'ignore');
+  if (train.exitCode !== 0) throw failed('lad train', train);
+  rows.push({
+    name: 'lad train, corpus',
+    value: perSecond(n, train.wallSeconds),
+    unit: 'lines/s',
+    // 1,000,000 lines in under 60 s, whatever --lines says.
+    target: { op: '>=', value: Math.round(1_000_000 / TARGET_TRAIN_SECONDS_PER_MILLION) },
+    note: `${train.wallSeconds.toFixed(1)} s wall, ${train.cpuSeconds.toFixed(1)} s CPU`,
+  });
+  rows.push({ name: 'lad train, corpus: peak RSS', value: mb(train.peakRssMb), unit: 'MB' });
+
+  // lad score on the corpus.
+  ctx.log('lad score --format jsonl on the corpus');
+  const scoreOut = join(ctx.tmpDir, 'scores.jsonl');
+  const score = await child(lad, ['score', '--model', modelDir, '--input', corpusFile, '--format', 'jsonl'], scoreOut);
+  if (score.exitCode !== 0) throw failed('lad score', score);
+  const check = await checkScores(scoreOut, n, corpus.rareLines);
+  if (check.problem !== null) throw new Error(`lad score: ${check.problem}`);
+  rmSync(scoreOut);
+  const scoreRate = perSecond(n, score.wallSeconds);
+  rows.push({
+    name: 'lad score --format jsonl, corpus',
+    value: scoreRate,
+    unit: 'lines/s',
+    target: { op: '>=', value: TARGET_SCORE_LINES_PER_SECOND },
+    note: `${score.wallSeconds.toFixed(2)} s wall, ${score.cpuSeconds.toFixed(2)} s CPU`,
+  });
+  rows.push({
+    name: 'lad score ÷ baseline, corpus',
+    value: Math.round((scoreRate / baselineRate) * 100) / 100,
+    unit: '×',
+    target: { op: '>=', value: TARGET_SCORE_SHARE_OF_BASELINE },
+  });
+  rows.push({ name: 'lad score, corpus: peak RSS', value: mb(score.peakRssMb), unit: 'MB' });
+  rows.push({
+    name: 'lad score, corpus: lines flagged',
+    value: pct(check.anomalies, n),
+    unit: '%',
+    note: `${thousands(check.anomalies)} lines; ${check.rareFlagged} of ${corpus.rareLines.length} injected rare lines flagged`,
+  });
+  rmSync(corpusFile);
+
+  // Each real sample: train on its first half, score its second half (label fields stripped), so the
+  // flagged share says how noisy the detector is on healthy traffic it has not seen (target ≤ 3%).
+  for (const sample of samples) {
+    ctx.log(`lad train + score on ${sample.name}`);
+    const half = Math.floor(sample.ordered.length / 2);
+    const trainFile = join(ctx.tmpDir, 'sample-train.log');
+    const scoreFile = join(ctx.tmpDir, 'sample-score.log');
+    writeFileSync(trainFile, sample.ordered.slice(0, half).join('\n') + '\n');
+    const scored = sample.ordered.slice(half);
+    writeFileSync(scoreFile, scored.join('\n') + '\n');
+    const dir = join(ctx.tmpDir, 'sample-model');
+    const t = await child(lad, ['train', '--input', trainFile, '--model', dir], 'ignore');
+    if (t.exitCode !== 0) {
+      rows.push({ name: `${sample.name}: lad train`, value: NaN, unit: 'lines/s', note: `failed: ${t.stderrTail.split('\n').pop()}` });
+      continue;
+    }
+    const out = join(ctx.tmpDir, 'sample-scores.jsonl');
+    const s = await child(lad, ['score', '--model', dir, '--input', scoreFile, '--format', 'jsonl'], out);
+    const sc = s.exitCode === 0 ? await checkScores(out, scored.length, []) : null;
+    rows.push({
+      name: `${sample.name}: lad train (1st half)`,
+      value: perSecond(half, t.wallSeconds),
+      unit: 'lines/s',
+      note: `${thousands(half)} lines, ${t.wallSeconds.toFixed(2)} s, peak RSS ${mb(t.peakRssMb)} MB`,
+    });
+    rows.push({
+      name: `${sample.name}: lad score (2nd half)`,
+      value: sc === null || sc.problem !== null ? NaN : perSecond(scored.length, s.wallSeconds),
+      unit: 'lines/s',
+      note:
+        sc === null
+          ? `failed: ${s.stderrTail.split('\n').pop()}`
+          : sc.problem ?? `${thousands(scored.length)} lines, ${s.wallSeconds.toFixed(2)} s, peak RSS ${mb(s.peakRssMb)} MB, ${pct(sc.anomalies, scored.length)}% flagged`,
+    });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
