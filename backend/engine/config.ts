@@ -18,7 +18,12 @@ export const engineConfigSchema = z.object({
   /** How many of a line's rarest words the rare-word detector averages. */
   topWords: z.number().int().min(1).max(20),
   /** Weights of the components in the combined score. */
-  weights: z.object({ words: z.number().min(0), level: z.number().min(0), neural: z.number().min(0) }),
+  weights: z.object({ words: z.number().min(0), level: z.number().min(0), problem: z.number().min(0), neural: z.number().min(0) }),
+  /**
+   * 'novel-line': the threshold is never below the score of a line whose words are all new but whose level is
+   * the most common one, so novelty alone never flags a line; some learned severity evidence must add to it.
+   */
+  thresholdFloor: z.enum(['novel-line', 'none']),
   maxLineLength: z.number().int().min(64).max(1_000_000),
   /** Lines marked false positive count as this share of the training lines each (at least 1 line). */
   normalLineWeight: z.number().min(0).max(1),
@@ -45,11 +50,12 @@ export type EngineConfig = z.infer<typeof engineConfigSchema>;
 
 export const DEFAULT_CONFIG: EngineConfig = {
   detector: 'combined',
-  thresholdMethod: 'sigma',
+  thresholdMethod: 'percentile',
   thresholdK: 3,
-  thresholdPercentile: 99.5,
+  thresholdPercentile: 99.9,
   topWords: 3,
-  weights: { words: 1, level: 1, neural: 1 },
+  weights: { words: 1, level: 1, problem: 0.5, neural: 0.5 },
+  thresholdFloor: 'novel-line',
   maxLineLength: 4096,
   normalLineWeight: 0.01,
   neural: {

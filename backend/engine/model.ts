@@ -3,7 +3,10 @@
 // so only new templates pay for the detectors and for building strings.
 
 import type { EngineConfig } from './config';
-import { levelName } from './levels';
+import { levelName, NO_LEVEL } from './levels';
+
+/** Failure words count only on lines without a level or at warn or above (see lexicon.ts). */
+const PROBLEM_MIN_LEVEL = 4;
 import type { NeuralDetector } from './neural';
 import type { RarityModel } from './rarity';
 import type { Summary } from './stats';
@@ -19,8 +22,8 @@ export interface Norm {
 export interface ModelNorms {
   words: Norm;
   level: Norm;
-  /** Raw BMU distances of the training lines (W2V+SOM). */
-  neural: Norm & { max: number };
+  /** Raw BMU distances of the training lines (W2V+SOM); `scale` = mean length of the training line vectors. */
+  neural: Norm & { max: number; scale: number };
 }
 
 /** All scores of one line, for evaluation and explanations. */
@@ -32,6 +35,8 @@ export interface ComponentScores {
   rarity: number;
   wordsBits: number;
   levelBits: number;
+  problemBits: number;
+  problemWord: string | null;
   templateBits: number;
   rareWords: { word: string; bits: number }[];
   level: number;
@@ -40,6 +45,13 @@ export interface ComponentScores {
 
 /** Score of a line whose words are all unknown to W2V (it cannot be placed on the map). */
 export const UNPLACEABLE_NEURAL = 1.5;
+/**
+ * Distances are compared with at least this share of the typical line-vector length as their spread, so a
+ * map that fits a very regular log exactly (training distances all ~0) does not turn float noise into alarms.
+ */
+const MIN_SPREAD_SHARE = 0.05;
+/** The W2V+SOM part adds at most this many "bits" to the combined score (like one fairly rare word). */
+export const NEURAL_CAP = 8;
 
 export interface CachedScore extends LineScore {
   /** Free slot for a consumer's per-template precomputation (the CLI keeps its JSON fragment here). */
@@ -72,7 +84,7 @@ export class LadModel implements Model {
     const s = this.scanner.scan(line);
     const hit = this.cache.get(s.hash);
     if (hit !== undefined) return hit;
-    const c = this.componentsOf(s.words(), s.template(), s.level, 0);
+    const c = this.componentsOf(s.words(), s.template(), s.level, s.levelWord(), 0);
     let score = this.pick(c);
     const markedNormal = this.rarity.normalTemplates.has(c.template);
     // A template people marked false positive stays at most at the threshold, so it is never flagged again.
@@ -93,7 +105,7 @@ export class LadModel implements Model {
   /** Every component score of a line (uncached). */
   components(line: string): ComponentScores {
     const s = this.scanner.scan(line);
-    return this.componentsOf(s.words(), s.template(), s.level, 0);
+    return this.componentsOf(s.words(), s.template(), s.level, s.levelWord(), 0);
   }
 
   /** The configured detector's score of a component set. */
@@ -109,25 +121,29 @@ export class LadModel implements Model {
   }
 
   /** `loo` = 1 computes a training line's score with its own occurrence left out. */
-  componentsOf(words: readonly string[], template: string, level: number, loo: number): ComponentScores {
+  componentsOf(words: readonly string[], template: string, level: number, levelWord: string | null, loo: number): ComponentScores {
     const unique = [...new Set(words)];
     const rareWords: { word: string; bits: number }[] = [];
     const wordsBits = this.rarity.wordsBits(unique, loo, rareWords);
     const levelBits = this.rarity.levelBits(level, loo);
     const templateBits = this.rarity.templateBits(template, loo);
+    const found = { word: '' };
+    const problemBits = level === NO_LEVEL || level >= PROBLEM_MIN_LEVEL ? this.rarity.problemBits(unique, levelWord, loo, found) : 0;
     const { weights } = this.config;
     let neural = 0;
     let neuralZ = 0;
     if (this.neural !== null) {
       const d = this.neural.distance(words, this.rarity.weight);
-      const { mean, std, max } = this.norms.neural;
-      neural = d === null ? UNPLACEABLE_NEURAL : d / (max || 1);
-      const raw = d === null ? max * UNPLACEABLE_NEURAL : d;
-      neuralZ = Math.max(0, (raw - mean) / Math.max(std, 1e-6));
+      const { mean, std, max, scale } = this.norms.neural;
+      const floor = MIN_SPREAD_SHARE * scale;
+      neural = d === null ? UNPLACEABLE_NEURAL : d / Math.max(max, floor, 1e-9);
+      // Unplaceable lines add nothing here: their all-new words already count in the rare-word detector.
+      if (d !== null) neuralZ = Math.min(NEURAL_CAP, Math.max(0, (d - mean) / Math.max(std, floor, 1e-9)));
     }
-    const rarity = weights.words * wordsBits + weights.level * levelBits;
+    const rarity = weights.words * wordsBits + weights.level * levelBits + weights.problem * problemBits;
     const combined = rarity + weights.neural * neuralZ;
-    return { combined, neural, rarity, wordsBits, levelBits, templateBits, rareWords, level, template };
+    const problemWord = problemBits > 0 ? found.word : null;
+    return { combined, neural, rarity, wordsBits, levelBits, problemBits, problemWord, templateBits, rareWords, level, template };
   }
 
   private explain(c: ComponentScores, anomaly: boolean): string {
@@ -144,6 +160,9 @@ export class LadModel implements Model {
     if (c.level >= 0 && c.levelBits > this.norms.level.mean + this.norms.level.std) {
       const share = Math.pow(2, -c.levelBits) * 100;
       parts.push(`level ${levelName(c.level)} or worse in ${share < 1 ? share.toFixed(2) : share.toFixed(0)}% of training lines`);
+    }
+    if (c.problemWord !== null && c.problemBits > this.norms.words.mean) {
+      parts.push(`failure word "${c.problemWord}" rare in training`);
     }
     if (!this.rarity.templates.has(c.template)) parts.push('template never seen in training');
     if (this.neural !== null && c.neural > 1) parts.push(`W2V+SOM distance ${c.neural.toFixed(2)}× the training maximum`);

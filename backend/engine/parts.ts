@@ -70,7 +70,7 @@ const manifestSchema = z.object({
     config: engineConfigSchema,
     stats: z.record(z.string(), z.number()),
   }),
-  norms: z.object({ words: norm, level: norm, neural: norm.extend({ max: z.number() }) }),
+  norms: z.object({ words: norm, level: norm, neural: norm.extend({ max: z.number(), scale: z.number() }) }),
   trainingScores: z.object({
     count: z.number(),
     mean: z.number(),

@@ -8,12 +8,8 @@
 // scores of unseen lines and the threshold derived from them is not biased low.
 
 import { LEVEL_NAMES } from './levels';
+import { PROBLEM_WORDS } from './lexicon';
 
-export interface RarityComponents {
-  words: number;
-  level: number;
-  template: number;
-}
 
 export interface RarityJson {
   lines: number;
@@ -83,12 +79,30 @@ export class RarityModel {
     return sum / k;
   }
 
-  components(uniqueWords: readonly string[], template: string, level: number, loo = 0): RarityComponents {
-    return {
-      words: this.wordsBits(uniqueWords, loo),
-      level: this.levelBits(level, loo),
-      template: this.templateBits(template, loo),
-    };
+  /** Surprisal of the rarest failure word in the line (0 when it has none); `found` receives that word. */
+  problemBits(uniqueWords: readonly string[], levelWord: string | null, loo = 0, found?: { word: string }): number {
+    let best = 0;
+    for (const w of uniqueWords) {
+      if (!PROBLEM_WORDS.has(w) || w === levelWord) continue;
+      const bits = this.wordBits(w, loo);
+      if (bits > best) {
+        best = bits;
+        if (found) found.word = w;
+      }
+    }
+    return best;
+  }
+
+  /** Surprisal of a fully novel line's words: the most the rare-word detector can give. */
+  maxWordBits(): number {
+    return Math.log2((this.lines + 1) / 0.5);
+  }
+
+  /** Level rank most training lines have (NO_LEVEL when most have none). */
+  modalLevel(): number {
+    let best = 0;
+    for (let i = 1; i < this.levels.length; i++) if (this.levels[i] > this.levels[best]) best = i;
+    return best - 1;
   }
 
   toJSON(): RarityJson {

@@ -139,6 +139,8 @@ export class LineScanner {
   count = 0;
   /** Level rank found in the line (see levels.ts) or NO_LEVEL. */
   level = NO_LEVEL;
+  /** Index of the token the level was read from (-1 when none): it is not also a failure word. */
+  levelToken = -1;
   /** 53-bit hash of the template (exactly the string `template()` builds, so equal templates hash equal). */
   hash = 0;
   private line = '';
@@ -157,6 +159,7 @@ export class LineScanner {
     this.line = line;
     this.count = 0;
     this.level = NO_LEVEL;
+    this.levelToken = -1;
     this.h1 = 0x811c9dc5;
     this.h2 = 0x9747b28c;
     const end = line.length < this.maxLineLength ? line.length : this.maxLineLength;
@@ -174,6 +177,7 @@ export class LineScanner {
       isDigit(line.charCodeAt(4)) && CLASS[line.charCodeAt(5)] === C_SPACE
     ) {
       this.level = klogRank(line.charCodeAt(0));
+      this.levelToken = 0;
       this.push(0, 1, TokenKind.Word);
       this.mix(line.charCodeAt(0));
       this.push(1, 5, TokenKind.Num);
@@ -213,6 +217,9 @@ export class LineScanner {
           if (isDigit(d)) hasDigit = true;
           else if (d === 47) hasSlash = true;
           else if (!isHexLetter(d)) allHex = false;
+          i++;
+        } else if (d === 39 && i > start && i + 1 < end && isLetter(line.charCodeAt(i - 1)) && isLetter(line.charCodeAt(i + 1))) {
+          allHex = false; // an apostrophe inside a word: can't, couldn't
           i++;
         } else if (dc === C_DOT && i + 1 < end && i > start) {
           const n = line.charCodeAt(i + 1);
@@ -277,6 +284,7 @@ export class LineScanner {
       const rank = levelRank(word);
       if (rank !== NO_LEVEL) {
         this.level = rank;
+        this.levelToken = this.count - 1;
         return false;
       }
     }
@@ -298,6 +306,12 @@ export class LineScanner {
       out[t] = kind === TokenKind.Word ? this.line.slice(this.starts[t], this.ends[t]).toLowerCase() : MASKS[kind];
     }
     return out;
+  }
+
+  /** The level token as it appears in words() (lower-cased), or null. */
+  levelWord(): string | null {
+    if (this.levelToken < 0) return null;
+    return this.line.slice(this.starts[this.levelToken], this.ends[this.levelToken]).toLowerCase();
   }
 
   /** Masked template: the line with variable tokens replaced by placeholders and whitespace runs collapsed. */

@@ -4,7 +4,7 @@
 
 import { DETECTORS, resolveConfig } from './config';
 import type { DetectorName, EngineConfig } from './config';
-import { LadModel } from './model';
+import { LadModel, NEURAL_CAP } from './model';
 import type { ModelNorms } from './model';
 import { lineVector, loadNeuralModules, NeuralDetector } from './neural';
 import { RarityModel } from './rarity';
@@ -24,6 +24,7 @@ interface Entry {
   unique: string[];
   template: string;
   level: number;
+  levelWord: string | null;
   count: number;
 }
 
@@ -42,7 +43,7 @@ function groupLines(
     let e = entries.get(s.hash);
     if (e === undefined) {
       const words = s.words();
-      e = { words, unique: [...new Set(words)], template: s.template(), level: s.level, count: 0 };
+      e = { words, unique: [...new Set(words)], template: s.template(), level: s.level, levelWord: s.levelWord(), count: 0 };
       entries.set(s.hash, e);
     }
     e.count += weight;
@@ -56,7 +57,12 @@ function groupLines(
   return entries;
 }
 
-function trainNeural(entries: Entry[], rarity: RarityModel, config: EngineConfig, progress: (p: TrainProgress) => void): NeuralDetector | null {
+function trainNeural(
+  entries: Entry[],
+  rarity: RarityModel,
+  config: EngineConfig,
+  progress: (p: TrainProgress) => void,
+): { detector: NeuralDetector; scale: number } | null {
   const modules = config.neural.enabled ? loadNeuralModules() : null;
   if (modules === null) return null;
   const n = config.neural;
@@ -89,7 +95,13 @@ function trainNeural(entries: Entry[], rarity: RarityModel, config: EngineConfig
     { width: n.somWidth, height: n.somHeight, epochs: n.somEpochs, seed: n.seed },
     (epoch, epochs) => progress({ phase: 'som', done: epoch, total: epochs }),
   );
-  return new NeuralDetector(w2v, som);
+  let norms = 0;
+  for (const row of rows) {
+    let sq = 0;
+    for (let d = 0; d < dim; d++) sq += row[d] * row[d];
+    norms += Math.sqrt(sq);
+  }
+  return { detector: new NeuralDetector(w2v, som), scale: norms / rows.length };
 }
 
 /** Trains a model on the main thread (see trainModelInWorker for the off-thread variant). */
@@ -109,7 +121,8 @@ export function trainModelSync(lines: readonly string[], options: TrainOptions =
   for (const e of entries) rarity.add(e.unique, e.template, e.level, e.count);
   for (const line of normalLines) rarity.normalTemplates.add(templateOfWith(line, config.maxLineLength));
 
-  const neural = trainNeural(entries, rarity, config, progress);
+  const trained = trainNeural(entries, rarity, config, progress);
+  const neural = trained?.detector ?? null;
 
   // Training distributions with leave-one-out rarity (a line's own occurrence removed).
   const counts = Float64Array.from(entries, (e) => e.count);
@@ -136,7 +149,7 @@ export function trainModelSync(lines: readonly string[], options: TrainOptions =
   const norms: ModelNorms = {
     words: { mean: w.mean, std: w.std },
     level: { mean: l.mean, std: l.std },
-    neural: { mean: dsum.mean, std: dsum.std, max: dsum.max > 0 ? dsum.max : 1 },
+    neural: { mean: dsum.mean, std: dsum.std, max: dsum.max, scale: trained?.scale ?? 1 },
   };
 
   const info = {
@@ -156,16 +169,21 @@ export function trainModelSync(lines: readonly string[], options: TrainOptions =
   };
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
-    const c = provisional.componentsOf(e.words, e.template, e.level, 1);
+    const c = provisional.componentsOf(e.words, e.template, e.level, e.levelWord, 1);
     perDetector.combined[i] = c.combined;
     perDetector['w2v-som'][i] = c.neural;
     perDetector.rarity[i] = c.rarity;
   }
+  const noveltyFloor =
+    config.weights.words * rarity.maxWordBits() +
+    config.weights.level * rarity.levelBits(rarity.modalLevel()) +
+    (neural !== null ? config.weights.neural * NEURAL_CAP : 0);
   const thresholds = {} as Record<DetectorName, number>;
   const summaries = {} as Record<DetectorName, Summary>;
   for (const d of DETECTORS) {
     summaries[d] = summarize(perDetector[d], counts);
-    thresholds[d] = chooseThreshold(summaries[d], config.thresholdMethod, config.thresholdK, config.thresholdPercentile);
+    const floor = d !== 'w2v-som' && config.thresholdFloor === 'novel-line' ? noveltyFloor : 0;
+    thresholds[d] = chooseThreshold(summaries[d], config.thresholdMethod, config.thresholdK, config.thresholdPercentile, floor);
   }
   const summary = summaries[config.detector];
   info.threshold = thresholds[config.detector];
