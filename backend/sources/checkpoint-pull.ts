@@ -6,10 +6,11 @@
  * Delivery is at-least-once across a crash between an accepted batch and its checkpoint write (that one
  * batch is fetched again); a clean stop() waits for the checkpoint, so a restart has no duplicates and no gaps.
  */
+import path from 'node:path';
 import { z } from 'zod';
 import { CheckpointStore, checkpointFile } from './checkpoint';
 import { isBackpressureError, type LogEntry, type LogSink, type LogSource, type SourceStatus } from './source';
-import { RateMeter } from './syslog-rate';
+import { RateMeter } from './rate-meter';
 
 /** Credentials for the remote API. Sent only in the Authorization header; never logged or put in errors. */
 export const PullAuthSchema = z.discriminatedUnion('type', [
@@ -58,6 +59,8 @@ export const PullOptionsSchema = z.object({
   minBackoffSeconds: z.number().positive().default(1),
   maxBackoffSeconds: z.number().positive().default(60),
   labels: z.record(z.string(), z.string()).default({}),
+  /** Where checkpoints go (<dataDir>/checkpoints/); default: the service's data dir (LAD_DATA_DIR, else ./data). */
+  dataDir: z.string().min(1).optional(),
 });
 export type PullOptions = z.output<typeof PullOptionsSchema>;
 
@@ -90,7 +93,7 @@ export abstract class ResumablePullSource<C> implements LogSource {
   abstract readonly kind: string;
   readonly name: string;
   protected readonly options: PullOptions;
-  private readonly context: PullContext;
+  private readonly dataDir: string;
   private store: CheckpointStore<C> | null = null;
   private sink: LogSink | null = null;
   private running = false;
@@ -105,9 +108,11 @@ export abstract class ResumablePullSource<C> implements LogSource {
   private requests = 0;
   private failures = 0;
 
-  protected constructor(options: PullOptions, context: PullContext) {
+  protected constructor(options: PullOptions, context?: PullContext) {
     this.options = options;
-    this.context = context;
+    // The registry builds sources from their config entry alone; the service's data dir reaches them via the
+    // context when a caller has it, else via the same env var and default the service config uses.
+    this.dataDir = path.resolve(context?.dataDir ?? options.dataDir ?? process.env.LAD_DATA_DIR ?? './data');
     this.name = options.name;
   }
 
@@ -121,7 +126,7 @@ export abstract class ResumablePullSource<C> implements LogSource {
   async start(sink: LogSink): Promise<void> {
     if (this.running) throw new Error(`source ${this.name} already started`);
     this.sink = sink;
-    this.store = new CheckpointStore(checkpointFile(this.context.dataDir, this.kind, this.name), this.cursorSchema);
+    this.store = new CheckpointStore(checkpointFile(this.dataDir, this.kind, this.name), this.cursorSchema);
     const cursor = (await this.store.load()) ?? this.initialCursor(Date.now() - this.options.lookbackSeconds * 1000);
     this.running = true;
     this.abort = new AbortController();

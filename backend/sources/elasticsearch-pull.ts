@@ -64,7 +64,7 @@ export class ElasticsearchPullSource extends ResumablePullSource<EsCursor> {
   protected readonly cursorSchema = EsCursorSchema;
   private readonly config: z.output<typeof ElasticsearchPullConfigSchema>;
 
-  constructor(config: ElasticsearchPullConfig, context: PullContext) {
+  constructor(config: ElasticsearchPullConfig, context?: PullContext) {
     const parsed = ElasticsearchPullConfigSchema.parse(config);
     super(parsed, context);
     this.config = parsed;

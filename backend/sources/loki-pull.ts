@@ -45,7 +45,7 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor> {
   protected readonly cursorSchema = LokiCursorSchema;
   private readonly config: z.output<typeof LokiPullConfigSchema>;
 
-  constructor(config: LokiPullConfig, context: PullContext) {
+  constructor(config: LokiPullConfig, context?: PullContext) {
     const parsed = LokiPullConfigSchema.parse(config);
     super(parsed.tenant ? { ...parsed, headers: { ...parsed.headers, 'X-Scope-OrgID': parsed.tenant } } : parsed, context);
     this.config = parsed;

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { FileTailSource, fileTailConfigSchema } from './file-tail';
 import type { LogSource } from './source';
 import { SyslogSource, SyslogSourceConfigSchema } from './syslog';
+import { LokiPullConfigSchema, LokiPullSource } from './loki-pull';
+import { ElasticsearchPullConfigSchema, ElasticsearchPullSource } from './elasticsearch-pull';
 
 /** A source type's schema must be a zod object with a literal `type` and a `name`. */
 type SourceSchema = z.ZodObject<{ type: z.ZodLiteral<string>; name: z.ZodType<string> }>;
@@ -25,6 +27,8 @@ function sourceType<S extends SourceSchema>(schema: S, create: (config: z.output
 const SOURCE_TYPES = [
   sourceType(fileTailConfigSchema, (config) => new FileTailSource(config)),
   sourceType(SyslogSourceConfigSchema, (config) => new SyslogSource(config)),
+  sourceType(LokiPullConfigSchema, (config) => new LokiPullSource(config)),
+  sourceType(ElasticsearchPullConfigSchema, (config) => new ElasticsearchPullSource(config)),
 ] as const;
 
 type Registered = (typeof SOURCE_TYPES)[number];

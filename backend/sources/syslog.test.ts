@@ -2,7 +2,6 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { BackpressureError, type LogEntry, type LogSink } from './source';
 import { SyslogSource } from './syslog';
-import { RateMeter } from './syslog-rate';
 
 /** A sink with a bounded capacity, drained by the test: the LogSink contract without the pipeline. */
 class BoundedRecordingSink implements LogSink {
@@ -129,17 +128,5 @@ describe('SyslogSource on loopback', () => {
 
   it('rejects an invalid configuration with the field named', () => {
     expect(() => new SyslogSource({ type: 'syslog', name: 'x', tcpPort: 70000 })).toThrow(/tcpPort/);
-  });
-});
-
-describe('RateMeter', () => {
-  it('averages completed seconds of the window and forgets older ones', () => {
-    let now = 1_000_000;
-    const meter = new RateMeter(() => now);
-    meter.add(90);
-    now += 1000;
-    expect(meter.perSecond()).toBe(10);
-    now += 20_000;
-    expect(meter.perSecond()).toBe(0);
   });
 });

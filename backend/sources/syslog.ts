@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { isBackpressureError, type LogEntry, type LogSink, type LogSource, type SourceStatus } from './source';
 import { SyslogFramer } from './syslog-framing';
 import { parseSyslog } from './syslog-parse';
-import { RateMeter } from './syslog-rate';
+import { RateMeter } from './rate-meter';
 
 const port = z.number().int().min(0).max(65535);
 
