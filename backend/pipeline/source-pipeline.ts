@@ -403,19 +403,7 @@ export class SourcePipeline {
       } else if (flagged) {
         anomalies++;
       }
-      results.add({
-        source: name,
-        time: entry.timestampMs,
-        line: entry.line,
-        labels: entry.labels,
-        score: r.score,
-        threshold,
-        anomaly: r.anomaly,
-        suppressed: isSuppressed,
-        template: r.template,
-        reason: r.reason,
-        level: r.level,
-      });
+      results.addScored(name, entry, r.score, threshold, r.anomaly, isSuppressed, r.template, r.reason, r.level);
       scoreHist.observe(r.score);
       this.remember(entry.line);
       this.driftSum += (flagged ? 1 : 0) - flags[this.driftNext];

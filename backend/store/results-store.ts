@@ -60,7 +60,7 @@ export interface ResultsStoreOptions {
 interface LineRecord {
   q: number;
   t: number;
-  s: number;
+  s: number | null;
   a: 0 | 1;
   u: 0 | 1;
   l: string;
@@ -77,9 +77,23 @@ class Bucket {
   dSuppressed = 0;
 }
 
-/** Per-source results: the in-memory ring of recent lines, the anomaly index, interval counts and their files. */
+/** The fields of a line the ring keeps by reference (the pipeline's LogEntry fits). */
+export interface LineRef {
+  timestampMs: number;
+  line: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * Per-source results: the in-memory ring of recent lines, the anomaly index, interval counts and their files.
+ * The ring keeps the entries by reference and scores/flags in typed arrays: no object per line.
+ * Ring slots hold consecutive sequence numbers, the newest being nextSeq - 1.
+ */
 class SourceResults {
-  readonly ring: (Row | undefined)[];
+  readonly ringEntries: (LineRef | undefined)[];
+  readonly ringScores: Float64Array;
+  /** bit 0 anomaly, bit 1 suppressed */
+  readonly ringFlags: Uint8Array;
   ringNext = 0;
   ringSize = 0;
   readonly anomalies: AnomalyRecord[] = [];
@@ -87,6 +101,12 @@ class SourceResults {
   readonly buckets = new Map<number, Bucket>();
   readonly dirty = new Set<number>();
   nextSeq: number;
+  /** The bucket of the previous line (lines come in time order, so this almost always hits). */
+  lastBucketTime = NaN;
+  lastBucket: Bucket | null = null;
+  /** Pushed batches share one labels object: serialise it once. */
+  lastLabels: Record<string, string> | null = null;
+  lastLabelsJson = '';
 
   constructor(
     readonly source: string,
@@ -97,7 +117,9 @@ class SourceResults {
     ringSize: number,
     firstSeq: number
   ) {
-    this.ring = new Array(ringSize);
+    this.ringEntries = new Array(ringSize);
+    this.ringScores = new Float64Array(ringSize);
+    this.ringFlags = new Uint8Array(ringSize);
     this.nextSeq = firstSeq;
   }
 }
@@ -227,63 +249,95 @@ export class ResultsStore {
     return results;
   }
 
-  /** Stores one scored line; returns its id. The hot path: one row object, one JSON string. */
+  /** Stores one scored line; returns its id. */
   add(s: ScoredLine): string {
-    const results = this.get(s.source);
-    const seq = results.nextSeq++;
-    const id = `${seq}-${results.key}`;
-    const row: Row = {
-      id,
-      time: s.time,
-      source: s.source,
-      line: s.line,
-      score: s.score,
-      anomaly: s.anomaly,
-      suppressed: s.suppressed,
-      labels: s.labels,
-    };
-    results.ring[results.ringNext] = row;
-    results.ringNext = (results.ringNext + 1) % results.ring.length;
-    results.ringSize = Math.min(results.ringSize + 1, results.ring.length);
-    const record: LineRecord = { q: seq, t: s.time, s: round(s.score), a: s.anomaly ? 1 : 0, u: s.suppressed ? 1 : 0, l: s.line };
-    if (Object.keys(s.labels).length > 0) {
-      record.b = s.labels;
-    }
-    results.lines.append(JSON.stringify(record), seq);
+    return this.addScored(s.source, { timestampMs: s.time, line: s.line, labels: s.labels }, s.score, s.threshold, s.anomaly, s.suppressed, s.template, s.reason, s.level);
+  }
 
-    const bucketTime = this.bucketOf(s.time);
-    let bucket = results.buckets.get(bucketTime);
-    if (!bucket) {
-      bucket = new Bucket();
-      results.buckets.set(bucketTime, bucket);
+  /**
+   * The hot path (one call per scored line): keeps the entry by reference in the ring, appends one NDJSON
+   * string, bumps the interval counters, and only for anomalies builds a record.
+   */
+  addScored(
+    source: string,
+    entry: LineRef,
+    score: number,
+    threshold: number,
+    anomaly: boolean,
+    suppressed: boolean,
+    template: string,
+    reason: string,
+    level: string | null
+  ): string {
+    const results = this.get(source);
+    const seq = results.nextSeq++;
+    const slot = results.ringNext;
+    results.ringEntries[slot] = entry;
+    results.ringScores[slot] = score;
+    results.ringFlags[slot] = (anomaly ? 1 : 0) | (suppressed ? 2 : 0);
+    results.ringNext = (slot + 1) % results.ringEntries.length;
+    if (results.ringSize < results.ringEntries.length) {
+      results.ringSize++;
+    }
+    if (entry.labels !== results.lastLabels) {
+      results.lastLabels = entry.labels;
+      let empty = true;
+      for (const _k in entry.labels) {
+        empty = false;
+        break;
+      }
+      results.lastLabelsJson = empty ? '' : `,"b":${JSON.stringify(entry.labels)}`;
+    }
+    const a = anomaly ? 1 : 0;
+    const u = suppressed ? 1 : 0;
+    results.lines.append(`{"q":${seq},"t":${entry.timestampMs},"s":${jsonNumber(score)},"a":${a},"u":${u},"l":${JSON.stringify(entry.line)}${results.lastLabelsJson}}`, seq);
+
+    const bucketTime = Math.floor(entry.timestampMs / this.opts.bucketMs) * this.opts.bucketMs;
+    let bucket = results.lastBucket;
+    if (bucketTime !== results.lastBucketTime || bucket === null) {
+      bucket = results.buckets.get(bucketTime) ?? null;
+      if (!bucket) {
+        bucket = new Bucket();
+        results.buckets.set(bucketTime, bucket);
+      }
+      results.lastBucket = bucket;
+      results.lastBucketTime = bucketTime;
+      results.dirty.add(bucketTime);
     }
     bucket.lines++;
     bucket.dLines++;
-    if (s.anomaly) {
-      if (s.suppressed) {
+    const id = `${seq}-${results.key}`;
+    if (anomaly) {
+      if (suppressed) {
         bucket.suppressed++;
         bucket.dSuppressed++;
       } else {
         bucket.anomalies++;
         bucket.dAnomalies++;
       }
-      const anomaly: AnomalyRecord = {
-        ...row,
+      const record: AnomalyRecord = {
+        id,
+        time: entry.timestampMs,
+        source,
+        line: entry.line,
+        score,
+        anomaly,
+        suppressed,
+        labels: entry.labels,
         seq,
-        threshold: s.threshold,
-        template: s.template,
-        reason: s.reason,
-        level: s.level,
+        threshold,
+        template,
+        reason,
+        level,
       };
-      results.anomalies.push(anomaly);
-      results.anomalyBySeq.set(seq, anomaly);
-      const { id: _id, ...persisted } = anomaly;
-      results.anomalyLog.append(JSON.stringify(persisted), s.time);
+      results.anomalies.push(record);
+      results.anomalyBySeq.set(seq, record);
+      const { id: _id, ...persisted } = record;
+      results.anomalyLog.append(JSON.stringify(persisted), entry.timestampMs);
       if (results.anomalies.length > this.opts.maxAnomalies * 1.1) {
         this.trimAnomalies(results);
       }
     }
-    results.dirty.add(bucketTime);
     return id;
   }
 
@@ -310,6 +364,9 @@ export class ResultsStore {
           }
         }
         results.dirty.clear();
+        // The next line re-marks its bucket dirty.
+        results.lastBucket = null;
+        results.lastBucketTime = NaN;
         for (const t of results.buckets.keys()) {
           if (t < cutoff - this.opts.bucketMs) {
             results.buckets.delete(t);
@@ -424,20 +481,29 @@ export class ResultsStore {
 
   private contextFromRing(results: SourceResults, seq: number, before: number, after: number): { before: Row[]; after: Row[] } | null {
     const n = results.ringSize;
-    if (n === 0) {
-      return null;
-    }
-    const len = results.ring.length;
-    const oldestIndex = (results.ringNext - n + len) % len;
-    const oldest = results.ring[oldestIndex]!;
-    const oldestSeq = parseId(oldest.id)!.seq;
-    // Ring rows have consecutive sequence numbers, so the anomaly's slot is computed, not searched.
+    const len = results.ringEntries.length;
+    const oldestSeq = results.nextSeq - n;
     const offset = seq - oldestSeq;
     // The ring must hold all wanted `before` lines, unless it never wrapped (then there are no older ones).
-    if (offset < 0 || offset >= n || (offset < before && n === len)) {
+    if (n === 0 || offset < 0 || offset >= n || (offset < before && n === len)) {
       return null;
     }
-    const rowAt = (k: number) => results.ring[(oldestIndex + k) % len]!;
+    const oldestIndex = (results.ringNext - n + len) % len;
+    const rowAt = (k: number): Row => {
+      const i = (oldestIndex + k) % len;
+      const entry = results.ringEntries[i]!;
+      const flags = results.ringFlags[i];
+      return {
+        id: `${oldestSeq + k}-${results.key}`,
+        time: entry.timestampMs,
+        source: results.source,
+        line: entry.line,
+        score: results.ringScores[i],
+        anomaly: (flags & 1) !== 0,
+        suppressed: (flags & 2) !== 0,
+        labels: entry.labels,
+      };
+    };
     const out = { before: [] as Row[], after: [] as Row[] };
     for (let k = Math.max(0, offset - before); k < offset; k++) {
       out.before.push(rowAt(k));
@@ -501,8 +567,9 @@ export class ResultsStore {
   }
 }
 
-function round(score: number): number {
-  return Math.round(score * 1e6) / 1e6;
+/** A score as JSON: rounded to 6 decimals; non-finite values (never expected) as null. */
+function jsonNumber(score: number): string {
+  return Number.isFinite(score) ? String(Math.round(score * 1e6) / 1e6) : 'null';
 }
 
 function parseId(id: string): { seq: number; key: string } | null {
@@ -520,7 +587,7 @@ function lineRow(r: LineRecord, results: SourceResults): Row {
     time: r.t,
     source: results.source,
     line: r.l,
-    score: r.s,
+    score: r.s ?? NaN,
     anomaly: r.a === 1,
     suppressed: r.u === 1,
     labels: r.b ?? {},

@@ -1,0 +1,153 @@
+/**
+ * Ingestion benchmark of the service, end to end over HTTP: the built server (backend/dist/server/main.js) runs
+ * as a child process (pinned to ctx.cpu when taskset exists); autocannon, in this process, pushes text/plain
+ * batches to POST /api/push while a second autocannon asks POST /api/query (anomalies + rate of the last 15
+ * minutes) at a steady rate. Measured:
+ *  - lines/s accepted → scored → queryable: lines acknowledged with 204, divided by the time from the first
+ *    push until the service has scored all of them (so queueing behind the scorer is counted, not hidden);
+ *  - p50/p99 /api/query latency while that ingestion runs.
+ * Lines come from the bundled demo logs (webshop.txt) with the injected anomalies mixed in.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'child_process';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import type { BenchContext, BenchRow } from './bench-api';
+import { tasksetAvailable } from './measure';
+
+const TARGET_LINES_PER_SECOND = 50_000;
+const TARGET_QUERY_P99_MS = 100;
+const LINES_PER_REQUEST = 1000;
+const PUSH_CONNECTIONS = 4;
+const QUERY_RATE_PER_SECOND = 20;
+
+interface Health {
+  sources: { name: string; linesIngested: number; linesScored: number; modelState: string; anomalies: number }[];
+}
+
+async function startServer(ctx: BenchContext): Promise<{ child: ChildProcess; url: string }> {
+  const main = join(ctx.repoRoot, 'backend', 'dist', 'server', 'main.js');
+  // LAD_BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+  const nodeArgs = [...(process.env.LAD_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), main];
+  const [command, args] = ctx.cpu !== null && tasksetAvailable() ? ['taskset', ['-c', String(ctx.cpu), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      LAD_PORT: '0',
+      LAD_DATA_DIR: join(ctx.tmpDir, 'data'),
+      LAD_DEMO: 'false',
+      LAD_TRAIN_LINES: '2000',
+      LAD_QUEUE_MAX_LINES: '400000',
+      LAD_RETRAIN_INTERVAL_SECONDS: '0',
+      LAD_LOG_LEVEL: 'info',
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+async function health(url: string): Promise<Health['sources'][number] | undefined> {
+  const body = (await (await fetch(`${url}/api/health`)).json()) as Health;
+  return body.sources.find((s) => s.name === 'bench');
+}
+
+async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  const demo = join(ctx.repoRoot, 'backend', 'demo');
+  const normal = readFileSync(join(demo, 'webshop.txt'), 'utf8').trim().split('\n');
+  const anomalies = readFileSync(join(demo, 'anomalies.txt'), 'utf8').trim().split('\n');
+  // One request body: 1000 lines, one of them anomalous.
+  const bodyLines = Array.from({ length: LINES_PER_REQUEST }, (_, i) => (i === 500 ? anomalies[3] : normal[(i * 7) % normal.length]));
+  const body = bodyLines.join('\n');
+  const seconds = Math.max(5, Math.min(20, Math.round(ctx.lines / 100_000)));
+
+  const { child, url } = await startServer(ctx);
+  try {
+    ctx.log('ingest: training the first model (2,000 lines)');
+    await fetch(`${url}/api/push?source=bench`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: normal.slice(0, 2000).join('\n') });
+    await waitUntil(async () => ((await health(url))?.modelState === 'ready' ? true : undefined), 120_000);
+    const before = (await health(url))!;
+
+    ctx.log(`ingest: pushing for ${seconds}s with ${PUSH_CONNECTIONS} connections, querying ${QUERY_RATE_PER_SECOND}/s`);
+    const queryBody = JSON.stringify({
+      range: { from: Date.now() - 15 * 60_000, to: Date.now() + 3600_000 },
+      intervalMs: 10_000,
+      maxDataPoints: 1000,
+      targets: [
+        { refId: 'A', queryType: 'anomalies', source: 'bench', limit: 100 },
+        { refId: 'B', queryType: 'rate', source: 'bench' },
+      ],
+    });
+    const started = Date.now();
+    const [push, query] = await Promise.all([
+      autocannon({
+        url: `${url}/api/push?source=bench`,
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body,
+        connections: PUSH_CONNECTIONS,
+        duration: seconds,
+      }),
+      autocannon({
+        url: `${url}/api/query`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: queryBody,
+        connections: 1,
+        overallRate: QUERY_RATE_PER_SECOND,
+        duration: seconds,
+      }),
+    ]);
+    const accepted = push['2xx'] * LINES_PER_REQUEST;
+    const target = before.linesIngested + accepted;
+    const done = await waitUntil(async () => {
+      const h = await health(url);
+      return h && h.linesScored >= target ? Date.now() : undefined;
+    }, 600_000);
+    const endToEnd = accepted / ((done - started) / 1000);
+    const refused = push.non2xx;
+    return [
+      {
+        name: 'HTTP push → scored → queryable (text/plain, 1,000-line batches)',
+        value: Math.round(endToEnd),
+        unit: 'lines/s',
+        target: { op: '>=', value: TARGET_LINES_PER_SECOND },
+        note: `${accepted.toLocaleString('en-US')} lines accepted in ${seconds}s by ${PUSH_CONNECTIONS} connections, ${refused} requests refused (429), server pinned to ${ctx.cpu ?? 'no'} core`,
+      },
+      {
+        name: 'HTTP push accepted (204), before scoring catches up',
+        value: Math.round(accepted / seconds),
+        unit: 'lines/s',
+        note: `push p99 latency ${push.latency.p99} ms`,
+      },
+      {
+        name: '/api/query p99 latency while ingesting (anomalies + rate, 15 min)',
+        value: query.latency.p99,
+        unit: 'ms',
+        target: { op: '<=', value: TARGET_QUERY_P99_MS },
+        note: `p50 ${query.latency.p50} ms, ${query.requests.total} queries, ${query.non2xx} non-2xx`,
+      },
+    ];
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
