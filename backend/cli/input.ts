@@ -1,7 +1,6 @@
 // Reading log lines for the CLI: whole files for training and evaluation, and a chunked stream for scoring.
 
 import { createReadStream, promises as fs } from 'fs';
-import { StringDecoder } from 'string_decoder';
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
@@ -54,18 +53,18 @@ export async function readLines(files: readonly string[]): Promise<string[]> {
 export async function streamLines(file: string, onLines: (lines: string[]) => void | Promise<void>): Promise<void> {
   await checkReadable(file);
   const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+  // Cut each chunk at its last LF byte: 0x0A never occurs inside a multi-byte UTF-8 character, so both
+  // sides decode cleanly and no partial character is ever split.
+  let rest: Buffer | null = null;
   for await (const chunk of input) {
-    const text = rest + decoder.write(chunk as Buffer);
-    const cut = text.lastIndexOf('\n');
+    const buf: Buffer = rest === null ? (chunk as Buffer) : Buffer.concat([rest, chunk as Buffer]);
+    const cut = buf.lastIndexOf(10);
     if (cut < 0) {
-      rest = text;
+      rest = buf;
       continue;
     }
-    rest = text.slice(cut + 1);
-    await onLines(splitLines(text.slice(0, cut + 1)));
+    rest = cut + 1 < buf.length ? buf.subarray(cut + 1) : null;
+    await onLines(splitLines(buf.toString('utf8', 0, cut + 1)));
   }
-  const last = rest + decoder.end();
-  if (last.length > 0) await onLines(splitLines(last));
+  if (rest !== null && rest.length > 0) await onLines(splitLines(rest.toString('utf8')));
 }

@@ -9,7 +9,7 @@
 // is read from klog's first letter, a `level=`/`"level":` style key, a bracketed `[ERROR]`, or a bare
 // upper-case level word near the start of the line.
 
-import { NO_LEVEL, isUpperWord, klogRank, levelRank } from './levels';
+import { NO_LEVEL, klogRank, levelRank } from './levels';
 
 export const enum TokenKind {
   Word = 0,
@@ -53,6 +53,15 @@ function isHexLetter(c: number): boolean {
 }
 function isLetter(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+}
+
+/** True when every character is an upper-case ASCII letter (bare level words: INFO, ERROR). */
+function isUpperAscii(line: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 65 || c > 90) return false;
+  }
+  return true;
 }
 
 /** True when the token has an ASCII letter (a path) rather than only digits and separators (17/06/09). */
@@ -145,23 +154,18 @@ export class LineScanner {
   hash = 0;
   private line = '';
   private scanEnd = 0;
-  private h1 = 0;
-  private h2 = 0;
 
   constructor(private readonly maxLineLength = DEFAULT_MAX_LINE_LENGTH) {}
-
-  private mix(v: number): void {
-    this.h1 = Math.imul(this.h1 ^ v, 0x01000193);
-    this.h2 = Math.imul(this.h2 ^ v, 0x5bd1e995) ^ (this.h2 >>> 15);
-  }
 
   scan(line: string): this {
     this.line = line;
     this.count = 0;
     this.level = NO_LEVEL;
     this.levelToken = -1;
-    this.h1 = 0x811c9dc5;
-    this.h2 = 0x9747b28c;
+    // Two independent 32-bit FNV-style hashes, kept in locals (this is the hottest loop of scoring). Word
+    // tokens are hashed on their own first (t1, t2) and folded in only if the token stays a word.
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
     const end = line.length < this.maxLineLength ? line.length : this.maxLineLength;
     this.scanEnd = end;
     let i = 0;
@@ -179,9 +183,11 @@ export class LineScanner {
       this.level = klogRank(line.charCodeAt(0));
       this.levelToken = 0;
       this.push(0, 1, TokenKind.Word);
-      this.mix(line.charCodeAt(0));
+      h1 = Math.imul(h1 ^ line.charCodeAt(0), 0x01000193);
+      h2 = Math.imul(h2 ^ line.charCodeAt(0), 0x5bd1e995);
       this.push(1, 5, TokenKind.Num);
-      this.mix(0x10000 + TokenKind.Num);
+      h1 = Math.imul(h1 ^ (0x10000 + TokenKind.Num), 0x01000193);
+      h2 = Math.imul(h2 ^ (0x10000 + TokenKind.Num), 0x5bd1e995);
       emittedAny = true;
       i = 5;
     }
@@ -195,73 +201,75 @@ export class LineScanner {
         continue;
       }
       const isRunDot = cls === C_DOT && (i + 1 >= end || line.charCodeAt(i + 1) === 46 || CLASS[line.charCodeAt(i + 1)] !== C_WORD);
-      if (cls === C_DELIM || isRunDot) {
+      if (cls === C_DELIM || isRunDot || cls === C_DOT) {
+        // delimiters (and a dot that starts a token, ".hidden") are part of the template
         if (pendingSpace) {
-          this.mix(32);
+          h1 = Math.imul(h1 ^ 32, 0x01000193);
+          h2 = Math.imul(h2 ^ 32, 0x5bd1e995);
           pendingSpace = false;
         }
-        this.mix(c);
+        h1 = Math.imul(h1 ^ c, 0x01000193);
+        h2 = Math.imul(h2 ^ c, 0x5bd1e995);
         emittedAny = true;
         i++;
         continue;
       }
-      // a token: word characters and single inner dots
+      // a token: word characters, single inner dots and apostrophes between letters
       const start = i;
       let hasDigit = false;
       let hasSlash = false;
       let allHex = true;
+      let onlyDigits = true;
+      let t1 = 0x811c9dc5;
+      let t2 = 0x050c5d1f;
       while (i < end) {
         const d = line.charCodeAt(i);
         const dc = d < 128 ? CLASS[d] : C_WORD;
         if (dc === C_WORD) {
-          if (isDigit(d)) hasDigit = true;
-          else if (d === 47) hasSlash = true;
-          else if (!isHexLetter(d)) allHex = false;
-          i++;
-        } else if (d === 39 && i > start && i + 1 < end && isLetter(line.charCodeAt(i - 1)) && isLetter(line.charCodeAt(i + 1))) {
-          allHex = false; // an apostrophe inside a word: can't, couldn't
-          i++;
-        } else if (dc === C_DOT && i + 1 < end && i > start) {
+          if (d >= 48 && d <= 57) hasDigit = true;
+          else {
+            onlyDigits = false;
+            if (d === 47) hasSlash = true;
+            else if (allHex && !isHexLetter(d)) allHex = false;
+          }
+        } else if (d === 39 && i + 1 < end && isLetter(line.charCodeAt(i - 1)) && isLetter(line.charCodeAt(i + 1))) {
+          allHex = false; // can't, couldn't
+        } else if (dc === C_DOT && i + 1 < end) {
           const n = line.charCodeAt(i + 1);
           if ((n < 128 ? CLASS[n] : C_WORD) !== C_WORD) break;
-          i++;
+          onlyDigits = false;
         } else break;
-      }
-      if (i === start) {
-        // a dot that starts a token (".hidden"): treat it as a delimiter
-        if (pendingSpace) {
-          this.mix(32);
-          pendingSpace = false;
-        }
-        this.mix(c);
-        emittedAny = true;
+        t1 = Math.imul(t1 ^ d, 0x01000193);
+        t2 = Math.imul(t2 ^ d, 0x5bd1e995);
         i++;
-        continue;
       }
       const len = i - start;
       let kind: TokenKind;
       if (hasSlash && len > 1) kind = hasDigit && !hasLetterBetween(line, start, i) ? TokenKind.Ts : TokenKind.Path;
-      else if (hasDigit) kind = classifyVariable(line, start, i);
+      else if (hasDigit) kind = onlyDigits ? TokenKind.Num : classifyVariable(line, start, i);
       else if (allHex && len >= 8) kind = TokenKind.Hex;
       else kind = TokenKind.Word;
       if (this.count >= MAX_TOKENS) break;
       if (pendingSpace) {
-        this.mix(32);
+        h1 = Math.imul(h1 ^ 32, 0x01000193);
+        h2 = Math.imul(h2 ^ 32, 0x5bd1e995);
         pendingSpace = false;
       }
       emittedAny = true;
       const index = this.count;
       this.push(start, i, kind);
       if (kind === TokenKind.Word) {
-        for (let k = start; k < i; k++) this.mix(line.charCodeAt(k));
+        h1 = Math.imul(h1 ^ t1, 0x01000193);
+        h2 = Math.imul(h2 ^ t2, 0x5bd1e995);
         if (this.level === NO_LEVEL && index < LEVEL_SEARCH_TOKENS) levelKey = this.readLevel(start, i, levelKey);
       } else {
-        this.mix(0x10000 + kind);
+        h1 = Math.imul(h1 ^ (0x10000 + kind), 0x01000193);
+        h2 = Math.imul(h2 ^ (0x10000 + kind), 0x5bd1e995);
         levelKey = false;
       }
     }
     // 53 bits: 32 from h1, 21 from h2
-    this.hash = (this.h1 >>> 0) * 0x200000 + ((this.h2 >>> 0) & 0x1fffff);
+    this.hash = (h1 >>> 0) * 0x200000 + ((h2 ^ (h2 >>> 13)) & 0x1fffff);
     return this;
   }
 
@@ -277,10 +285,15 @@ export class LineScanner {
     const len = end - start;
     if (len < 3 || len > 13) return false;
     const line = this.line;
-    const word = line.slice(start, end);
     const before = start > 0 ? line.charCodeAt(start - 1) : 0;
     const after = end < this.scanEnd ? line.charCodeAt(end) : 0;
-    if (afterLevelKey || (before === 91 && after === 93) || (isUpperWord(word) && len >= 4 && len <= 8)) {
+    const bracketed = before === 91 && after === 93;
+    const c0 = line.charCodeAt(start) | 32;
+    const upper = len >= 4 && len <= 8 && isUpperAscii(line, start, end);
+    // cheap exits before any string is built: only level keys (level, lvl, log…, severity) and candidates
+    if (!afterLevelKey && !bracketed && !upper && c0 !== 108 && c0 !== 115) return false;
+    const word = line.slice(start, end);
+    if (afterLevelKey || bracketed || upper) {
       const rank = levelRank(word);
       if (rank !== NO_LEVEL) {
         this.level = rank;
