@@ -243,6 +243,28 @@ describe('AnomalyPanel against a server speaking the documented Scorpio feedback
     expect(container.querySelectorAll('[role="listitem"]')[0].getAttribute('style')).toContain('height: 136px');
   });
 
+  it('marks lines the backend already suppresses as known false positives, which can still be confirmed', () => {
+    const json = anomaliesFrameJSON('A', 2);
+    json.data!.values[8] = [true, false];
+    json.data!.values[9] = ['false_positive', ''];
+    render(<AnomalyPanel {...props(frames([json]), { showSuppressed: true })} />);
+    const [newest, oldest] = screen.getAllByRole('listitem');
+    expect(within(newest).queryByText('Known false positive')).toBeNull();
+    expect(within(newest).getByRole('button', { name: 'False positive' })).toBeEnabled();
+    expect(within(oldest).getByText('Known false positive')).toBeInTheDocument();
+    expect(within(oldest).queryByRole('button', { name: 'False positive' })).toBeNull();
+    expect(within(oldest).getByRole('button', { name: 'Confirm anomaly' })).toBeEnabled();
+    expect(oldest.querySelector('[data-suppressed]')).not.toBeNull();
+  });
+
+  it('hides lines the backend suppresses unless "show suppressed" is on', () => {
+    const json = anomaliesFrameJSON('A', 3);
+    json.data!.values[8] = [true, false, true];
+    render(<AnomalyPanel {...props(frames([json]))} />);
+    expect(screen.getAllByRole('listitem')).toHaveLength(1);
+    expect(screen.getByText('1 anomalies (2 suppressed hidden)')).toBeInTheDocument();
+  });
+
   it('explains what to do when the query is not an anomalies query', () => {
     const notAnomalies = framesFromJSON(
       [{ schema: { refId: 'A', fields: [{ name: 'count', type: 'number' as never, config: {} }] }, data: { values: [[1]] } }],

@@ -181,8 +181,8 @@ export function AnomalyPanel(props: Props) {
         </span>
       </div>
       {last ? (
-        <div className={styles.notice} role="status" style={{ minHeight: NOTICE_HEIGHT - 4 }}>
-          <span>
+        <div className={styles.notice} role="status" style={{ height: NOTICE_HEIGHT - 4, marginBottom: 4 }}>
+          <span className={styles.noticeText}>
             {last.kind === 'false_positive' ? 'Marked as false positive' : 'Confirmed as anomaly'}: <code>{last.excerpt}</code>
           </span>
           <span className={styles.toolbarSpacer} />

@@ -41,17 +41,22 @@ export function FeedbackControls({ state, recorded, describedBy, onSend, onUndo,
   const pending = state?.status === 'pending';
   return (
     <span className={styles.actions}>
-      {recorded ? <span className={styles.badge}>{recorded === 'confirmed' ? 'Confirmed' : 'False positive'}</span> : null}
-      <Button
-        size="sm"
-        variant="secondary"
-        aria-describedby={describedBy}
-        disabled={pending}
-        aria-busy={pending && state?.kind === 'false_positive'}
-        onClick={() => onSend('false_positive')}
-      >
-        False positive
-      </Button>
+      {recorded ? (
+        <span className={styles.badge}>{recorded === 'confirmed' ? 'Confirmed earlier' : 'Known false positive'}</span>
+      ) : null}
+      {/* A line already suppressed as a known false positive can still be confirmed, not reported twice. */}
+      {recorded === 'false_positive' ? null : (
+        <Button
+          size="sm"
+          variant="secondary"
+          aria-describedby={describedBy}
+          disabled={pending}
+          aria-busy={pending && state?.kind === 'false_positive'}
+          onClick={() => onSend('false_positive')}
+        >
+          False positive
+        </Button>
+      )}
       <Button
         size="sm"
         variant="destructive"

@@ -4,6 +4,9 @@ import type { GrafanaTheme2 } from '@grafana/data';
 export const getPanelStyles = (theme: GrafanaTheme2) => ({
   root: css({ display: 'flex', flexDirection: 'column', height: '100%', fontSize: theme.typography.bodySmall.fontSize }),
   toolbar: css({
+    flexShrink: 0,
+    boxSizing: 'border-box',
+    overflow: 'hidden',
     display: 'flex',
     alignItems: 'center',
     gap: theme.spacing(1),
@@ -12,12 +15,16 @@ export const getPanelStyles = (theme: GrafanaTheme2) => ({
     color: theme.colors.text.secondary,
   }),
   toolbarSpacer: css({ flex: 1 }),
+  noticeText: css({ overflow: 'hidden', textOverflow: 'ellipsis', minWidth: 0 }),
   notice: css({
+    flexShrink: 0,
+    boxSizing: 'border-box',
+    overflow: 'hidden',
+    whiteSpace: 'nowrap',
     display: 'flex',
     alignItems: 'center',
     gap: theme.spacing(1),
-    padding: theme.spacing(0.5, 1),
-    marginBottom: theme.spacing(0.5),
+    padding: theme.spacing(0, 1),
     background: theme.colors.background.secondary,
     borderLeft: `3px solid ${theme.colors.primary.main}`,
     borderRadius: theme.shape.radius.default,

@@ -1,0 +1,225 @@
+/**
+ * Host page for the browser test: stands in for the part of Grafana that loads plugins. It hands the BUILT AMD
+ * modules (dist/datasource/module.js, dist/panel/module.js) the shared packages Grafana provides at run time,
+ * wires Grafana's BackendSrv to the page's own origin (where tests/browser/host-server.ts plays the data proxy),
+ * runs the datasource's query and renders the panel inside Grafana's theme.
+ * Bundled by esbuild from the real react / @grafana packages in node_modules; window.grafanaBootData is set
+ * by an inline script before this bundle runs (@grafana/runtime reads it when it loads).
+ */
+import * as React from 'react';
+import * as ReactDOM from 'react-dom';
+import { createRoot } from 'react-dom/client';
+import * as jsxRuntime from 'react/jsx-runtime';
+import * as grafanaData from '@grafana/data';
+import * as grafanaUi from '@grafana/ui';
+import * as grafanaRuntime from '@grafana/runtime';
+import * as rxjs from 'rxjs';
+import * as emotionCss from '@emotion/css';
+import type { BackendSrvRequest, FetchResponse } from '@grafana/runtime';
+
+const { createTheme, dateTime, EventBusSrv, LoadingState, ThemeContext } = grafanaData;
+
+const shared: Record<string, unknown> = {
+  react: React,
+  'react-dom': ReactDOM,
+  'react/jsx-runtime': jsxRuntime,
+  '@grafana/data': grafanaData,
+  '@grafana/ui': grafanaUi,
+  '@grafana/runtime': grafanaRuntime,
+  rxjs,
+  '@emotion/css': emotionCss,
+};
+
+type Define = ((deps: string[], factory: (...args: unknown[]) => unknown) => void) & { amd?: object };
+
+/** Loads one AMD plugin module the way Grafana's SystemJS loader does: externals from `shared`, plus `module`. */
+function loadPluginModule(url: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const define: Define = (deps, factory) => {
+      try {
+        const args = deps.map((dep) => {
+          if (dep === 'module') {
+            return { uri: url };
+          }
+          if (!(dep in shared)) {
+            throw new Error(`${url} needs ${dep}, which the host does not provide`);
+          }
+          return shared[dep];
+        });
+        resolve(factory(...args) as Record<string, unknown>);
+      } catch (err) {
+        reject(err);
+      }
+    };
+    define.amd = {};
+    (window as unknown as { define: Define }).define = define;
+    const script = document.createElement('script');
+    script.src = url;
+    script.onerror = () => reject(new Error(`could not load ${url}`));
+    document.head.appendChild(script);
+  });
+}
+
+/** Grafana's BackendSrv over window.fetch, rejecting like Grafana does ({status, data, statusText}). */
+function fetchBackendSrv(): grafanaRuntime.BackendSrv {
+  const request = async <T,>(options: BackendSrvRequest): Promise<FetchResponse<T>> => {
+    const init: RequestInit = { method: options.method ?? 'GET', headers: { accept: 'application/json' } };
+    if (options.data !== undefined) {
+      init.body = JSON.stringify(options.data);
+      init.headers = { ...init.headers, 'content-type': 'application/json' };
+    }
+    let res: Response;
+    try {
+      res = await fetch(options.url, init);
+    } catch (err) {
+      throw { status: 502, statusText: 'Bad Gateway', data: { message: String(err) }, config: options };
+    }
+    const text = await res.text();
+    let data: unknown = text;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      // keep text
+    }
+    const response = {
+      data: data as T,
+      status: res.status,
+      statusText: res.statusText,
+      ok: res.ok,
+      headers: res.headers,
+      redirected: res.redirected,
+      type: res.type,
+      url: res.url,
+      config: options,
+    } as FetchResponse<T>;
+    if (!res.ok) {
+      throw response;
+    }
+    return response;
+  };
+  const srv = {
+    fetch: <T,>(options: BackendSrvRequest) => rxjs.from(request<T>(options)),
+    datasourceRequest: request,
+    request: async <T,>(options: BackendSrvRequest) => (await request<T>(options)).data,
+    get: async (url: string) => (await request({ url })).data,
+    post: async (url: string, data?: unknown) => (await request({ url, method: 'POST', data })).data,
+    put: async (url: string, data?: unknown) => (await request({ url, method: 'PUT', data })).data,
+    patch: async (url: string, data?: unknown) => (await request({ url, method: 'PATCH', data })).data,
+    delete: async (url: string, data?: unknown) => (await request({ url, method: 'DELETE', data })).data,
+    chunked: () => {
+      throw new Error('not used');
+    },
+  };
+  return srv as unknown as grafanaRuntime.BackendSrv;
+}
+
+/** Template service of a dashboard without variables. */
+const noVariables = {
+  getVariables: () => [],
+  replace: (target?: string) => target ?? '',
+  containsTemplate: () => false,
+  updateTimeRange: () => {},
+} as unknown as grafanaRuntime.TemplateSrv;
+
+interface HostApi {
+  /** Re-runs the datasource query and re-renders the panel in the given theme. */
+  render(mode: 'dark' | 'light'): Promise<number>;
+  renderMs: number;
+}
+
+async function main() {
+  grafanaRuntime.setBackendSrv(fetchBackendSrv());
+  grafanaRuntime.setTemplateSrv(noVariables);
+  const params = new URLSearchParams(location.search);
+  const uid = params.get('uid') ?? 'scorpio-lad';
+  const width = Number(params.get('width') ?? 1100);
+  const height = Number(params.get('height') ?? 640);
+  const base = '/public/plugins/scorpio-lad-app';
+
+  const dsModule = await loadPluginModule(`${base}/datasource/module.js`);
+  const panelModule = await loadPluginModule(`${base}/panel/module.js`);
+  const dsPlugin = dsModule.plugin as grafanaData.DataSourcePlugin<grafanaData.DataSourceApi>;
+  const panelPlugin = panelModule.plugin as grafanaData.PanelPlugin;
+  const DataSource = dsPlugin.DataSourceClass as unknown as new (s: grafanaData.DataSourceInstanceSettings) => grafanaData.DataSourceApi;
+  const datasource = new DataSource({
+    id: 1,
+    uid,
+    type: 'scorpio-lad-datasource',
+    name: 'Scorpio',
+    // What Grafana sets for a proxy-access datasource: its data proxy URL.
+    url: `/api/datasources/proxy/uid/${uid}`,
+    access: 'proxy',
+    jsonData: {},
+    meta: dsPlugin.meta,
+    readOnly: false,
+  } as grafanaData.DataSourceInstanceSettings);
+  const Panel = panelPlugin.panel!;
+  const root = createRoot(document.getElementById('root')!);
+  const eventBus = new EventBusSrv();
+
+  const api: HostApi = {
+    renderMs: 0,
+    async render(mode) {
+      const started = performance.now();
+      const now = Date.now();
+      const range = { from: dateTime(now - 3600_000), to: dateTime(now + 300_000), raw: { from: 'now-1h', to: 'now+5m' } };
+      const request = {
+        requestId: 'host',
+        interval: '1m',
+        intervalMs: 60_000,
+        maxDataPoints: 1000,
+        range,
+        scopedVars: {},
+        targets: [{ refId: 'A', datasource: { uid, type: 'scorpio-lad-datasource' }, queryType: 'anomalies', includeSuppressed: true }],
+        timezone: 'utc',
+        app: 'dashboard',
+        startTime: now,
+      } as unknown as grafanaData.DataQueryRequest;
+      const response = await rxjs.lastValueFrom(datasource.query(request) as rxjs.Observable<grafanaData.DataQueryResponse>);
+      const theme = createTheme({ colors: { mode } });
+      document.body.style.background = theme.colors.background.canvas;
+      document.body.dataset.theme = mode;
+      const data: grafanaData.PanelData = { state: LoadingState.Done, series: response.data, timeRange: range, request };
+      await new Promise<void>((resolve) => {
+        root.render(
+          <ThemeContext.Provider value={theme}>
+            <div
+              data-testid="panel-frame"
+              style={{ width, height, padding: 8, background: theme.colors.background.primary, color: theme.colors.text.primary, fontFamily: theme.typography.fontFamily }}
+            >
+              <Panel
+                id={1}
+                data={data}
+                timeRange={range}
+                timeZone="utc"
+                options={{ showSuppressed: true }}
+                transparent={false}
+                width={width - 16}
+                height={height - 16}
+                fieldConfig={{ defaults: {}, overrides: [] }}
+                renderCounter={0}
+                title="Anomalous lines"
+                eventBus={eventBus}
+                onOptionsChange={() => {}}
+                onFieldConfigChange={() => {}}
+                replaceVariables={(s: string) => s}
+                onChangeTimeRange={() => {}}
+              />
+            </div>
+          </ThemeContext.Provider>
+        );
+        requestAnimationFrame(() => resolve());
+      });
+      api.renderMs = performance.now() - started;
+      return response.data.length;
+    },
+  };
+  (window as unknown as { ladHost: HostApi }).ladHost = api;
+  await api.render(params.get('theme') === 'light' ? 'light' : 'dark');
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((err: unknown) => {
+  document.body.dataset.error = err instanceof Error ? `${err.message}\n${err.stack}` : String(err);
+  console.error(err);
+});

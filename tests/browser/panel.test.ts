@@ -1,0 +1,238 @@
+/**
+ * The BUILT plugin in a real browser against the REAL backend:
+ * - the backend is `node backend/dist/server/main.js` (LAD_PORT=0, temp LAD_DATA_DIR, an API token), trained on
+ *   the bundled demo shop logs and then sent anomalous lines over POST /api/push;
+ * - Debian's Chromium (playwright-core, no downloaded browser) loads a host page that hands dist/datasource/module.js
+ *   and dist/panel/module.js their shared packages (tests/browser/host.tsx) and reaches the backend through a
+ *   stand-in for Grafana's data proxy that applies the datasource's plugin.json route (tests/browser/host-server.ts);
+ * - the panel shows the anomalies; clicking "False positive" stores the line in the fact-store, and a
+ *   near-duplicate pushed afterwards is suppressed. Screenshots (dark, light, narrow) go to artifacts/.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+import { templateOf } from '../../backend/engine';
+import { bundleHost, startHostServer, type HostServer } from './host-server';
+
+jest.setTimeout(120_000);
+
+const root = path.resolve(__dirname, '..', '..');
+const MAIN = path.join(root, 'backend', 'dist', 'server', 'main.js');
+const DIST = path.join(root, 'dist');
+const ARTIFACTS = path.join(root, 'artifacts');
+const CHROMIUM = '/usr/bin/chromium';
+const TOKEN = 'browser-test-token-1234';
+const DEMO = path.join(root, 'backend', 'demo');
+
+const normal = fs.readFileSync(path.join(DEMO, 'webshop.txt'), 'utf8').trim().split('\n');
+const anomalies = fs.readFileSync(path.join(DEMO, 'anomalies.txt'), 'utf8').trim().split('\n');
+/** The line the test marks as a false positive, and a near-duplicate of it (other numbers, same template). */
+const FLAGGED = anomalies.find((l) => l.includes('PaymentService'))!;
+const NEAR_DUPLICATE = FLAGGED.replace('payment-worker-2', 'payment-worker-5').replace('502', '503').replace('60s', '90s');
+
+let tmp: string;
+let backend: ChildProcessWithoutNullStreams | null = null;
+let backendUrl = '';
+let backendLog = '';
+let host: HostServer;
+let context: BrowserContext;
+let page: Page;
+
+async function api<T>(method: string, p: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${backendUrl}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}\nbackend log:\n${backendLog.slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface SourceHealth {
+  name: string;
+  linesScored: number;
+  modelState: string;
+}
+const scored = async (source: string) =>
+  (await api<{ sources: SourceHealth[] }>('GET', '/api/health')).body.sources.find((s) => s.name === source);
+
+async function push(lines: string[]): Promise<void> {
+  const res = await api('POST', '/api/push?source=shop', lines.join('\n'), 'text/plain');
+  expect(res.status).toBe(204);
+}
+
+interface Frame {
+  schema: { fields: Array<{ name: string }> };
+  data: { values: unknown[][] };
+}
+async function anomalyRows(): Promise<Array<Record<string, unknown>>> {
+  const { body } = await api<{ results: Record<string, { frames: Frame[] }> }>('POST', '/api/query', {
+    range: { from: Date.now() - 3600_000, to: Date.now() + 300_000 },
+    intervalMs: 60_000,
+    maxDataPoints: 100,
+    targets: [{ refId: 'A', queryType: 'anomalies', includeSuppressed: true, source: 'shop' }],
+  });
+  const frame = body.results.A.frames[0];
+  const n = frame.data.values[0].length;
+  return Array.from({ length: n }, (_, i) => Object.fromEntries(frame.schema.fields.map((f, j) => [f.name, frame.data.values[j][i]])));
+}
+
+async function screenshot(name: string): Promise<void> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.getByTestId('panel-frame').screenshot({ path: path.join(ARTIFACTS, name) });
+}
+
+beforeAll(async () => {
+  for (const [file, hint] of [
+    [MAIN, 'build the backend: npx tsc -p backend/tsconfig.json'],
+    [path.join(DIST, 'panel', 'module.js'), 'build the plugin: npm run build:plugin'],
+    [path.join(DIST, 'datasource', 'module.js'), 'build the plugin: npm run build:plugin'],
+    [CHROMIUM, "install Debian's chromium (scripts/install-system-deps.sh)"],
+  ]) {
+    if (!fs.existsSync(file)) {
+      throw new Error(`${file} is missing: ${hint}`);
+    }
+  }
+  expect(templateOf(NEAR_DUPLICATE)).toBe(templateOf(FLAGGED));
+  expect(NEAR_DUPLICATE).not.toBe(FLAGGED);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lad-browser-'));
+
+  backend = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      LAD_PORT: '0',
+      LAD_HOST: '127.0.0.1',
+      LAD_DATA_DIR: path.join(tmp, 'data'),
+      LAD_DEMO: 'false',
+      LAD_TRAIN_LINES: '1000',
+      LAD_API_TOKEN: TOKEN,
+      LAD_LOG_LEVEL: 'info',
+    },
+  });
+  backend.stdout.on('data', (d: Buffer) => (backendLog += d.toString()));
+  backend.stderr.on('data', (d: Buffer) => (backendLog += d.toString()));
+  const port = await waitUntil('the backend to log its port', async () => {
+    if (backend?.exitCode !== null) {
+      throw new Error(`backend exited with ${backend?.exitCode}:\n${backendLog}`);
+    }
+    const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(backendLog);
+    return m ? Number(m[1]) : undefined;
+  }, 30_000);
+  backendUrl = `http://127.0.0.1:${port}`;
+
+  const [hostJs] = await Promise.all([
+    bundleHost(tmp),
+    (async () => {
+      // Train on normal shop traffic, then score more normal lines with the anomalies among them.
+      await push(normal.slice(0, 1000));
+      await waitUntil('the first model', async () => ((await scored('shop'))?.modelState === 'ready' ? true : undefined));
+      const mixed = normal.slice(1000, 1400);
+      anomalies.forEach((line, i) => mixed.splice(20 + i * 30, 0, line));
+      await push(mixed);
+      await waitUntil('the mixed lines to be scored', async () => (((await scored('shop'))?.linesScored ?? 0) >= 1000 + mixed.length ? true : undefined));
+    })(),
+  ]);
+
+  host = await startHostServer({
+    distDir: DIST,
+    hostJs,
+    appId: 'scorpio-lad-app',
+    datasource: { uid: 'scorpio-lad', jsonData: { url: backendUrl }, secureJsonData: { token: TOKEN } },
+  });
+  context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1200, height: 720 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+});
+
+afterAll(async () => {
+  await context?.close();
+  await host?.close();
+  if (backend && backend.exitCode === null) {
+    const exited = new Promise((resolve) => backend!.once('exit', resolve));
+    backend.kill('SIGTERM');
+    await exited;
+  }
+  if (tmp) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('the built panel shows real anomalies; "False positive" reaches the fact-store and suppresses a near-duplicate', async () => {
+  const pageErrors: string[] = [];
+  const consoleLines: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
+  await page.goto(`${host.url}/?theme=dark`);
+  await page
+    .waitForFunction(() => document.body.dataset.ready === 'true' || document.body.dataset.error, null, { timeout: 30_000 })
+    .catch((err: Error) => {
+      throw new Error(`${err.message}\npage errors: ${pageErrors.join('\n')}\nconsole: ${consoleLines.slice(-20).join('\n')}`);
+    });
+  expect(await page.evaluate(() => document.body.dataset.error ?? null)).toBeNull();
+
+  // The anomalies the backend flagged are listed, newest first, each with its feedback buttons.
+  const flaggedByBackend = (await anomalyRows()).filter((r) => !r.suppressed);
+  expect(flaggedByBackend.map((r) => r.line)).toContain(FLAGGED);
+  const items = page.getByRole('listitem');
+  await items.first().waitFor();
+  expect(await page.getByText(`${flaggedByBackend.length} anomalies`).count()).toBe(1);
+  const row = items.filter({ hasText: FLAGGED });
+  await row.waitFor();
+  expect(await row.getByRole('meter').getAttribute('aria-label')).toMatch(/^Score \d+\.\d{3}, threshold \d+\.\d{3}$/);
+  await screenshot('panel-dark.png');
+
+  // Expanding the line loads its context from the backend through the proxy.
+  await row.getByRole('button', { name: 'Expand line and its context' }).click();
+  await row.getByRole('group', { name: 'Surrounding log lines' }).waitFor();
+  expect(await row.getByRole('group', { name: 'Surrounding log lines' }).locator('[aria-current="true"]').textContent()).toContain(FLAGGED);
+  await row.getByRole('button', { name: 'Collapse line and its context' }).click();
+
+  await row.getByRole('button', { name: 'False positive' }).click();
+  await page.getByRole('status').filter({ hasText: 'Marked as false positive' }).waitFor();
+  // showSuppressed is on in the host: the line stays, greyed, with an Undo.
+  await row.getByRole('button', { name: 'Undo' }).waitFor();
+  expect(await row.locator('[data-suppressed]').count()).toBe(1);
+  expect(host.proxied).toContain('POST /api/feedback');
+
+  const feedback = await api<Array<{ id: string; message: string; kind: string; source: string }>>('GET', '/api/feedback?kind=false_positive');
+  expect(feedback.status).toBe(200);
+  expect(feedback.body).toEqual([expect.objectContaining({ message: FLAGGED, kind: 'false_positive', source: 'shop' })]);
+
+  // A near-duplicate pushed afterwards is scored as suppressed, not as a new anomaly.
+  const before = (await scored('shop'))!.linesScored;
+  await push([NEAR_DUPLICATE]);
+  await waitUntil('the near-duplicate to be scored', async () => (((await scored('shop'))?.linesScored ?? 0) > before ? true : undefined));
+  const dup = (await anomalyRows()).find((r) => r.line === NEAR_DUPLICATE);
+  expect(dup).toMatchObject({ line: NEAR_DUPLICATE, suppressed: true });
+
+  // Light theme, after the click (the suppressed row greyed), then a narrow panel.
+  expect(await page.evaluate(() => (window as unknown as { ladHost: { render(m: string): Promise<number> } }).ladHost.render('light'))).toBe(1);
+  await page.getByText('Marked false positive').first().waitFor().catch(() => undefined);
+  await screenshot('panel-light.png');
+  await page.goto(`${host.url}/?theme=dark&width=420&height=640`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  await page.getByRole('listitem').first().waitFor();
+  await screenshot('panel-narrow-dark.png');
+  expect(pageErrors).toEqual([]);
+});
