@@ -74,6 +74,8 @@ describe('loadConfig', () => {
     const file = path.join(dir, 'bad.yaml');
     writeFileSync(file, 'training:\n  windowLines: many\n');
     expect(configError({ LAD_CONFIG: file }).key).toBe('training.windowLines');
+    writeFileSync(file, 'training:\n  engine:\n    thresholdK: banana\n');
+    expect(configError({ LAD_CONFIG: file }).key).toBe('training.engine.thresholdK');
     writeFileSync(file, 'prot: 8080\n');
     expect(configError({ LAD_CONFIG: file }).message).toMatch(/prot/);
     writeFileSync(file, 'sources:\n  - type: nosuch\n    name: x\n');

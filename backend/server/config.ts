@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ConfigError as EngineConfigError, resolveConfig as resolveEngineConfig, type EngineConfigInput } from '../engine';
 import { parseSourceConfig, SourceConfigError, type SourceConfig } from '../sources/registry';
 
 /**
@@ -55,7 +56,7 @@ export const ConfigSchema = z
         /** Per-source bound of accepted-but-not-yet-scored lines; beyond it pushes get 429. */
         maxLines: z.number().int().min(100).default(200_000),
         /** Lines scored per event-loop turn (keeps queries responsive while ingesting). */
-        batchLines: z.number().int().min(1).default(2000),
+        batchLines: z.number().int().min(1).default(500),
       })
       .prefault({}),
     retention: z
@@ -205,6 +206,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw err;
     }
   });
+  try {
+    // The engine checks its own options; do it now so a typo stops start-up instead of the first training.
+    resolveEngineConfig(result.data.training.engine as EngineConfigInput);
+  } catch (err) {
+    if (err instanceof EngineConfigError) {
+      const key = `training.engine.${err.field}`;
+      throw new ConfigError(`invalid configuration: ${key}: ${err.message}`, key);
+    }
+    throw err;
+  }
   const config: Config = { ...result.data, sources };
   const names = new Set<string>();
   for (const [i, source] of config.sources.entries()) {
