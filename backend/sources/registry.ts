@@ -6,6 +6,7 @@
  * To add a source type: export its schema and class from its own module, then add ONE line to SOURCE_TYPES.
  */
 import { z } from 'zod';
+import { DemoSource, demoOptionsSchema } from './demo';
 import { FileTailSource, fileTailConfigSchema } from './file-tail';
 import type { LogSource } from './source';
 import { SyslogSource, SyslogSourceConfigSchema } from './syslog';
@@ -24,7 +25,11 @@ function sourceType<S extends SourceSchema>(schema: S, create: (config: z.output
   return { schema, create };
 }
 
+/** The demo source's options have no `type` of their own (the service also starts it from `demo:`). */
+const demoConfigSchema = demoOptionsSchema.extend({ type: z.literal('demo') });
+
 const SOURCE_TYPES = [
+  sourceType(demoConfigSchema, ({ type: _type, ...options }) => new DemoSource(options)),
   sourceType(fileTailConfigSchema, (config) => new FileTailSource(config)),
   sourceType(SyslogSourceConfigSchema, (config) => new SyslogSource(config)),
   sourceType(LokiPullConfigSchema, (config) => new LokiPullSource(config)),

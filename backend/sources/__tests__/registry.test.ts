@@ -7,7 +7,7 @@ import { RecordingSink } from './recording-sink';
 
 describe('parseSourceConfig names the bad key', () => {
   it.each([
-    [{ type: 'nope', name: 'a' }, 'type', /unknown source type; known types: file/],
+    [{ type: 'nope', name: 'a' }, 'type', /unknown source type; known types: .*file/],
     [{ name: 'a' }, 'type', /unknown source type/],
     [{ type: 'file', name: 'a' }, 'path', /expected string/],
     [{ type: 'file', name: 'a', path: 1 }, 'path', /expected string/],
@@ -39,7 +39,7 @@ describe('parseSourceConfig names the bad key', () => {
   });
 
   it('knows every registered type', () => {
-    expect(SOURCE_TYPE_NAMES).toEqual(expect.arrayContaining(['file', 'syslog']));
+    expect(SOURCE_TYPE_NAMES).toEqual(expect.arrayContaining(['demo', 'file', 'syslog']));
   });
 });
 
@@ -60,6 +60,13 @@ it('creates a working file source from a config entry', async () => {
     await source.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+it('creates the demo source with its options (type removed) and rejects unknown demo options', () => {
+  const source = createSource({ type: 'demo', name: 'shop', linesPerSecond: 5 });
+  expect(source.kind).toBe('demo');
+  expect(source.name).toBe('shop');
+  expect(() => parseSourceConfig({ type: 'demo', linesPerSecnd: 5 })).toThrow(/linesPerSecnd: unknown option/);
 });
 
 it('creates a syslog source', () => {
