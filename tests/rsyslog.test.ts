@@ -9,7 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { BackpressureError, type LogEntry, type LogSink } from '../backend/sources/source';
+import { parseSourceConfig } from '../backend/sources/registry';
 import { SyslogSource } from '../backend/sources/syslog';
+import { anomalyLines, normalLines, query, removeDir, startTestService, tempDir, waitFor as waitForValue, waitScored } from './service-helpers';
 
 const RSYSLOGD = '/usr/sbin/rsyslogd';
 
@@ -43,15 +45,23 @@ async function waitFor(check: () => boolean, what: string | (() => string), time
   }
 }
 
-function rsyslogConfig(dir: string, ports: { octet: number; lf: number; udp: number }): string {
-  const out = (port: number, protocol: string, extra: string, template: string) =>
-    `action(type="omfwd" target="127.0.0.1" port="${port}" protocol="${protocol}" ${extra} template="${template}" ` +
-    `action.resumeRetryCount="-1" action.resumeInterval="1" queue.type="LinkedList" queue.size="10000")`;
+const forward = (port: number, protocol: string, extra: string, template: string): string =>
+  `action(type="omfwd" target="127.0.0.1" port="${port}" protocol="${protocol}" ${extra} template="${template}" ` +
+  `action.resumeRetryCount="-1" action.resumeInterval="1" queue.type="LinkedList" queue.size="10000")`;
+
+function rsyslogInput(dir: string): string[] {
   return [
     `global(workDirectory="${dir}/work" maxMessageSize="64k")`,
     'module(load="imuxsock" SysSock.Use="off")',
     // UseSpecialParser off: the regular parser chain reads logger's RFC 5424 messages as RFC 5424.
     `input(type="imuxsock" Socket="${dir}/log.sock" CreatePath="on" RateLimit.Interval="0" UseSpecialParser="off" ParseHostname="on")`,
+  ];
+}
+
+function rsyslogConfig(dir: string, ports: { octet: number; lf: number; udp: number }): string {
+  const out = forward;
+  return [
+    ...rsyslogInput(dir),
     out(ports.octet, 'tcp', 'TCP_Framing="octet-counted"', 'RSYSLOG_SyslogProtocol23Format'),
     out(ports.lf, 'tcp', 'TCP_Framing="traditional"', 'RSYSLOG_ForwardFormat'),
     // UDP has no flow control: forward one app only, so a burst fits the socket buffer on a loaded machine.
@@ -78,12 +88,39 @@ describe('rsyslog (real rsyslogd 8) forwarding to the syslog source', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'lad-rsyslog-'));
   });
 
-  afterAll(async () => {
+  async function stopRsyslog(): Promise<void> {
     if (rsyslogd && rsyslogd.exitCode === null) {
       const exited = new Promise((r) => rsyslogd!.once('exit', r));
       rsyslogd.kill('SIGTERM');
       await exited;
     }
+    rsyslogd = null;
+  }
+
+  /** Checks and starts rsyslogd on a config; returns the path of its input socket once it exists. */
+  async function startRsyslog(config: string): Promise<string> {
+    await stopRsyslog();
+    const conf = path.join(dir, 'rsyslog.conf');
+    rmSync(path.join(dir, 'work'), { recursive: true, force: true });
+    mkdirSync(path.join(dir, 'work'));
+    rmSync(path.join(dir, 'log.sock'), { force: true });
+    writeFileSync(conf, config);
+    const check = spawnSync(RSYSLOGD, ['-N1', '-f', conf], { encoding: 'utf8' });
+    expect({ status: check.status, output: check.stderr + check.stdout }).toMatchObject({ status: 0 });
+    rsyslogd = spawn(RSYSLOGD, ['-f', conf, '-i', path.join(dir, 'rsyslogd.pid'), '-n'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    rsyslogd.stdout!.on('data', (d) => (rsyslogOutput += d));
+    rsyslogd.stderr!.on('data', (d) => (rsyslogOutput += d));
+    const socket = path.join(dir, 'log.sock');
+    await waitFor(() => existsSync(socket) || rsyslogd!.exitCode !== null, 'rsyslogd socket', 15_000);
+    expect(rsyslogd.exitCode).toBeNull();
+    return socket;
+  }
+
+  afterEach(async () => {
+    await stopRsyslog();
+  });
+
+  afterAll(async () => {
     await Promise.all(sources.map((s) => s.stop()));
     rmSync(dir, { recursive: true, force: true });
   });
@@ -100,18 +137,8 @@ describe('rsyslog (real rsyslogd 8) forwarding to the syslog source', () => {
     await lf.start(lfSink);
     await udp.start(udpSink);
 
-    const conf = path.join(dir, 'rsyslog.conf');
-    mkdirSync(path.join(dir, 'work'));
-    writeFileSync(conf, rsyslogConfig(dir, { octet: octet.tcpAddress()!.port, lf: lf.tcpAddress()!.port, udp: udp.udpAddress()!.port }));
-    const check = spawnSync(RSYSLOGD, ['-N1', '-f', conf], { encoding: 'utf8' });
-    expect({ status: check.status, output: check.stderr + check.stdout }).toMatchObject({ status: 0 });
-
-    rsyslogd = spawn(RSYSLOGD, ['-f', conf, '-i', path.join(dir, 'rsyslogd.pid'), '-n'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    rsyslogd.stdout!.on('data', (d) => (rsyslogOutput += d));
-    rsyslogd.stderr!.on('data', (d) => (rsyslogOutput += d));
-    const socket = path.join(dir, 'log.sock');
-    await waitFor(() => existsSync(socket) || rsyslogd!.exitCode !== null, 'rsyslogd socket', 15_000);
-    expect(rsyslogd.exitCode).toBeNull();
+    const socket = await startRsyslog(rsyslogConfig(dir, { octet: octet.tcpAddress()!.port, lf: lf.tcpAddress()!.port, udp: udp.udpAddress()!.port }));
+    expect(readFileSync(path.join(dir, 'rsyslog.conf'), 'utf8')).toContain('octet-counted');
 
     const perApp = 100;
     const batches = [
@@ -149,7 +176,35 @@ describe('rsyslog (real rsyslogd 8) forwarding to the syslog source', () => {
       expect(seen.size).toBe(want); // every line once, none twice
     }
     for (const s of sources) expect(s.droppedLines()).toEqual({ oversize: 0, udp_backpressure: 0, shutdown: 0 });
-    expect(readFileSync(conf, 'utf8')).toContain('octet-counted');
+  }, 60_000);
+
+  it('feeds the running service: every forwarded line is ingested and scored (pipeline stats and POST /api/query rate)', async () => {
+    const dataDir = tempDir('lad-rsyslog-service-');
+    const service = await startTestService(dataDir, {}, (c) => ({
+      ...c,
+      sources: [parseSourceConfig({ type: 'syslog', name: 'rsyslog', tcpPort: 0, udpPort: null })],
+    }));
+    try {
+      const source = service.pipelines.source('rsyslog') as SyslogSource;
+      const port = await waitForValue(() => source.tcpAddress()?.port, 'the syslog source to listen');
+      const socket = await startRsyslog(
+        [...rsyslogInput(dir), forward(port, 'tcp', 'TCP_Framing="octet-counted"', 'RSYSLOG_SyslogProtocol23Format'), ''].join('\n')
+      );
+      const lines = [...normalLines.slice(0, 400), ...anomalyLines];
+      logger(socket, ['--rfc5424', '-t', 'shop', '-p', 'local0.info'], lines);
+      await waitScored(service, 'rsyslog', lines.length);
+      const stats = service.pipelines.get('rsyslog')!.stats();
+      expect(stats.linesIngested).toBe(lines.length);
+      expect(stats.linesScored).toBe(lines.length);
+      const result = await query(service.url, [{ refId: 'R', queryType: 'rate', source: 'rsyslog' }]);
+      const frame = result.results.R.frames[0];
+      const linesField = frame.schema.fields.findIndex((f) => f.name === 'lines');
+      const total = (frame.data.values[linesField] as number[]).reduce((a, b) => a + b, 0);
+      expect(total).toBe(lines.length);
+    } finally {
+      await service.close();
+      removeDir(dataDir);
+    }
   }, 60_000);
 
   afterEach(() => {
