@@ -77,7 +77,9 @@ describe('loadConfig', () => {
     writeFileSync(file, 'training:\n  engine:\n    thresholdK: banana\n');
     expect(configError({ LAD_CONFIG: file }).key).toBe('training.engine.thresholdK');
     writeFileSync(file, 'prot: 8080\n');
-    expect(configError({ LAD_CONFIG: file }).message).toMatch(/prot/);
+    expect(configError({ LAD_CONFIG: file }).key).toBe('prot');
+    writeFileSync(file, 'training:\n  windowLine: 5\n');
+    expect(configError({ LAD_CONFIG: file }).key).toBe('training.windowLine');
     writeFileSync(file, 'sources:\n  - type: nosuch\n    name: x\n');
     expect(configError({ LAD_CONFIG: file }).message).toMatch(/sources\.0.*unknown source type/);
     writeFileSync(file, 'sources:\n  - type: demo\n    name: a\n    linesPerSecond: fast\n');

@@ -29,6 +29,7 @@ export const ConfigSchema = z
         linesPerSecond: z.number().positive().max(100_000).default(20),
         anomalyEvery: z.number().int().min(2).default(150),
       })
+      .strict()
       .prefault({}),
     training: z
       .object({
@@ -50,6 +51,7 @@ export const ConfigSchema = z
         useWorker: z.boolean().default(true),
         engine: z.record(z.string(), z.unknown()).default({}),
       })
+      .strict()
       .prefault({}),
     queue: z
       .object({
@@ -58,6 +60,7 @@ export const ConfigSchema = z
         /** Lines scored per event-loop turn (keeps queries responsive while ingesting). */
         batchLines: z.number().int().min(1).default(500),
       })
+      .strict()
       .prefault({}),
     retention: z
       .object({
@@ -72,6 +75,7 @@ export const ConfigSchema = z
         /** Width of the per-interval line/anomaly counters. */
         bucketSeconds: z.number().int().min(1).max(3600).default(10),
       })
+      .strict()
       .prefault({}),
     /** Most distinct source names accepted from push endpoints (each gets its own model). */
     maxSources: z.number().int().min(1).default(100),
@@ -190,7 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const key = issue.path.map(String).join('.') || '(root)';
+    // For an unknown key, name the key itself (usually a typo), not the object holding it.
+    const keyPath = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+    const key = keyPath.map(String).join('.') || '(root)';
     const envName = envNameFor(issue.path, env);
     const where = envName ? `${key} (from ${envName})` : key;
     throw new ConfigError(`invalid configuration: ${where}: ${issue.message}`, key);
