@@ -1,0 +1,142 @@
+// The `lad` command-line contract, tested by spawning the real compiled CLI (backend/bin/lad.js, which runs
+// backend/dist/cli/main.js: `npm run build` or `npx tsc -p backend/tsconfig.json` builds it).
+
+import { spawn } from 'child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+
+const BIN = path.resolve(__dirname, '../bin/lad.js');
+const COMPILED = path.resolve(__dirname, '../dist/cli/main.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function lad(args: string[], stdin?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+function routine(n: number, offset = 0): string[] {
+  return Array.from({ length: n }, (_, k) => {
+    const i = k + offset;
+    return [
+      `2024-05-02 12:00:${String(i % 60).padStart(2, '0')} INFO http GET /api/items/${i} 200 ${i % 40}ms`,
+      `2024-05-02 12:00:${String(i % 60).padStart(2, '0')} INFO cache hit ratio ${(i % 100) / 100}`,
+      `2024-05-02 12:00:${String(i % 60).padStart(2, '0')} WARN slow query on table orders took ${i % 900}ms`,
+    ][i % 3];
+  });
+}
+const BAD = '2024-05-02 12:00:01 FATAL storage controller terminated: journal corrupted on /dev/sdb';
+
+describe('lad CLI contract (spawns the compiled CLI)', () => {
+  let dir: string;
+  let trainFile: string;
+  let modelDir: string;
+
+  beforeAll(async () => {
+    if (!existsSync(COMPILED)) throw new Error(`${COMPILED} is missing: build the backend first (npx tsc -p backend/tsconfig.json)`);
+    dir = mkdtempSync(path.join(tmpdir(), 'lad-cli-'));
+    trainFile = path.join(dir, 'train.log');
+    writeFileSync(trainFile, routine(1500).join('\n') + '\n');
+    modelDir = path.join(dir, 'model');
+    const r = await lad(['train', '--input', trainFile, '--model', modelDir, '--som-size', '6', '--seed', '3']);
+    expect(r.stderr).toMatch(/trained on 1500 lines/);
+    expect(r.code).toBe(0);
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('score --format jsonl: one object per input line, in order, with the contract fields', async () => {
+    const lines = [...routine(5, 2000), BAD, '', ...routine(3, 3000)];
+    const input = path.join(dir, 'score.log');
+    writeFileSync(input, lines.join('\n') + '\n');
+    const r = await lad(['score', '--model', modelDir, '--input', input, '--format', 'jsonl']);
+    expect(r.code).toBe(0);
+    const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out.map((o) => o.line)).toEqual(lines.map((_, i) => i + 1));
+    for (const o of out) {
+      expect(typeof o.score).toBe('number');
+      expect(typeof o.anomaly).toBe('boolean');
+      expect(typeof o.template).toBe('string');
+      expect(typeof o.reason).toBe('string');
+    }
+    expect(out[5]).toMatchObject({ anomaly: true, level: 'fatal' });
+    expect(out[5].template).toBe('<TS> <NUM>:<NUM>:<NUM> FATAL storage controller terminated: journal corrupted on <PATH>');
+    expect(out.filter((o) => o.anomaly).length).toBe(1);
+  });
+
+  it('score reads stdin by default and --format text prints anomalies for people', async () => {
+    const r = await lad(['score', '--model', modelDir, '--format', 'text'], [...routine(10, 5000), BAD].join('\n'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('line 11');
+    expect(r.stdout).toContain(BAD);
+    expect(r.stdout).toMatch(/why: .*terminated|why: .*corrupted/);
+    expect(r.stdout).toMatch(/1 anomalies in 11 lines/);
+  });
+
+  it('train reads stdin with --input - and several --input files', async () => {
+    const second = path.join(dir, 'train2.log');
+    writeFileSync(second, routine(100, 9000).join('\n'));
+    const r = await lad(['train', '--input', '-', '--input', second, '--model', path.join(dir, 'm2'), '--no-neural', '-q'], routine(200).join('\n'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/trained on 300 lines/);
+  });
+
+  it('eval prints precision, recall, F1, ROC-AUC and best F1 per detector', async () => {
+    const labelled = [...routine(600).map((l) => `- ${l}`), ...routine(300, 700).map((l) => `- ${l}`), `CRASH ${BAD}`, `- ${routine(1, 1200)[0]}`];
+    const file = path.join(dir, 'labelled.log');
+    writeFileSync(file, labelled.join('\n'));
+    const text = await lad(['eval', '--input', file, '--labels', 'first-field', '--train-fraction', '0.6', '--no-neural', '-q']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/precision\s+recall\s+F1\s+ROC-AUC\s+best-F1/);
+    const json = await lad(['eval', '--input', file, '--train-fraction', '0.6', '--no-neural', '-q', '--format', 'json']);
+    const report = JSON.parse(json.stdout) as { trainLines: number; testLines: number; testAnomalies: number; detectors: Record<string, { f1: number; rocAuc: number; recall: number }> };
+    expect(report.trainLines).toBe(541);
+    expect(report.testLines).toBe(361);
+    expect(report.testAnomalies).toBe(1);
+    expect(report.detectors.combined.recall).toBe(1);
+    expect(report.detectors.combined.rocAuc).toBeGreaterThan(0.99);
+  });
+
+  it('--help for each command', async () => {
+    for (const cmd of ['train', 'score', 'eval']) {
+      const r = await lad([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: lad ${cmd}`);
+      expect(r.stdout).toContain('--input');
+    }
+  });
+
+  it('clear errors and a non-zero exit: missing file, unreadable model, bad option', async () => {
+    const missing = await lad(['train', '--input', path.join(dir, 'nope.log'), '--model', path.join(dir, 'x')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/input file not found: .*nope\.log/);
+
+    const noModel = await lad(['score', '--model', path.join(dir, 'no-model'), '--input', trainFile]);
+    expect(noModel.code).not.toBe(0);
+    expect(noModel.stderr).toMatch(/cannot load model from .*no-model/);
+
+    const badFormat = await lad(['score', '--model', modelDir, '--format', 'xml']);
+    expect(badFormat.code).not.toBe(0);
+    expect(badFormat.stderr).toMatch(/xml/);
+
+    const badK = await lad(['train', '--input', trainFile, '--model', path.join(dir, 'y'), '--threshold-k', 'lots']);
+    expect(badK.code).not.toBe(0);
+    expect(badK.stderr).toMatch(/--threshold-k must be a number/);
+
+    const noInput = await lad(['train', '--model', path.join(dir, 'z')]);
+    expect(noInput.code).not.toBe(0);
+    expect(noInput.stderr).toMatch(/--input/);
+  });
+});
