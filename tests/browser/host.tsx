@@ -127,14 +127,42 @@ interface HostApi {
   renderMs: number;
 }
 
+const base = '/public/plugins/scorpio-lad-app';
+
+/** The app's root page (dist/module.js), as Grafana renders it under /a/scorpio-lad-app. */
+async function renderApp(mode: 'dark' | 'light') {
+  const appModule = await loadPluginModule(`${base}/module.js`);
+  const Root = (appModule.plugin as grafanaData.AppPlugin).root!;
+  const theme = createTheme({ colors: { mode } });
+  document.body.style.background = theme.colors.background.canvas;
+  createRoot(document.getElementById('root')!).render(
+    <ThemeContext.Provider value={theme}>
+      <div data-testid="app-frame" style={{ width: 1100, padding: 16, color: theme.colors.text.primary, fontFamily: theme.typography.fontFamily }}>
+        <Root
+          meta={{ id: 'scorpio-lad-app', name: 'Scorpio', type: grafanaData.PluginType.app, enabled: true, jsonData: {} } as grafanaData.AppPluginMeta}
+          basename="/a/scorpio-lad-app"
+          path="/a/scorpio-lad-app/overview"
+          query={{}}
+          onNavChanged={() => {}}
+        />
+      </div>
+    </ThemeContext.Provider>
+  );
+}
+
 async function main() {
   grafanaRuntime.setBackendSrv(fetchBackendSrv());
   grafanaRuntime.setTemplateSrv(noVariables);
   const params = new URLSearchParams(location.search);
+  const mode = params.get('theme') === 'light' ? 'light' : 'dark';
+  if (params.get('page') === 'app') {
+    await renderApp(mode);
+    document.body.dataset.ready = 'true';
+    return;
+  }
   const uid = params.get('uid') ?? 'scorpio-lad';
   const width = Number(params.get('width') ?? 1100);
   const height = Number(params.get('height') ?? 640);
-  const base = '/public/plugins/scorpio-lad-app';
 
   const dsModule = await loadPluginModule(`${base}/datasource/module.js`);
   const panelModule = await loadPluginModule(`${base}/panel/module.js`);
@@ -215,7 +243,7 @@ async function main() {
     },
   };
   (window as unknown as { ladHost: HostApi }).ladHost = api;
-  await api.render(params.get('theme') === 'light' ? 'light' : 'dark');
+  await api.render(mode);
   document.body.dataset.ready = 'true';
 }
 

@@ -236,3 +236,24 @@ test('the built panel shows real anomalies; "False positive" reaches the fact-st
   await screenshot('panel-narrow-dark.png');
   expect(pageErrors).toEqual([]);
 });
+
+test('the built app page shows the backend\'s sources and the fact-store counts (after the click above)', async () => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(`${host.url}/?page=app&theme=light`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.body.dataset.error, null, { timeout: 30_000 });
+  expect(await page.evaluate(() => document.body.dataset.error ?? null)).toBeNull();
+  const table = page.getByRole('table', { name: 'Log sources' });
+  await table.waitFor();
+  const shop = table.getByRole('row').filter({ hasText: 'shop' });
+  const health = (await api<{ sources: Array<{ name: string; linesScored: number; anomalies: number }> }>('GET', '/api/health')).body;
+  const source = health.sources.find((s) => s.name === 'shop')!;
+  expect(await shop.getByRole('cell').allTextContents()).toEqual(
+    expect.arrayContaining([String(source.linesScored), String(source.anomalies), 'ready'])
+  );
+  expect(await page.getByLabel('False positives in the fact-store').textContent()).toBe('1');
+  expect(await page.getByRole('link', { name: /Log anomalies dashboard/ }).getAttribute('href')).toBe('/d/scorpio-log-anomalies');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.getByTestId('app-frame').screenshot({ path: path.join(ARTIFACTS, 'app-overview-light.png') });
+  expect(pageErrors).toEqual([]);
+});
