@@ -30,7 +30,11 @@ export const fileTailConfigSchema = z
     multilineFlushMs: z.number().int().min(0).max(60_000).default(1000),
     maxEntryLines: z.number().int().min(1).default(500),
     /** Longer lines are cut to this many bytes (a tailed file cannot be answered with a 400). */
-    maxLineBytes: z.number().int().min(64).default(256 * 1024),
+    maxLineBytes: z
+      .number()
+      .int()
+      .min(64)
+      .default(256 * 1024),
     /** Entries per sink.push call. */
     batchSize: z.number().int().min(1).max(100_000).default(2000),
     /** Added to every entry, beside `filename`. */
@@ -189,7 +193,8 @@ export class FileTailSource implements LogSource {
         this.pause(null);
         return false;
       }
-      const batch = this.outbox.length <= this.config.batchSize ? this.outbox : this.outbox.slice(0, this.config.batchSize);
+      const batch =
+        this.outbox.length <= this.config.batchSize ? this.outbox : this.outbox.slice(0, this.config.batchSize);
       try {
         sink.push(batch);
       } catch (err) {

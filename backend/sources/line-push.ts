@@ -33,7 +33,12 @@ export const linePushOptionsSchema = z
 export type LinePushOptions = z.input<typeof linePushOptionsSchema>;
 
 const TEXT_TYPES = new Set(['text/plain', '']);
-const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines']);
+const NDJSON_TYPES = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+]);
 
 const timeSchema = z.union([
   z.number().finite().nonnegative(),
@@ -80,7 +85,11 @@ export function createLinePushRouter(sink: LogSink, options: LinePushOptions = {
 
 function requireSource(value: unknown): string {
   if (typeof value !== 'string') {
-    throw new PushRequestError(400, 'query parameter source is required (exactly once), e.g. /api/push?source=web', 'source');
+    throw new PushRequestError(
+      400,
+      'query parameter source is required (exactly once), e.g. /api/push?source=web',
+      'source'
+    );
   }
   const problem = sourceNameProblem(value);
   if (problem) {
@@ -134,7 +143,11 @@ function entriesFromNdjson(text: string, source: string, maxLineBytes: number): 
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      throw new PushRequestError(400, `line ${lineNumber}: malformed JSON: ${(err as Error).message}`, `line ${lineNumber}`);
+      throw new PushRequestError(
+        400,
+        `line ${lineNumber}: malformed JSON: ${(err as Error).message}`,
+        `line ${lineNumber}`
+      );
     }
     const parsed = ndjsonEntrySchema.safeParse(value);
     if (!parsed.success) {

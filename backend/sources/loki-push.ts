@@ -9,7 +9,13 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { LabelParseError, parseLabelString } from './loki-labels';
-import { decodePushRequest, snappyDecompress, SnappyTooLargeError, timestampToMs, type ProtoPushRequest } from './loki-proto';
+import {
+  decodePushRequest,
+  snappyDecompress,
+  SnappyTooLargeError,
+  timestampToMs,
+  type ProtoPushRequest,
+} from './loki-proto';
 import {
   bodyBuffer,
   decodeUtf8,
@@ -29,7 +35,10 @@ export const LOKI_PUSH_PATH = '/loki/api/v1/push';
 export const lokiPushOptionsSchema = z
   .object({
     /** Labels tried in order for the source name when the request has no `?source=`. */
-    sourceLabels: z.array(z.string().min(1)).min(1).default([...DEFAULT_SOURCE_LABELS]),
+    sourceLabels: z
+      .array(z.string().min(1))
+      .min(1)
+      .default([...DEFAULT_SOURCE_LABELS]),
     /** Source for streams that carry none of `sourceLabels`. */
     defaultSource: z.string().min(1).default('loki'),
     maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
@@ -164,9 +173,16 @@ function entriesFromProtobuf(body: Buffer, ctx: EntryContext): LogEntry[] {
     message = decodePushRequest(snappyDecompress(body, ctx.opts.maxBodyBytes));
   } catch (err) {
     if (err instanceof SnappyTooLargeError) {
-      throw new PushRequestError(413, `decompressed body of ${err.uncompressedBytes} bytes exceeds the limit of ${ctx.opts.maxBodyBytes}`);
+      throw new PushRequestError(
+        413,
+        `decompressed body of ${err.uncompressedBytes} bytes exceeds the limit of ${ctx.opts.maxBodyBytes}`
+      );
     }
-    throw new PushRequestError(400, `body is not a snappy-compressed logproto.PushRequest: ${(err as Error).message}`, 'body');
+    throw new PushRequestError(
+      400,
+      `body is not a snappy-compressed logproto.PushRequest: ${(err as Error).message}`,
+      'body'
+    );
   }
   const entries: LogEntry[] = [];
   message.streams.forEach((stream, s) => {
@@ -189,7 +205,10 @@ function entriesFromProtobuf(body: Buffer, ctx: EntryContext): LogEntry[] {
       if (entry.structuredMetadata.length > 0) {
         entryLabels = {};
         for (const pair of entry.structuredMetadata) {
-          entryLabels[decodeUtf8(pair.name, `${field}.structuredMetadata`)] = decodeUtf8(pair.value, `${field}.structuredMetadata`);
+          entryLabels[decodeUtf8(pair.name, `${field}.structuredMetadata`)] = decodeUtf8(
+            pair.value,
+            `${field}.structuredMetadata`
+          );
         }
         Object.assign(entryLabels, labels); // stream labels win over structured metadata of the same name
       }

@@ -7,7 +7,8 @@
  * Continuation lines: indented lines (stack frames, wrapped messages), `at …` frames, `Caused by:`,
  * `... N more` / `... N common frames omitted`, and Python's `Traceback (most recent call last):`.
  */
-const CONTINUATION = /^(?:[ \t]+\S|at\s|Caused by:|\.\.\. \d+ (?:more|common frames omitted)|Traceback \(most recent call last\):)/;
+const CONTINUATION =
+  /^(?:[ \t]+\S|at\s|Caused by:|\.\.\. \d+ (?:more|common frames omitted)|Traceback \(most recent call last\):)/;
 
 export function isContinuation(line: string): boolean {
   return CONTINUATION.test(line);
@@ -66,7 +67,10 @@ export class MultilineJoiner {
     if (this.parts.length === 0) {
       return null;
     }
-    const entry = { text: this.parts.length === 1 ? this.parts[0] : this.parts.join('\n'), firstSeenMs: this.firstSeenMs };
+    const entry = {
+      text: this.parts.length === 1 ? this.parts[0] : this.parts.join('\n'),
+      firstSeenMs: this.firstSeenMs,
+    };
     this.parts = [];
     this.chars = 0;
     return entry;

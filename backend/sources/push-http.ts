@@ -55,7 +55,9 @@ export function sendPushError(res: Response, err: unknown): void {
     return;
   }
   if (err instanceof PushRequestError) {
-    res.status(err.status).json(err.field === undefined ? { error: err.message } : { error: err.message, field: err.field });
+    res
+      .status(err.status)
+      .json(err.field === undefined ? { error: err.message } : { error: err.message, field: err.field });
     return;
   }
   const parserError = bodyParserError(err);

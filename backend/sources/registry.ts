@@ -54,7 +54,10 @@ export const SOURCE_TYPE_NAMES: readonly string[] = [...byType.keys()];
 export const sourceConfigSchema = z.discriminatedUnion(
   'type',
   SOURCE_TYPES.map((t) => t.schema) as unknown as [Registered['schema'], ...Array<Registered['schema']>],
-  { error: (issue) => (issue.code === 'invalid_union' ? `unknown source type; known types: ${SOURCE_TYPE_NAMES.join(', ')}` : undefined) }
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? `unknown source type; known types: ${SOURCE_TYPE_NAMES.join(', ')}` : undefined,
+  }
 ) as unknown as z.ZodType<SourceConfig, SourceConfigInput>;
 
 export class SourceConfigError extends Error {

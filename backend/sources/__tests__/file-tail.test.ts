@@ -22,7 +22,14 @@ afterEach(async () => {
 });
 
 async function tail(options: Partial<FileTailConfig> = {}): Promise<FileTailSource> {
-  source = new FileTailSource({ type: 'file', name: 'app', path: file, pollIntervalMs: 20, multilineFlushMs: 100, ...options });
+  source = new FileTailSource({
+    type: 'file',
+    name: 'app',
+    path: file,
+    pollIntervalMs: 20,
+    multilineFlushMs: 100,
+    ...options,
+  });
   await source.start(sink);
   return source;
 }
@@ -86,7 +93,13 @@ it('follows rotation by rename + create: the rest of the old file, then the new 
   await sink.waitForEntries(4);
   appendFileSync(file, 'appended to new file\n');
   await sink.waitForEntries(5);
-  expect(sink.lines()).toEqual(['before rotation', 'late line in the old file', 'first in new file', 'second in new file', 'appended to new file']);
+  expect(sink.lines()).toEqual([
+    'before rotation',
+    'late line in the old file',
+    'first in new file',
+    'second in new file',
+    'appended to new file',
+  ]);
 });
 
 it('waits for a file that is missing (rotated away, or not there yet) and reads it from its start', async () => {
@@ -108,7 +121,11 @@ it('restarts at the beginning when the file is truncated', async () => {
   truncateSync(file, 0);
   appendFileSync(file, 'after\n');
   await sink.waitForEntries(3);
-  expect(sink.lines()).toEqual(['a fairly long line before truncation', 'another long line before truncation', 'after']);
+  expect(sink.lines()).toEqual([
+    'a fairly long line before truncation',
+    'another long line before truncation',
+    'after',
+  ]);
 });
 
 it('joins stack-trace continuation lines to their entry and flushes the last entry after the timeout', async () => {
@@ -122,7 +139,11 @@ it('joins stack-trace continuation lines to their entry and flushes the last ent
     'Caused by: java.io.IOException: disk',
     '\t... 2 more',
   ];
-  const nodeTrace = ['2024-01-01 12:00:01 ERROR TypeError: x is undefined', '    at handler (/app/index.js:3:9)', 'at Server.emit (node:events:519:28)'];
+  const nodeTrace = [
+    '2024-01-01 12:00:01 ERROR TypeError: x is undefined',
+    '    at handler (/app/index.js:3:9)',
+    'at Server.emit (node:events:519:28)',
+  ];
   appendFileSync(file, ['2024-01-01 12:00:00 INFO starting', ...javaTrace, ...nodeTrace, ''].join('\n'));
   await sink.waitForEntries(4);
   expect(sink.lines()).toEqual([

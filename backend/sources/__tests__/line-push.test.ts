@@ -14,8 +14,17 @@ afterEach(async () => {
   await server.close();
 });
 
-function push(body: string | Buffer, contentType: string, query = '?source=web', extra: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${server.url}/api/push${query}`, { method: 'POST', headers: { 'Content-Type': contentType, ...extra }, body });
+function push(
+  body: string | Buffer,
+  contentType: string,
+  query = '?source=web',
+  extra: Record<string, string> = {}
+): Promise<Response> {
+  return fetch(`${server.url}/api/push${query}`, {
+    method: 'POST',
+    headers: { 'Content-Type': contentType, ...extra },
+    body,
+  });
 }
 
 describe('text/plain', () => {
@@ -64,15 +73,51 @@ describe('bad input answers 4xx JSON naming the line and field, and accepts noth
     ['missing source', () => push('x', 'text/plain', ''), 400, 'source', /source/],
     ['source repeated', () => push('x', 'text/plain', '?source=a&source=b'), 400, 'source', /source/],
     ['source with a slash', () => push('x', 'text/plain', '?source=a%2Fb'), 400, 'source', /source/],
-    ['malformed NDJSON on line 3', () => push([good, good, '{"line": "x"', good].join('\n'), 'application/x-ndjson'), 400, 'line 3', /line 3/],
-    ['line of the wrong type on line 2', () => push([good, JSON.stringify({ line: 5 })].join('\n'), 'application/x-ndjson'), 400, 'line 2.line', /line 2/],
-    ['missing line field', () => push(JSON.stringify({ message: 'x' }), 'application/x-ndjson'), 400, 'line 1.line', /line 1/],
-    ['bad time', () => push([good, JSON.stringify({ line: 'x', time: 'yesterday-ish' })].join('\n'), 'application/x-ndjson'), 400, 'line 2.time', /time/],
-    ['label value not a string', () => push(JSON.stringify({ line: 'x', labels: { a: 1 } }), 'application/x-ndjson'), 400, 'line 1.labels.a', /labels/],
+    [
+      'malformed NDJSON on line 3',
+      () => push([good, good, '{"line": "x"', good].join('\n'), 'application/x-ndjson'),
+      400,
+      'line 3',
+      /line 3/,
+    ],
+    [
+      'line of the wrong type on line 2',
+      () => push([good, JSON.stringify({ line: 5 })].join('\n'), 'application/x-ndjson'),
+      400,
+      'line 2.line',
+      /line 2/,
+    ],
+    [
+      'missing line field',
+      () => push(JSON.stringify({ message: 'x' }), 'application/x-ndjson'),
+      400,
+      'line 1.line',
+      /line 1/,
+    ],
+    [
+      'bad time',
+      () => push([good, JSON.stringify({ line: 'x', time: 'yesterday-ish' })].join('\n'), 'application/x-ndjson'),
+      400,
+      'line 2.time',
+      /time/,
+    ],
+    [
+      'label value not a string',
+      () => push(JSON.stringify({ line: 'x', labels: { a: 1 } }), 'application/x-ndjson'),
+      400,
+      'line 1.labels.a',
+      /labels/,
+    ],
     ['NDJSON value that is not an object', () => push('[1,2]', 'application/x-ndjson'), 400, 'line 1', /line 1/],
     ['invalid UTF-8', () => push(Buffer.from([0x61, 0x0a, 0xff, 0xfe, 0x0a]), 'text/plain'), 400, 'body', /UTF-8/],
     ['line over the limit', () => push(`ok\n${'z'.repeat(1001)}\nok`, 'text/plain'), 400, 'line 2', /line 2/],
-    ['1 MB line in NDJSON', () => push(JSON.stringify({ line: 'm'.repeat(1 << 20) }), 'application/x-ndjson'), 413, undefined, /too large/],
+    [
+      '1 MB line in NDJSON',
+      () => push(JSON.stringify({ line: 'm'.repeat(1 << 20) }), 'application/x-ndjson'),
+      413,
+      undefined,
+      /too large/,
+    ],
     ['unsupported Content-Type', () => push('{}', 'application/json'), 415, undefined, /Content-Type/],
   ];
 

@@ -60,14 +60,25 @@ describe('Loki JSON push (documented JSON wire format)', () => {
     const res = await json({
       streams: [
         { stream: { source: 'web', job: 'ignored', env: 'prod' }, values: [['1700000000123456789', 'GET /a 200']] },
-        { stream: { job: 'billing' }, values: [['1700000001000000000', 'charged'], ['1700000002500000000', 'refunded']] },
+        {
+          stream: { job: 'billing' },
+          values: [
+            ['1700000001000000000', 'charged'],
+            ['1700000002500000000', 'refunded'],
+          ],
+        },
         { stream: { service_name: 'checkout' }, values: [['1700000003000000000', 'paid']] },
         { stream: { host: 'h1' }, values: [['1700000004000000000', 'orphan']] },
       ],
     });
     expect(res.status).toBe(204);
     expect(sink.entries).toEqual([
-      { source: 'web', timestampMs: 1700000000123, line: 'GET /a 200', labels: { source: 'web', job: 'ignored', env: 'prod' } },
+      {
+        source: 'web',
+        timestampMs: 1700000000123,
+        line: 'GET /a 200',
+        labels: { source: 'web', job: 'ignored', env: 'prod' },
+      },
       { source: 'billing', timestampMs: 1700000001000, line: 'charged', labels: { job: 'billing' } },
       { source: 'billing', timestampMs: 1700000002500, line: 'refunded', labels: { job: 'billing' } },
       { source: 'checkout', timestampMs: 1700000003000, line: 'paid', labels: { service_name: 'checkout' } },
@@ -78,7 +89,14 @@ describe('Loki JSON push (documented JSON wire format)', () => {
 
   it('lets ?source= override the labels and merges structured metadata under the stream labels', async () => {
     const res = await post(
-      JSON.stringify({ streams: [{ stream: { job: 'api', level: 'info' }, values: [['1700000000000000000', 'x', { trace_id: 'abc', level: 'debug' }]] }] }),
+      JSON.stringify({
+        streams: [
+          {
+            stream: { job: 'api', level: 'info' },
+            values: [['1700000000000000000', 'x', { trace_id: 'abc', level: 'debug' }]],
+          },
+        ],
+      }),
       { 'Content-Type': 'application/json; charset=utf-8' },
       '?source=override'
     );
@@ -89,7 +107,11 @@ describe('Loki JSON push (documented JSON wire format)', () => {
 
   it('accepts gzip-compressed JSON (Content-Encoding: gzip)', async () => {
     const lines = Array.from({ length: 50 }, (_, i) => `line ${i} äöü`);
-    const body = gzipSync(JSON.stringify({ streams: [{ stream: { job: 'gz' }, values: lines.map((l, i) => [`${1700000000000 + i}000000`, l]) }] }));
+    const body = gzipSync(
+      JSON.stringify({
+        streams: [{ stream: { job: 'gz' }, values: lines.map((l, i) => [`${1700000000000 + i}000000`, l]) }],
+      })
+    );
     const res = await post(body, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
     expect(res.status).toBe(204);
     expect(sink.lines()).toEqual(lines);
@@ -105,7 +127,11 @@ describe('Loki protobuf push (snappy logproto.PushRequest built from the documen
           labels: '{job="payments", source="pay\\"ments v2", path=`C:\\tmp`, esc="a\\\\b\\u00e9", note="tab\\there"}',
           entries: [
             { timestamp: { seconds: 1700000000, nanos: 987654321 }, line: 'payment ok ✓' },
-            { timestamp: { seconds: 1700000001, nanos: 0 }, line: 'payment failed', structuredMetadata: [{ name: 'trace', value: 't-1' }] },
+            {
+              timestamp: { seconds: 1700000001, nanos: 0 },
+              line: 'payment failed',
+              structuredMetadata: [{ name: 'trace', value: 't-1' }],
+            },
           ],
         },
       ],
@@ -115,12 +141,19 @@ describe('Loki protobuf push (snappy logproto.PushRequest built from the documen
     const labels = { job: 'payments', source: 'pay"ments v2', path: 'C:\\tmp', esc: 'a\\bé', note: 'tab\there' };
     expect(sink.entries).toEqual([
       { source: 'pay"ments v2', timestampMs: 1700000000987, line: 'payment ok ✓', labels },
-      { source: 'pay"ments v2', timestampMs: 1700000001000, line: 'payment failed', labels: { trace: 't-1', ...labels } },
+      {
+        source: 'pay"ments v2',
+        timestampMs: 1700000001000,
+        line: 'payment failed',
+        labels: { trace: 't-1', ...labels },
+      },
     ]);
   });
 
   it('treats a body without Content-Type as protobuf, as Loki does', async () => {
-    const body = snappyProtobuf({ streams: [{ labels: '{app="noct"}', entries: [{ timestamp: { seconds: 1 }, line: 'hello' }] }] });
+    const body = snappyProtobuf({
+      streams: [{ labels: '{app="noct"}', entries: [{ timestamp: { seconds: 1 }, line: 'hello' }] }],
+    });
     const res = await fetch(`${server.url}/loki/api/v1/push`, { method: 'POST', body: new Blob([body]) });
     expect(res.status).toBe(204);
     expect(sink.entries).toEqual([{ source: 'noct', timestampMs: 1000, line: 'hello', labels: { app: 'noct' } }]);
@@ -132,16 +165,73 @@ describe('bad input answers 4xx JSON and accepts nothing', () => {
   const cases: Array<[string, () => Promise<Response>, number, string | undefined]> = [
     ['malformed JSON', () => post('{"streams": [', { 'Content-Type': 'application/json' }), 400, 'body'],
     ['streams not an array', () => json({ streams: { job: 'x' } }), 400, 'streams'],
-    ['numeric timestamp', () => json({ streams: [{ stream: { job: 'x' }, values: [[1700000000, 'l']] }] }), 400, 'streams.0.values.0.0'],
-    ['non-string line', () => json({ streams: [validStream, { stream: { job: 'x' }, values: [['1', 42]] }] }), 400, 'streams.1.values.0.1'],
-    ['non-string label value', () => json({ streams: [{ stream: { job: 3 }, values: [] }] }), 400, 'streams.0.stream.job'],
-    ['line over the limit', () => json({ streams: [validStream, { stream: { job: 'x' }, values: [['1', 'x'.repeat(2000)]] }] }), 400, 'streams.1.values.0.1'],
-    ['invalid UTF-8 JSON', () => post(Buffer.concat([Buffer.from('{"streams":[{"stream":{"job":"a"},"values":[["1","'), Buffer.from([0xc3, 0x28]), Buffer.from('"]]}]}')]), { 'Content-Type': 'application/json' }), 400, 'body'],
-    ['bad gzip', () => post(Buffer.from('definitely not gzip'), { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }), 400, undefined],
-    ['unknown Content-Encoding', () => post('{}', { 'Content-Type': 'application/json', 'Content-Encoding': 'zstd-ish' }), 415, undefined],
+    [
+      'numeric timestamp',
+      () => json({ streams: [{ stream: { job: 'x' }, values: [[1700000000, 'l']] }] }),
+      400,
+      'streams.0.values.0.0',
+    ],
+    [
+      'non-string line',
+      () => json({ streams: [validStream, { stream: { job: 'x' }, values: [['1', 42]] }] }),
+      400,
+      'streams.1.values.0.1',
+    ],
+    [
+      'non-string label value',
+      () => json({ streams: [{ stream: { job: 3 }, values: [] }] }),
+      400,
+      'streams.0.stream.job',
+    ],
+    [
+      'line over the limit',
+      () => json({ streams: [validStream, { stream: { job: 'x' }, values: [['1', 'x'.repeat(2000)]] }] }),
+      400,
+      'streams.1.values.0.1',
+    ],
+    [
+      'invalid UTF-8 JSON',
+      () =>
+        post(
+          Buffer.concat([
+            Buffer.from('{"streams":[{"stream":{"job":"a"},"values":[["1","'),
+            Buffer.from([0xc3, 0x28]),
+            Buffer.from('"]]}]}'),
+          ]),
+          { 'Content-Type': 'application/json' }
+        ),
+      400,
+      'body',
+    ],
+    [
+      'bad gzip',
+      () =>
+        post(Buffer.from('definitely not gzip'), { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }),
+      400,
+      undefined,
+    ],
+    [
+      'unknown Content-Encoding',
+      () => post('{}', { 'Content-Type': 'application/json', 'Content-Encoding': 'zstd-ish' }),
+      415,
+      undefined,
+    ],
     ['unsupported Content-Type', () => post('a line', { 'Content-Type': 'text/csv' }), 415, undefined],
-    ['bad snappy', () => post(Buffer.from([0x05, 0xff, 0xff, 0xff, 0x01]), { 'Content-Type': 'application/x-protobuf' }), 400, 'body'],
-    ['snappy of something that is not a PushRequest', () => post(Buffer.from(snappy.compress(Buffer.from([0x0f, 0xff, 0xff, 0xff, 0xff, 0xff]))), { 'Content-Type': 'application/x-protobuf' }), 400, 'body'],
+    [
+      'bad snappy',
+      () => post(Buffer.from([0x05, 0xff, 0xff, 0xff, 0x01]), { 'Content-Type': 'application/x-protobuf' }),
+      400,
+      'body',
+    ],
+    [
+      'snappy of something that is not a PushRequest',
+      () =>
+        post(Buffer.from(snappy.compress(Buffer.from([0x0f, 0xff, 0xff, 0xff, 0xff, 0xff]))), {
+          'Content-Type': 'application/x-protobuf',
+        }),
+      400,
+      'body',
+    ],
     [
       'invalid UTF-8 in a protobuf line',
       () => {
@@ -153,11 +243,45 @@ describe('bad input answers 4xx JSON and accepts nothing', () => {
       400,
       'streams.0.entries.0.line',
     ],
-    ['unparseable label string', () => post(snappyProtobuf({ streams: [{ labels: '{job="unterminated}', entries: [{ line: 'l' }] }] }), { 'Content-Type': 'application/x-protobuf' }), 400, 'streams.0.labels'],
-    ['duplicate label', () => post(snappyProtobuf({ streams: [{ labels: '{job="a", job="b"}', entries: [{ line: 'l' }] }] }), { 'Content-Type': 'application/x-protobuf' }), 400, 'streams.0.labels'],
-    ['bad source name', () => json({ streams: [{ stream: { source: 'a/b' }, values: [['1', 'l']] }] }), 400, 'streams.0.stream'],
-    ['body over the limit', () => json({ streams: [{ stream: { job: 'x' }, values: Array.from({ length: 200 }, () => ['1', 'y'.repeat(500)]) }] }), 413, undefined],
-    ['snappy claiming a huge decompressed size', () => post(Buffer.from([0x80, 0x80, 0x80, 0x40, 0x00]), { 'Content-Type': 'application/x-protobuf' }), 413, undefined],
+    [
+      'unparseable label string',
+      () =>
+        post(snappyProtobuf({ streams: [{ labels: '{job="unterminated}', entries: [{ line: 'l' }] }] }), {
+          'Content-Type': 'application/x-protobuf',
+        }),
+      400,
+      'streams.0.labels',
+    ],
+    [
+      'duplicate label',
+      () =>
+        post(snappyProtobuf({ streams: [{ labels: '{job="a", job="b"}', entries: [{ line: 'l' }] }] }), {
+          'Content-Type': 'application/x-protobuf',
+        }),
+      400,
+      'streams.0.labels',
+    ],
+    [
+      'bad source name',
+      () => json({ streams: [{ stream: { source: 'a/b' }, values: [['1', 'l']] }] }),
+      400,
+      'streams.0.stream',
+    ],
+    [
+      'body over the limit',
+      () =>
+        json({
+          streams: [{ stream: { job: 'x' }, values: Array.from({ length: 200 }, () => ['1', 'y'.repeat(500)]) }],
+        }),
+      413,
+      undefined,
+    ],
+    [
+      'snappy claiming a huge decompressed size',
+      () => post(Buffer.from([0x80, 0x80, 0x80, 0x40, 0x00]), { 'Content-Type': 'application/x-protobuf' }),
+      413,
+      undefined,
+    ],
   ];
 
   it.each(cases)('%s', async (_name, send, status, field) => {

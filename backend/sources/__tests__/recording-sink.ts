@@ -72,7 +72,9 @@ export class RecordingSink implements LogSink {
       };
       const timer = setTimeout(() => {
         this.pushListeners.delete(check);
-        reject(new Error(`expected ${count} entries, got ${this.entries.length}: ${JSON.stringify(this.lines().slice(-5))}`));
+        reject(
+          new Error(`expected ${count} entries, got ${this.entries.length}: ${JSON.stringify(this.lines().slice(-5))}`)
+        );
       }, timeoutMs);
       if (!check()) {
         this.pushListeners.add(check);
