@@ -33,6 +33,11 @@ const anomalies = fs.readFileSync(path.join(DEMO, 'anomalies.txt'), 'utf8').trim
 const FLAGGED = anomalies.find((l) => l.includes('PaymentService'))!;
 const NEAR_DUPLICATE = FLAGGED.replace('payment-worker-2', 'payment-worker-5').replace('502', '503').replace('60s', '90s');
 
+// Page-side expressions as strings: this file is typechecked without the DOM library.
+const HOST_READY = "document.body.dataset.ready === 'true'";
+const HOST_DONE = `${HOST_READY} || document.body.dataset.error`;
+const HOST_ERROR = 'document.body.dataset.error ?? null';
+
 let tmp: string;
 let backend: ChildProcessWithoutNullStreams | null = null;
 let backendUrl = '';
@@ -185,11 +190,11 @@ test('the built panel shows real anomalies; "False positive" reaches the fact-st
   page.on('console', (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
   await page.goto(`${host.url}/?theme=dark`);
   await page
-    .waitForFunction(() => document.body.dataset.ready === 'true' || document.body.dataset.error, null, { timeout: 30_000 })
+    .waitForFunction(HOST_DONE, null, { timeout: 30_000 })
     .catch((err: Error) => {
       throw new Error(`${err.message}\npage errors: ${pageErrors.join('\n')}\nconsole: ${consoleLines.slice(-20).join('\n')}`);
     });
-  expect(await page.evaluate(() => document.body.dataset.error ?? null)).toBeNull();
+  expect(await page.evaluate(HOST_ERROR)).toBeNull();
 
   // The anomalies the backend flagged are listed, newest first, each with its feedback buttons.
   const flaggedByBackend = (await anomalyRows()).filter((r) => !r.suppressed);
@@ -227,11 +232,11 @@ test('the built panel shows real anomalies; "False positive" reaches the fact-st
   expect(dup).toMatchObject({ line: NEAR_DUPLICATE, suppressed: true });
 
   // Light theme, after the click (the suppressed row greyed), then a narrow panel.
-  expect(await page.evaluate(() => (window as unknown as { ladHost: { render(m: string): Promise<number> } }).ladHost.render('light'))).toBe(1);
+  expect(await page.evaluate("window.ladHost.render('light')")).toBe(1);
   await page.getByText('Marked false positive').first().waitFor().catch(() => undefined);
   await screenshot('panel-light.png');
   await page.goto(`${host.url}/?theme=dark&width=420&height=640`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  await page.waitForFunction(HOST_READY);
   await page.getByRole('listitem').first().waitFor();
   await screenshot('panel-narrow-dark.png');
   expect(pageErrors).toEqual([]);
@@ -241,8 +246,8 @@ test('the built app page shows the backend\'s sources and the fact-store counts 
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(`${host.url}/?page=app&theme=light`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.body.dataset.error, null, { timeout: 30_000 });
-  expect(await page.evaluate(() => document.body.dataset.error ?? null)).toBeNull();
+  await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+  expect(await page.evaluate(HOST_ERROR)).toBeNull();
   const table = page.getByRole('table', { name: 'Log sources' });
   await table.waitFor();
   const shop = table.getByRole('row').filter({ hasText: 'shop' });
