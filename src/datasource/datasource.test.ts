@@ -105,6 +105,15 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     expect(body.targets).toEqual([{ refId: 'A', queryType: 'anomalies', includeSuppressed: false, limit: 1000 }]);
   });
 
+  it('asks for all sources in one target when the variable is "All" (allValue *) or empty', () => {
+    const ds = new LadDataSource(settings, new MapTemplateSrv({ all: '*', none: '' }));
+    const body = ds.buildQueryBody(request([{ refId: 'A', source: '$all' }, { refId: 'B', source: '$none', queryType: 'rate' }]));
+    expect(body.targets.map((t) => [t.refId, t.source])).toEqual([
+      ['A', undefined],
+      ['B', undefined],
+    ]);
+  });
+
   it('splits a multi-value source variable into one target per source and merges the frames back under the refId', async () => {
     server.handle((r) => {
       const body = r.body as { targets: Array<{ refId: string; source: string }> };

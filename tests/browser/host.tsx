@@ -163,6 +163,7 @@ async function main() {
   const uid = params.get('uid') ?? 'scorpio-lad';
   const width = Number(params.get('width') ?? 1100);
   const height = Number(params.get('height') ?? 640);
+  const limit = Number(params.get('limit') ?? 1000);
 
   const dsModule = await loadPluginModule(`${base}/datasource/module.js`);
   const panelModule = await loadPluginModule(`${base}/panel/module.js`);
@@ -198,7 +199,7 @@ async function main() {
         maxDataPoints: 1000,
         range,
         scopedVars: {},
-        targets: [{ refId: 'A', datasource: { uid, type: 'scorpio-lad-datasource' }, queryType: 'anomalies', includeSuppressed: true }],
+        targets: [{ refId: 'A', datasource: { uid, type: 'scorpio-lad-datasource' }, queryType: 'anomalies', includeSuppressed: true, limit }],
         timezone: 'utc',
         app: 'dashboard',
         startTime: now,
