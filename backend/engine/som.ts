@@ -176,12 +176,43 @@ export class SelfOrganizingMap {
 
   /** Writes each vector's BMU into bmus (using the old value as the hint); returns the quantisation error. */
   private assign(data: Float32Array, count: number, bmus: Int32Array): number {
+    // The weights change every epoch, so the neighbour table would be rebuilt every epoch (units² distances
+    // and sorts): worth it only when there are many more vectors than units to search for.
+    const indexed = count >= INDEXED_TRAINING_VECTORS_PER_UNIT * this.units;
     let total = 0;
     for (let i = 0; i < count; i++) {
-      total += Math.sqrt(this.search(data, i * this.dim, bmus[i]));
+      const offset = i * this.dim;
+      total += Math.sqrt(indexed ? this.search(data, offset, bmus[i]) : this.scan(data, offset, bmus[i]));
       bmus[i] = this.hint;
     }
     return total / count;
+  }
+
+  /** Exact nearest unit by a plain scan from `start`, each distance cut short once past the best. */
+  private scan(x: Float32Array, offset: number, start: number): number {
+    const { dim, weights, units } = this;
+    let best = Infinity;
+    let bestUnit = start;
+    for (let n = 0; n < units; n++) {
+      const u = n === 0 ? start : n === start ? 0 : n;
+      const base = u * dim;
+      let d = 0;
+      let k = 0;
+      while (k < dim) {
+        const stop = Math.min(k + 4, dim);
+        for (; k < stop; k++) {
+          const diff = x[offset + k] - weights[base + k];
+          d += diff * diff;
+        }
+        if (d >= best) break;
+      }
+      if (d < best) {
+        best = d;
+        bestUnit = u;
+      }
+    }
+    this.hint = bestUnit;
+    return best;
   }
 
   /**
@@ -278,6 +309,9 @@ interface NeighbourIndex {
   /** a coarse sub-grid of units, tried before the full search */
   pivots: Int32Array;
 }
+
+/** Training uses the neighbour table only with at least this many vectors per unit (see assign). */
+const INDEXED_TRAINING_VECTORS_PER_UNIT = 16;
 
 /** Pivot spacing on the map: every 4th unit in x and y (36 of a 24×24 map). */
 const PIVOT_SPACING = 4;
