@@ -72,7 +72,9 @@ export function createLinePushRouter(sink: LogSink, options: LinePushOptions = {
         } else {
           throw new PushRequestError(415, `unsupported Content-Type ${type}: use text/plain or application/x-ndjson`);
         }
-        sink.push(entries);
+        if (entries.length > 0) {
+          sink.push(entries); // an empty batch is a valid request with nothing to do
+        }
         res.status(204).end();
       } catch (err) {
         sendPushError(res, err);

@@ -58,7 +58,9 @@ export function createLokiPushRouter(sink: LogSink, options: LokiPushOptions = {
     (req: Request, res: Response) => {
       try {
         const entries = parseLokiPush(req, opts);
-        sink.push(entries);
+        if (entries.length > 0) {
+          sink.push(entries); // an empty batch is a valid request with nothing to do
+        }
         res.status(204).end();
       } catch (err) {
         sendPushError(res, err);

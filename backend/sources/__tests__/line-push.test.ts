@@ -48,6 +48,12 @@ describe('text/plain', () => {
   });
 });
 
+it('answers 204 to a body of blank lines without calling the sink', async () => {
+  expect((await push('\n  \n\r\n', 'text/plain')).status).toBe(204);
+  expect((await push('', 'application/x-ndjson')).status).toBe(204);
+  expect(sink.pushCalls).toBe(0);
+});
+
 describe('application/x-ndjson', () => {
   it('takes line, time (epoch ms or ISO 8601) and labels', async () => {
     const body = [

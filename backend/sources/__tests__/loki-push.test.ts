@@ -160,9 +160,62 @@ describe('Loki protobuf push (snappy logproto.PushRequest built from the documen
   });
 });
 
+describe('edge cases', () => {
+  it('answers 204 to an empty push without calling the sink', async () => {
+    expect((await json({ streams: [] })).status).toBe(204);
+    expect((await json({ streams: [{ stream: { job: 'x' }, values: [] }] })).status).toBe(204);
+    expect((await post(snappyProtobuf({ streams: [] }), { 'Content-Type': 'application/x-protobuf' })).status).toBe(
+      204
+    );
+    expect(sink.pushCalls).toBe(0);
+  });
+
+  it('stamps a protobuf entry without a timestamp with the receive time', async () => {
+    const before = Date.now();
+    const res = await post(snappyProtobuf({ streams: [{ labels: '{job="t"}', entries: [{ line: 'no time' }] }] }), {
+      'Content-Type': 'application/x-protobuf',
+    });
+    expect(res.status).toBe(204);
+    expect(sink.entries[0].timestampMs).toBeGreaterThanOrEqual(before);
+    expect(sink.entries[0].timestampMs).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('decodes timestamps beyond 2^32 seconds and nanosecond strings beyond 2^53', async () => {
+    await post(
+      snappyProtobuf({
+        streams: [
+          {
+            labels: '{job="t"}',
+            entries: [{ timestamp: { seconds: 5_000_000_000, nanos: 1_000_000 }, line: 'far future' }],
+          },
+        ],
+      }),
+      {
+        'Content-Type': 'application/x-protobuf',
+      }
+    );
+    await json({ streams: [{ stream: { job: 't' }, values: [['9007199254740993123', 'big ns']] }] });
+    expect(sink.entries.map((e) => e.timestampMs)).toEqual([5_000_000_000_001, 9007199254740]);
+  });
+});
+
 describe('bad input answers 4xx JSON and accepts nothing', () => {
   const validStream = { stream: { job: 'ok' }, values: [['1700000000000000000', 'fine']] };
   const cases: Array<[string, () => Promise<Response>, number, string | undefined]> = [
+    [
+      'bad ?source=',
+      () => post(JSON.stringify({ streams: [validStream] }), { 'Content-Type': 'application/json' }, '?source=..'),
+      400,
+      'source',
+    ],
+    [
+      'invalid label name in JSON',
+      () => json({ streams: [{ stream: { 'bad-name': 'x' }, values: [['1', 'l']] }] }),
+      400,
+      'streams.0.stream.bad-name',
+    ],
+    ['empty body', () => post('', { 'Content-Type': 'application/json' }), 400, 'body'],
+    ['empty protobuf body', () => post(Buffer.alloc(0), { 'Content-Type': 'application/x-protobuf' }), 400, 'body'],
     ['malformed JSON', () => post('{"streams": [', { 'Content-Type': 'application/json' }), 400, 'body'],
     ['streams not an array', () => json({ streams: { job: 'x' } }), 400, 'streams'],
     [
