@@ -9,7 +9,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startTestService, waitScored } from '../../tests/service-helpers';
 import { ElasticsearchPullSource, type ElasticsearchPullConfig } from './elasticsearch-pull';
+import { parseSourceConfig } from './registry';
 import { BackpressureError, type LogEntry, type LogSink } from './source';
 
 interface Doc {
@@ -236,6 +238,35 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
     expect(es.requests[0].headers.authorization).toBe('ApiKey aWQ6a2V5');
     expect(es.requests[1].body.query.bool.must_not[0].ids.values).toHaveLength(3);
   });
+
+  it('runs inside the service from its config entry: lines scored with their labels counted, state in /api/health', async () => {
+    const normal = readFileSync(path.join(__dirname, '..', 'demo', 'webshop.txt'), 'utf8').trim().split('\n').slice(0, 400);
+    es.docs.push(
+      ...normal.map((line, i) => ({
+        _index: 'logs-shop',
+        _id: `d${i}`,
+        _source: { '@timestamp': new Date(BASE_MS + i).toISOString(), message: line, service: 'auth', host: { name: 'web-1' } },
+      }))
+    );
+    const service = await startTestService(dir, {}, (c) => ({
+      ...c,
+      sources: [parseSourceConfig({ ...config({ name: 'es-svc', pageSize: 150 }), dataDir: path.join(dir, 'pulls') })],
+    }));
+    try {
+      await waitScored(service, 'es-svc', normal.length);
+      const health = (await (await fetch(`${service.url}/api/health`)).json()) as { sources: Array<Record<string, unknown>> };
+      expect(health.sources.find((s) => s.name === 'es-svc')).toMatchObject({
+        kind: 'elasticsearch-pull',
+        state: 'connected',
+        linesIngested: normal.length,
+        linesScored: normal.length,
+        lastError: null,
+      });
+      expect(readdirSync(path.join(dir, 'pulls', 'checkpoints'))).toEqual(['elasticsearch-pull--es-svc.json']);
+    } finally {
+      await service.close();
+    }
+  }, 60_000);
 
   it('rejects an index pattern with a path character and names the field', () => {
     expect(() => new ElasticsearchPullSource({ ...config(), index: 'logs/_delete' }, { dataDir: dir })).toThrow(/index/);

@@ -8,7 +8,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startTestService, waitScored } from '../../tests/service-helpers';
 import { LokiPullSource, type LokiPullConfig } from './loki-pull';
+import { parseSourceConfig } from './registry';
 import { BackpressureError, type LogEntry, type LogSink } from './source';
 
 interface StoredEntry {
@@ -260,6 +262,28 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
       expect(BigInt(r.params.get('end')!) - BigInt(r.params.get('start')!)).toBeLessThanOrEqual(300_000_000_000n);
     }
   });
+
+  it('runs inside the service from its config entry: lines scored, state and lag in /api/health and /metrics, checkpoint in dataDir', async () => {
+    const normal = readFileSync(path.join(__dirname, '..', 'demo', 'webshop.txt'), 'utf8').trim().split('\n').slice(0, 400);
+    loki.entries.push(...normal.map((line, i) => ({ ns: BASE_NS + BigInt(i) * 1_000_000n, line, labels: { job: 'api' } })));
+    const service = await startTestService(dir, {}, (c) => ({
+      ...c,
+      sources: [parseSourceConfig({ ...config({ name: 'loki-svc', pageSize: 100 }), dataDir: path.join(dir, 'pulls') })],
+    }));
+    try {
+      await waitScored(service, 'loki-svc', normal.length);
+      const health = (await (await fetch(`${service.url}/api/health`)).json()) as { sources: Array<Record<string, unknown>> };
+      const mine = health.sources.find((s) => s.name === 'loki-svc')!;
+      expect(mine).toMatchObject({ kind: 'loki-pull', state: 'connected', linesIngested: normal.length, lastError: null });
+      expect(mine.lagMs).toBeGreaterThanOrEqual(29 * 60_000); // the newest line is ~30 minutes old
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toContain('lad_source_state{source="loki-svc",state="connected"} 1');
+      expect(metrics).toContain('lad_source_up{source="loki-svc",kind="loki-pull"} 1');
+      expect(readdirSync(path.join(dir, 'pulls', 'checkpoints'))).toEqual(['loki-pull--loki-svc.json']);
+    } finally {
+      await service.close();
+    }
+  }, 60_000);
 
   it('rejects credentials in the URL and a bad config with the field named', () => {
     expect(() => new LokiPullSource(config({ url: 'http://u:p@127.0.0.1:1' }), { dataDir: '/tmp' })).toThrow(/auth/);
