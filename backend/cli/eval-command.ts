@@ -15,7 +15,7 @@ import { progressReporter } from './progress';
 
 export interface EvalCommandOptions extends ModelOptionValues {
   input: string[];
-  labels: 'first-field';
+  labels: 'first-field' | 'none';
   trainFraction: number;
   format: 'text' | 'json';
   detectors?: string;
@@ -43,7 +43,8 @@ export interface EvalReport {
 
 export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
   const config = configFromOptions(o);
-  const rows = (await readLines(o.input)).map(splitLabel);
+  // 'none': an unlabelled (healthy) log; every flagged line is a false positive, so the report is the flagged share.
+  const rows = (await readLines(o.input)).map((raw) => (o.labels === 'none' ? { anomaly: false, line: raw } : splitLabel(raw)));
   const cut = Math.floor(rows.length * o.trainFraction);
   if (cut === 0 || cut === rows.length) throw new CliError(`--train-fraction ${o.trainFraction} leaves no training or no test lines (${rows.length} lines)`);
   const wanted = (o.detectors ?? DETECTORS.join(',')).split(',').map((d) => d.trim()) as DetectorName[];
@@ -77,9 +78,12 @@ export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
   } else {
     const f = (x: number): string => (Number.isNaN(x) ? '  n/a' : x.toFixed(3));
     let out = `trained on ${report.trainLines} lines, scored ${report.testLines} (${report.testAnomalies} labelled anomalies)\n`;
-    out += 'detector   threshold  flagged  precision  recall  F1     ROC-AUC  best-F1\n';
+    out += 'detector   threshold  flagged  flagged%  precision  recall  F1     ROC-AUC  best-F1\n';
     for (const [d, m] of Object.entries(report.detectors) as [DetectorName, Metrics][]) {
-      out += `${d.padEnd(10)} ${m.threshold.toFixed(3).padStart(9)}  ${String(m.flagged).padStart(7)}  ${f(m.precision).padStart(9)}  ${f(m.recall).padStart(6)}  ${f(m.f1)}  ${f(m.rocAuc).padStart(7)}  ${f(m.bestF1).padStart(7)}\n`;
+      const share = ((100 * m.flagged) / report.testLines).toFixed(1) + '%';
+      const noLabels = report.testAnomalies === 0;
+      const g = (x: number): string => (noLabels ? '  n/a' : f(x));
+      out += `${d.padEnd(10)} ${m.threshold.toFixed(3).padStart(9)}  ${String(m.flagged).padStart(7)}  ${share.padStart(8)}  ${g(m.precision).padStart(9)}  ${g(m.recall).padStart(6)}  ${g(m.f1)}  ${f(m.rocAuc).padStart(7)}  ${g(m.bestF1).padStart(7)}\n`;
     }
     if (model.neural === null) out += 'w2v-som: not available (neural part disabled or word2vec/som modules missing)\n';
     process.stdout.write(out);

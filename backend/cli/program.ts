@@ -37,7 +37,11 @@ export function buildProgram(): Command {
       .command('eval')
       .description('train on the first part of a labelled file, score the rest, print detection quality')
       .requiredOption('--input <file>', 'labelled log file; repeat for several', collect)
-      .addOption(new Option('--labels <mode>', "first-field: the first field is the label ('-' = normal)").choices(['first-field']).default('first-field'))
+      .addOption(
+        new Option('--labels <mode>', "first-field: the first field is the label ('-' = normal), stripped; none: unlabelled, all normal")
+          .choices(['first-field', 'none'])
+          .default('first-field'),
+      )
       .option('--train-fraction <f>', 'share of lines to train on', numberArg('--train-fraction', { min: 0.01, max: 0.99 }), 0.5)
       .option('--detectors <list>', 'comma-separated subset of combined,w2v-som,rarity (default: all)')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),

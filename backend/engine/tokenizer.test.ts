@@ -17,6 +17,7 @@ describe('tokenizer: masking variable parts', () => {
     ['dot runs as separators', 'illegal instruction......0', 'illegal instruction......<NUM>'],
     ['apostrophes inside words', "Couldn't authenticate user", "Couldn't authenticate user"],
     ['whitespace runs collapse', '  a   b\tc  ', 'a b c'],
+    ['syslog day and month names', '[Mon Dec 05 01:04:31 2005] Jun 14 combo', '[<TS> <TS> <NUM> <NUM>:<NUM>:<NUM> <NUM>] <TS> <NUM> combo'],
   ])('%s', (_name, line, template) => {
     expect(templateOf(line)).toBe(template);
   });
@@ -79,7 +80,7 @@ describe('tokenizer: golden figures over the real samples', () => {
   // Pins the number of distinct templates and the level histogram per sample (from ../shared/data, read by
   // path): a change in masking shows up here and must be a deliberate one.
   const GOLDEN: Record<string, { templates: number; levels: Record<string, number> }> = {
-    'loghub/Apache_2k.log': { templates: 12, levels: { notice: 1405, error: 595 } },
+    'loghub/Apache_2k.log': { templates: 6, levels: { notice: 1405, error: 595 } },
     'loghub/HDFS_2k.log': { templates: 16, levels: { info: 1920, warn: 80 } },
     'loghub/Zookeeper_2k.log': { templates: 59, levels: { info: 669, warn: 1318, error: 13 } },
     'loghub/OpenSSH_2k.log': { templates: 186, levels: { none: 2000 } },

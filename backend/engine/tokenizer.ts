@@ -55,6 +55,14 @@ function isLetter(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 }
 
+/** Capitalised day and month abbreviations (Mon, Dec): parts of syslog-style timestamps. */
+const CALENDAR_WORDS = new Set(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
+
+function isCalendarWord(line: string, start: number): boolean {
+  const c = line.charCodeAt(start);
+  return c >= 65 && c <= 90 && CALENDAR_WORDS.has(line.slice(start, start + 3));
+}
+
 /** True when every character is an upper-case ASCII letter (bare level words: INFO, ERROR). */
 function isUpperAscii(line: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
@@ -248,6 +256,7 @@ export class LineScanner {
       if (hasSlash && len > 1) kind = hasDigit && !hasLetterBetween(line, start, i) ? TokenKind.Ts : TokenKind.Path;
       else if (hasDigit) kind = onlyDigits ? TokenKind.Num : classifyVariable(line, start, i);
       else if (allHex && len >= 8) kind = TokenKind.Hex;
+      else if (len === 3 && isCalendarWord(line, start)) kind = TokenKind.Ts;
       else kind = TokenKind.Word;
       if (this.count >= MAX_TOKENS) break;
       if (pendingSpace) {

@@ -182,7 +182,9 @@ export function trainModelSync(lines: readonly string[], options: TrainOptions =
   const summaries = {} as Record<DetectorName, Summary>;
   for (const d of DETECTORS) {
     summaries[d] = summarize(perDetector[d], counts);
-    const floor = d !== 'w2v-som' && config.thresholdFloor === 'novel-line' ? noveltyFloor : 0;
+    // w2v-som alone: never below 1 = the largest training distance (LAD's normalisation), so a map that fits
+    // its training lines exactly does not flag float noise.
+    const floor = config.thresholdFloor === 'none' ? 0 : d === 'w2v-som' ? 1 : noveltyFloor;
     thresholds[d] = chooseThreshold(summaries[d], config.thresholdMethod, config.thresholdK, config.thresholdPercentile, floor);
   }
   const summary = summaries[config.detector];
