@@ -211,6 +211,8 @@ test('the built panel shows real anomalies; "False positive" reaches the fact-st
   await row.getByRole('button', { name: 'Expand line and its context' }).click();
   await row.getByRole('group', { name: 'Surrounding log lines' }).waitFor();
   expect(await row.getByRole('group', { name: 'Surrounding log lines' }).locator('[aria-current="true"]').textContent()).toContain(FLAGGED);
+  await row.scrollIntoViewIfNeeded();
+  await row.screenshot({ path: path.join(ARTIFACTS, 'panel-expanded-row-dark.png') });
   await row.getByRole('button', { name: 'Collapse line and its context' }).click();
 
   await row.getByRole('button', { name: 'False positive' }).click();
