@@ -100,6 +100,7 @@ async function main(o: MainOptions): Promise<number> {
   const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
   log(`modules: ${modules.map((m) => m.suite).join(', ')}; corpus ${o.lines.toLocaleString('en-US')} lines; ${cpu === null ? 'children not pinned' : `children pinned to core ${cpu}`}`);
 
+  const loadAtStart = loadavg();
   const rows: SuiteRow[] = [];
   let failures = 0;
   for (const { file, suite } of modules) {
@@ -125,6 +126,9 @@ async function main(o: MainOptions): Promise<number> {
   printTable(rows);
   const missed = rows.filter((r) => r.met === false).length;
   process.stdout.write(`\n${rows.filter((r) => r.met === true).length} targets met, ${missed} missed, ${failures} benchmark modules failed\n`);
+  // Other work on the machine slows wall-clock figures: say how busy it was.
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  process.stdout.write(`load average (1/5/15 min) at start ${load(loadAtStart)}, at end ${load(loadavg())}, on ${cpus().length} cores\n`);
   const outFile = resolve(REPO_ROOT, o.out);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(
@@ -132,7 +136,7 @@ async function main(o: MainOptions): Promise<number> {
     JSON.stringify(
       {
         createdAt: new Date().toISOString(),
-        machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtEnd: loadavg() },
+        machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() },
         options: { lines: o.lines, pinnedCore: cpu, modules: modules.map((m) => m.suite) },
         // JSON has no NaN: a value that could not be measured is null.
         rows: rows.map((r) => ({ ...r, value: Number.isFinite(r.value) ? r.value : null })),
