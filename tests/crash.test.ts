@@ -19,6 +19,8 @@ async function startServer(dataDir: string): Promise<Running> {
   const child = spawn(process.execPath, [MAIN], {
     env: { ...process.env, LAD_PORT: '0', LAD_DATA_DIR: dataDir, LAD_DEMO: 'false', LAD_TRAIN_LINES: '300', LAD_LOG_LEVEL: 'info' },
   });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -28,7 +30,7 @@ async function startServer(dataDir: string): Promise<Running> {
         resolve(Number(m[1]));
       }
     });
-    child.on('exit', (code) => reject(new Error(`server exited early with ${code}`)));
+    child.on('exit', (code) => reject(new Error(`server exited early with ${code}: ${stderr}${out.slice(-2000)}`)));
   });
   return { child, url: `http://127.0.0.1:${port}` };
 }
