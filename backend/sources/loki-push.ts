@@ -28,7 +28,13 @@ import {
   sendPushError,
 } from './push-http';
 import type { LogEntry, LogSink } from './source';
-import { DEFAULT_SOURCE_LABELS, sourceFromLabels, sourceNameProblem } from './source-name';
+import {
+  DEFAULT_SOURCE_LABELS,
+  sourceFromLabels,
+  sourceNameFromLabel,
+  sourceNameProblem,
+  sourceNameSchema,
+} from './source-name';
 
 export const LOKI_PUSH_PATH = '/loki/api/v1/push';
 
@@ -40,7 +46,7 @@ export const lokiPushOptionsSchema = z
       .min(1)
       .default([...DEFAULT_SOURCE_LABELS]),
     /** Source for streams that carry none of `sourceLabels`. */
-    defaultSource: z.string().min(1).default('loki'),
+    defaultSource: sourceNameSchema.default('loki'),
     maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
     maxLineBytes: z.number().int().positive().default(DEFAULT_MAX_LINE_BYTES),
   })
@@ -97,19 +103,12 @@ interface EntryContext {
   receivedAtMs: number;
 }
 
-function sourceFor(labels: Record<string, string>, ctx: EntryContext, field: string): string {
+function sourceFor(labels: Record<string, string>, ctx: EntryContext): string {
   if (ctx.querySource !== undefined) {
     return ctx.querySource;
   }
   const fromLabels = sourceFromLabels(labels, ctx.opts.sourceLabels);
-  if (fromLabels === undefined) {
-    return ctx.opts.defaultSource;
-  }
-  const problem = sourceNameProblem(fromLabels);
-  if (problem) {
-    throw new PushRequestError(400, `${problem} (from the stream's labels)`, field);
-  }
-  return fromLabels;
+  return fromLabels === undefined ? ctx.opts.defaultSource : sourceNameFromLabel(fromLabels);
 }
 
 function checkLineLength(line: string, maxLineBytes: number, field: string): void {
@@ -152,7 +151,7 @@ function entriesFromJson(body: Buffer, ctx: EntryContext): LogEntry[] {
   }
   const entries: LogEntry[] = [];
   result.data.streams.forEach((stream, s) => {
-    const source = sourceFor(stream.stream, ctx, `streams.${s}.stream`);
+    const source = sourceFor(stream.stream, ctx);
     stream.values.forEach(([ns, line, metadata], v) => {
       checkLineLength(line, ctx.opts.maxLineBytes, `streams.${s}.values.${v}.1`);
       const labels = metadata && Object.keys(metadata).length > 0 ? { ...metadata, ...stream.stream } : stream.stream;
@@ -198,7 +197,7 @@ function entriesFromProtobuf(body: Buffer, ctx: EntryContext): LogEntry[] {
       }
       throw err;
     }
-    const source = sourceFor(labels, ctx, labelsField);
+    const source = sourceFor(labels, ctx);
     stream.entries.forEach((entry, e) => {
       const field = `streams.${s}.entries.${e}`;
       const line = decodeUtf8(entry.line, `${field}.line`);

@@ -25,6 +25,17 @@ export function sourceNameProblem(name: string): string | null {
   return null;
 }
 
+/**
+ * Makes a usable source name from a label value. Shippers' labels are not ours to reject: Promtail's
+ * Kubernetes configs set `job="namespace/app"`, and a 400 would make the shipper retry the batch forever.
+ * So separators and control characters become `_` and the name is cut to the maximum length.
+ */
+export function sourceNameFromLabel(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = value.replace(/[\x00-\x1f\x7f/\\]/g, '_').slice(0, MAX_SOURCE_NAME_LENGTH);
+  return cleaned === '.' || cleaned === '..' ? '_' : cleaned;
+}
+
 /** The first non-empty label among `sourceLabels`, or undefined. */
 export function sourceFromLabels(labels: Record<string, string>, sourceLabels: readonly string[]): string | undefined {
   for (const key of sourceLabels) {
