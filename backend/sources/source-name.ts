@@ -27,7 +27,8 @@ export function sourceNameProblem(name: string): string | null {
 
 /**
  * Makes a usable source name from a label value. Shippers' labels are not ours to reject: Promtail's
- * Kubernetes configs set `job="namespace/app"`, and a 400 would make the shipper retry the batch forever.
+ * Kubernetes configs set `job="namespace/app"`, and a 400 loses the shipper's whole batch (Promtail and Alloy
+ * drop batches answered 4xx other than 429).
  * So separators and control characters become `_` and the name is cut to the maximum length.
  */
 export function sourceNameFromLabel(value: string): string {
