@@ -152,6 +152,11 @@ export abstract class ResumablePullSource<C> implements LogSource {
     return { requests: this.requests, consecutiveFailures: this.failures };
   }
 
+  /** Records a problem that does not stop the pull (shown as lastError in /api/health). */
+  protected reportProblem(message: string): void {
+    this.lastError = message;
+  }
+
   /** Makes an authenticated JSON request; errors carry the status and a short body, never the headers. */
   protected async requestJson(url: URL, init: { method: 'GET' | 'POST'; body?: unknown }, signal: AbortSignal): Promise<unknown> {
     this.requests += 1;

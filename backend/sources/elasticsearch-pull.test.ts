@@ -262,10 +262,11 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
         linesScored: normal.length,
         lastError: null,
       });
-      expect(readdirSync(path.join(dir, 'pulls', 'checkpoints'))).toEqual(['elasticsearch-pull--es-svc.json']);
     } finally {
       await service.close();
     }
+    // After a clean stop: only the checkpoint itself (no temp file left), where the config said.
+    expect(readdirSync(path.join(dir, 'pulls', 'checkpoints'))).toEqual(['elasticsearch-pull--es-svc.json']);
   }, 60_000);
 
   it('rejects an index pattern with a path character and names the field', () => {

@@ -252,6 +252,18 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
     expect(source.status().state).toBe('connected');
   });
 
+  it('delivers more entries sharing one nanosecond than a page holds (asks again with a larger limit)', async () => {
+    loki.entries.push(...makeEntries(0, 12, () => BASE_NS).map((e) => ({ ...e, labels: { job: 'api' } })));
+    const sink = new RecordingSink();
+    const source = newSource({ pageSize: 3 });
+    await source.start(sink);
+    await waitFor(() => sink.entries.length >= 12, () => `12 lines, got ${sink.entries.length}`);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(byNumber(sink.entries)).toEqual(expectedLines(12));
+    expect(loki.requests.map((r) => r.params.get('limit'))).toContain('12');
+    expect(source.status().lastError).toBeNull();
+  });
+
   it('reads a long outage in bounded windows instead of one huge range', async () => {
     loki.entries.push(...makeEntries(0, 4, (i) => BASE_NS + BigInt(i) * 600_000_000_000n)); // 10 min apart
     const sink = new RecordingSink();
@@ -279,10 +291,11 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
       expect(metrics).toContain('lad_source_state{source="loki-svc",state="connected"} 1');
       expect(metrics).toContain('lad_source_up{source="loki-svc",kind="loki-pull"} 1');
-      expect(readdirSync(path.join(dir, 'pulls', 'checkpoints'))).toEqual(['loki-pull--loki-svc.json']);
     } finally {
       await service.close();
     }
+    // After a clean stop: only the checkpoint itself (no temp file left), where the config said.
+    expect(readdirSync(path.join(dir, 'pulls', 'checkpoints'))).toEqual(['loki-pull--loki-svc.json']);
   }, 60_000);
 
   it('rejects credentials in the URL and a bad config with the field named', () => {

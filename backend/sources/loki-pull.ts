@@ -39,6 +39,8 @@ const QueryRangeResponseSchema = z.object({
 });
 
 const NS_PER_MS = 1_000_000n;
+/** Loki's default max_entries_limit_per_query. */
+const MAX_LOKI_LIMIT = 5000;
 
 export class LokiPullSource extends ResumablePullSource<LokiCursor> {
   readonly kind = 'loki-pull';
@@ -62,35 +64,15 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor> {
     const end = windowEnd < until ? windowEnd : until;
     if (end <= start) return { entries: [], cursorAt: () => cursor, endCursor: cursor, more: false };
 
-    const url = new URL('loki/api/v1/query_range', this.config.url.endsWith('/') ? this.config.url : `${this.config.url}/`);
-    url.searchParams.set('query', this.config.query);
-    url.searchParams.set('start', start.toString());
-    url.searchParams.set('end', end.toString());
-    url.searchParams.set('limit', String(this.config.pageSize));
-    url.searchParams.set('direction', 'forward');
-    const body = QueryRangeResponseSchema.safeParse(await this.requestJson(url, { method: 'GET' }, signal));
-    if (!body.success) throw new Error(`Loki query_range answered an unexpected shape: ${body.error.issues[0]?.message} at ${body.error.issues[0]?.path.join('.')}`);
-
-    // Streams arrive one after another; merge them into one time-ordered list.
-    const raw: Array<{ ns: bigint; nsText: string; line: string; labels: Record<string, string> }> = [];
-    for (const stream of body.data.data.result) {
-      for (const [nsText, line] of stream.values) raw.push({ ns: BigInt(nsText), nsText, line, labels: stream.stream });
+    // A page can come back holding only entries already delivered at `start` (more than a page shares one
+    // nanosecond): ask again with a larger limit before giving up on that nanosecond.
+    let limit = this.config.pageSize;
+    let page = await this.query(start, end, limit, cursor, signal);
+    while (page.full && page.entries.length === 0 && limit < MAX_LOKI_LIMIT) {
+      limit = Math.min(MAX_LOKI_LIMIT, limit * 4);
+      page = await this.query(start, end, limit, cursor, signal);
     }
-    raw.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
-    const full = raw.length >= this.config.pageSize;
-
-    const seenAtStart = new Set(cursor.seen);
-    const entries: LogEntry[] = [];
-    const keys: string[] = [];
-    const nsOf: string[] = [];
-    for (const r of raw) {
-      if (r.ns < start) continue; // defensive: outside the window asked for
-      const key = entryKey(r.labels, r.line);
-      if (r.ns === start && seenAtStart.has(key)) continue;
-      entries.push({ source: this.name, timestampMs: Number(r.ns / NS_PER_MS), line: r.line, labels: { ...this.config.labels, ...r.labels } });
-      keys.push(key);
-      nsOf.push(r.nsText);
-    }
+    const { entries, keys, nsOf, full } = page;
 
     const cursorAt = (index: number): LokiCursor => {
       const ns = nsOf[index];
@@ -103,7 +85,8 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor> {
     let more: boolean;
     if (full) {
       if (entries.length === 0) {
-        // A whole page of entries already delivered at one nanosecond: step past it rather than loop forever.
+        // More than MAX_LOKI_LIMIT entries at one nanosecond: step past it rather than loop forever, and say so.
+        this.reportProblem(`more than ${MAX_LOKI_LIMIT} entries at ${cursor.startNs} ns: the rest of that nanosecond was skipped`);
         endCursor = { startNs: (start + 1n).toString(), seen: [] };
       } else {
         endCursor = cursorAt(entries.length - 1);
@@ -119,6 +102,45 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor> {
       more = end < until;
     }
     return { entries, cursorAt, endCursor, more };
+  }
+
+  /** One query_range request, merged into time order, without the entries already delivered at `start`. */
+  private async query(
+    start: bigint,
+    end: bigint,
+    limit: number,
+    cursor: LokiCursor,
+    signal: AbortSignal
+  ): Promise<{ entries: LogEntry[]; keys: string[]; nsOf: string[]; full: boolean }> {
+    const url = new URL('loki/api/v1/query_range', this.config.url.endsWith('/') ? this.config.url : `${this.config.url}/`);
+    url.searchParams.set('query', this.config.query);
+    url.searchParams.set('start', start.toString());
+    url.searchParams.set('end', end.toString());
+    url.searchParams.set('limit', String(limit));
+    url.searchParams.set('direction', 'forward');
+    const body = QueryRangeResponseSchema.safeParse(await this.requestJson(url, { method: 'GET' }, signal));
+    if (!body.success) throw new Error(`Loki query_range answered an unexpected shape: ${body.error.issues[0]?.message} at ${body.error.issues[0]?.path.join('.')}`);
+
+    // Streams arrive one after another; merge them into one time-ordered list.
+    const raw: Array<{ ns: bigint; nsText: string; line: string; labels: Record<string, string> }> = [];
+    for (const stream of body.data.data.result) {
+      for (const [nsText, line] of stream.values) raw.push({ ns: BigInt(nsText), nsText, line, labels: stream.stream });
+    }
+    raw.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
+
+    const seenAtStart = new Set(cursor.seen);
+    const entries: LogEntry[] = [];
+    const keys: string[] = [];
+    const nsOf: string[] = [];
+    for (const r of raw) {
+      if (r.ns < start) continue; // defensive: outside the window asked for
+      const key = entryKey(r.labels, r.line);
+      if (r.ns === start && seenAtStart.has(key)) continue;
+      entries.push({ source: this.name, timestampMs: Number(r.ns / NS_PER_MS), line: r.line, labels: { ...this.config.labels, ...r.labels } });
+      keys.push(key);
+      nsOf.push(r.nsText);
+    }
+    return { entries, keys, nsOf, full: raw.length >= limit };
   }
 }
 
