@@ -175,7 +175,7 @@ describe('rsyslog (real rsyslogd 8) forwarding to the syslog source', () => {
       }
       expect(seen.size).toBe(want); // every line once, none twice
     }
-    for (const s of sources) expect(s.droppedLines()).toEqual({ oversize: 0, udp_backpressure: 0, shutdown: 0 });
+    for (const s of sources) expect(s.droppedLines()).toEqual({ oversize: 0, udp_backpressure: 0, shutdown: 0, sink_error: 0 });
   }, 60_000);
 
   it('feeds the running service: every forwarded line is ingested and scored (pipeline stats and POST /api/query rate)', async () => {

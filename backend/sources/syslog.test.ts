@@ -104,7 +104,7 @@ describe('SyslogSource on loopback', () => {
     }
     await sent;
     expect(sink.entries.map((e) => e.line)).toEqual(Array.from({ length: total }, (_, i) => `line ${i}`));
-    expect(source.droppedLines()).toEqual({ oversize: 0, udp_backpressure: 0, shutdown: 0 });
+    expect(source.droppedLines()).toEqual({ oversize: 0, udp_backpressure: 0, shutdown: 0, sink_error: 0 });
     await waitFor(() => source.status().state === 'connected', 'state back to connected');
   });
 
@@ -124,6 +124,21 @@ describe('SyslogSource on loopback', () => {
     await waitFor(() => source.droppedLines().oversize === 2, 'tcp oversize counted');
     expect(sink.entries).toHaveLength(0);
     expect(source.droppedLines().udp_backpressure).toBe(5);
+  });
+
+  it('drops and counts (never hoards) lines when the sink fails with something other than backpressure', async () => {
+    source = new SyslogSource({ type: 'syslog', name: 'broken', tcpPort: 0, udpPort: null });
+    const sink: LogSink = {
+      saturated: false,
+      push: () => {
+        throw new Error('pipeline stopped');
+      },
+      onDrain: () => () => undefined,
+    };
+    await source.start(sink);
+    await sendTcp(source.tcpAddress()!.port, Array.from({ length: 30 }, (_, i) => `<14>1 - h a - - - l${i}\n`).join(''));
+    await waitFor(() => source.droppedLines().sink_error === 30, 'sink errors counted');
+    expect(source.status().lastError).toBe('pipeline stopped');
   });
 
   it('rejects an invalid configuration with the field named', () => {

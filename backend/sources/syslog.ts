@@ -45,7 +45,12 @@ export const SyslogSourceConfigSchema = z
   .strict();
 export type SyslogSourceConfig = z.input<typeof SyslogSourceConfigSchema>;
 
-export type SyslogDropReason = 'oversize' | 'udp_backpressure' | 'shutdown';
+/**
+ * oversize: frame longer than maxMessageBytes; udp_backpressure: datagram arrived while the sink was full;
+ * shutdown: read but not accepted when the source stopped or the peer vanished; sink_error: the sink
+ * failed with something other than backpressure (the batch cannot be kept without bound).
+ */
+export type SyslogDropReason = 'oversize' | 'udp_backpressure' | 'shutdown' | 'sink_error';
 
 interface Connection {
   socket: Socket;
@@ -71,7 +76,7 @@ export class SyslogSource implements LogSource {
   private linesTotal = 0;
   private lastLagMs: number | null = null;
   private readonly rate = new RateMeter();
-  private readonly drops: Record<SyslogDropReason, number> = { oversize: 0, udp_backpressure: 0, shutdown: 0 };
+  private readonly drops: Record<SyslogDropReason, number> = { oversize: 0, udp_backpressure: 0, shutdown: 0, sink_error: 0 };
 
   constructor(config: SyslogSourceConfig) {
     this.config = SyslogSourceConfigSchema.parse(config);
@@ -234,6 +239,8 @@ export class SyslogSource implements LogSource {
       } catch (err) {
         if (!isBackpressureError(err)) {
           this.fail(err);
+          this.drops.sink_error += conn.batch.length;
+          conn.batch = [];
           return;
         }
         if (!conn.paused) {
@@ -299,8 +306,12 @@ export class SyslogSource implements LogSource {
       this.sink.push(batch);
       this.accepted(batch);
     } catch (err) {
-      if (!isBackpressureError(err)) this.fail(err);
-      this.drops.udp_backpressure += batch.length; // UDP has no way to slow the sender down
+      if (isBackpressureError(err)) {
+        this.drops.udp_backpressure += batch.length; // UDP has no way to slow the sender down
+      } else {
+        this.fail(err);
+        this.drops.sink_error += batch.length;
+      }
     }
   }
 
