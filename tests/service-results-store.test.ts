@@ -2,7 +2,7 @@
  * The results store on real files in a temp dir: segment rotation and retention, reload after a restart,
  * context read back from disk when the in-memory ring no longer holds it, and a torn last record.
  */
-import { appendFileSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FactStore } from '../backend/store/fact-store';
 import { ResultsStore, sourceKey, type AnomalyRecord, type ResultsStoreOptions, type ScoredLine } from '../backend/store/results-store';
@@ -157,7 +157,27 @@ test('filters: source, minScore, search, suppressed, time range, limit (newest f
   await store.close();
 });
 
+test('a failing write is reported and scoring goes on', async () => {
+  const errors: string[] = [];
+  const again = await ResultsStore.open(options({ onError: (err, what) => errors.push(`${what}: ${err.message}`) }));
+  const id = again.add(line(2, true, Date.now(), 's2'));
+  // Replace the source's directory by a file: its segment files cannot be created.
+  rmSync(path.join(dir, 'results', sourceKey('s2')), { recursive: true, force: true });
+  writeFileSync(path.join(dir, 'results', sourceKey('s2')), 'not a directory');
+  await expect(again.flush()).rejects.toThrow();
+  expect(again.add(line(3, false, Date.now(), 's2'))).not.toBe(id);
+  expect(again.anomalies({ ...all, source: 's2' }).map((a) => a.id)).toEqual([id]);
+  await again.close();
+  expect(errors.length).toBeGreaterThan(0);
+  expect(again.lastError).toMatch(/writing results/);
+});
+
 describe('fact-store', () => {
+  test('an unreadable fact-store file stops start-up with a message naming it', async () => {
+    writeFileSync(path.join(dir, 'fact-store.json'), '{"feedback": [');
+    await expect(FactStore.open(dir)).rejects.toThrow(/fact-store .*fact-store\.json is unreadable/);
+  });
+
   test('records and the suppression index survive reopening; delete lifts suppression', async () => {
     const facts = await FactStore.open(dir);
     const fp = await facts.add({ message: 'm 1', kind: 'false_positive', source: 'a', template: 'm <NUM>', score: 3, comment: null, user: null });

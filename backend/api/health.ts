@@ -28,6 +28,8 @@ export interface HealthDeps {
   version: string;
   startedAt: number;
   sourceNames: () => string[];
+  /** Background results-store write failure, if any. */
+  resultsError: () => string | null;
 }
 
 export function sourceHealth(pipelines: Pipelines): SourceHealth[] {
@@ -64,6 +66,7 @@ export function healthRouter(deps: HealthDeps): Router {
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       sources: sourceHealth(deps.pipelines),
       factStore: deps.facts.counts(),
+      resultsStore: { lastError: deps.resultsError() },
     });
   });
   router.get('/api/sources', (_req, res) => {

@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps): Express {
   );
 
   const names = () => sourceNames(deps);
-  app.use(healthRouter({ pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names }));
+  app.use(healthRouter({ pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names, resultsError: () => deps.results.lastError }));
   app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names }));
   app.use(contextRouter(deps.results));
   app.use(

@@ -59,6 +59,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     recentLines: config.retention.recentLines,
     maxAnomalies: config.retention.maxAnomalies,
     bucketMs: config.retention.bucketSeconds * 1000,
+    onError: (err, what) => logger.error({ err: err.message }, what),
   });
   const engineApi: EngineApi = engine;
   const pipelines = new Pipelines({ engine: engineApi, results, facts, metrics, logger, config });

@@ -60,9 +60,15 @@ export class FactStore {
       version: 1,
       feedback: [],
     });
-    await db.read();
+    const file = path.join(dataDir, 'fact-store.json');
+    try {
+      await db.read();
+    } catch (err) {
+      // Never start over silently on top of someone's feedback: say which file and why.
+      throw new Error(`fact-store ${file} is unreadable (${(err as Error).message}); fix or move it away`);
+    }
     if (!Array.isArray(db.data?.feedback)) {
-      throw new Error(`fact-store ${path.join(dataDir, 'fact-store.json')} has no feedback array`);
+      throw new Error(`fact-store ${file} has no feedback array; fix or move it away`);
     }
     return new FactStore(db);
   }

@@ -54,6 +54,8 @@ export interface ResultsStoreOptions {
   recentLines: number;
   maxAnomalies: number;
   bucketMs: number;
+  /** Told about background write failures (results are best effort: a failure must not stop scoring). */
+  onError?: (err: Error, what: string) => void;
 }
 
 /** Compact on-disk form of a scored line: q seq, t time, s score, a anomaly, u suppressed, l line, b labels. */
@@ -160,9 +162,19 @@ export class ResultsStore {
         await store.load(meta.name);
       }
     }
-    store.flushTimer = setInterval(() => void store.flush(), 250);
+    store.flushTimer = setInterval(() => {
+      store.flush().catch((err: Error) => store.reportError(err, 'writing results'));
+    }, 250);
     store.flushTimer.unref();
     return store;
+  }
+
+  /** The last background write failure, if any (shown by /api/health through the service). */
+  lastError: string | null = null;
+
+  private reportError(err: Error, what: string): void {
+    this.lastError = `${what}: ${err.message}`;
+    this.opts.onError?.(err, what);
   }
 
   sourceNames(): string[] {
@@ -243,9 +255,9 @@ export class ResultsStore {
     const results = this.create(source, Date.now() * 1000);
     const dir = path.join(this.opts.dir, results.key);
     // Written once, so a restart knows which source a directory belongs to.
-    void fs
-      .mkdir(dir, { recursive: true })
-      .then(() => fs.writeFile(path.join(dir, 'source.json'), JSON.stringify({ name: source })));
+    fs.mkdir(dir, { recursive: true })
+      .then(() => fs.writeFile(path.join(dir, 'source.json'), JSON.stringify({ name: source })))
+      .catch((err: Error) => this.reportError(err, `registering results directory of ${source}`));
     return results;
   }
 
@@ -352,7 +364,7 @@ export class ResultsStore {
 
   /** Writes buffered lines, anomalies and count deltas; prunes what fell out of retention. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
+    const run = this.flushing.then(async () => {
       const cutoff = Date.now() - this.opts.retentionMs;
       const writes: Promise<void>[] = [];
       for (const results of this.sources.values()) {
@@ -384,7 +396,8 @@ export class ResultsStore {
       }
       await Promise.all(writes);
     });
-    return this.flushing;
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 
   async close(): Promise<void> {
@@ -392,7 +405,7 @@ export class ResultsStore {
       clearInterval(this.flushTimer);
       this.flushTimer = null;
     }
-    await this.flush();
+    await this.flush().catch((err: Error) => this.reportError(err, 'writing results'));
     for (const results of this.sources.values()) {
       await Promise.all([results.lines.close(), results.anomalyLog.close(), results.countLog.close()]);
     }

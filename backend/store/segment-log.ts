@@ -87,12 +87,14 @@ export class SegmentLog {
     this.buffer = [];
     this.bufferedBytes = 0;
     this.nextKey = null;
-    this.writing = this.writing.then(() => this.write(text, firstKey));
-    return this.writing;
+    const run = this.writing.then(() => this.write(text, firstKey));
+    // A failed write (disk full, say) must not wedge every later write: the chain goes on, this caller sees it.
+    this.writing = run.catch(() => undefined);
+    return run;
   }
 
   async close(): Promise<void> {
-    await this.flush();
+    await this.flush().catch(() => undefined);
     await this.writing;
     if (this.handle) {
       await this.handle.close();
