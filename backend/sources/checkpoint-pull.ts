@@ -127,7 +127,16 @@ export abstract class ResumablePullSource<C> implements LogSource {
     if (this.running) throw new Error(`source ${this.name} already started`);
     this.sink = sink;
     this.store = new CheckpointStore(checkpointFile(this.dataDir, this.kind, this.name), this.cursorSchema);
-    const cursor = (await this.store.load()) ?? this.initialCursor(Date.now() - this.options.lookbackSeconds * 1000);
+    let saved: C | null;
+    try {
+      saved = await this.store.load();
+    } catch (err) {
+      // A corrupt checkpoint must not silently restart from "now" (a gap) or from the lookback (duplicates).
+      this.state = 'error';
+      this.lastError = err instanceof Error ? err.message : String(err);
+      throw err;
+    }
+    const cursor = saved ?? this.initialCursor(Date.now() - this.options.lookbackSeconds * 1000);
     this.running = true;
     this.abort = new AbortController();
     this.state = 'starting';

@@ -3,7 +3,7 @@
  * shapes (query, start/end in Unix ns, limit, direction=forward → {status, data: {resultType: "streams",
  * result: [{stream, values: [[ns, line]]}]}}) from a real HTTP server on loopback.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -297,6 +297,16 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
     // After a clean stop: only the checkpoint itself (no temp file left), where the config said.
     expect(readdirSync(path.join(dir, 'pulls', 'checkpoints'))).toEqual(['loki-pull--loki-svc.json']);
   }, 60_000);
+
+  it('refuses to start from a corrupt checkpoint and reports it in its status', async () => {
+    const file = path.join(dir, 'checkpoints', 'loki-pull--loki-api.json');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, '{"startNs": 12');
+    const source = newSource();
+    await expect(source.start(new RecordingSink())).rejects.toThrow(/not JSON; delete it to start over/);
+    expect(source.status()).toMatchObject({ state: 'error', lastError: expect.stringContaining(file) });
+    expect(loki.requests).toHaveLength(0);
+  });
 
   it('rejects credentials in the URL and a bad config with the field named', () => {
     expect(() => new LokiPullSource(config({ url: 'http://u:p@127.0.0.1:1' }), { dataDir: '/tmp' })).toThrow(/auth/);
