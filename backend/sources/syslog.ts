@@ -135,7 +135,7 @@ export class SyslogSource implements LogSource {
     };
   }
 
-  /** Lines that could not be delivered, by reason (exported by the service as a counter). */
+  /** Lines read but not delivered, by reason (for the service to export; see docs/sources-more.md). */
   droppedLines(): Readonly<Record<SyslogDropReason, number>> {
     return this.drops;
   }
@@ -193,6 +193,8 @@ export class SyslogSource implements LogSource {
       }),
     };
     this.connections.add(conn);
+    // Senders that vanish without a FIN (power loss, NAT timeout) are noticed and their socket freed.
+    socket.setKeepAlive(true, 60_000);
     socket.on('data', (chunk: Buffer) => {
       conn.framer.push(chunk);
       this.flushConnection(conn);
