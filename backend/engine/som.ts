@@ -109,6 +109,12 @@ export class SelfOrganizingMap {
     if (count === 0) {
       throw new Error('cannot train a SOM on no vectors');
     }
+    // One NaN would spread through the batch means into every unit: refuse it up front.
+    for (let i = 0; i < count * dim; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new Error(`SOM data: vector ${Math.floor(i / dim)} has a non-finite value (${data[i]}) at dimension ${i % dim}`);
+      }
+    }
     const { width, height, epochs } = opts;
     const rng = new SeededRandom(opts.seed);
     const weights =

@@ -69,6 +69,15 @@ describe('trainWord2Vec', () => {
     expect(frequent.vectors.length).toBe(3 * 4);
   });
 
+  it('copes with empty sentences, one-word sentences and a one-word vocabulary', () => {
+    const model = trainWord2Vec([[], ['only'], ['only', 'only', 'only'], []], { dim: 4, epochs: 3 });
+    expect([...model.vocab.keys()]).toEqual(['only']);
+    expect(Array.from(model.vectors).every(Number.isFinite)).toBe(true);
+    const mixed = trainWord2Vec([[], ['a', 'b'], [], ['b', 'a']], { dim: 4, window: 50, sample: 0 });
+    expect(Array.from(mixed.vectors).every(Number.isFinite)).toBe(true);
+    expect(mixed.vocab.size).toBe(2);
+  });
+
   it('returns an empty model when no word reaches minCount', () => {
     const model = trainWord2Vec([['x'], ['y']], { minCount: 5, dim: 4 });
     expect(model.vocab.size).toBe(0);
