@@ -2,32 +2,23 @@
 // a line vector = rarity-weighted mean of the vectors of its KNOWN words (unseen words get no vector at all,
 // never a random one), and the distance from that vector to its best matching SOM unit.
 
-import type { SelfOrganizingMapInstance, SomModule, Word2VecModel, Word2VecModule } from './neural-api';
+import { SelfOrganizingMap } from './som';
+import { deserializeWord2Vec, serializeWord2Vec, trainWord2Vec } from './word2vec';
+import type { Word2VecModel } from './word2vec';
 
 export interface NeuralModules {
-  w2v: Word2VecModule;
-  som: SomModule;
+  w2v: { trainWord2Vec: typeof trainWord2Vec; serializeWord2Vec: typeof serializeWord2Vec; deserializeWord2Vec: typeof deserializeWord2Vec };
+  som: { SelfOrganizingMap: typeof SelfOrganizingMap };
 }
 
-let cached: NeuralModules | null | undefined;
+const MODULES: NeuralModules = {
+  w2v: { trainWord2Vec, serializeWord2Vec, deserializeWord2Vec },
+  som: { SelfOrganizingMap },
+};
 
-/**
- * Loads word2vec.ts/som.ts (or their compiled .js). Returns null when they are not there, so the engine still
- * works (without the W2V+SOM component) in a checkout that predates them.
- */
-export function loadNeuralModules(): NeuralModules | null {
-  if (cached !== undefined) return cached;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const w2v = require('./word2vec') as Word2VecModule;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const som = require('./som') as SomModule;
-    cached = typeof w2v.trainWord2Vec === 'function' && typeof som.SelfOrganizingMap?.train === 'function' ? { w2v, som } : null;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    cached = null;
-  }
-  return cached;
+/** The Word2Vec and SOM implementations (word2vec.ts, som.ts); one seam, so tests could swap them. */
+export function loadNeuralModules(): NeuralModules {
+  return MODULES;
 }
 
 /**
@@ -57,7 +48,7 @@ export class NeuralDetector {
 
   constructor(
     readonly w2v: Word2VecModel,
-    readonly som: SelfOrganizingMapInstance,
+    readonly som: SelfOrganizingMap,
   ) {
     this.vec = new Float32Array(w2v.dim);
   }

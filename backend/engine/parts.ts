@@ -36,7 +36,6 @@ export function modelToParts(model: LadModel): ModelParts {
   let somWeights: Float32Array | null = null;
   if (model.neural !== null) {
     const modules = loadNeuralModules();
-    if (modules === null) throw new Error('model has a W2V+SOM part but word2vec/som modules are missing');
     const w = modules.w2v.serializeWord2Vec(model.neural.w2v);
     const som = model.neural.som;
     neural = { word2vec: w.json, som: { width: som.width, height: som.height, dim: som.dim } };
@@ -132,7 +131,6 @@ export function modelFromParts(parts: ModelParts): LadModel {
   let neural: NeuralDetector | null = null;
   if (manifest.neural !== null) {
     const modules = loadNeuralModules();
-    if (modules === null) throw new ModelFormatError('model needs the word2vec/som modules, which this build lacks');
     if (parts.wordVectors === null || parts.somWeights === null) throw new ModelFormatError('model is missing its vector files');
     const { width, height, dim } = manifest.neural.som;
     if (parts.somWeights.length !== width * height * dim) {
