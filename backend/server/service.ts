@@ -31,6 +31,9 @@ export interface ServiceOptions {
   buildSource?: (source: SourceConfig) => LogSource;
 }
 
+// Source types that keep checkpoints or read positions under a data dir.
+const TYPES_WITH_DATA_DIR = new Set(['file', 'loki-pull', 'elasticsearch-pull']);
+
 export function packageVersion(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     try {
@@ -77,7 +80,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
     );
   }
   for (const sourceConfig of config.sources) {
-    sources.push(build(sourceConfig));
+    // Hand them the service's data dir (it may come from LAD_CONFIG, which the sources cannot see).
+    const withDataDir =
+      TYPES_WITH_DATA_DIR.has(sourceConfig.type) && !('dataDir' in sourceConfig && sourceConfig.dataDir) ? ({ ...sourceConfig, dataDir: config.dataDir } as SourceConfig) : sourceConfig;
+    sources.push(build(withDataDir));
   }
   for (const source of sources) {
     pipelines.addSource(source);
