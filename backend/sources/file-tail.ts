@@ -9,10 +9,15 @@
  *   `multilineFlushMs` without new lines;
  * - while the sink is saturated nothing more is read: the batch in hand is kept and retried on drain.
  * An unterminated last line is held until its newline arrives (a writer may be mid-line), as Promtail does.
+ *
+ * Positions: when a data directory is known, the byte offset just after the last entry the sink ACCEPTED is
+ * saved (with the file's device and inode) in <dataDir>/checkpoints/, so a restart resumes exactly there:
+ * no gap, no duplicate. A file replaced or truncated while Scorpio was down is read from its start.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
-import { MultilineJoiner } from './multiline';
+import { CheckpointStore, checkpointFile } from './checkpoint';
+import { MultilineJoiner, type JoinedEntry } from './multiline';
 import { RateMeter } from './rate-meter';
 import { BackpressureError, type LogEntry, type LogSink, type LogSource, type SourceStatus } from './source';
 import { sourceNameSchema } from './source-name';
@@ -39,8 +44,31 @@ export const fileTailConfigSchema = z
     batchSize: z.number().int().min(1).max(100_000).default(2000),
     /** Added to every entry, beside `filename`. */
     labels: z.record(z.string(), z.string()).default({}),
+    /** Remember the read position across restarts (needs a data directory). */
+    positions: z.boolean().default(true),
+    /** Where positions go (<dataDir>/checkpoints/); default: the service's data dir, else LAD_DATA_DIR. */
+    dataDir: z.string().min(1).optional(),
   })
   .strict();
+
+/** What the service tells a source it builds. */
+export interface FileTailContext {
+  dataDir?: string;
+}
+
+const positionSchema = z.object({
+  path: z.string(),
+  dev: z.number(),
+  ino: z.number(),
+  offset: z.number().int().nonnegative(),
+});
+type Position = z.output<typeof positionSchema>;
+
+/** Identity of an opened file, shared by all entries read from it (no per-entry allocation). */
+interface FileId {
+  dev: number;
+  ino: number;
+}
 export type FileTailConfig = z.input<typeof fileTailConfigSchema>;
 type ResolvedConfig = z.output<typeof fileTailConfigSchema>;
 
@@ -51,8 +79,7 @@ const NEWLINE = 0x0a;
 
 interface OpenFile {
   handle: FileHandle;
-  dev: number;
-  ino: number;
+  id: FileId;
   position: number;
 }
 
@@ -73,6 +100,13 @@ export class FileTailSource implements LogSource {
   private skippingLongLine = false;
   /** Entries read but not yet accepted by the sink (the batch in hand while paused). */
   private outbox: LogEntry[] = [];
+  /** For each outbox entry: the file it came from and the byte offset just after it (for the checkpoint). */
+  private outboxFiles: FileId[] = [];
+  private outboxEnds: number[] = [];
+  private readonly positions: CheckpointStore<Position> | null;
+  /** The checkpoint loaded at start, used by the first open only. */
+  private resumeFrom: Position | null = null;
+  private lastSave: Promise<void> = Promise.resolve();
 
   private state: SourceStatus['state'] = 'stopped';
   private lastError: string | null = null;
@@ -84,9 +118,14 @@ export class FileTailSource implements LogSource {
   private stopped = true;
   private unsubscribeDrain: (() => void) | null = null;
 
-  constructor(config: FileTailConfig) {
+  constructor(config: FileTailConfig, context: FileTailContext = {}) {
     this.config = fileTailConfigSchema.parse(config);
     this.name = this.config.name;
+    const dataDir = context.dataDir ?? this.config.dataDir ?? process.env.LAD_DATA_DIR;
+    this.positions =
+      this.config.positions && dataDir
+        ? new CheckpointStore(checkpointFile(dataDir, this.kind, this.name), positionSchema)
+        : null;
     this.labels = { ...this.config.labels, filename: this.config.path };
     this.joiner = new MultilineJoiner({ maxLines: this.config.maxEntryLines, maxChars: this.config.maxLineBytes * 4 });
   }
@@ -99,6 +138,9 @@ export class FileTailSource implements LogSource {
     this.stopped = false;
     this.state = 'starting';
     this.firstOpen = true;
+    // An unreadable checkpoint stops start() (the service reports it) rather than silently re-reading or skipping.
+    const saved = this.positions ? await this.positions.load() : null;
+    this.resumeFrom = saved && saved.path === this.config.path ? saved : null;
     await this.runTick(); // open the file (and note the start position) before start() resolves
   }
 
@@ -111,9 +153,12 @@ export class FileTailSource implements LogSource {
     this.unsubscribeDrain?.();
     this.unsubscribeDrain = null;
     await this.running;
+    await this.lastSave;
     await this.closeFile();
     this.carry = null;
     this.outbox = [];
+    this.outboxFiles = [];
+    this.outboxEnds = [];
     this.joiner.flush();
     this.state = 'stopped';
   }
@@ -204,7 +249,17 @@ export class FileTailSource implements LogSource {
         }
         throw err;
       }
-      this.outbox = batch === this.outbox ? [] : this.outbox.slice(batch.length);
+      const last = batch.length - 1;
+      this.savePosition(this.outboxFiles[last], this.outboxEnds[last]);
+      if (batch === this.outbox) {
+        this.outbox = [];
+        this.outboxFiles = [];
+        this.outboxEnds = [];
+      } else {
+        this.outbox = this.outbox.slice(batch.length);
+        this.outboxFiles = this.outboxFiles.slice(batch.length);
+        this.outboxEnds = this.outboxEnds.slice(batch.length);
+      }
       this.linesTotal += batch.length;
       this.rate.add(batch.length);
     }
@@ -212,6 +267,17 @@ export class FileTailSource implements LogSource {
       this.state = this.file ? 'connected' : 'starting';
     }
     return true;
+  }
+
+  private savePosition(file: FileId, offset: number): void {
+    if (!this.positions) {
+      return;
+    }
+    this.lastSave = this.positions
+      .save({ path: this.config.path, dev: file.dev, ino: file.ino, offset })
+      .catch((err: Error) => {
+        this.lastError = `could not save the read position: ${err.message}`;
+      });
   }
 
   private pause(retryAfterSeconds: number | null): void {
@@ -262,7 +328,7 @@ export class FileTailSource implements LogSource {
         return true;
       }
     }
-    const rotated = byName !== null && (byName.ino !== file.ino || byName.dev !== file.dev);
+    const rotated = byName !== null && (byName.ino !== file.id.ino || byName.dev !== file.id.dev);
     if (rotated) {
       // The old file is read to its end (above); what follows is the new file, from its start.
       this.finishFile();
@@ -282,15 +348,25 @@ export class FileTailSource implements LogSource {
     const handle = await open(path, 'r');
     try {
       const st = await handle.stat();
-      const fromEnd = this.firstOpen && this.config.startAt === 'end';
-      this.file = { handle, dev: st.dev, ino: st.ino, position: fromEnd ? st.size : 0 };
+      this.file = { handle, id: { dev: st.dev, ino: st.ino }, position: this.startPosition(st) };
       this.firstOpen = false;
+      this.resumeFrom = null;
       this.state = 'connected';
       this.lastError = null;
     } catch (err) {
       await handle.close();
       throw err;
     }
+  }
+
+  /** Saved position if it is still this file and still inside it; else the start rule (first open only). */
+  private startPosition(st: { dev: number; ino: number; size: number }): number {
+    const saved = this.resumeFrom;
+    if (saved) {
+      const sameFile = saved.dev === st.dev && saved.ino === st.ino && saved.offset <= st.size;
+      return sameFile ? saved.offset : 0; // replaced or truncated while we were down: all of it is new
+    }
+    return this.firstOpen && this.config.startAt === 'end' ? st.size : 0;
   }
 
   private async closeFile(): Promise<void> {
@@ -306,8 +382,8 @@ export class FileTailSource implements LogSource {
 
   /** The rest of a file that ends (rotation, truncation): its unterminated line and pending entry are complete. */
   private finishFile(): void {
-    if (this.carry && !this.skippingLongLine) {
-      this.emitLine(this.carry, 0, this.carry.length, Date.now());
+    if (this.carry && !this.skippingLongLine && this.file) {
+      this.emitLine(this.carry, 0, this.carry.length, Date.now(), this.file.position);
     }
     this.carry = null;
     this.skippingLongLine = false;
@@ -320,13 +396,14 @@ export class FileTailSource implements LogSource {
     let budget = MAX_BYTES_PER_TICK;
     while (file.position < size && budget > 0 && !this.stopped) {
       const want = Math.min(READ_CHUNK_BYTES, size - file.position);
-      const { bytesRead } = await file.handle.read(buffer, 0, want, file.position);
+      const chunkStart = file.position;
+      const { bytesRead } = await file.handle.read(buffer, 0, want, chunkStart);
       if (bytesRead === 0) {
         break;
       }
       file.position += bytesRead;
       budget -= bytesRead;
-      this.splitLines(buffer, bytesRead, Date.now());
+      this.splitLines(buffer, bytesRead, Date.now(), chunkStart);
       if (this.outbox.length >= this.config.batchSize) {
         break;
       }
@@ -334,7 +411,8 @@ export class FileTailSource implements LogSource {
     return file.position < size;
   }
 
-  private splitLines(buffer: Buffer, length: number, nowMs: number): void {
+  /** `chunkStart` is the file offset of buffer[0], so every line knows where it ends in the file. */
+  private splitLines(buffer: Buffer, length: number, nowMs: number, chunkStart: number): void {
     let start = 0;
     while (start < length) {
       const newline = buffer.indexOf(NEWLINE, start);
@@ -344,30 +422,30 @@ export class FileTailSource implements LogSource {
           this.skippingLongLine = false;
         }
       } else if (end === length) {
-        this.keepPartial(buffer, start, end, nowMs);
+        this.keepPartial(buffer, start, end, nowMs, chunkStart + end);
       } else if (this.carry) {
         const whole = Buffer.concat([this.carry, buffer.subarray(start, end)]);
         this.carry = null;
-        this.emitLine(whole, 0, whole.length, nowMs);
+        this.emitLine(whole, 0, whole.length, nowMs, chunkStart + end + 1);
       } else {
-        this.emitLine(buffer, start, end, nowMs);
+        this.emitLine(buffer, start, end, nowMs, chunkStart + end + 1);
       }
       start = end + 1;
     }
   }
 
   /** Holds an unterminated tail; an over-long one is emitted cut, and its rest skipped up to the newline. */
-  private keepPartial(buffer: Buffer, start: number, end: number, nowMs: number): void {
+  private keepPartial(buffer: Buffer, start: number, end: number, nowMs: number, endOffset: number): void {
     const piece = Buffer.from(buffer.subarray(start, end)); // the read buffer is reused: copy
     this.carry = this.carry ? Buffer.concat([this.carry, piece]) : piece;
     if (this.carry.length > this.config.maxLineBytes) {
-      this.emitLine(this.carry, 0, this.config.maxLineBytes, nowMs);
+      this.emitLine(this.carry, 0, this.config.maxLineBytes, nowMs, endOffset);
       this.carry = null;
       this.skippingLongLine = true;
     }
   }
 
-  private emitLine(buffer: Buffer, start: number, end: number, nowMs: number): void {
+  private emitLine(buffer: Buffer, start: number, end: number, nowMs: number, endOffset: number): void {
     let stop = Math.min(end, start + this.config.maxLineBytes);
     if (stop > start && buffer[stop - 1] === 0x0d) {
       stop--; // \r\n
@@ -377,16 +455,23 @@ export class FileTailSource implements LogSource {
       return; // blank lines carry nothing to score
     }
     if (!this.config.multiline) {
-      this.outbox.push({ source: this.name, timestampMs: nowMs, line, labels: this.labels });
+      this.enqueue(line, nowMs, endOffset);
       return;
     }
-    this.emitJoined(this.joiner.add(line, nowMs));
+    this.emitJoined(this.joiner.add(line, nowMs, endOffset));
   }
 
-  private emitJoined(entry: { text: string; firstSeenMs: number } | null): void {
+  private emitJoined(entry: JoinedEntry | null): void {
     if (entry) {
-      this.outbox.push({ source: this.name, timestampMs: entry.firstSeenMs, line: entry.text, labels: this.labels });
+      this.enqueue(entry.text, entry.firstSeenMs, entry.endOffset);
     }
+  }
+
+  private enqueue(line: string, timestampMs: number, endOffset: number): void {
+    this.outbox.push({ source: this.name, timestampMs, line, labels: this.labels });
+    // Entries are only made while a file is open (reading, or finishing it before it is closed).
+    this.outboxFiles.push(this.file!.id);
+    this.outboxEnds.push(endOffset);
   }
 
   private flushIdleEntry(): void {

@@ -17,6 +17,8 @@ export function isContinuation(line: string): boolean {
 export interface JoinedEntry {
   text: string;
   firstSeenMs: number;
+  /** Caller's position just after the entry's last line (the file tail's byte offset, for its checkpoint). */
+  endOffset: number;
 }
 
 export interface MultilineLimits {
@@ -31,6 +33,7 @@ export class MultilineJoiner {
   private chars = 0;
   private firstSeenMs = 0;
   private lastAddedMs = 0;
+  private endOffset = 0;
 
   constructor(private readonly limits: MultilineLimits) {}
 
@@ -44,13 +47,14 @@ export class MultilineJoiner {
   }
 
   /** Adds a line; returns the entry it completed, if any. */
-  add(line: string, nowMs: number): JoinedEntry | null {
+  add(line: string, nowMs: number, endOffset = 0): JoinedEntry | null {
     let done: JoinedEntry | null = null;
     const joins = this.parts.length > 0 && isContinuation(line);
     if (joins && this.parts.length < this.limits.maxLines && this.chars + 1 + line.length <= this.limits.maxChars) {
       this.parts.push(line);
       this.chars += 1 + line.length;
       this.lastAddedMs = nowMs;
+      this.endOffset = endOffset;
       return null;
     }
     if (this.parts.length > 0) {
@@ -60,6 +64,7 @@ export class MultilineJoiner {
     this.chars = line.length;
     this.firstSeenMs = nowMs;
     this.lastAddedMs = nowMs;
+    this.endOffset = endOffset;
     return done;
   }
 
@@ -70,6 +75,7 @@ export class MultilineJoiner {
     const entry = {
       text: this.parts.length === 1 ? this.parts[0] : this.parts.join('\n'),
       firstSeenMs: this.firstSeenMs,
+      endOffset: this.endOffset,
     };
     this.parts = [];
     this.chars = 0;

@@ -16,24 +16,38 @@ import { ElasticsearchPullConfigSchema, ElasticsearchPullSource } from './elasti
 /** A source type's schema must be a zod object with a literal `type` and a `name`. */
 type SourceSchema = z.ZodObject<{ type: z.ZodLiteral<string>; name: z.ZodType<string> }>;
 
-interface SourceType<S extends SourceSchema> {
-  schema: S;
-  create(config: z.output<S>): LogSource;
+/** What the service tells the sources it builds. */
+export interface SourceContext {
+  /** The service's data directory (LAD_DATA_DIR): file positions and pull checkpoints go under it. */
+  dataDir?: string;
 }
 
-function sourceType<S extends SourceSchema>(schema: S, create: (config: z.output<S>) => LogSource): SourceType<S> {
+interface SourceType<S extends SourceSchema> {
+  schema: S;
+  create(config: z.output<S>, context: SourceContext): LogSource;
+}
+
+function sourceType<S extends SourceSchema>(
+  schema: S,
+  create: (config: z.output<S>, context: SourceContext) => LogSource
+): SourceType<S> {
   return { schema, create };
 }
+
+const pullContext = (context: SourceContext) => (context.dataDir ? { dataDir: context.dataDir } : undefined);
 
 /** The demo source's options have no `type` of their own (the service also starts it from `demo:`). */
 const demoConfigSchema = demoOptionsSchema.extend({ type: z.literal('demo') });
 
 const SOURCE_TYPES = [
   sourceType(demoConfigSchema, ({ type: _type, ...options }) => new DemoSource(options)),
-  sourceType(fileTailConfigSchema, (config) => new FileTailSource(config)),
+  sourceType(fileTailConfigSchema, (config, context) => new FileTailSource(config, context)),
   sourceType(SyslogSourceConfigSchema, (config) => new SyslogSource(config)),
-  sourceType(LokiPullConfigSchema, (config) => new LokiPullSource(config)),
-  sourceType(ElasticsearchPullConfigSchema, (config) => new ElasticsearchPullSource(config)),
+  sourceType(LokiPullConfigSchema, (config, context) => new LokiPullSource(config, pullContext(context))),
+  sourceType(
+    ElasticsearchPullConfigSchema,
+    (config, context) => new ElasticsearchPullSource(config, pullContext(context))
+  ),
 ] as const;
 
 type Registered = (typeof SOURCE_TYPES)[number];
@@ -89,12 +103,12 @@ export function parseSourceConfig(raw: unknown): SourceConfig {
 }
 
 /** Builds the source a config entry describes (validating it first when it is raw input). */
-export function createSource(config: SourceConfigInput | SourceConfig): LogSource {
+export function createSource(config: SourceConfigInput | SourceConfig, context: SourceContext = {}): LogSource {
   const parsed = parseSourceConfig(config);
   const entry = byType.get(parsed.type);
   if (!entry) {
     // Unreachable after parseSourceConfig; kept so a half-registered type fails loudly.
     throw new SourceConfigError(`unknown source type ${parsed.type}`, 'type');
   }
-  return (entry.create as (config: SourceConfig) => LogSource)(parsed);
+  return (entry.create as (config: SourceConfig, context: SourceContext) => LogSource)(parsed, context);
 }

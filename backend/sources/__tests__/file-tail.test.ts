@@ -1,5 +1,14 @@
 /** FileTailSource on real files in a temp dir: appends, rotation, truncation, multi-line joins, backpressure. */
-import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileTailSource, type FileTailConfig } from '../file-tail';
@@ -154,6 +163,14 @@ it('joins stack-trace continuation lines to their entry and flushes the last ent
   ]);
 });
 
+it('keeps a multi-byte character whole when a 64 KiB read boundary splits it', async () => {
+  const line = `${'a'.repeat(64 * 1024 - 1)}é€ after the boundary`; // é spans bytes 65535 and 65536
+  writeFileSync(file, `${line}\nnext\n`);
+  await tail({ startAt: 'beginning', multiline: false });
+  await sink.waitForEntries(2);
+  expect(sink.lines()).toEqual([line, 'next']);
+});
+
 it('cuts an over-long line at maxLineBytes and skips its rest', async () => {
   writeFileSync(file, '');
   await tail({ multiline: false, maxLineBytes: 100 });
@@ -211,4 +228,67 @@ it('stops cleanly: status stopped, nothing read after stop', async () => {
   appendFileSync(file, 'after stop\n');
   await polls(5);
   expect(sink.entries).toHaveLength(0);
+});
+
+describe('positions across restarts', () => {
+  const restart = async (options: Partial<FileTailConfig> = {}) => {
+    await source?.stop();
+    sink = new RecordingSink();
+    return tail({ dataDir: join(dir, 'data'), multiline: false, ...options });
+  };
+
+  it('resumes right after the last accepted entry: lines written while stopped arrive, nothing twice', async () => {
+    writeFileSync(file, 'before the first start\n');
+    await restart();
+    appendFileSync(file, 'one\ntwo\n');
+    await sink.waitForEntries(2);
+    await restart(); // a clean stop saved the position
+    expect(sink.entries).toHaveLength(0);
+    await source!.stop();
+    appendFileSync(file, 'three, while stopped\nfour, while stopped\n');
+    await restart();
+    await sink.waitForEntries(2);
+    await polls(3);
+    expect(sink.lines()).toEqual(['three, while stopped', 'four, while stopped']);
+    expect(readdirSync(join(dir, 'data', 'checkpoints'))).toEqual(['file--app.json']);
+  });
+
+  it('does not count entries the sink refused as read: they come again after a restart', async () => {
+    writeFileSync(file, '');
+    await restart();
+    appendFileSync(file, 'accepted\n');
+    await sink.waitForEntries(1);
+    sink.saturate();
+    appendFileSync(file, 'refused while saturated\n');
+    await polls(3);
+    await restart(); // stopped with the line unread or held back: either way not accepted
+    await sink.waitForEntries(1);
+    expect(sink.lines()).toEqual(['refused while saturated']);
+  });
+
+  it('reads a file replaced (rotated) while stopped from its start', async () => {
+    writeFileSync(file, '');
+    await restart();
+    appendFileSync(file, 'old file\n');
+    await sink.waitForEntries(1);
+    await source!.stop();
+    renameSync(file, `${file}.1`);
+    writeFileSync(file, 'new file 1\nnew file 2\n');
+    await restart();
+    await sink.waitForEntries(2);
+    expect(sink.lines()).toEqual(['new file 1', 'new file 2']);
+  });
+
+  it('keeps no positions without a data directory, or when turned off', async () => {
+    writeFileSync(file, '');
+    await tail({ multiline: false });
+    appendFileSync(file, 'x\n');
+    await sink.waitForEntries(1);
+    await source!.stop();
+    await restart({ positions: false });
+    appendFileSync(file, 'y\n');
+    await sink.waitForEntries(1);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+    expect(existsSync(join(process.cwd(), 'data', 'checkpoints', 'file--app.json'))).toBe(false);
+  });
 });

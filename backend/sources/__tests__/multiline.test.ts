@@ -20,9 +20,17 @@ it.each([
 
 it('starts an entry with a continuation line when nothing is pending', () => {
   const joiner = new MultilineJoiner({ maxLines: 10, maxChars: 1000 });
-  expect(joiner.add('  indented first', 1)).toBeNull();
-  expect(joiner.flush()).toEqual({ text: '  indented first', firstSeenMs: 1 });
+  expect(joiner.add('  indented first', 1, 17)).toBeNull();
+  expect(joiner.flush()).toEqual({ text: '  indented first', firstSeenMs: 1, endOffset: 17 });
   expect(joiner.flush()).toBeNull();
+});
+
+it('reports the end offset of the last line of each entry', () => {
+  const joiner = new MultilineJoiner({ maxLines: 10, maxChars: 1000 });
+  expect(joiner.add('head', 5, 5)).toBeNull();
+  expect(joiner.add('  frame', 6, 13)).toBeNull();
+  expect(joiner.add('next', 7, 18)).toEqual({ text: 'head\n  frame', firstSeenMs: 5, endOffset: 13 });
+  expect(joiner.flush()).toEqual({ text: 'next', firstSeenMs: 7, endOffset: 18 });
 });
 
 it('cuts an entry at maxLines and at maxChars', () => {
