@@ -135,6 +135,10 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     expect(badK.code).not.toBe(0);
     expect(badK.stderr).toMatch(/--threshold-k must be a number/);
 
+    const badOutput = await lad(['score', '--model', modelDir, '--input', trainFile, '--output', path.join(dir, 'no-dir', 'out.jsonl')]);
+    expect(badOutput.code).not.toBe(0);
+    expect(badOutput.stderr).toMatch(/cannot write output .*out\.jsonl/);
+
     const noInput = await lad(['train', '--model', path.join(dir, 'z')]);
     expect(noInput.code).not.toBe(0);
     expect(noInput.stderr).toMatch(/--input/);

@@ -6,6 +6,7 @@ import { createWriteStream } from 'fs';
 import type { Writable } from 'stream';
 import { loadModel } from '../engine';
 import type { LineScore } from '../engine';
+import type { CachedScore } from '../engine/model';
 import { CliError, streamLines } from './input';
 
 export interface ScoreCommandOptions {
@@ -24,6 +25,15 @@ function jsonTail(s: LineScore): string {
   );
 }
 
+/** Opens the output file, failing with a readable message (not an unhandled stream error). */
+function openOutput(file: string): Promise<Writable> {
+  return new Promise((resolve, reject) => {
+    const stream = createWriteStream(file);
+    stream.once('open', () => resolve(stream));
+    stream.once('error', (err) => reject(new CliError(`cannot write output ${file}: ${err.message}`)));
+  });
+}
+
 function write(out: Writable, text: string): Promise<void> | void {
   if (!out.write(text)) return new Promise((resolve) => out.once('drain', resolve));
 }
@@ -32,8 +42,7 @@ export async function runScore(o: ScoreCommandOptions): Promise<void> {
   const model = await loadModel(o.model).catch((err: Error) => {
     throw new CliError(`cannot load model from ${o.model}: ${err.message}`);
   });
-  const out: Writable = o.output !== undefined ? createWriteStream(o.output) : process.stdout;
-  const tails = new Map<LineScore, string>();
+  const out: Writable = o.output !== undefined ? await openOutput(o.output) : process.stdout;
   let lineNo = 0;
   let anomalies = 0;
   let buf = '';
@@ -42,11 +51,12 @@ export async function runScore(o: ScoreCommandOptions): Promise<void> {
       lineNo++;
       const s = model.score(line);
       if (o.format === 'jsonl') {
-        let tail = tails.get(s);
+        // The model returns its cached object for a known template; its `extra` slot keeps our JSON.
+        const cached = s as CachedScore;
+        let tail = cached.extra;
         if (tail === undefined) {
-          if (tails.size > 500_000) tails.clear();
           tail = jsonTail(s);
-          tails.set(s, tail);
+          cached.extra = tail;
         }
         buf += '{"line":' + lineNo + tail;
       } else if (s.anomaly) {
