@@ -62,16 +62,23 @@ export function Overview({ datasourceUid = DEFAULT_DATASOURCE_UID }: { datasourc
   const styles = useStyles2(getStyles);
   const client = useMemo(() => LadClient.forDatasource(datasourceUid), [datasourceUid]);
   const [load, setLoad] = useState<Load>({ state: 'loading' });
+  const [asked, setAsked] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    client.health().then(
+      (health) => live && setLoad({ state: 'done', health }),
+      (err: unknown) => live && setLoad({ state: 'error', message: err instanceof Error ? err.message : String(err) })
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, asked]);
 
   const refresh = useCallback(() => {
     setLoad({ state: 'loading' });
-    client.health().then(
-      (health) => setLoad({ state: 'done', health }),
-      (err: unknown) => setLoad({ state: 'error', message: err instanceof Error ? err.message : String(err) })
-    );
-  }, [client]);
-
-  useEffect(refresh, [refresh]);
+    setAsked((n) => n + 1);
+  }, []);
 
   const actions = (
     <Stack direction="row" gap={1}>

@@ -36,7 +36,6 @@ class MapTemplateSrv implements TemplateSrv {
 }
 
 const settings = {
-  id: 1,
   uid: 'scorpio-lad',
   type: 'scorpio-lad-datasource',
   name: 'Scorpio',

@@ -108,7 +108,7 @@ export function LineItem(props: Common & { row: AnomalyRow }) {
       )}
       <div id={detailsId}>
         {expanded ? (
-          <ContextView client={props.client} anomalyId={row.id} lines={props.contextLines} timeZone={props.timeZone} styles={styles} />
+          <ContextView key={`${row.id}:${props.contextLines}`} client={props.client} anomalyId={row.id} lines={props.contextLines} timeZone={props.timeZone} styles={styles} />
         ) : null}
       </div>
     </div>
@@ -188,7 +188,7 @@ export function GroupItem(props: Common & { group: TemplateGroup }) {
               ))}
               {group.count > GROUP_LINES_SHOWN ? <div>… and {group.count - GROUP_LINES_SHOWN} more</div> : null}
             </div>
-            <ContextView client={props.client} anomalyId={example.id} lines={props.contextLines} timeZone={props.timeZone} styles={styles} />
+            <ContextView key={`${example.id}:${props.contextLines}`} client={props.client} anomalyId={example.id} lines={props.contextLines} timeZone={props.timeZone} styles={styles} />
           </>
         ) : null}
       </div>

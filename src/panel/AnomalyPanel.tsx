@@ -93,7 +93,7 @@ export function AnomalyPanel(props: Props) {
     return rows
       .map((row): Item => ({ kind: 'line', key: row.id, row, suppressed: isSuppressed(row) }))
       .filter((item) => options.showSuppressed || !item.suppressed);
-  }, [grouping, rows, isSuppressed, options.showSuppressed, feedback.states]);
+  }, [grouping, rows, isSuppressed, options.showSuppressed]);
   const hiddenCount = (grouping === 'templates' ? groupByTemplate(rows).length : rows.length) - items.length;
 
   const collapsed = narrow ? ROW_HEIGHT.narrow : ROW_HEIGHT.wide;

@@ -16,13 +16,15 @@ interface Props {
 
 type Load = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; context: AnomalyContext };
 
-/** The lines logged around an anomaly (GET /api/anomalies/:id/context), the anomaly itself highlighted. */
+/**
+ * The lines logged around an anomaly (GET /api/anomalies/:id/context), the anomaly itself highlighted.
+ * Callers key it by anomaly id and line count, so a new anomaly starts from "loading" with a fresh mount.
+ */
 export function ContextView({ client, anomalyId, lines, timeZone, styles }: Props) {
   const [load, setLoad] = useState<Load>({ state: 'loading' });
 
   useEffect(() => {
     let live = true;
-    setLoad({ state: 'loading' });
     client.context(anomalyId, lines, lines).then(
       (context) => live && setLoad({ state: 'done', context }),
       (err: unknown) => live && setLoad({ state: 'error', message: err instanceof Error ? err.message : String(err) })
