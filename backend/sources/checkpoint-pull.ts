@@ -55,6 +55,8 @@ export const PullOptionsSchema = z.object({
   /** Most lines handed to the sink in one push (must fit the pipeline queue). */
   batchLines: z.number().int().min(1).max(100_000).default(500),
   requestTimeoutSeconds: z.number().positive().max(600).default(30),
+  /** Largest response body read; a larger one is an error (bounds memory whatever the remote sends). */
+  maxResponseBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   /** Backoff after a failed request: doubles from min to max. */
   minBackoffSeconds: z.number().positive().default(1),
   maxBackoffSeconds: z.number().positive().default(60),
@@ -184,14 +186,15 @@ export abstract class ResumablePullSource<C> implements LogSource {
       const reason = timeout.aborted ? `timed out after ${this.options.requestTimeoutSeconds}s` : (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
       throw new PullHttpError(`${init.method} ${url.origin}${url.pathname} failed: ${reason}`, null);
     }
-    const text = await res.text();
+    const where = `${init.method} ${url.origin}${url.pathname}`;
+    const text = await readBounded(res, this.options.maxResponseBytes, where);
     if (!res.ok) {
-      throw new PullHttpError(`${init.method} ${url.origin}${url.pathname} answered ${res.status}: ${text.slice(0, 200)}`, res.status);
+      throw new PullHttpError(`${where} answered ${res.status}: ${text.slice(0, 200)}`, res.status);
     }
     try {
       return JSON.parse(text);
     } catch {
-      throw new PullHttpError(`${init.method} ${url.origin}${url.pathname} answered ${res.status} with a body that is not JSON`, res.status);
+      throw new PullHttpError(`${where} answered ${res.status} with a body that is not JSON`, res.status);
     }
   }
 
@@ -264,4 +267,28 @@ export abstract class ResumablePullSource<C> implements LogSource {
       this.sleepers.add(done);
     });
   }
+}
+
+/** The body as text, refusing (and cancelling) it once it passes maxBytes. */
+async function readBounded(res: Response, maxBytes: number, where: string): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel();
+    throw new PullHttpError(`${where} answered ${declared} bytes, more than maxResponseBytes (${maxBytes})`, res.status);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new PullHttpError(`${where} answered more than maxResponseBytes (${maxBytes})`, res.status);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -269,6 +269,16 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
     expect(readdirSync(path.join(dir, 'pulls', 'checkpoints'))).toEqual(['elasticsearch-pull--es-svc.json']);
   }, 60_000);
 
+  it('refuses a response larger than maxResponseBytes instead of buffering it, and retries', async () => {
+    es.docs.push(...makeDocs(0, 3).map((d) => ({ ...d, _source: { ...d._source, message: `${d._source.message} ${'x'.repeat(2000)}` } })));
+    const sink = new RecordingSink();
+    const source = newSource({ maxResponseBytes: 4096, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.1 });
+    await source.start(sink);
+    await waitFor(() => source.status().state === 'error', () => 'error state');
+    expect(source.status().lastError).toMatch(/more than maxResponseBytes \(4096\)/);
+    expect(sink.entries).toHaveLength(0);
+  });
+
   it('rejects an index pattern with a path character and names the field', () => {
     expect(() => new ElasticsearchPullSource({ ...config(), index: 'logs/_delete' }, { dataDir: dir })).toThrow(/index/);
   });
