@@ -1,7 +1,7 @@
 import React, { useCallback, useEffect, useMemo, useState } from 'react';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { PluginPage } from '@grafana/runtime';
+import { config, PluginPage } from '@grafana/runtime';
 import { Alert, Button, LinkButton, LoadingPlaceholder, Stack, useStyles2 } from '@grafana/ui';
 
 import { LadClient } from '../shared/api';
@@ -82,7 +82,8 @@ export function Overview({ datasourceUid = DEFAULT_DATASOURCE_UID }: { datasourc
 
   const actions = (
     <Stack direction="row" gap={1}>
-      <LinkButton href={`/d/${DASHBOARD_UID}`} variant="primary" icon="apps">
+      {/* appSubUrl: Grafana may be served under a sub-path (root_url with serve_from_sub_path). */}
+      <LinkButton href={`${config.appSubUrl ?? ''}/d/${DASHBOARD_UID}`} variant="primary" icon="apps">
         Open the Log anomalies dashboard
       </LinkButton>
       <Button variant="secondary" onClick={refresh} icon="sync">
