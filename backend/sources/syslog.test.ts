@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { BackpressureError, type LogEntry, type LogSink } from './source';
@@ -139,6 +140,27 @@ describe('SyslogSource on loopback', () => {
     await sendTcp(source.tcpAddress()!.port, Array.from({ length: 30 }, (_, i) => `<14>1 - h a - - - l${i}\n`).join(''));
     await waitFor(() => source.droppedLines().sink_error === 30, 'sink errors counted');
     expect(source.status().lastError).toBe('pipeline stopped');
+  });
+
+  it('receives what util-linux logger sends directly: TCP octet-counted RFC 5424, TCP LF RFC 3164, UDP', async () => {
+    source = new SyslogSource({ type: 'syslog', name: 'lg', tcpPort: 0, udpPort: 0 });
+    const sink = new BoundedRecordingSink();
+    await source.start(sink);
+    const tcp = String(source.tcpAddress()!.port);
+    const udp = String(source.udpAddress()!.port);
+    const run = (args: string[], input: string): void => {
+      const r = spawnSync('logger', ['-n', '127.0.0.1', ...args], { input, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`logger failed: ${r.stderr}`);
+    };
+    run(['-P', tcp, '-T', '--octet-count', '--rfc5424', '-t', 'api', '-p', 'local0.err'], 'first\nsecond\n');
+    run(['-P', tcp, '-T', '--rfc3164', '-t', 'cron', '-p', 'cron.notice'], 'job ran\n');
+    run(['-P', udp, '-d', '--rfc3164', '-t', 'ntpd', '-p', 'daemon.warning'], 'udp line\n');
+    await waitFor(() => sink.entries.length === 4, `4 entries, got ${sink.entries.length}`);
+    const byLine = new Map(sink.entries.map((e) => [e.line, e.labels]));
+    expect(byLine.get('first')).toMatchObject({ app: 'api', severity: 'err', facility: 'local0' });
+    expect(byLine.get('second')).toMatchObject({ app: 'api', severity: 'err', facility: 'local0' });
+    expect(byLine.get('job ran')).toMatchObject({ app: 'cron', severity: 'notice', facility: 'cron' });
+    expect(byLine.get('udp line')).toMatchObject({ app: 'ntpd', severity: 'warning', facility: 'daemon' });
   });
 
   it('rejects an invalid configuration with the field named', () => {
