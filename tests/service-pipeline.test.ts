@@ -142,3 +142,25 @@ test('pipelines of different sources are independent; sources beyond maxSources 
   expect(service.pipelines.get('b')!.stats().linesIngested).toBe(20);
   expect(service.pipelines.get('c')).toBeUndefined();
 });
+
+test('a clean shutdown scores every accepted line first, and the counts are on disk', async () => {
+  service = await startTestService(dir);
+  const url = service.url;
+  expect((await pushLines(url, 'sd', normalLines.slice(0, 300))).status).toBe(204);
+  await waitScored(service, 'sd', 300);
+  const bulk = [...manyLines, ...manyLines, ...manyLines, ...manyLines].slice(0, 30_000);
+  expect((await pushLines(url, 'sd', bulk)).status).toBe(204);
+  const pipeline = service.pipelines.get('sd')!;
+  // Close while accepted lines still wait to be scored.
+  expect(pipeline.queueDepth).toBeGreaterThan(0);
+  const closing = service.close();
+  service = null;
+  await closing;
+  const stats = pipeline.stats();
+  expect(stats.linesIngested).toBe(300 + bulk.length);
+  expect(stats.linesScored).toBe(stats.linesIngested);
+  // Reopened, the per-interval counts account for every line.
+  service = await startTestService(dir);
+  const rate = rowsOf((await query(service.url, [{ refId: 'R', queryType: 'rate', source: 'sd' }])).results.R.frames[0]);
+  expect(rate.reduce((s, r) => s + (r.lines as number), 0)).toBe(300 + bulk.length);
+});

@@ -9,6 +9,9 @@ import { BackpressureError, type LogEntry } from '../sources/source';
 import type { EngineApi, Model } from './engine-port';
 import { LineQueue } from './line-queue';
 
+/** Wait after a failed retraining before the next attempt. */
+const RETRAIN_BACKOFF_MS = 60_000;
+
 export type ModelState = 'collecting' | 'training' | 'ready';
 export type TrainReason = 'initial' | 'periodic' | 'drift';
 
@@ -53,6 +56,10 @@ export class SourcePipeline {
   private ready: Promise<void>;
   private scheduled = false;
   private stopped = false;
+  /** Set by stop(): no new lines are accepted, the queue is still scored. */
+  private closing = false;
+  /** After a failed retraining, no new attempt before this time (a failing training must not loop). */
+  private retrainNotBefore = 0;
   private retraining: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
@@ -113,7 +120,7 @@ export class SourcePipeline {
 
   /** Accepts the whole batch or throws BackpressureError; never drops accepted lines. */
   checkCapacity(lines: number): void {
-    if (this.queue.size + lines > this.deps.config.queue.maxLines || this.stopped) {
+    if (this.queue.size + lines > this.deps.config.queue.maxLines || this.closing) {
       this.rejectedSinceDrain = true;
       this.m.dropped.inc(lines);
       throw new BackpressureError(this.retryAfterSeconds(), `source ${this.name}: queue full (${this.queue.size} lines waiting), retry later`);
@@ -181,6 +188,9 @@ export class SourcePipeline {
     if (this.retraining) {
       return this.retraining;
     }
+    if (Date.now() < this.retrainNotBefore) {
+      return Promise.resolve();
+    }
     const lines = this.recentLines();
     if (lines.length < this.deps.config.training.minLines) {
       return Promise.resolve();
@@ -189,6 +199,8 @@ export class SourcePipeline {
       .then((model) => {
         if (model) {
           this.swap(model);
+        } else {
+          this.retrainNotBefore = Date.now() + RETRAIN_BACKOFF_MS;
         }
       })
       .finally(() => {
@@ -197,7 +209,22 @@ export class SourcePipeline {
     return this.retraining;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops taking lines, scores what was already accepted (when a model exists; up to drainTimeoutMs), then
+   * stops. Lines that could not be scored are logged with their count, never dropped silently.
+   */
+  async stop(drainTimeoutMs = 10_000): Promise<void> {
+    this.closing = true;
+    await this.ready.catch(() => undefined);
+    const deadline = Date.now() + drainTimeoutMs;
+    while (this.state === 'ready' && this.queue.size > 0 && Date.now() < deadline) {
+      this.schedule();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const left = this.queue.size + this.collected.length;
+    if (left > 0) {
+      this.deps.logger.warn({ source: this.name, lines: left, modelState: this.state }, 'stopping with accepted lines not scored');
+    }
     this.stopped = true;
     clearInterval(this.ticker);
     if (this.retryTimer) {
