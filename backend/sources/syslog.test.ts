@@ -163,6 +163,26 @@ describe('SyslogSource on loopback', () => {
     expect(byLine.get('udp line')).toMatchObject({ app: 'ntpd', severity: 'warning', facility: 'daemon' });
   });
 
+  it('bounds TCP connections: one past maxConnections is closed, a slot frees when a sender leaves', async () => {
+    source = new SyslogSource({ type: 'syslog', name: 'mc', tcpPort: 0, udpPort: null, maxConnections: 1 });
+    const sink = new BoundedRecordingSink();
+    await source.start(sink);
+    const port = source.tcpAddress()!.port;
+    const a = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => a.once('connect', () => r()));
+    a.write('<14>1 - h a - - - from a\n');
+    await waitFor(() => sink.entries.length === 1, 'line from a');
+    const b = connect(port, '127.0.0.1');
+    b.on('error', () => undefined);
+    b.write('<14>1 - h b - - - from b\n');
+    await new Promise((r) => b.once('close', r)); // the server closes the connection over the limit
+    await new Promise<void>((r) => a.end(() => r()));
+    await waitFor(() => source.openConnections === 0, 'a to leave');
+    await sendTcp(port, '<14>1 - h c - - - from c\n');
+    await waitFor(() => sink.entries.length === 2, 'line from c');
+    expect(sink.entries.map((e) => e.line)).toEqual(['from a', 'from c']);
+  });
+
   it('rejects an invalid configuration with the field named', () => {
     expect(() => new SyslogSource({ type: 'syslog', name: 'x', tcpPort: 70000 })).toThrow(/tcpPort/);
   });

@@ -140,6 +140,11 @@ export class SyslogSource implements LogSource {
     return this.drops;
   }
 
+  /** TCP connections currently open (bounded by maxConnections). */
+  get openConnections(): number {
+    return this.connections.size;
+  }
+
   /** Bound TCP address (its port is the real one when configured as 0), or null. */
   tcpAddress(): AddressInfo | null {
     const a = this.tcp?.address();
