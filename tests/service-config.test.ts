@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../backend/server/config';
 import type { Service } from '../backend/server/service';
-import { postJson, pushLines, removeDir, startTestService, tempDir } from './service-helpers';
+import { postJson, pushLines, removeDir, startTestService, tempDir, waitFor } from './service-helpers';
 
 jest.setTimeout(60_000);
 
@@ -106,6 +106,38 @@ describe('the built server (child process)', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/invalid configuration: port \(from LAD_PORT\)/);
+  });
+
+  test('the API token never reaches the logs, even at trace level', async () => {
+    const token = 'tok-3f9a1c2e-never-logged';
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, LAD_PORT: '0', LAD_DATA_DIR: dir, LAD_DEMO: 'false', LAD_API_TOKEN: token, LAD_LOG_LEVEL: 'trace' },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
+          if (m) {
+            clearInterval(timer);
+            resolve(Number(m[1]));
+          }
+        }, 20);
+        child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+      });
+      const url = `http://127.0.0.1:${port}`;
+      expect((await postJson(`${url}/api/feedback`, { message: 'm', kind: 'confirmed' }, { authorization: `Bearer ${token}` })).status).toBe(201);
+      expect((await postJson(`${url}/api/feedback`, { message: 'm', kind: 'confirmed' }, { authorization: `Bearer ${token}x` })).status).toBe(401);
+      expect((await pushLines(url, 'web', ['x'], { authorization: `Bearer ${token}` })).status).toBe(204);
+      await waitFor(() => (out.includes('"path":"/api/push"') ? true : undefined), 'the request log line');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.on('exit', resolve));
+    }
+    expect(out).toContain('"msg":"request"');
+    expect(out).not.toContain(token);
   });
 
   test('LAD_PORT=0 binds an ephemeral port, logs {"msg":"listening","port":N} and serves the demo', async () => {
