@@ -142,7 +142,15 @@ export class FileTailSource implements LogSource {
     this.state = 'starting';
     this.firstOpen = true;
     // An unreadable checkpoint stops start() (the service reports it) rather than silently re-reading or skipping.
-    const saved = this.positions ? await this.positions.load() : null;
+    let saved: Position | null;
+    try {
+      saved = this.positions ? await this.positions.load() : null;
+    } catch (err) {
+      this.stopped = true;
+      this.state = 'error';
+      this.lastError = (err as Error).message;
+      throw err;
+    }
     this.resumeFrom = saved && saved.path === this.config.path ? saved : null;
     await this.runTick(); // open the file (and note the start position) before start() resolves
   }

@@ -2,6 +2,7 @@
 import {
   appendFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   renameSync,
@@ -277,6 +278,15 @@ describe('positions across restarts', () => {
     await restart();
     await sink.waitForEntries(2);
     expect(sink.lines()).toEqual(['new file 1', 'new file 2']);
+  });
+
+  it('refuses to start on a corrupt position file (instead of silently re-reading or skipping), and says so', async () => {
+    writeFileSync(file, 'x\n');
+    mkdirSync(join(dir, 'data', 'checkpoints'), { recursive: true });
+    writeFileSync(join(dir, 'data', 'checkpoints', 'file--app.json'), '{"path": 5');
+    source = new FileTailSource({ type: 'file', name: 'app', path: file, dataDir: join(dir, 'data') });
+    await expect(source.start(sink)).rejects.toThrow(/not JSON; delete it/);
+    expect(source.status()).toMatchObject({ state: 'error', lastError: expect.stringMatching(/file--app\.json/) });
   });
 
   it('keeps no positions without a data directory, or when turned off', async () => {
