@@ -181,6 +181,30 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     expect(result.message).toContain('4 false positive(s), 2 confirmed');
   });
 
+  it('testDatasource checks the token with a write that cannot change anything', async () => {
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    server.handle((r) =>
+      r.path === '/api/health'
+        ? { body: healthJSON() }
+        : r.method === 'DELETE'
+          ? { status: r.headers.authorization === 'Bearer right' ? 404 : 401, body: { error: 'invalid bearer token' } }
+          : undefined
+    );
+    setBackendSrv(nodeBackendSrv(server.url, 'wrong'));
+    try {
+      const denied = await ds.testDatasource();
+      expect(denied.status).toBe('warning');
+      expect(denied.message).toContain('Feedback will be refused');
+      setBackendSrv(nodeBackendSrv(server.url, 'right'));
+      const ok = await ds.testDatasource();
+      expect(ok.status).toBe('success');
+      const probe = server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
+      expect(probe).toEqual(['/api/feedback/__scorpio-token-check__', '/api/feedback/__scorpio-token-check__']);
+    } finally {
+      setBackendSrv(nodeBackendSrv(server.url, 'sekrit'));
+    }
+  });
+
   it('testDatasource warns about sources in error', async () => {
     const h = healthJSON();
     (h.sources[1] as { lastError: string | null }).lastError = 'ENOENT /var/log/auth.log';

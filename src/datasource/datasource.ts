@@ -150,10 +150,14 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
         `Scorpio ${health.version} is ${health.status}: ${health.sources.length} source(s)` +
         (summary ? ` — ${summary}` : ' — none yet: push logs or configure a source') +
         `; ${ready} model(s) ready; fact-store ${health.factStore.falsePositives} false positive(s), ${health.factStore.confirmed} confirmed.`;
-      if (errors.length) {
-        return { status: 'warning', message: `${message} Source errors: ${errors.join('; ')}` };
+      const problems: string[] = [];
+      if ((await this.client.canWrite()) === 'denied') {
+        problems.push('Feedback will be refused: the backend wants an API token and this one is missing or wrong.');
       }
-      return { status: 'success', message };
+      if (errors.length) {
+        problems.push(`Source errors: ${errors.join('; ')}`);
+      }
+      return problems.length ? { status: 'warning', message: `${message} ${problems.join(' ')}` } : { status: 'success', message };
     } catch (err) {
       return { status: 'error', message: err instanceof Error ? err.message : String(err) };
     }

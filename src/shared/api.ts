@@ -112,6 +112,24 @@ export class LadClient {
     return this.request('Sending feedback', 'POST', '/api/feedback', feedbackRecordSchema, feedback);
   }
 
+  /**
+   * Whether the backend accepts this datasource's writes (feedback), without writing: deleting an id that cannot
+   * exist answers 404 past the token check and 401 before it. Reads need no token, so a health check alone
+   * would pass with a wrong one.
+   */
+  async canWrite(): Promise<'yes' | 'denied' | 'unknown'> {
+    try {
+      await this.request('Token check', 'DELETE', '/api/feedback/__scorpio-token-check__', null);
+      return 'yes';
+    } catch (err) {
+      const status = err instanceof LadApiError ? err.status : undefined;
+      if (status === 404) {
+        return 'yes';
+      }
+      return status === 401 || status === 403 ? 'denied' : 'unknown';
+    }
+  }
+
   async deleteFeedback(id: string): Promise<void> {
     await this.request('Undoing feedback', 'DELETE', `/api/feedback/${encodeURIComponent(id)}`, null);
   }

@@ -150,6 +150,34 @@ async function renderApp(mode: 'dark' | 'light') {
   );
 }
 
+/** The datasource's settings page as Grafana shows it: its ConfigEditor and the result of "Save & test". */
+async function renderDatasourceSettings(mode: 'dark' | 'light', uid: string) {
+  const dsModule = await loadPluginModule(`${base}/datasource/module.js`);
+  const dsPlugin = dsModule.plugin as grafanaData.DataSourcePlugin<grafanaData.DataSourceApi>;
+  const DataSource = dsPlugin.DataSourceClass as unknown as new (s: grafanaData.DataSourceInstanceSettings) => grafanaData.DataSourceApi;
+  const datasource = new DataSource({ id: 1, uid, type: 'scorpio-lad-datasource', name: 'Scorpio', url: `/api/datasources/proxy/uid/${uid}`, access: 'proxy', jsonData: {}, meta: dsPlugin.meta, readOnly: false } as grafanaData.DataSourceInstanceSettings);
+  const result = await datasource.testDatasource();
+  document.body.dataset.result = JSON.stringify(result);
+  const ConfigEditor = dsPlugin.components.ConfigEditor!;
+  const theme = createTheme({ colors: { mode } });
+  document.body.style.background = theme.colors.background.canvas;
+  const options = {
+    id: 1, uid, orgId: 1, name: 'Scorpio', type: 'scorpio-lad-datasource', typeName: 'Scorpio LAD', typeLogoUrl: '', access: 'proxy', url: '',
+    user: '', basicAuth: false, basicAuthUser: '', isDefault: true, readOnly: false, withCredentials: false,
+    jsonData: { url: 'http://lad-backend:8080' }, secureJsonFields: { token: true },
+  } as unknown as grafanaData.DataSourceSettings;
+  createRoot(document.getElementById('root')!).render(
+    <ThemeContext.Provider value={theme}>
+      <div data-testid="settings-frame" style={{ width: 760, padding: 16, color: theme.colors.text.primary, fontFamily: theme.typography.fontFamily }}>
+        <ConfigEditor options={options} onOptionsChange={() => {}} />
+        <grafanaUi.Alert severity={result.status === 'success' ? 'success' : result.status === 'warning' ? 'warning' : 'error'} title="Save & test">
+          {result.message}
+        </grafanaUi.Alert>
+      </div>
+    </ThemeContext.Provider>
+  );
+}
+
 async function main() {
   grafanaRuntime.setBackendSrv(fetchBackendSrv());
   grafanaRuntime.setTemplateSrv(noVariables);
@@ -161,6 +189,11 @@ async function main() {
     return;
   }
   const uid = params.get('uid') ?? 'scorpio-lad';
+  if (params.get('page') === 'settings') {
+    await renderDatasourceSettings(mode, uid);
+    document.body.dataset.ready = 'true';
+    return;
+  }
   const width = Number(params.get('width') ?? 1100);
   const height = Number(params.get('height') ?? 640);
   const limit = Number(params.get('limit') ?? 1000);

@@ -264,3 +264,34 @@ test('the built app page shows the backend\'s sources and the fact-store counts 
   await page.getByTestId('app-frame').screenshot({ path: path.join(ARTIFACTS, 'app-overview-light.png') });
   expect(pageErrors).toEqual([]);
 });
+
+test('"Save & test" of the built datasource reaches the real backend through the route, and notices a wrong token', async () => {
+  const run = async (url: string) => {
+    await page.goto(`${url}/?page=settings&theme=light`);
+    await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+    expect(await page.evaluate(HOST_ERROR)).toBeNull();
+    return JSON.parse((await page.evaluate('document.body.dataset.result')) as string) as { status: string; message: string };
+  };
+  const ok = await run(host.url);
+  expect(ok.status).toBe('success');
+  expect(ok.message).toMatch(/^Scorpio \S+ is ok: 1 source\(s\) — shop \(push, model ready\); 1 model\(s\) ready; fact-store 1 false positive\(s\), 0 confirmed\.$/);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.getByTestId('settings-frame').screenshot({ path: path.join(ARTIFACTS, 'datasource-settings-light.png') });
+
+  const wrongToken = await startHostServer({
+    distDir: DIST,
+    hostJs: path.join(tmp, 'host.js'),
+    appId: 'scorpio-lad-app',
+    datasource: { uid: 'scorpio-lad', jsonData: { url: backendUrl }, secureJsonData: { token: 'not-the-token' } },
+  });
+  try {
+    const denied = await run(wrongToken.url);
+    expect(denied.status).toBe('warning');
+    expect(denied.message).toContain('Feedback will be refused');
+    expect(wrongToken.proxied).toEqual(['GET /api/health', 'DELETE /api/feedback/__scorpio-token-check__']);
+  } finally {
+    await wrongToken.close();
+  }
+  // The probe changed nothing.
+  expect((await api<unknown[]>('GET', '/api/feedback')).body).toHaveLength(1);
+});
