@@ -79,7 +79,11 @@ export function createLokiPushRouter(sink: LogSink, options: LokiPushOptions = {
 
 function parseLokiPush(req: Request, opts: ResolvedOptions): LogEntry[] {
   const body = bodyBuffer(req.body);
-  const querySource = typeof req.query.source === 'string' ? req.query.source : undefined;
+  const rawSource: unknown = req.query.source;
+  if (rawSource !== undefined && typeof rawSource !== 'string') {
+    throw new PushRequestError(400, 'query parameter source may be given once', 'source');
+  }
+  const querySource = rawSource;
   if (querySource !== undefined) {
     const problem = sourceNameProblem(querySource);
     if (problem) {

@@ -228,6 +228,13 @@ describe('bad input answers 4xx JSON and accepts nothing', () => {
       'streams.0.stream.bad-name',
     ],
     ['empty body', () => post('', { 'Content-Type': 'application/json' }), 400, 'body'],
+    [
+      '?source= twice',
+      () =>
+        post(JSON.stringify({ streams: [validStream] }), { 'Content-Type': 'application/json' }, '?source=a&source=b'),
+      400,
+      'source',
+    ],
     ['empty protobuf body', () => post(Buffer.alloc(0), { 'Content-Type': 'application/x-protobuf' }), 400, 'body'],
     ['malformed JSON', () => post('{"streams": [', { 'Content-Type': 'application/json' }), 400, 'body'],
     ['streams not an array', () => json({ streams: { job: 'x' } }), 400, 'streams'],
