@@ -1,6 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { BackpressureError, type LogEntry, type LogSink } from './source';
 import { SyslogSource } from './syslog';
 
@@ -181,6 +185,54 @@ describe('SyslogSource on loopback', () => {
     await sendTcp(port, '<14>1 - h c - - - from c\n');
     await waitFor(() => sink.entries.length === 2, 'line from c');
     expect(sink.entries.map((e) => e.line)).toEqual(['from a', 'from c']);
+  });
+
+  describe('over TLS (RFC 5425) with certificates made by openssl', () => {
+    let certDir: string;
+    const pem = (name: string): string => path.join(certDir, name);
+    beforeAll(() => {
+      certDir = mkdtempSync(path.join(tmpdir(), 'lad-syslog-tls-'));
+      for (const who of ['server', 'client']) {
+        const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${who}`,
+          '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', pem(`${who}.key`), '-out', pem(`${who}.crt`)], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+      }
+    });
+    afterAll(() => rmSync(certDir, { recursive: true, force: true }));
+
+    function sendTls(port: number, payload: string, withClientCert: boolean): Promise<void> {
+      return new Promise((resolve) => {
+        const socket = tlsConnect({
+          port,
+          host: '127.0.0.1',
+          ca: readFileSync(pem('server.crt')),
+          ...(withClientCert ? { cert: readFileSync(pem('client.crt')), key: readFileSync(pem('client.key')) } : {}),
+        });
+        socket.on('secureConnect', () => socket.end(payload));
+        socket.on('error', () => resolve()); // a refused handshake ends here
+        socket.on('close', () => resolve());
+      });
+    }
+
+    it('receives octet-counted frames over TLS and refuses senders without a client certificate when required', async () => {
+      source = new SyslogSource({
+        type: 'syslog',
+        name: 'tls',
+        tcpPort: null,
+        udpPort: null,
+        tls: { port: 0, certFile: pem('server.crt'), keyFile: pem('server.key'), caFile: pem('client.crt'), requireClientCert: true },
+      });
+      const sink = new BoundedRecordingSink();
+      await source.start(sink);
+      const port = source.tlsAddress()!.port;
+      const msg = '<13>1 2026-11-25T10:00:00Z h1 vault - - - sealed';
+      await sendTls(port, `${Buffer.byteLength(msg)} ${msg}`, true);
+      await waitFor(() => sink.entries.length === 1, 'the TLS line');
+      expect(sink.entries[0]).toMatchObject({ line: 'sealed', labels: { host: 'h1', app: 'vault', severity: 'notice' } });
+      await sendTls(port, `${Buffer.byteLength(msg)} ${msg}`, false);
+      await waitFor(() => (source.status().lastError ?? '').startsWith('TLS handshake'), 'the refused handshake noted');
+      expect(sink.entries).toHaveLength(1);
+    });
   });
 
   it('rejects an invalid configuration with the field named', () => {

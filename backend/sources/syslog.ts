@@ -1,6 +1,6 @@
 /**
- * Syslog source: listens on TCP (RFC 6587 octet-counted and LF framing, detected per frame) and UDP (one
- * message per datagram), parses RFC 5424 and RFC 3164, and hands batches to the sink with host, app,
+ * Syslog source: listens on TCP (RFC 6587 octet-counted and LF framing, detected per frame), TLS (RFC 5425,
+ * optional) and UDP (one message per datagram), parses RFC 5424 and RFC 3164, and hands batches to the sink with host, app,
  * severity and facility as labels.
  *
  * Backpressure: TCP can push back, so a connection whose batch the sink refuses is paused (the kernel
@@ -8,7 +8,9 @@
  * UDP cannot push back: a datagram that arrives while the sink is saturated is dropped and counted.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { z } from 'zod';
 import { isBackpressureError, type LogEntry, type LogSink, type LogSource, type SourceStatus } from './source';
 import { SyslogFramer } from './syslog-framing';
@@ -27,6 +29,20 @@ export const SyslogSourceConfigSchema = z
     tcpPort: port.nullable().default(5514),
     /** UDP port (0 = any free port); null disables UDP. */
     udpPort: port.nullable().default(5514),
+    /**
+     * Syslog over TLS (RFC 5425, usually port 6514): octet-counted frames in a TLS stream. PEM files are read
+     * at start; with caFile and requireClientCert, senders must present a certificate signed by that CA.
+     */
+    tls: z
+      .object({
+        port: port,
+        certFile: z.string().min(1),
+        keyFile: z.string().min(1),
+        caFile: z.string().min(1).optional(),
+        requireClientCert: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     /** Longest syslog message; longer frames are skipped and counted as dropped (reason "oversize"). */
     maxMessageBytes: z.number().int().min(480).max(16 * 1024 * 1024).default(64 * 1024),
     maxConnections: z.number().int().min(1).default(1024),
@@ -65,6 +81,7 @@ export class SyslogSource implements LogSource {
   private readonly config: z.output<typeof SyslogSourceConfigSchema>;
   private sink: LogSink | null = null;
   private tcp: Server | null = null;
+  private tls: TlsServer | null = null;
   private udp: UdpSocket | null = null;
   private readonly connections = new Set<Connection>();
   private udpBatch: LogEntry[] = [];
@@ -90,6 +107,7 @@ export class SyslogSource implements LogSource {
     try {
       if (this.config.tcpPort !== null) await this.listenTcp(this.config.tcpPort);
       if (this.config.udpPort !== null) await this.listenUdp(this.config.udpPort);
+      if (this.config.tls) await this.listenTls(this.config.tls);
       this.state = 'connected';
     } catch (err) {
       this.fail(err);
@@ -117,8 +135,11 @@ export class SyslogSource implements LogSource {
     this.tcp = null;
     const udp = this.udp;
     this.udp = null;
+    const tls = this.tls;
+    this.tls = null;
     await Promise.all([
       tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : undefined,
+      tls ? new Promise<void>((resolve) => tls.close(() => resolve())) : undefined,
       udp ? new Promise<void>((resolve) => udp.close(() => resolve())) : undefined,
     ]);
     if (this.state !== 'error') this.state = 'stopped';
@@ -151,6 +172,11 @@ export class SyslogSource implements LogSource {
     return a && typeof a === 'object' ? a : null;
   }
 
+  tlsAddress(): AddressInfo | null {
+    const a = this.tls?.address();
+    return a && typeof a === 'object' ? a : null;
+  }
+
   udpAddress(): AddressInfo | null {
     return this.udp ? this.udp.address() : null;
   }
@@ -163,6 +189,31 @@ export class SyslogSource implements LogSource {
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(tcpPort, this.config.listenHost, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private async listenTls(options: NonNullable<z.output<typeof SyslogSourceConfigSchema>['tls']>): Promise<void> {
+    const [cert, key, ca] = await Promise.all([
+      readFile(options.certFile),
+      readFile(options.keyFile),
+      options.caFile ? readFile(options.caFile) : Promise.resolve(undefined),
+    ]);
+    const server = createTlsServer({ cert, key, ca, requestCert: options.requireClientCert, rejectUnauthorized: options.requireClientCert }, (socket) =>
+      this.accept(socket)
+    );
+    server.maxConnections = this.config.maxConnections;
+    server.on('error', (err) => this.fail(err));
+    // A failed handshake (wrong CA, plain TCP on the TLS port) is the sender's problem: note it, keep serving.
+    server.on('tlsClientError', (err) => {
+      this.lastError = `TLS handshake: ${err.message}`;
+    });
+    this.tls = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, this.config.listenHost, () => {
         server.off('error', reject);
         resolve();
       });
