@@ -55,6 +55,18 @@ async function startServer(ctx: BenchContext): Promise<{ child: ChildProcess; ur
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
+/** User + system CPU seconds of a process so far (Linux /proc; null elsewhere). */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th (clock ticks, 100/s).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 async function health(url: string): Promise<Health['sources'][number] | undefined> {
   const body = (await (await fetch(`${url}/api/health`)).json()) as Health;
   return body.sources.find((s) => s.name === 'bench');
@@ -97,6 +109,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       ],
     });
     const started = Date.now();
+    const cpuBefore = cpuSeconds(child.pid);
     const [push, query] = await Promise.all([
       autocannon({
         url: `${url}/api/push?source=bench`,
@@ -123,6 +136,8 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       return h && h.linesScored >= target ? Date.now() : undefined;
     }, 600_000);
     const endToEnd = accepted / ((done - started) / 1000);
+    const cpuAfter = cpuSeconds(child.pid);
+    const cpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
     const refused = push.non2xx;
     return [
       {
@@ -131,6 +146,13 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
         unit: 'lines/s',
         target: { op: '>=', value: TARGET_LINES_PER_SECOND },
         note: `${accepted.toLocaleString('en-US')} lines accepted in ${seconds}s by ${PUSH_CONNECTIONS} connections, ${refused} requests refused (429), server pinned to ${ctx.cpu ?? 'no'} core`,
+      },
+      {
+        // Wall-clock figures depend on what else the machine runs; CPU time per line does much less.
+        name: 'server capacity: lines per CPU-second (push parse + score + store + queries)',
+        value: cpu ? Math.round(accepted / cpu) : NaN,
+        unit: 'lines/s',
+        note: cpu ? `${cpu.toFixed(1)} CPU-seconds of the server for ${accepted.toLocaleString('en-US')} lines` : 'no /proc here',
       },
       {
         name: 'HTTP push accepted (204), before scoring catches up',

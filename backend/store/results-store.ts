@@ -302,7 +302,7 @@ export class ResultsStore {
     }
     const a = anomaly ? 1 : 0;
     const u = suppressed ? 1 : 0;
-    results.lines.append(`{"q":${seq},"t":${entry.timestampMs},"s":${jsonNumber(score)},"a":${a},"u":${u},"l":${JSON.stringify(entry.line)}${results.lastLabelsJson}}`, seq);
+    results.lines.appendWithString(`{"q":${seq},"t":${entry.timestampMs},"s":${jsonNumber(score)},"a":${a},"u":${u},"l":`, entry.line, results.lastLabelsJson + '}', seq);
 
     const bucketTime = Math.floor(entry.timestampMs / this.opts.bucketMs) * this.opts.bucketMs;
     let bucket = results.lastBucket;

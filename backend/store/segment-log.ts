@@ -28,8 +28,16 @@ const KEY_WIDTH = 17;
  * by age and total size. Appends are buffered in memory and written by flush() (the caller's timer), in order,
  * one write at a time: the per-line cost is one string push.
  */
+const CHUNK_BYTES = 1 << 20;
+/** Characters JSON must escape in a string (plus lone surrogates, checked separately). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
+const LONE_SURROGATE = /[\ud800-\udfff]/;
+
 export class SegmentLog {
-  private buffer: string[] = [];
+  /** Records are encoded straight into 1 MiB buffers: no per-record string kept, no join at flush. */
+  private chunks: Buffer[] = [];
+  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   private bufferedBytes = 0;
   private handle: fs.FileHandle | null = null;
   private current: SegmentFile | null = null;
@@ -66,11 +74,55 @@ export class SegmentLog {
    * named after the key of its first record, which lets readers find the file holding a key.
    */
   append(record: string, key: number): void {
+    this.start(key);
+    this.put(record);
+    this.put('\n');
+  }
+
+  /**
+   * Buffers `head` + JSON string of `text` + `tail` + newline as one record, without building the record
+   * string: the hot path for scored lines (most need no escaping and are copied as they are).
+   */
+  appendWithString(head: string, text: string, tail: string, key: number): void {
+    this.start(key);
+    this.put(head);
+    if (NEEDS_ESCAPE.test(text) || LONE_SURROGATE.test(text)) {
+      this.put(JSON.stringify(text));
+    } else {
+      this.put('"');
+      this.put(text);
+      this.put('"');
+    }
+    this.put(tail);
+    this.put('\n');
+  }
+
+  private start(key: number): void {
     if (this.nextKey === null) {
       this.nextKey = key;
     }
-    this.buffer.push(record);
-    this.bufferedBytes += record.length + 1;
+  }
+
+  private put(text: string): void {
+    // Worst case 3 bytes per UTF-16 unit; a string too big for the room left gets a chunk of its own size.
+    if (this.used + text.length * 3 > this.chunk.length) {
+      this.seal();
+      if (text.length * 3 > this.chunk.length) {
+        this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, text.length * 3));
+      }
+    }
+    const n = this.chunk.write(text, this.used, 'utf8');
+    this.used += n;
+    this.bufferedBytes += n;
+  }
+
+  /** Moves the filled part of the current chunk to the list to write and starts a fresh chunk. */
+  private seal(): void {
+    if (this.used > 0) {
+      this.chunks.push(this.chunk.subarray(0, this.used));
+      this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      this.used = 0;
+    }
   }
 
   get pendingBytes(): number {
@@ -79,15 +131,16 @@ export class SegmentLog {
 
   /** Writes buffered records; resolves when they (and any earlier flush) are written. */
   flush(): Promise<void> {
-    if (this.buffer.length === 0) {
+    this.seal();
+    if (this.chunks.length === 0) {
       return this.writing;
     }
-    const text = this.buffer.join('\n') + '\n';
+    const buffers = this.chunks;
     const firstKey = this.nextKey ?? 0;
-    this.buffer = [];
+    this.chunks = [];
     this.bufferedBytes = 0;
     this.nextKey = null;
-    const run = this.writing.then(() => this.write(text, firstKey));
+    const run = this.writing.then(() => this.write(buffers, firstKey));
     // A failed write (disk full, say) must not wedge every later write: the chain goes on, this caller sees it.
     this.writing = run.catch(() => undefined);
     return run;
@@ -118,7 +171,7 @@ export class SegmentLog {
     }
   }
 
-  private async write(text: string, firstKey: number): Promise<void> {
+  private async write(buffers: Buffer[], firstKey: number): Promise<void> {
     const now = Date.now();
     if (
       !this.handle ||
@@ -127,8 +180,17 @@ export class SegmentLog {
     ) {
       await this.rotate(firstKey, now);
     }
-    await this.handle!.write(text);
-    this.currentBytes += Buffer.byteLength(text);
+    let bytes = 0;
+    for (const b of buffers) {
+      bytes += b.length;
+    }
+    // writev may write partially; loop until every byte is out.
+    let pending = buffers;
+    while (pending.length > 0) {
+      const { bytesWritten } = await this.handle!.writev(pending);
+      pending = dropWritten(pending, bytesWritten);
+    }
+    this.currentBytes += bytes;
   }
 
   private async rotate(firstKey: number, now: number): Promise<void> {
@@ -162,4 +224,18 @@ export class SegmentLog {
       }
     }
   }
+}
+
+/** The buffers still to write after `written` bytes of them went out. */
+function dropWritten(buffers: Buffer[], written: number): Buffer[] {
+  let rest = written;
+  let i = 0;
+  while (i < buffers.length && rest >= buffers[i].length) {
+    rest -= buffers[i].length;
+    i++;
+  }
+  if (i >= buffers.length) {
+    return [];
+  }
+  return [buffers[i].subarray(rest), ...buffers.slice(i + 1)];
 }
