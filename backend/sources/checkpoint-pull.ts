@@ -40,7 +40,7 @@ export const PullOptionsSchema = z.object({
   url: z
     .string()
     .url()
-    .refine((u) => !new URL(u).username && !new URL(u).password, 'put credentials in auth, not in the URL'),
+    .refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password), 'put credentials in auth, not in the URL'),
   auth: PullAuthSchema.optional(),
   /** Extra request headers (e.g. a tenant header). Values are never logged. */
   headers: z.record(z.string(), z.string()).default({}),

@@ -311,5 +311,6 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
   it('rejects credentials in the URL and a bad config with the field named', () => {
     expect(() => new LokiPullSource(config({ url: 'http://u:p@127.0.0.1:1' }), { dataDir: '/tmp' })).toThrow(/auth/);
     expect(() => new LokiPullSource({ ...config(), pageSize: 0 }, { dataDir: '/tmp' })).toThrow(/pageSize/);
+    expect(() => parseSourceConfig({ ...config(), url: 'not a url' })).toThrow(expect.objectContaining({ field: 'url' }));
   });
 });
