@@ -7,6 +7,9 @@ import { anomalyRate, formatAge, Overview } from './Overview';
 import { healthJSON } from '../testing/fixtures';
 import { nodeBackendSrv, startWireServer, type WireServer } from '../testing/wireBackend';
 
+// The machine is shared and often loaded: a generous per-test limit (no test here measures time).
+jest.setTimeout(30_000);
+
 describe('app overview page against a server speaking the documented /api/health wire format', () => {
   let server: WireServer;
   let health: unknown;

@@ -14,6 +14,9 @@ import type { LadDataSourceOptions, LadQuery } from './types';
 import { anomaliesFrameJSON, healthJSON, rateFrameJSON } from '../testing/fixtures';
 import { nodeBackendSrv, startWireServer, type WireServer } from '../testing/wireBackend';
 
+// The machine is shared and often loaded: a generous per-test limit (no test here measures time).
+jest.setTimeout(30_000);
+
 /** Grafana's template service reduced to what a datasource uses: `$name` / `${name}` from a map, csv for lists. */
 class MapTemplateSrv implements TemplateSrv {
   constructor(private vars: Record<string, string | string[]>) {}

@@ -10,6 +10,9 @@ import { LadDataSource } from './datasource';
 import type { LadDataSourceOptions, LadQuery, LadSecureJsonData } from './types';
 import { nodeBackendSrv, startWireServer, type WireServer } from '../testing/wireBackend';
 
+// The machine is shared and often loaded: a generous per-test limit (no test here measures time).
+jest.setTimeout(30_000);
+
 // jsdom has no canvas; Grafana's Combobox measures option text with one. Width by character count is enough here.
 HTMLCanvasElement.prototype.getContext = (() => ({
   measureText: (text: string) => ({ width: text.length * 7 }),
