@@ -197,3 +197,16 @@ describe('fact-store', () => {
     expect((await FactStore.open(dir)).list()).toHaveLength(2);
   });
 });
+
+test('stored lines round-trip exactly: quotes, control characters, emoji, lone surrogates, 2 MB lines', async () => {
+  const texts = ['plain', 'quote " and \\ back', 'tab\there\u0001', 'emoji 😀 ok', 'lone \ud800 surrogate', 'sep \u2028 x', 'é'.repeat(1_000_000)];
+  const store = await ResultsStore.open(options({ recentLines: 100 }));
+  const ids = texts.map((t, i) => store.add({ ...line(i, i === 3), line: t }));
+  for (let i = 0; i < 200; i++) {
+    store.add(line(100 + i, false)); // push the texts out of the ring: context comes from the file
+  }
+  const ctx = await store.context(ids[3], 3, 3);
+  expect(ctx!.before.map((r) => r.line)).toEqual(texts.slice(0, 3));
+  expect(ctx!.after.map((r) => r.line)).toEqual(texts.slice(4, 7));
+  await store.close();
+});
