@@ -202,7 +202,8 @@ export abstract class ResumablePullSource<C> implements LogSource {
     let cursor = initial;
     while (this.running) {
       try {
-        const page = await this.fetchPage(cursor, Date.now() - this.options.delaySeconds * 1000, this.abort.signal);
+        const untilMs = Date.now() - this.options.delaySeconds * 1000;
+        const page = await this.fetchPage(cursor, untilMs, this.abort.signal);
         this.failures = 0;
         this.state = 'connected';
         const { entries } = page;
@@ -219,7 +220,11 @@ export abstract class ResumablePullSource<C> implements LogSource {
         if (!complete || !this.running) break;
         cursor = page.endCursor;
         await this.store!.save(cursor);
-        if (!page.more) await this.sleep(this.options.pollIntervalSeconds * 1000);
+        if (!page.more) {
+          // Caught up: everything older than untilMs was read, so that is how far behind the pull is.
+          this.lagMs = Math.max(0, Date.now() - untilMs);
+          await this.sleep(this.options.pollIntervalSeconds * 1000);
+        }
       } catch (err) {
         if (!this.running) break;
         this.failures += 1;
