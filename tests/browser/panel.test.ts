@@ -295,3 +295,24 @@ test('"Save & test" of the built datasource reaches the real backend through the
   // The probe changed nothing.
   expect((await api<unknown[]>('GET', '/api/feedback')).body).toHaveLength(1);
 });
+
+test('"Confirm anomaly" then Undo: the record appears in and leaves the real fact-store', async () => {
+  await page.goto(`${host.url}/?theme=dark`);
+  await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+  const line = anomalies.find((l) => l.includes('StockSync'))!;
+  const row = page.getByRole('listitem').filter({ hasText: line });
+  await row.getByRole('button', { name: 'Confirm anomaly' }).click();
+  const notice = page.getByRole('status').filter({ hasText: 'Confirmed as anomaly' });
+  await notice.waitFor();
+  const confirmed = await api<Array<{ id: string; message: string }>>('GET', '/api/feedback?kind=confirmed');
+  expect(confirmed.body.map((r) => r.message)).toEqual([line]);
+  // A confirmed line is not suppressed.
+  expect(await row.locator('[data-suppressed]').count()).toBe(0);
+
+  await notice.getByRole('button', { name: 'Undo' }).click();
+  await notice.waitFor({ state: 'detached' });
+  await row.getByRole('button', { name: 'Confirm anomaly' }).waitFor();
+  expect(host.proxied).toContain(`DELETE /api/feedback/${confirmed.body[0].id}`);
+  expect((await api<unknown[]>('GET', '/api/feedback?kind=confirmed')).body).toEqual([]);
+  expect((await api<unknown[]>('GET', '/api/feedback?kind=false_positive')).body).toHaveLength(1);
+});
