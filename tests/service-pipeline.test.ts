@@ -164,3 +164,19 @@ test('a clean shutdown scores every accepted line first, and the counts are on d
   const rate = rowsOf((await query(service.url, [{ refId: 'R', queryType: 'rate', source: 'sd' }])).results.R.frames[0]);
   expect(rate.reduce((s, r) => s + (r.lines as number), 0)).toBe(300 + bulk.length);
 });
+
+test('a drift in the anomaly ratio triggers a retraining on its own', async () => {
+  service = await startTestService(dir, {}, (c) => ({ ...c, training: { ...c.training, driftWindowLines: 100, driftRatio: 0.2, minRetrainGapSeconds: 0 } }));
+  const url = service.url;
+  expect((await pushLines(url, 'dr', normalLines.slice(0, 300))).status).toBe(204);
+  await waitScored(service, 'dr', 300);
+  const first = service.pipelines.get('dr')!.stats().lastTrainedAt;
+  // A new kind of traffic: most of these lines are unlike anything in training.
+  const shifted = Array.from({ length: 100 }, (_, i) => `${anomalyLines[i % anomalyLines.length]} [shard ${i}]`);
+  expect((await pushLines(url, 'dr', shifted)).status).toBe(204);
+  await waitScored(service, 'dr', 400);
+  expect(service.pipelines.get('dr')!.stats().anomalies).toBeGreaterThan(20);
+  await waitFor(() => (service!.pipelines.get('dr')!.stats().lastTrainedAt !== first ? true : undefined), 'a drift retraining');
+  const text = await (await fetch(`${url}/metrics`)).text();
+  expect(text).toMatch(/lad_training_runs_total\{source="dr",result="ok",reason="drift"\} 1/);
+});
