@@ -153,7 +153,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       value: Math.round(sent / ((done - started) / 1000)),
       unit: 'lines/s',
       target: { op: '>=', value: TARGET_LINES_PER_SECOND },
-      note: `${sent.toLocaleString('en-US')} lines over ${CONNECTIONS} connections, sent in ${sendSeconds.toFixed(1)} s (TCP held back while the queue was full), ingested ${(after.linesIngested - before.linesIngested).toLocaleString('en-US')}, server pinned to ${ctx.cpu ?? 'no'} core`,
+      note: `${sent.toLocaleString('en-US')} lines over ${CONNECTIONS} connections, written by the senders in ${sendSeconds.toFixed(1)} s (the source pauses TCP while the queue is full), ingested ${(after.linesIngested - before.linesIngested).toLocaleString('en-US')}, server pinned to ${ctx.cpu ?? 'no'} core`,
     });
     return rows;
   } finally {
