@@ -152,6 +152,17 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     target: { op: '>=', value: TARGET_SCORE_SHARE_OF_BASELINE },
   });
   rows.push({ name: 'lad score, corpus: peak RSS', value: mb(score.peakRssMb), unit: 'MB' });
+  // The fixed cost in every run above and below: Node start-up and loading the model, on an empty input.
+  const emptyFile = join(ctx.tmpDir, 'empty.log');
+  writeFileSync(emptyFile, '');
+  const startup = await child(lad, ['score', '--model', modelDir, '--input', emptyFile, '--format', 'jsonl'], 'ignore');
+  if (startup.exitCode !== 0) throw failed('lad score (empty input)', startup);
+  rows.push({
+    name: 'lad score start-up (empty input, corpus model)',
+    value: Math.round(startup.wallSeconds * 1000) / 1000,
+    unit: 's',
+    note: `Node start-up + model load; ${startup.cpuSeconds.toFixed(2)} s CPU, peak RSS ${mb(startup.peakRssMb)} MB`,
+  });
   rows.push({
     name: 'lad score, corpus: lines flagged',
     value: pct(check.anomalies, n),
