@@ -8,7 +8,8 @@
  * - continuation lines are joined to their entry (see multiline.ts), the last entry is flushed after
  *   `multilineFlushMs` without new lines;
  * - while the sink is saturated nothing more is read: the batch in hand is kept and retried on drain.
- * An unterminated last line is held until its newline arrives (a writer may be mid-line), as Promtail does.
+ * An unterminated last line is held until its newline arrives (a writer may be mid-line), as Promtail does,
+ * but for `partialLineFlushMs` at most: a file whose last line never gets its newline still delivers it.
  *
  * Positions: when a data directory is known, the byte offset just after the last entry the sink ACCEPTED is
  * saved (with the file's device and inode) in <dataDir>/checkpoints/, so a restart resumes exactly there:
@@ -34,6 +35,8 @@ export const fileTailConfigSchema = z
     startAt: z.enum(['end', 'beginning']).default('end'),
     pollIntervalMs: z.number().int().min(10).max(60_000).default(250),
     multiline: z.boolean().default(true),
+    /** An unterminated last line is emitted as it is once the file has not grown for this long. */
+    partialLineFlushMs: z.number().int().min(1).max(3_600_000).default(5000),
     /** A pending multi-line entry is emitted after this long without a new line. */
     multilineFlushMs: z.number().int().min(0).max(60_000).default(1000),
     maxEntryLines: z.number().int().min(1).default(500),
@@ -99,6 +102,7 @@ export class FileTailSource implements LogSource {
   private firstOpen = true;
   /** Bytes of an unterminated line carried to the next read. */
   private carry: Buffer | null = null;
+  private carryGrewAtMs = 0;
   /** Inside an over-long line whose head was already emitted: skip to the next newline. */
   private skippingLongLine = false;
   /** Entries read but not yet accepted by the sink (the batch in hand while paused). */
@@ -226,6 +230,9 @@ export class FileTailSource implements LogSource {
     const readMore = await this.follow();
     if (this.stopped) {
       return;
+    }
+    if (!readMore) {
+      this.flushStalePartialLine();
     }
     this.flushIdleEntry();
     if (this.deliver()) {
@@ -449,6 +456,7 @@ export class FileTailSource implements LogSource {
   private keepPartial(buffer: Buffer, start: number, end: number, nowMs: number, endOffset: number): void {
     const piece = Buffer.from(buffer.subarray(start, end)); // the read buffer is reused: copy
     this.carry = this.carry ? Buffer.concat([this.carry, piece]) : piece;
+    this.carryGrewAtMs = nowMs;
     if (this.carry.length > this.config.maxLineBytes) {
       this.emitLine(this.carry, 0, this.config.maxLineBytes, nowMs, endOffset);
       this.carry = null;
@@ -483,6 +491,21 @@ export class FileTailSource implements LogSource {
     // Entries are only made while a file is open (reading, or finishing it before it is closed).
     this.outboxFiles.push(this.file!.id);
     this.outboxEnds.push(endOffset);
+  }
+
+  /** The carry is always the tail of what was read, so it ends at the current read position. */
+  private flushStalePartialLine(): void {
+    const now = Date.now();
+    if (
+      this.carry &&
+      !this.skippingLongLine &&
+      this.file &&
+      now - this.carryGrewAtMs >= this.config.partialLineFlushMs
+    ) {
+      const carry = this.carry;
+      this.carry = null;
+      this.emitLine(carry, 0, carry.length, now, this.file.position);
+    }
   }
 
   private flushIdleEntry(): void {

@@ -92,6 +92,17 @@ it('holds an unterminated line until its newline arrives', async () => {
   expect(sink.lines()).toEqual(['first', 'half a line']);
 });
 
+it('emits an unterminated last line once the file has stopped growing for partialLineFlushMs', async () => {
+  writeFileSync(file, 'complete\nno newline at the end');
+  await tail({ startAt: 'beginning', multiline: false, partialLineFlushMs: 100 });
+  await sink.waitForEntries(2);
+  expect(sink.lines()).toEqual(['complete', 'no newline at the end']);
+  appendFileSync(file, '\nnext\n'); // the newline that finally comes does not make an empty or repeated entry
+  await sink.waitForEntries(3);
+  await polls(3);
+  expect(sink.lines()).toEqual(['complete', 'no newline at the end', 'next']);
+});
+
 it('follows rotation by rename + create: the rest of the old file, then the new file from its start', async () => {
   writeFileSync(file, '');
   await tail({ multiline: false });
