@@ -62,7 +62,8 @@ describe('SyslogSource on loopback', () => {
     await source.start(sink);
     const m1 = '<11>1 2026-11-25T10:00:00.000Z db1 postgres 42 - - FATAL: out of memory';
     const m2 = '<30>Nov 25 10:00:01 web1 nginx[7]: GET /index.html 200';
-    await sendTcp(source.tcpAddress()!.port, `${Buffer.byteLength(m1)} ${m1}${m2}\n`);
+    const headerOnly = '<14>1 - h a - - -';
+    await sendTcp(source.tcpAddress()!.port, `${Buffer.byteLength(m1)} ${m1}0 ${headerOnly}\n${m2}\n`);
     await waitFor(() => sink.entries.length === 2, 'two entries');
     expect(sink.entries[0]).toEqual({
       source: 'sys',

@@ -66,6 +66,8 @@ export type SyslogSourceConfig = z.input<typeof SyslogSourceConfigSchema>;
  * shutdown: read but not accepted when the source stopped or the peer vanished; sink_error: the sink
  * failed with something other than backpressure (the batch cannot be kept without bound).
  */
+const BLANK = /^\s*$/;
+
 export type SyslogDropReason = 'oversize' | 'udp_backpressure' | 'shutdown' | 'sink_error';
 
 interface Connection {
@@ -272,6 +274,8 @@ export class SyslogSource implements LogSource {
   private collect(batch: LogEntry[], text: string, peer: string): void {
     const now = Date.now();
     const msg = parseSyslog(text, now);
+    // A message without text (header only, or a zero-length frame) carries nothing to score, as blank pushed lines.
+    if (BLANK.test(msg.message)) return;
     const labels: Record<string, string> = { ...this.config.labels };
     // RFC 3164 §4.3: a message without a HOSTNAME is attributed to the peer that sent it.
     labels.host = msg.host ?? peer;
