@@ -37,6 +37,12 @@ describe('parseSyslog RFC 5424', () => {
     expect(m.app).toBe('evntslog');
   });
 
+  it('leaves an unreadable timestamp null (the source then stamps the receive time) and keeps the rest', () => {
+    const m = parseSyslog('<14>1 2003-13-45T99:00:00Z host app - - - still parsed');
+    expect(m.timestampMs).toBeNull();
+    expect([m.host, m.app, m.message]).toEqual(['host', 'app', 'still parsed']);
+  });
+
   it('keeps NILVALUE fields null and an absent message empty', () => {
     const m = parseSyslog('<14>1 - - - - - -');
     expect(m.format).toBe('rfc5424');
