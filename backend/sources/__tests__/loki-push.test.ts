@@ -229,6 +229,16 @@ describe('bad input answers 4xx JSON and accepts nothing', () => {
     ],
     ['empty body', () => post('', { 'Content-Type': 'application/json' }), 400, 'body'],
     [
+      'gzip bomb: small on the wire, over the limit once inflated',
+      () =>
+        post(gzipSync(Buffer.alloc(1024 * 1024, 0x20)), {
+          'Content-Type': 'application/json',
+          'Content-Encoding': 'gzip',
+        }),
+      413,
+      undefined,
+    ],
+    [
       '?source= twice',
       () =>
         post(JSON.stringify({ streams: [validStream] }), { 'Content-Type': 'application/json' }, '?source=a&source=b'),
