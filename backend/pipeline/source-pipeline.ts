@@ -278,8 +278,8 @@ export class SourcePipeline {
     } else if (this.state === 'collecting') {
       this.collectChunk();
     }
-    // state 'training' (initial): lines wait in the queue until the first model exists.
-    if (this.queue.size > 0 && this.state !== 'training') {
+    // state 'training' (initial), or a full window waiting for a retry: lines wait in the queue.
+    if (this.queue.size > 0 && this.state !== 'training' && !(this.state === 'collecting' && this.windowFull)) {
       this.schedule();
     }
     this.notifyDrainIfNeeded();
@@ -296,15 +296,23 @@ export class SourcePipeline {
 
   private collectChunk(): void {
     const { training } = this.deps.config;
-    this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
-      if (this.collected.length === 0) {
-        this.collectStartedAt = Date.now();
-      }
-      this.collected.push(entry);
-      this.remember(entry.line);
-      return this.collected.length < training.windowLines;
-    });
+    // Once the window is full, further lines stay in the (bounded) queue: backpressure, not unbounded memory,
+    // also while a failed first training waits for its retry.
+    if (this.collected.length < training.windowLines) {
+      this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
+        if (this.collected.length === 0) {
+          this.collectStartedAt = Date.now();
+        }
+        this.collected.push(entry);
+        this.remember(entry.line);
+        return this.collected.length < training.windowLines;
+      });
+    }
     this.maybeStartInitialTraining();
+  }
+
+  private get windowFull(): boolean {
+    return this.collected.length >= this.deps.config.training.windowLines;
   }
 
   private maybeStartInitialTraining(): void {
