@@ -37,6 +37,15 @@ export const fileTailConfigSchema = z
     multiline: z.boolean().default(true),
     /** An unterminated last line is emitted as it is once the file has not grown for this long. */
     partialLineFlushMs: z.number().int().min(1).max(3_600_000).default(5000),
+    /**
+     * Regular expression for the first line of an entry (e.g. `^\d{4}-\d{2}-\d{2}` for lines that start with a
+     * date): every line not matching it is joined to the entry before. Default: the built-in continuation rules.
+     */
+    firstLinePattern: z
+      .string()
+      .min(1)
+      .refine((pattern) => compiles(pattern), 'not a valid regular expression')
+      .optional(),
     /** A pending multi-line entry is emitted after this long without a new line. */
     multilineFlushMs: z.number().int().min(0).max(60_000).default(1000),
     maxEntryLines: z.number().int().min(1).default(500),
@@ -56,6 +65,15 @@ export const fileTailConfigSchema = z
     dataDir: z.string().min(1).optional(),
   })
   .strict();
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** What the service tells a source it builds. */
 export interface FileTailContext {
@@ -134,7 +152,11 @@ export class FileTailSource implements LogSource {
         ? new CheckpointStore(checkpointFile(dataDir, this.kind, this.name), positionSchema)
         : null;
     this.labels = { ...this.config.labels, filename: this.config.path };
-    this.joiner = new MultilineJoiner({ maxLines: this.config.maxEntryLines, maxChars: this.config.maxLineBytes * 4 });
+    this.joiner = new MultilineJoiner({
+      maxLines: this.config.maxEntryLines,
+      maxChars: this.config.maxLineBytes * 4,
+      firstLine: this.config.firstLinePattern === undefined ? undefined : new RegExp(this.config.firstLinePattern),
+    });
   }
 
   async start(sink: LogSink): Promise<void> {

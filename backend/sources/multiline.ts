@@ -26,6 +26,11 @@ export interface MultilineLimits {
   maxLines: number;
   /** …or this many characters. */
   maxChars: number;
+  /**
+   * When set, a line matching it starts a new entry and every other line continues the current one
+   * (Promtail's `firstline`): for formats whose continuation lines are not indented.
+   */
+  firstLine?: RegExp;
 }
 
 export class MultilineJoiner {
@@ -46,10 +51,15 @@ export class MultilineJoiner {
     return this.lastAddedMs;
   }
 
+  private continues(line: string): boolean {
+    const firstLine = this.limits.firstLine;
+    return firstLine ? !firstLine.test(line) : isContinuation(line);
+  }
+
   /** Adds a line; returns the entry it completed, if any. */
   add(line: string, nowMs: number, endOffset = 0): JoinedEntry | null {
     let done: JoinedEntry | null = null;
-    const joins = this.parts.length > 0 && isContinuation(line);
+    const joins = this.parts.length > 0 && this.continues(line);
     if (joins && this.parts.length < this.limits.maxLines && this.chars + 1 + line.length <= this.limits.maxChars) {
       this.parts.push(line);
       this.chars += 1 + line.length;

@@ -175,6 +175,14 @@ it('joins stack-trace continuation lines to their entry and flushes the last ent
   ]);
 });
 
+it('joins by firstLinePattern when one is configured (unindented continuation lines)', async () => {
+  writeFileSync(file, '');
+  await tail({ firstLinePattern: '^\\d{4}-\\d{2}-\\d{2} ', multilineFlushMs: 100 });
+  appendFileSync(file, '2024-01-01 ERROR query failed\nSELECT *\nFROM orders\n2024-01-01 INFO next\n');
+  await sink.waitForEntries(2);
+  expect(sink.lines()).toEqual(['2024-01-01 ERROR query failed\nSELECT *\nFROM orders', '2024-01-01 INFO next']);
+});
+
 it('keeps a multi-byte character whole when a 64 KiB read boundary splits it', async () => {
   const line = `${'a'.repeat(64 * 1024 - 1)}é€ after the boundary`; // é spans bytes 65535 and 65536
   writeFileSync(file, `${line}\nnext\n`);

@@ -50,3 +50,23 @@ it('cuts an entry at maxLines and at maxChars', () => {
   expect(small.add(' 678', 0)).toBeNull(); // 5 + 1 + 4 = 10
   expect(small.add(' 9', 0)?.text).toBe('12345\n 678');
 });
+
+it('with a first-line pattern, joins every line that does not start a new entry', () => {
+  const joiner = new MultilineJoiner({ maxLines: 100, maxChars: 10_000, firstLine: /^\d{4}-\d{2}-\d{2} / });
+  const out: string[] = [];
+  const lines = [
+    '2024-01-01 ERROR boom',
+    'Traceback (most recent call last):',
+    '  File "x.py", line 1',
+    'ValueError: unindented last line of a Python trace',
+    '2024-01-01 INFO next',
+  ];
+  for (const line of lines) {
+    const done = joiner.add(line, 0);
+    if (done) {
+      out.push(done.text);
+    }
+  }
+  out.push(joiner.flush()!.text);
+  expect(out).toEqual([lines.slice(0, 4).join('\n'), '2024-01-01 INFO next']);
+});

@@ -15,6 +15,7 @@ describe('parseSourceConfig names the bad key', () => {
     [{ type: 'file', name: 'a/b', path: '/x' }, 'name', /"\/"/],
     [{ type: 'file', name: 'a', path: '/x', startAt: 'middle' }, 'startAt', /end|beginning/],
     [{ type: 'file', name: 'a', path: '/x', labels: { a: 1 } }, 'labels.a', /expected string/],
+    [{ type: 'file', name: 'a', path: '/x', firstLinePattern: '^(unclosed' }, 'firstLinePattern', /regular expression/],
     [5, '', /expected object/],
   ])('%j', (raw, field, message) => {
     let error: unknown;
