@@ -1,5 +1,6 @@
 import React, { useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { PanelProps } from '@grafana/data';
+import { config } from '@grafana/runtime';
 import { Button, RadioButtonGroup, useStyles2 } from '@grafana/ui';
 import { areEqual, VariableSizeList, type ListChildComponentProps } from 'react-window';
 
@@ -65,7 +66,8 @@ export function AnomalyPanel(props: Props) {
   const styles = useStyles2(getPanelStyles);
   const uid = datasourceUidOf(props);
   const client = useMemo(() => LadClient.forDatasource(uid), [uid]);
-  const feedback = useFeedback(client);
+  // Who clicked goes into the fact-store record (Grafana's signed-in login; absent for anonymous viewers).
+  const feedback = useFeedback(client, config.bootData?.user?.login || undefined);
   const [grouping, setGrouping] = useState(options.grouping);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const listRef = useRef<VariableSizeList>(null);

@@ -222,9 +222,10 @@ test('the built panel shows real anomalies; "False positive" reaches the fact-st
   expect(await row.locator('[data-suppressed]').count()).toBe(1);
   expect(host.proxied).toContain('POST /api/feedback');
 
-  const feedback = await api<Array<{ id: string; message: string; kind: string; source: string }>>('GET', '/api/feedback?kind=false_positive');
+  const feedback = await api<Array<{ id: string; message: string; kind: string; source: string; user: string }>>('GET', '/api/feedback?kind=false_positive');
   expect(feedback.status).toBe(200);
-  expect(feedback.body).toEqual([expect.objectContaining({ message: FLAGGED, kind: 'false_positive', source: 'shop' })]);
+  // `user` is the signed-in Grafana login (the host's boot data says browser-test).
+  expect(feedback.body).toEqual([expect.objectContaining({ message: FLAGGED, kind: 'false_positive', source: 'shop', user: 'browser-test' })]);
 
   // A near-duplicate pushed afterwards is scored as suppressed, not as a new anomaly.
   const before = (await scored('shop'))!.linesScored;
