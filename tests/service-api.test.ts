@@ -342,6 +342,17 @@ describe('feedback', () => {
     expect((await anomalies({ search: 'orders_pkey' })).map((r) => r.line)).toEqual([line]);
   });
 
+  test('a false positive given by message alone (template from templateOf) also suppresses near-duplicates', async () => {
+    const line = anomalyLines[6]; // SMTP relay refused
+    const fb = await postJson(`${url}/api/feedback`, { message: line, kind: 'false_positive', source: SOURCE });
+    expect(fb.status).toBe(201);
+    const suppressedBefore = service.pipelines.get(SOURCE)!.stats().suppressed;
+    await pushLines(url, SOURCE, [line.replace('554 5.7.1', '550 5.7.2')]);
+    await waitFor(() => (service.pipelines.get(SOURCE)!.stats().suppressed > suppressedBefore ? true : undefined), 'suppression by message');
+    expect(await anomalies({ search: 'SMTP relay' })).toEqual([]);
+    expect((await anomalies({ search: 'SMTP relay', includeSuppressed: true })).length).toBe(1);
+  });
+
   test('feedback query type returns the records as a frame', async () => {
     await postJson(`${url}/api/feedback`, { message: 'frame me', kind: 'confirmed', source: SOURCE, user: 'alice' });
     const res = await query(url, [{ refId: 'F', queryType: 'feedback', source: SOURCE, kind: 'confirmed' }]);
