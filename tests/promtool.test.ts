@@ -3,9 +3,45 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { promisify } from 'util';
+import { parse, stringify } from 'yaml';
 
 const run = promisify(execFile);
-const dir = path.resolve(__dirname, '..', 'provisioning', 'prometheus');
+const provisioning = path.resolve(__dirname, '..', 'provisioning');
+const dir = path.join(provisioning, 'prometheus');
+
+/** PromQL of the dashboard's Prometheus panels and of the Grafana-managed alert, Grafana macros replaced. */
+function grafanaPromQL(): string[] {
+  const dashboard = JSON.parse(fs.readFileSync(path.join(provisioning, 'dashboards', 'json', 'log-anomalies.json'), 'utf8'));
+  const alerting = parse(fs.readFileSync(path.join(provisioning, 'alerting', 'anomaly-rate.yaml'), 'utf8'));
+  const exprs: string[] = [];
+  for (const panel of dashboard.panels) {
+    for (const target of panel.targets ?? []) {
+      if (target.datasource?.type === 'prometheus') {
+        exprs.push(target.expr);
+      }
+    }
+  }
+  for (const rule of alerting.groups[0].rules) {
+    for (const query of rule.data) {
+      if (query.model.expr) {
+        exprs.push(query.model.expr);
+      }
+    }
+  }
+  return exprs.map((e) => e.replace(/\$__rate_interval|\$__interval/g, '5m'));
+}
+
+/** `promtool check rules` on the given expressions as recording rules (it parses every expression). */
+async function checkExpressions(exprs: string[]) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lad-promql-'));
+  try {
+    const rules = { groups: [{ name: 'grafana', rules: exprs.map((expr, i) => ({ record: `grafana:expr_${i}`, expr })) }] };
+    fs.writeFileSync(path.join(tmp, 'grafana.yml'), stringify(rules));
+    return await promtool(['check', 'rules', 'grafana.yml'], tmp);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
 
 /** promtool's exit status and output, without throwing on a non-zero exit. */
 async function promtool(args: string[], cwd = dir): Promise<{ code: number; out: string }> {
@@ -35,6 +71,16 @@ describe('Prometheus config and rules (real promtool)', () => {
     const { code, out } = await promtool(['test', 'rules', 'rules.test.yml']);
     expect(out).toContain('SUCCESS');
     expect(code).toBe(0);
+  });
+
+  it('the PromQL of the dashboard and of the Grafana-managed alert parses (promtool check rules)', async () => {
+    const exprs = grafanaPromQL();
+    expect(exprs.length).toBeGreaterThanOrEqual(7);
+    const { code, out } = await checkExpressions(exprs);
+    expect(out).toContain(`SUCCESS: ${exprs.length} rules found`);
+    expect(code).toBe(0);
+    const broken = await checkExpressions(['sum by (source (rate(lad_anomalies_total[5m]))']);
+    expect(broken.code).not.toBe(0);
   });
 
   it('the rule tests catch a wrong threshold (they can fail)', async () => {
