@@ -20,13 +20,11 @@ module.exports = {
       // The Grafana plugin front end: the scaffold's jsdom config, plus .mjs (d3-color ships it).
       ...scaffold,
       displayName: 'plugin',
-      testTimeout,
       transform: { ...scaffold.transform, '^.+\\.mjs$': scaffold.transform['^.+\\.(t|j)sx?$'] },
     },
     {
       // The backend service and the end-to-end tests: plain node.
       displayName: 'backend',
-      testTimeout,
       testEnvironment: 'node',
       roots: ['<rootDir>/backend', '<rootDir>/tests'],
       testMatch: ['**/*.test.ts'],
