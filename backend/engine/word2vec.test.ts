@@ -69,6 +69,18 @@ describe('trainWord2Vec', () => {
     expect(frequent.vectors.length).toBe(3 * 4);
   });
 
+  it('raises the minimum count until the vocabulary fits maxVocab, keeping words of one count together', () => {
+    // counts: a 3, b 2, c 2, d 1, e 1
+    const sentences = [['a', 'b', 'c', 'd'], ['a', 'b', 'c', 'e'], ['a']];
+    expect([...trainWord2Vec(sentences, { dim: 2, maxVocab: 5 }).vocab.keys()]).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect([...trainWord2Vec(sentences, { dim: 2, maxVocab: 4 }).vocab.keys()]).toEqual(['a', 'b', 'c']);
+    expect([...trainWord2Vec(sentences, { dim: 2, maxVocab: 3 }).vocab.keys()]).toEqual(['a', 'b', 'c']);
+    expect([...trainWord2Vec(sentences, { dim: 2, maxVocab: 2 }).vocab.keys()]).toEqual(['a']);
+    expect([...trainWord2Vec(sentences, { dim: 2, minCount: 3, maxVocab: 2 }).vocab.keys()]).toEqual(['a']);
+    expect(resolveWord2VecOptions().maxVocab).toBe(100_000);
+    expect(() => trainWord2Vec(sentences, { maxVocab: 0 })).toThrow(/maxVocab/);
+  });
+
   it('copes with empty sentences, one-word sentences and a one-word vocabulary', () => {
     const model = trainWord2Vec([[], ['only'], ['only', 'only', 'only'], []], { dim: 4, epochs: 3 });
     expect([...model.vocab.keys()]).toEqual(['only']);

@@ -25,6 +25,13 @@ export interface Word2VecOptions {
    * engine's contract stays as documented; default 1e-3 like word2vec.c and gensim.
    */
   sample?: number;
+  /**
+   * Largest vocabulary to train. When more distinct words reach minCount, the minimum count is raised until
+   * they fit (like gensim's max_final_vocab), so all words of one count stay or go together. Optional;
+   * default 100,000, far above what masked log lines produce, and a guard against lines full of unmasked
+   * ids (millions of words seen once cost minutes and carry no context to learn from).
+   */
+  maxVocab?: number;
 }
 
 export interface Word2VecModel {
@@ -47,6 +54,7 @@ export const DEFAULT_WORD2VEC_OPTIONS: Readonly<Omit<Word2VecOptions, 'learningR
   negative: 5,
   seed: 1,
   sample: 1e-3,
+  maxVocab: 100_000,
 };
 
 /** word2vec.c's starting learning rates: CBOW averages its input, so it takes a larger step. */
@@ -62,6 +70,7 @@ const optionsSchema = z.object({
   learningRate: z.number().positive().max(1),
   seed: z.number().int(),
   sample: z.number().min(0).max(1),
+  maxVocab: z.number().int().min(1),
 });
 
 /** Precomputed logistic function on [-MAX_EXP, MAX_EXP], as in word2vec.c. */
@@ -106,17 +115,21 @@ interface Vocabulary {
   counts: Uint32Array;
 }
 
-/** Counts words and keeps those seen at least minCount times, most frequent first (ties: first seen first). */
-function buildVocabulary(sentences: readonly (readonly string[])[], minCount: number): Vocabulary {
+/**
+ * Counts words and keeps those seen at least minCount times (raised as needed so at most maxVocab words stay),
+ * most frequent first (ties: first seen first).
+ */
+function buildVocabulary(sentences: readonly (readonly string[])[], minCount: number, maxVocab: number): Vocabulary {
   const raw = new Map<string, number>();
   for (const sentence of sentences) {
     for (const word of sentence) {
       raw.set(word, (raw.get(word) ?? 0) + 1);
     }
   }
+  const effectiveMinCount = raiseMinCount(raw, minCount, maxVocab);
   const kept: Array<[string, number]> = [];
   for (const entry of raw) {
-    if (entry[1] >= minCount) {
+    if (entry[1] >= effectiveMinCount) {
       kept.push(entry);
     }
   }
@@ -129,6 +142,26 @@ function buildVocabulary(sentences: readonly (readonly string[])[], minCount: nu
     counts[i] = count;
   });
   return { vocab, counts };
+}
+
+/** The smallest count ≥ minCount at which no more than maxVocab words remain. */
+function raiseMinCount(counts: Map<string, number>, minCount: number, maxVocab: number): number {
+  // words per count value, then walk up from minCount until the words at or above it fit
+  const wordsWithCount = new Map<number, number>();
+  let remaining = 0;
+  for (const c of counts.values()) {
+    if (c >= minCount) {
+      wordsWithCount.set(c, (wordsWithCount.get(c) ?? 0) + 1);
+      remaining++;
+    }
+  }
+  if (remaining <= maxVocab) return minCount;
+  const distinctCounts = [...wordsWithCount.keys()].sort((a, b) => a - b);
+  for (const c of distinctCounts) {
+    remaining -= wordsWithCount.get(c) ?? 0;
+    if (remaining <= maxVocab) return c + 1;
+  }
+  return Infinity;
 }
 
 interface EncodedCorpus {
@@ -193,7 +226,7 @@ export function trainWord2Vec(
 ): Word2VecModel {
   const opts = resolveWord2VecOptions(options);
   const { dim, window, epochs, negative } = opts;
-  const { vocab, counts } = buildVocabulary(sentences, opts.minCount);
+  const { vocab, counts } = buildVocabulary(sentences, opts.minCount, opts.maxVocab);
   const vocabSize = counts.length;
   const rng = new SeededRandom(opts.seed);
 
