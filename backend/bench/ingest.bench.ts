@@ -1,6 +1,7 @@
 /**
  * Ingestion benchmark of the service, end to end over HTTP: the built server (backend/dist/server/main.js) runs
- * as a child process (pinned to ctx.cpu when taskset exists); autocannon, in this process, pushes text/plain
+ * as a child process (pinned to ctx.cpu when taskset exists; this process then keeps to the other cores);
+ * autocannon, in this process, pushes text/plain
  * batches to POST /api/push while a second autocannon asks POST /api/query (anomalies + rate of the last 15
  * minutes) at a steady rate. Measured:
  *  - lines/s accepted → scored → queryable: lines acknowledged with 204, divided by the time from the first
@@ -9,8 +10,9 @@
  * Lines come from the bundled demo logs (webshop.txt) with the injected anomalies mixed in.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'child_process';
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import { readFileSync } from 'fs';
+import { cpus } from 'os';
 import { join } from 'path';
 import type { BenchContext, BenchRow } from './bench-api';
 import { tasksetAvailable } from './measure';
@@ -82,6 +84,22 @@ async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs: numb
   }
 }
 
+/**
+ * Moves this process (the load generators) off the server's core, so client and server do not share one;
+ * returns a function restoring the previous affinity. No-op without taskset or with a single core.
+ */
+function keepOffCore(cpu: number | null): () => void {
+  const n = cpus().length;
+  if (cpu === null || n < 2 || !tasksetAvailable()) {
+    return () => undefined;
+  }
+  const others = Array.from({ length: n }, (_, i) => i).filter((i) => i !== cpu);
+  spawnSync('taskset', ['-a', '-p', '-c', others.join(','), String(process.pid)]);
+  return () => {
+    spawnSync('taskset', ['-a', '-p', '-c', `0-${n - 1}`, String(process.pid)]);
+  };
+}
+
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const demo = join(ctx.repoRoot, 'backend', 'demo');
   const normal = readFileSync(join(demo, 'webshop.txt'), 'utf8').trim().split('\n');
@@ -92,6 +110,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const seconds = Math.max(5, Math.min(20, Math.round(ctx.lines / 100_000)));
 
   const { child, url } = await startServer(ctx);
+  const restoreAffinity = keepOffCore(ctx.cpu !== null && tasksetAvailable() ? ctx.cpu : null);
   try {
     ctx.log('ingest: training the first model (2,000 lines)');
     await fetch(`${url}/api/push?source=bench`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: normal.slice(0, 2000).join('\n') });
@@ -169,6 +188,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       },
     ];
   } finally {
+    restoreAffinity();
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
   }
