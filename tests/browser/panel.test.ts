@@ -317,3 +317,28 @@ test('"Confirm anomaly" then Undo: the record appears in and leaves the real fac
   expect((await api<unknown[]>('GET', '/api/feedback?kind=confirmed')).body).toEqual([]);
   expect((await api<unknown[]>('GET', '/api/feedback?kind=false_positive')).body).toHaveLength(1);
 });
+
+test('the panel is usable from the keyboard: arrows move between rows, Enter expands, Tab reaches the buttons', async () => {
+  await page.goto(`${host.url}/?theme=dark`);
+  await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+  const focusedRow = () => page.evaluate("document.activeElement.closest('[data-index]')?.dataset.index ?? null");
+  const focusedName = () => page.evaluate("document.activeElement.getAttribute('aria-label') || document.activeElement.textContent");
+  await page.getByRole('listitem').first().getByRole('button', { name: 'Expand line and its context' }).focus();
+  expect(await focusedRow()).toBe('0');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction("document.activeElement.closest('[data-index]')?.dataset.index === '1'");
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction("document.activeElement.closest('[data-index]')?.dataset.index === '2'");
+  await page.keyboard.press('ArrowUp');
+  await page.waitForFunction("document.activeElement.closest('[data-index]')?.dataset.index === '1'");
+  await page.keyboard.press('Enter');
+  const second = page.locator('[data-index="1"]');
+  await second.getByRole('group', { name: 'Surrounding log lines' }).waitFor();
+  expect(await second.getByRole('button', { name: 'Collapse line and its context' }).getAttribute('aria-expanded')).toBe('true');
+  const names: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    await page.keyboard.press('Tab');
+    names.push(String(await focusedName()));
+  }
+  expect(names).toEqual(['False positive', 'Confirm anomaly']);
+});
