@@ -109,5 +109,9 @@ export function useFeedback(client: LadClient, user?: string): FeedbackApi {
 
   const dismissLast = useCallback(() => setLastAction(null), []);
 
-  return { states, suppressedKeys, lastAction, send, undo, dismissLast };
+  // One object per change of state, so the memoised list rows re-render only when feedback changed.
+  return useMemo(
+    () => ({ states, suppressedKeys, lastAction, send, undo, dismissLast }),
+    [states, suppressedKeys, lastAction, send, undo, dismissLast]
+  );
 }
