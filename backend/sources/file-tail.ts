@@ -16,6 +16,7 @@
  * no gap, no duplicate. A file replaced or truncated while Scorpio was down is read from its start.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import { CheckpointStore, checkpointFile } from './checkpoint';
 import { MultilineJoiner, type JoinedEntry } from './multiline';
@@ -30,7 +31,13 @@ export const fileTailConfigSchema = z
   .object({
     type: z.literal('file'),
     name: sourceNameSchema,
-    path: z.string().min(1),
+    /** A file, or a pattern in the file-name part (`/var/log/app/*.log`, see file-glob.ts). */
+    path: z
+      .string()
+      .min(1)
+      .refine((p) => !hasGlob(dirname(p)), 'wildcards are allowed in the file name only, not in directories'),
+    /** With a pattern: at most this many files are followed at once. */
+    maxFiles: z.number().int().min(1).max(10_000).default(100),
     /** Where to begin in a file that exists at start-up; files that appear later are always read from the start. */
     startAt: z.enum(['end', 'beginning']).default('end'),
     pollIntervalMs: z.number().int().min(10).max(60_000).default(250),
@@ -66,6 +73,11 @@ export const fileTailConfigSchema = z
   })
   .strict();
 
+/** True when a path component uses glob wildcards (`*`, `?`, `[...]`). */
+export function hasGlob(pathPart: string): boolean {
+  return /[*?[]/.test(pathPart);
+}
+
 function compiles(pattern: string): boolean {
   try {
     new RegExp(pattern);
@@ -78,6 +90,8 @@ function compiles(pattern: string): boolean {
 /** What the service tells a source it builds. */
 export interface FileTailContext {
   dataDir?: string;
+  /** Name of the position file (default: the source name); FileGlobSource gives each file its own. */
+  positionKey?: string;
 }
 
 const positionSchema = z.object({
@@ -149,7 +163,7 @@ export class FileTailSource implements LogSource {
     const dataDir = context.dataDir ?? this.config.dataDir ?? process.env.LAD_DATA_DIR;
     this.positions =
       this.config.positions && dataDir
-        ? new CheckpointStore(checkpointFile(dataDir, this.kind, this.name), positionSchema)
+        ? new CheckpointStore(checkpointFile(dataDir, this.kind, context.positionKey ?? this.name), positionSchema)
         : null;
     this.labels = { ...this.config.labels, filename: this.config.path };
     this.joiner = new MultilineJoiner({

@@ -5,9 +5,11 @@
  *
  * To add a source type: export its schema and class from its own module, then add ONE line to SOURCE_TYPES.
  */
+import { basename } from 'node:path';
 import { z } from 'zod';
 import { DemoSource, demoOptionsSchema } from './demo';
-import { FileTailSource, fileTailConfigSchema } from './file-tail';
+import { FileGlobSource } from './file-glob';
+import { FileTailSource, fileTailConfigSchema, hasGlob } from './file-tail';
 import type { LogSource } from './source';
 import { SyslogSource, SyslogSourceConfigSchema } from './syslog';
 import { LokiPullConfigSchema, LokiPullSource } from './loki-pull';
@@ -41,7 +43,9 @@ const demoConfigSchema = demoOptionsSchema.extend({ type: z.literal('demo') });
 
 const SOURCE_TYPES = [
   sourceType(demoConfigSchema, ({ type: _type, ...options }) => new DemoSource(options)),
-  sourceType(fileTailConfigSchema, (config, context) => new FileTailSource(config, context)),
+  sourceType(fileTailConfigSchema, (config, context) =>
+    hasGlob(basename(config.path)) ? new FileGlobSource(config, context) : new FileTailSource(config, context)
+  ),
   sourceType(SyslogSourceConfigSchema, (config) => new SyslogSource(config)),
   sourceType(LokiPullConfigSchema, (config, context) => new LokiPullSource(config, pullContext(context))),
   sourceType(

@@ -270,7 +270,9 @@ describe('positions across restarts', () => {
     await sink.waitForEntries(2);
     await polls(3);
     expect(sink.lines()).toEqual(['three, while stopped', 'four, while stopped']);
-    expect(readdirSync(join(dir, 'data', 'checkpoints'))).toEqual(['file--app.json']);
+    expect(readdirSync(join(dir, 'data', 'checkpoints')).filter((f) => f.endsWith('.json'))).toEqual([
+      'file--app.json',
+    ]); // a save may be in flight
   });
 
   it('does not count entries the sink refused as read: they come again after a restart', async () => {
