@@ -138,6 +138,14 @@ describe('POST /api/query', () => {
     expect(rows.length).toBeGreaterThanOrEqual(29);
   });
 
+  test('rate: a huge range with a huge maxDataPoints is clamped, not refused', async () => {
+    const to = Date.now();
+    const res = await query(url, [{ refId: 'R', queryType: 'rate', source: SOURCE }], { from: to - 365 * 24 * 3600_000, to }, { maxDataPoints: 10_000_000 });
+    const rows = rowsOf(res.results.R.frames[0]);
+    expect(rows.length).toBeLessThanOrEqual(50_001);
+    expect(rows.reduce((s, r) => s + (r.lines as number), 0)).toBe(service.pipelines.get(SOURCE)!.stats().linesScored);
+  });
+
   test('templates: anomalous templates with counts, max score and an example', async () => {
     const res = await query(url, [{ refId: 'T', queryType: 'templates', source: SOURCE }]);
     const rows = rowsOf(res.results.T.frames[0]);

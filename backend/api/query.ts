@@ -35,7 +35,8 @@ export const queryRequestSchema = z
   .object({
     range: z.object({ from: timeSchema, to: timeSchema }).refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['from'] }),
     intervalMs: z.number().positive().finite().optional(),
-    maxDataPoints: z.number().int().positive().max(1_000_000).optional(),
+    // Clamped, not refused: Grafana users can set large values; more points than this help no graph.
+    maxDataPoints: z.number().int().positive().transform((n) => Math.min(n, 50_000)).optional(),
     targets: z.array(targetSchema).max(100),
   })
   .passthrough();
