@@ -103,5 +103,38 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     unit: 'vectors/CPU-s',
     note: 'worst case: nothing near any unit, little to prune',
   });
+
+  // Worst case: lines of random words (ids nobody masked). Nearly every word is new, every line distinct.
+  const worstLines = 50_000;
+  const wordRng = new SeededRandom(5);
+  const randomWord = (): string => {
+    let w = '';
+    const length = 3 + wordRng.nextInt(7);
+    for (let i = 0; i < length; i++) w += String.fromCharCode(97 + wordRng.nextInt(26));
+    return w;
+  };
+  const noise: string[][] = [];
+  for (let i = 0; i < worstLines; i++) {
+    const words = ['INFO'];
+    const length = 3 + wordRng.nextInt(8);
+    for (let j = 0; j < length; j++) words.push(randomWord());
+    noise.push(words);
+  }
+  ctx.log(`worst case: ${worstLines} lines of random words`);
+  const noiseModel = cpuSeconds(() => trainWord2Vec(noise, { mode: 'skipgram', dim: 25 }));
+  const distinctWords = new Set(noise.flat()).size;
+  rows.push({
+    name: `word2vec skipgram, ${worstLines.toLocaleString('en-US')} lines of random words`,
+    value: Math.round(noiseModel.seconds * 100) / 100,
+    unit: 's CPU',
+    note: `${distinctWords.toLocaleString('en-US')} distinct words, ${noiseModel.result.vocab.size.toLocaleString('en-US')} trained (maxVocab raised the minimum count)`,
+  });
+  const noiseData = lineVectors(noiseModel.result, noise);
+  const noiseSom = cpuSeconds(() => SelfOrganizingMap.train(noiseData, worstLines, noiseModel.result.dim));
+  rows.push({
+    name: `som 24×24 on ${worstLines.toLocaleString('en-US')} random-word line vectors`,
+    value: Math.round(noiseSom.seconds * 100) / 100,
+    unit: 's CPU',
+  });
   return rows;
 }
