@@ -156,8 +156,8 @@ describe('rsyslog (real rsyslogd 8) forwarding to the syslog source', () => {
 
     await waitFor(() => lfSink.entries.length >= total && udpSink.entries.length >= perApp, () => `LF and UDP lines (octet ${octetSink.entries.length}, lf ${lfSink.entries.length}, udp ${udpSink.entries.length})`, 30_000);
     // The octet-counted connection was paused at 50 lines; rsyslog keeps the rest queued until we drain.
+    await waitFor(() => octet.status().state === 'paused', () => `the octet-counted connection to pause (${octetSink.entries.length} lines)`, 30_000);
     expect(octetSink.entries.length).toBeLessThanOrEqual(50);
-    expect(octet.status().state).toBe('paused');
     octetSink.unlimit();
     await waitFor(() => octetSink.entries.length >= total, () => `octet-counted lines (${octetSink.entries.length})`, 30_000);
 
