@@ -101,6 +101,13 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     });
   });
 
+  it('keeps a panel refId that merely looks like a split one', async () => {
+    server.handle(() => ({ body: { results: { A__1: { frames: [anomaliesFrameJSON('A__1', 1)] } } } }));
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    const { data } = await lastValueFrom(ds.query(request([{ refId: 'A__1' }])));
+    expect(data.map((f) => f.refId)).toEqual(['A__1']);
+  });
+
   it('fills defaults for an empty query and drops hidden ones', () => {
     const ds = new LadDataSource(settings, new MapTemplateSrv({}));
     const body = ds.buildQueryBody(request([{ refId: 'A' }, { refId: 'B', hide: true, queryType: 'rate' }]));

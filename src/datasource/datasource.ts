@@ -98,31 +98,45 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
   }
 
   buildQueryBody(request: DataQueryRequest<LadQuery>): LadQueryBody {
-    const targets = request.targets.filter((t) => this.filterQuery(t)).flatMap((t) => this.toTargets(t, request.scopedVars));
-    return {
+    return this.buildQuery(request).body;
+  }
+
+  /** The backend request, and for each backend refId the panel refId it answers (split targets share one). */
+  private buildQuery(request: DataQueryRequest<LadQuery>): { body: LadQueryBody; panelRefIds: Map<string, string> } {
+    const panelRefIds = new Map<string, string>();
+    const targets = request.targets
+      .filter((t) => this.filterQuery(t))
+      .flatMap((t) =>
+        this.toTargets(t, request.scopedVars).map((target) => {
+          panelRefIds.set(target.refId, t.refId);
+          return target;
+        })
+      );
+    const body = {
       range: { from: request.range.from.valueOf(), to: request.range.to.valueOf() },
       intervalMs: request.intervalMs,
       maxDataPoints: request.maxDataPoints ?? 1000,
       targets,
     };
+    return { body, panelRefIds };
   }
 
   query(request: DataQueryRequest<LadQuery>): Observable<DataQueryResponse> {
-    const body = this.buildQueryBody(request);
+    const { body, panelRefIds } = this.buildQuery(request);
     if (body.targets.length === 0) {
       return of({ data: [] });
     }
-    return from(this.runQuery(body));
+    return from(this.runQuery(body, panelRefIds));
   }
 
-  private async runQuery(body: LadQueryBody): Promise<DataQueryResponse> {
+  private async runQuery(body: LadQueryBody, panelRefIds: Map<string, string>): Promise<DataQueryResponse> {
     const response = await this.client.request('Query', 'POST', '/api/query', queryResponseSchema, body);
     const data: DataFrame[] = [];
     const errors: DataQueryError[] = [];
     for (const target of body.targets) {
       const result = response.results[target.refId];
       // Split targets (`A__0`, `A__1`: one per source of a multi-value variable) go back under their panel refId.
-      const refId = target.refId.replace(/__\d+$/, '');
+      const refId = panelRefIds.get(target.refId) ?? target.refId;
       if (result?.error) {
         errors.push({ refId, message: result.error });
       }
