@@ -2,7 +2,7 @@
  * The results store on real files in a temp dir: segment rotation and retention, reload after a restart,
  * context read back from disk when the in-memory ring no longer holds it, and a torn last record.
  */
-import { appendFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FactStore } from '../backend/store/fact-store';
 import { ResultsStore, sourceKey, type AnomalyRecord, type ResultsStoreOptions, type ScoredLine } from '../backend/store/results-store';
@@ -123,6 +123,23 @@ test('anomalies older than the retention are dropped from queries and not reload
   await store.close();
   const reopened = await ResultsStore.open(options({ retentionMs: 60_000, maxAnomalies: 100 }));
   expect(reopened.anomalies(all)).toHaveLength(100);
+  await reopened.close();
+});
+
+test('files past the retention are deleted by the sweep, also for a source that went quiet', async () => {
+  const store = await ResultsStore.open(options({ retentionMs: 3600_000 }));
+  store.add(line(1, true));
+  await store.close(); // the files are closed: a new segment will be opened by the next write
+  const sourceDir = path.join(dir, 'results', sourceKey('s'));
+  const old = readdirSync(sourceDir).filter((f) => f.endsWith('.ndjson'));
+  expect(old.length).toBe(3); // lines, anomalies, counts
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+  for (const f of old) {
+    utimesSync(path.join(sourceDir, f), twoHoursAgo, twoHoursAgo);
+  }
+  const reopened = await ResultsStore.open(options({ retentionMs: 3600_000 }));
+  await reopened.sweepRetention();
+  expect(readdirSync(sourceDir).filter((f) => f.endsWith('.ndjson'))).toEqual([]);
   await reopened.close();
 });
 

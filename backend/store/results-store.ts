@@ -145,6 +145,7 @@ export class ResultsStore {
   private readonly sources = new Map<string, SourceResults>();
   private readonly byKey = new Map<string, SourceResults>();
   private flushTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
   private constructor(private readonly opts: ResultsStoreOptions) {}
@@ -166,6 +167,11 @@ export class ResultsStore {
       store.flush().catch((err: Error) => store.reportError(err, 'writing results'));
     }, 250);
     store.flushTimer.unref();
+    // Files are also trimmed on rotation; the sweep covers sources that went quiet.
+    store.sweepTimer = setInterval(() => {
+      store.sweepRetention().catch((err: Error) => store.reportError(err, 'deleting old results'));
+    }, 60_000);
+    store.sweepTimer.unref();
     return store;
   }
 
@@ -400,10 +406,23 @@ export class ResultsStore {
     return run;
   }
 
+  /** Deletes result files past the retention (age) or the per-source size bound. */
+  async sweepRetention(): Promise<void> {
+    for (const results of this.sources.values()) {
+      await results.lines.enforceRetention();
+      await results.anomalyLog.enforceRetention();
+      await results.countLog.enforceRetention();
+    }
+  }
+
   async close(): Promise<void> {
     if (this.flushTimer) {
       clearInterval(this.flushTimer);
       this.flushTimer = null;
+    }
+    if (this.sweepTimer) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = null;
     }
     await this.flush().catch((err: Error) => this.reportError(err, 'writing results'));
     for (const results of this.sources.values()) {
