@@ -15,9 +15,17 @@ describe('benchmark corpus generator', () => {
     // A labelled file in Loghub's style (first field "-" = normal) and an unlabelled one.
     writeFileSync(
       join(dir, 'data/loghub/Labelled_2k.log'),
-      ['- 1117838570 node R02-M1 RAS KERNEL INFO cache ok', 'KERNDTLB 1117838571 node R02-M1 RAS KERNEL FATAL tlb error', '- 1117838572 node R03-M1 RAS KERNEL INFO cache ok', ''].join('\n')
+      [
+        '- 1117838570 node R02-M1 RAS KERNEL INFO cache ok',
+        'KERNDTLB 1117838571 node R02-M1 RAS KERNEL FATAL tlb error',
+        '- 1117838572 node R03-M1 RAS KERNEL INFO cache ok',
+        '',
+      ].join('\n')
     );
-    writeFileSync(join(dir, 'data/modern/app.log'), 'ts=2024-05-02T12:17:22Z level=info traceID=00545d5c1acae94e msg="served 200 in 12ms"\n');
+    writeFileSync(
+      join(dir, 'data/modern/app.log'),
+      'ts=2024-05-02T12:17:22Z level=info traceID=00545d5c1acae94e msg="served 200 in 12ms"\n'
+    );
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,7 +33,10 @@ describe('benchmark corpus generator', () => {
   it('splits labelled files into normal lines and alerts, without the label field', () => {
     const samples = loadSamples(join(dir, 'data'));
     expect(samples.map((s) => s.name)).toEqual(['loghub/Labelled_2k.log', 'modern/app.log']);
-    expect(samples[0].lines).toEqual(['1117838570 node R02-M1 RAS KERNEL INFO cache ok', '1117838572 node R03-M1 RAS KERNEL INFO cache ok']);
+    expect(samples[0].lines).toEqual([
+      '1117838570 node R02-M1 RAS KERNEL INFO cache ok',
+      '1117838572 node R03-M1 RAS KERNEL INFO cache ok',
+    ]);
     expect(samples[0].alerts).toEqual(['1117838571 node R02-M1 RAS KERNEL FATAL tlb error']);
     expect(samples[1].alerts).toEqual([]);
   });

@@ -65,14 +65,23 @@ export function loadSamples(dataDir: string): SampleFile[] {
   for (const sub of ['loghub', 'modern']) {
     const dir = join(dataDir, sub);
     if (!existsSync(dir)) continue;
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.log')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .sort()) {
       const path = join(dir, file);
       const raw = readFileSync(path, 'utf8')
         .split('\n')
         .map((l) => l.replace(/\r$/, ''))
         .filter((l) => l.length > 0);
       const labelled = isLabelled(raw);
-      const sample: SampleFile = { name: `${sub}/${basename(file)}`, path, labelled, ordered: [], lines: [], alerts: [] };
+      const sample: SampleFile = {
+        name: `${sub}/${basename(file)}`,
+        path,
+        labelled,
+        ordered: [],
+        lines: [],
+        alerts: [],
+      };
       if (labelled) {
         for (const line of raw) {
           const space = line.indexOf(' ');
@@ -121,7 +130,8 @@ export function writeCorpus(file: string, samples: readonly SampleFile[], option
     let out = '';
     if (/^[0-9]+$/.test(token)) {
       // Same length, and no new leading zero, so the number still reads as the same kind of field.
-      for (let i = 0; i < token.length; i++) out += String(i === 0 && token.length > 1 ? 1 + rng.nextInt(9) : rng.nextInt(10));
+      for (let i = 0; i < token.length; i++)
+        out += String(i === 0 && token.length > 1 ? 1 + rng.nextInt(9) : rng.nextInt(10));
     } else {
       for (let i = 0; i < token.length; i++) out += HEX[rng.nextInt(16)];
     }

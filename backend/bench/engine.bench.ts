@@ -36,8 +36,20 @@ async function checkScores(file: string, expectedLines: number, rareLines: reado
     result.lines++;
     if (result.problem !== null) return;
     try {
-      const o = JSON.parse(text) as { line: unknown; score: unknown; anomaly: unknown; template: unknown; reason: unknown };
-      if (o.line !== result.lines || typeof o.score !== 'number' || typeof o.anomaly !== 'boolean' || typeof o.template !== 'string' || typeof o.reason !== 'string') {
+      const o = JSON.parse(text) as {
+        line: unknown;
+        score: unknown;
+        anomaly: unknown;
+        template: unknown;
+        reason: unknown;
+      };
+      if (
+        o.line !== result.lines ||
+        typeof o.score !== 'number' ||
+        typeof o.anomaly !== 'boolean' ||
+        typeof o.template !== 'string' ||
+        typeof o.reason !== 'string'
+      ) {
         result.problem = `output line ${result.lines} does not fit the JSONL contract: ${text.slice(0, 200)}`;
         return;
       }
@@ -184,7 +196,12 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const dir = join(ctx.tmpDir, 'sample-model');
     const t = await child(lad, ['train', '--input', trainFile, '--model', dir], 'ignore');
     if (t.exitCode !== 0) {
-      rows.push({ name: `${sample.name}: lad train`, value: NaN, unit: 'lines/s', note: `failed: ${t.stderrTail.split('\n').pop()}` });
+      rows.push({
+        name: `${sample.name}: lad train`,
+        value: NaN,
+        unit: 'lines/s',
+        note: `failed: ${t.stderrTail.split('\n').pop()}`,
+      });
       continue;
     }
     const out = join(ctx.tmpDir, 'sample-scores.jsonl');
@@ -203,7 +220,8 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       note:
         sc === null
           ? `failed: ${s.stderrTail.split('\n').pop()}`
-          : sc.problem ?? `${thousands(scored.length)} lines, ${s.wallSeconds.toFixed(2)} s, peak RSS ${mb(s.peakRssMb)} MB, ${pct(sc.anomalies, scored.length)}% flagged`,
+          : (sc.problem ??
+            `${thousands(scored.length)} lines, ${s.wallSeconds.toFixed(2)} s, peak RSS ${mb(s.peakRssMb)} MB, ${pct(sc.anomalies, scored.length)}% flagged`),
     });
     rmSync(dir, { recursive: true, force: true });
   }

@@ -86,7 +86,10 @@ async function main(o: MainOptions): Promise<number> {
     process.stderr.write(`bench: no sample data at ${dataDir} (use --data DIR)\n`);
     return 2;
   }
-  const wanted = o.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = o.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const modules = readdirSync(__dirname)
     .filter((f) => f.endsWith('.bench.js'))
     .sort()
@@ -98,14 +101,23 @@ async function main(o: MainOptions): Promise<number> {
   }
   const cpu = o.pin && tasksetAvailable() ? o.cpu : null;
   const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-  log(`modules: ${modules.map((m) => m.suite).join(', ')}; corpus ${o.lines.toLocaleString('en-US')} lines; ${cpu === null ? 'children not pinned' : `children pinned to core ${cpu}`}`);
+  log(
+    `modules: ${modules.map((m) => m.suite).join(', ')}; corpus ${o.lines.toLocaleString('en-US')} lines; ${cpu === null ? 'children not pinned' : `children pinned to core ${cpu}`}`
+  );
 
   const loadAtStart = loadavg();
   const rows: SuiteRow[] = [];
   let failures = 0;
   for (const { file, suite } of modules) {
     const tmpDir = mkdtempSync(join(tmpdir(), `lad-bench-${suite}-`));
-    const ctx: BenchContext = { repoRoot: REPO_ROOT, dataDir, tmpDir, lines: o.lines, cpu, log: (m) => log(`${suite}: ${m}`) };
+    const ctx: BenchContext = {
+      repoRoot: REPO_ROOT,
+      dataDir,
+      tmpDir,
+      lines: o.lines,
+      cpu,
+      log: (m) => log(`${suite}: ${m}`),
+    };
     const started = Date.now();
     try {
       const mod = require(join(__dirname, file)) as Partial<BenchModule>;
@@ -125,10 +137,14 @@ async function main(o: MainOptions): Promise<number> {
 
   printTable(rows);
   const missed = rows.filter((r) => r.met === false).length;
-  process.stdout.write(`\n${rows.filter((r) => r.met === true).length} targets met, ${missed} missed, ${failures} benchmark modules failed\n`);
+  process.stdout.write(
+    `\n${rows.filter((r) => r.met === true).length} targets met, ${missed} missed, ${failures} benchmark modules failed\n`
+  );
   // Other work on the machine slows wall-clock figures: say how busy it was.
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
-  process.stdout.write(`load average (1/5/15 min) at start ${load(loadAtStart)}, at end ${load(loadavg())}, on ${cpus().length} cores\n`);
+  process.stdout.write(
+    `load average (1/5/15 min) at start ${load(loadAtStart)}, at end ${load(loadavg())}, on ${cpus().length} cores\n`
+  );
   const outFile = resolve(REPO_ROOT, o.out);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(
@@ -136,7 +152,14 @@ async function main(o: MainOptions): Promise<number> {
     JSON.stringify(
       {
         createdAt: new Date().toISOString(),
-        machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() },
+        machine: {
+          cpus: cpus().length,
+          cpuModel: cpus()[0]?.model ?? 'unknown',
+          memoryGb: Math.round(totalmem() / 2 ** 30),
+          node: process.version,
+          loadAverageAtStart: loadAtStart,
+          loadAverageAtEnd: loadavg(),
+        },
         options: { lines: o.lines, pinnedCore: cpu, modules: modules.map((m) => m.suite) },
         // JSON has no NaN: a value that could not be measured is null.
         rows: rows.map((r) => ({ ...r, value: Number.isFinite(r.value) ? r.value : null })),

@@ -43,7 +43,8 @@ let runs = 0;
 export function runMeasured(o: ChildOptions): Promise<ChildMeasurement> {
   const usageFile = join(o.tmpDir, `rusage-${process.pid}-${runs++}.json`);
   const nodeArgs = ['--require', join(__dirname, 'rusage-preload.js'), o.script, ...o.args];
-  const [command, args] = o.cpu !== null ? ['taskset', ['-c', String(o.cpu), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const [command, args] =
+    o.cpu !== null ? ['taskset', ['-c', String(o.cpu), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const out = o.stdoutFile === 'ignore' ? 'ignore' : openSync(o.stdoutFile, 'w');
   const started = process.hrtime.bigint();
   return new Promise<ChildMeasurement>((resolve, reject) => {
@@ -63,7 +64,11 @@ export function runMeasured(o: ChildOptions): Promise<ChildMeasurement> {
       let peakRssMb = NaN;
       let cpuSeconds = NaN;
       if (existsSync(usageFile)) {
-        const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as { maxRssKb: number; userMicros: number; systemMicros: number };
+        const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as {
+          maxRssKb: number;
+          userMicros: number;
+          systemMicros: number;
+        };
         peakRssMb = usage.maxRssKb / 1024;
         cpuSeconds = (usage.userMicros + usage.systemMicros) / 1e6;
         rmSync(usageFile);

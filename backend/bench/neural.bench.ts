@@ -39,7 +39,12 @@ const rate = (n: number, s: number): number => Math.round(n / s);
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const lines = loadSamples(ctx.dataDir).flatMap((s) => s.ordered);
-  const sentences = lines.map((l) => l.replace(/[0-9]+/g, '0').split(/[^A-Za-z0-9_]+/).filter(Boolean));
+  const sentences = lines.map((l) =>
+    l
+      .replace(/[0-9]+/g, '0')
+      .split(/[^A-Za-z0-9_]+/)
+      .filter(Boolean)
+  );
   const tokens = sentences.reduce((n, s) => n + s.length, 0);
   const epochs = 5;
 
@@ -95,8 +100,16 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     for (let i = 0; i < unique.length; i++) som.bmuDistance(far, i * dim);
   });
   const searches = unique.length * rounds;
-  rows.push({ name: 'som best-matching unit, vectors in sample order', value: rate(searches, inOrder.seconds), unit: 'vectors/CPU-s' });
-  rows.push({ name: 'som best-matching unit, shuffled', value: rate(searches, shuffled.seconds), unit: 'vectors/CPU-s' });
+  rows.push({
+    name: 'som best-matching unit, vectors in sample order',
+    value: rate(searches, inOrder.seconds),
+    unit: 'vectors/CPU-s',
+  });
+  rows.push({
+    name: 'som best-matching unit, shuffled',
+    value: rate(searches, shuffled.seconds),
+    unit: 'vectors/CPU-s',
+  });
   rows.push({
     name: 'som best-matching unit, random far vectors',
     value: rate(unique.length, farAway.seconds),

@@ -2,7 +2,12 @@ import { SeededRandom } from './random';
 import { principalComponents, resolveSomOptions, SelfOrganizingMap } from './som';
 
 /** `perCluster` points around each centre, with uniform noise of ±spread in every dimension. */
-function clusters(centres: number[][], perCluster: number, spread: number, seed: number): { data: Float32Array; labels: number[] } {
+function clusters(
+  centres: number[][],
+  perCluster: number,
+  spread: number,
+  seed: number
+): { data: Float32Array; labels: number[] } {
   const rng = new SeededRandom(seed);
   const dim = centres[0].length;
   const data = new Float32Array(centres.length * perCluster * dim);
@@ -41,22 +46,25 @@ describe('SelfOrganizingMap.train', () => {
   const count = labels.length;
   const dim = 4;
 
-  it.each(['pca', 'random'] as const)('lowers the quantisation error during training (%s init) and reports it per epoch', (init) => {
-    const reports: Array<[number, number, number]> = [];
-    const som = SelfOrganizingMap.train(data, count, dim, { width: 8, height: 8, epochs: 8, init }, (e, total, q) =>
-      reports.push([e, total, q])
-    );
-    expect(reports.map((r) => r[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(reports.every((r) => r[1] === 8)).toBe(true);
-    const first = reports[1][2];
-    const last = reports[reports.length - 1][2];
-    expect(last).toBeLessThan(first * 0.8);
-    // As the radius shrinks the batch update can only fit tighter: each epoch is no worse than the one before.
-    for (let e = 2; e < reports.length; e++) {
-      expect(reports[e][2]).toBeLessThanOrEqual(reports[e - 1][2] * 1.001);
+  it.each(['pca', 'random'] as const)(
+    'lowers the quantisation error during training (%s init) and reports it per epoch',
+    (init) => {
+      const reports: Array<[number, number, number]> = [];
+      const som = SelfOrganizingMap.train(data, count, dim, { width: 8, height: 8, epochs: 8, init }, (e, total, q) =>
+        reports.push([e, total, q])
+      );
+      expect(reports.map((r) => r[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(reports.every((r) => r[1] === 8)).toBe(true);
+      const first = reports[1][2];
+      const last = reports[reports.length - 1][2];
+      expect(last).toBeLessThan(first * 0.8);
+      // As the radius shrinks the batch update can only fit tighter: each epoch is no worse than the one before.
+      for (let e = 2; e < reports.length; e++) {
+        expect(reports[e][2]).toBeLessThanOrEqual(reports[e - 1][2] * 1.001);
+      }
+      expect(som.quantizationError(data, count)).toBeCloseTo(last, 5);
     }
-    expect(som.quantizationError(data, count)).toBeCloseTo(last, 5);
-  });
+  );
 
   it('finds a distance of 0 for each unit’s own weight vector', () => {
     const som = SelfOrganizingMap.train(data, count, dim, { width: 6, height: 5, epochs: 3 });

@@ -79,11 +79,20 @@ export class SelfOrganizingMap {
   private hint = 0;
 
   constructor(width: number, height: number, dim: number, weights: Float32Array) {
-    if (!Number.isInteger(width) || !Number.isInteger(height) || !Number.isInteger(dim) || width < 1 || height < 1 || dim < 1) {
+    if (
+      !Number.isInteger(width) ||
+      !Number.isInteger(height) ||
+      !Number.isInteger(dim) ||
+      width < 1 ||
+      height < 1 ||
+      dim < 1
+    ) {
       throw new Error(`invalid SOM shape ${width}×${height}×${dim}`);
     }
     if (weights.length !== width * height * dim) {
-      throw new Error(`SOM weights: expected ${width}×${height}×${dim} = ${width * height * dim} values, got ${weights.length}`);
+      throw new Error(
+        `SOM weights: expected ${width}×${height}×${dim} = ${width * height * dim} values, got ${weights.length}`
+      );
     }
     this.width = width;
     this.height = height;
@@ -112,13 +121,17 @@ export class SelfOrganizingMap {
     // One NaN would spread through the batch means into every unit: refuse it up front.
     for (let i = 0; i < count * dim; i++) {
       if (!Number.isFinite(data[i])) {
-        throw new Error(`SOM data: vector ${Math.floor(i / dim)} has a non-finite value (${data[i]}) at dimension ${i % dim}`);
+        throw new Error(
+          `SOM data: vector ${Math.floor(i / dim)} has a non-finite value (${data[i]}) at dimension ${i % dim}`
+        );
       }
     }
     const { width, height, epochs } = opts;
     const rng = new SeededRandom(opts.seed);
     const weights =
-      opts.init === 'pca' ? pcaInitialWeights(data, count, dim, width, height, rng) : randomInitialWeights(data, count, dim, width * height, rng);
+      opts.init === 'pca'
+        ? pcaInitialWeights(data, count, dim, width, height, rng)
+        : randomInitialWeights(data, count, dim, width * height, rng);
     const som = new SelfOrganizingMap(width, height, dim, weights);
     const units = width * height;
     const bmus = new Int32Array(count);
@@ -132,7 +145,8 @@ export class SelfOrganizingMap {
     let error = som.assign(data, count, bmus);
     onProgress?.(0, epochs, error);
     for (let epoch = 0; epoch < epochs; epoch++) {
-      const radius = epochs === 1 ? opts.radiusEnd : opts.radiusStart + ((opts.radiusEnd - opts.radiusStart) * epoch) / (epochs - 1);
+      const radius =
+        epochs === 1 ? opts.radiusEnd : opts.radiusStart + ((opts.radiusEnd - opts.radiusStart) * epoch) / (epochs - 1);
       sums.fill(0);
       for (let i = 0; i < count; i++) {
         const base = bmus[i] * stride;
@@ -369,7 +383,14 @@ function checkData(data: Float32Array, count: number, dim: number): void {
 }
 
 /** out[x, y] = Σ_x' kernel[|x − x'|] · input[x', y], for every channel. */
-function smoothRows(input: Float64Array, out: Float64Array, width: number, height: number, stride: number, kernel: Float64Array): void {
+function smoothRows(
+  input: Float64Array,
+  out: Float64Array,
+  width: number,
+  height: number,
+  stride: number,
+  kernel: Float64Array
+): void {
   out.fill(0);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -385,7 +406,14 @@ function smoothRows(input: Float64Array, out: Float64Array, width: number, heigh
 }
 
 /** out[x, y] = Σ_y' kernel[|y − y'|] · input[x, y'], for every channel. */
-function smoothColumns(input: Float64Array, out: Float64Array, width: number, height: number, stride: number, kernel: Float64Array): void {
+function smoothColumns(
+  input: Float64Array,
+  out: Float64Array,
+  width: number,
+  height: number,
+  stride: number,
+  kernel: Float64Array
+): void {
   out.fill(0);
   for (let x = 0; x < width; x++) {
     for (let y = 0; y < height; y++) {
@@ -400,7 +428,13 @@ function smoothColumns(input: Float64Array, out: Float64Array, width: number, he
 }
 
 /** Units start at randomly chosen training vectors (so none starts in empty space). */
-function randomInitialWeights(data: Float32Array, count: number, dim: number, units: number, rng: SeededRandom): Float32Array {
+function randomInitialWeights(
+  data: Float32Array,
+  count: number,
+  dim: number,
+  units: number,
+  rng: SeededRandom
+): Float32Array {
   const weights = new Float32Array(units * dim);
   for (let u = 0; u < units; u++) {
     const i = rng.nextInt(count);
@@ -446,7 +480,13 @@ interface Pca {
 }
 
 /** The leading principal components by power iteration with deflation (no covariance matrix is formed). */
-export function principalComponents(data: Float32Array, count: number, dim: number, howMany: number, rng: SeededRandom): Pca {
+export function principalComponents(
+  data: Float32Array,
+  count: number,
+  dim: number,
+  howMany: number,
+  rng: SeededRandom
+): Pca {
   const step = Math.max(1, Math.floor(count / PCA_MAX_SAMPLES));
   const mean = new Float64Array(dim);
   let n = 0;

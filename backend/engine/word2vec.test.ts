@@ -57,7 +57,11 @@ describe('trainWord2Vec', () => {
   });
 
   it('orders the vocabulary by count and drops words seen fewer than minCount times', () => {
-    const sentences = [['a', 'b', 'c'], ['a', 'b'], ['a', 'd', 'd']];
+    const sentences = [
+      ['a', 'b', 'c'],
+      ['a', 'b'],
+      ['a', 'd', 'd'],
+    ];
     const all = trainWord2Vec(sentences, { minCount: 1, dim: 4 });
     expect([...all.vocab.keys()]).toEqual(['a', 'b', 'd', 'c']);
     expect(Array.from(all.counts)).toEqual([3, 2, 2, 1]);

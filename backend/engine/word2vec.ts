@@ -327,7 +327,14 @@ interface TrainingState {
   neu1e: Float64Array;
 }
 
-type TrainingStep = (st: TrainingState, sentence: Int32Array, pos: number, from: number, to: number, alpha: number) => void;
+type TrainingStep = (
+  st: TrainingState,
+  sentence: Int32Array,
+  pos: number,
+  from: number,
+  to: number,
+  alpha: number
+) => void;
 
 /** CBOW: predict sentence[pos] from the mean of its context words, then spread the error back over them. */
 const cbowStep: TrainingStep = (st, sentence, pos, from, to, alpha) => {
