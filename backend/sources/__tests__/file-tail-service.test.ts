@@ -100,3 +100,51 @@ it('scores the lines of a tailed file configured in LAD_CONFIG, a stack trace as
     expect.arrayContaining([expect.objectContaining({ name: 'shop-file', kind: 'file', state: 'connected' })])
   );
 }, 60_000);
+
+it('resumes a tailed file after a service restart: lines written while it was down are scored, none twice', async () => {
+  const logFile = path.join(dir, 'app.log');
+  writeFileSync(logFile, '');
+  const configFile = path.join(dir, 'lad.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      sources: [{ type: 'file', name: 'app-file', path: logFile, pollIntervalMs: 50, multiline: false }],
+    })
+  );
+  const start = () =>
+    startService(
+      loadConfig({
+        LAD_CONFIG: configFile,
+        LAD_PORT: '0',
+        LAD_DATA_DIR: path.join(dir, 'data'), // the service hands this to the file source for its position
+        LAD_DEMO: 'false',
+        LAD_TRAIN_LINES: '300',
+        LAD_TRAIN_IN_WORKER: 'false',
+        LAD_LOG_LEVEL: 'silent',
+      }),
+      { logger: pino({ level: 'silent' }) }
+    );
+  service = await start();
+  await waitFor(
+    () => (service!.pipelines.source('app-file')?.status().state === 'connected' ? true : undefined),
+    'the file source'
+  );
+  appendFileSync(logFile, `${normalLines.slice(0, 320).join('\n')}\n`);
+  await waitScored(service, 'app-file', 320);
+  await service.close();
+  service = null;
+
+  appendFileSync(logFile, `${normalLines.slice(320, 350).join('\n')}\n`); // written while Scorpio is down
+  service = await start();
+  appendFileSync(logFile, `${normalLines.slice(350, 360).join('\n')}\n`);
+  const { results } = await waitFor(async () => {
+    const answer = await query(service!.url, [{ refId: 'R', queryType: 'rate', source: 'app-file' }]);
+    const lines = rowsOf(answer.results.R.frames[0]).reduce((sum, row) => sum + (row.lines as number), 0);
+    return lines >= 360 ? answer : undefined;
+  }, '360 scored lines across the restart');
+  await new Promise((resolve) => setTimeout(resolve, 300)); // a duplicate would show up by now
+  const again = await query(service.url, [{ refId: 'R', queryType: 'rate', source: 'app-file' }]);
+  const total = (r: typeof results) => rowsOf(r.R.frames[0]).reduce((sum, row) => sum + (row.lines as number), 0);
+  expect(total(results)).toBe(360);
+  expect(total(again.results)).toBe(360);
+}, 60_000);
