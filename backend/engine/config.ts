@@ -40,8 +40,12 @@ export const engineConfigSchema = z.object({
     somEpochs: z.number().int().min(1).max(1000),
     /** A template is repeated at most this many times in the W2V and SOM training data. */
     repeatCap: z.number().int().min(1).max(1000),
+    /** W2V and the SOM train on at most this many templates (the most frequent), keeping training bounded. */
+    maxTemplates: z.number().int().min(1),
     seed: z.number().int(),
   }),
+  /** Training score statistics are computed on at most this many templates (an even sample, weights kept). */
+  maxStatTemplates: z.number().int().min(1),
   /** Cached template scores kept by a model (cleared when full). */
   cacheSize: z.number().int().min(0),
 });
@@ -70,8 +74,10 @@ export const DEFAULT_CONFIG: EngineConfig = {
     somHeight: 24,
     somEpochs: 10,
     repeatCap: 3,
+    maxTemplates: 20_000,
     seed: 1,
   },
+  maxStatTemplates: 50_000,
   cacheSize: 200_000,
 };
 

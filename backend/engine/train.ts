@@ -58,7 +58,7 @@ function groupLines(
 }
 
 function trainNeural(
-  entries: Entry[],
+  allEntries: Entry[],
   rarity: RarityModel,
   config: EngineConfig,
   progress: (p: TrainProgress) => void,
@@ -66,6 +66,8 @@ function trainNeural(
   const modules = config.neural.enabled ? loadNeuralModules() : null;
   if (modules === null) return null;
   const n = config.neural;
+  // Bounded work: the most frequent templates (a log with 500k one-off lines must still train in seconds).
+  const entries = allEntries.length > n.maxTemplates ? [...allEntries].sort((a, b) => b.count - a.count).slice(0, n.maxTemplates) : allEntries;
   const sentences: string[][] = [];
   for (const e of entries) {
     const reps = Math.min(Math.ceil(e.count), n.repeatCap);
@@ -124,24 +126,27 @@ export function trainModelSync(lines: readonly string[], options: TrainOptions =
   const trained = trainNeural(entries, rarity, config, progress);
   const neural = trained?.detector ?? null;
 
-  // Training distributions with leave-one-out rarity (a line's own occurrence removed).
-  const counts = Float64Array.from(entries, (e) => e.count);
-  const words = new Float64Array(entries.length);
-  const level = new Float64Array(entries.length);
-  const dist = new Float64Array(entries.length);
-  const placed = new Float64Array(entries.length);
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
+  // Training distributions with leave-one-out rarity (a line's own occurrence removed), on an even sample of
+  // the templates when there are very many (each sampled template stands for `stride` templates).
+  const stride = Math.ceil(entries.length / config.maxStatTemplates);
+  const sample = stride > 1 ? entries.filter((_, i) => i % stride === 0) : entries;
+  const counts = Float64Array.from(sample, (e) => e.count * stride);
+  const words = new Float64Array(sample.length);
+  const level = new Float64Array(sample.length);
+  const dist = new Float64Array(sample.length);
+  const placed = new Float64Array(sample.length);
+  for (let i = 0; i < sample.length; i++) {
+    const e = sample[i];
     words[i] = rarity.wordsBits(e.unique, 1);
     level[i] = rarity.levelBits(e.level, 1);
     if (neural !== null) {
       const d = neural.distance(e.words, rarity.weight);
       if (d !== null) {
         dist[i] = d;
-        placed[i] = e.count;
+        placed[i] = counts[i];
       }
     }
-    if ((i & 0xfff) === 0) progress({ phase: 'statistics', done: i, total: entries.length });
+    if ((i & 0xfff) === 0) progress({ phase: 'statistics', done: i, total: sample.length });
   }
   const w = summarize(words, counts);
   const l = summarize(level, counts);
@@ -163,12 +168,12 @@ export function trainModelSync(lines: readonly string[], options: TrainOptions =
   // Every detector's training distribution and threshold (eval compares them; `detector` picks one).
   const provisional = new LadModel(info, rarity, neural, norms, summarize([], []));
   const perDetector: Record<DetectorName, Float64Array> = {
-    combined: new Float64Array(entries.length),
-    'w2v-som': new Float64Array(entries.length),
-    rarity: new Float64Array(entries.length),
+    combined: new Float64Array(sample.length),
+    'w2v-som': new Float64Array(sample.length),
+    rarity: new Float64Array(sample.length),
   };
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
+  for (let i = 0; i < sample.length; i++) {
+    const e = sample[i];
     const c = provisional.componentsOf(e.words, e.template, e.level, e.levelWord, 1);
     perDetector.combined[i] = c.combined;
     perDetector['w2v-som'][i] = c.neural;
