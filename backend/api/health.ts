@@ -14,6 +14,8 @@ export interface SourceHealth {
   linesPerSecond: number;
   queueDepth: number;
   modelState: 'collecting' | 'training' | 'ready';
+  /** A retraining runs in the background (scoring goes on with the current model). */
+  retraining: boolean;
   modelAgeSeconds: number | null;
   lastTrainedAt: string | null;
   threshold: number | null;
@@ -47,6 +49,7 @@ export function sourceHealth(pipelines: Pipelines): SourceHealth[] {
       linesPerSecond: Math.round(stats.linesPerSecond * 10) / 10,
       queueDepth: stats.queueDepth,
       modelState: stats.modelState,
+      retraining: stats.retraining,
       modelAgeSeconds: stats.modelAgeSeconds === null ? null : Math.round(stats.modelAgeSeconds),
       lastTrainedAt: stats.lastTrainedAt,
       threshold: stats.threshold,
