@@ -150,6 +150,19 @@ describe('Loki protobuf push (snappy logproto.PushRequest built from the documen
     ]);
   });
 
+  it('accepts snappy protobuf inside Content-Encoding: gzip too', async () => {
+    const body = gzipSync(
+      snappyProtobuf({
+        streams: [{ labels: '{job="gz-proto"}', entries: [{ timestamp: { seconds: 2 }, line: 'zipped twice' }] }],
+      })
+    );
+    const res = await post(body, { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'gzip' });
+    expect(res.status).toBe(204);
+    expect(sink.entries).toEqual([
+      { source: 'gz-proto', timestampMs: 2000, line: 'zipped twice', labels: { job: 'gz-proto' } },
+    ]);
+  });
+
   it('treats a body without Content-Type as protobuf, as Loki does', async () => {
     const body = snappyProtobuf({
       streams: [{ labels: '{app="noct"}', entries: [{ timestamp: { seconds: 1 }, line: 'hello' }] }],
