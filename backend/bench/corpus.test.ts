@@ -39,6 +39,9 @@ describe('benchmark corpus generator', () => {
     ]);
     expect(samples[0].alerts).toEqual(['1117838571 node R02-M1 RAS KERNEL FATAL tlb error']);
     expect(samples[1].alerts).toEqual([]);
+    expect(samples[0].ordered).toHaveLength(3);
+    expect(samples[0].alertAt).toEqual([false, true, false]);
+    expect(samples[1].alertAt).toEqual([false]);
   });
 
   it('writes exactly the requested number of lines, the same bytes for the same seed', () => {

@@ -19,6 +19,8 @@ export interface SampleFile {
   labelled: boolean;
   /** every line in file order, label field stripped */
   ordered: string[];
+  /** for each line of `ordered`: whether the file labels it an alert (all false for unlabelled files) */
+  alertAt: boolean[];
   /** normal lines (label field removed when the file is labelled) */
   lines: string[];
   /** lines the file itself labels as alerts */
@@ -79,6 +81,7 @@ export function loadSamples(dataDir: string): SampleFile[] {
         path,
         labelled,
         ordered: [],
+        alertAt: [],
         lines: [],
         alerts: [],
       };
@@ -89,11 +92,13 @@ export function loadSamples(dataDir: string): SampleFile[] {
           const text = space < 0 ? '' : line.slice(space + 1);
           if (text.length === 0) continue;
           sample.ordered.push(text);
+          sample.alertAt.push(label !== '-');
           (label === '-' ? sample.lines : sample.alerts).push(text);
         }
       } else {
         sample.lines = raw;
         sample.ordered = raw;
+        sample.alertAt = raw.map(() => false);
       }
       if (sample.lines.length > 0) samples.push(sample);
     }
