@@ -123,17 +123,22 @@ export class LadModel implements Model {
   /** `loo` = 1 computes a training line's score with its own occurrence left out. */
   componentsOf(words: readonly string[], template: string, level: number, levelWord: string | null, loo: number): ComponentScores {
     const unique = [...new Set(words)];
+    // Each word's surprisal once, shared by the rare-word, failure-word and vector-weight computations.
+    const bits = this.rarity.bitsOf(unique, loo);
     const rareWords: { word: string; bits: number }[] = [];
-    const wordsBits = this.rarity.wordsBits(unique, loo, rareWords);
+    const wordsBits = this.rarity.wordsBits(unique, loo, rareWords, bits);
     const levelBits = this.rarity.levelBits(level, loo);
     const templateBits = this.rarity.templateBits(template, loo);
     const found = { word: '' };
-    const problemBits = level === NO_LEVEL || level >= PROBLEM_MIN_LEVEL ? this.rarity.problemBits(unique, levelWord, loo, found) : 0;
+    const problemBits =
+      level === NO_LEVEL || level >= PROBLEM_MIN_LEVEL ? this.rarity.problemBits(unique, levelWord, loo, found, bits) : 0;
     const { weights } = this.config;
     let neural = 0;
     let neuralZ = 0;
     if (this.neural !== null) {
-      const d = this.neural.distance(words, this.rarity.weight);
+      // vector weights are the full-data surprisal (what the SOM was trained with), not the leave-one-out one
+      const vw = loo === 0 ? bits.map((b) => Math.max(1, b)) : Float64Array.from(unique, this.rarity.weight);
+      const d = this.neural.distance(unique, vw);
       const { mean, std, max, scale } = this.norms.neural;
       const floor = MIN_SPREAD_SHARE * scale;
       neural = d === null ? UNPLACEABLE_NEURAL : d / Math.max(max, floor, 1e-9);

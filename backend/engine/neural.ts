@@ -23,17 +23,18 @@ export function loadNeuralModules(): NeuralModules {
 
 /**
  * Fills `out` with the weighted mean of the known words' vectors; returns how many words were known.
- * `weight(word)` is the rarity weight (IDF), so a line's rare words shape its vector more than "the".
+ * `weights[i]` is the rarity weight (IDF) of `words[i]` (the line's distinct words), so a line's rare words
+ * shape its vector more than "the".
  */
-export function lineVector(w2v: Word2VecModel, words: readonly string[], weight: (w: string) => number, out: Float32Array): number {
+export function lineVector(w2v: Word2VecModel, words: readonly string[], weights: ArrayLike<number>, out: Float32Array): number {
   const { dim, vocab, vectors } = w2v;
   out.fill(0);
   let known = 0;
   let total = 0;
-  for (const w of words) {
-    const idx = vocab.get(w);
+  for (let i = 0; i < words.length; i++) {
+    const idx = vocab.get(words[i]);
     if (idx === undefined) continue;
-    const wt = weight(w);
+    const wt = weights[i];
     const base = idx * dim;
     for (let d = 0; d < dim; d++) out[d] += vectors[base + d] * wt;
     total += wt;
@@ -54,8 +55,8 @@ export class NeuralDetector {
   }
 
   /** Distance to the best matching unit, or null when the line has no known word (it cannot be placed). */
-  distance(words: readonly string[], weight: (w: string) => number): number | null {
-    const known = lineVector(this.w2v, words, weight, this.vec);
+  distance(words: readonly string[], weights: ArrayLike<number>): number | null {
+    const known = lineVector(this.w2v, words, weights, this.vec);
     return known === 0 ? null : this.som.bmuDistance(this.vec, 0);
   }
 }

@@ -47,6 +47,13 @@ export class RarityModel {
   /** Weight of a word in line vectors: its surprisal, at least 1 bit so common words still count a little. */
   readonly weight = (word: string): number => Math.max(1, this.wordBits(word));
 
+  /** Surprisal of each word (with `loo` left out) in one pass, for the detectors to share. */
+  bitsOf(uniqueWords: readonly string[], loo = 0): Float64Array {
+    const out = new Float64Array(uniqueWords.length);
+    for (let i = 0; i < uniqueWords.length; i++) out[i] = this.wordBits(uniqueWords[i], loo);
+    return out;
+  }
+
   levelBits(level: number, loo = 0): number {
     if (level < 0) return 0;
     let tail = -loo;
@@ -63,11 +70,12 @@ export class RarityModel {
    * Mean surprisal of the `topWords` rarest distinct words (fewer words count as zeros, so a two-word line is
    * not as suspicious as a line with three rare words). `rare` receives those words, rarest first.
    */
-  wordsBits(uniqueWords: readonly string[], loo = 0, rare?: { word: string; bits: number }[]): number {
+  wordsBits(uniqueWords: readonly string[], loo = 0, rare?: { word: string; bits: number }[], known?: ArrayLike<number>): number {
     const k = this.topWords;
     const top: { word: string; bits: number }[] = [];
-    for (const w of uniqueWords) {
-      const bits = this.wordBits(w, loo);
+    for (let i = 0; i < uniqueWords.length; i++) {
+      const w = uniqueWords[i];
+      const bits = known !== undefined ? known[i] : this.wordBits(w, loo);
       if (top.length < k) top.push({ word: w, bits });
       else if (bits > top[k - 1].bits) top[k - 1] = { word: w, bits };
       else continue;
@@ -80,11 +88,12 @@ export class RarityModel {
   }
 
   /** Surprisal of the rarest failure word in the line (0 when it has none); `found` receives that word. */
-  problemBits(uniqueWords: readonly string[], levelWord: string | null, loo = 0, found?: { word: string }): number {
+  problemBits(uniqueWords: readonly string[], levelWord: string | null, loo = 0, found?: { word: string }, known?: ArrayLike<number>): number {
     let best = 0;
-    for (const w of uniqueWords) {
+    for (let i = 0; i < uniqueWords.length; i++) {
+      const w = uniqueWords[i];
       if (!PROBLEM_WORDS.has(w) || w === levelWord) continue;
-      const bits = this.wordBits(w, loo);
+      const bits = known !== undefined ? known[i] : this.wordBits(w, loo);
       if (bits > best) {
         best = bits;
         if (found) found.word = w;

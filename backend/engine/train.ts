@@ -83,7 +83,7 @@ function trainNeural(
   const vec = new Float32Array(dim);
   const rows: Float32Array[] = [];
   for (const e of entries) {
-    if (lineVector(w2v, e.words, rarity.weight, vec) === 0) continue;
+    if (lineVector(w2v, e.unique, Float64Array.from(e.unique, rarity.weight), vec) === 0) continue;
     const reps = Math.min(Math.ceil(e.count), n.repeatCap);
     for (let r = 0; r < reps; r++) rows.push(vec.slice());
   }
@@ -140,7 +140,7 @@ export function trainModelSync(lines: readonly string[], options: TrainOptions =
     words[i] = rarity.wordsBits(e.unique, 1);
     level[i] = rarity.levelBits(e.level, 1);
     if (neural !== null) {
-      const d = neural.distance(e.words, rarity.weight);
+      const d = neural.distance(e.unique, Float64Array.from(e.unique, rarity.weight));
       if (d !== null) {
         dist[i] = d;
         placed[i] = counts[i];
