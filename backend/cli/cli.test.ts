@@ -85,6 +85,13 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     expect(r.stdout).toMatch(/1 anomalies in 11 lines/);
   });
 
+  it('accepts CRLF line endings (the CR is not part of the line)', async () => {
+    const r = await lad(['score', '--model', modelDir, '--format', 'jsonl'], routine(3, 4000).join('\r\n') + '\r\n');
+    const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { line: number; template: string });
+    expect(out.map((o) => o.line)).toEqual([1, 2, 3]);
+    for (const o of out) expect(o.template.endsWith('\r')).toBe(false);
+  });
+
   it('train reads stdin with --input - and several --input files', async () => {
     const second = path.join(dir, 'train2.log');
     writeFileSync(second, routine(100, 9000).join('\n'));
@@ -138,6 +145,12 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     const badOutput = await lad(['score', '--model', modelDir, '--input', trainFile, '--output', path.join(dir, 'no-dir', 'out.jsonl')]);
     expect(badOutput.code).not.toBe(0);
     expect(badOutput.stderr).toMatch(/cannot write output .*out\.jsonl/);
+
+    const empty = path.join(dir, 'empty.log');
+    writeFileSync(empty, '');
+    const emptyTrain = await lad(['train', '--input', empty, '--model', path.join(dir, 'e')]);
+    expect(emptyTrain.code).not.toBe(0);
+    expect(emptyTrain.stderr).toMatch(/zero lines/);
 
     const noInput = await lad(['train', '--model', path.join(dir, 'z')]);
     expect(noInput.code).not.toBe(0);

@@ -94,4 +94,31 @@ describe('engine: train, score, save and load', () => {
     await expect(trainModel(['a'], { config: { thresholdK: -1 } })).rejects.toThrow(/thresholdK/);
     await expect(trainModel([])).rejects.toThrow(/zero lines/);
   });
+
+  it('is deterministic: the same seed gives the same model and scores', async () => {
+    const lines = readSample('loghub/Zookeeper_2k.log');
+    const cfg = { neural: { epochs: 2, somWidth: 6, somHeight: 6, somEpochs: 3, seed: 7 } };
+    const a = await trainModel(lines.slice(0, 1000), { config: cfg });
+    const b = await trainModel(lines.slice(0, 1000), { config: cfg });
+    expect(b.info.threshold).toBe(a.info.threshold);
+    for (const line of lines.slice(1000, 1100)) expect(b.score(line).score).toBe(a.score(line).score);
+  });
+
+  it('copes with very long lines, many tokens, non-ASCII text and empty lines', async () => {
+    const model = await trainModel(routineLog(500), { config: { neural: { enabled: false } } });
+    const long = 'level=error msg="' + 'x1 '.repeat(5000) + '"';
+    const r1 = model.score(long);
+    expect(Number.isFinite(r1.score)).toBe(true);
+    expect(r1.template.length).toBeLessThan(long.length);
+    const r2 = model.score('level=error msg="Ошибка подключения к базе данных: таймаут"');
+    expect(r2.template).toContain('Ошибка');
+    expect(Number.isFinite(r2.score)).toBe(true);
+    const r3 = model.score('');
+    expect(r3.template).toBe('');
+    expect(r3.anomaly).toBe(false);
+  });
+
+  it('reports a training failure inside the worker as a rejected promise', async () => {
+    await expect(trainModelInWorker([], {})).rejects.toThrow(/zero lines/);
+  });
 });
