@@ -341,4 +341,12 @@ test('the panel is usable from the keyboard: arrows move between rows, Enter exp
     names.push(String(await focusedName()));
   }
   expect(names).toEqual(['False positive', 'Confirm anomaly']);
+
+  // By template: the flagged line and its near-duplicate are one row of two.
+  await page.getByRole('radio', { name: 'By template' }).click();
+  const group = page.getByRole('listitem').filter({ hasText: 'PaymentService' });
+  expect(await group.getByLabel('2 lines', { exact: true }).textContent()).toBe('×2');
+  await page.mouse.move(5, 700); // away from the radio's tooltip
+  await page.getByRole('tooltip').waitFor({ state: 'detached' }).catch(() => undefined);
+  await screenshot('panel-by-template-dark.png');
 });
