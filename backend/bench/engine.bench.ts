@@ -172,6 +172,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     value: Math.round((scoreRate / baselineRate) * 100) / 100,
     unit: '×',
     target: { op: '>=', value: TARGET_SCORE_SHARE_OF_BASELINE },
+    note: `per CPU-second: ${(perSecond(n, score.cpuSeconds) / perSecond(n, base.cpuSeconds)).toFixed(2)}×`,
   });
   rows.push({ name: 'lad score, corpus: peak RSS', value: mb(score.peakRssMb), unit: 'MB' });
   // The fixed cost in every run above and below: Node start-up and loading the model, on an empty input.
