@@ -99,6 +99,10 @@ async function main(o: MainOptions): Promise<number> {
     process.stderr.write(`bench: no benchmark modules${wanted ? ` named ${wanted.join(', ')}` : ''} in ${__dirname}\n`);
     return 2;
   }
+  if (o.pin && o.cpu >= cpus().length) {
+    process.stderr.write(`bench: --cpu ${o.cpu} does not exist here (cores 0–${cpus().length - 1})\n`);
+    return 2;
+  }
   const cpu = o.pin && tasksetAvailable() ? o.cpu : null;
   const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
   log(
