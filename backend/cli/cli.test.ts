@@ -85,6 +85,48 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     expect(r.stdout).toMatch(/1 anomalies in 11 lines/);
   });
 
+  // `lad score … | head`: the reader closes the pipe early; lad must end quietly (exit 0, no EPIPE stack trace).
+  function pipeline(command: string): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      // PIPESTATUS[0] is lad's own exit status (the pipeline's status would be head's).
+      const child = spawn('bash', ['-c', `${command}; echo "lad-status=\${PIPESTATUS[@]}" >&2`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+  const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+  it('score piped into a reader that closes early (| head) ends quietly with exit 0', async () => {
+    const big = path.join(dir, 'big.log');
+    // ~25k lines: several MB of JSONL, far more than a pipe buffer and the CLI's 1 MB output chunks
+    writeFileSync(big, [...routine(25_000, 10_000), BAD].join('\n') + '\n');
+    for (const format of ['jsonl', 'text']) {
+      const r = await pipeline(`${q(process.execPath)} ${q(BIN)} score --model ${q(modelDir)} --input ${q(big)} --format ${format} | head -n 1`);
+      expect(r.stderr).toBe('lad-status=0 0\n');
+      expect(r.stdout.split('\n').length).toBe(2);
+      if (format === 'jsonl') expect(JSON.parse(r.stdout)).toMatchObject({ line: 1, anomaly: false });
+    }
+  }, 60_000);
+
+  it('score stops reading an endless stdin once the reader has gone (the pipeline ends)', async () => {
+    // `yes` never ends: the pipeline finishes only if lad stops reading when head closes its end.
+    const line = routine(1, 42)[0];
+    const r = await pipeline(`yes ${q(line)} | ${q(process.execPath)} ${q(BIN)} score --model ${q(modelDir)} | head -n 3`);
+    expect(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { line: number }).line)).toEqual([1, 2, 3]);
+    // yes dies of SIGPIPE (141) when lad exits; lad itself exits 0 and prints nothing on stderr
+    expect(r.stderr).toMatch(/^lad-status=\d+ 0 0\n$/);
+  }, 60_000);
+
+  it('eval piped into head ends quietly too', async () => {
+    const r = await pipeline(`${q(process.execPath)} ${q(BIN)} eval --input ${q(trainFile)} --labels none --no-neural -q | head -c 10`);
+    expect(r.stdout.length).toBe(10);
+    expect(r.stderr).toBe('lad-status=0 0\n');
+  }, 60_000);
+
   it('accepts CRLF line endings (the CR is not part of the line)', async () => {
     const r = await lad(['score', '--model', modelDir, '--format', 'jsonl'], routine(3, 4000).join('\r\n') + '\r\n');
     const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { line: number; template: string });

@@ -1,7 +1,19 @@
 // Entry of the `lad` bin (backend/bin/lad.js requires the compiled copy of this file).
 
 import { CliError } from './input';
+import { isBrokenPipe } from './output';
 import { buildProgram } from './program';
+
+// A reader that closed stdout or stderr early (`lad eval … | head -3`) is not an error: without a listener the
+// EPIPE would be an unhandled 'error' event and a stack trace. `lad score` also stops its work (output.ts);
+// the other commands write their output once, so ignoring the error is enough there. Exit code stays 0.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: Error) => {
+    if (isBrokenPipe(err)) return;
+    if (stream !== process.stderr) process.stderr.write(`lad: cannot write to stdout: ${err.message}\n`);
+    process.exitCode = 1;
+  });
+}
 
 buildProgram()
   .parseAsync(process.argv)

@@ -5,9 +5,10 @@
 import { createWriteStream } from 'fs';
 import type { Writable } from 'stream';
 import { loadModel } from '../engine';
-import type { LineScore } from '../engine';
+import type { LineScore, Model } from '../engine';
 import type { CachedScore } from '../engine/model';
 import { CliError, streamLines } from './input';
+import { OutputClosed, OutputSink } from './output';
 
 export interface ScoreCommandOptions {
   model: string;
@@ -34,15 +35,21 @@ function openOutput(file: string): Promise<Writable> {
   });
 }
 
-function write(out: Writable, text: string): Promise<void> | void {
-  if (!out.write(text)) return new Promise((resolve) => out.once('drain', resolve));
-}
-
 export async function runScore(o: ScoreCommandOptions): Promise<void> {
   const model = await loadModel(o.model).catch((err: Error) => {
     throw new CliError(`cannot load model from ${o.model}: ${err.message}`);
   });
-  const out: Writable = o.output !== undefined ? await openOutput(o.output) : process.stdout;
+  const out = new OutputSink(o.output !== undefined ? await openOutput(o.output) : process.stdout, o.output ?? 'to stdout');
+  try {
+    await scoreAll(model, o, out);
+  } catch (err) {
+    // The reader closed its end (`lad score … | head`): stop quietly with exit 0, like other Unix tools.
+    if (err instanceof OutputClosed) return;
+    throw err;
+  }
+}
+
+async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink): Promise<void> {
   let lineNo = 0;
   let anomalies = 0;
   let buf = '';
@@ -64,15 +71,15 @@ export async function runScore(o: ScoreCommandOptions): Promise<void> {
         buf += `line ${lineNo}  score ${s.score.toFixed(2)}${s.level !== null ? `  ${s.level}` : ''}\n  ${line}\n  why: ${s.reason}\n\n`;
       }
       if (buf.length >= FLUSH_BYTES) {
-        const p = write(out, buf);
+        const text = buf;
         buf = '';
-        if (p) await p;
+        await out.write(text);
       }
     }
   });
   if (o.format === 'text') {
     buf += `${anomalies} anomalies in ${lineNo} lines (threshold ${model.info.threshold.toFixed(3)}, detector ${model.info.config.detector})\n`;
   }
-  if (buf.length > 0) await write(out, buf);
-  if (out !== process.stdout) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  if (buf.length > 0) await out.write(buf);
+  await out.end();
 }
