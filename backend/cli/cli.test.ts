@@ -85,6 +85,33 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     expect(r.stdout).toMatch(/1 anomalies in 11 lines/);
   });
 
+  it('a burst of one anomalous template is one incident: jsonl marks repeats, text prints the first line once', async () => {
+    const other = '2024-05-02 12:00:02 FATAL fan tray 3 removed while powered';
+    const lines = [...routine(4, 6000), BAD, BAD, ...routine(2, 6100), other, BAD];
+    const r = await lad(['score', '--model', modelDir, '--format', 'jsonl'], lines.join('\n'));
+    const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const flagged = out.filter((o) => o.anomaly === true).map((o) => [o.line, o.incident, o.repeat]);
+    expect(flagged).toEqual([
+      [5, 5, false],
+      [6, 5, true],
+      [9, 9, false],
+      [10, 5, true],
+    ]);
+    // normal lines keep exactly the contract fields
+    expect(Object.keys(out[0]).sort()).toEqual(['anomaly', 'level', 'line', 'reason', 'score', 'template']);
+    // a repeat is still scored like its first line
+    expect(out[5].score).toBe(out[4].score);
+
+    const text = await lad(['score', '--model', modelDir, '--format', 'text'], lines.join('\n'));
+    expect(text.stdout.split(BAD).length - 1).toBe(1);
+    expect(text.stdout).toMatch(/line 5: 2 more, last at line 10/);
+    expect(text.stdout).toMatch(/4 anomalies in 10 lines, 2 incidents/);
+
+    const off = await lad(['score', '--model', modelDir, '--format', 'text', '--incident-gap', '0'], lines.join('\n'));
+    expect(off.stdout.split(BAD).length - 1).toBe(3);
+    expect(off.stdout).toMatch(/4 anomalies in 10 lines, 4 incidents/);
+  });
+
   // `lad score … | head`: the reader closes the pipe early; lad must end quietly (exit 0, no EPIPE stack trace).
   function pipeline(command: string): Promise<Run> {
     return new Promise((resolve, reject) => {
@@ -148,14 +175,15 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     writeFileSync(file, labelled.join('\n'));
     const text = await lad(['eval', '--input', file, '--labels', 'first-field', '--train-fraction', '0.6', '--no-neural', '-q']);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/precision\s+recall\s+F1\s+ROC-AUC\s+best-F1/);
+    expect(text.stdout).toMatch(/precision\s+recall\s+F1\s+ROC-AUC\s+best-F1\s+alerts\s+alerts%\s+true-alerts/);
     const json = await lad(['eval', '--input', file, '--train-fraction', '0.6', '--no-neural', '-q', '--format', 'json']);
-    const report = JSON.parse(json.stdout) as { trainLines: number; testLines: number; testAnomalies: number; detectors: Record<string, { f1: number; rocAuc: number; recall: number }> };
+    const report = JSON.parse(json.stdout) as { trainLines: number; testLines: number; testAnomalies: number; detectors: Record<string, { f1: number; rocAuc: number; recall: number; alerts: number; trueAlerts: number }> };
     expect(report.trainLines).toBe(541);
     expect(report.testLines).toBe(361);
     expect(report.testAnomalies).toBe(1);
     expect(report.detectors.combined.recall).toBe(1);
     expect(report.detectors.combined.rocAuc).toBeGreaterThan(0.99);
+    expect(report.detectors.combined).toMatchObject({ alerts: 1, trueAlerts: 1 });
   });
 
   it('--help for each command', async () => {

@@ -5,8 +5,8 @@
 
 import { DETECTORS, trainModel } from '../engine';
 import type { DetectorName } from '../engine';
-import { evaluate } from '../engine/evaluation';
-import type { Metrics } from '../engine/evaluation';
+import { alertCounts, evaluate } from '../engine/evaluation';
+import type { AlertCounts, Metrics } from '../engine/evaluation';
 import type { LadModel } from '../engine/model';
 import { CliError, readLines } from './input';
 import { configFromOptions } from './options';
@@ -38,7 +38,8 @@ export interface EvalReport {
   trainLines: number;
   testLines: number;
   testAnomalies: number;
-  detectors: Partial<Record<DetectorName, Metrics>>;
+  /** Per-line metrics, plus the alerts under the incident view (engine/incidents.ts). */
+  detectors: Partial<Record<DetectorName, Metrics & AlertCounts>>;
 }
 
 export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
@@ -62,8 +63,10 @@ export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
     'w2v-som': new Float64Array(test.length),
     rarity: new Float64Array(test.length),
   };
+  const templates: string[] = new Array<string>(test.length);
   test.forEach((r, i) => {
     const c = model.components(r.line);
+    templates[i] = c.template;
     scores.combined[i] = c.combined;
     scores['w2v-som'][i] = c.neural;
     scores.rarity[i] = c.rarity;
@@ -71,20 +74,22 @@ export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
   const report: EvalReport = { trainLines: cut, testLines: test.length, testAnomalies: labels.filter(Boolean).length, detectors: {} };
   for (const d of wanted) {
     if (d === 'w2v-som' && model.neural === null) continue;
-    report.detectors[d] = evaluate(scores[d], labels, model.info.stats[STAT_KEY[d]]);
+    const threshold = model.info.stats[STAT_KEY[d]];
+    report.detectors[d] = { ...evaluate(scores[d], labels, threshold), ...alertCounts(scores[d], labels, templates, threshold) };
   }
   if (o.format === 'json') {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {
     const f = (x: number): string => (Number.isNaN(x) ? '  n/a' : x.toFixed(3));
     let out = `trained on ${report.trainLines} lines, scored ${report.testLines} (${report.testAnomalies} labelled anomalies)\n`;
-    out += 'detector   threshold  flagged  flagged%  precision  recall  F1     ROC-AUC  best-F1\n';
-    for (const [d, m] of Object.entries(report.detectors) as [DetectorName, Metrics][]) {
+    out += 'detector   threshold  flagged  flagged%  precision  recall  F1     ROC-AUC  best-F1  alerts  alerts%  true-alerts\n';
+    for (const [d, m] of Object.entries(report.detectors) as [DetectorName, Metrics & AlertCounts][]) {
       const share = ((100 * m.flagged) / report.testLines).toFixed(1) + '%';
       const noLabels = report.testAnomalies === 0;
       const g = (x: number): string => (noLabels ? '  n/a' : f(x));
-      out += `${d.padEnd(10)} ${m.threshold.toFixed(3).padStart(9)}  ${String(m.flagged).padStart(7)}  ${share.padStart(8)}  ${g(m.precision).padStart(9)}  ${g(m.recall).padStart(6)}  ${g(m.f1)}  ${f(m.rocAuc).padStart(7)}  ${g(m.bestF1).padStart(7)}\n`;
+      out += `${d.padEnd(10)} ${m.threshold.toFixed(3).padStart(9)}  ${String(m.flagged).padStart(7)}  ${share.padStart(8)}  ${g(m.precision).padStart(9)}  ${g(m.recall).padStart(6)}  ${g(m.f1)}  ${f(m.rocAuc).padStart(7)}  ${g(m.bestF1).padStart(7)}  ${String(m.alerts).padStart(6)}  ${(((100 * m.alerts) / report.testLines).toFixed(1) + '%').padStart(7)}  ${noLabels ? '        n/a' : String(m.trueAlerts).padStart(11)}\n`;
     }
+    out += 'flagged = lines above the threshold; alerts = incidents (repeats of one template close together count once)\n';
     if (model.neural === null) out += 'w2v-som: not available (neural part disabled or word2vec/som modules missing)\n';
     process.stdout.write(out);
   }

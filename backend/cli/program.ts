@@ -2,6 +2,7 @@
 // them stable.
 
 import { Command, Option } from 'commander';
+import { DEFAULT_INCIDENT_GAP_LINES } from '../engine';
 import { runEval } from './eval-command';
 import { runScore } from './score-command';
 import { runTrain } from './train-command';
@@ -30,6 +31,12 @@ export function buildProgram(): Command {
     .option('--input <file>', 'log file to score; - reads stdin', '-')
     .addOption(new Option('--format <format>', 'jsonl: one object per line; text: anomalies for people').choices(['jsonl', 'text']).default('jsonl'))
     .option('--output <file>', 'write here instead of stdout')
+    .option(
+      '--incident-gap <lines>',
+      'anomalies of one template at most this many lines apart are one incident (0: every anomalous line is one)',
+      numberArg('--incident-gap', { int: true, min: 0 }),
+      DEFAULT_INCIDENT_GAP_LINES,
+    )
     .action(runScore);
 
   addModelOptions(

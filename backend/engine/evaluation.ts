@@ -1,6 +1,8 @@
 // Detection quality metrics for labelled data: precision, recall and F1 at a threshold, ROC-AUC (ties get
 // half credit, via average ranks) and the best F1 over all thresholds.
 
+import { DEFAULT_INCIDENT_GAP_LINES, IncidentTracker } from './incidents';
+
 export interface Metrics {
   threshold: number;
   flagged: number;
@@ -86,4 +88,28 @@ export function bestF1(scores: ArrayLike<number>, labels: ArrayLike<boolean>): {
     }
   }
   return best;
+}
+
+/** Alerts under the incident view (incidents.ts): anomalous lines of one template close together are one. */
+export interface AlertCounts {
+  /** Incidents opened: the alerts a person would get. */
+  alerts: number;
+  /** Incidents whose opening line is labelled an anomaly. */
+  trueAlerts: number;
+}
+
+/** Counts incidents among the lines with score > threshold, in input order (`templates[i]` of line i). */
+export function alertCounts(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<boolean>,
+  templates: readonly string[],
+  threshold: number,
+  gapLines = DEFAULT_INCIDENT_GAP_LINES,
+): AlertCounts {
+  const tracker = new IncidentTracker(gapLines);
+  let trueAlerts = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (scores[i] > threshold && tracker.observe(templates[i], i + 1) === i + 1 && labels[i]) trueAlerts++;
+  }
+  return { alerts: tracker.opened, trueAlerts };
 }

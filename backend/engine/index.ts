@@ -8,3 +8,4 @@ export { trainModelInWorker } from './in-worker';
 export { saveModel, loadModel } from './persist';
 export { ModelFormatError } from './parts';
 export { templateOf, tokenize } from './tokenizer';
+export { IncidentTracker, DEFAULT_INCIDENT_GAP_LINES } from './incidents';
