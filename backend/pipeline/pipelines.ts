@@ -130,7 +130,8 @@ export class Pipelines implements LogSink {
     if (!p) {
       p = new SourcePipeline(name, kind, this.deps);
       p.onDrain(() => {
-        for (const listener of this.drainListeners) {
+        // A copy: a listener that pushes again may unsubscribe and subscribe anew while we iterate.
+        for (const listener of [...this.drainListeners]) {
           listener();
         }
       });

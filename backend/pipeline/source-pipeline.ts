@@ -288,7 +288,8 @@ export class SourcePipeline {
   private notifyDrainIfNeeded(): void {
     if (this.rejectedSinceDrain && this.queue.size <= this.deps.config.queue.maxLines / 2) {
       this.rejectedSinceDrain = false;
-      for (const listener of this.drainListeners) {
+      // A copy: a listener that pushes again may unsubscribe and subscribe anew while we iterate.
+      for (const listener of [...this.drainListeners]) {
         listener();
       }
     }

@@ -24,6 +24,7 @@ export const demoOptionsSchema = z
 export type DemoOptions = z.input<typeof demoOptionsSchema>;
 
 const TICK_MS = 100;
+const WARMUP_BATCH = 1000;
 
 export function bundledDemoDir(): string {
   // backend/sources/ (TypeScript) and backend/dist/sources/ (compiled) both find backend/demo/.
@@ -55,7 +56,8 @@ export class DemoSource implements LogSource {
   private injected = 0;
   private emitted = 0;
   private timer: NodeJS.Timeout | null = null;
-  private pending: LogEntry[] | null = null;
+  /** Batches made but not yet accepted by the sink (the warm-up, or a batch refused under backpressure). */
+  private backlog: LogEntry[][] = [];
   private unsubscribe: (() => void) | null = null;
   private credit = 0;
   private state: SourceStatus['state'] = 'stopped';
@@ -75,12 +77,16 @@ export class DemoSource implements LogSource {
     this.state = 'starting';
     const now = Date.now();
     const { warmupLines, warmupSeconds } = this.opts;
-    const warmup: LogEntry[] = [];
-    for (let i = 0; i < warmupLines; i++) {
-      const t = now - Math.round(((warmupLines - i) / warmupLines) * warmupSeconds * 1000);
-      warmup.push(this.entry(this.nextNormal(), t));
+    // In batches: one batch larger than the pipeline's queue could never be accepted.
+    for (let from = 0; from < warmupLines; from += WARMUP_BATCH) {
+      const batch: LogEntry[] = [];
+      for (let i = from; i < Math.min(warmupLines, from + WARMUP_BATCH); i++) {
+        const t = now - Math.round(((warmupLines - i) / warmupLines) * warmupSeconds * 1000);
+        batch.push(this.entry(this.nextNormal(), t));
+      }
+      this.backlog.push(batch);
     }
-    this.send(warmup);
+    this.pump();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
   }
@@ -92,6 +98,7 @@ export class DemoSource implements LogSource {
     }
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.backlog = [];
     this.state = 'stopped';
   }
 
@@ -106,8 +113,8 @@ export class DemoSource implements LogSource {
   }
 
   private tick(): void {
-    if (this.pending) {
-      return; // paused until the pipeline drains
+    if (this.backlog.length > 0) {
+      return; // paused until the pipeline drains: the replay continues where it stopped
     }
     this.credit += (this.opts.linesPerSecond * TICK_MS) / 1000;
     const n = Math.floor(this.credit);
@@ -122,41 +129,52 @@ export class DemoSource implements LogSource {
       const line = this.injected % this.opts.anomalyEvery === 0 ? this.anomalies[(this.injected / this.opts.anomalyEvery) % this.anomalies.length] : this.nextNormal();
       batch[i] = this.entry(line, now);
     }
-    this.send(batch);
+    this.backlog.push(batch);
+    this.pump();
   }
 
-  /** Pushes a batch; on backpressure keeps it and retries when the pipeline drains (never drops it). */
-  private send(batch: LogEntry[]): void {
-    if (batch.length === 0 || !this.sink) {
+  /** Pushes waiting batches in order; on backpressure keeps them and retries when the pipeline drains. */
+  private pump(): void {
+    const sink = this.sink;
+    if (!sink) {
       return;
     }
-    try {
-      this.sink.push(batch);
-      this.emitted += batch.length;
-      this.pending = null;
-      this.state = 'connected';
-      this.lastError = null;
-    } catch (err) {
-      if (!isBackpressureError(err)) {
-        this.state = 'error';
-        this.lastError = (err as Error).message;
+    while (this.backlog.length > 0) {
+      const batch = this.backlog[0];
+      try {
+        sink.push(batch);
+      } catch (err) {
+        if (!isBackpressureError(err)) {
+          this.state = 'error';
+          this.lastError = (err as Error).message;
+          this.backlog = [];
+          return;
+        }
+        this.state = 'paused';
+        this.waitForDrain(sink, err.retryAfterSeconds);
         return;
       }
-      this.pending = batch;
-      this.state = 'paused';
-      if (!this.unsubscribe) {
-        const retry = () => {
-          this.unsubscribe?.();
-          this.unsubscribe = null;
-          if (this.pending && this.timer) {
-            this.send(this.pending);
-          }
-        };
-        this.unsubscribe = this.sink.onDrain(retry);
-        // Also retry on a timer, in case the pipeline drained between the error and the subscription.
-        setTimeout(retry, Math.max(100, err.retryAfterSeconds * 1000)).unref();
-      }
+      this.backlog.shift();
+      this.emitted += batch.length;
+      this.state = 'connected';
+      this.lastError = null;
     }
+  }
+
+  private waitForDrain(sink: LogSink, retryAfterSeconds: number): void {
+    if (this.unsubscribe) {
+      return;
+    }
+    const retry = () => {
+      this.unsubscribe?.();
+      this.unsubscribe = null;
+      if (this.timer || this.state === 'paused') {
+        this.pump();
+      }
+    };
+    this.unsubscribe = sink.onDrain(retry);
+    // Also retry on a timer, in case the pipeline drained between the error and the subscription.
+    setTimeout(retry, Math.max(100, retryAfterSeconds * 1000)).unref();
   }
 
   private nextNormal(): string {
