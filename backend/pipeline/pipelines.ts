@@ -83,11 +83,6 @@ export class Pipelines implements LogSink {
     return () => this.drainListeners.delete(listener);
   }
 
-  /** Waits until every pipeline has scored what it accepted (only meaningful once models are ready). */
-  async idle(): Promise<void> {
-    await Promise.all(this.all().map((p) => p.idle()));
-  }
-
   async stop(): Promise<void> {
     await Promise.all([...this.sources.values()].map((s) => s.stop().catch(() => undefined)));
     await Promise.all(this.all().map((p) => p.stop()));

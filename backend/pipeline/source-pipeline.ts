@@ -152,14 +152,6 @@ export class SourcePipeline {
     return this.state;
   }
 
-  /** Resolves once the saved model (if any) was loaded and the queue is empty: used by tests and shutdown. */
-  async idle(): Promise<void> {
-    await this.ready;
-    while (this.queue.size > 0 && this.state === 'ready' && !this.stopped) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-
   stats(): PipelineStats {
     const info = this.model?.info;
     const created = info ? Date.parse(info.createdAt) : NaN;

@@ -187,10 +187,6 @@ export class ResultsStore {
     return [...this.sources.keys()];
   }
 
-  private bucketOf(time: number): number {
-    return Math.floor(time / this.opts.bucketMs) * this.opts.bucketMs;
-  }
-
   private create(source: string, firstSeq: number): SourceResults {
     const key = sourceKey(source);
     const dir = path.join(this.opts.dir, key);

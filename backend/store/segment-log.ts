@@ -38,7 +38,6 @@ export class SegmentLog {
   private chunks: Buffer[] = [];
   private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private used = 0;
-  private bufferedBytes = 0;
   private handle: fs.FileHandle | null = null;
   private current: SegmentFile | null = null;
   private currentBytes = 0;
@@ -113,7 +112,6 @@ export class SegmentLog {
     }
     const n = this.chunk.write(text, this.used, 'utf8');
     this.used += n;
-    this.bufferedBytes += n;
   }
 
   /** Moves the filled part of the current chunk to the list to write and starts a fresh chunk. */
@@ -125,10 +123,6 @@ export class SegmentLog {
     }
   }
 
-  get pendingBytes(): number {
-    return this.bufferedBytes;
-  }
-
   /** Writes buffered records; resolves when they (and any earlier flush) are written. */
   flush(): Promise<void> {
     this.seal();
@@ -138,7 +132,6 @@ export class SegmentLog {
     const buffers = this.chunks;
     const firstKey = this.nextKey ?? 0;
     this.chunks = [];
-    this.bufferedBytes = 0;
     this.nextKey = null;
     const run = this.writing.then(() => this.write(buffers, firstKey));
     // A failed write (disk full, say) must not wedge every later write: the chain goes on, this caller sees it.
