@@ -1,6 +1,7 @@
 import { PushRequestError } from '../sources/push-http';
 import type { LogEntry, LogSink, LogSource } from '../sources/source';
 import { Metrics } from '../metrics/metrics';
+import { DroppedLinesExporter } from '../sources/syslog-drops';
 import { SourcePipeline, type PipelineDeps } from './source-pipeline';
 
 /**
@@ -12,6 +13,8 @@ export class Pipelines implements LogSink {
   private readonly pipelines = new Map<string, SourcePipeline>();
   private readonly sources = new Map<string, LogSource>();
   private readonly drainListeners = new Set<() => void>();
+  /** Lines sources lost on their side (syslog UDP while full, oversize frames, ...) → lad_dropped_lines_total. */
+  private readonly droppedLines = new DroppedLinesExporter();
 
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -88,7 +91,7 @@ export class Pipelines implements LogSink {
     await Promise.all(this.all().map((p) => p.stop()));
   }
 
-  /** Brings the gauges (queue depth, model age, source state) up to date; called before each scrape. */
+  /** Brings the gauges (queue depth, model age, source state) and the sources' own drop counts up to date; called before each scrape. */
   refreshMetrics(): void {
     const m = this.deps.metrics;
     for (const p of this.pipelines.values()) {
@@ -102,6 +105,7 @@ export class Pipelines implements LogSink {
       Metrics.oneHot(m.sourceState, { source: p.name }, ['starting', 'connected', 'paused', 'error', 'stopped'], state);
       m.sourceUp.set({ source: p.name, kind: p.kind }, state === 'connected' ? 1 : 0);
     }
+    this.droppedLines.update(m.dropped, this.sources.values());
   }
 
   private pipelineFor(name: string): SourcePipeline {

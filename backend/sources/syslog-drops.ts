@@ -1,8 +1,8 @@
 /**
  * Turns the cumulative drop counts a source keeps (SyslogSource.droppedLines(): oversize, udp_backpressure,
  * shutdown, sink_error) into increments of the service's `lad_dropped_lines_total{source, reason}` counter.
- * The pipeline owns the metric, the source owns the counts; whoever refreshes metrics calls update() with
- * the configured sources (sources without droppedLines() are skipped).
+ * The service owns the metric, the source owns the counts; Pipelines.refreshMetrics (before each /metrics
+ * scrape) calls update() with the configured sources (sources without droppedLines() are skipped).
  */
 import type { Counter } from 'prom-client';
 import type { LogSource } from './source';
