@@ -1,12 +1,13 @@
 /**
  * What the configured sources report reaches GET /metrics of the running service: a syslog source's own drop
- * counts (an oversize UDP datagram) in lad_dropped_lines_total. Real UDP on loopback, real HTTP scrape.
+ * counts (an oversize UDP datagram) in lad_dropped_lines_total, its lag in lad_source_lag_seconds, and the
+ * scoring rate in lad_lines_per_second. Real UDP on loopback, real HTTP scrape.
  */
 import { createSocket } from 'node:dgram';
 import type { Service } from '../backend/server/service';
 import { parseSourceConfig } from '../backend/sources/registry';
 import type { SyslogSource } from '../backend/sources/syslog';
-import { removeDir, startTestService, tempDir, waitFor } from './service-helpers';
+import { normalLines, pushLines, removeDir, startTestService, tempDir, waitFor } from './service-helpers';
 
 jest.setTimeout(60_000);
 
@@ -49,4 +50,21 @@ test('an oversize UDP syslog datagram is counted in lad_dropped_lines_total{sour
   expect(dropped).toBe(1);
   // A second scrape does not count the same drop again.
   expect(sample(await scrape(), 'lad_dropped_lines_total{source="udp-in",reason="oversize"}')).toBe(1);
+});
+
+test('a source lag reaches lad_source_lag_seconds; push sources have none; lines/s is exported', async () => {
+  // Sent with a timestamp 30 s old: the source's lag is at least that.
+  const sentAt = new Date(Date.now() - 30_000).toISOString();
+  await sendUdp(`<13>1 ${sentAt} host app - - - user login ok`);
+  const lag = await waitFor(async () => sample(await scrape(), 'lad_source_lag_seconds{source="udp-in"}'), 'syslog lag in /metrics');
+  expect(lag).toBeGreaterThanOrEqual(30);
+  const health = (await (await fetch(`${service.url}/api/health`)).json()) as { sources: { name: string; lagMs: number | null }[] };
+  expect(health.sources.find((s) => s.name === 'udp-in')!.lagMs! / 1000).toBeGreaterThanOrEqual(30);
+
+  expect((await pushLines(service.url, 'pushed', normalLines.slice(0, 50))).status).toBe(204);
+  // The rate is averaged over ten 1-second ticks: once a tick has counted the 50 lines it reads 5 for ~9 s.
+  await waitFor(() => (service.pipelines.get('pushed')?.stats().linesPerSecond === 5 ? true : undefined), 'pushed lines counted by the rate');
+  const text = await scrape();
+  expect(sample(text, 'lad_source_lag_seconds{source="pushed"}')).toBeUndefined();
+  expect(sample(text, 'lad_lines_per_second{source="pushed"}')).toBe(5);
 });

@@ -92,6 +92,18 @@ export class Metrics {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
+  readonly sourceLag = new Gauge({
+    name: 'lad_source_lag_seconds',
+    help: 'How far a source is behind (now minus the newest delivered line, or the pull position); absent when unknown',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly linesPerSecond = new Gauge({
+    name: 'lad_lines_per_second',
+    help: 'Lines scored per second over the last 10 seconds (as in /api/health)',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
   readonly sourceUp = new Gauge({
     name: 'lad_source_up',
     help: '1 when a source is connected (or a push source has a pipeline), 0 otherwise',

@@ -91,19 +91,31 @@ export class Pipelines implements LogSink {
     await Promise.all(this.all().map((p) => p.stop()));
   }
 
-  /** Brings the gauges (queue depth, model age, source state) and the sources' own drop counts up to date; called before each scrape. */
+  /**
+   * Brings the gauges (queue depth, model age, source state and lag, lines/s) and the sources' own drop counts
+   * up to date; called before each scrape.
+   */
   refreshMetrics(): void {
     const m = this.deps.metrics;
     for (const p of this.pipelines.values()) {
       const stats = p.stats();
-      m.queueDepth.set({ source: p.name }, stats.queueDepth);
+      const labels = { source: p.name };
+      m.queueDepth.set(labels, stats.queueDepth);
+      m.linesPerSecond.set(labels, stats.linesPerSecond);
       if (stats.modelAgeSeconds !== null) {
-        m.modelAge.set({ source: p.name }, stats.modelAgeSeconds);
+        m.modelAge.set(labels, stats.modelAgeSeconds);
       }
-      Metrics.oneHot(m.modelState, { source: p.name }, ['collecting', 'training', 'ready'], stats.modelState);
-      const state = this.sources.get(p.name)?.status().state ?? 'connected';
-      Metrics.oneHot(m.sourceState, { source: p.name }, ['starting', 'connected', 'paused', 'error', 'stopped'], state);
+      Metrics.oneHot(m.modelState, labels, ['collecting', 'training', 'ready'], stats.modelState);
+      const status = this.sources.get(p.name)?.status();
+      const state = status?.state ?? 'connected';
+      Metrics.oneHot(m.sourceState, labels, ['starting', 'connected', 'paused', 'error', 'stopped'], state);
       m.sourceUp.set({ source: p.name, kind: p.kind }, state === 'connected' ? 1 : 0);
+      // Push sources have no lag of their own; a source that does not know it yet has no sample either.
+      if (status?.lagMs == null) {
+        m.sourceLag.remove(labels);
+      } else {
+        m.sourceLag.set(labels, status.lagMs / 1000);
+      }
     }
     this.droppedLines.update(m.dropped, this.sources.values());
   }
