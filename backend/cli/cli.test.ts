@@ -5,6 +5,7 @@ import { spawn } from 'child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { templateOf } from '../engine';
 
 const BIN = path.resolve(__dirname, '../bin/lad.js');
 const COMPILED = path.resolve(__dirname, '../dist/cli/main.js');
@@ -152,6 +153,31 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     const r = await pipeline(`${q(process.execPath)} ${q(BIN)} eval --input ${q(trainFile)} --labels none --no-neural -q | head -c 10`);
     expect(r.stdout.length).toBe(10);
     expect(r.stderr).toBe('lad-status=0 0\n');
+  }, 60_000);
+
+  it('score over several 1 MB chunks with ASCII, non-ASCII, invalid UTF-8 and CRLF lines: every line, in order, as templateOf says', async () => {
+    const odd = ['café au lait 12 fois', '日本語のログ 42', 'bad byte \uFFFD here', 'crlf line 7\r', '', 'naïve µs 10µs'];
+    const parts: Buffer[] = [];
+    const expected: string[] = [];
+    const base = routine(40_000, 20_000); // about 3 MB: lines cross the 1 MB read boundaries
+    base.forEach((l, i) => {
+      parts.push(Buffer.from(l + '\n'));
+      expected.push(templateOf(l));
+      if (i % 997 === 0) {
+        const o = odd[(i / 997) % odd.length];
+        // the invalid byte is written raw (0xff), and decodes to U+FFFD like the string the template comes from
+        parts.push(o.includes('\uFFFD') ? Buffer.concat([Buffer.from('bad byte '), Buffer.from([0xff]), Buffer.from(' here\n')]) : Buffer.from(o + '\n'));
+        expected.push(templateOf(o.endsWith('\r') ? o.slice(0, -1) : o));
+      }
+    });
+    const input = path.join(dir, 'mixed.log');
+    writeFileSync(input, Buffer.concat(parts));
+    const r = await lad(['score', '--model', modelDir, '--input', input]);
+    expect(r.code).toBe(0);
+    const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { line: number; template: string });
+    expect(out.length).toBe(expected.length);
+    expect(out.map((o) => o.template)).toEqual(expected);
+    expect(out.every((o, i) => o.line === i + 1)).toBe(true);
   }, 60_000);
 
   it('accepts CRLF line endings (the CR is not part of the line)', async () => {

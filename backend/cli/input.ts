@@ -47,10 +47,10 @@ export async function readLines(files: readonly string[]): Promise<string[]> {
 }
 
 /**
- * Calls `onLines` with batches of lines read in large chunks (no per-line stream events), in input order.
- * `onLines` may return a promise (e.g. waiting for the output to drain).
+ * Calls `onChunk` with the input in large chunks (1 MB reads), each ending at a line break except possibly
+ * the last, in input order. `onChunk` may return a promise (e.g. waiting for the output to drain).
  */
-export async function streamLines(file: string, onLines: (lines: string[]) => void | Promise<void>): Promise<void> {
+export async function streamChunks(file: string, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
   await checkReadable(file);
   const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
   // Cut each chunk at its last LF byte: 0x0A never occurs inside a multi-byte UTF-8 character, so both
@@ -64,7 +64,12 @@ export async function streamLines(file: string, onLines: (lines: string[]) => vo
       continue;
     }
     rest = cut + 1 < buf.length ? buf.subarray(cut + 1) : null;
-    await onLines(splitLines(buf.toString('utf8', 0, cut + 1)));
+    await onChunk(cut + 1 < buf.length ? buf.subarray(0, cut + 1) : buf);
   }
-  if (rest !== null && rest.length > 0) await onLines(splitLines(rest.toString('utf8')));
+  if (rest !== null && rest.length > 0) await onChunk(rest);
+}
+
+/** Calls `onLines` with the lines of each chunk of `streamChunks` (decoded as UTF-8, split by splitLines). */
+export async function streamLines(file: string, onLines: (lines: string[]) => void | Promise<void>): Promise<void> {
+  await streamChunks(file, (chunk) => onLines(splitLines(chunk.toString('utf8'))));
 }

@@ -61,7 +61,7 @@ export class OutputSink {
     if (this.closed) throw new OutputClosed();
   }
 
-  async write(text: string): Promise<void> {
+  async write(text: string | Uint8Array): Promise<void> {
     this.check();
     if (!this.stream.write(text)) {
       await new Promise<void>((resolve) => {

@@ -1,16 +1,21 @@
 // `lad score --model DIR --input FILE [--format jsonl|text]`.
 // jsonl: one object per input line, in input order: {"line","score","anomaly","template","reason","level"}.
-// The JSON after "line" is the same for every line of a template, so it is built once per cached score.
 // Anomalous lines also carry "incident" (the line that opened their incident) and "repeat" (true when that is
 // an earlier line): a burst of one template is one incident (engine/incidents.ts). Text format prints the
 // first line of each incident and lists the repeats once at the end.
+//
+// Hot path (docs/engine.md, "Speed"): input arrives in 1 MB chunks cut at line breaks. A pure-ASCII line is
+// scored straight from its bytes, so a line whose template is cached never becomes a string; other lines
+// are decoded one by one. The JSON after "line" is the same for every line of a template, so it is encoded
+// once per cached score and copied into a 1 MB output buffer with the line number written as digits.
 
 import { createWriteStream } from 'fs';
 import type { Writable } from 'stream';
 import { DEFAULT_INCIDENT_GAP_LINES, IncidentTracker, loadModel } from '../engine';
 import type { LineScore, Model } from '../engine';
+import { LadModel } from '../engine/model';
 import type { CachedScore } from '../engine/model';
-import { CliError, streamLines } from './input';
+import { CliError, streamChunks } from './input';
 import { OutputClosed, OutputSink } from './output';
 
 export interface ScoreCommandOptions {
@@ -22,7 +27,8 @@ export interface ScoreCommandOptions {
   incidentGap?: number;
 }
 
-const FLUSH_BYTES = 1 << 20;
+const OUTPUT_BYTES = 1 << 20;
+const LINE_PREFIX = Buffer.from('{"line":');
 
 function jsonTail(s: LineScore): string {
   return (
@@ -38,6 +44,54 @@ function openOutput(file: string): Promise<Writable> {
     stream.once('open', () => resolve(stream));
     stream.once('error', (err) => reject(new CliError(`cannot write output ${file}: ${err.message}`)));
   });
+}
+
+/**
+ * JSONL assembled in a byte buffer: no per-line string building or UTF-8 encoding. A full buffer is handed
+ * to the stream as is (the stream may keep it until written) and a new one is started.
+ */
+class JsonlBuffer {
+  private buf = Buffer.allocUnsafe(OUTPUT_BYTES);
+  private pos = 0;
+
+  constructor(private readonly out: OutputSink) {}
+
+  /** True when the next line may not fit: the caller awaits flush() (the only await of the hot loop). */
+  get full(): boolean {
+    return this.pos > OUTPUT_BYTES - 64 * 1024;
+  }
+
+  /** Appends `{"line":N` + tail; a tail too large for the buffer goes out on its own. */
+  add(lineNo: number, tail: Buffer): Promise<void> | void {
+    if (this.pos + tail.length + 32 > this.buf.length) return this.addLarge(lineNo, tail);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < 8; i++) buf[p + i] = LINE_PREFIX[i];
+    p += 8;
+    let digits = 1;
+    for (let t = lineNo; t >= 10; t = Math.floor(t / 10)) digits++;
+    let n = lineNo;
+    for (let i = p + digits - 1; i >= p; i--) {
+      buf[i] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    }
+    p += digits;
+    buf.set(tail, p);
+    this.pos = p + tail.length;
+  }
+
+  private async addLarge(lineNo: number, tail: Buffer): Promise<void> {
+    await this.flush();
+    await this.out.write(Buffer.concat([LINE_PREFIX, Buffer.from(String(lineNo)), tail]));
+  }
+
+  async flush(): Promise<void> {
+    if (this.pos === 0) return;
+    const full = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(OUTPUT_BYTES);
+    this.pos = 0;
+    await this.out.write(full);
+  }
 }
 
 export async function runScore(o: ScoreCommandOptions): Promise<void> {
@@ -62,61 +116,88 @@ interface IncidentRepeats {
 
 async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink): Promise<void> {
   const incidents = new IncidentTracker(o.incidentGap ?? DEFAULT_INCIDENT_GAP_LINES);
+  const bytesModel = model instanceof LadModel ? model : null;
+  const jsonl = o.format === 'jsonl' ? new JsonlBuffer(out) : null;
   // text format: incidents whose repeats were not printed, by the line that opened them
   const repeated = new Map<number, IncidentRepeats>();
   let lineNo = 0;
   let anomalies = 0;
-  let buf = '';
-  await streamLines(o.input, async (lines) => {
-    for (const line of lines) {
+  let text = '';
+
+  /** Writes one scored line: `line`, or else chunk[start, end) (ASCII), is the text, needed only to print an anomaly. */
+  const emit = (s: LineScore, line: string | null, chunk: Buffer, start: number, end: number): Promise<void> | void => {
+    if (jsonl !== null) {
+      // The model returns its cached object for a known template; its `extra` slot keeps our encoded JSON.
+      const cached = s as CachedScore;
+      let tail = cached.extra;
+      if (tail === undefined) {
+        tail = Buffer.from(jsonTail(s));
+        cached.extra = tail;
+      }
+      if (!s.anomaly) return jsonl.add(lineNo, tail);
+      // anomalous lines (rare) also say which incident they belong to: `}\n` ends every tail
+      const first = incidents.observe(s.template, lineNo);
+      const withIncident = Buffer.concat([tail.subarray(0, tail.length - 2), Buffer.from(`,"incident":${first},"repeat":${first !== lineNo}}\n`)]);
+      return jsonl.add(lineNo, withIncident);
+    }
+    if (!s.anomaly) return;
+    anomalies++;
+    const first = incidents.observe(s.template, lineNo);
+    if (first === lineNo) {
+      text += `line ${lineNo}  score ${s.score.toFixed(2)}${s.level !== null ? `  ${s.level}` : ''}\n  ${line ?? chunk.toString('latin1', start, end)}\n  why: ${s.reason}\n\n`;
+    } else {
+      const r = repeated.get(first);
+      if (r === undefined) repeated.set(first, { template: s.template, repeats: 1, last: lineNo });
+      else {
+        r.repeats++;
+        r.last = lineNo;
+      }
+    }
+  };
+  /** True when the output buffer should be written before the next line (checked without an await). */
+  const isFull = (): boolean => (jsonl !== null ? jsonl.full : text.length >= OUTPUT_BYTES);
+  const flush = async (): Promise<void> => {
+    if (jsonl !== null) return jsonl.flush();
+    const t = text;
+    text = '';
+    await out.write(t);
+  };
+
+  await streamChunks(o.input, async (chunk) => {
+    // Lines are byte ranges between LFs (a CR before the LF is not part of the line, as in splitLines).
+    const n = chunk.length;
+    let p = 0;
+    while (p < n) {
+      let e = chunk.indexOf(10, p);
+      if (e < 0) e = n;
+      const next = e + 1;
+      if (e > p && chunk[e - 1] === 13) e--;
       lineNo++;
-      const s = model.score(line);
-      if (o.format === 'jsonl') {
-        // The model returns its cached object for a known template; its `extra` slot keeps our JSON.
-        const cached = s as CachedScore;
-        let tail = cached.extra;
-        if (tail === undefined) {
-          tail = jsonTail(s);
-          cached.extra = tail;
-        }
-        if (s.anomaly) {
-          // anomalous lines (rare) also say which incident they belong to: `"}\n"` ends every tail
-          const first = incidents.observe(s.template, lineNo);
-          buf += '{"line":' + lineNo + tail.slice(0, -2) + ',"incident":' + first + ',"repeat":' + (first !== lineNo) + '}\n';
-        } else buf += '{"line":' + lineNo + tail;
-      } else if (s.anomaly) {
-        anomalies++;
-        const first = incidents.observe(s.template, lineNo);
-        if (first === lineNo) {
-          buf += `line ${lineNo}  score ${s.score.toFixed(2)}${s.level !== null ? `  ${s.level}` : ''}\n  ${line}\n  why: ${s.reason}\n\n`;
-        } else {
-          const r = repeated.get(first);
-          if (r === undefined) repeated.set(first, { template: s.template, repeats: 1, last: lineNo });
-          else {
-            r.repeats++;
-            r.last = lineNo;
-          }
-        }
+      let s = bytesModel !== null ? bytesModel.scoreAscii(chunk, p, e) : null;
+      let line: string | null = null;
+      if (s === null) {
+        // not ASCII: decoded on its own, which gives the same text as decoding the chunk (LF is never
+        // part of a multi-byte UTF-8 character)
+        line = chunk.toString('utf8', p, e);
+        s = model.score(line) as CachedScore;
       }
-      if (buf.length >= FLUSH_BYTES) {
-        const text = buf;
-        buf = '';
-        await out.write(text);
-      }
+      const pending = emit(s, line, chunk, p, e);
+      if (pending) await pending;
+      if (isFull()) await flush();
+      p = next;
     }
   });
-  if (o.format === 'text') {
+  if (jsonl !== null) await jsonl.flush();
+  else {
     if (repeated.size > 0) {
-      buf += 'repeats of an open incident (same template, not printed again):\n';
-      for (const [first, r] of repeated) {
-        buf += `  line ${first}: ${r.repeats} more, last at line ${r.last}  ${r.template}\n`;
-      }
-      buf += '\n';
+      text += 'repeats of an open incident (same template, not printed again):\n';
+      for (const [first, r] of repeated) text += `  line ${first}: ${r.repeats} more, last at line ${r.last}  ${r.template}\n`;
+      text += '\n';
     }
-    buf +=
+    text +=
       `${anomalies} anomalies in ${lineNo} lines, ${incidents.opened} incidents ` +
       `(threshold ${model.info.threshold.toFixed(3)}, detector ${model.info.config.detector})\n`;
+    await out.write(text);
   }
-  if (buf.length > 0) await out.write(buf);
   await out.end();
 }

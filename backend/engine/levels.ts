@@ -6,7 +6,8 @@ export type LevelName = (typeof LEVEL_NAMES)[number];
 /** Rank used when a line carries no recognisable level. */
 export const NO_LEVEL = -1;
 
-const WORD_TO_RANK: ReadonlyMap<string, number> = new Map([
+/** Level words (lower case) and their ranks. */
+export const WORD_TO_RANK: ReadonlyMap<string, number> = new Map([
   ['trace', 0],
   ['debug', 1],
   ['dbug', 1],

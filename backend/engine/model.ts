@@ -54,8 +54,8 @@ const MIN_SPREAD_SHARE = 0.05;
 export const NEURAL_CAP = 8;
 
 export interface CachedScore extends LineScore {
-  /** Free slot for a consumer's per-template precomputation (the CLI keeps its JSON fragment here). */
-  extra?: string;
+  /** Free slot for a consumer's per-template precomputation (the CLI keeps its encoded JSON fragment here). */
+  extra?: Buffer;
 }
 
 export class LadModel implements Model {
@@ -81,7 +81,19 @@ export class LadModel implements Model {
   }
 
   score(line: string): CachedScore {
-    const s = this.scanner.scan(line);
+    return this.resultOf(this.scanner.scan(line));
+  }
+
+  /**
+   * Scores the UTF-8 line held in `bytes[start, end)` without decoding it to a string, when it is ASCII; the
+   * result is the same as `score` of the decoded line. Returns null for a line with other bytes: decode it
+   * and call `score`. The CLI scores files this way: most lines hit the cache and never become strings.
+   */
+  scoreAscii(bytes: Buffer, start: number, end: number): CachedScore | null {
+    return this.scanner.scanAscii(bytes, start, end) ? this.resultOf(this.scanner) : null;
+  }
+
+  private resultOf(s: LineScanner): CachedScore {
     const hit = this.cache.get(s.hash);
     if (hit !== undefined) return hit;
     const c = this.componentsOf(s.words(), s.template(), s.level, s.levelWord(), 0);

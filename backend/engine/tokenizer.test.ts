@@ -1,4 +1,4 @@
-import { readFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { LineScanner, templateOf, tokenize } from './tokenizer';
 import { levelName } from './levels';
@@ -103,5 +103,69 @@ describe('tokenizer: golden figures over the real samples', () => {
     }
     expect({ templates: templates.size, levels }).toEqual(GOLDEN[file]);
     expect(hashes.size).toBe(templates.size);
+  });
+});
+
+describe('tokenizer: scanning ASCII bytes gives exactly what scanning the decoded string gives', () => {
+  function sameResult(a: LineScanner, b: LineScanner): void {
+    expect({ hash: b.hash, count: b.count, level: b.level, levelToken: b.levelToken, template: b.template(), words: b.words(), levelWord: b.levelWord() }).toEqual({
+      hash: a.hash,
+      count: a.count,
+      level: a.level,
+      levelToken: a.levelToken,
+      template: a.template(),
+      words: a.words(),
+      levelWord: a.levelWord(),
+    });
+    expect(Array.from(b.kinds.subarray(0, b.count))).toEqual(Array.from(a.kinds.subarray(0, a.count)));
+  }
+
+  it.each([4096, 64])('every line of the real samples (maxLineLength %d)', (max) => {
+    const fromString = new LineScanner(max);
+    const fromBytes = new LineScanner(max);
+    let ascii = 0;
+    for (const dir of ['loghub', 'modern']) {
+      for (const file of readdirSync(path.join(DATA, dir)).filter((f) => f.endsWith('.log'))) {
+        const bytes = readFileSync(path.join(DATA, dir, file));
+        let p = 0;
+        while (p < bytes.length) {
+          let e = bytes.indexOf(10, p);
+          if (e < 0) e = bytes.length;
+          const line = bytes.toString('utf8', p, e);
+          fromString.scan(line);
+          // a line with a non-ASCII byte in its scanned part is refused (the caller decodes it); any other
+          // gives the same result, even with non-ASCII text after the cut-off
+          const scanned = fromBytes.scanAscii(bytes, p, e);
+          expect(scanned).toBe(!/[^\x00-\x7f]/.test(bytes.toString('latin1', p, Math.min(e, p + max))));
+          if (scanned) {
+            ascii++;
+            sameResult(fromString, fromBytes);
+          }
+          p = e + 1;
+        }
+      }
+    }
+    expect(ascii).toBeGreaterThan(20_000);
+  });
+
+  it.each([
+    ['level keys and values in any case', 'LOG.LEVEL="Warn" Severity: ERROR lvl=info'],
+    ['a level word right at the cut-off', `${'x'.repeat(60)} ERROR`],
+    ['a level key cut off before its "="', `${'a '.repeat(29)}level=error`],
+    ['units in any case', 'took 10MS 5Kb 3MiB 2h 7SECS 1xx'],
+    ['0x at the end of the line', 'value 0x'],
+    ['calendar words and look-alikes', 'Mon MON mon Dec Decimal'],
+    ['long line', 'word '.repeat(2000)],
+  ])('%s', (_name, line) => {
+    const a = new LineScanner(64);
+    const b = new LineScanner(64);
+    a.scan(line);
+    expect(b.scanAscii(Buffer.from(`>>${line}<<`, 'latin1'), 2, 2 + line.length)).toBe(true);
+    sameResult(a, b);
+  });
+
+  it('refuses a line with a non-ASCII byte in its scanned part', () => {
+    const s = new LineScanner();
+    expect(s.scanAscii(Buffer.from('took 10µs'), 0, Buffer.byteLength('took 10µs'))).toBe(false);
   });
 });

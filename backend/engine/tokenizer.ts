@@ -9,7 +9,7 @@
 // is read from klog's first letter, a `level=`/`"level":` style key, a bracketed `[ERROR]`, or a bare
 // upper-case level word near the start of the line.
 
-import { NO_LEVEL, klogRank, levelRank } from './levels';
+import { NO_LEVEL, WORD_TO_RANK, klogRank } from './levels';
 
 export const enum TokenKind {
   Word = 0,
@@ -31,19 +31,93 @@ const MAX_TOKENS = 256;
 const LEVEL_SEARCH_TOKENS = 24;
 export const DEFAULT_MAX_LINE_LENGTH = 4096;
 
-// Character classes, indexed by char code (< 128). Everything >= 128 is a word character.
-const C_WORD = 0;
-const C_SPACE = 1;
-const C_DELIM = 2;
-const C_DOT = 3;
-const CLASS = new Uint8Array(128);
-for (let c = 0; c < 128; c++) CLASS[c] = c <= 32 || c === 127 ? C_SPACE : C_WORD;
-for (const ch of '"\'`,;=(){}[]<>|:!?*') CLASS[ch.charCodeAt(0)] = C_DELIM;
-CLASS[46] = C_DOT; // '.': inside tokens (1.5, http.go), a delimiter in runs ("instruction......0") and at the end
+// Character table, indexed by UTF-16 code unit (64 KB, so no range check in the hot loops). The high bits are
+// the class (none = a word character; everything >= 128 is a word character); the low bits describe a word
+// character for the token classifier.
+const K_SPACE = 0x10;
+const K_DELIM = 0x20;
+const K_DOT = 0x40; // '.': inside tokens (1.5, http.go), a delimiter in runs ("instruction......0") and at the end
+const K_NOT_WORD = K_SPACE | K_DELIM | K_DOT;
+const P_DIGIT = 1;
+const P_SLASH = 2;
+const P_NOT_HEX = 4; // neither a digit, a hex letter nor '/'
+const P_NOT_DIGIT = 8;
+const TABLE = new Uint8Array(65536);
+for (let c = 0; c < 65536; c++) {
+  if (c <= 32 || c === 127) TABLE[c] = K_SPACE;
+  else if (c >= 48 && c <= 57) TABLE[c] = P_DIGIT;
+  else if (c === 47) TABLE[c] = P_SLASH | P_NOT_DIGIT;
+  else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) TABLE[c] = P_NOT_DIGIT;
+  else TABLE[c] = P_NOT_HEX | P_NOT_DIGIT;
+}
+for (const ch of '"\'`,;=(){}[]<>|:!?*') TABLE[ch.charCodeAt(0)] = K_DELIM;
+TABLE[46] = K_DOT;
 
-const LEVEL_KEYS = new Set(['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'log.level']);
-const DURATION_UNITS = new Set(['ns', 'us', 'µs', 'ms', 's', 'm', 'h', 'd', 'min', 'sec', 'secs']);
-const SIZE_UNITS = new Set(['b', 'k', 'kb', 'kib', 'mb', 'mib', 'g', 'gb', 'gib', 'tb', 'tib', 'x', '%']);
+/** True for a code that is whitespace or a control character (collapsed to one space in templates). */
+function isSpace(c: number): boolean {
+  return (TABLE[c] & K_SPACE) !== 0;
+}
+
+/**
+ * A small set of lower-case ASCII words, looked up case-insensitively straight from code units (no string is
+ * built): a hash of the lower-cased codes picks a candidate, which is then compared. Equals
+ * `map.get(text.toLowerCase())` for these words (no non-ASCII character lower-cases to a string of them).
+ */
+class CodeWordMap {
+  private readonly byKey = new Map<number, number>();
+  private readonly words: string[] = [];
+  private readonly values: number[] = [];
+
+  constructor(entries: Iterable<[string, number]>) {
+    for (const [word, value] of entries) {
+      const codes = Uint16Array.from(word, (ch) => ch.charCodeAt(0));
+      const key = CodeWordMap.keyOf(codes, 0, codes.length);
+      if (this.byKey.has(key)) throw new Error(`level word hash collision: ${word}`);
+      this.byKey.set(key, this.words.length);
+      this.words.push(word);
+      this.values.push(value);
+    }
+  }
+
+  private static keyOf(codes: Uint16Array, start: number, end: number): number {
+    let h = 0x811c9dc5 ^ (end - start);
+    for (let i = start; i < end; i++) {
+      const c = codes[i];
+      h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x01000193);
+    }
+    return h & 0x3fffffff; // a small integer key
+  }
+
+  /** The value of the word at codes[start, end) in any case, or -1. */
+  get(codes: Uint16Array, start: number, end: number): number {
+    const index = this.byKey.get(CodeWordMap.keyOf(codes, start, end));
+    if (index === undefined) return -1;
+    const word = this.words[index];
+    if (word.length !== end - start) return -1;
+    for (let i = start; i < end; i++) {
+      const c = codes[i];
+      if ((c >= 65 && c <= 90 ? c + 32 : c) !== word.charCodeAt(i - start)) return -1;
+    }
+    return this.values[index];
+  }
+}
+
+const LEVEL_WORDS = new CodeWordMap(WORD_TO_RANK);
+const LEVEL_KEYS = new CodeWordMap(['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'log.level'].map((k) => [k, 1]));
+const DURATION_UNITS = ['ns', 'us', 'µs', 'ms', 's', 'm', 'h', 'd', 'min', 'sec', 'secs'];
+const SIZE_UNITS = ['b', 'k', 'kb', 'kib', 'mb', 'mib', 'g', 'gb', 'gib', 'tb', 'tib', 'x', '%'];
+
+/**
+ * A unit suffix of at most 4 characters as one number, 8 bits a character, lower-cased the way
+ * String.toLowerCase lower-cases the characters a unit may contain (ASCII letters and µ, U+00B5).
+ */
+function unitKeyOf(text: string): number {
+  let key = 0;
+  for (let i = 0; i < text.length; i++) key = key * 256 + (text.charCodeAt(i) & 0xff);
+  return key * 8 + text.length;
+}
+const DURATION_KEYS = new Set(DURATION_UNITS.filter((u) => u.length <= 4).map(unitKeyOf));
+const SIZE_KEYS = new Set(SIZE_UNITS.filter((u) => u.length <= 4 && !DURATION_UNITS.includes(u)).map(unitKeyOf));
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -55,26 +129,30 @@ function isLetter(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 }
 
-/** Capitalised day and month abbreviations (Mon, Dec): parts of syslog-style timestamps. */
-const CALENDAR_WORDS = new Set(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
+/** Capitalised day and month abbreviations (Mon, Dec): parts of syslog-style timestamps, as 3×16-bit keys. */
+const CALENDAR_KEYS = new Set(
+  ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map(
+    (w) => (w.charCodeAt(0) * 65536 + w.charCodeAt(1)) * 65536 + w.charCodeAt(2),
+  ),
+);
 
-function isCalendarWord(line: string, start: number): boolean {
-  const c = line.charCodeAt(start);
-  return c >= 65 && c <= 90 && CALENDAR_WORDS.has(line.slice(start, start + 3));
+function isCalendarWord(codes: Uint16Array, start: number): boolean {
+  const c = codes[start];
+  return c >= 65 && c <= 90 && CALENDAR_KEYS.has((c * 65536 + codes[start + 1]) * 65536 + codes[start + 2]);
 }
 
 /** True when every character is an upper-case ASCII letter (bare level words: INFO, ERROR). */
-function isUpperAscii(line: string, start: number, end: number): boolean {
+function isUpperAscii(codes: Uint16Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
-    const c = line.charCodeAt(i);
+    const c = codes[i];
     if (c < 65 || c > 90) return false;
   }
   return true;
 }
 
 /** True when the token has an ASCII letter (a path) rather than only digits and separators (17/06/09). */
-function hasLetterBetween(line: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (isLetter(line.charCodeAt(i))) return true;
+function hasLetterBetween(codes: Uint16Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (isLetter(codes[i])) return true;
   return false;
 }
 
@@ -82,7 +160,7 @@ function hasLetterBetween(line: string, start: number, end: number): boolean {
  * Classifies a token that contains a digit (or looks like a path or a long hex run) by the shape of its text.
  * Only called for tokens that are not plain words, so it may look at the text a second time.
  */
-function classifyVariable(line: string, start: number, end: number): TokenKind {
+function classifyVariable(codes: Uint16Array, start: number, end: number): TokenKind {
   let digits = 0;
   let dots = 0;
   let dashes = 0;
@@ -91,7 +169,7 @@ function classifyVariable(line: string, start: number, end: number): TokenKind {
   let otherLetters = 0;
   let other = 0;
   for (let i = start; i < end; i++) {
-    const c = line.charCodeAt(i);
+    const c = codes[i];
     if (isDigit(c)) digits++;
     else if (c === 46) dots++;
     else if (c === 45) dashes++;
@@ -102,7 +180,7 @@ function classifyVariable(line: string, start: number, end: number): TokenKind {
   }
   const len = end - start;
   let first = start;
-  const c0 = line.charCodeAt(start);
+  const c0 = codes[start];
   if ((c0 === 45 || c0 === 43) && len > 1) first++; // sign
   if (digits === 0) return TokenKind.Hex; // long run of hex letters only (ffffffff)
   if (hexLetters === 0 && otherLetters === 0 && other === 0) {
@@ -113,9 +191,9 @@ function classifyVariable(line: string, start: number, end: number): TokenKind {
     return TokenKind.Ts; // 2005.06.03, 2005-06-03-15.42.50.675872, 12:04:17
   }
   // 0x1f, deadbeef01, 32-char request ids
-  const hexStart = line.charCodeAt(first) === 48 && (line.charCodeAt(first + 1) | 32) === 120 ? first + 2 : first;
+  const hexStart = codes[first] === 48 && (codes[first + 1] | 32) === 120 ? first + 2 : first;
   if (otherLetters === 0 && other === 0 && dots === 0 && colons === 0) {
-    if (len === 36 && dashes === 4 && line.charCodeAt(start + 8) === 45 && line.charCodeAt(start + 23) === 45) {
+    if (len === 36 && dashes === 4 && codes[start + 8] === 45 && codes[start + 23] === 45) {
       return TokenKind.Uuid;
     }
     if (dashes === 0 && (hexStart > first || len >= 6)) return TokenKind.Hex;
@@ -124,21 +202,27 @@ function classifyVariable(line: string, start: number, end: number): TokenKind {
   }
   // number with a unit suffix: 1.604732ms, 64K, 10s
   let j = first;
-  while (j < end && (isDigit(line.charCodeAt(j)) || line.charCodeAt(j) === 46)) j++;
+  while (j < end && (isDigit(codes[j]) || codes[j] === 46)) j++;
   if (j > first && j < end && end - j <= 4) {
+    let key = 0;
     let lettersOnly = true;
-    for (let k = j; k < end; k++) if (!isLetter(line.charCodeAt(k)) && line.charCodeAt(k) !== 181) lettersOnly = false;
+    for (let k = j; k < end; k++) {
+      const c = codes[k];
+      if (isLetter(c)) key = key * 256 + (c | 32);
+      else if (c === 181) key = key * 256 + c;
+      else lettersOnly = false;
+    }
     if (lettersOnly) {
-      const unit = line.slice(j, end).toLowerCase();
-      if (DURATION_UNITS.has(unit)) return TokenKind.Dur;
-      if (SIZE_UNITS.has(unit)) return TokenKind.Num;
+      key = key * 8 + (end - j);
+      if (DURATION_KEYS.has(key)) return TokenKind.Dur;
+      if (SIZE_KEYS.has(key)) return TokenKind.Num;
     }
   }
   if (otherLetters + hexLetters <= 2 && other === 0 && digits >= 4) {
     // timestamps with T/Z: 2024-05-02T12, 22.01212206Z
     let tsLike = true;
     for (let k = start; k < end; k++) {
-      const c = line.charCodeAt(k);
+      const c = codes[k];
       if (isLetter(c) && c !== 84 && c !== 90) tsLike = false;
     }
     if (tsLike && dots + dashes + colons > 0) return TokenKind.Ts;
@@ -146,8 +230,15 @@ function classifyVariable(line: string, start: number, end: number): TokenKind {
   return TokenKind.Id;
 }
 
+/** Scanner buffers start this large and grow (up to the line length limit) for longer lines. */
+const INITIAL_CODES = 1024;
+
 /**
  * Reusable scanner: one instance per thread; `scan` overwrites the previous result. Not re-entrant.
+ *
+ * The line is first copied into a Uint16Array of UTF-16 code units (from a string, or from pure-ASCII bytes
+ * with `scanAscii`, where byte = code unit), and every loop reads that array: cheaper than charCodeAt on the
+ * sliced strings a split produces, and the same code serves both inputs, so they give the same hash.
  */
 export class LineScanner {
   readonly starts = new Int32Array(MAX_TOKENS);
@@ -160,22 +251,71 @@ export class LineScanner {
   levelToken = -1;
   /** 53-bit hash of the template (exactly the string `template()` builds, so equal templates hash equal). */
   hash = 0;
-  private line = '';
+  /** Code units of the scanned line up to `scanEnd`, then the next one (or 0 at the end of the line). */
+  private codes = new Uint16Array(INITIAL_CODES);
+  /** The scanned line, when it was given as a string. */
+  private line: string | null = '';
+  /** The bytes and offset of the scanned line, when it was given as ASCII bytes. */
+  private bytes: Buffer | null = null;
+  private byteStart = 0;
   private scanEnd = 0;
 
   constructor(private readonly maxLineLength = DEFAULT_MAX_LINE_LENGTH) {}
 
+  /** Room for `n` code units plus the one after them. */
+  private room(n: number): Uint16Array {
+    if (this.codes.length < n + 1) this.codes = new Uint16Array(n + 1);
+    return this.codes;
+  }
+
   scan(line: string): this {
+    const n = line.length < this.maxLineLength ? line.length : this.maxLineLength;
+    const codes = this.room(n);
+    for (let i = 0; i < n; i++) codes[i] = line.charCodeAt(i);
+    // The character after the scanned part is looked at in a few places (as the original string reads did).
+    codes[n] = n < line.length ? line.charCodeAt(n) : 0;
     this.line = line;
+    this.bytes = null;
+    return this.scanCodes(n);
+  }
+
+  /**
+   * Scans the UTF-8 line held in `bytes[start, end)` without decoding it, when its scanned part is pure ASCII
+   * (each byte is then one UTF-16 code unit, and the result, hash included, equals `scan` of the decoded
+   * string). Returns false, having scanned nothing, when a byte is not ASCII: decode and use `scan` then.
+   */
+  scanAscii(bytes: Buffer, start: number, end: number): boolean {
+    const len = end - start;
+    const n = len < this.maxLineLength ? len : this.maxLineLength;
+    const codes = this.room(n);
+    let any = 0;
+    for (let i = 0; i < n; i++) any |= codes[i] = bytes[start + i];
+    if (any >= 128) return false;
+    // (a non-ASCII byte right after a cut-off line is harmless: only compared with ASCII there)
+    codes[n] = n < len ? bytes[start + n] : 0;
+    this.line = null;
+    this.bytes = bytes;
+    this.byteStart = start;
+    this.scanCodes(n);
+    return true;
+  }
+
+  /** Text of the scanned line between two positions (only for new templates and level candidates). */
+  private text(start: number, end: number): string {
+    if (this.line !== null) return this.line.slice(start, end);
+    return this.bytes!.toString('latin1', this.byteStart + start, this.byteStart + end);
+  }
+
+  private scanCodes(end: number): this {
+    const codes = this.codes;
     this.count = 0;
     this.level = NO_LEVEL;
     this.levelToken = -1;
-    // Two independent 32-bit FNV-style hashes, kept in locals (this is the hottest loop of scoring). Word
-    // tokens are hashed on their own first (t1, t2) and folded in only if the token stays a word.
+    this.scanEnd = end;
+    // Two independent 32-bit FNV-style hashes, kept in locals (this is the hottest loop of scoring). A word
+    // token's own hash (t1, t2) is folded in; a masked token contributes only its kind.
     let h1 = 0x811c9dc5;
     let h2 = 0x9747b28c;
-    const end = line.length < this.maxLineLength ? line.length : this.maxLineLength;
-    this.scanEnd = end;
     let i = 0;
     let pendingSpace = false;
     let emittedAny = false;
@@ -184,15 +324,14 @@ export class LineScanner {
     // klog header: I0507 12:04:17.597069 ... The letter is the level; the date after it is masked.
     if (
       end > 6 &&
-      klogRank(line.charCodeAt(0)) !== NO_LEVEL &&
-      isDigit(line.charCodeAt(1)) && isDigit(line.charCodeAt(2)) && isDigit(line.charCodeAt(3)) &&
-      isDigit(line.charCodeAt(4)) && CLASS[line.charCodeAt(5)] === C_SPACE
+      klogRank(codes[0]) !== NO_LEVEL &&
+      isDigit(codes[1]) && isDigit(codes[2]) && isDigit(codes[3]) && isDigit(codes[4]) && isSpace(codes[5])
     ) {
-      this.level = klogRank(line.charCodeAt(0));
+      this.level = klogRank(codes[0]);
       this.levelToken = 0;
       this.push(0, 1, TokenKind.Word);
-      h1 = Math.imul(h1 ^ line.charCodeAt(0), 0x01000193);
-      h2 = Math.imul(h2 ^ line.charCodeAt(0), 0x5bd1e995);
+      h1 = Math.imul(h1 ^ codes[0], 0x01000193);
+      h2 = Math.imul(h2 ^ codes[0], 0x5bd1e995);
       this.push(1, 5, TokenKind.Num);
       h1 = Math.imul(h1 ^ (0x10000 + TokenKind.Num), 0x01000193);
       h2 = Math.imul(h2 ^ (0x10000 + TokenKind.Num), 0x5bd1e995);
@@ -201,15 +340,14 @@ export class LineScanner {
     }
 
     while (i < end) {
-      const c = line.charCodeAt(i);
-      const cls = c < 128 ? CLASS[c] : C_WORD;
-      if (cls === C_SPACE) {
+      const c = codes[i];
+      const cls = TABLE[c];
+      if ((cls & K_SPACE) !== 0) {
         pendingSpace = emittedAny;
         i++;
         continue;
       }
-      const isRunDot = cls === C_DOT && (i + 1 >= end || line.charCodeAt(i + 1) === 46 || CLASS[line.charCodeAt(i + 1)] !== C_WORD);
-      if (cls === C_DELIM || isRunDot || cls === C_DOT) {
+      if ((cls & (K_DELIM | K_DOT)) !== 0) {
         // delimiters (and a dot that starts a token, ".hidden") are part of the template
         if (pendingSpace) {
           h1 = Math.imul(h1 ^ 32, 0x01000193);
@@ -224,39 +362,25 @@ export class LineScanner {
       }
       // a token: word characters, single inner dots and apostrophes between letters
       const start = i;
-      let hasDigit = false;
-      let hasSlash = false;
-      let allHex = true;
-      let onlyDigits = true;
-      let t1 = 0x811c9dc5;
-      let t2 = 0x050c5d1f;
+      let props = 0;
       while (i < end) {
-        const d = line.charCodeAt(i);
-        const dc = d < 128 ? CLASS[d] : C_WORD;
-        if (dc === C_WORD) {
-          if (d >= 48 && d <= 57) hasDigit = true;
-          else {
-            onlyDigits = false;
-            if (d === 47) hasSlash = true;
-            else if (allHex && !isHexLetter(d)) allHex = false;
-          }
-        } else if (d === 39 && i + 1 < end && isLetter(line.charCodeAt(i - 1)) && isLetter(line.charCodeAt(i + 1))) {
-          allHex = false; // can't, couldn't
-        } else if (dc === C_DOT && i + 1 < end) {
-          const n = line.charCodeAt(i + 1);
-          if ((n < 128 ? CLASS[n] : C_WORD) !== C_WORD) break;
-          onlyDigits = false;
+        const d = codes[i];
+        const t = TABLE[d];
+        if ((t & K_NOT_WORD) === 0) props |= t;
+        else if (d === 39 && i + 1 < end && isLetter(codes[i - 1]) && isLetter(codes[i + 1])) {
+          props |= P_NOT_HEX | P_NOT_DIGIT; // can't, couldn't
+        } else if (d === 46 && i + 1 < end && (TABLE[codes[i + 1]] & K_NOT_WORD) === 0) {
+          props |= P_NOT_DIGIT; // inner dot: 1.5, http.go
         } else break;
-        t1 = Math.imul(t1 ^ d, 0x01000193);
-        t2 = Math.imul(t2 ^ d, 0x5bd1e995);
         i++;
       }
       const len = i - start;
       let kind: TokenKind;
-      if (hasSlash && len > 1) kind = hasDigit && !hasLetterBetween(line, start, i) ? TokenKind.Ts : TokenKind.Path;
-      else if (hasDigit) kind = onlyDigits ? TokenKind.Num : classifyVariable(line, start, i);
-      else if (allHex && len >= 8) kind = TokenKind.Hex;
-      else if (len === 3 && isCalendarWord(line, start)) kind = TokenKind.Ts;
+      if ((props & P_SLASH) !== 0 && len > 1) {
+        kind = (props & P_DIGIT) !== 0 && !hasLetterBetween(codes, start, i) ? TokenKind.Ts : TokenKind.Path;
+      } else if ((props & P_DIGIT) !== 0) kind = (props & P_NOT_DIGIT) === 0 ? TokenKind.Num : classifyVariable(codes, start, i);
+      else if ((props & P_NOT_HEX) === 0 && len >= 8) kind = TokenKind.Hex;
+      else if (len === 3 && isCalendarWord(codes, start)) kind = TokenKind.Ts;
       else kind = TokenKind.Word;
       if (this.count >= MAX_TOKENS) break;
       if (pendingSpace) {
@@ -268,6 +392,14 @@ export class LineScanner {
       const index = this.count;
       this.push(start, i, kind);
       if (kind === TokenKind.Word) {
+        // the word's own hash, computed only now that the token is known to stay a word
+        let t1 = 0x811c9dc5;
+        let t2 = 0x050c5d1f;
+        for (let k = start; k < i; k++) {
+          const d = codes[k];
+          t1 = Math.imul(t1 ^ d, 0x01000193);
+          t2 = Math.imul(t2 ^ d, 0x5bd1e995);
+        }
         h1 = Math.imul(h1 ^ t1, 0x01000193);
         h2 = Math.imul(h2 ^ t2, 0x5bd1e995);
         if (this.level === NO_LEVEL && index < LEVEL_SEARCH_TOKENS) levelKey = this.readLevel(start, i, levelKey);
@@ -293,28 +425,27 @@ export class LineScanner {
   private readLevel(start: number, end: number, afterLevelKey: boolean): boolean {
     const len = end - start;
     if (len < 3 || len > 13) return false;
-    const line = this.line;
-    const before = start > 0 ? line.charCodeAt(start - 1) : 0;
-    const after = end < this.scanEnd ? line.charCodeAt(end) : 0;
+    const codes = this.codes;
+    const before = start > 0 ? codes[start - 1] : 0;
+    const after = end < this.scanEnd ? codes[end] : 0;
     const bracketed = before === 91 && after === 93;
-    const c0 = line.charCodeAt(start) | 32;
-    const upper = len >= 4 && len <= 8 && isUpperAscii(line, start, end);
-    // cheap exits before any string is built: only level keys (level, lvl, log…, severity) and candidates
+    const c0 = codes[start] | 32;
+    const upper = len >= 4 && len <= 8 && isUpperAscii(codes, start, end);
+    // cheap exits: only level keys (level, lvl, log…, severity) and level candidates are looked up
     if (!afterLevelKey && !bracketed && !upper && c0 !== 108 && c0 !== 115) return false;
-    const word = line.slice(start, end);
     if (afterLevelKey || bracketed || upper) {
-      const rank = levelRank(word);
-      if (rank !== NO_LEVEL) {
+      const rank = LEVEL_WORDS.get(codes, start, end);
+      if (rank !== -1) {
         this.level = rank;
         this.levelToken = this.count - 1;
         return false;
       }
     }
-    if (LEVEL_KEYS.has(word.toLowerCase())) {
+    if (LEVEL_KEYS.get(codes, start, end) !== -1) {
       // level=info, "level":"info", level: info
       let k = end;
-      while (k < this.scanEnd && (line.charCodeAt(k) === 34 || line.charCodeAt(k) === 39)) k++;
-      const sep = line.charCodeAt(k);
+      while (k < this.scanEnd && (codes[k] === 34 || codes[k] === 39)) k++;
+      const sep = codes[k];
       return sep === 61 || sep === 58;
     }
     return false;
@@ -325,7 +456,7 @@ export class LineScanner {
     const out = new Array<string>(this.count);
     for (let t = 0; t < this.count; t++) {
       const kind = this.kinds[t];
-      out[t] = kind === TokenKind.Word ? this.line.slice(this.starts[t], this.ends[t]).toLowerCase() : MASKS[kind];
+      out[t] = kind === TokenKind.Word ? this.text(this.starts[t], this.ends[t]).toLowerCase() : MASKS[kind];
     }
     return out;
   }
@@ -333,25 +464,25 @@ export class LineScanner {
   /** The level token as it appears in words() (lower-cased), or null. */
   levelWord(): string | null {
     if (this.levelToken < 0) return null;
-    return this.line.slice(this.starts[this.levelToken], this.ends[this.levelToken]).toLowerCase();
+    return this.text(this.starts[this.levelToken], this.ends[this.levelToken]).toLowerCase();
   }
 
   /** Masked template: the line with variable tokens replaced by placeholders and whitespace runs collapsed. */
   template(): string {
-    const line = this.line;
+    const codes = this.codes;
     let out = '';
     let pos = 0;
     let pendingSpace = false;
     let emittedAny = false;
     const appendGap = (from: number, to: number): void => {
       for (let i = from; i < to; i++) {
-        const c = line.charCodeAt(i);
-        if ((c < 128 ? CLASS[c] : C_WORD) === C_SPACE) {
+        const c = codes[i];
+        if (isSpace(c)) {
           pendingSpace = emittedAny;
         } else {
           if (pendingSpace) out += ' ';
           pendingSpace = false;
-          out += line[i];
+          out += String.fromCharCode(c);
           emittedAny = true;
         }
       }
@@ -363,7 +494,7 @@ export class LineScanner {
       if (pendingSpace) out += ' ';
       pendingSpace = false;
       const kind = this.kinds[t];
-      out += kind === TokenKind.Word ? line.slice(start, end) : MASKS[kind];
+      out += kind === TokenKind.Word ? this.text(start, end) : MASKS[kind];
       emittedAny = true;
       pos = end;
     }
