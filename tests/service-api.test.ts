@@ -405,7 +405,7 @@ describe('GET /metrics', () => {
     expect(text).toMatch(new RegExp(`lad_score_count\\{source="${SOURCE}"\\} ${stats.linesScored}`));
     expect(text).toMatch(/lad_model_age_seconds\{source="shop"\} \d/);
     expect(text).toMatch(/lad_queue_depth\{source="shop"\} 0/);
-    expect(text).toMatch(/lad_dropped_lines_total\{source="shop",reason="backpressure"\} 200001/);
+    expect(text).toMatch(/lad_refused_lines_total\{source="shop"\} 200001/);
     expect(text).toMatch(/lad_feedback_total\{kind="confirmed"\} \d+/);
     expect(text).toMatch(/lad_model_state\{source="shop",state="ready"\} 1/);
     expect(text).toMatch(/^process_cpu_seconds_total /m);

@@ -74,7 +74,9 @@ test('while the first model trains the bounded queue fills: 429 + Retry-After, t
   expect((await pushLines(url, 'bp', manyLines.slice(0, 10))).status).toBe(204);
   await waitScored(service, 'bp', 4010);
   const text = await (await fetch(`${url}/metrics`)).text();
-  expect(text).toMatch(/lad_dropped_lines_total\{source="bp",reason="backpressure"\} 10/);
+  expect(text).toMatch(/lad_refused_lines_total\{source="bp"\} 10/);
+  // Refused and retried is not lost.
+  expect(text).not.toMatch(/lad_dropped_lines_total\{source="bp"/);
 });
 
 test('retraining runs in a worker and swaps the model while scoring goes on', async () => {

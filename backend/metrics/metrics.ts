@@ -33,8 +33,16 @@ export class Metrics {
   });
   readonly dropped = new Counter({
     name: 'lad_dropped_lines_total',
-    help: 'Lines refused by a pipeline (reason: backpressure = queue full, client told to retry; too_many_sources)',
+    help:
+      'Lines lost: never scored (reason: too_many_sources; syslog oversize, udp_backpressure, shutdown, sink_error)',
     labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly refused = new Counter({
+    name: 'lad_refused_lines_total',
+    help:
+      'Lines a full queue refused with a retry-later (429 / paused connection / waiting pull); counted per attempt, the sender retries them',
+    labelNames: ['source'] as const,
     registers: [this.registry],
   });
   readonly feedback = new Counter({

@@ -107,12 +107,14 @@ export class SourcePipeline {
       anomalies: metrics.anomalies.labels(name),
       suppressed: metrics.suppressed.labels(name),
       score: metrics.score.labels(name),
-      dropped: metrics.dropped.labels(name, 'backpressure'),
+      // Refusals, not losses: the sender retries (push clients on 429, syslog TCP and file tail resume, pulls wait).
+      refused: metrics.refused.labels(name),
     };
     this.m.ingested.inc(0);
     this.m.scored.inc(0);
     this.m.anomalies.inc(0);
     this.m.suppressed.inc(0);
+    this.m.refused.inc(0);
     this.ready = this.loadSavedModel();
     this.ticker = setInterval(() => this.tick(), 1000);
     this.ticker.unref();
@@ -122,7 +124,7 @@ export class SourcePipeline {
   checkCapacity(lines: number): void {
     if (this.queue.size + lines > this.deps.config.queue.maxLines || this.closing) {
       this.rejectedSinceDrain = true;
-      this.m.dropped.inc(lines);
+      this.m.refused.inc(lines);
       throw new BackpressureError(this.retryAfterSeconds(), `source ${this.name}: queue full (${this.queue.size} lines waiting), retry later`);
     }
   }
