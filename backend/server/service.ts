@@ -8,7 +8,7 @@ import { Metrics } from '../metrics/metrics';
 import type { EngineApi } from '../pipeline/engine-port';
 import { Pipelines } from '../pipeline/pipelines';
 import { DemoSource } from '../sources/demo';
-import { createSource } from '../sources/registry';
+import { createSource, type SourceContext } from '../sources/registry';
 import type { LogSource } from '../sources/source';
 import { FactStore } from '../store/fact-store';
 import { ResultsStore } from '../store/results-store';
@@ -27,12 +27,9 @@ export interface Service {
 
 export interface ServiceOptions {
   logger?: Logger;
-  /** Builds a configured source from its config entry (the sources registry). */
-  buildSource?: (source: SourceConfig) => LogSource;
+  /** Builds a configured source from its config entry and the service's context (the sources registry). */
+  buildSource?: (source: SourceConfig, context: SourceContext) => LogSource;
 }
-
-// Source types that keep checkpoints or read positions under a data dir.
-const TYPES_WITH_DATA_DIR = new Set(['file', 'loki-pull', 'elasticsearch-pull']);
 
 export function packageVersion(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
@@ -79,11 +76,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
       })
     );
   }
+  // The service's data dir may come from LAD_CONFIG, which the sources cannot see: hand it to every source.
+  const sourceContext: SourceContext = { dataDir: config.dataDir };
   for (const sourceConfig of config.sources) {
-    // Hand them the service's data dir (it may come from LAD_CONFIG, which the sources cannot see).
-    const withDataDir =
-      TYPES_WITH_DATA_DIR.has(sourceConfig.type) && !('dataDir' in sourceConfig && sourceConfig.dataDir) ? ({ ...sourceConfig, dataDir: config.dataDir } as SourceConfig) : sourceConfig;
-    sources.push(build(withDataDir));
+    sources.push(build(sourceConfig, sourceContext));
   }
   for (const source of sources) {
     pipelines.addSource(source);

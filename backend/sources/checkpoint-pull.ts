@@ -67,8 +67,8 @@ export const PullOptionsSchema = z.object({
 export type PullOptions = z.output<typeof PullOptionsSchema>;
 
 export interface PullContext {
-  /** The service's data directory: checkpoints go under <dataDir>/checkpoints/. */
-  dataDir: string;
+  /** The service's data directory: checkpoints go under <dataDir>/checkpoints/ (unless the entry names its own). */
+  dataDir?: string;
 }
 
 export interface PullPage<C> {
@@ -112,9 +112,9 @@ export abstract class ResumablePullSource<C> implements LogSource {
 
   protected constructor(options: PullOptions, context?: PullContext) {
     this.options = options;
-    // The registry builds sources from their config entry alone; the service's data dir reaches them via the
-    // context when a caller has it, else via the same env var and default the service config uses.
-    this.dataDir = path.resolve(context?.dataDir ?? options.dataDir ?? process.env.LAD_DATA_DIR ?? './data');
+    // An explicit `dataDir` option wins; else the service's data dir (the context: it may come from the config
+    // file, which the source cannot see), else the same env var and default the service config uses.
+    this.dataDir = path.resolve(options.dataDir ?? context?.dataDir ?? process.env.LAD_DATA_DIR ?? './data');
     this.name = options.name;
   }
 

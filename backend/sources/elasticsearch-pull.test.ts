@@ -5,122 +5,15 @@
  * from a real HTTP server on loopback, evaluating them over an in-memory index.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startTestService, waitScored } from '../../tests/service-helpers';
 import { ElasticsearchPullSource, type ElasticsearchPullConfig } from './elasticsearch-pull';
 import { parseSourceConfig } from './registry';
-import { BackpressureError, type LogEntry, type LogSink } from './source';
-
-interface Doc {
-  _index: string;
-  _id: string;
-  _source: Record<string, unknown>;
-}
-type SortTuple = Array<number | string>;
-
-function compareTuples(a: SortTuple, b: SortTuple): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] < b[i]) return -1;
-    if (a[i] > b[i]) return 1;
-  }
-  return 0;
-}
-
-/** The subset of the Query DSL the source sends, evaluated like Elasticsearch does. */
-class FakeElasticsearch {
-  readonly docs: Doc[] = [];
-  readonly requests: Array<{ path: string; headers: IncomingHttpHeaders; body: Record<string, any> }> = [];
-  private server: Server | null = null;
-
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (d) => (raw += d));
-      req.on('end', () => {
-        const url = new URL(req.url ?? '/', 'http://x');
-        const body = raw ? JSON.parse(raw) : {};
-        this.requests.push({ path: url.pathname, headers: req.headers, body });
-        const m = /^\/([^/]+)\/_search$/.exec(url.pathname);
-        if (req.method !== 'POST' || !m) return void res.writeHead(405).end();
-        const pattern = new RegExp(`^${decodeURIComponent(m[1]).replace(/\*/g, '.*')}$`);
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(this.search(body, pattern)));
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    const closed = new Promise<void>((r) => this.server!.close(() => r()));
-    this.server.closeAllConnections();
-    await closed;
-  }
-
-  private search(body: Record<string, any>, index: RegExp): unknown {
-    const sortFields: string[] = body.sort.map((s: Record<string, unknown>) => Object.keys(s)[0]);
-    const sortOf = (d: Doc): SortTuple =>
-      sortFields.map((f, i) => (i === 0 ? Date.parse(d._source[f] as string) : (d._source[f] as string)));
-    const bool = body.query.bool;
-    const excluded = new Set<string>((bool.must_not ?? []).flatMap((q: any) => q.ids.values));
-    let hits = this.docs
-      .filter((d) => index.test(d._index))
-      .filter((d) => bool.filter.every((q: any) => this.matches(d, q)))
-      .filter((d) => !excluded.has(d._id))
-      .map((d) => ({ ...d, sort: sortOf(d) }))
-      .sort((a, b) => compareTuples(a.sort, b.sort));
-    if (body.search_after) hits = hits.filter((h) => compareTuples(h.sort, body.search_after) > 0);
-    return { took: 1, timed_out: false, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 }, hits: { max_score: null, hits: hits.slice(0, body.size) } };
-  }
-
-  private matches(d: Doc, q: any): boolean {
-    if (q.match_all) return true;
-    if (q.term) {
-      const [field, value] = Object.entries(q.term)[0];
-      return d._source[field] === value;
-    }
-    if (q.range) {
-      const [field, r] = Object.entries(q.range)[0] as [string, any];
-      if (r.format !== 'epoch_millis') throw new Error('test server expects epoch_millis bounds');
-      const t = Date.parse(d._source[field] as string);
-      return (r.gte === undefined || t >= r.gte) && (r.lt === undefined || t < r.lt);
-    }
-    throw new Error(`query not supported by the test server: ${JSON.stringify(q)}`);
-  }
-}
-
-class RecordingSink implements LogSink {
-  readonly entries: LogEntry[] = [];
-  refused = 0;
-  private listeners = new Set<() => void>();
-  constructor(public capacity = Infinity) {}
-  get saturated(): boolean {
-    return this.entries.length >= this.capacity;
-  }
-  push(batch: LogEntry[]): void {
-    if (this.entries.length + batch.length > this.capacity) {
-      this.refused += 1;
-      throw new BackpressureError(30);
-    }
-    this.entries.push(...batch);
-  }
-  onDrain(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-}
-
-async function waitFor(check: () => boolean, what: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import type { LogEntry } from './source';
+import { CapacitySink } from '../testing/capacity-sink';
+import { FakeElasticsearch, type Doc } from '../testing/fake-elasticsearch';
+import { waitUntil } from '../testing/wait';
 
 const BASE_MS = Date.now() - 30 * 60_000;
 /** Docs three to a millisecond, so pages and checkpoints split timestamps. */
@@ -183,10 +76,10 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
   it('pages with search_after on [time, tiebreaker], maps message and label fields, sends basic auth', async () => {
     es.docs.push(...makeDocs(0, 30));
     es.docs.push({ _index: 'logs-x', _id: 'other', _source: { '@timestamp': new Date(BASE_MS).toISOString(), message: 'not auth', service: 'db' } });
-    const sink = new RecordingSink();
+    const sink = new CapacitySink();
     const source = newSource({ tiebreakerField: 'event.id' });
     await source.start(sink);
-    await waitFor(() => sink.entries.length >= 30, () => `30 lines, got ${sink.entries.length}`);
+    await waitUntil(() => sink.entries.length >= 30, () => `30 lines, got ${sink.entries.length}`);
     await new Promise((r) => setTimeout(r, 150));
     expect(sink.entries.map((e) => e.line)).toEqual(expected(30)); // exact order: time, then tiebreaker
     expect(sink.entries[4]).toEqual({
@@ -208,19 +101,19 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
   for (const tiebreakerField of ['event.id', undefined]) {
     it(`resumes after a restart with no duplicates and no gaps (${tiebreakerField ? 'tiebreaker' : 'time + seen _ids'})`, async () => {
       es.docs.push(...makeDocs(0, 25));
-      const sink1 = new RecordingSink(13); // stops mid-way, inside one millisecond's documents
+      const sink1 = new CapacitySink(13); // stops mid-way, inside one millisecond's documents
       const first = newSource({ tiebreakerField, batchLines: 2 });
       await first.start(sink1);
-      await waitFor(() => sink1.refused > 0, () => `first run to fill its sink, got ${sink1.entries.length}`);
+      await waitUntil(() => sink1.refused > 0, () => `first run to fill its sink, got ${sink1.entries.length}`);
       await first.stop();
       const saved = readFileSync(path.join(dir, 'checkpoints', readdirSync(path.join(dir, 'checkpoints'))[0]), 'utf8');
       expect(saved).not.toContain('es-pass-123');
 
       es.docs.push(...makeDocs(25, 20, 60_000)); // arrived while Scorpio was down
-      const sink2 = new RecordingSink();
+      const sink2 = new CapacitySink();
       const second = newSource({ tiebreakerField, batchLines: 2 });
       await second.start(sink2);
-      await waitFor(() => sink1.entries.length + sink2.entries.length >= 45, () => `second run, got ${sink2.entries.length}`);
+      await waitUntil(() => sink1.entries.length + sink2.entries.length >= 45, () => `second run, got ${sink2.entries.length}`);
       await new Promise((r) => setTimeout(r, 150));
       expect(lines([...sink1.entries, ...sink2.entries])).toEqual(expected(45));
     });
@@ -229,10 +122,10 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
   it('without a tiebreaker, steps through more documents at one timestamp than a page holds', async () => {
     const sameMs = new Date(BASE_MS).toISOString();
     es.docs.push(...makeDocs(0, 11).map((d) => ({ ...d, _source: { ...d._source, '@timestamp': sameMs } })));
-    const sink = new RecordingSink();
+    const sink = new CapacitySink();
     const source = newSource({ pageSize: 3, auth: { type: 'apiKey', apiKey: 'aWQ6a2V5' } });
     await source.start(sink);
-    await waitFor(() => sink.entries.length >= 11, () => `11 lines, got ${sink.entries.length}`);
+    await waitUntil(() => sink.entries.length >= 11, () => `11 lines, got ${sink.entries.length}`);
     await new Promise((r) => setTimeout(r, 150));
     expect(lines(sink.entries)).toEqual(expected(11));
     expect(es.requests[0].headers.authorization).toBe('ApiKey aWQ6a2V5');
@@ -271,10 +164,10 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
 
   it('refuses a response larger than maxResponseBytes instead of buffering it, and retries', async () => {
     es.docs.push(...makeDocs(0, 3).map((d) => ({ ...d, _source: { ...d._source, message: `${d._source.message} ${'x'.repeat(2000)}` } })));
-    const sink = new RecordingSink();
+    const sink = new CapacitySink();
     const source = newSource({ maxResponseBytes: 4096, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.1 });
     await source.start(sink);
-    await waitFor(() => source.status().state === 'error', () => 'error state');
+    await waitUntil(() => source.status().state === 'error', () => 'error state');
     expect(source.status().lastError).toMatch(/more than maxResponseBytes \(4096\)/);
     expect(sink.entries).toHaveLength(0);
   });

@@ -68,7 +68,7 @@ export const fileTailConfigSchema = z
     labels: z.record(z.string(), z.string()).default({}),
     /** Remember the read position across restarts (needs a data directory). */
     positions: z.boolean().default(true),
-    /** Where positions go (<dataDir>/checkpoints/); default: the service's data dir, else LAD_DATA_DIR. */
+    /** Where positions go (<dataDir>/checkpoints/); default: the service's data dir (context), else LAD_DATA_DIR. */
     dataDir: z.string().min(1).optional(),
   })
   .strict();
@@ -160,7 +160,8 @@ export class FileTailSource implements LogSource {
   constructor(config: FileTailConfig, context: FileTailContext = {}) {
     this.config = fileTailConfigSchema.parse(config);
     this.name = this.config.name;
-    const dataDir = context.dataDir ?? this.config.dataDir ?? process.env.LAD_DATA_DIR;
+    // As for pulls: the entry's own dataDir, else the service's (context), else LAD_DATA_DIR.
+    const dataDir = this.config.dataDir ?? context.dataDir ?? process.env.LAD_DATA_DIR;
     this.positions =
       this.config.positions && dataDir
         ? new CheckpointStore(checkpointFile(dataDir, this.kind, context.positionKey ?? this.name), positionSchema)

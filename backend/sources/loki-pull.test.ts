@@ -4,105 +4,15 @@
  * result: [{stream, values: [[ns, line]]}]}}) from a real HTTP server on loopback.
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startTestService, waitFor as waitForValue, waitScored } from '../../tests/service-helpers';
+import { startTestService, waitFor, waitScored } from '../../tests/service-helpers';
 import { LokiPullSource, type LokiPullConfig } from './loki-pull';
 import { parseSourceConfig } from './registry';
-import { BackpressureError, type LogEntry, type LogSink } from './source';
-
-interface StoredEntry {
-  ns: bigint;
-  line: string;
-  labels: Record<string, string>;
-}
-
-/** Loki's query_range over an in-memory store, selecting streams by exact label matchers in the query. */
-class FakeLoki {
-  readonly entries: StoredEntry[] = [];
-  readonly requests: Array<{ params: URLSearchParams; headers: IncomingHttpHeaders }> = [];
-  failNext = 0;
-  private server: Server | null = null;
-  constructor(private readonly endInclusive = false) {}
-
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      this.requests.push({ params: url.searchParams, headers: req.headers });
-      if (this.failNext > 0) {
-        this.failNext -= 1;
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('ingester unavailable');
-        return;
-      }
-      if (url.pathname !== '/loki/api/v1/query_range') return void res.writeHead(404).end('404 page not found');
-      const p = url.searchParams;
-      const limit = Number(p.get('limit') ?? '100');
-      if (p.get('direction') !== 'forward' || !/^\d+$/.test(p.get('start') ?? '') || !/^\d+$/.test(p.get('end') ?? '')) {
-        return void res.writeHead(400).end('bad request');
-      }
-      const start = BigInt(p.get('start')!);
-      const end = BigInt(p.get('end')!);
-      const matchers = [...(p.get('query') ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]] as const);
-      const selected = this.entries
-        .filter((e) => e.ns >= start && (this.endInclusive ? e.ns <= end : e.ns < end))
-        .filter((e) => matchers.every(([k, v]) => e.labels[k] === v))
-        .sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0))
-        .slice(0, limit);
-      const streams = new Map<string, { stream: Record<string, string>; values: Array<[string, string]> }>();
-      for (const e of selected) {
-        const key = JSON.stringify(e.labels);
-        if (!streams.has(key)) streams.set(key, { stream: e.labels, values: [] });
-        streams.get(key)!.values.push([e.ns.toString(), e.line]);
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: [...streams.values()], stats: {} } }));
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    const closed = new Promise<void>((r) => this.server!.close(() => r()));
-    this.server.closeAllConnections(); // keep-alive sockets of the source's fetch
-    await closed;
-  }
-}
-
-class RecordingSink implements LogSink {
-  readonly entries: LogEntry[] = [];
-  refused = 0;
-  private listeners = new Set<() => void>();
-  constructor(public capacity = Infinity) {}
-  get saturated(): boolean {
-    return this.entries.length >= this.capacity;
-  }
-  push(batch: LogEntry[]): void {
-    if (this.entries.length + batch.length > this.capacity) {
-      this.refused += 1;
-      throw new BackpressureError(30); // long Retry-After: only onDrain can wake the source in time
-    }
-    this.entries.push(...batch);
-  }
-  onDrain(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  raise(by: number): void {
-    this.capacity += by;
-    for (const l of [...this.listeners]) l();
-  }
-}
-
-async function waitFor(check: () => boolean, what: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import type { LogEntry } from './source';
+import { CapacitySink } from '../testing/capacity-sink';
+import { FakeLoki, type StoredEntry } from '../testing/fake-loki';
+import { waitUntil } from '../testing/wait';
 
 const BASE_NS = BigInt(Date.now() - 30 * 60_000) * 1_000_000n;
 
@@ -161,10 +71,10 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
   it('pages forward through every entry in time order with stream labels, basic auth and X-Scope-OrgID sent', async () => {
     loki.entries.push(...makeEntries(0, 60, clustered));
     loki.entries.push({ ns: BASE_NS, line: 'other job', labels: { job: 'db' } });
-    const sink = new RecordingSink();
+    const sink = new CapacitySink();
     const source = newSource();
     await source.start(sink);
-    await waitFor(() => sink.entries.length >= 60, () => `60 lines, got ${sink.entries.length}`);
+    await waitUntil(() => sink.entries.length >= 60, () => `60 lines, got ${sink.entries.length}`);
     await new Promise((r) => setTimeout(r, 150)); // further polls must not repeat anything
     expect(byNumber(sink.entries)).toEqual(expectedLines(60));
     expect(sink.entries.find((e) => e.line === 'request 1 served')).toEqual({
@@ -189,10 +99,10 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
       url = await loki.start();
       loki.entries.push(...makeEntries(0, 43, clustered));
       // The first run stops while the sink is saturated, mid-way through one nanosecond's entries.
-      const sink1 = new RecordingSink(23);
+      const sink1 = new CapacitySink(23);
       const first = newSource();
       await first.start(sink1);
-      await waitFor(() => sink1.refused > 0, () => `first run to fill its sink, got ${sink1.entries.length}`);
+      await waitUntil(() => sink1.refused > 0, () => `first run to fill its sink, got ${sink1.entries.length}`);
       await first.stop();
       const lastMs = sink1.entries[sink1.entries.length - 1].timestampMs;
       const delivered = sink1.entries.filter((e) => e.timestampMs === lastMs).length;
@@ -206,18 +116,18 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
       const saved = readFileSync(path.join(dir, 'checkpoints', checkpoint[0]), 'utf8');
       expect(saved).not.toContain('s3cret-pw');
 
-      const sink2 = new RecordingSink();
+      const sink2 = new CapacitySink();
       const second = newSource();
       await second.start(sink2);
-      await waitFor(() => sink1.entries.length + sink2.entries.length >= 83, () => `second run, got ${sink2.entries.length}`);
+      await waitUntil(() => sink1.entries.length + sink2.entries.length >= 83, () => `second run, got ${sink2.entries.length}`);
       await second.stop();
       // A third run after catching up completely finds nothing new, then exactly what arrives next.
       const stoppedAtMs = Date.now();
       loki.entries.push(...makeEntries(83, 3, () => BigInt(stoppedAtMs + 1) * 1_000_000n));
       await new Promise((r) => setTimeout(r, 20)); // so they are in the past when the third run asks
-      const sink3 = new RecordingSink();
+      const sink3 = new CapacitySink();
       await newSource().start(sink3);
-      await waitFor(() => sink3.entries.length >= 3, () => `third run, got ${sink3.entries.length}`);
+      await waitUntil(() => sink3.entries.length >= 3, () => `third run, got ${sink3.entries.length}`);
       await new Promise((r) => setTimeout(r, 150));
       expect(byNumber([...sink1.entries, ...sink2.entries, ...sink3.entries])).toEqual(expectedLines(86));
     });
@@ -225,16 +135,16 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
 
   it('waits while the sink is saturated (woken by onDrain) and loses no line', async () => {
     loki.entries.push(...makeEntries(0, 100, clustered));
-    const sink = new RecordingSink(10);
+    const sink = new CapacitySink(10);
     const source = newSource({ batchLines: 5 });
     await source.start(sink);
-    await waitFor(() => sink.refused > 0, () => 'a refused batch');
+    await waitUntil(() => sink.refused > 0, () => 'a refused batch');
     expect(source.status().state).toBe('paused');
     expect(source.status().lagMs).toBeGreaterThanOrEqual(29 * 60_000); // behind: the last delivered line is ~30 min old
     while (sink.entries.length < 100) {
       const before = sink.entries.length;
       sink.raise(20);
-      await waitFor(() => sink.entries.length > before, () => `progress after drain (${before})`);
+      await waitUntil(() => sink.entries.length > before, () => `progress after drain (${before})`);
     }
     expect(byNumber(sink.entries)).toEqual(expectedLines(100));
   });
@@ -242,23 +152,23 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
   it('backs off on server errors, reports them without credentials, then recovers', async () => {
     loki.entries.push(...makeEntries(0, 5, clustered));
     loki.failNext = 3;
-    const sink = new RecordingSink();
+    const sink = new CapacitySink();
     const source = newSource({ auth: { type: 'bearer', token: 'tok-very-secret' } });
     await source.start(sink);
-    await waitFor(() => source.status().state === 'error', () => 'error state');
+    await waitUntil(() => source.status().state === 'error', () => 'error state');
     expect(source.status().lastError).toMatch(/answered 500: ingester unavailable/);
     expect(source.status().lastError).not.toContain('tok-very-secret');
-    await waitFor(() => sink.entries.length === 5, () => `recovery, got ${sink.entries.length}`);
+    await waitUntil(() => sink.entries.length === 5, () => `recovery, got ${sink.entries.length}`);
     expect(loki.requests[0].headers.authorization).toBe('Bearer tok-very-secret');
     expect(source.status().state).toBe('connected');
   });
 
   it('delivers more entries sharing one nanosecond than a page holds (asks again with a larger limit)', async () => {
     loki.entries.push(...makeEntries(0, 12, () => BASE_NS).map((e) => ({ ...e, labels: { job: 'api' } })));
-    const sink = new RecordingSink();
+    const sink = new CapacitySink();
     const source = newSource({ pageSize: 3 });
     await source.start(sink);
-    await waitFor(() => sink.entries.length >= 12, () => `12 lines, got ${sink.entries.length}`);
+    await waitUntil(() => sink.entries.length >= 12, () => `12 lines, got ${sink.entries.length}`);
     await new Promise((r) => setTimeout(r, 150));
     expect(byNumber(sink.entries)).toEqual(expectedLines(12));
     expect(loki.requests.map((r) => r.params.get('limit'))).toContain('12');
@@ -267,10 +177,10 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
 
   it('reads a long outage in bounded windows instead of one huge range', async () => {
     loki.entries.push(...makeEntries(0, 4, (i) => BASE_NS + BigInt(i) * 600_000_000_000n)); // 10 min apart
-    const sink = new RecordingSink();
+    const sink = new CapacitySink();
     const source = newSource({ maxWindowSeconds: 300 });
     await source.start(sink);
-    await waitFor(() => sink.entries.length === 4, () => `4 lines, got ${sink.entries.length}`);
+    await waitUntil(() => sink.entries.length === 4, () => `4 lines, got ${sink.entries.length}`);
     for (const r of loki.requests) {
       expect(BigInt(r.params.get('end')!) - BigInt(r.params.get('start')!)).toBeLessThanOrEqual(300_000_000_000n);
     }
@@ -287,7 +197,7 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
       await waitScored(service, 'loki-svc', normal.length);
       // Caught up once a poll finds nothing more: the lines are 30 minutes old, but everything up to
       // (now − delaySeconds) was read, so the lag drops from ~30 min to about the poll interval.
-      const mine = await waitForValue(async () => {
+      const mine = await waitFor(async () => {
         const health = (await (await fetch(`${service.url}/api/health`)).json()) as { sources: Array<Record<string, unknown>> };
         const s = health.sources.find((x) => x.name === 'loki-svc');
         return s && (s.lagMs as number) < 60_000 ? s : undefined;
@@ -308,7 +218,7 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, '{"startNs": 12');
     const source = newSource();
-    await expect(source.start(new RecordingSink())).rejects.toThrow(/not JSON; delete it to start over/);
+    await expect(source.start(new CapacitySink())).rejects.toThrow(/not JSON; delete it to start over/);
     expect(source.status()).toMatchObject({ state: 'error', lastError: expect.stringContaining(file) });
     expect(loki.requests).toHaveLength(0);
   });

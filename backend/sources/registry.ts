@@ -20,7 +20,10 @@ type SourceSchema = z.ZodObject<{ type: z.ZodLiteral<string>; name: z.ZodType<st
 
 /** What the service tells the sources it builds. */
 export interface SourceContext {
-  /** The service's data directory (LAD_DATA_DIR): file positions and pull checkpoints go under it. */
+  /**
+   * The service's data directory (from LAD_DATA_DIR or `dataDir` in LAD_CONFIG): file positions and pull
+   * checkpoints go under it unless the entry names its own `dataDir`.
+   */
   dataDir?: string;
 }
 
@@ -36,7 +39,6 @@ function sourceType<S extends SourceSchema>(
   return { schema, create };
 }
 
-const pullContext = (context: SourceContext) => (context.dataDir ? { dataDir: context.dataDir } : undefined);
 
 /** The demo source's options have no `type` of their own (the service also starts it from `demo:`). */
 const demoConfigSchema = demoOptionsSchema.extend({ type: z.literal('demo') });
@@ -47,11 +49,8 @@ const SOURCE_TYPES = [
     hasGlob(basename(config.path)) ? new FileGlobSource(config, context) : new FileTailSource(config, context)
   ),
   sourceType(SyslogSourceConfigSchema, (config) => new SyslogSource(config)),
-  sourceType(LokiPullConfigSchema, (config, context) => new LokiPullSource(config, pullContext(context))),
-  sourceType(
-    ElasticsearchPullConfigSchema,
-    (config, context) => new ElasticsearchPullSource(config, pullContext(context))
-  ),
+  sourceType(LokiPullConfigSchema, (config, context) => new LokiPullSource(config, context)),
+  sourceType(ElasticsearchPullConfigSchema, (config, context) => new ElasticsearchPullSource(config, context)),
 ] as const;
 
 type Registered = (typeof SOURCE_TYPES)[number];

@@ -5,42 +5,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { BackpressureError, type LogEntry, type LogSink } from './source';
+import { CapacitySink } from '../testing/capacity-sink';
+import { waitUntil } from '../testing/wait';
+import type { LogSink } from './source';
 import { SyslogSource } from './syslog';
-
-/** A sink with a bounded capacity, drained by the test: the LogSink contract without the pipeline. */
-class BoundedRecordingSink implements LogSink {
-  readonly entries: LogEntry[] = [];
-  refused = 0;
-  private listeners = new Set<() => void>();
-  constructor(public capacity = Infinity) {}
-  get saturated(): boolean {
-    return this.entries.length >= this.capacity;
-  }
-  push(batch: LogEntry[]): void {
-    if (this.entries.length + batch.length > this.capacity) {
-      this.refused += 1;
-      throw new BackpressureError(1);
-    }
-    this.entries.push(...batch);
-  }
-  onDrain(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  raiseCapacity(by: number): void {
-    this.capacity += by;
-    for (const l of this.listeners) l();
-  }
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function sendTcp(port: number, payload: Buffer | string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -58,13 +26,13 @@ describe('SyslogSource on loopback', () => {
 
   it('receives octet-counted and LF-framed TCP messages with host/app/severity/facility labels', async () => {
     source = new SyslogSource({ type: 'syslog', name: 'sys', tcpPort: 0, udpPort: null, labels: { env: 'test' } });
-    const sink = new BoundedRecordingSink();
+    const sink = new CapacitySink(Infinity, 1);
     await source.start(sink);
     const m1 = '<11>1 2026-11-25T10:00:00.000Z db1 postgres 42 - - FATAL: out of memory';
     const m2 = '<30>Nov 25 10:00:01 web1 nginx[7]: GET /index.html 200';
     const headerOnly = '<14>1 - h a - - -';
     await sendTcp(source.tcpAddress()!.port, `${Buffer.byteLength(m1)} ${m1}0 ${headerOnly}\n${m2}\n`);
-    await waitFor(() => sink.entries.length === 2, 'two entries');
+    await waitUntil(() => sink.entries.length === 2, 'two entries');
     expect(sink.entries[0]).toEqual({
       source: 'sys',
       timestampMs: Date.UTC(2026, 10, 25, 10, 0, 0),
@@ -78,13 +46,13 @@ describe('SyslogSource on loopback', () => {
 
   it('receives UDP datagrams and attributes a message without hostname to the peer address', async () => {
     source = new SyslogSource({ type: 'syslog', name: 'u', tcpPort: null, udpPort: 0 });
-    const sink = new BoundedRecordingSink();
+    const sink = new CapacitySink(Infinity, 1);
     await source.start(sink);
     const client = createSocket('udp4');
     const port = source.udpAddress()!.port;
     await new Promise<void>((r) => client.send('<13>myapp: hello over udp', port, '127.0.0.1', () => r()));
     await new Promise<void>((r) => client.send('<14>1 - h2 a2 - - - two\n<14>1 - h3 a3 - - - three', port, '127.0.0.1', () => r()));
-    await waitFor(() => sink.entries.length === 3, 'three entries');
+    await waitUntil(() => sink.entries.length === 3, 'three entries');
     client.close();
     expect(sink.entries.map((e) => [e.line, e.labels.host, e.labels.app])).toEqual([
       ['hello over udp', '127.0.0.1', 'myapp'],
@@ -95,28 +63,28 @@ describe('SyslogSource on loopback', () => {
 
   it('pauses a TCP sender while the sink is saturated and loses nothing once it drains', async () => {
     source = new SyslogSource({ type: 'syslog', name: 'bp', tcpPort: 0, udpPort: null, batchLines: 50 });
-    const sink = new BoundedRecordingSink(100);
+    const sink = new CapacitySink(100, 1);
     await source.start(sink);
     const total = 5000;
     const payload = Array.from({ length: total }, (_, i) => `<14>1 - h app - - - line ${i}\n`).join('');
     const sent = sendTcp(source.tcpAddress()!.port, payload);
-    await waitFor(() => sink.refused > 0, 'the sink to refuse a batch');
+    await waitUntil(() => sink.refused > 0, 'the sink to refuse a batch');
     expect(source.status().state).toBe('paused');
     expect(sink.entries.length).toBeLessThanOrEqual(100);
     while (sink.entries.length < total) {
       const before = sink.entries.length;
-      sink.raiseCapacity(500);
-      await waitFor(() => sink.entries.length > before || sink.entries.length === total, 'progress after drain');
+      sink.raise(500);
+      await waitUntil(() => sink.entries.length > before || sink.entries.length === total, 'progress after drain');
     }
     await sent;
     expect(sink.entries.map((e) => e.line)).toEqual(Array.from({ length: total }, (_, i) => `line ${i}`));
     expect(source.droppedLines()).toEqual({ oversize: 0, udp_backpressure: 0, shutdown: 0, sink_error: 0 });
-    await waitFor(() => source.status().state === 'connected', 'state back to connected');
+    await waitUntil(() => source.status().state === 'connected', 'state back to connected');
   });
 
   it('counts UDP datagrams dropped under backpressure and oversized messages, never silently', async () => {
     source = new SyslogSource({ type: 'syslog', name: 'd', tcpPort: 0, udpPort: 0, maxMessageBytes: 480 });
-    const sink = new BoundedRecordingSink(0);
+    const sink = new CapacitySink(0, 1);
     await source.start(sink);
     const client = createSocket('udp4');
     const port = source.udpAddress()!.port;
@@ -124,10 +92,10 @@ describe('SyslogSource on loopback', () => {
       await new Promise<void>((r) => client.send(`<14>1 - h a - - - dropped ${i}`, port, '127.0.0.1', () => r()));
     }
     await new Promise<void>((r) => client.send('<14>1 - h a - - - ' + 'z'.repeat(600), port, '127.0.0.1', () => r()));
-    await waitFor(() => source.droppedLines().udp_backpressure + source.droppedLines().oversize === 6, 'drops counted');
+    await waitUntil(() => source.droppedLines().udp_backpressure + source.droppedLines().oversize === 6, 'drops counted');
     client.close();
     await sendTcp(source.tcpAddress()!.port, `700 <14>1 - h a - - - ${'q'.repeat(682)}`);
-    await waitFor(() => source.droppedLines().oversize === 2, 'tcp oversize counted');
+    await waitUntil(() => source.droppedLines().oversize === 2, 'tcp oversize counted');
     expect(sink.entries).toHaveLength(0);
     expect(source.droppedLines().udp_backpressure).toBe(5);
   });
@@ -143,13 +111,13 @@ describe('SyslogSource on loopback', () => {
     };
     await source.start(sink);
     await sendTcp(source.tcpAddress()!.port, Array.from({ length: 30 }, (_, i) => `<14>1 - h a - - - l${i}\n`).join(''));
-    await waitFor(() => source.droppedLines().sink_error === 30, 'sink errors counted');
+    await waitUntil(() => source.droppedLines().sink_error === 30, 'sink errors counted');
     expect(source.status().lastError).toBe('pipeline stopped');
   });
 
   it('receives what util-linux logger sends directly: TCP octet-counted RFC 5424, TCP LF RFC 3164, UDP', async () => {
     source = new SyslogSource({ type: 'syslog', name: 'lg', tcpPort: 0, udpPort: 0 });
-    const sink = new BoundedRecordingSink();
+    const sink = new CapacitySink(Infinity, 1);
     await source.start(sink);
     const tcp = String(source.tcpAddress()!.port);
     const udp = String(source.udpAddress()!.port);
@@ -160,7 +128,7 @@ describe('SyslogSource on loopback', () => {
     run(['-P', tcp, '-T', '--octet-count', '--rfc5424', '-t', 'api', '-p', 'local0.err'], 'first\nsecond\n');
     run(['-P', tcp, '-T', '--rfc3164', '-t', 'cron', '-p', 'cron.notice'], 'job ran\n');
     run(['-P', udp, '-d', '--rfc3164', '-t', 'ntpd', '-p', 'daemon.warning'], 'udp line\n');
-    await waitFor(() => sink.entries.length === 4, `4 entries, got ${sink.entries.length}`);
+    await waitUntil(() => sink.entries.length === 4, `4 entries, got ${sink.entries.length}`);
     const byLine = new Map(sink.entries.map((e) => [e.line, e.labels]));
     expect(byLine.get('first')).toMatchObject({ app: 'api', severity: 'err', facility: 'local0' });
     expect(byLine.get('second')).toMatchObject({ app: 'api', severity: 'err', facility: 'local0' });
@@ -170,21 +138,21 @@ describe('SyslogSource on loopback', () => {
 
   it('bounds TCP connections: one past maxConnections is closed, a slot frees when a sender leaves', async () => {
     source = new SyslogSource({ type: 'syslog', name: 'mc', tcpPort: 0, udpPort: null, maxConnections: 1 });
-    const sink = new BoundedRecordingSink();
+    const sink = new CapacitySink(Infinity, 1);
     await source.start(sink);
     const port = source.tcpAddress()!.port;
     const a = connect(port, '127.0.0.1');
     await new Promise<void>((r) => a.once('connect', () => r()));
     a.write('<14>1 - h a - - - from a\n');
-    await waitFor(() => sink.entries.length === 1, 'line from a');
+    await waitUntil(() => sink.entries.length === 1, 'line from a');
     const b = connect(port, '127.0.0.1');
     b.on('error', () => undefined);
     b.write('<14>1 - h b - - - from b\n');
     await new Promise((r) => b.once('close', r)); // the server closes the connection over the limit
     await new Promise<void>((r) => a.end(() => r()));
-    await waitFor(() => source.openConnections === 0, 'a to leave');
+    await waitUntil(() => source.openConnections === 0, 'a to leave');
     await sendTcp(port, '<14>1 - h c - - - from c\n');
-    await waitFor(() => sink.entries.length === 2, 'line from c');
+    await waitUntil(() => sink.entries.length === 2, 'line from c');
     expect(sink.entries.map((e) => e.line)).toEqual(['from a', 'from c']);
   });
 
@@ -223,15 +191,15 @@ describe('SyslogSource on loopback', () => {
         udpPort: null,
         tls: { port: 0, certFile: pem('server.crt'), keyFile: pem('server.key'), caFile: pem('client.crt'), requireClientCert: true },
       });
-      const sink = new BoundedRecordingSink();
+      const sink = new CapacitySink(Infinity, 1);
       await source.start(sink);
       const port = source.tlsAddress()!.port;
       const msg = '<13>1 2026-11-25T10:00:00Z h1 vault - - - sealed';
       await sendTls(port, `${Buffer.byteLength(msg)} ${msg}`, true);
-      await waitFor(() => sink.entries.length === 1, 'the TLS line');
+      await waitUntil(() => sink.entries.length === 1, 'the TLS line');
       expect(sink.entries[0]).toMatchObject({ line: 'sealed', labels: { host: 'h1', app: 'vault', severity: 'notice' } });
       await sendTls(port, `${Buffer.byteLength(msg)} ${msg}`, false);
-      await waitFor(() => (source.status().lastError ?? '').startsWith('TLS handshake'), 'the refused handshake noted');
+      await waitUntil(() => (source.status().lastError ?? '').startsWith('TLS handshake'), 'the refused handshake noted');
       expect(sink.entries).toHaveLength(1);
     });
   });
