@@ -6,18 +6,16 @@
  * The whole body is validated before the sink sees any of it: one bad line rejects the request (400 naming
  * the line number and field) and nothing of it is accepted.
  */
-import express, { type Request, type Response, type Router } from 'express';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
 import {
   bodyBuffer,
+  checkLineLength,
+  createPushRoute,
   decodeUtf8,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_MAX_LINE_BYTES,
   mediaType,
   PushRequestError,
-  pushErrorHandler,
-  rawBody,
-  sendPushError,
+  pushLimitsShape,
 } from './push-http';
 import type { LogEntry, LogSink } from './source';
 import { sourceNameProblem } from './source-name';
@@ -27,12 +25,7 @@ const BLANK = /^\s*$/;
 
 export const LINE_PUSH_PATH = '/api/push';
 
-export const linePushOptionsSchema = z
-  .object({
-    maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
-    maxLineBytes: z.number().int().positive().default(DEFAULT_MAX_LINE_BYTES),
-  })
-  .strict();
+export const linePushOptionsSchema = z.object(pushLimitsShape).strict();
 export type LinePushOptions = z.input<typeof linePushOptionsSchema>;
 
 const TEXT_TYPES = new Set(['text/plain', '']);
@@ -58,34 +51,18 @@ const ndjsonEntrySchema = z.object({
 
 export function createLinePushRouter(sink: LogSink, options: LinePushOptions = {}): Router {
   const opts = linePushOptionsSchema.parse(options);
-  const router = express.Router();
-  router.post(
-    LINE_PUSH_PATH,
-    rawBody(opts.maxBodyBytes),
-    (req: Request, res: Response) => {
-      try {
-        const source = requireSource(req.query.source);
-        const text = decodeUtf8(bodyBuffer(req.body), 'body');
-        const type = mediaType(req.get('content-type'));
-        let entries: LogEntry[];
-        if (TEXT_TYPES.has(type)) {
-          entries = entriesFromText(text, source, opts.maxLineBytes);
-        } else if (NDJSON_TYPES.has(type)) {
-          entries = entriesFromNdjson(text, source, opts.maxLineBytes);
-        } else {
-          throw new PushRequestError(415, `unsupported Content-Type ${type}: use text/plain or application/x-ndjson`);
-        }
-        if (entries.length > 0) {
-          sink.push(entries); // an empty batch is a valid request with nothing to do
-        }
-        res.status(204).end();
-      } catch (err) {
-        sendPushError(res, err);
-      }
-    },
-    pushErrorHandler
-  );
-  return router;
+  return createPushRoute(sink, LINE_PUSH_PATH, opts.maxBodyBytes, (req: Request) => {
+    const source = requireSource(req.query.source);
+    const text = decodeUtf8(bodyBuffer(req.body), 'body');
+    const type = mediaType(req.get('content-type'));
+    if (TEXT_TYPES.has(type)) {
+      return entriesFromText(text, source, opts.maxLineBytes);
+    }
+    if (NDJSON_TYPES.has(type)) {
+      return entriesFromNdjson(text, source, opts.maxLineBytes);
+    }
+    throw new PushRequestError(415, `unsupported Content-Type ${type}: use text/plain or application/x-ndjson`);
+  });
 }
 
 function requireSource(value: unknown): string {
@@ -122,18 +99,12 @@ function forEachLine(text: string, visit: (line: string, lineNumber: number) => 
   }
 }
 
-function checkLineLength(line: string, maxLineBytes: number, lineNumber: number, field: string): void {
-  if (line.length > maxLineBytes || (line.length * 3 > maxLineBytes && Buffer.byteLength(line) > maxLineBytes)) {
-    throw new PushRequestError(400, `line ${lineNumber}: longer than the limit of ${maxLineBytes} bytes`, field);
-  }
-}
-
 function entriesFromText(text: string, source: string, maxLineBytes: number): LogEntry[] {
   const now = Date.now();
   const entries: LogEntry[] = [];
   const labels: Record<string, string> = {};
   forEachLine(text, (line, lineNumber) => {
-    checkLineLength(line, maxLineBytes, lineNumber, `line ${lineNumber}`);
+    checkLineLength(line, maxLineBytes, `line ${lineNumber}`, `line ${lineNumber}:`);
     entries.push({ source, timestampMs: now, line, labels });
   });
   return entries;
@@ -162,7 +133,7 @@ function entriesFromNdjson(text: string, source: string, maxLineBytes: number): 
       throw new PushRequestError(400, `line ${lineNumber}: ${path ? `${path}: ` : ''}${issue.message}`, field);
     }
     const { line, time, labels } = parsed.data;
-    checkLineLength(line, maxLineBytes, lineNumber, `line ${lineNumber}.line`);
+    checkLineLength(line, maxLineBytes, `line ${lineNumber}.line`, `line ${lineNumber}:`);
     entries.push({ source, timestampMs: time ?? now, line, labels: labels ?? noLabels });
   });
   return entries;

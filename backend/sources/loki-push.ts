@@ -6,7 +6,7 @@
  *   {"streams":[{"stream":{"job":"x"},"values":[["<unix ns>","line",{"meta":"data"}?]]}]}
  * A request is validated whole before anything reaches the sink, which takes it all or nothing.
  */
-import express, { type Request, type Response, type Router } from 'express';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { LabelParseError, parseLabelString } from './loki-labels';
 import {
@@ -18,14 +18,12 @@ import {
 } from './loki-proto';
 import {
   bodyBuffer,
+  checkLineLength,
+  createPushRoute,
   decodeUtf8,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_MAX_LINE_BYTES,
   mediaType,
   PushRequestError,
-  pushErrorHandler,
-  rawBody,
-  sendPushError,
+  pushLimitsShape,
 } from './push-http';
 import type { LogEntry, LogSink } from './source';
 import {
@@ -47,8 +45,7 @@ export const lokiPushOptionsSchema = z
       .default([...DEFAULT_SOURCE_LABELS]),
     /** Source for streams that carry none of `sourceLabels`. */
     defaultSource: sourceNameSchema.default('loki'),
-    maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
-    maxLineBytes: z.number().int().positive().default(DEFAULT_MAX_LINE_BYTES),
+    ...pushLimitsShape,
   })
   .strict();
 export type LokiPushOptions = z.input<typeof lokiPushOptionsSchema>;
@@ -56,25 +53,7 @@ type ResolvedOptions = z.output<typeof lokiPushOptionsSchema>;
 
 export function createLokiPushRouter(sink: LogSink, options: LokiPushOptions = {}): Router {
   const opts = lokiPushOptionsSchema.parse(options);
-  const router = express.Router();
-  // The error handler sits on the route, not the router, so it never answers for other routes' errors.
-  router.post(
-    LOKI_PUSH_PATH,
-    rawBody(opts.maxBodyBytes),
-    (req: Request, res: Response) => {
-      try {
-        const entries = parseLokiPush(req, opts);
-        if (entries.length > 0) {
-          sink.push(entries); // an empty batch is a valid request with nothing to do
-        }
-        res.status(204).end();
-      } catch (err) {
-        sendPushError(res, err);
-      }
-    },
-    pushErrorHandler
-  );
-  return router;
+  return createPushRoute(sink, LOKI_PUSH_PATH, opts.maxBodyBytes, (req) => parseLokiPush(req, opts));
 }
 
 function parseLokiPush(req: Request, opts: ResolvedOptions): LogEntry[] {
@@ -113,13 +92,6 @@ function sourceFor(labels: Record<string, string>, ctx: EntryContext): string {
   }
   const fromLabels = sourceFromLabels(labels, ctx.opts.sourceLabels);
   return fromLabels === undefined ? ctx.opts.defaultSource : sourceNameFromLabel(fromLabels);
-}
-
-function checkLineLength(line: string, maxLineBytes: number, field: string): void {
-  // UTF-16 length ≤ UTF-8 length ≤ 3 × UTF-16 length: only measure bytes when it can matter.
-  if (line.length > maxLineBytes || (line.length * 3 > maxLineBytes && Buffer.byteLength(line) > maxLineBytes)) {
-    throw new PushRequestError(400, `line longer than the limit of ${maxLineBytes} bytes`, field);
-  }
 }
 
 // ---------------------------------------------------------------- JSON

@@ -4,8 +4,15 @@
  * does (`{error, field}` JSON) with Loki's status codes: 400 bad input, 413 too large, 415 unsupported
  * media type or encoding, 429 + Retry-After when the pipeline is saturated.
  */
-import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
-import { BackpressureError } from './source';
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from 'express';
+import { z } from 'zod';
+import { BackpressureError, type LogEntry, type LogSink } from './source';
 
 export class PushRequestError extends Error {
   constructor(
@@ -21,6 +28,52 @@ export class PushRequestError extends Error {
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Loki's own default `max_line_size` is 256 KB; a longer line is rejected, not silently cut. */
 export const DEFAULT_MAX_LINE_BYTES = 256 * 1024;
+
+/** The size limits every push router takes (spread into its options schema). */
+export const pushLimitsShape = {
+  maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+  maxLineBytes: z.number().int().positive().default(DEFAULT_MAX_LINE_BYTES),
+};
+
+/**
+ * A router with one POST route: the raw body (limited to `maxBodyBytes` after decompression) is turned into
+ * entries by `parse` (which throws PushRequestError on bad input), the sink takes them all or throws
+ * BackpressureError (→ 429), and the answer is 204. The error handler sits on the route, not the router, so it
+ * never answers for other routes' errors.
+ */
+export function createPushRoute(
+  sink: LogSink,
+  path: string,
+  maxBodyBytes: number,
+  parse: (req: Request) => LogEntry[]
+): Router {
+  const router = express.Router();
+  router.post(
+    path,
+    rawBody(maxBodyBytes),
+    (req: Request, res: Response) => {
+      try {
+        const entries = parse(req);
+        if (entries.length > 0) {
+          sink.push(entries); // an empty batch is a valid request with nothing to do
+        }
+        res.status(204).end();
+      } catch (err) {
+        sendPushError(res, err);
+      }
+    },
+    pushErrorHandler
+  );
+  return router;
+}
+
+/** Throws a 400 naming `field` when a line is longer than `maxLineBytes` UTF-8 bytes (`what` starts the message). */
+export function checkLineLength(line: string, maxLineBytes: number, field: string, what = 'line'): void {
+  // UTF-16 length ≤ UTF-8 length ≤ 3 × UTF-16 length: only measure bytes when it can matter.
+  if (line.length > maxLineBytes || (line.length * 3 > maxLineBytes && Buffer.byteLength(line) > maxLineBytes)) {
+    throw new PushRequestError(400, `${what} longer than the limit of ${maxLineBytes} bytes`, field);
+  }
+}
 
 /** Reads the whole body as a Buffer whatever its Content-Type; the limit applies after decompression. */
 export function rawBody(maxBodyBytes: number): RequestHandler {
