@@ -91,10 +91,11 @@ export class PullHttpError extends Error {
   }
 }
 
-export abstract class ResumablePullSource<C> implements LogSource {
+export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions> implements LogSource {
   abstract readonly kind: string;
   readonly name: string;
-  protected readonly options: PullOptions;
+  /** The source's parsed config entry (PullOptions plus the subclass's own options). */
+  protected readonly options: O;
   private readonly dataDir: string;
   private store: CheckpointStore<C> | null = null;
   private sink: LogSink | null = null;
@@ -110,7 +111,7 @@ export abstract class ResumablePullSource<C> implements LogSource {
   private requests = 0;
   private failures = 0;
 
-  protected constructor(options: PullOptions, context?: PullContext) {
+  protected constructor(options: O, context?: PullContext) {
     this.options = options;
     // An explicit `dataDir` option wins; else the service's data dir (the context: it may come from the config
     // file, which the source cannot see), else the same env var and default the service config uses.
@@ -166,6 +167,27 @@ export abstract class ResumablePullSource<C> implements LogSource {
   /** Records a problem that does not stop the pull (shown as lastError in /api/health). */
   protected reportProblem(message: string): void {
     this.lastError = message;
+  }
+
+  /** `path` resolved against the configured base URL (which may or may not end with a slash). */
+  protected endpoint(path: string): URL {
+    return new URL(path, this.options.url.endsWith('/') ? this.options.url : `${this.options.url}/`);
+  }
+
+  /** requestJson, and the answer checked against the API's documented shape (`what` names it in the error). */
+  protected async requestShaped<T>(
+    schema: z.ZodType<T>,
+    what: string,
+    url: URL,
+    init: { method: 'GET' | 'POST'; body?: unknown },
+    signal: AbortSignal
+  ): Promise<T> {
+    const parsed = schema.safeParse(await this.requestJson(url, init, signal));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`${what} answered an unexpected shape: ${issue?.message} at ${issue?.path.join('.')}`);
+    }
+    return parsed.data;
   }
 
   /** Makes an authenticated JSON request; errors carry the status and a short body, never the headers. */

@@ -59,15 +59,12 @@ const SearchResponseSchema = z.object({
   }),
 });
 
-export class ElasticsearchPullSource extends ResumablePullSource<EsCursor> {
+export class ElasticsearchPullSource extends ResumablePullSource<EsCursor, z.output<typeof ElasticsearchPullConfigSchema>> {
   readonly kind = 'elasticsearch-pull';
   protected readonly cursorSchema = EsCursorSchema;
-  private readonly config: z.output<typeof ElasticsearchPullConfigSchema>;
 
   constructor(config: ElasticsearchPullConfig, context?: PullContext) {
-    const parsed = ElasticsearchPullConfigSchema.parse(config);
-    super(parsed, context);
-    this.config = parsed;
+    super(ElasticsearchPullConfigSchema.parse(config), context);
   }
 
   protected initialCursor(startMs: number): EsCursor {
@@ -76,15 +73,15 @@ export class ElasticsearchPullSource extends ResumablePullSource<EsCursor> {
 
   /** The request body for the page after `cursor` (exported shape is what the tests check against the docs). */
   searchBody(cursor: EsCursor, untilMs: number): Record<string, unknown> {
-    const exact = this.config.tiebreakerField !== undefined;
+    const exact = this.options.tiebreakerField !== undefined;
     const range: Record<string, unknown> = { lt: untilMs, format: 'epoch_millis' };
     if (!exact || cursor.after === null) range.gte = cursor.fromMs;
-    const bool: Record<string, unknown> = { filter: [this.config.query, { range: { [this.config.timeField]: range } }] };
+    const bool: Record<string, unknown> = { filter: [this.options.query, { range: { [this.options.timeField]: range } }] };
     if (!exact && cursor.seenIds.length > 0) bool.must_not = [{ ids: { values: cursor.seenIds } }];
     // numeric_type "date" makes date_nanos fields sort (and search_after) in epoch ms too, one unit for both.
-    const sort: unknown[] = [{ [this.config.timeField]: { order: 'asc', numeric_type: 'date' } }];
-    if (exact) sort.push({ [this.config.tiebreakerField!]: { order: 'asc' } });
-    const body: Record<string, unknown> = { size: this.config.pageSize, query: { bool }, sort, track_total_hits: false };
+    const sort: unknown[] = [{ [this.options.timeField]: { order: 'asc', numeric_type: 'date' } }];
+    if (exact) sort.push({ [this.options.tiebreakerField!]: { order: 'asc' } });
+    const body: Record<string, unknown> = { size: this.options.pageSize, query: { bool }, sort, track_total_hits: false };
     if (exact && cursor.after !== null) body.search_after = cursor.after;
     return body;
   }
@@ -92,45 +89,41 @@ export class ElasticsearchPullSource extends ResumablePullSource<EsCursor> {
   protected async fetchPage(cursor: EsCursor, untilMs: number, signal: AbortSignal): Promise<PullPage<EsCursor>> {
     const until = Math.floor(untilMs);
     if (until <= cursor.fromMs && cursor.after === null) return { entries: [], cursorAt: () => cursor, endCursor: cursor, more: false };
-    const base = this.config.url.endsWith('/') ? this.config.url : `${this.config.url}/`;
-    const url = new URL(`${encodeURIComponent(this.config.index).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}/_search`, base);
+    const url = this.endpoint(`${encodeURIComponent(this.options.index).replace(/%2C/gi, ',').replace(/%2A/gi, '*')}/_search`);
     url.searchParams.set('ignore_unavailable', 'true');
     url.searchParams.set('allow_no_indices', 'true');
-    const parsed = SearchResponseSchema.safeParse(await this.requestJson(url, { method: 'POST', body: this.searchBody(cursor, until) }, signal));
-    if (!parsed.success) {
-      throw new Error(`_search answered an unexpected shape: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`);
-    }
-    const hits = parsed.data.hits.hits;
+    const body = this.searchBody(cursor, until);
+    const hits = (await this.requestShaped(SearchResponseSchema, '_search', url, { method: 'POST', body }, signal)).hits.hits;
     const entries: LogEntry[] = [];
     const cursors: Array<() => EsCursor> = [];
     for (let i = 0; i < hits.length; i++) {
       const hit = hits[i];
       const timeMs = typeof hit.sort[0] === 'number' ? hit.sort[0] : Number(hit.sort[0]);
-      if (!Number.isFinite(timeMs)) throw new Error(`hit ${hit._id} has no usable ${this.config.timeField} sort value`);
+      if (!Number.isFinite(timeMs)) throw new Error(`hit ${hit._id} has no usable ${this.options.timeField} sort value`);
       entries.push(this.toEntry(hit._index, hit._source ?? {}, timeMs));
       cursors.push(() => this.cursorAfter(cursor, hits, i, timeMs));
     }
-    const more = hits.length >= this.config.pageSize;
+    const more = hits.length >= this.options.pageSize;
     const endCursor = hits.length > 0 ? cursors[hits.length - 1]() : cursor;
     return { entries, cursorAt: (index) => cursors[index](), endCursor, more };
   }
 
   private cursorAfter(previous: EsCursor, hits: Array<{ _id: string; sort: Array<number | string | null> }>, index: number, timeMs: number): EsCursor {
-    if (this.config.tiebreakerField !== undefined) return { after: hits[index].sort, fromMs: timeMs, seenIds: [] };
+    if (this.options.tiebreakerField !== undefined) return { after: hits[index].sort, fromMs: timeMs, seenIds: [] };
     const seen = timeMs === previous.fromMs ? [...previous.seenIds] : [];
     for (let i = index; i >= 0; i--) {
       const t = hits[i].sort[0];
       if ((typeof t === 'number' ? t : Number(t)) !== timeMs) break;
       seen.push(hits[i]._id);
     }
-    return { after: null, fromMs: timeMs, seenIds: seen.slice(-this.config.maxSeenPerTimestamp) };
+    return { after: null, fromMs: timeMs, seenIds: seen.slice(-this.options.maxSeenPerTimestamp) };
   }
 
   private toEntry(index: string, source: Record<string, unknown>, timeMs: number): LogEntry {
-    const message = valueAt(source, this.config.messageField);
+    const message = valueAt(source, this.options.messageField);
     const line = typeof message === 'string' ? message : message === undefined ? JSON.stringify(source) : JSON.stringify(message);
-    const labels: Record<string, string> = { ...this.config.labels, index };
-    for (const [label, field] of Object.entries(this.config.labelFields)) {
+    const labels: Record<string, string> = { ...this.options.labels, index };
+    for (const [label, field] of Object.entries(this.options.labelFields)) {
       const value = valueAt(source, field);
       if (value !== undefined && value !== null) labels[label] = typeof value === 'string' ? value : JSON.stringify(value);
     }

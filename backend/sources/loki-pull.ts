@@ -42,15 +42,13 @@ const NS_PER_MS = 1_000_000n;
 /** Loki's default max_entries_limit_per_query. */
 const MAX_LOKI_LIMIT = 5000;
 
-export class LokiPullSource extends ResumablePullSource<LokiCursor> {
+export class LokiPullSource extends ResumablePullSource<LokiCursor, z.output<typeof LokiPullConfigSchema>> {
   readonly kind = 'loki-pull';
   protected readonly cursorSchema = LokiCursorSchema;
-  private readonly config: z.output<typeof LokiPullConfigSchema>;
 
   constructor(config: LokiPullConfig, context?: PullContext) {
     const parsed = LokiPullConfigSchema.parse(config);
     super(parsed.tenant ? { ...parsed, headers: { ...parsed.headers, 'X-Scope-OrgID': parsed.tenant } } : parsed, context);
-    this.config = parsed;
   }
 
   protected initialCursor(startMs: number): LokiCursor {
@@ -60,13 +58,13 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor> {
   protected async fetchPage(cursor: LokiCursor, untilMs: number, signal: AbortSignal): Promise<PullPage<LokiCursor>> {
     const start = BigInt(cursor.startNs);
     const until = BigInt(Math.floor(untilMs)) * NS_PER_MS;
-    const windowEnd = start + BigInt(Math.round(this.config.maxWindowSeconds * 1000)) * NS_PER_MS;
+    const windowEnd = start + BigInt(Math.round(this.options.maxWindowSeconds * 1000)) * NS_PER_MS;
     const end = windowEnd < until ? windowEnd : until;
     if (end <= start) return { entries: [], cursorAt: () => cursor, endCursor: cursor, more: false };
 
     // A page can come back holding only entries already delivered at `start` (more than a page shares one
     // nanosecond): ask again with a larger limit before giving up on that nanosecond.
-    let limit = this.config.pageSize;
+    let limit = this.options.pageSize;
     let page = await this.query(start, end, limit, cursor, signal);
     while (page.full && page.entries.length === 0 && limit < MAX_LOKI_LIMIT) {
       limit = Math.min(MAX_LOKI_LIMIT, limit * 4);
@@ -78,7 +76,7 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor> {
       const ns = nsOf[index];
       const seen: string[] = BigInt(ns) === start ? [...cursor.seen] : [];
       for (let i = index; i >= 0 && nsOf[i] === ns; i--) seen.push(keys[i]);
-      return { startNs: ns, seen: seen.slice(-this.config.maxSeenPerTimestamp) };
+      return { startNs: ns, seen: seen.slice(-this.options.maxSeenPerTimestamp) };
     };
 
     let endCursor: LokiCursor;
@@ -112,18 +110,17 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor> {
     cursor: LokiCursor,
     signal: AbortSignal
   ): Promise<{ entries: LogEntry[]; keys: string[]; nsOf: string[]; full: boolean }> {
-    const url = new URL('loki/api/v1/query_range', this.config.url.endsWith('/') ? this.config.url : `${this.config.url}/`);
-    url.searchParams.set('query', this.config.query);
+    const url = this.endpoint('loki/api/v1/query_range');
+    url.searchParams.set('query', this.options.query);
     url.searchParams.set('start', start.toString());
     url.searchParams.set('end', end.toString());
     url.searchParams.set('limit', String(limit));
     url.searchParams.set('direction', 'forward');
-    const body = QueryRangeResponseSchema.safeParse(await this.requestJson(url, { method: 'GET' }, signal));
-    if (!body.success) throw new Error(`Loki query_range answered an unexpected shape: ${body.error.issues[0]?.message} at ${body.error.issues[0]?.path.join('.')}`);
+    const body = await this.requestShaped(QueryRangeResponseSchema, 'Loki query_range', url, { method: 'GET' }, signal);
 
     // Streams arrive one after another; merge them into one time-ordered list.
     const raw: Array<{ ns: bigint; nsText: string; line: string; labels: Record<string, string> }> = [];
-    for (const stream of body.data.data.result) {
+    for (const stream of body.data.result) {
       for (const [nsText, line] of stream.values) raw.push({ ns: BigInt(nsText), nsText, line, labels: stream.stream });
     }
     raw.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
@@ -136,7 +133,7 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor> {
       if (r.ns < start) continue; // defensive: outside the window asked for
       const key = entryKey(r.labels, r.line);
       if (r.ns === start && seenAtStart.has(key)) continue;
-      entries.push({ source: this.name, timestampMs: Number(r.ns / NS_PER_MS), line: r.line, labels: { ...this.config.labels, ...r.labels } });
+      entries.push({ source: this.name, timestampMs: Number(r.ns / NS_PER_MS), line: r.line, labels: { ...this.options.labels, ...r.labels } });
       keys.push(key);
       nsOf.push(r.nsText);
     }
