@@ -1,25 +1,14 @@
 import { Router } from 'express';
 import type { Metrics } from '../metrics/metrics';
 import type { Pipelines } from '../pipeline/pipelines';
+import type { PipelineStats } from '../pipeline/source-pipeline';
 import type { FactStore } from '../store/fact-store';
 
-export interface SourceHealth {
+/** A pipeline's stats (rounded for display) plus what its source reports. */
+export interface SourceHealth extends PipelineStats {
   name: string;
   kind: string;
   state: string;
-  linesIngested: number;
-  linesScored: number;
-  anomalies: number;
-  suppressed: number;
-  linesPerSecond: number;
-  queueDepth: number;
-  modelState: 'collecting' | 'training' | 'ready';
-  /** A retraining runs in the background (scoring goes on with the current model). */
-  retraining: boolean;
-  modelAgeSeconds: number | null;
-  lastTrainedAt: string | null;
-  threshold: number | null;
-  lastError: string | null;
   lagMs: number | null;
 }
 
@@ -37,24 +26,16 @@ export interface HealthDeps {
 export function sourceHealth(pipelines: Pipelines): SourceHealth[] {
   return pipelines.all().map((p) => {
     const stats = p.stats();
-    const status = pipelines.source(p.name)?.status();
+    const status = pipelines.sourceStatus(p.name);
     return {
       name: p.name,
       kind: p.kind,
-      state: status?.state ?? 'connected',
-      linesIngested: stats.linesIngested,
-      linesScored: stats.linesScored,
-      anomalies: stats.anomalies,
-      suppressed: stats.suppressed,
+      state: status.state,
+      ...stats,
       linesPerSecond: Math.round(stats.linesPerSecond * 10) / 10,
-      queueDepth: stats.queueDepth,
-      modelState: stats.modelState,
-      retraining: stats.retraining,
       modelAgeSeconds: stats.modelAgeSeconds === null ? null : Math.round(stats.modelAgeSeconds),
-      lastTrainedAt: stats.lastTrainedAt,
-      threshold: stats.threshold,
-      lastError: status?.lastError ?? stats.lastError,
-      lagMs: status?.lagMs ?? null,
+      lastError: status.lastError ?? stats.lastError,
+      lagMs: status.lagMs,
     };
   });
 }

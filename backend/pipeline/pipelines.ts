@@ -1,8 +1,10 @@
 import { PushRequestError } from '../sources/push-http';
-import type { LogEntry, LogSink, LogSource } from '../sources/source';
+import type { LogEntry, LogSink, LogSource, SourceStatus } from '../sources/source';
 import { Metrics } from '../metrics/metrics';
 import { DroppedLinesExporter } from '../sources/syslog-drops';
 import { SourcePipeline, type PipelineDeps } from './source-pipeline';
+
+const PUSH_SOURCE_STATUS = { state: 'connected', lastError: null, lagMs: null } as const;
 
 /**
  * All source pipelines, and the one LogSink every source and push router writes to: entries are routed to the
@@ -30,6 +32,11 @@ export class Pipelines implements LogSink {
 
   source(name: string): LogSource | undefined {
     return this.sources.get(name);
+  }
+
+  /** What a pipeline's source reports; a push source (no LogSource of its own) is always connected. */
+  sourceStatus(name: string): Pick<SourceStatus, 'state' | 'lastError' | 'lagMs'> {
+    return this.sources.get(name)?.status() ?? PUSH_SOURCE_STATUS;
   }
 
   all(): SourcePipeline[] {
@@ -106,12 +113,11 @@ export class Pipelines implements LogSink {
         m.modelAge.set(labels, stats.modelAgeSeconds);
       }
       Metrics.oneHot(m.modelState, labels, ['collecting', 'training', 'ready'], stats.modelState);
-      const status = this.sources.get(p.name)?.status();
-      const state = status?.state ?? 'connected';
-      Metrics.oneHot(m.sourceState, labels, ['starting', 'connected', 'paused', 'error', 'stopped'], state);
-      m.sourceUp.set({ source: p.name, kind: p.kind }, state === 'connected' ? 1 : 0);
+      const status = this.sourceStatus(p.name);
+      Metrics.oneHot(m.sourceState, labels, ['starting', 'connected', 'paused', 'error', 'stopped'], status.state);
+      m.sourceUp.set({ source: p.name, kind: p.kind }, status.state === 'connected' ? 1 : 0);
       // Push sources have no lag of their own; a source that does not know it yet has no sample either.
-      if (status?.lagMs == null) {
+      if (status.lagMs === null) {
         m.sourceLag.remove(labels);
       } else {
         m.sourceLag.set(labels, status.lagMs / 1000);
