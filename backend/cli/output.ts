@@ -61,9 +61,10 @@ export class OutputSink {
     if (this.closed) throw new OutputClosed();
   }
 
-  async write(text: string | Uint8Array): Promise<void> {
+  /** Writes `text`; `written` is called once the stream is done with it (written or failed). */
+  async write(text: string | Uint8Array, written?: () => void): Promise<void> {
     this.check();
-    if (!this.stream.write(text)) {
+    if (!this.stream.write(text, written)) {
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.stream.once('drain', () => this.release());

@@ -51,7 +51,9 @@ function openOutput(file: string): Promise<Writable> {
  * to the stream as is (the stream may keep it until written) and a new one is started.
  */
 class JsonlBuffer {
-  private buf = Buffer.allocUnsafe(OUTPUT_BYTES);
+  /** Buffers the stream has finished with, for reuse (a fresh 1 MB buffer per flush would keep the GC busy). */
+  private readonly free: Buffer[] = [];
+  private buf: Buffer = Buffer.allocUnsafe(OUTPUT_BYTES);
   private pos = 0;
 
   constructor(private readonly out: OutputSink) {}
@@ -87,10 +89,12 @@ class JsonlBuffer {
 
   async flush(): Promise<void> {
     if (this.pos === 0) return;
-    const full = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(OUTPUT_BYTES);
+    const written = this.buf;
+    this.buf = this.free.pop() ?? Buffer.allocUnsafe(OUTPUT_BYTES);
+    const full = written.subarray(0, this.pos);
     this.pos = 0;
-    await this.out.write(full);
+    // the stream may keep the buffer until it is written: it is reused only after that
+    await this.out.write(full, () => this.free.push(written));
   }
 }
 
@@ -163,9 +167,16 @@ async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink): 
     await out.write(t);
   };
 
+  // Each chunk is widened to UTF-16 code units once (a native copy), and the scanner reads its lines in place.
+  let wide = new Uint16Array(0);
   await streamChunks(o.input, async (chunk) => {
-    // Lines are byte ranges between LFs (a CR before the LF is not part of the line, as in splitLines).
     const n = chunk.length;
+    if (bytesModel !== null) {
+      if (wide.length < n + 1) wide = new Uint16Array(n + 1 + (n >> 2));
+      wide.set(chunk);
+      wide[n] = 0; // after a last line without a line break: not a stale code from the previous chunk
+    }
+    // Lines are byte ranges between LFs (a CR before the LF is not part of the line, as in splitLines).
     let p = 0;
     while (p < n) {
       let e = chunk.indexOf(10, p);
@@ -173,7 +184,7 @@ async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink): 
       const next = e + 1;
       if (e > p && chunk[e - 1] === 13) e--;
       lineNo++;
-      let s = bytesModel !== null ? bytesModel.scoreAscii(chunk, p, e) : null;
+      let s = bytesModel !== null ? bytesModel.scoreAscii(chunk, p, e, wide) : null;
       let line: string | null = null;
       if (s === null) {
         // not ASCII: decoded on its own, which gives the same text as decoding the chunk (LF is never

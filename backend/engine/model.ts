@@ -10,6 +10,7 @@ const PROBLEM_MIN_LEVEL = 4;
 import type { NeuralDetector } from './neural';
 import type { RarityModel } from './rarity';
 import type { Summary } from './stats';
+import { ScoreCache } from './score-cache';
 import { LineScanner } from './tokenizer';
 import type { LineScore, Model, ModelInfo } from './types';
 
@@ -60,7 +61,7 @@ export interface CachedScore extends LineScore {
 
 export class LadModel implements Model {
   private readonly scanner: LineScanner;
-  private cache = new Map<number, CachedScore>();
+  private readonly cache = new ScoreCache<CachedScore>();
 
   constructor(
     readonly info: ModelInfo,
@@ -88,13 +89,14 @@ export class LadModel implements Model {
    * Scores the UTF-8 line held in `bytes[start, end)` without decoding it to a string, when it is ASCII; the
    * result is the same as `score` of the decoded line. Returns null for a line with other bytes: decode it
    * and call `score`. The CLI scores files this way: most lines hit the cache and never become strings.
+   * `wide`: the whole of `bytes` widened to code units (see LineScanner.scanAscii), saves a per-line copy.
    */
-  scoreAscii(bytes: Buffer, start: number, end: number): CachedScore | null {
-    return this.scanner.scanAscii(bytes, start, end) ? this.resultOf(this.scanner) : null;
+  scoreAscii(bytes: Buffer, start: number, end: number, wide?: Uint16Array): CachedScore | null {
+    return this.scanner.scanAscii(bytes, start, end, wide) ? this.resultOf(this.scanner) : null;
   }
 
   private resultOf(s: LineScanner): CachedScore {
-    const hit = this.cache.get(s.hash);
+    const hit = this.cache.get(s.hashHi, s.hashLo);
     if (hit !== undefined) return hit;
     const c = this.componentsOf(s.words(), s.template(), s.level, s.levelWord(), 0);
     let score = this.pick(c);
@@ -109,8 +111,8 @@ export class LadModel implements Model {
       level: levelName(c.level),
     };
     entry.reason = markedNormal ? 'template marked normal (false positive feedback)' : this.explain(c, entry.anomaly);
-    if (this.cache.size >= this.config.cacheSize) this.cache = new Map();
-    if (this.config.cacheSize > 0) this.cache.set(s.hash, entry);
+    if (this.cache.size >= this.config.cacheSize) this.cache.clear();
+    if (this.config.cacheSize > 0) this.cache.add(s.hashHi, s.hashLo, entry);
     return entry;
   }
 

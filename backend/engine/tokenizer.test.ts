@@ -123,10 +123,14 @@ describe('tokenizer: scanning ASCII bytes gives exactly what scanning the decode
   it.each([4096, 64])('every line of the real samples (maxLineLength %d)', (max) => {
     const fromString = new LineScanner(max);
     const fromBytes = new LineScanner(max);
+    const inPlace = new LineScanner(max);
     let ascii = 0;
     for (const dir of ['loghub', 'modern']) {
       for (const file of readdirSync(path.join(DATA, dir)).filter((f) => f.endsWith('.log'))) {
         const bytes = readFileSync(path.join(DATA, dir, file));
+        // the whole file widened once, scanned in place (as lad score does per chunk)
+        const wide = new Uint16Array(bytes.length + 1);
+        wide.set(bytes);
         let p = 0;
         while (p < bytes.length) {
           let e = bytes.indexOf(10, p);
@@ -137,9 +141,11 @@ describe('tokenizer: scanning ASCII bytes gives exactly what scanning the decode
           // gives the same result, even with non-ASCII text after the cut-off
           const scanned = fromBytes.scanAscii(bytes, p, e);
           expect(scanned).toBe(!/[^\x00-\x7f]/.test(bytes.toString('latin1', p, Math.min(e, p + max))));
+          expect(inPlace.scanAscii(bytes, p, e, wide)).toBe(scanned);
           if (scanned) {
             ascii++;
             sameResult(fromString, fromBytes);
+            sameResult(fromString, inPlace);
           }
           p = e + 1;
         }
@@ -160,7 +166,12 @@ describe('tokenizer: scanning ASCII bytes gives exactly what scanning the decode
     const a = new LineScanner(64);
     const b = new LineScanner(64);
     a.scan(line);
-    expect(b.scanAscii(Buffer.from(`>>${line}<<`, 'latin1'), 2, 2 + line.length)).toBe(true);
+    // the bytes around the line are letters, '=' and ':', which the scan must not take for part of it
+    const bytes = Buffer.from(`a=${line}:b`, 'latin1');
+    expect(b.scanAscii(bytes, 2, 2 + line.length)).toBe(true);
+    sameResult(a, b);
+    const wide = Uint16Array.from(bytes);
+    expect(b.scanAscii(bytes, 2, 2 + line.length, wide)).toBe(true);
     sameResult(a, b);
   });
 

@@ -42,13 +42,14 @@ const P_DIGIT = 1;
 const P_SLASH = 2;
 const P_NOT_HEX = 4; // neither a digit, a hex letter nor '/'
 const P_NOT_DIGIT = 8;
+const P_NOT_ASCII = 0x80; // code >= 128: tells `scanAscii` that the bytes were not ASCII after all
 const TABLE = new Uint8Array(65536);
 for (let c = 0; c < 65536; c++) {
   if (c <= 32 || c === 127) TABLE[c] = K_SPACE;
   else if (c >= 48 && c <= 57) TABLE[c] = P_DIGIT;
   else if (c === 47) TABLE[c] = P_SLASH | P_NOT_DIGIT;
   else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) TABLE[c] = P_NOT_DIGIT;
-  else TABLE[c] = P_NOT_HEX | P_NOT_DIGIT;
+  else TABLE[c] = P_NOT_HEX | P_NOT_DIGIT | (c >= 128 ? P_NOT_ASCII : 0);
 }
 for (const ch of '"\'`,;=(){}[]<>|:!?*') TABLE[ch.charCodeAt(0)] = K_DELIM;
 TABLE[46] = K_DOT;
@@ -129,16 +130,20 @@ function isLetter(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 }
 
-/** Capitalised day and month abbreviations (Mon, Dec): parts of syslog-style timestamps, as 3×16-bit keys. */
-const CALENDAR_KEYS = new Set(
-  ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map(
-    (w) => (w.charCodeAt(0) * 65536 + w.charCodeAt(1)) * 65536 + w.charCodeAt(2),
-  ),
-);
+/**
+ * Capitalised day and month abbreviations (Mon, Dec): parts of syslog-style timestamps. All are an upper-case
+ * letter and two lower-case ones, so a 26×26×26 table answers without building a string.
+ */
+const CALENDAR = new Uint8Array(26 * 26 * 26);
+for (const w of ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']) {
+  CALENDAR[((w.charCodeAt(0) - 65) * 26 + (w.charCodeAt(1) - 97)) * 26 + (w.charCodeAt(2) - 97)] = 1;
+}
 
 function isCalendarWord(codes: Uint16Array, start: number): boolean {
-  const c = codes[start];
-  return c >= 65 && c <= 90 && CALENDAR_KEYS.has((c * 65536 + codes[start + 1]) * 65536 + codes[start + 2]);
+  const c0 = codes[start] - 65;
+  const c1 = codes[start + 1] - 97;
+  const c2 = codes[start + 2] - 97;
+  return c0 >= 0 && c0 < 26 && c1 >= 0 && c1 < 26 && c2 >= 0 && c2 < 26 && CALENDAR[(c0 * 26 + c1) * 26 + c2] === 1;
 }
 
 /** True when every character is an upper-case ASCII letter (bare level words: INFO, ERROR). */
@@ -251,21 +256,35 @@ export class LineScanner {
   levelToken = -1;
   /** 53-bit hash of the template (exactly the string `template()` builds, so equal templates hash equal). */
   hash = 0;
-  /** Code units of the scanned line up to `scanEnd`, then the next one (or 0 at the end of the line). */
-  private codes = new Uint16Array(INITIAL_CODES);
-  /** The scanned line, when it was given as a string. */
-  private line: string | null = '';
-  /** The bytes and offset of the scanned line, when it was given as ASCII bytes. */
-  private bytes: Buffer | null = null;
-  private byteStart = 0;
+  /** The same hash as two small integers: its high 32 bits (signed) and its low 21 bits (for ScoreCache). */
+  hashHi = 0;
+  hashLo = 0;
+  /**
+   * Code units of the scanned line, at positions [base, scanEnd), then the next one (the line's next code
+   * unit, or something that is neither a letter, '=' nor ':' at the end of the line). Token positions in
+   * starts/ends are positions in this array.
+   */
+  private codes: Uint16Array;
+  private base = 0;
   private scanEnd = 0;
+  /** The scanner's own array, for lines given as strings or as bytes without a widened chunk. */
+  private own = new Uint16Array(INITIAL_CODES);
+  /** The scanned line, when it was given as a string (its index 0 is position `base` = 0). */
+  private line: string | null = '';
+  /** The bytes of the scanned line, when it was given as ASCII bytes: position i is byte i + byteOffset. */
+  private bytes: Buffer | null = null;
+  private byteOffset = 0;
+  /** Some scanned code unit was >= 128. */
+  private notAscii = false;
 
-  constructor(private readonly maxLineLength = DEFAULT_MAX_LINE_LENGTH) {}
+  constructor(private readonly maxLineLength = DEFAULT_MAX_LINE_LENGTH) {
+    this.codes = this.own;
+  }
 
-  /** Room for `n` code units plus the one after them. */
+  /** The own array, with room for `n` code units plus the one after them. */
   private room(n: number): Uint16Array {
-    if (this.codes.length < n + 1) this.codes = new Uint16Array(n + 1);
-    return this.codes;
+    if (this.own.length < n + 1) this.own = new Uint16Array(n + 1);
+    return this.own;
   }
 
   scan(line: string): this {
@@ -276,26 +295,43 @@ export class LineScanner {
     codes[n] = n < line.length ? line.charCodeAt(n) : 0;
     this.line = line;
     this.bytes = null;
-    return this.scanCodes(n);
+    this.codes = codes;
+    this.base = 0;
+    this.scanCodes(n);
+    return this;
   }
 
   /**
    * Scans the UTF-8 line held in `bytes[start, end)` without decoding it, when its scanned part is pure ASCII
    * (each byte is then one UTF-16 code unit, and the result, hash included, equals `scan` of the decoded
-   * string). Returns false, having scanned nothing, when a byte is not ASCII: decode and use `scan` then.
+   * string). Returns false when a byte is not ASCII: decode the line and use `scan` then.
+   *
+   * `wide`, if given, holds the whole of `bytes` widened to code units (wide[i] === bytes[i], e.g. by
+   * `wide.set(bytes)` once per chunk), and is scanned in place: no per-line copy.
    */
-  scanAscii(bytes: Buffer, start: number, end: number): boolean {
+  scanAscii(bytes: Buffer, start: number, end: number, wide?: Uint16Array): boolean {
     const len = end - start;
     const n = len < this.maxLineLength ? len : this.maxLineLength;
+    this.line = null;
+    this.bytes = bytes;
+    if (wide !== undefined) {
+      // wide[start + n] is the next byte, or the line break (or nothing) at the end of the line: never a
+      // letter, '=' or ':', which is all the scan asks of it
+      this.codes = wide;
+      this.base = start;
+      this.byteOffset = 0;
+      this.scanCodes(start + n);
+      return !this.notAscii;
+    }
     const codes = this.room(n);
     let any = 0;
     for (let i = 0; i < n; i++) any |= codes[i] = bytes[start + i];
     if (any >= 128) return false;
     // (a non-ASCII byte right after a cut-off line is harmless: only compared with ASCII there)
     codes[n] = n < len ? bytes[start + n] : 0;
-    this.line = null;
-    this.bytes = bytes;
-    this.byteStart = start;
+    this.codes = codes;
+    this.base = 0;
+    this.byteOffset = start;
     this.scanCodes(n);
     return true;
   }
@@ -303,11 +339,13 @@ export class LineScanner {
   /** Text of the scanned line between two positions (only for new templates and level candidates). */
   private text(start: number, end: number): string {
     if (this.line !== null) return this.line.slice(start, end);
-    return this.bytes!.toString('latin1', this.byteStart + start, this.byteStart + end);
+    return this.bytes!.toString('latin1', start + this.byteOffset, end + this.byteOffset);
   }
 
-  private scanCodes(end: number): this {
+  /** Scans codes[base, end) of `this.codes`. */
+  private scanCodes(end: number): void {
     const codes = this.codes;
+    const base = this.base;
     this.count = 0;
     this.level = NO_LEVEL;
     this.levelToken = -1;
@@ -316,27 +354,29 @@ export class LineScanner {
     // token's own hash (t1, t2) is folded in; a masked token contributes only its kind.
     let h1 = 0x811c9dc5;
     let h2 = 0x9747b28c;
-    let i = 0;
+    let i = base;
     let pendingSpace = false;
     let emittedAny = false;
     let levelKey = false; // the previous token was a level key (level=, "level":)
+    let seen = 0; // the token properties of the whole line (for P_NOT_ASCII)
 
     // klog header: I0507 12:04:17.597069 ... The letter is the level; the date after it is masked.
     if (
-      end > 6 &&
-      klogRank(codes[0]) !== NO_LEVEL &&
-      isDigit(codes[1]) && isDigit(codes[2]) && isDigit(codes[3]) && isDigit(codes[4]) && isSpace(codes[5])
+      end - base > 6 &&
+      klogRank(codes[base]) !== NO_LEVEL &&
+      isDigit(codes[base + 1]) && isDigit(codes[base + 2]) && isDigit(codes[base + 3]) && isDigit(codes[base + 4]) &&
+      isSpace(codes[base + 5])
     ) {
-      this.level = klogRank(codes[0]);
+      this.level = klogRank(codes[base]);
       this.levelToken = 0;
-      this.push(0, 1, TokenKind.Word);
-      h1 = Math.imul(h1 ^ codes[0], 0x01000193);
-      h2 = Math.imul(h2 ^ codes[0], 0x5bd1e995);
-      this.push(1, 5, TokenKind.Num);
+      this.push(base, base + 1, TokenKind.Word);
+      h1 = Math.imul(h1 ^ codes[base], 0x01000193);
+      h2 = Math.imul(h2 ^ codes[base], 0x5bd1e995);
+      this.push(base + 1, base + 5, TokenKind.Num);
       h1 = Math.imul(h1 ^ (0x10000 + TokenKind.Num), 0x01000193);
       h2 = Math.imul(h2 ^ (0x10000 + TokenKind.Num), 0x5bd1e995);
       emittedAny = true;
-      i = 5;
+      i = base + 5;
     }
 
     while (i < end) {
@@ -375,6 +415,7 @@ export class LineScanner {
         i++;
       }
       const len = i - start;
+      seen |= props;
       let kind: TokenKind;
       if ((props & P_SLASH) !== 0 && len > 1) {
         kind = (props & P_DIGIT) !== 0 && !hasLetterBetween(codes, start, i) ? TokenKind.Ts : TokenKind.Path;
@@ -410,8 +451,11 @@ export class LineScanner {
       }
     }
     // 53 bits: 32 from h1, 21 from h2
-    this.hash = (h1 >>> 0) * 0x200000 + ((h2 ^ (h2 >>> 13)) & 0x1fffff);
-    return this;
+    const lo = (h2 ^ (h2 >>> 13)) & 0x1fffff;
+    this.hashHi = h1;
+    this.hashLo = lo;
+    this.hash = (h1 >>> 0) * 0x200000 + lo;
+    this.notAscii = (seen & P_NOT_ASCII) !== 0;
   }
 
   private push(start: number, end: number, kind: TokenKind): void {
@@ -426,7 +470,7 @@ export class LineScanner {
     const len = end - start;
     if (len < 3 || len > 13) return false;
     const codes = this.codes;
-    const before = start > 0 ? codes[start - 1] : 0;
+    const before = start > this.base ? codes[start - 1] : 0;
     const after = end < this.scanEnd ? codes[end] : 0;
     const bracketed = before === 91 && after === 93;
     const c0 = codes[start] | 32;
@@ -471,7 +515,7 @@ export class LineScanner {
   template(): string {
     const codes = this.codes;
     let out = '';
-    let pos = 0;
+    let pos = this.base;
     let pendingSpace = false;
     let emittedAny = false;
     const appendGap = (from: number, to: number): void => {
