@@ -2,48 +2,20 @@
  * Crash safety of the built server (a real child process, killed with SIGKILL):
  * every acknowledged feedback record survives, and so do the trained model and the stored anomalies.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import path from 'node:path';
+import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
 import { anomalyLines, normalLines, postJson, pushLines, query, removeDir, rowsOf, tempDir, waitFor } from './service-helpers';
 
 jest.setTimeout(90_000);
 
-const MAIN = path.join(__dirname, '..', 'backend', 'dist', 'server', 'main.js');
+const startServer = (dataDir: string): Promise<BuiltServer> =>
+  startBuiltServer({ env: { LAD_DATA_DIR: dataDir, LAD_DEMO: 'false', LAD_TRAIN_LINES: '300', LAD_LOG_LEVEL: 'info' } });
 
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-}
-
-async function startServer(dataDir: string): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, LAD_PORT: '0', LAD_DATA_DIR: dataDir, LAD_DEMO: 'false', LAD_TRAIN_LINES: '300', LAD_LOG_LEVEL: 'info' },
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
-      if (m) {
-        resolve(Number(m[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited early with ${code}: ${stderr}${out.slice(-2000)}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
-}
-
-function kill9(running: Running): Promise<void> {
-  return new Promise((resolve) => {
-    running.child.on('exit', () => resolve());
-    running.child.kill('SIGKILL');
-  });
+async function kill9(running: BuiltServer): Promise<void> {
+  await running.stop('SIGKILL');
 }
 
 let dir: string;
-let running: Running | null = null;
+let running: BuiltServer | null = null;
 
 beforeEach(() => {
   dir = tempDir('lad-crash-');

@@ -4,13 +4,14 @@
  * faster than scoring. The service must answer 429 + Retry-After instead of buffering, pause the syslog
  * connection, keep its RSS under a bound, and lose no line it accepted (accepted = ingested = scored).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import path from 'node:path';
+import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
+import { freePort } from '../backend/testing/loopback';
+import { waitForValue } from '../backend/testing/wait';
+import { removeDir, tempDir } from './service-helpers';
 
-const MAIN = path.join(__dirname, '..', 'backend', 'dist', 'server', 'main.js');
 const DEMO = path.join(__dirname, '..', 'backend', 'demo', 'webshop.txt');
 /** Bound on the service's resident memory during the flood (idle ~70 MB; the queue bound is what keeps it flat). */
 const RSS_BOUND_MB = 450;
@@ -28,77 +29,51 @@ interface SourceHealth {
   lastError: string | null;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function waitFor<T>(check: () => Promise<T | undefined>, what: () => string, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Health and /metrics are polled while the service is flooded: a failed request is a miss, not a failure. */
+const waitFor = <T>(check: () => Promise<T | undefined>, what: () => string, timeoutMs: number): Promise<T> =>
+  waitForValue(() => check().catch(() => undefined), what, timeoutMs, 100);
 
 describe('flood against the running service (push endpoint and syslog TCP)', () => {
   let dir: string;
-  let child: ChildProcess | null = null;
-  let output = '';
+  let server: BuiltServer | null = null;
 
   beforeAll(() => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} missing: build the backend first (npx tsc -p backend/tsconfig.json)`);
-    dir = mkdtempSync(path.join(tmpdir(), 'lad-flood-'));
+    dir = tempDir('lad-flood-');
   });
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await server?.stop();
+    removeDir(dir);
   });
 
   it('answers 429 + Retry-After, pauses syslog, keeps RSS bounded, and loses no accepted line', async () => {
-    const [httpPort, syslogPort] = [await freePort(), await freePort()];
+    const syslogPort = await freePort();
     const configFile = path.join(dir, 'lad.json');
     writeFileSync(configFile, JSON.stringify({ sources: [{ type: 'syslog', name: 'flood-syslog', tcpPort: syslogPort, udpPort: null }] }));
-    child = spawn(process.execPath, [MAIN], {
+    server = await startBuiltServer({
       env: {
-        ...process.env,
         LAD_CONFIG: configFile,
-        LAD_PORT: String(httpPort),
         LAD_DATA_DIR: path.join(dir, 'data'),
         LAD_DEMO: 'false',
         LAD_TRAIN_LINES: '300',
         LAD_TRAIN_IN_WORKER: 'false',
         LAD_QUEUE_MAX_LINES: String(QUEUE_MAX_LINES),
-        LAD_LOG_LEVEL: 'warn',
+        LAD_LOG_LEVEL: 'info',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      keepOutputChars: 4000,
     });
-    child.stdout!.on('data', (d) => (output = (output + d).slice(-4000)));
-    child.stderr!.on('data', (d) => (output = (output + d).slice(-4000)));
-    const url = `http://127.0.0.1:${httpPort}`;
+    const { child, url } = server;
+    const output = (): string => server!.output();
     const health = async (): Promise<Map<string, SourceHealth>> => {
       const res = await fetch(`${url}/api/health`);
       const body = (await res.json()) as { sources: SourceHealth[] };
       return new Map(body.sources.map((s) => [s.name, s]));
     };
-    await waitFor(async () => ((await health()).get('flood-syslog')?.state === 'connected' ? true : undefined), () => `service up: ${output}`, 20_000);
+    await waitFor(async () => ((await health()).get('flood-syslog')?.state === 'connected' ? true : undefined), () => `service up: ${output()}`, 20_000);
     const pid = child.pid!;
     const rssAtStart = rssMb(pid);
 
@@ -163,7 +138,7 @@ describe('flood against the running service (push endpoint and syslog TCP)', () 
         const s = h.get('flood-syslog');
         return p && s && p.linesScored === accepted && s.linesScored === SYSLOG_LINES ? h : undefined;
       },
-      () => `backlog to drain: accepted ${accepted}, syslog ${SYSLOG_LINES}; ${output}`,
+      () => `backlog to drain: accepted ${accepted}, syslog ${SYSLOG_LINES}; ${output()}`,
       40_000
     );
     clearInterval(sampler);

@@ -4,25 +4,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Service } from '../backend/server/service';
+import { freePort } from '../backend/testing/loopback';
 import { anomalyLines, normalLines, pushLines, removeDir, startTestService, tempDir, waitFor, waitScored } from './service-helpers';
 
 jest.setTimeout(90_000);
 
 const PROMETHEUS = '/usr/bin/prometheus';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface PromResult {
   metric: Record<string, string>;

@@ -7,11 +7,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../backend/server/config';
 import type { Service } from '../backend/server/service';
+import { BUILT_MAIN as MAIN, startBuiltServer } from '../backend/testing/built-server';
 import { postJson, pushLines, removeDir, startTestService, tempDir, waitFor } from './service-helpers';
 
 jest.setTimeout(60_000);
-
-const MAIN = path.join(__dirname, '..', 'backend', 'dist', 'server', 'main.js');
 
 function configError(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -110,67 +109,35 @@ describe('the built server (child process)', () => {
 
   test('the API token never reaches the logs, even at trace level', async () => {
     const token = 'tok-3f9a1c2e-never-logged';
-    const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, LAD_PORT: '0', LAD_DATA_DIR: dir, LAD_DEMO: 'false', LAD_API_TOKEN: token, LAD_LOG_LEVEL: 'trace' },
+    const server = await startBuiltServer({
+      env: { LAD_PORT: '0', LAD_DATA_DIR: dir, LAD_DEMO: 'false', LAD_API_TOKEN: token, LAD_LOG_LEVEL: 'trace' },
+      keepOutputChars: 10_000_000, // all of it: the token must be nowhere
     });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        const timer = setInterval(() => {
-          const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
-          if (m) {
-            clearInterval(timer);
-            resolve(Number(m[1]));
-          }
-        }, 20);
-        child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-      });
-      const url = `http://127.0.0.1:${port}`;
+      const { url } = server;
       expect((await postJson(`${url}/api/feedback`, { message: 'm', kind: 'confirmed' }, { authorization: `Bearer ${token}` })).status).toBe(201);
       expect((await postJson(`${url}/api/feedback`, { message: 'm', kind: 'confirmed' }, { authorization: `Bearer ${token}x` })).status).toBe(401);
       expect((await pushLines(url, 'web', ['x'], { authorization: `Bearer ${token}` })).status).toBe(204);
-      await waitFor(() => (out.includes('"path":"/api/push"') ? true : undefined), 'the request log line');
+      await waitFor(() => (server.output().includes('"path":"/api/push"') ? true : undefined), 'the request log line');
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('exit', resolve));
+      await server.stop();
     }
+    const out = server.output();
     expect(out).toContain('"msg":"request"');
     expect(out).not.toContain(token);
   });
 
   test('LAD_PORT=0 binds an ephemeral port, logs {"msg":"listening","port":N} and serves the demo', async () => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, LAD_PORT: '0', LAD_DATA_DIR: dir, LAD_TRAIN_LINES: '300', LAD_DEMO_LINES_PER_SECOND: '50' },
-    });
+    // startBuiltServer waits for the JSON {"msg":"listening","port":N} line and reads the port from it.
+    const server = await startBuiltServer({ env: { LAD_PORT: '0', LAD_DATA_DIR: dir, LAD_TRAIN_LINES: '300', LAD_DEMO_LINES_PER_SECOND: '50' } });
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          for (const line of out.split('\n')) {
-            try {
-              const rec = JSON.parse(line) as { msg?: string; port?: number };
-              if (rec.msg === 'listening' && typeof rec.port === 'number') {
-                resolve(rec.port);
-              }
-            } catch {
-              // a partial line
-            }
-          }
-        });
-        child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-      });
-      expect(port).toBeGreaterThan(0);
-      const health = await (await fetch(`http://127.0.0.1:${port}/api/health`)).json() as any;
+      expect(server.port).toBeGreaterThan(0);
+      const health = (await (await fetch(`${server.url}/api/health`)).json()) as any;
       expect(health.sources.map((s: { name: string }) => s.name)).toEqual(['demo']);
-      const sources = await (await fetch(`http://127.0.0.1:${port}/api/sources`)).json();
+      const sources = await (await fetch(`${server.url}/api/sources`)).json();
       expect(sources).toEqual(['demo']);
     } finally {
-      child.kill('SIGTERM');
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      expect(code).toBe(0); // clean shutdown on SIGTERM
+      expect(await server.stop('SIGTERM')).toBe(0); // clean shutdown on SIGTERM
     }
   });
 });

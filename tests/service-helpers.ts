@@ -5,6 +5,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig, type Config } from '../backend/server/config';
 import { startService, type Service } from '../backend/server/service';
+import { waitForValue } from '../backend/testing/wait';
 
 export const DEMO_DIR = path.join(__dirname, '..', 'backend', 'demo');
 export const normalLines = readFileSync(path.join(DEMO_DIR, 'webshop.txt'), 'utf8').trim().split('\n');
@@ -49,20 +50,8 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
-/** Polls until `check` returns a value (not undefined) or the wait runs out. */
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** Polls until `check` returns a value (not undefined) or the wait runs out (50 ms steps, 20 s by default). */
+export const waitFor = waitForValue;
 
 export interface Frame {
   schema: { name?: string; refId: string; fields: { name: string; type: string; labels?: Record<string, string>; config: Record<string, unknown> }[] };

@@ -10,10 +10,12 @@
  * Lines come from the bundled demo logs (webshop.txt) with the injected anomalies mixed in.
  */
 import autocannon from 'autocannon';
-import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import { spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
 import { cpus } from 'os';
 import { join } from 'path';
+import { startBuiltServer, type BuiltServer } from '../testing/built-server';
+import { waitForValue } from '../testing/wait';
 import type { BenchContext, BenchRow } from './bench-api';
 import { tasksetAvailable } from './measure';
 
@@ -27,16 +29,12 @@ interface Health {
   sources: { name: string; linesIngested: number; linesScored: number; modelState: string; anomalies: number }[];
 }
 
-async function startServer(ctx: BenchContext): Promise<{ child: ChildProcess; url: string }> {
-  const main = join(ctx.repoRoot, 'backend', 'dist', 'server', 'main.js');
-  // LAD_BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
-  const nodeArgs = [...(process.env.LAD_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), main];
-  const [command, args] = ctx.cpu !== null && tasksetAvailable() ? ['taskset', ['-c', String(ctx.cpu), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-  const child = spawn(command, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function startServer(ctx: BenchContext): Promise<BuiltServer> {
+  return startBuiltServer({
+    launcher: ctx.cpu !== null && tasksetAvailable() ? ['taskset', '-c', String(ctx.cpu)] : [],
+    // LAD_BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+    nodeArgs: (process.env.LAD_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     env: {
-      ...process.env,
-      LAD_PORT: '0',
       LAD_DATA_DIR: join(ctx.tmpDir, 'data'),
       LAD_DEMO: 'false',
       LAD_TRAIN_LINES: '2000',
@@ -45,16 +43,6 @@ async function startServer(ctx: BenchContext): Promise<{ child: ChildProcess; ur
       LAD_LOG_LEVEL: 'info',
     },
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}` };
 }
 
 /** User + system CPU seconds of a process so far (Linux /proc; null elsewhere). */
@@ -74,15 +62,8 @@ async function health(url: string): Promise<Health['sources'][number] | undefine
   return body.sources.find((s) => s.name === 'bench');
 }
 
-async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitUntil = <T>(check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> =>
+  waitForValue(check, 'the ingest server', timeoutMs, 20);
 
 /**
  * Moves this process (the load generators) off the server's core, so client and server do not share one;
@@ -109,7 +90,8 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const body = bodyLines.join('\n');
   const seconds = Math.max(5, Math.min(20, Math.round(ctx.lines / 100_000)));
 
-  const { child, url } = await startServer(ctx);
+  const server = await startServer(ctx);
+  const { child, url } = server;
   const restoreAffinity = keepOffCore(ctx.cpu !== null && tasksetAvailable() ? ctx.cpu : null);
   try {
     ctx.log('ingest: training the first model (2,000 lines)');
@@ -189,7 +171,6 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     ];
   } finally {
     restoreAffinity();
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await server.stop();
   }
 }

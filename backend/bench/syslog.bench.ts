@@ -5,12 +5,14 @@
  * sender is throttled by TCP itself). Measured: lines sent ÷ the time from the first byte until the service
  * has scored all of them. Also the framer + parser alone, in this process (the source's own cost per line).
  */
-import { spawn, type ChildProcess } from 'child_process';
 import { readFileSync, writeFileSync } from 'fs';
-import { connect, createServer } from 'net';
+import { connect } from 'net';
 import { join } from 'path';
 import { SyslogFramer } from '../sources/syslog-framing';
 import { parseSyslog } from '../sources/syslog-parse';
+import { startBuiltServer } from '../testing/built-server';
+import { freePort } from '../testing/loopback';
+import { waitForValue } from '../testing/wait';
 import type { BenchContext, BenchRow } from './bench-api';
 import { tasksetAvailable } from './measure';
 
@@ -26,26 +28,9 @@ interface SourceHealth {
   state: string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntil<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The server is polled while it works flat out: a failed request is a miss, not a failure. */
+const waitUntil = <T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> =>
+  waitForValue(() => check().catch(() => undefined), what, timeoutMs, 20);
 
 /** Octet-counted RFC 5424 frames of the given lines, as one buffer. */
 function frames(lines: string[], app: string): Buffer {
@@ -106,26 +91,22 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const perConnection = Math.ceil(total / CONNECTIONS / block.length);
   const sent = perConnection * CONNECTIONS * block.length;
 
-  const [httpPort, syslogPort] = [await freePort(), await freePort()];
+  const syslogPort = await freePort();
   const configFile = join(ctx.tmpDir, 'lad.json');
   writeFileSync(configFile, JSON.stringify({ sources: [{ type: 'syslog', name: 'bench-syslog', tcpPort: syslogPort, udpPort: null }] }));
-  const main = join(ctx.repoRoot, 'backend', 'dist', 'server', 'main.js');
-  const [command, args] = ctx.cpu !== null && tasksetAvailable() ? ['taskset', ['-c', String(ctx.cpu), process.execPath, main]] : [process.execPath, [main]];
-  const child: ChildProcess = spawn(command, args, {
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const server = await startBuiltServer({
+    launcher: ctx.cpu !== null && tasksetAvailable() ? ['taskset', '-c', String(ctx.cpu)] : [],
     env: {
-      ...process.env,
       LAD_CONFIG: configFile,
-      LAD_PORT: String(httpPort),
       LAD_DATA_DIR: join(ctx.tmpDir, 'data'),
       LAD_DEMO: 'false',
       LAD_TRAIN_LINES: String(TRAIN_LINES),
       LAD_QUEUE_MAX_LINES: '200000',
       LAD_RETRAIN_INTERVAL_SECONDS: '0',
-      LAD_LOG_LEVEL: 'warn',
+      LAD_LOG_LEVEL: 'info',
     },
   });
-  const url = `http://127.0.0.1:${httpPort}`;
+  const url = server.url;
   const health = async (): Promise<SourceHealth | undefined> => {
     const body = (await (await fetch(`${url}/api/health`)).json()) as { sources: SourceHealth[] };
     return body.sources.find((s) => s.name === 'bench-syslog');
@@ -157,7 +138,6 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     });
     return rows;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await server.stop();
   }
 }
