@@ -180,6 +180,14 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     expect(out.every((o, i) => o.line === i + 1)).toBe(true);
   }, 60_000);
 
+  it('a write error that is not a closed pipe (disk full: /dev/full) is reported once, with exit 1', async () => {
+    for (const args of [`score --model ${q(modelDir)} --input ${q(trainFile)}`, `eval --input ${q(trainFile)} --labels none --no-neural -q`]) {
+      const r = await pipeline(`${q(process.execPath)} ${q(BIN)} ${args} > /dev/full`);
+      expect(r.stderr.match(/^lad: cannot write.*no space left on device/gim)?.length).toBe(1);
+      expect(r.stderr).toMatch(/lad-status=1\n$/);
+    }
+  }, 60_000);
+
   it('accepts CRLF line endings (the CR is not part of the line)', async () => {
     const r = await lad(['score', '--model', modelDir, '--format', 'jsonl'], routine(3, 4000).join('\r\n') + '\r\n');
     const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { line: number; template: string });

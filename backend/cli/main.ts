@@ -1,7 +1,7 @@
 // Entry of the `lad` bin (backend/bin/lad.js requires the compiled copy of this file).
 
 import { CliError } from './input';
-import { isBrokenPipe } from './output';
+import { isBrokenPipe, reportedBySink } from './output';
 import { buildProgram } from './program';
 
 // A reader that closed stdout or stderr early (`lad eval … | head -3`) is not an error: without a listener the
@@ -10,8 +10,13 @@ import { buildProgram } from './program';
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: Error) => {
     if (isBrokenPipe(err)) return;
-    if (stream !== process.stderr) process.stderr.write(`lad: cannot write to stdout: ${err.message}\n`);
     process.exitCode = 1;
+    // (lad score's output sink reports its own write errors; others, e.g. disk full under eval, here)
+    if (stream !== process.stderr) {
+      setImmediate(() => {
+        if (!reportedBySink.has(err)) process.stderr.write(`lad: cannot write to stdout: ${err.message}\n`);
+      });
+    }
   });
 }
 

@@ -16,6 +16,9 @@ export class OutputClosed extends Error {
   }
 }
 
+/** Write errors an OutputSink reports itself (as a CliError), so the process-wide handler stays quiet. */
+export const reportedBySink = new WeakSet<Error>();
+
 export function isBrokenPipe(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
@@ -41,7 +44,10 @@ export class OutputSink {
 
   private readonly onError = (err: Error): void => {
     if (isBrokenPipe(err)) this.closed = true;
-    else this.failed = err;
+    else {
+      this.failed = err;
+      reportedBySink.add(err);
+    }
     this.release();
   };
 
