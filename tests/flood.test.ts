@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
+import type { SourceHealth } from '../backend/api/health';
 import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
 import { freePort } from '../backend/testing/loopback';
 import { waitForValue } from '../backend/testing/wait';
@@ -19,15 +20,6 @@ const QUEUE_MAX_LINES = 5000;
 const FLOOD_MS = 12_000;
 const MAX_REQUESTS = 1500;
 const SYSLOG_LINES = 60_000;
-
-interface SourceHealth {
-  name: string;
-  state: string;
-  linesIngested: number;
-  linesScored: number;
-  modelState: string;
-  lastError: string | null;
-}
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

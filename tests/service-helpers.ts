@@ -1,6 +1,5 @@
 /** Shared by the tests/service-*.test.ts files: a real service on loopback with a temp data dir. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig, type Config } from '../backend/server/config';
@@ -11,13 +10,7 @@ export const DEMO_DIR = path.join(__dirname, '..', 'backend', 'demo');
 export const normalLines = readFileSync(path.join(DEMO_DIR, 'webshop.txt'), 'utf8').trim().split('\n');
 export const anomalyLines = readFileSync(path.join(DEMO_DIR, 'anomalies.txt'), 'utf8').trim().split('\n');
 
-export function tempDir(prefix = 'lad-service-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
+export { removeDir, tempDir } from '../backend/testing/temp-dir';
 
 /** A config for tests: ephemeral port, no demo, a small training window trained in-process. */
 export function testConfig(dataDir: string, env: Record<string, string> = {}): Config {

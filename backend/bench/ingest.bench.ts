@@ -14,6 +14,7 @@ import { spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
 import { cpus } from 'os';
 import { join } from 'path';
+import type { SourceHealth } from '../api/health';
 import { startBuiltServer, type BuiltServer } from '../testing/built-server';
 import { waitForValue } from '../testing/wait';
 import type { BenchContext, BenchRow } from './bench-api';
@@ -24,10 +25,6 @@ const TARGET_QUERY_P99_MS = 100;
 const LINES_PER_REQUEST = 1000;
 const PUSH_CONNECTIONS = 4;
 const QUERY_RATE_PER_SECOND = 20;
-
-interface Health {
-  sources: { name: string; linesIngested: number; linesScored: number; modelState: string; anomalies: number }[];
-}
 
 async function startServer(ctx: BenchContext): Promise<BuiltServer> {
   return startBuiltServer({
@@ -57,8 +54,8 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
-async function health(url: string): Promise<Health['sources'][number] | undefined> {
-  const body = (await (await fetch(`${url}/api/health`)).json()) as Health;
+async function health(url: string): Promise<SourceHealth | undefined> {
+  const body = (await (await fetch(`${url}/api/health`)).json()) as { sources: SourceHealth[] };
   return body.sources.find((s) => s.name === 'bench');
 }
 

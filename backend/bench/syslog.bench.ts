@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { connect } from 'net';
 import { join } from 'path';
+import type { SourceHealth } from '../api/health';
 import { SyslogFramer } from '../sources/syslog-framing';
 import { parseSyslog } from '../sources/syslog-parse';
 import { startBuiltServer } from '../testing/built-server';
@@ -19,14 +20,6 @@ import { tasksetAvailable } from './measure';
 const TARGET_LINES_PER_SECOND = 30_000;
 const CONNECTIONS = 4;
 const TRAIN_LINES = 2000;
-
-interface SourceHealth {
-  name: string;
-  linesIngested: number;
-  linesScored: number;
-  modelState: string;
-  state: string;
-}
 
 /** The server is polled while it works flat out: a failed request is a miss, not a failure. */
 const waitUntil = <T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> =>

@@ -1,17 +1,17 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CheckpointError, CheckpointStore, checkpointFile } from './checkpoint';
+import { removeDir, tempDir } from '../testing/temp-dir';
 
 const Schema = z.object({ position: z.number() }).strict();
 
 describe('CheckpointStore (real files in a temp dir)', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'lad-checkpoint-'));
+    dir = tempDir('lad-checkpoint-');
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => removeDir(dir));
 
   it('returns null before the first save and the last saved value after, leaving no temp files', async () => {
     const file = checkpointFile(dir, 'loki-pull', 'api/prod');

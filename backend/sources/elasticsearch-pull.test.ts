@@ -4,8 +4,7 @@
  * tiebreaker, search_after = the previous hit's `sort` values → {hits: {hits: [{_index, _id, _source, sort}]}})
  * from a real HTTP server on loopback, evaluating them over an in-memory index.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, } from 'node:fs';
 import path from 'node:path';
 import { startTestService, waitScored } from '../../tests/service-helpers';
 import { ElasticsearchPullSource, type ElasticsearchPullConfig } from './elasticsearch-pull';
@@ -14,6 +13,7 @@ import type { LogEntry } from './source';
 import { CapacitySink } from '../testing/capacity-sink';
 import { FakeElasticsearch, type Doc } from '../testing/fake-elasticsearch';
 import { waitUntil } from '../testing/wait';
+import { removeDir, tempDir } from '../testing/temp-dir';
 
 const BASE_MS = Date.now() - 30 * 60_000;
 /** Docs three to a millisecond, so pages and checkpoints split timestamps. */
@@ -63,14 +63,14 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
   };
 
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'lad-es-pull-'));
+    dir = tempDir('lad-es-pull-');
     es = new FakeElasticsearch();
     url = await es.start();
   });
   afterEach(async () => {
     await Promise.all(sources.splice(0).map((s) => s.stop()));
     await es.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
 
   it('pages with search_after on [time, tiebreaker], maps message and label fields, sends basic auth', async () => {

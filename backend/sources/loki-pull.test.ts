@@ -3,8 +3,7 @@
  * shapes (query, start/end in Unix ns, limit, direction=forward → {status, data: {resultType: "streams",
  * result: [{stream, values: [[ns, line]]}]}}) from a real HTTP server on loopback.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startTestService, waitFor, waitScored } from '../../tests/service-helpers';
 import { LokiPullSource, type LokiPullConfig } from './loki-pull';
@@ -13,6 +12,7 @@ import type { LogEntry } from './source';
 import { CapacitySink } from '../testing/capacity-sink';
 import { FakeLoki, type StoredEntry } from '../testing/fake-loki';
 import { waitUntil } from '../testing/wait';
+import { removeDir, tempDir } from '../testing/temp-dir';
 
 const BASE_NS = BigInt(Date.now() - 30 * 60_000) * 1_000_000n;
 
@@ -58,14 +58,14 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
   };
 
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'lad-loki-pull-'));
+    dir = tempDir('lad-loki-pull-');
     loki = new FakeLoki();
     url = await loki.start();
   });
   afterEach(async () => {
     await Promise.all(sources.splice(0).map((s) => s.stop()));
     await loki.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
 
   it('pages forward through every entry in time order with stream labels, basic auth and X-Scope-OrgID sent', async () => {

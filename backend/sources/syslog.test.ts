@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { CapacitySink } from '../testing/capacity-sink';
 import { waitUntil } from '../testing/wait';
 import type { LogSink } from './source';
 import { SyslogSource } from './syslog';
+import { removeDir, tempDir } from '../testing/temp-dir';
 
 function sendTcp(port: number, payload: Buffer | string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -160,14 +160,14 @@ describe('SyslogSource on loopback', () => {
     let certDir: string;
     const pem = (name: string): string => path.join(certDir, name);
     beforeAll(() => {
-      certDir = mkdtempSync(path.join(tmpdir(), 'lad-syslog-tls-'));
+      certDir = tempDir('lad-syslog-tls-');
       for (const who of ['server', 'client']) {
         const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${who}`,
           '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', pem(`${who}.key`), '-out', pem(`${who}.crt`)], { encoding: 'utf8' });
         if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
       }
     });
-    afterAll(() => rmSync(certDir, { recursive: true, force: true }));
+    afterAll(() => removeDir(certDir));
 
     function sendTls(port: number, payload: string, withClientCert: boolean): Promise<void> {
       return new Promise((resolve) => {

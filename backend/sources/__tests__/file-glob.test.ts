@@ -1,24 +1,24 @@
 /** FileGlobSource: a `type: file` source whose path has wildcards in the file name, on real files. */
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileGlobSource, globToRegExp } from '../file-glob';
 import type { FileTailConfig } from '../file-tail';
 import { createSource, parseSourceConfig, SourceConfigError } from '../registry';
 import { RecordingSink } from './recording-sink';
+import { removeDir, tempDir } from '../../testing/temp-dir';
 
 let dir: string;
 let sink: RecordingSink;
 let source: FileGlobSource | null = null;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lad-glob-'));
+  dir = tempDir('lad-glob-');
   sink = new RecordingSink();
 });
 afterEach(async () => {
   await source?.stop();
   source = null;
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 async function glob(options: Partial<FileTailConfig> = {}): Promise<FileGlobSource> {

@@ -3,17 +3,15 @@ import {
   appendFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   renameSync,
-  rmSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileTailSource, type FileTailConfig } from '../file-tail';
 import { RecordingSink } from './recording-sink';
+import { removeDir, tempDir } from '../../testing/temp-dir';
 
 let dir: string;
 let file: string;
@@ -21,14 +19,14 @@ let sink: RecordingSink;
 let source: FileTailSource | null = null;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lad-tail-'));
+  dir = tempDir('lad-tail-');
   file = join(dir, 'app.log');
   sink = new RecordingSink();
 });
 afterEach(async () => {
   await source?.stop();
   source = null;
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 async function tail(options: Partial<FileTailConfig> = {}): Promise<FileTailSource> {

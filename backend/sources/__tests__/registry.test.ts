@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileTailSource } from '../file-tail';
 import { createSource, parseSourceConfig, SOURCE_TYPE_NAMES, SourceConfigError } from '../registry';
 import { RecordingSink } from './recording-sink';
+import { removeDir, tempDir } from '../../testing/temp-dir';
 
 describe('parseSourceConfig names the bad key', () => {
   it.each([
@@ -45,7 +45,7 @@ describe('parseSourceConfig names the bad key', () => {
 });
 
 it('creates a working file source from a config entry', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lad-registry-'));
+  const dir = tempDir('lad-registry-');
   const path = join(dir, 'x.log');
   writeFileSync(path, 'from the registry\n');
   const source = createSource({ type: 'file', name: 'reg', path, startAt: 'beginning', pollIntervalMs: 20 });
@@ -59,7 +59,7 @@ it('creates a working file source from a config entry', async () => {
     expect(sink.entries[0]).toMatchObject({ source: 'reg', line: 'from the registry' });
   } finally {
     await source.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 });
 
