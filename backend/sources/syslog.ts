@@ -188,9 +188,14 @@ export class SyslogSource implements LogSource {
     server.maxConnections = this.config.maxConnections;
     server.on('error', (err) => this.fail(err));
     this.tcp = server;
+    return this.listen(server, tcpPort);
+  }
+
+  /** Binds a TCP or TLS listener; a bind failure (port in use) rejects start(), later errors go to fail(). */
+  private listen(server: Server, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(tcpPort, this.config.listenHost, () => {
+      server.listen(port, this.config.listenHost, () => {
         server.off('error', reject);
         resolve();
       });
@@ -213,13 +218,7 @@ export class SyslogSource implements LogSource {
       this.lastError = `TLS handshake: ${err.message}`;
     });
     this.tls = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, this.config.listenHost, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await this.listen(server, options.port);
   }
 
   private listenUdp(udpPort: number): Promise<void> {
