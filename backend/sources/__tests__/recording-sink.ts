@@ -2,9 +2,9 @@
  * A LogSink for tests: records every accepted batch, and can be switched to saturated (push throws
  * BackpressureError, nothing recorded) and back (listeners of onDrain are called), as the pipeline does.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import express, { type Router } from 'express';
+import { closeServer, listenLoopback } from '../../testing/loopback';
 import { BackpressureError, type LogEntry, type LogSink } from '../source';
 
 export class RecordingSink implements LogSink {
@@ -92,16 +92,7 @@ export interface TestServer {
 export async function serveRouters(...routers: Router[]): Promise<TestServer> {
   const app = express();
   routers.forEach((r) => app.use(r));
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
+  const server = createServer(app);
+  const url = await listenLoopback(server);
+  return { url, close: () => closeServer(server) };
 }
