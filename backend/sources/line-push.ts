@@ -6,17 +6,9 @@
  * The whole body is validated before the sink sees any of it: one bad line rejects the request (400 naming
  * the line number and field) and nothing of it is accepted.
  */
-import type { Request, Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
-import {
-  bodyBuffer,
-  checkLineLength,
-  createPushRoute,
-  decodeUtf8,
-  mediaType,
-  PushRequestError,
-  pushLimitsShape,
-} from './push-http';
+import { checkLineLength, createPushRoute, decodeUtf8, PushRequestError, pushLimitsShape } from './push-http';
 import type { LogEntry, LogSink } from './source';
 import { sourceNameProblem } from './source-name';
 
@@ -51,10 +43,9 @@ const ndjsonEntrySchema = z.object({
 
 export function createLinePushRouter(sink: LogSink, options: LinePushOptions = {}): Router {
   const opts = linePushOptionsSchema.parse(options);
-  return createPushRoute(sink, LINE_PUSH_PATH, opts.maxBodyBytes, (req: Request) => {
+  return createPushRoute(sink, LINE_PUSH_PATH, opts.maxBodyBytes, ({ req, body, type }) => {
     const source = requireSource(req.query.source);
-    const text = decodeUtf8(bodyBuffer(req.body), 'body');
-    const type = mediaType(req.get('content-type'));
+    const text = decodeUtf8(body, 'body');
     if (TEXT_TYPES.has(type)) {
       return entriesFromText(text, source, opts.maxLineBytes);
     }

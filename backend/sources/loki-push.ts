@@ -6,7 +6,7 @@
  *   {"streams":[{"stream":{"job":"x"},"values":[["<unix ns>","line",{"meta":"data"}?]]}]}
  * A request is validated whole before anything reaches the sink, which takes it all or nothing.
  */
-import type { Request, Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import { LabelParseError, parseLabelString } from './loki-labels';
 import {
@@ -17,13 +17,12 @@ import {
   type ProtoPushRequest,
 } from './loki-proto';
 import {
-  bodyBuffer,
   checkLineLength,
   createPushRoute,
   decodeUtf8,
-  mediaType,
   PushRequestError,
   pushLimitsShape,
+  type PushRequest,
 } from './push-http';
 import type { LogEntry, LogSink } from './source';
 import {
@@ -53,11 +52,10 @@ type ResolvedOptions = z.output<typeof lokiPushOptionsSchema>;
 
 export function createLokiPushRouter(sink: LogSink, options: LokiPushOptions = {}): Router {
   const opts = lokiPushOptionsSchema.parse(options);
-  return createPushRoute(sink, LOKI_PUSH_PATH, opts.maxBodyBytes, (req) => parseLokiPush(req, opts));
+  return createPushRoute(sink, LOKI_PUSH_PATH, opts.maxBodyBytes, (request) => parseLokiPush(request, opts));
 }
 
-function parseLokiPush(req: Request, opts: ResolvedOptions): LogEntry[] {
-  const body = bodyBuffer(req.body);
+function parseLokiPush({ req, body, type }: PushRequest, opts: ResolvedOptions): LogEntry[] {
   const rawSource: unknown = req.query.source;
   if (rawSource !== undefined && typeof rawSource !== 'string') {
     throw new PushRequestError(400, 'query parameter source may be given once', 'source');
@@ -70,7 +68,6 @@ function parseLokiPush(req: Request, opts: ResolvedOptions): LogEntry[] {
     }
   }
   const ctx: EntryContext = { opts, querySource, receivedAtMs: Date.now() };
-  const type = mediaType(req.get('content-type'));
   if (type === 'application/json') {
     return entriesFromJson(body, ctx);
   }

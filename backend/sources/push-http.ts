@@ -35,6 +35,14 @@ export const pushLimitsShape = {
   maxLineBytes: z.number().int().positive().default(DEFAULT_MAX_LINE_BYTES),
 };
 
+/** What a push route hands its parser: the request (query, headers), the raw body and its media type. */
+export interface PushRequest {
+  req: Request;
+  body: Buffer;
+  /** Content-Type without parameters, lower case; '' when absent. */
+  type: string;
+}
+
 /**
  * A router with one POST route: the raw body (limited to `maxBodyBytes` after decompression) is turned into
  * entries by `parse` (which throws PushRequestError on bad input), the sink takes them all or throws
@@ -45,7 +53,7 @@ export function createPushRoute(
   sink: LogSink,
   path: string,
   maxBodyBytes: number,
-  parse: (req: Request) => LogEntry[]
+  parse: (request: PushRequest) => LogEntry[]
 ): Router {
   const router = express.Router();
   router.post(
@@ -53,7 +61,7 @@ export function createPushRoute(
     rawBody(maxBodyBytes),
     (req: Request, res: Response) => {
       try {
-        const entries = parse(req);
+        const entries = parse({ req, body: bodyBuffer(req.body), type: mediaType(req.get('content-type')) });
         if (entries.length > 0) {
           sink.push(entries); // an empty batch is a valid request with nothing to do
         }
