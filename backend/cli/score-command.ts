@@ -192,7 +192,9 @@ async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink): 
         line = chunk.toString('utf8', p, e);
         s = model.score(line) as CachedScore;
       }
-      const pending = emit(s, line, chunk, p, e);
+      // the common case inline: a normal line whose template's JSON is already encoded
+      const tail = s.anomaly ? undefined : (s as CachedScore).extra;
+      const pending = jsonl !== null && tail !== undefined ? jsonl.add(lineNo, tail) : emit(s, line, chunk, p, e);
       if (pending) await pending;
       if (isFull()) await flush();
       p = next;

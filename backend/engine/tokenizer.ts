@@ -43,6 +43,7 @@ const P_SLASH = 2;
 const P_NOT_HEX = 4; // neither a digit, a hex letter nor '/'
 const P_NOT_DIGIT = 8;
 const P_NOT_ASCII = 0x80; // code >= 128: tells `scanAscii` that the bytes were not ASCII after all
+const P_INNER_DOT = 0x100; // set by the scan loop, not in the table
 const TABLE = new Uint8Array(65536);
 for (let c = 0; c < 65536; c++) {
   if (c <= 32 || c === 127) TABLE[c] = K_SPACE;
@@ -254,11 +255,16 @@ export class LineScanner {
   level = NO_LEVEL;
   /** Index of the token the level was read from (-1 when none): it is not also a failure word. */
   levelToken = -1;
-  /** 53-bit hash of the template (exactly the string `template()` builds, so equal templates hash equal). */
-  hash = 0;
-  /** The same hash as two small integers: its high 32 bits (signed) and its low 21 bits (for ScoreCache). */
+  /**
+   * The 53-bit hash of the template (exactly the string `template()` builds, so equal templates hash equal)
+   * as two small integers: its high 32 bits (signed) and its low 21 bits. Kept as integers because storing
+   * a 53-bit number per line would allocate; `hash` puts them together.
+   */
   hashHi = 0;
   hashLo = 0;
+  get hash(): number {
+    return (this.hashHi >>> 0) * 0x200000 + this.hashLo;
+  }
   /**
    * Code units of the scanned line, at positions [base, scanEnd), then the next one (the line's next code
    * unit, or something that is neither a letter, '=' nor ':' at the end of the line). Token positions in
@@ -403,6 +409,7 @@ export class LineScanner {
       // a token: word characters, single inner dots and apostrophes between letters
       const start = i;
       let props = 0;
+      let dots = 0;
       while (i < end) {
         const d = codes[i];
         const t = TABLE[d];
@@ -410,7 +417,8 @@ export class LineScanner {
         else if (d === 39 && i + 1 < end && isLetter(codes[i - 1]) && isLetter(codes[i + 1])) {
           props |= P_NOT_HEX | P_NOT_DIGIT; // can't, couldn't
         } else if (d === 46 && i + 1 < end && (TABLE[codes[i + 1]] & K_NOT_WORD) === 0) {
-          props |= P_NOT_DIGIT; // inner dot: 1.5, http.go
+          props |= P_INNER_DOT; // inner dot: 1.5, http.go
+          dots++;
         } else break;
         i++;
       }
@@ -419,7 +427,12 @@ export class LineScanner {
       let kind: TokenKind;
       if ((props & P_SLASH) !== 0 && len > 1) {
         kind = (props & P_DIGIT) !== 0 && !hasLetterBetween(codes, start, i) ? TokenKind.Ts : TokenKind.Path;
-      } else if ((props & P_DIGIT) !== 0) kind = (props & P_NOT_DIGIT) === 0 ? TokenKind.Num : classifyVariable(codes, start, i);
+      } else if ((props & P_DIGIT) !== 0) {
+        if ((props & P_NOT_DIGIT) !== 0) kind = classifyVariable(codes, start, i);
+        // digits and inner dots only (what classifyVariable would say): 42, 1.5, 10.1.2.3, 2005.06.03
+        else if (dots === 0) kind = TokenKind.Num;
+        else kind = dots === 3 && len <= 15 ? TokenKind.Ip : dots === 1 ? TokenKind.Num : TokenKind.Ts;
+      }
       else if ((props & P_NOT_HEX) === 0 && len >= 8) kind = TokenKind.Hex;
       else if (len === 3 && isCalendarWord(codes, start)) kind = TokenKind.Ts;
       else kind = TokenKind.Word;
@@ -454,7 +467,6 @@ export class LineScanner {
     const lo = (h2 ^ (h2 >>> 13)) & 0x1fffff;
     this.hashHi = h1;
     this.hashLo = lo;
-    this.hash = (h1 >>> 0) * 0x200000 + lo;
     this.notAscii = (seen & P_NOT_ASCII) !== 0;
   }
 
