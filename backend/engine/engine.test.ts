@@ -41,6 +41,22 @@ describe('engine: train, score, save and load', () => {
     expect(bad.template).toBe(templateOf('2024-05-02T12:00:00Z level=fatal msg="disk controller reset, filesystem remounted read-only" device=sda'));
   });
 
+  it('scoreAscii scores a line straight from its bytes exactly as score does, and refuses non-ASCII lines', async () => {
+    const fromBytes = (await trainModel(routineLog(1000), { config: { neural: { enabled: false } } })) as LadModel;
+    const fromStrings = (await trainModel(routineLog(1000), { config: { neural: { enabled: false } } })) as LadModel;
+    const lines = [...routineLog(1300).slice(1000), '2024-05-02T12:00:00Z level=fatal msg="disk controller reset" device=sda', ''];
+    const bytes = Buffer.from(lines.join('\n'));
+    let p = 0;
+    for (const line of lines) {
+      const end = p + line.length;
+      // a fresh model each way: the first occurrence of each template is computed, not taken from the cache
+      expect({ ...fromBytes.scoreAscii(bytes, p, end) }).toEqual({ ...fromStrings.score(line) });
+      p = end + 1;
+    }
+    const accented = Buffer.from('level=error msg="échec du disque"');
+    expect(fromBytes.scoreAscii(accented, 0, accented.length)).toBeNull();
+  });
+
   it('gives the same scores after a save/load round trip, with the W2V+SOM part', async () => {
     const lines = readSample('loghub/HDFS_2k.log');
     const model = await trainModel(lines.slice(0, 1000), { config: { neural: { epochs: 2, somWidth: 6, somHeight: 6, somEpochs: 3 } } });
