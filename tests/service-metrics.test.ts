@@ -1,7 +1,7 @@
 /**
  * What the configured sources report reaches GET /metrics of the running service: a syslog source's own drop
- * counts (an oversize UDP datagram) in lad_dropped_lines_total, its lag in lad_source_lag_seconds, and the
- * scoring rate in lad_lines_per_second. Real UDP on loopback, real HTTP scrape.
+ * counts (an oversize UDP datagram, a UDP batch the full queue refused) in lad_dropped_lines_total, its lag in
+ * lad_source_lag_seconds, and the scoring rate in lad_lines_per_second. Real UDP on loopback, real HTTP scrape.
  */
 import { createSocket } from 'node:dgram';
 import type { Service } from '../backend/server/service';
@@ -16,9 +16,12 @@ let service: Service;
 
 beforeAll(async () => {
   dir = tempDir('lad-metrics-');
-  service = await startTestService(dir, { LAD_TRAIN_LINES: '10', LAD_TRAIN_MIN_LINES: '10' }, (c) => ({
+  service = await startTestService(dir, { LAD_TRAIN_LINES: '10', LAD_TRAIN_MIN_LINES: '10', LAD_QUEUE_MAX_LINES: '100' }, (c) => ({
     ...c,
-    sources: [parseSourceConfig({ type: 'syslog', name: 'udp-in', tcpPort: null, udpPort: 0, maxMessageBytes: 480 })],
+    sources: [
+      parseSourceConfig({ type: 'syslog', name: 'udp-in', tcpPort: null, udpPort: 0, maxMessageBytes: 480 }),
+      parseSourceConfig({ type: 'syslog', name: 'udp-full', tcpPort: null, udpPort: 0 }),
+    ],
   }));
 });
 
@@ -27,8 +30,8 @@ afterAll(async () => {
   removeDir(dir);
 });
 
-async function sendUdp(payload: string): Promise<void> {
-  const source = service.pipelines.source('udp-in') as SyslogSource;
+async function sendUdp(payload: string, sourceName = 'udp-in'): Promise<void> {
+  const source = service.pipelines.source(sourceName) as SyslogSource;
   const port = await waitFor(() => source.udpAddress()?.port, 'syslog UDP listener');
   const socket = createSocket('udp4');
   await new Promise<void>((resolve, reject) => socket.send(Buffer.from(payload), port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
@@ -50,6 +53,16 @@ test('an oversize UDP syslog datagram is counted in lad_dropped_lines_total{sour
   expect(dropped).toBe(1);
   // A second scrape does not count the same drop again.
   expect(sample(await scrape(), 'lad_dropped_lines_total{source="udp-in",reason="oversize"}')).toBe(1);
+});
+
+test('a UDP batch the full queue refuses is lost: counted as dropped (udp_backpressure) and as refused', async () => {
+  // One datagram of 150 LF-separated messages is one batch: more than the whole queue (100 lines) takes.
+  const messages = Array.from({ length: 150 }, (_, i) => `<13>1 ${new Date().toISOString()} host app - - - burst line ${i}`);
+  await sendUdp(messages.join('\n'), 'udp-full');
+  const dropped = await waitFor(async () => sample(await scrape(), 'lad_dropped_lines_total{source="udp-full",reason="udp_backpressure"}'), 'udp_backpressure drop in /metrics');
+  expect(dropped).toBe(150);
+  expect(sample(await scrape(), 'lad_refused_lines_total{source="udp-full"}')).toBe(150);
+  expect(service.pipelines.get('udp-full')!.stats().linesIngested).toBe(0);
 });
 
 test('a source lag reaches lad_source_lag_seconds; push sources have none; lines/s is exported', async () => {
