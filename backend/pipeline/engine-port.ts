@@ -1,32 +1,11 @@
 /**
  * The part of the engine API (backend/engine/index.ts, see docs/architecture.md) the pipeline uses.
- * The pipeline takes it as a parameter so it depends on the contract, not on a module path; server/main.ts
- * passes the real engine module.
+ * The types are the engine's own; only the function list is narrowed here, so the pipeline takes the engine as a
+ * parameter (server/main.ts passes the real module) and depends on the five calls it makes, not on a module path.
  */
-export interface LineScore {
-  score: number;
-  anomaly: boolean;
-  template: string;
-  reason: string;
-  level: string | null;
-}
+import type { Model, TrainOptions } from '../engine';
 
-export interface ModelInfo {
-  version: number;
-  createdAt: string;
-  trainedLines: number;
-  threshold: number;
-}
-
-export interface Model {
-  readonly info: ModelInfo;
-  score(line: string): LineScore;
-}
-
-export interface TrainOptions {
-  config?: Record<string, unknown>;
-  normalLines?: readonly string[];
-}
+export type { LineScore, Model, ModelInfo, TrainOptions } from '../engine';
 
 export interface EngineApi {
   trainModel(lines: readonly string[], options?: TrainOptions): Promise<Model>;
