@@ -46,6 +46,32 @@ function Toggle({ expanded, label, controls, onToggle, styles }: { expanded: boo
   );
 }
 
+/** The item's text (clamped to two lines until expanded) and, when there are any, the details under it. */
+function ItemBody({ id, text, details, expanded, styles }: { id: string; text: string; details: React.ReactNode; expanded: boolean; styles: PanelStyles }) {
+  return (
+    <div className={styles.body}>
+      <pre id={id} className={`${styles.line} ${expanded ? '' : styles.lineClamped}`}>
+        {text}
+      </pre>
+      {details ? <div className={`${styles.details} ${expanded ? styles.detailsExpanded : ''}`}>{details}</div> : null}
+    </div>
+  );
+}
+
+/** Feedback buttons for the line (or group example) whose recorded feedback is `recorded`, labelled by `describedBy`. */
+function itemControls(props: Common, recorded: string | null, describedBy: string) {
+  return (
+    <FeedbackControls
+      state={props.feedback}
+      recorded={recorded}
+      describedBy={describedBy}
+      onSend={props.onSend}
+      onUndo={props.onUndo}
+      styles={props.styles}
+    />
+  );
+}
+
 /** One anomalous line: meta, the line (clamped to two lines until expanded), template/reason, feedback buttons. */
 export function LineItem(props: Common & { row: AnomalyRow }) {
   const { row, expanded, suppressed, narrow, columns, styles } = props;
@@ -64,24 +90,8 @@ export function LineItem(props: Common & { row: AnomalyRow }) {
     ) : null,
     columns.has('reason') && row.reason ? <span key="r"> · {row.reason}</span> : null,
   ].filter(Boolean);
-  const body = (
-    <div className={styles.body}>
-      <pre id={lineId} className={`${styles.line} ${expanded ? '' : styles.lineClamped}`}>
-        {row.line}
-      </pre>
-      {details.length ? <div className={`${styles.details} ${expanded ? styles.detailsExpanded : ''}`}>{details}</div> : null}
-    </div>
-  );
-  const controls = (
-    <FeedbackControls
-      state={props.feedback}
-      recorded={row.feedback}
-      describedBy={lineId}
-      onSend={props.onSend}
-      onUndo={props.onUndo}
-      styles={styles}
-    />
-  );
+  const body = <ItemBody id={lineId} text={row.line} details={details.length ? details : null} expanded={expanded} styles={styles} />;
+  const controls = itemControls(props, row.feedback, lineId);
   const toggle = <Toggle expanded={expanded} label="line and its context" controls={detailsId} onToggle={props.onToggle} styles={styles} />;
   return (
     <div className={`${styles.itemInner} ${suppressed ? styles.suppressed : ''}`} data-suppressed={suppressed || undefined}>
@@ -135,27 +145,14 @@ export function GroupItem(props: Common & { group: TemplateGroup }) {
       {columns.has('score') ? <ScoreBar score={group.maxScore} threshold={group.threshold} styles={styles} /> : null}
     </>
   );
-  const body = (
-    <div className={styles.body}>
-      <pre id={templateId} className={`${styles.line} ${expanded ? '' : styles.lineClamped}`}>
-        {group.template}
-      </pre>
-      <div className={`${styles.details} ${expanded ? styles.detailsExpanded : ''}`}>
-        e.g. <span className={styles.templateText}>{example.line}</span>
-        {columns.has('reason') && example.reason ? <span> · {example.reason}</span> : null}
-      </div>
-    </div>
+  const details = (
+    <>
+      e.g. <span className={styles.templateText}>{example.line}</span>
+      {columns.has('reason') && example.reason ? <span> · {example.reason}</span> : null}
+    </>
   );
-  const controls = (
-    <FeedbackControls
-      state={props.feedback}
-      recorded={example.feedback}
-      describedBy={templateId}
-      onSend={props.onSend}
-      onUndo={props.onUndo}
-      styles={styles}
-    />
-  );
+  const body = <ItemBody id={templateId} text={group.template} details={details} expanded={expanded} styles={styles} />;
+  const controls = itemControls(props, example.feedback, templateId);
   const toggle = <Toggle expanded={expanded} label={`group of ${group.count} lines`} controls={detailsId} onToggle={props.onToggle} styles={styles} />;
   return (
     <div className={`${styles.itemInner} ${suppressed ? styles.suppressed : ''}`} data-suppressed={suppressed || undefined}>
