@@ -15,6 +15,7 @@ import path from 'path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 import { templateOf } from '../../backend/engine';
+import { waitForValue } from '../../backend/testing/wait';
 import { bundleHost, startHostServer, type HostServer } from './host-server';
 
 jest.setTimeout(120_000);
@@ -56,19 +57,9 @@ async function api<T>(method: string, p: string, body?: unknown, contentType = '
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}\nbackend log:\n${backendLog.slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The shared poller, with the tail of the backend's log in the failure message. */
+const waitUntil = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  waitForValue(check, () => `${what}\nbackend log:\n${backendLog.slice(-3000)}`, timeoutMs, 100);
 
 interface SourceHealth {
   name: string;
