@@ -378,7 +378,11 @@ const cbowStep: TrainingStep = (st, sentence, pos, from, to, alpha) => {
   }
 };
 
-/** Skip-gram: predict sentence[pos] from each context word on its own. */
+/**
+ * Skip-gram: predict sentence[pos] from each context word on its own.
+ * Its negative-sampling loop repeats cbowStep's on purpose: there the input is neu1 (Float64Array), here syn0
+ * (Float32Array), and one shared function over both would make the hottest training loop polymorphic.
+ */
 const skipGramStep: TrainingStep = (st, sentence, pos, from, to, alpha) => {
   const { dim, syn0, syn1neg, neu1e, table } = st;
   const word = sentence[pos];
