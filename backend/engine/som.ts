@@ -215,17 +215,7 @@ export class SelfOrganizingMap {
     let bestUnit = start;
     for (let n = 0; n < units; n++) {
       const u = n === 0 ? start : n === start ? 0 : n;
-      const base = u * dim;
-      let d = 0;
-      let k = 0;
-      while (k < dim) {
-        const stop = Math.min(k + 4, dim);
-        for (; k < stop; k++) {
-          const diff = x[offset + k] - weights[base + k];
-          d += diff * diff;
-        }
-        if (d >= best) break;
-      }
+      const d = distanceBelow(x, offset, weights, u * dim, dim, best);
       if (d < best) {
         best = d;
         bestUnit = u;
@@ -260,17 +250,7 @@ export class SelfOrganizingMap {
     // units first and start from the nearest of them when it beats the hint.
     for (let p = 0; p < index.pivots.length; p++) {
       const u = index.pivots[p];
-      const base = u * dim;
-      let d = 0;
-      let k = 0;
-      while (k < dim) {
-        const stop = Math.min(k + 4, dim);
-        for (; k < stop; k++) {
-          const diff = x[offset + k] - weights[base + k];
-          d += diff * diff;
-        }
-        if (d >= best) break;
-      }
+      const d = distanceBelow(x, offset, weights, u * dim, dim, best);
       if (d < best) {
         best = d;
         start = u;
@@ -285,18 +265,7 @@ export class SelfOrganizingMap {
       if (unitDistance - r >= bestDistance) break;
       if (r - unitDistance >= bestDistance) continue;
       const u = index.order[row + j];
-      const base = u * dim;
-      let d = 0;
-      let k = 0;
-      // Check against the best every four dimensions: most candidates are far and stop after a few.
-      while (k < dim) {
-        const stop = Math.min(k + 4, dim);
-        for (; k < stop; k++) {
-          const diff = x[offset + k] - weights[base + k];
-          d += diff * diff;
-        }
-        if (d >= best) break;
-      }
+      const d = distanceBelow(x, offset, weights, u * dim, dim, best);
       if (d < best) {
         best = d;
         bestDistance = Math.sqrt(d);
@@ -320,6 +289,25 @@ export class SelfOrganizingMap {
     }
     return this.index;
   }
+}
+
+/**
+ * Squared distance from x[offset ..+dim) to the unit at weights[base ..+dim), given up once it reaches `best`
+ * (the result is then some value ≥ best). Checked every four dimensions: most candidates are far and stop early.
+ * Small and monomorphic (two Float32Arrays), so V8 inlines it into the scans.
+ */
+function distanceBelow(x: Float32Array, offset: number, weights: Float32Array, base: number, dim: number, best: number): number {
+  let d = 0;
+  let k = 0;
+  while (k < dim) {
+    const stop = Math.min(k + 4, dim);
+    for (; k < stop; k++) {
+      const diff = x[offset + k] - weights[base + k];
+      d += diff * diff;
+    }
+    if (d >= best) break;
+  }
+  return d;
 }
 
 /** For every unit, all units ordered by their distance to it (itself first), and those distances. */
