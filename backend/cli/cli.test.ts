@@ -1,10 +1,11 @@
 // The `lad` command-line contract, tested by spawning the real compiled CLI (backend/bin/lad.js, which runs
 // backend/dist/cli/main.js: `npm run build` or `npx tsc -p backend/tsconfig.json` builds it).
 
-import { spawn } from 'child_process';
+import { spawn, type ChildProcessByStdio } from 'child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import type { Readable, Writable } from 'stream';
 import { templateOf } from '../engine';
 
 const BIN = path.resolve(__dirname, '../bin/lad.js');
@@ -16,17 +17,23 @@ interface Run {
   stderr: string;
 }
 
-function lad(args: string[], stdin?: string): Promise<Run> {
+/** Resolves when the child has exited, with its exit code and all it wrote. */
+function outcome(child: ChildProcessByStdio<Writable | null, Readable, Readable>): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
   });
+}
+
+function lad(args: string[], stdin?: string): Promise<Run> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const done = outcome(child);
+  child.stdin.end(stdin ?? '');
+  return done;
 }
 
 function routine(n: number, offset = 0): string[] {
@@ -115,16 +122,8 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
 
   // `lad score … | head`: the reader closes the pipe early; lad must end quietly (exit 0, no EPIPE stack trace).
   function pipeline(command: string): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      // PIPESTATUS[0] is lad's own exit status (the pipeline's status would be head's).
-      const child = spawn('bash', ['-c', `${command}; echo "lad-status=\${PIPESTATUS[@]}" >&2`], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    // PIPESTATUS[0] is lad's own exit status (the pipeline's status would be head's).
+    return outcome(spawn('bash', ['-c', `${command}; echo "lad-status=\${PIPESTATUS[@]}" >&2`], { stdio: ['ignore', 'pipe', 'pipe'] }));
   }
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
