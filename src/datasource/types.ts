@@ -34,16 +34,10 @@ export interface LadSecureJsonData {
   token?: string;
 }
 
-/** A target as POST /api/query receives it: template variables already interpolated. */
-export interface LadTarget {
+/** A target as POST /api/query receives it: the query's options, template variables already interpolated. */
+export interface LadTarget extends Pick<LadQuery, 'source' | 'minScore' | 'includeSuppressed' | 'search' | 'limit' | 'kind'> {
   refId: string;
   queryType: LadQueryType;
-  source?: string;
-  minScore?: number;
-  includeSuppressed?: boolean;
-  search?: string;
-  limit?: number;
-  kind?: 'false_positive' | 'confirmed';
 }
 
 export interface LadQueryBody {
