@@ -68,8 +68,3 @@ export async function streamChunks(file: string, onChunk: (chunk: Buffer) => voi
   }
   if (rest !== null && rest.length > 0) await onChunk(rest);
 }
-
-/** Calls `onLines` with the lines of each chunk of `streamChunks` (decoded as UTF-8, split by splitLines). */
-export async function streamLines(file: string, onLines: (lines: string[]) => void | Promise<void>): Promise<void> {
-  await streamChunks(file, (chunk) => onLines(splitLines(chunk.toString('utf8'))));
-}

@@ -30,13 +30,6 @@ export const WORD_TO_RANK: ReadonlyMap<string, number> = new Map([
   ['panic', 6],
 ]);
 
-/** Rank of a level word in any case (e.g. "ERROR", "warning"), or NO_LEVEL. */
-export function levelRank(word: string): number {
-  if (word.length < 3 || word.length > 13) return NO_LEVEL;
-  const rank = WORD_TO_RANK.get(word.toLowerCase());
-  return rank === undefined ? NO_LEVEL : rank;
-}
-
 /** klog's one-letter severity (I, W, E, F). */
 export function klogRank(letterCode: number): number {
   switch (letterCode) {
@@ -50,9 +43,4 @@ export function klogRank(letterCode: number): number {
 
 export function levelName(rank: number): LevelName | null {
   return rank >= 0 && rank < LEVEL_NAMES.length ? LEVEL_NAMES[rank] : null;
-}
-
-/** True when every letter of the word is upper case (bare level words are only trusted in upper case). */
-export function isUpperWord(word: string): boolean {
-  return word === word.toUpperCase() && word !== word.toLowerCase();
 }
