@@ -6,9 +6,10 @@
  * Saves are serialised; a save requested while one is in flight replaces any save still waiting (only the
  * newest position matters), so a fast pull never queues writes without bound.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { replaceFileDurably } from '../store/durable-write';
 
 export class CheckpointError extends Error {
   constructor(
@@ -82,22 +83,7 @@ export class CheckpointStore<T> {
   }
 
   private async writeAtomically(text: string): Promise<void> {
-    const dir = path.dirname(this.file);
-    await mkdir(dir, { recursive: true });
-    const temp = `${this.file}.${process.pid}.${this.tempCounter++}.tmp`;
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, this.file);
-    const dirHandle = await open(dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await mkdir(path.dirname(this.file), { recursive: true });
+    await replaceFileDurably(this.file, `${this.file}.${process.pid}.${this.tempCounter++}.tmp`, text);
   }
 }

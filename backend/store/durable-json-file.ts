@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
+import { replaceFileDurably } from './durable-write';
 
 /**
  * A lowdb adapter that makes every acknowledged write durable: it writes a temp file, fsyncs it, renames it
@@ -37,20 +38,7 @@ export class DurableJSONFile<T> implements Adapter<T> {
     return run;
   }
 
-  private async writeNow(text: string): Promise<void> {
-    const handle = await fs.open(this.tmp, 'w');
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(this.tmp, this.file);
-    const dir = await fs.open(path.dirname(this.file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+  private writeNow(text: string): Promise<void> {
+    return replaceFileDurably(this.file, this.tmp, text);
   }
 }
