@@ -11,6 +11,7 @@ import path from 'node:path';
 import { BackpressureError, type LogEntry, type LogSink } from '../backend/sources/source';
 import { parseSourceConfig } from '../backend/sources/registry';
 import { SyslogSource } from '../backend/sources/syslog';
+import { waitUntil } from '../backend/testing/wait';
 import { anomalyLines, normalLines, query, removeDir, startTestService, tempDir, waitFor as waitForValue, waitScored } from './service-helpers';
 
 const RSYSLOGD = '/usr/sbin/rsyslogd';
@@ -34,14 +35,6 @@ class RecordingSink implements LogSink {
   unlimit(): void {
     this.capacity = Infinity;
     for (const l of this.listeners) l();
-  }
-}
-
-async function waitFor(check: () => boolean, what: string | (() => string), timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -111,7 +104,7 @@ describe('rsyslog (real rsyslogd 8) forwarding to the syslog source', () => {
     rsyslogd.stdout!.on('data', (d) => (rsyslogOutput += d));
     rsyslogd.stderr!.on('data', (d) => (rsyslogOutput += d));
     const socket = path.join(dir, 'log.sock');
-    await waitFor(() => existsSync(socket) || rsyslogd!.exitCode !== null, 'rsyslogd socket', 15_000);
+    await waitUntil(() => existsSync(socket) || rsyslogd!.exitCode !== null, 'rsyslogd socket', 15_000);
     expect(rsyslogd.exitCode).toBeNull();
     return socket;
   }
@@ -154,12 +147,12 @@ describe('rsyslog (real rsyslogd 8) forwarding to the syslog source', () => {
     }
     const total = expected.size;
 
-    await waitFor(() => lfSink.entries.length >= total && udpSink.entries.length >= perApp, () => `LF and UDP lines (octet ${octetSink.entries.length}, lf ${lfSink.entries.length}, udp ${udpSink.entries.length})`, 30_000);
+    await waitUntil(() => lfSink.entries.length >= total && udpSink.entries.length >= perApp, () => `LF and UDP lines (octet ${octetSink.entries.length}, lf ${lfSink.entries.length}, udp ${udpSink.entries.length})`, 30_000);
     // The octet-counted connection was paused at 50 lines; rsyslog keeps the rest queued until we drain.
-    await waitFor(() => octet.status().state === 'paused', () => `the octet-counted connection to pause (${octetSink.entries.length} lines)`, 30_000);
+    await waitUntil(() => octet.status().state === 'paused', () => `the octet-counted connection to pause (${octetSink.entries.length} lines)`, 30_000);
     expect(octetSink.entries.length).toBeLessThanOrEqual(50);
     octetSink.unlimit();
-    await waitFor(() => octetSink.entries.length >= total, () => `octet-counted lines (${octetSink.entries.length})`, 30_000);
+    await waitUntil(() => octetSink.entries.length >= total, () => `octet-counted lines (${octetSink.entries.length})`, 30_000);
 
     // rsyslog writes the short host name unless PreserveFQDN is on; logger's RFC 5424 header may carry the full one.
     const hosts = [hostname(), hostname().split('.')[0]];

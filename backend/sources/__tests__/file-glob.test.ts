@@ -6,6 +6,7 @@ import type { FileTailConfig } from '../file-tail';
 import { createSource, parseSourceConfig, SourceConfigError } from '../registry';
 import { RecordingSink } from './recording-sink';
 import { removeDir, tempDir } from '../../testing/temp-dir';
+import { waitUntil } from '../../testing/wait';
 
 let dir: string;
 let sink: RecordingSink;
@@ -32,16 +33,6 @@ async function glob(options: Partial<FileTailConfig> = {}): Promise<FileGlobSour
   });
   await source.start(sink);
   return source;
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!cond()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 it.each([
@@ -71,7 +62,7 @@ it('follows every matching file (not the others), each line labelled with its fi
   expect(byFile('d.log')).toEqual(['d1', 'd2']);
   expect(sink.lines()).not.toContain('not matched');
   expect(new Set(sink.entries.map((e) => e.source))).toEqual(new Set(['apps']));
-  await until(() => source!.status().linesTotal === 5, 'linesTotal 5');
+  await waitUntil(() => source!.status().linesTotal === 5, 'linesTotal 5');
   expect(source!.status()).toMatchObject({ state: 'connected', lastError: null });
 });
 

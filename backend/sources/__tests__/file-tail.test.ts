@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { FileTailSource, type FileTailConfig } from '../file-tail';
 import { RecordingSink } from './recording-sink';
 import { removeDir, tempDir } from '../../testing/temp-dir';
+import { waitUntil } from '../../testing/wait';
 
 let dir: string;
 let file: string;
@@ -40,17 +41,6 @@ async function tail(options: Partial<FileTailConfig> = {}): Promise<FileTailSour
   });
   await source.start(sink);
   return source;
-}
-
-/** Waits (not a timing assertion: it only bounds how long a broken build hangs) until cond holds. */
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Lets the source run a number of poll cycles (used to show that something does NOT happen). */
@@ -128,7 +118,7 @@ it('waits for a file that is missing (rotated away, or not there yet) and reads 
   writeFileSync(file, 'hello\n');
   await sink.waitForEntries(1);
   expect(sink.lines()).toEqual(['hello']);
-  await until(() => source!.status().state === 'connected', 'connected');
+  await waitUntil(() => source!.status().state === 'connected', 'connected');
   expect(source!.status().lastError).toBeNull();
 });
 
@@ -206,7 +196,7 @@ it('pauses reading while the sink is saturated and resumes on drain, losing noth
   await tail({ multiline: false });
   sink.saturate();
   appendFileSync(file, 'one\ntwo\nthree\n');
-  await until(() => source!.status().state === 'paused', 'paused');
+  await waitUntil(() => source!.status().state === 'paused', 'paused');
   await polls(5);
   expect(sink.entries).toHaveLength(0);
   expect(sink.drainListenerCount).toBe(1);
@@ -214,7 +204,7 @@ it('pauses reading while the sink is saturated and resumes on drain, losing noth
   sink.drain();
   await sink.waitForEntries(3);
   expect(sink.lines()).toEqual(['one', 'two', 'three']);
-  await until(() => source!.status().state === 'connected', 'connected again');
+  await waitUntil(() => source!.status().state === 'connected', 'connected again');
 });
 
 it('keeps a batch the sink rejected with BackpressureError and delivers it exactly once later', async () => {
