@@ -8,35 +8,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { BackpressureError, type LogEntry, type LogSink } from '../backend/sources/source';
 import { parseSourceConfig } from '../backend/sources/registry';
 import { SyslogSource } from '../backend/sources/syslog';
+import { CapacitySink } from '../backend/testing/capacity-sink';
 import { waitUntil } from '../backend/testing/wait';
 import { anomalyLines, normalLines, query, removeDir, startTestService, tempDir, waitFor as waitForValue, waitScored } from './service-helpers';
 
 const RSYSLOGD = '/usr/sbin/rsyslogd';
-
-/** Records what the source delivers; refuses batches while `capacity` is reached, like the pipeline queue. */
-class RecordingSink implements LogSink {
-  readonly entries: LogEntry[] = [];
-  private listeners = new Set<() => void>();
-  constructor(private capacity = Infinity) {}
-  get saturated(): boolean {
-    return this.entries.length >= this.capacity;
-  }
-  push(batch: LogEntry[]): void {
-    if (this.entries.length + batch.length > this.capacity) throw new BackpressureError(1);
-    this.entries.push(...batch);
-  }
-  onDrain(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  unlimit(): void {
-    this.capacity = Infinity;
-    for (const l of this.listeners) l();
-  }
-}
 
 const forward = (port: number, protocol: string, extra: string, template: string): string =>
   `action(type="omfwd" target="127.0.0.1" port="${port}" protocol="${protocol}" ${extra} template="${template}" ` +
@@ -119,9 +97,9 @@ describe('rsyslog (real rsyslogd 8) forwarding to the syslog source', () => {
   });
 
   it('delivers every line over TCP octet-counted, TCP LF-framed and UDP with host/app/severity labels, pausing rsyslog under backpressure', async () => {
-    const octetSink = new RecordingSink(50); // saturates: rsyslog's TCP connection is paused until it drains
-    const lfSink = new RecordingSink();
-    const udpSink = new RecordingSink();
+    const octetSink = new CapacitySink(50, 1); // saturates: rsyslog's TCP connection is paused until it drains
+    const lfSink = new CapacitySink();
+    const udpSink = new CapacitySink();
     const octet = new SyslogSource({ type: 'syslog', name: 'rs-octet', tcpPort: 0, udpPort: null, batchLines: 20 });
     const lf = new SyslogSource({ type: 'syslog', name: 'rs-lf', tcpPort: 0, udpPort: null });
     const udp = new SyslogSource({ type: 'syslog', name: 'rs-udp', tcpPort: null, udpPort: 0 });
@@ -151,7 +129,7 @@ describe('rsyslog (real rsyslogd 8) forwarding to the syslog source', () => {
     // The octet-counted connection was paused at 50 lines; rsyslog keeps the rest queued until we drain.
     await waitUntil(() => octet.status().state === 'paused', () => `the octet-counted connection to pause (${octetSink.entries.length} lines)`, 30_000);
     expect(octetSink.entries.length).toBeLessThanOrEqual(50);
-    octetSink.unlimit();
+    octetSink.raise(Infinity);
     await waitUntil(() => octetSink.entries.length >= total, () => `octet-counted lines (${octetSink.entries.length})`, 30_000);
 
     // rsyslog writes the short host name unless PreserveFQDN is on; logger's RFC 5424 header may carry the full one.
