@@ -8,20 +8,19 @@
  * - the panel shows the anomalies; clicking "False positive" stores the line in the fact-store, and a
  *   near-duplicate pushed afterwards is suppressed. Screenshots (dark, light, narrow) go to artifacts/.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 import { templateOf } from '../../backend/engine';
+import { BUILT_MAIN, startBuiltServer, type BuiltServer } from '../../backend/testing/built-server';
 import { waitForValue } from '../../backend/testing/wait';
 import { bundleHost, startHostServer, type HostServer } from './host-server';
 
 jest.setTimeout(120_000);
 
 const root = path.resolve(__dirname, '..', '..');
-const MAIN = path.join(root, 'backend', 'dist', 'server', 'main.js');
 const DIST = path.join(root, 'dist');
 const ARTIFACTS = path.join(root, 'artifacts');
 const CHROMIUM = '/usr/bin/chromium';
@@ -40,9 +39,8 @@ const HOST_DONE = `${HOST_READY} || document.body.dataset.error`;
 const HOST_ERROR = 'document.body.dataset.error ?? null';
 
 let tmp: string;
-let backend: ChildProcessWithoutNullStreams | null = null;
+let backend: BuiltServer | null = null;
 let backendUrl = '';
-let backendLog = '';
 let host: HostServer;
 let context: BrowserContext;
 let page: Page;
@@ -58,8 +56,8 @@ async function api<T>(method: string, p: string, body?: unknown, contentType = '
 }
 
 /** The shared poller, with the tail of the backend's log in the failure message. */
-const waitUntil = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
-  waitForValue(check, () => `${what}\nbackend log:\n${backendLog.slice(-3000)}`, timeoutMs, 100);
+const waitUntil = <T>(what: string, check: () => Promise<T | undefined>): Promise<T> =>
+  waitForValue(check, () => `${what}\nbackend log:\n${backend?.output().slice(-3000) ?? ''}`, 60_000, 100);
 
 interface SourceHealth {
   name: string;
@@ -97,7 +95,7 @@ async function screenshot(name: string): Promise<void> {
 
 beforeAll(async () => {
   for (const [file, hint] of [
-    [MAIN, 'build the backend: npx tsc -p backend/tsconfig.json'],
+    [BUILT_MAIN, 'build the backend: npx tsc -p backend/tsconfig.json'],
     [path.join(DIST, 'panel', 'module.js'), 'build the plugin: npm run build:plugin'],
     [path.join(DIST, 'datasource', 'module.js'), 'build the plugin: npm run build:plugin'],
     [CHROMIUM, "install Debian's chromium (scripts/install-system-deps.sh)"],
@@ -110,10 +108,8 @@ beforeAll(async () => {
   expect(NEAR_DUPLICATE).not.toBe(FLAGGED);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lad-browser-'));
 
-  backend = spawn(process.execPath, [MAIN], {
+  backend = await startBuiltServer({
     env: {
-      ...process.env,
-      LAD_PORT: '0',
       LAD_HOST: '127.0.0.1',
       LAD_DATA_DIR: path.join(tmp, 'data'),
       LAD_DEMO: 'false',
@@ -122,16 +118,7 @@ beforeAll(async () => {
       LAD_LOG_LEVEL: 'info',
     },
   });
-  backend.stdout.on('data', (d: Buffer) => (backendLog += d.toString()));
-  backend.stderr.on('data', (d: Buffer) => (backendLog += d.toString()));
-  const port = await waitUntil('the backend to log its port', async () => {
-    if (backend?.exitCode !== null) {
-      throw new Error(`backend exited with ${backend?.exitCode}:\n${backendLog}`);
-    }
-    const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(backendLog);
-    return m ? Number(m[1]) : undefined;
-  }, 30_000);
-  backendUrl = `http://127.0.0.1:${port}`;
+  backendUrl = backend.url;
 
   const [hostJs] = await Promise.all([
     bundleHost(tmp),
@@ -164,11 +151,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await host?.close();
-  if (backend && backend.exitCode === null) {
-    const exited = new Promise((resolve) => backend!.once('exit', resolve));
-    backend.kill('SIGTERM');
-    await exited;
-  }
+  await backend?.stop();
   if (tmp) {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
