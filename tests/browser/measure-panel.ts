@@ -5,33 +5,28 @@
  * Prints: page load to first render, query + render time of 5,000 rows, rows in the DOM, and frame times while
  * scrolling the list 400 px per animation frame.
  */
-import { spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { chromium } from 'playwright-core';
+import { startBuiltServer } from '../../backend/testing/built-server';
 import { bundleHost, startHostServer } from './host-server';
 
 const root = path.resolve(__dirname, '..', '..');
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lad-measure-'));
   // The real backend, trained on the demo shop logs, then sent 6,000 lines it has never seen (all anomalous).
-  const child = spawn(process.execPath, [path.join(root, 'backend/dist/server/main.js')], {
+  const server = await startBuiltServer({
     env: {
-      ...process.env,
-      LAD_PORT: '0',
       LAD_DATA_DIR: path.join(tmp, 'data'),
       LAD_DEMO: 'false',
       LAD_TRAIN_LINES: '1000',
       LAD_LOG_LEVEL: 'info',
     },
   });
-  let log = '';
-  child.stdout.on('data', (d) => (log += d));
   // Stop the backend however this ends (it is our child; an exception must not leave it running).
-  process.on('exit', () => child.kill('SIGTERM'));
-  while (!/"port":(\d+)[^\n]*"msg":"listening"/.test(log)) await new Promise((r) => setTimeout(r, 50));
-  const url = `http://127.0.0.1:${/"port":(\d+)/.exec(log)![1]}`;
+  process.on('exit', () => server.child.kill('SIGTERM'));
+  const url = server.url;
   const push = (lines: string[]) =>
     fetch(`${url}/api/push?source=shop`, {
       method: 'POST',
@@ -119,7 +114,7 @@ async function main() {
   console.log('listitems in DOM after scrolling:', await page.getByRole('listitem').count());
   await ctx.close();
   await host.close();
-  child.kill('SIGTERM');
+  await server.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 main().catch((e) => {
