@@ -11,8 +11,8 @@ import path from 'node:path';
 import { parseSourceConfig } from '../backend/sources/registry';
 import { SyslogSource } from '../backend/sources/syslog';
 import { CapacitySink } from '../backend/testing/capacity-sink';
-import { waitUntil } from '../backend/testing/wait';
-import { anomalyLines, normalLines, query, removeDir, startTestService, tempDir, waitFor as waitForValue, waitScored } from './service-helpers';
+import { waitForValue, waitUntil } from '../backend/testing/wait';
+import { anomalyLines, normalLines, query, removeDir, startTestService, tempDir, waitScored } from './service-helpers';
 
 const RSYSLOGD = '/usr/sbin/rsyslogd';
 
