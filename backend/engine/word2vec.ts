@@ -242,7 +242,6 @@ export function trainWord2Vec(
   }
   const syn1neg = new Float32Array(vocabSize * dim);
   const table = buildUnigramTable(counts);
-  const tableSize = table.length;
   const { ids, sentenceEnds } = encodeCorpus(sentences, vocab);
   const tokensPerEpoch = ids.length;
   const totalTokens = tokensPerEpoch * epochs;
