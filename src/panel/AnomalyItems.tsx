@@ -72,6 +72,48 @@ function itemControls(props: Common, recorded: string | null, describedBy: strin
   );
 }
 
+/**
+ * The layout both items share: narrow (toggle and meta on a line above the text) or wide (one grid row), then the
+ * region the toggle controls, filled with `expandedContent` while expanded.
+ */
+function ItemFrame(p: {
+  suppressed: boolean;
+  narrow: boolean;
+  styles: PanelStyles;
+  toggle: React.ReactNode;
+  narrowMeta: React.ReactNode;
+  wideCells: React.ReactNode;
+  wideStyle?: React.CSSProperties;
+  body: React.ReactNode;
+  controls: React.ReactNode;
+  detailsId: string;
+  expandedContent: React.ReactNode;
+}) {
+  const { styles } = p;
+  return (
+    <div className={`${styles.itemInner} ${p.suppressed ? styles.suppressed : ''}`} data-suppressed={p.suppressed || undefined}>
+      {p.narrow ? (
+        <div className={styles.rowNarrow}>
+          <div className={styles.meta}>
+            {p.toggle}
+            {p.narrowMeta}
+          </div>
+          {p.body}
+          {p.controls}
+        </div>
+      ) : (
+        <div className={styles.rowWide} style={p.wideStyle}>
+          {p.toggle}
+          {p.wideCells}
+          {p.body}
+          {p.controls}
+        </div>
+      )}
+      <div id={p.detailsId}>{p.expandedContent}</div>
+    </div>
+  );
+}
+
 /** One anomalous line: meta, the line (clamped to two lines until expanded), template/reason, feedback buttons. */
 export function LineItem(props: Common & { row: AnomalyRow }) {
   const { row, expanded, suppressed, narrow, columns, styles } = props;
@@ -94,38 +136,40 @@ export function LineItem(props: Common & { row: AnomalyRow }) {
   const controls = itemControls(props, row.feedback, lineId);
   const toggle = <Toggle expanded={expanded} label="line and its context" controls={detailsId} onToggle={props.onToggle} styles={styles} />;
   return (
-    <div className={`${styles.itemInner} ${suppressed ? styles.suppressed : ''}`} data-suppressed={suppressed || undefined}>
-      {narrow ? (
-        <div className={styles.rowNarrow}>
-          <div className={styles.meta}>
-            {toggle}
-            {time}
-            {source}
-            {score}
-          </div>
-          {body}
-          {controls}
-        </div>
-      ) : (
-        <div className={styles.rowWide}>
-          {toggle}
+    <ItemFrame
+      suppressed={suppressed}
+      narrow={narrow}
+      styles={styles}
+      toggle={toggle}
+      narrowMeta={
+        <>
+          {time}
+          {source}
+          {score}
+        </>
+      }
+      wideCells={
+        <>
           {time ?? <span />}
           {source ?? <span />}
           {score ?? <span />}
-          {body}
-          {controls}
-        </div>
-      )}
-      <div id={detailsId}>
-        {expanded ? (
+        </>
+      }
+      body={body}
+      controls={controls}
+      detailsId={detailsId}
+      expandedContent={
+        expanded ? (
           <ContextView key={`${row.id}:${props.contextLines}`} client={props.client} anomalyId={row.id} lines={props.contextLines} timeZone={props.timeZone} styles={styles} />
-        ) : null}
-      </div>
-    </div>
+        ) : null
+      }
+    />
   );
 }
 
 const GROUP_LINES_SHOWN = 20;
+/** A group's meta is one cell (count, time, source, score), so its wide row has four columns, not six. */
+const GROUP_WIDE_COLUMNS: React.CSSProperties = { gridTemplateColumns: 'auto auto minmax(0, 1fr) auto' };
 
 /** One kind of anomaly: template, count, newest example; expanding lists its latest lines and the example's context. */
 export function GroupItem(props: Common & { group: TemplateGroup }) {
@@ -155,26 +199,19 @@ export function GroupItem(props: Common & { group: TemplateGroup }) {
   const controls = itemControls(props, example.feedback, templateId);
   const toggle = <Toggle expanded={expanded} label={`group of ${group.count} lines`} controls={detailsId} onToggle={props.onToggle} styles={styles} />;
   return (
-    <div className={`${styles.itemInner} ${suppressed ? styles.suppressed : ''}`} data-suppressed={suppressed || undefined}>
-      {narrow ? (
-        <div className={styles.rowNarrow}>
-          <div className={styles.meta}>
-            {toggle}
-            {meta}
-          </div>
-          {body}
-          {controls}
-        </div>
-      ) : (
-        <div className={styles.rowWide} style={{ gridTemplateColumns: 'auto auto minmax(0, 1fr) auto' }}>
-          {toggle}
-          <span className={styles.meta}>{meta}</span>
-          {body}
-          {controls}
-        </div>
-      )}
-      <div id={detailsId}>
-        {expanded ? (
+    <ItemFrame
+      suppressed={suppressed}
+      narrow={narrow}
+      styles={styles}
+      toggle={toggle}
+      narrowMeta={meta}
+      wideCells={<span className={styles.meta}>{meta}</span>}
+      wideStyle={GROUP_WIDE_COLUMNS}
+      body={body}
+      controls={controls}
+      detailsId={detailsId}
+      expandedContent={
+        expanded ? (
           <>
             <div className={styles.context} role="group" aria-label={`Latest lines of this template`}>
               {group.rows.slice(0, GROUP_LINES_SHOWN).map((r) => (
@@ -187,8 +224,8 @@ export function GroupItem(props: Common & { group: TemplateGroup }) {
             </div>
             <ContextView key={`${example.id}:${props.contextLines}`} client={props.client} anomalyId={example.id} lines={props.contextLines} timeZone={props.timeZone} styles={styles} />
           </>
-        ) : null}
-      </div>
-    </div>
+        ) : null
+      }
+    />
   );
 }
