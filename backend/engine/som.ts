@@ -158,8 +158,8 @@ export class SelfOrganizingMap {
       // units·(width+height) instead of units² per channel.
       for (let d = 0; d < width; d++) kernelX[d] = Math.exp(-(d * d) / (2 * radius * radius));
       for (let d = 0; d < height; d++) kernelY[d] = Math.exp(-(d * d) / (2 * radius * radius));
-      smoothRows(sums, scratch, width, height, stride, kernelX);
-      smoothColumns(scratch, sums, width, height, stride, kernelY);
+      smoothAxis(sums, scratch, height, width, width, 1, stride, kernelX);
+      smoothAxis(scratch, sums, width, height, 1, width, stride, kernelY);
       for (let u = 0; u < units; u++) {
         const base = u * stride;
         const mass = sums[base + dim];
@@ -370,45 +370,30 @@ function checkData(data: Float32Array, count: number, dim: number): void {
   }
 }
 
-/** out[x, y] = Σ_x' kernel[|x − x'|] · input[x', y], for every channel. */
-function smoothRows(
+/**
+ * Smooths along one axis of the map, for every channel: out[line, p] = Σ_p' kernel[|p − p'|] · input[line, p'],
+ * where cell (line, p) starts at (line·lineStep + p·posStep)·stride. Rows: lines = height, length = width,
+ * lineStep = width, posStep = 1; columns: lines = width, length = height, lineStep = 1, posStep = width.
+ * A cell with no mass (last channel 0) holds only zeros, so it contributes nothing and is skipped.
+ */
+function smoothAxis(
   input: Float64Array,
   out: Float64Array,
-  width: number,
-  height: number,
+  lines: number,
+  length: number,
+  lineStep: number,
+  posStep: number,
   stride: number,
   kernel: Float64Array
 ): void {
   out.fill(0);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const target = (y * width + x) * stride;
-      for (let x2 = 0; x2 < width; x2++) {
-        const source = (y * width + x2) * stride;
-        const h = kernel[x > x2 ? x - x2 : x2 - x];
-        if (input[source + stride - 1] === 0) continue; // no vectors there: contributes nothing
-        for (let c = 0; c < stride; c++) out[target + c] += h * input[source + c];
-      }
-    }
-  }
-}
-
-/** out[x, y] = Σ_y' kernel[|y − y'|] · input[x, y'], for every channel. */
-function smoothColumns(
-  input: Float64Array,
-  out: Float64Array,
-  width: number,
-  height: number,
-  stride: number,
-  kernel: Float64Array
-): void {
-  out.fill(0);
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) {
-      const target = (y * width + x) * stride;
-      for (let y2 = 0; y2 < height; y2++) {
-        const source = (y2 * width + x) * stride;
-        const h = kernel[y > y2 ? y - y2 : y2 - y];
+  for (let line = 0; line < lines; line++) {
+    for (let p = 0; p < length; p++) {
+      const target = (line * lineStep + p * posStep) * stride;
+      for (let p2 = 0; p2 < length; p2++) {
+        const source = (line * lineStep + p2 * posStep) * stride;
+        if (input[source + stride - 1] === 0) continue;
+        const h = kernel[p > p2 ? p - p2 : p2 - p];
         for (let c = 0; c < stride; c++) out[target + c] += h * input[source + c];
       }
     }
