@@ -2,11 +2,12 @@
  * The results store on real files in a temp dir: segment rotation and retention, reload after a restart,
  * context read back from disk when the in-memory ring no longer holds it, and a torn last record.
  */
-import { appendFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FactStore } from '../backend/store/fact-store';
 import { ResultsStore, sourceKey, type AnomalyRecord, type ResultsStoreOptions, type ScoredLine } from '../backend/store/results-store';
 import { removeDir, tempDir } from './service-helpers';
+import { waitUntil } from '../backend/testing/wait';
 
 let dir: string;
 beforeEach(() => {
@@ -178,6 +179,10 @@ test('a failing write is reported and scoring goes on', async () => {
   const errors: string[] = [];
   const again = await ResultsStore.open(options({ onError: (err, what) => errors.push(`${what}: ${err.message}`) }));
   const id = again.add(line(2, true, Date.now(), 's2'));
+  // The first line registers the source's directory in the background: let that finish, or its mkdir races
+  // the replacement below.
+  const sourceDir = path.join(dir, 'results', sourceKey('s2'));
+  await waitUntil(() => existsSync(path.join(sourceDir, 'source.json')), 'the s2 results directory to be registered');
   // Replace the source's directory by a file: its segment files cannot be created.
   rmSync(path.join(dir, 'results', sourceKey('s2')), { recursive: true, force: true });
   writeFileSync(path.join(dir, 'results', sourceKey('s2')), 'not a directory');
