@@ -48,7 +48,9 @@ const normalLine = () => {
   let r = rand() * totalWeight;
   for (const [w, gen] of normal) {
     r -= w;
-    if (r < 0) return gen();
+    if (r < 0) {
+      return gen();
+    }
   }
   return normal[0][1]();
 };
