@@ -4,6 +4,7 @@
  */
 import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
 import { anomalyLines, normalLines, postJson, pushLines, query, removeDir, rowsOf, tempDir, waitFor } from './service-helpers';
+import { fetchHealth, fetchSourceHealth } from '../backend/testing/health';
 
 jest.setTimeout(90_000);
 
@@ -59,7 +60,7 @@ test('SIGKILL while feedback is being posted concurrently: every acknowledged re
   const records = (await (await fetch(`${running.url}/api/feedback?source=crash`)).json()) as { id: string }[];
   const ids = new Set(records.map((r) => r.id));
   expect(acked.filter((id) => !ids.has(id))).toEqual([]);
-  const health = (await (await fetch(`${running.url}/api/health`)).json()) as { factStore: { falsePositives: number; confirmed: number } };
+  const health = await fetchHealth(running.url);
   expect(health.factStore.falsePositives + health.factStore.confirmed).toBe(records.length);
 });
 
@@ -72,8 +73,7 @@ test('SIGKILL after training: the restarted server reuses the saved model and st
     const rows = rowsOf((await query(url1, [{ refId: 'A', queryType: 'anomalies', source: 'web', search: 'Connection is not available' }])).results.A.frames[0]);
     return rows.length > 0 ? rows[0] : undefined;
   }, 'the anomaly to be queryable');
-  const health1 = (await (await fetch(`${url1}/api/health`)).json()) as any;
-  const trainedAt = health1.sources[0].lastTrainedAt as string;
+  const trainedAt = (await fetchHealth(url1)).sources[0].lastTrainedAt;
   // Results are flushed to their files every 250 ms; the model is saved before it is swapped in.
   await new Promise((resolve) => setTimeout(resolve, 600));
   await kill9(running);
@@ -86,8 +86,7 @@ test('SIGKILL after training: the restarted server reuses the saved model and st
   // A new line is scored at once by the loaded model: no new training window.
   expect((await pushLines(url2, 'web', [anomalyLines[1]])).status).toBe(204);
   const source = await waitFor(async () => {
-    const h = (await (await fetch(`${url2}/api/health`)).json()) as any;
-    const s = h.sources.find((x: { name: string }) => x.name === 'web');
+    const s = await fetchSourceHealth(url2, 'web');
     return s && s.linesScored === 1 ? s : undefined;
   }, 'the loaded model to score');
   expect(source.modelState).toBe('ready');

@@ -16,6 +16,7 @@ import {
   waitFor,
   waitScored,
 } from './service-helpers';
+import { fetchHealth } from '../backend/testing/health';
 
 jest.setTimeout(60_000);
 
@@ -382,11 +383,11 @@ describe('feedback', () => {
   });
 
   test('precision is reported from confirmed vs false-positive records', async () => {
-    const { factStore } = (await (await fetch(`${url}/api/health`)).json()) as any;
+    const { factStore } = await fetchHealth(url);
     expect(factStore.precision).toBeCloseTo(factStore.confirmed / (factStore.confirmed + factStore.falsePositives));
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const m = /^lad_precision (\S+)$/m.exec(metrics);
-    expect(Number(m?.[1])).toBeCloseTo(factStore.precision);
+    expect(Number(m?.[1])).toBeCloseTo(factStore.precision!);
   });
 });
 

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from '../backend/server/config';
 import type { Service } from '../backend/server/service';
 import { BUILT_MAIN as MAIN, startBuiltServer } from '../backend/testing/built-server';
 import { postJson, pushLines, removeDir, startTestService, tempDir, waitFor } from './service-helpers';
+import { fetchHealth } from '../backend/testing/health';
 
 jest.setTimeout(60_000);
 
@@ -132,8 +133,8 @@ describe('the built server (child process)', () => {
     const server = await startBuiltServer({ env: { LAD_PORT: '0', LAD_DATA_DIR: dir, LAD_TRAIN_LINES: '300', LAD_DEMO_LINES_PER_SECOND: '50' } });
     try {
       expect(server.port).toBeGreaterThan(0);
-      const health = (await (await fetch(`${server.url}/api/health`)).json()) as any;
-      expect(health.sources.map((s: { name: string }) => s.name)).toEqual(['demo']);
+      const health = await fetchHealth(server.url);
+      expect(health.sources.map((s) => s.name)).toEqual(['demo']);
       const sources = await (await fetch(`${server.url}/api/sources`)).json();
       expect(sources).toEqual(['demo']);
     } finally {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Service } from '../backend/server/service';
 import { modelDir } from '../backend/pipeline/source-pipeline';
 import { anomalyLines, normalLines, postJson, pushLines, query, removeDir, rowsOf, startTestService, tempDir, waitFor, waitScored } from './service-helpers';
+import { fetchSourceHealth } from '../backend/testing/health';
 
 jest.setTimeout(90_000);
 
@@ -91,8 +92,7 @@ test('retraining runs in a worker and swaps the model while scoring goes on', as
   await new Promise((resolve) => setTimeout(resolve, 5)); // a later createdAt for the next model
   const retrain = pipeline.retrain('drift');
   expect(pipeline.stats().retraining).toBe(true);
-  const during = (await (await fetch(`${url}/api/health`)).json()) as { sources: { name: string; retraining: boolean; modelState: string }[] };
-  expect(during.sources.find((s) => s.name === 'rt')).toMatchObject({ retraining: true, modelState: 'ready' });
+  expect(await fetchSourceHealth(url, 'rt')).toMatchObject({ retraining: true, modelState: 'ready' });
   // Lines pushed now are scored by the old model while the worker trains.
   expect((await pushLines(url, 'rt', normalLines.slice(0, 20))).status).toBe(204);
   await waitScored(service, 'rt', manyLines.length + 20);

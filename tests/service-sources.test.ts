@@ -13,6 +13,7 @@ import { startService, type Service } from '../backend/server/service';
 import { FakeElasticsearch } from '../backend/testing/fake-elasticsearch';
 import { FakeLoki } from '../backend/testing/fake-loki';
 import { normalLines, removeDir, tempDir, waitFor } from './service-helpers';
+import { fetchHealth } from '../backend/testing/health';
 
 jest.setTimeout(60_000);
 
@@ -77,7 +78,7 @@ test('a tailed file, a Loki pull and an Elasticsearch pull reach their pipelines
   );
   const sources = (await (await fetch(`${service.url}/api/sources`)).json()) as string[];
   expect(sources).toEqual(['applog', 'esauth', 'lokiapi', 'lokiown']); // sorted
-  const health = (await (await fetch(`${service.url}/api/health`)).json()) as { sources: { name: string; kind: string; state: string; modelState: string }[] };
+  const health = await fetchHealth(service.url);
   expect(health.sources.map((s) => [s.name, s.kind, s.modelState])).toEqual([
     ['applog', 'file', 'ready'],
     ['lokiapi', 'loki-pull', 'ready'],

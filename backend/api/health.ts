@@ -12,6 +12,16 @@ export interface SourceHealth extends PipelineStats {
   lagMs: number | null;
 }
 
+/** The body of GET /api/health (docs/architecture.md): what Grafana's "Save & test", the app page and tests read. */
+export interface HealthResponse {
+  status: 'ok';
+  version: string;
+  uptimeSeconds: number;
+  sources: SourceHealth[];
+  factStore: ReturnType<FactStore['counts']>;
+  resultsStore: { lastError: string | null };
+}
+
 export interface HealthDeps {
   pipelines: Pipelines;
   facts: FactStore;
@@ -44,14 +54,15 @@ export function sourceHealth(pipelines: Pipelines): SourceHealth[] {
 export function healthRouter(deps: HealthDeps): Router {
   const router = Router();
   router.get('/api/health', (_req, res) => {
-    res.json({
+    const body: HealthResponse = {
       status: 'ok',
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       sources: sourceHealth(deps.pipelines),
       factStore: deps.facts.counts(),
       resultsStore: { lastError: deps.resultsError() },
-    });
+    };
+    res.json(body);
   });
   router.get('/api/sources', (_req, res) => {
     res.json(deps.sourceNames());

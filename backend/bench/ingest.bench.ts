@@ -19,6 +19,7 @@ import { startBuiltServer, type BuiltServer } from '../testing/built-server';
 import { waitForValue } from '../testing/wait';
 import type { BenchContext, BenchRow } from './bench-api';
 import { tasksetAvailable } from './measure';
+import { fetchSourceHealth } from '../testing/health';
 
 const TARGET_LINES_PER_SECOND = 50_000;
 const TARGET_QUERY_P99_MS = 100;
@@ -54,10 +55,7 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
-async function health(url: string): Promise<SourceHealth | undefined> {
-  const body = (await (await fetch(`${url}/api/health`)).json()) as { sources: SourceHealth[] };
-  return body.sources.find((s) => s.name === 'bench');
-}
+const health = (url: string): Promise<SourceHealth | undefined> => fetchSourceHealth(url, 'bench');
 
 const waitUntil = <T>(check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> =>
   waitForValue(check, 'the ingest server', timeoutMs, 20);

@@ -16,6 +16,7 @@ import { freePort } from '../testing/loopback';
 import { waitForValue } from '../testing/wait';
 import type { BenchContext, BenchRow } from './bench-api';
 import { tasksetAvailable } from './measure';
+import { fetchSourceHealth } from '../testing/health';
 
 const TARGET_LINES_PER_SECOND = 30_000;
 const CONNECTIONS = 4;
@@ -100,10 +101,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     },
   });
   const url = server.url;
-  const health = async (): Promise<SourceHealth | undefined> => {
-    const body = (await (await fetch(`${url}/api/health`)).json()) as { sources: SourceHealth[] };
-    return body.sources.find((s) => s.name === 'bench-syslog');
-  };
+  const health = (): Promise<SourceHealth | undefined> => fetchSourceHealth(url, 'bench-syslog');
   try {
     await waitUntil(async () => ((await health())?.state === 'connected' ? true : undefined), 30_000, 'the syslog source');
     ctx.log(`syslog: training the first model (${TRAIN_LINES} lines over syslog)`);

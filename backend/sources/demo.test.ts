@@ -12,6 +12,7 @@ import { sourceKey } from '../store/results-store';
 import { removeDir, tempDir, waitFor } from '../../tests/service-helpers';
 import { RecordingSink } from './__tests__/recording-sink';
 import { bundledDemoDir, DemoSource } from './demo';
+import { fetchHealth } from '../testing/health';
 
 jest.setTimeout(60_000);
 
@@ -133,7 +134,7 @@ describe('in the service (LAD_DEMO on by default)', () => {
       return injected.length >= 3 ? injected : undefined;
     }, 'injected demo anomalies', 45_000);
     expect(found.length).toBeGreaterThanOrEqual(3);
-    const health = (await (await fetch(`${url}/api/health`)).json()) as { sources: { name: string; kind: string; modelState: string }[] };
+    const health = await fetchHealth(url);
     expect(health.sources).toEqual([expect.objectContaining({ name: 'demo', kind: 'demo', modelState: 'ready' })]);
   });
 });

@@ -14,6 +14,7 @@ import { CapacitySink } from '../testing/capacity-sink';
 import { FakeElasticsearch, type Doc } from '../testing/fake-elasticsearch';
 import { waitUntil } from '../testing/wait';
 import { removeDir, tempDir } from '../testing/temp-dir';
+import { fetchSourceHealth } from '../testing/health';
 
 const BASE_MS = Date.now() - 30 * 60_000;
 /** Docs three to a millisecond, so pages and checkpoints split timestamps. */
@@ -147,8 +148,7 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
     }));
     try {
       await waitScored(service, 'es-svc', normal.length);
-      const health = (await (await fetch(`${service.url}/api/health`)).json()) as { sources: Array<Record<string, unknown>> };
-      expect(health.sources.find((s) => s.name === 'es-svc')).toMatchObject({
+      expect(await fetchSourceHealth(service.url, 'es-svc')).toMatchObject({
         kind: 'elasticsearch-pull',
         state: 'connected',
         linesIngested: normal.length,

@@ -13,6 +13,7 @@ import { CapacitySink } from '../testing/capacity-sink';
 import { FakeLoki, type StoredEntry } from '../testing/fake-loki';
 import { waitUntil } from '../testing/wait';
 import { removeDir, tempDir } from '../testing/temp-dir';
+import { fetchSourceHealth } from '../testing/health';
 
 const BASE_NS = BigInt(Date.now() - 30 * 60_000) * 1_000_000n;
 
@@ -198,9 +199,8 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
       // Caught up once a poll finds nothing more: the lines are 30 minutes old, but everything up to
       // (now − delaySeconds) was read, so the lag drops from ~30 min to about the poll interval.
       const mine = await waitFor(async () => {
-        const health = (await (await fetch(`${service.url}/api/health`)).json()) as { sources: Array<Record<string, unknown>> };
-        const s = health.sources.find((x) => x.name === 'loki-svc');
-        return s && (s.lagMs as number) < 60_000 ? s : undefined;
+        const s = await fetchSourceHealth(service.url, 'loki-svc');
+        return s && s.lagMs !== null && s.lagMs < 60_000 ? s : undefined;
       }, 'the pull to report itself caught up');
       expect(mine).toMatchObject({ kind: 'loki-pull', state: 'connected', linesIngested: normal.length, lastError: null });
       const metrics = await (await fetch(`${service.url}/metrics`)).text();

@@ -17,6 +17,7 @@ import {
   waitFor,
   waitScored,
 } from '../../../tests/service-helpers';
+import { fetchHealth } from '../../testing/health';
 
 let dir: string;
 let service: Service | null = null;
@@ -93,9 +94,7 @@ it('scores the lines of a tailed file configured in LAD_CONFIG, a stack trace as
   for (const line of flagged) {
     expect(entries).toContain(line); // the stack trace, if flagged, arrives as one joined entry
   }
-  const health = (await (await fetch(`${service.url}/api/health`)).json()) as {
-    sources: Array<{ name: string; kind: string; state: string }>;
-  };
+  const health = await fetchHealth(service.url);
   expect(health.sources).toEqual(
     expect.arrayContaining([expect.objectContaining({ name: 'shop-file', kind: 'file', state: 'connected' })])
   );
