@@ -143,7 +143,7 @@ describe('POST /api/query', () => {
     const to = Date.now();
     const res = await query(url, [{ refId: 'R', queryType: 'rate', source: SOURCE }], { from: to - 365 * 24 * 3600_000, to }, { maxDataPoints: 10_000_000 });
     const rows = rowsOf(res.results.R.frames[0]);
-    expect(rows.length).toBeLessThanOrEqual(50_001);
+    expect(rows.length).toBeLessThanOrEqual(11_001);
     expect(rows.reduce((s, r) => s + (r.lines as number), 0)).toBe(service.pipelines.get(SOURCE)!.stats().linesScored);
   });
 
@@ -200,6 +200,31 @@ describe('bad input gets a clear 4xx JSON error and the service keeps serving', 
       expect(res.status).toBe(400);
       expect((await res.json() as any).field).toBe(field);
     }
+  });
+
+  test('a query too costly to build is refused with a 400 naming the limit, at once (it once ran the heap out)', async () => {
+    const names = Array.from({ length: 1000 }, (_, i) => `s${i}`);
+    const range = { from: 0, to: Date.now() };
+    const many = await postJson(`${url}/api/query`, {
+      range,
+      maxDataPoints: 50_000,
+      targets: ['A', 'B', 'C', 'D'].map((refId) => ({ refId, queryType: 'rate', source: names })),
+    });
+    expect(many.status).toBe(400);
+    expect(await many.json()).toMatchObject({ field: 'targets.0.source', error: expect.stringMatching(/sourcesPerTarget/) });
+    const costly = await postJson(`${url}/api/query`, {
+      range,
+      maxDataPoints: 50_000,
+      targets: ['A', 'B', 'C', 'D'].map((refId) => ({ refId, queryType: 'rate', source: names.slice(0, 400) })),
+    });
+    expect(costly.status).toBe(400);
+    expect(await costly.json()).toMatchObject({ field: 'maxDataPoints', error: expect.stringMatching(/pointsPerQuery/) });
+    const tooManyTargets = await postJson(`${url}/api/query`, {
+      range,
+      targets: Array.from({ length: 51 }, (_, i) => ({ refId: `R${i}`, queryType: 'anomalies' })),
+    });
+    expect(tooManyTargets.status).toBe(400);
+    expect(await tooManyTargets.json()).toMatchObject({ field: 'targets', error: expect.stringMatching(/targetsPerQuery/) });
   });
 
   test('a JSON array or a non-JSON body is refused', async () => {

@@ -15,7 +15,23 @@ export const timeSchema = z.union([z.number().finite(), z.string().min(1)]).tran
   return ms;
 });
 
-const sourceSchema = z.union([z.string().max(4096), z.array(z.string().max(256)).max(1000)]).optional();
+/**
+ * Bounds on the work one request may ask for, so a small body cannot take the process down: 4 rate targets of
+ * 1,000 sources at 50,000 points once built 200 million values and ran the heap out. Each is answered with a
+ * 400 that names it. Listed in docs/service.md.
+ */
+export const QUERY_LIMITS = {
+  targetsPerQuery: 50,
+  sourcesPerTarget: 500,
+  /** As Prometheus' 11,000 points per series: more than a screen can show. maxDataPoints above it is clamped. */
+  pointsPerFrame: 11_000,
+  /** Sum over rate targets of sources × points. */
+  pointsPerQuery: 1_000_000,
+  searchChars: 1000,
+} as const;
+
+// The per-target count is checked in checkQueryCost, so its message names the limit (a union's says only "Invalid input").
+const sourceSchema = z.union([z.string().max(4096), z.array(z.string().max(256)).max(10_000)]).optional();
 
 export const targetSchema = z
   .object({
@@ -24,7 +40,7 @@ export const targetSchema = z
     source: sourceSchema,
     minScore: z.number().finite().optional(),
     includeSuppressed: z.boolean().optional(),
-    search: z.string().max(1000).optional(),
+    search: z.string().max(QUERY_LIMITS.searchChars).optional(),
     limit: z.number().int().min(1).max(100_000).optional(),
     kind: z.enum(['false_positive', 'confirmed']).optional(),
     hide: z.boolean().optional(),
@@ -33,11 +49,20 @@ export const targetSchema = z
 
 export const queryRequestSchema = z
   .object({
-    range: z.object({ from: timeSchema, to: timeSchema }).refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['from'] }),
+    range: z
+      .object({ from: timeSchema, to: timeSchema })
+      .refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['from'] }),
     intervalMs: z.number().positive().finite().optional(),
     // Clamped, not refused: Grafana users can set large values; more points than this help no graph.
-    maxDataPoints: z.number().int().positive().transform((n) => Math.min(n, 50_000)).optional(),
-    targets: z.array(targetSchema).max(100),
+    maxDataPoints: z
+      .number()
+      .int()
+      .positive()
+      .transform((n) => Math.min(n, QUERY_LIMITS.pointsPerFrame))
+      .optional(),
+    targets: z.array(targetSchema).max(QUERY_LIMITS.targetsPerQuery, {
+      message: `at most ${QUERY_LIMITS.targetsPerQuery} targets per query (limit targetsPerQuery)`,
+    }),
   })
   .passthrough();
 
@@ -78,6 +103,7 @@ export function queryRouter(deps: QueryDeps): Router {
       throw new HttpError(400, 'body must be a JSON object (Content-Type: application/json)', 'body');
     }
     const query = parseOr400(queryRequestSchema, req.body);
+    checkQueryCost(deps, query);
     const results: Record<string, { frames: DataFrameJSON[] }> = {};
     for (const target of query.targets) {
       if (target.hide) {
@@ -88,6 +114,48 @@ export function queryRouter(deps: QueryDeps): Router {
     res.json({ results });
   });
   return router;
+}
+
+/** Rate frames are the only ones whose size grows with sources × range: refuse before building any. */
+function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
+  let points = 0;
+  query.targets.forEach((target, i) => {
+    const named = selectedSources(target.source)?.length ?? 0;
+    if (named > QUERY_LIMITS.sourcesPerTarget) {
+      throw new HttpError(
+        400,
+        `targets.${i}.source: ${named} sources, at most ${QUERY_LIMITS.sourcesPerTarget} per target (limit sourcesPerTarget)`,
+        `targets.${i}.source`
+      );
+    }
+    if (target.hide || target.queryType !== 'rate') {
+      return;
+    }
+    const sources = (selectedSources(target.source) ?? deps.sourceNames()).length;
+    if (sources > QUERY_LIMITS.sourcesPerTarget) {
+      throw new HttpError(
+        400,
+        `targets.${i}.source: ${sources} sources, at most ${QUERY_LIMITS.sourcesPerTarget} per target (limit sourcesPerTarget)`,
+        `targets.${i}.source`
+      );
+    }
+    points += sources * rateGrid(deps, query).points;
+  });
+  if (points > QUERY_LIMITS.pointsPerQuery) {
+    throw new HttpError(
+      400,
+      `the query asks for ${points} points, more than ${QUERY_LIMITS.pointsPerQuery} (limit pointsPerQuery): select fewer sources or lower maxDataPoints`,
+      'maxDataPoints'
+    );
+  }
+}
+
+/** The time step and point count of every rate frame of a query. */
+function rateGrid(deps: QueryDeps, query: QueryRequest): { step: number; points: number } {
+  const { from, to } = query.range;
+  const maxPoints = query.maxDataPoints ?? 1000;
+  const step = Math.max(query.intervalMs ?? 0, Math.ceil((to - from) / maxPoints), deps.results.bucketMs);
+  return { step, points: Math.floor((to - from) / step) + 2 };
 }
 
 function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON[] {
@@ -158,8 +226,7 @@ function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Target): D
 
 function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON[] {
   const { from, to } = query.range;
-  const maxPoints = query.maxDataPoints ?? 1000;
-  const step = Math.max(query.intervalMs ?? 0, Math.ceil((to - from) / maxPoints), deps.results.bucketMs);
+  const { step } = rateGrid(deps, query);
   const names = selectedSources(target.source) ?? deps.sourceNames();
   const includeSuppressed = target.includeSuppressed ?? false;
   return names.map((source) => {
@@ -169,7 +236,13 @@ function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target): DataF
     return frame(target.refId, source, [
       { name: 'time', type: 'time', values: counts.map((c) => c.time), config: { interval: step } },
       { name: 'anomalies', type: 'number', values: anomalies, labels, config: { displayName: `${source} anomalies` } },
-      { name: 'lines', type: 'number', values: counts.map((c) => c.lines), labels, config: { displayName: `${source} lines` } },
+      {
+        name: 'lines',
+        type: 'number',
+        values: counts.map((c) => c.lines),
+        labels,
+        config: { displayName: `${source} lines` },
+      },
       {
         name: 'ratio',
         type: 'number',
@@ -183,12 +256,22 @@ function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target): DataF
 
 function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
   const rows = findAnomalies(deps, query, target, Number.MAX_SAFE_INTEGER);
-  const groups = new Map<string, { template: string; source: string; count: number; maxScore: number; lastSeen: number; example: string }>();
+  const groups = new Map<
+    string,
+    { template: string; source: string; count: number; maxScore: number; lastSeen: number; example: string }
+  >();
   for (const a of rows) {
     const key = `${a.source}\u0000${a.template}`;
     const g = groups.get(key);
     if (!g) {
-      groups.set(key, { template: a.template, source: a.source, count: 1, maxScore: a.score, lastSeen: a.time, example: a.line });
+      groups.set(key, {
+        template: a.template,
+        source: a.source,
+        count: 1,
+        maxScore: a.score,
+        lastSeen: a.time,
+        example: a.line,
+      });
     } else {
       g.count++;
       g.maxScore = Math.max(g.maxScore, a.score);
@@ -196,7 +279,9 @@ function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Target): D
       g.lastSeen = Math.max(g.lastSeen, a.time);
     }
   }
-  const top = [...groups.values()].sort((a, b) => b.count - a.count || b.maxScore - a.maxScore).slice(0, target.limit ?? DEFAULT_LIMITS.templates);
+  const top = [...groups.values()]
+    .sort((a, b) => b.count - a.count || b.maxScore - a.maxScore)
+    .slice(0, target.limit ?? DEFAULT_LIMITS.templates);
   return frame(
     target.refId,
     'templates',

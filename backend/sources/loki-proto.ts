@@ -7,7 +7,9 @@
  * keeps the decoded lines as zero-copy slices until we turn them into strings.
  */
 import protobuf from 'protobufjs';
-import snappy from 'snappyjs';
+// snappy (napi-rs over the Rust snap crate) checks every literal and copy against the block bounds and the
+// declared length, so hostile input fails fast. snappyjs looped forever on a negative literal length.
+import { uncompressSync } from 'snappy';
 
 const PUSH_PROTO = `
 syntax = "proto3";
@@ -106,7 +108,7 @@ export function snappyDecompress(block: Buffer, maxBytes: number): Buffer {
   if (length > maxBytes) {
     throw new SnappyTooLargeError(length);
   }
-  return snappy.uncompress(block) as Buffer;
+  return uncompressSync(block, { asBuffer: true }) as Buffer;
 }
 
 /** Throws protobufjs' own error (with the offset) when the bytes are not a PushRequest. */
