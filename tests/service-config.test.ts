@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError as EngineConfigError, DEFAULT_CONFIG } from '../backend/engine/config';
 import { ConfigError, loadConfig } from '../backend/server/config';
 import type { Service } from '../backend/server/service';
 import { BUILT_MAIN as MAIN, startBuiltServer } from '../backend/testing/built-server';
@@ -63,6 +64,17 @@ describe('loadConfig', () => {
     expect(c.apiToken).toBeUndefined();
   });
 
+  test("training.engine is the engine's own schema: defaults are the engine's DEFAULT_CONFIG, a partial section is completed", () => {
+    // The defaults exist once: the service adds none of its own on top of the engine's.
+    expect(loadConfig({}).training.engine).toEqual(DEFAULT_CONFIG);
+    const file = path.join(dir, 'engine.yaml');
+    writeFileSync(file, 'training:\n  engine:\n    detector: rarity\n    neural:\n      dim: 8\n');
+    const engine = loadConfig({ LAD_CONFIG: file }).training.engine;
+    expect(engine).toEqual({ ...DEFAULT_CONFIG, detector: 'rarity', neural: { ...DEFAULT_CONFIG.neural, dim: 8 } });
+    // One ConfigError class for the service and the engine.
+    expect(ConfigError).toBe(EngineConfigError);
+  });
+
   test('errors name the key', () => {
     expect(configError({ LAD_PORT: 'eighty' }).message).toMatch(/LAD_PORT/);
     const range = configError({ LAD_PORT: '70000' });
@@ -76,6 +88,10 @@ describe('loadConfig', () => {
     expect(configError({ LAD_CONFIG: file }).key).toBe('training.windowLines');
     writeFileSync(file, 'training:\n  engine:\n    thresholdK: banana\n');
     expect(configError({ LAD_CONFIG: file }).key).toBe('training.engine.thresholdK');
+    writeFileSync(file, 'training:\n  engine:\n    neural:\n      dim: 1\n');
+    expect(configError({ LAD_CONFIG: file }).message).toMatch(/^invalid configuration: training\.engine\.neural\.dim: /);
+    writeFileSync(file, 'training:\n  engine:\n    neural:\n      dims: 8\n');
+    expect(configError({ LAD_CONFIG: file }).key).toBe('training.engine.neural.dims');
     writeFileSync(file, 'prot: 8080\n');
     expect(configError({ LAD_CONFIG: file }).key).toBe('prot');
     writeFileSync(file, 'training:\n  windowLine: 5\n');

@@ -1,110 +1,134 @@
-// Engine configuration: defaults, and the zod schema that validates configs coming from files, the CLI and
-// the service (validate at the edges, trust the type inside).
+// Engine configuration: the one place its defaults are written. Each field's default sits beside its bounds
+// in the zod schema, DEFAULT_CONFIG is what that schema makes of an empty input, and everything else (the
+// service's config, the CLI, word2vec.ts and som.ts when the engine calls them) takes its numbers from here.
+// Validate at the edges (files, the CLI, the service), trust the EngineConfig type inside.
+//
+// A section is a strict object whose fields all have defaults, attached with `.prefault({})` so a missing
+// section resolves to its defaults and a partial one is completed field by field. To add one (e.g. `miner`):
+// write `minerSchema` like `neuralSchema` and add `miner: minerSchema.prefault({})` to engineConfigSchema.
+// Keep the key order: a model stores its resolved config, and key order is part of those bytes.
 
 import { z } from 'zod';
 
 export const DETECTORS = ['combined', 'w2v-som', 'rarity'] as const;
 export type DetectorName = (typeof DETECTORS)[number];
 
-export const engineConfigSchema = z.object({
-  /** Which score decides `anomaly` and is reported as `score`. */
-  detector: z.enum(DETECTORS),
-  /** 'sigma': mean + k·std of training scores; 'percentile': that percentile of training scores. */
-  thresholdMethod: z.enum(['sigma', 'percentile']),
-  thresholdK: z.number().min(0).max(20),
-  thresholdPercentile: z.number().refine((p) => [50, 90, 95, 99, 99.5, 99.9].includes(p), {
-    message: 'percentile must be one of 50, 90, 95, 99, 99.5, 99.9',
-  }),
-  /** How many of a line's rarest words the rare-word detector averages. */
-  topWords: z.number().int().min(1).max(20),
-  /** Weights of the components in the combined score. */
-  weights: z.object({ words: z.number().min(0), level: z.number().min(0), problem: z.number().min(0), neural: z.number().min(0) }),
-  /**
-   * 'novel-line': the threshold is never below the score of a line whose words are all new but whose level is
-   * the most common one, so novelty alone never flags a line; some learned severity evidence must add to it.
-   */
-  thresholdFloor: z.enum(['novel-line', 'none']),
-  maxLineLength: z.number().int().min(64).max(1_000_000),
-  /** Lines marked false positive count as this share of the training lines each (at least 1 line). */
-  normalLineWeight: z.number().min(0).max(1),
-  neural: z.object({
-    enabled: z.boolean(),
-    dim: z.number().int().min(2).max(512),
-    window: z.number().int().min(1).max(20),
-    epochs: z.number().int().min(1).max(100),
-    minCount: z.number().int().min(1),
-    negative: z.number().int().min(1).max(50),
-    mode: z.enum(['skipgram', 'cbow']),
-    somWidth: z.number().int().min(1).max(200),
-    somHeight: z.number().int().min(1).max(200),
-    somEpochs: z.number().int().min(1).max(1000),
+/** Weights of the components in the combined score. */
+const weightsSchema = z
+  .object({
+    words: z.number().min(0).default(1),
+    level: z.number().min(0).default(1),
+    problem: z.number().min(0).default(0.5),
+    neural: z.number().min(0).default(0.5),
+  })
+  .strict();
+
+/** Word2Vec + SOM (the original LAD's model). Options that are not here are word2vec.ts's and som.ts's own. */
+const neuralSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    dim: z.number().int().min(2).max(512).default(25),
+    window: z.number().int().min(1).max(20).default(5),
+    epochs: z.number().int().min(1).max(100).default(5),
+    minCount: z.number().int().min(1).default(1),
+    negative: z.number().int().min(1).max(50).default(5),
+    mode: z.enum(['skipgram', 'cbow']).default('skipgram'),
+    somWidth: z.number().int().min(1).max(200).default(24),
+    somHeight: z.number().int().min(1).max(200).default(24),
+    somEpochs: z.number().int().min(1).max(1000).default(10),
     /** A template is repeated at most this many times in the W2V and SOM training data. */
-    repeatCap: z.number().int().min(1).max(1000),
+    repeatCap: z.number().int().min(1).max(1000).default(3),
     /** W2V and the SOM train on at most this many templates (the most frequent), keeping training bounded. */
-    maxTemplates: z.number().int().min(1),
-    seed: z.number().int(),
-  }),
-  /** Training score statistics are computed on at most this many templates (an even sample, weights kept). */
-  maxStatTemplates: z.number().int().min(1),
-  /** Cached template scores kept by a model (cleared when full). */
-  cacheSize: z.number().int().min(0),
-});
+    maxTemplates: z.number().int().min(1).default(20_000),
+    seed: z.number().int().default(1),
+  })
+  .strict();
 
-export type EngineConfig = z.infer<typeof engineConfigSchema>;
+const PERCENTILES = [50, 90, 95, 99, 99.5, 99.9];
 
-export const DEFAULT_CONFIG: EngineConfig = {
-  detector: 'combined',
-  thresholdMethod: 'percentile',
-  thresholdK: 3,
-  thresholdPercentile: 99.9,
-  topWords: 3,
-  weights: { words: 1, level: 1, problem: 0.5, neural: 0.5 },
-  thresholdFloor: 'novel-line',
-  maxLineLength: 4096,
-  normalLineWeight: 0.01,
-  neural: {
-    enabled: true,
-    dim: 25,
-    window: 5,
-    epochs: 5,
-    minCount: 1,
-    negative: 5,
-    mode: 'skipgram',
-    somWidth: 24,
-    somHeight: 24,
-    somEpochs: 10,
-    repeatCap: 3,
-    maxTemplates: 20_000,
-    seed: 1,
-  },
-  maxStatTemplates: 50_000,
-  cacheSize: 200_000,
-};
+/**
+ * Input: any subset of the fields (a missing section or field takes its default). Output: the full config.
+ * Strict: an unknown key (usually a typo) is an error naming it, not silently ignored.
+ */
+export const engineConfigSchema = z
+  .object({
+    /** Which score decides `anomaly` and is reported as `score`. */
+    detector: z.enum(DETECTORS).default('combined'),
+    /** 'sigma': mean + k·std of training scores; 'percentile': that percentile of training scores. */
+    thresholdMethod: z.enum(['sigma', 'percentile']).default('percentile'),
+    thresholdK: z.number().min(0).max(20).default(3),
+    thresholdPercentile: z
+      .number()
+      .refine((p) => PERCENTILES.includes(p), { message: `percentile must be one of ${PERCENTILES.join(', ')}` })
+      .default(99.9),
+    /** How many of a line's rarest words the rare-word detector averages. */
+    topWords: z.number().int().min(1).max(20).default(3),
+    weights: weightsSchema.prefault({}),
+    /**
+     * 'novel-line': the threshold is never below the score of a line whose words are all new but whose level is
+     * the most common one, so novelty alone never flags a line; some learned severity evidence must add to it.
+     */
+    thresholdFloor: z.enum(['novel-line', 'none']).default('novel-line'),
+    maxLineLength: z.number().int().min(64).max(1_000_000).default(4096),
+    /** Lines marked false positive count as this share of the training lines each (at least 1 line). */
+    normalLineWeight: z.number().min(0).max(1).default(0.01),
+    neural: neuralSchema.prefault({}),
+    /** Training score statistics are computed on at most this many templates (an even sample, weights kept). */
+    maxStatTemplates: z.number().int().min(1).default(50_000),
+    /**
+     * Training keeps counts for at most this many distinct templates; past it the rarest are dropped (their lines
+     * still count for words and levels), so a log whose every line is its own template trains in bounded memory.
+     * Rule: well above the templates of any real log (Loghub's systems have at most a few thousand) and above
+     * maxStatTemplates and neural.maxTemplates, while the kept examples stay a few tens of MB.
+     */
+    maxTrainTemplates: z.number().int().min(1).default(100_000),
+    /** Training keeps document counts for at most this many distinct words (the rarest go first), same rule. */
+    maxVocabulary: z.number().int().min(1).default(200_000),
+    /** Cached template scores kept by a model (cleared when full). */
+    cacheSize: z.number().int().min(0).default(200_000),
+  })
+  .strict();
 
-export type EngineConfigInput = Partial<Omit<EngineConfig, 'weights' | 'neural'>> & {
-  weights?: Partial<EngineConfig['weights']>;
-  neural?: Partial<EngineConfig['neural']>;
-};
+export type EngineConfig = z.output<typeof engineConfigSchema>;
+/** What a caller may pass: every section and field optional (the service's `training.engine`, a CLI --config). */
+export type EngineConfigInput = z.input<typeof engineConfigSchema>;
+export type NeuralConfig = EngineConfig['neural'];
 
-/** Defaults merged with `partial`, validated; throws a readable error naming the bad field. */
-export function resolveConfig(partial: EngineConfigInput = {}): EngineConfig {
-  const merged = {
-    ...DEFAULT_CONFIG,
-    ...partial,
-    weights: { ...DEFAULT_CONFIG.weights, ...partial.weights },
-    neural: { ...DEFAULT_CONFIG.neural, ...partial.neural },
-  };
-  const parsed = engineConfigSchema.safeParse(merged);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`invalid engine config ${issue.path.join('.')}: ${issue.message}`, issue.path.join('.'));
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
   }
-  return parsed.data;
+  return value;
 }
 
+/** The defaults: the schema's reading of an empty config. Frozen, since every caller shares it. */
+export const DEFAULT_CONFIG: EngineConfig = deepFreeze(engineConfigSchema.parse({}));
+
+/** A configuration value that failed validation; `key` is its dotted path (e.g. `neural.dim`). */
 export class ConfigError extends Error {
-  constructor(message: string, readonly field: string) {
+  constructor(
+    message: string,
+    readonly key: string,
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+/** The path a zod issue is about; for an unknown key that is the key itself (usually a typo), not its parent. */
+export function issuePath(issue: z.core.$ZodIssue): string[] {
+  const path = issue.path.map(String);
+  return issue.code === 'unrecognized_keys' && issue.keys.length > 0 ? [...path, issue.keys[0]] : path;
+}
+
+/** Defaults completed with `partial`, validated; throws a ConfigError naming the bad field. */
+export function resolveConfig(partial: EngineConfigInput = {}): EngineConfig {
+  const parsed = engineConfigSchema.safeParse(partial);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issuePath(issue).join('.');
+    throw new ConfigError(`invalid engine config ${key}: ${issue.message}`, key);
+  }
+  return parsed.data;
 }

@@ -1,4 +1,5 @@
 import { SeededRandom } from './random';
+import { DEFAULT_CONFIG } from './config';
 import { principalComponents, resolveSomOptions, SelfOrganizingMap } from './som';
 
 /** `perCluster` points around each centre, with uniform noise of ±spread in every dimension. */
@@ -144,8 +145,9 @@ describe('SelfOrganizingMap.train', () => {
     expect(() => som.bmuDistance(new Float32Array(3), 2)).toThrow(RangeError);
   });
 
-  it('defaults to a 24×24 map with radius 3→1 and PCA initialisation', () => {
-    expect(resolveSomOptions()).toMatchObject({ width: 24, height: 24, radiusStart: 3, radiusEnd: 1, init: 'pca' });
+  it("defaults to the engine config's map size, radius 3→1 and PCA initialisation", () => {
+    const { somWidth: width, somHeight: height } = DEFAULT_CONFIG.neural;
+    expect(resolveSomOptions()).toMatchObject({ width, height, radiusStart: 3, radiusEnd: 1, init: 'pca' });
   });
 });
 

@@ -13,6 +13,8 @@
  * dimensions instead of all of them.
  */
 import { z } from 'zod';
+import { DEFAULT_CONFIG } from './config';
+import type { NeuralConfig } from './config';
 import { SeededRandom } from './random';
 
 export interface SomOptions {
@@ -25,16 +27,21 @@ export interface SomOptions {
   init: 'pca' | 'random';
 }
 
-/** LAD's 24×24 map and radius 3→1. */
+/**
+ * Size, epochs and seed come from the engine's config (config.ts, `neural`), the one place they are written;
+ * the radius 3→1 (LAD's) and the PCA initialisation are this module's own.
+ */
 export const DEFAULT_SOM_OPTIONS: Readonly<SomOptions> = {
-  width: 24,
-  height: 24,
-  epochs: 10,
+  ...somOptionsOf(DEFAULT_CONFIG.neural),
   radiusStart: 3,
   radiusEnd: 1,
-  seed: 1,
   init: 'pca',
 };
+
+/** The SOM options an engine config sets (the rest keep this module's defaults). */
+export function somOptionsOf(n: NeuralConfig): Pick<SomOptions, 'width' | 'height' | 'epochs' | 'seed'> {
+  return { width: n.somWidth, height: n.somHeight, epochs: n.somEpochs, seed: n.seed };
+}
 
 const optionsSchema = z
   .object({

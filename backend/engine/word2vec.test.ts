@@ -1,3 +1,4 @@
+import { DEFAULT_CONFIG } from './config';
 import { SeededRandom } from './random';
 import {
   deserializeWord2Vec,
@@ -126,9 +127,12 @@ describe('trainWord2Vec', () => {
     expect(() => trainWord2Vec(corpus, { window: 1.5 })).toThrow(/window/);
   });
 
-  it('defaults to CBOW with its larger learning rate, and skip-gram to its own', () => {
-    expect(resolveWord2VecOptions()).toMatchObject({ mode: 'cbow', learningRate: 0.05, window: 5, epochs: 5 });
+  it("takes the engine config's mode, and each mode's own learning rate (CBOW averages, so a larger step)", () => {
+    // The numbers themselves are pinned in config.test.ts; here, that the learning rate follows the mode.
+    expect(resolveWord2VecOptions().mode).toBe(DEFAULT_CONFIG.neural.mode);
+    expect(resolveWord2VecOptions({ mode: 'cbow' }).learningRate).toBe(0.05);
     expect(resolveWord2VecOptions({ mode: 'skipgram' }).learningRate).toBe(0.025);
+    expect(resolveWord2VecOptions().learningRate).toBe(resolveWord2VecOptions({ mode: DEFAULT_CONFIG.neural.mode }).learningRate);
     expect(resolveWord2VecOptions({ learningRate: 0.01, dim: undefined }).learningRate).toBe(0.01);
   });
 });

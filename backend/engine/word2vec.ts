@@ -9,6 +9,8 @@
  * Int32Array of sentence ends, and the weights are Float32Arrays; nothing is allocated per token.
  */
 import { z } from 'zod';
+import { DEFAULT_CONFIG } from './config';
+import type { NeuralConfig } from './config';
 import { SeededRandom } from './random';
 
 export interface Word2VecOptions {
@@ -44,18 +46,20 @@ export interface Word2VecModel {
   counts: Uint32Array;
 }
 
-/** CBOW like the original LAD (and gensim's default), which is also several times cheaper than skip-gram. */
+/**
+ * The options the engine configures (mode, dim, window, epochs, minCount, negative, seed) come from its
+ * config (config.ts, `neural`), the one place they are written; sample and maxVocab are this module's own.
+ */
 export const DEFAULT_WORD2VEC_OPTIONS: Readonly<Omit<Word2VecOptions, 'learningRate'>> = {
-  mode: 'cbow',
-  dim: 32,
-  window: 5,
-  epochs: 5,
-  minCount: 1,
-  negative: 5,
-  seed: 1,
+  ...word2VecOptionsOf(DEFAULT_CONFIG.neural),
   sample: 1e-3,
   maxVocab: 100_000,
 };
+
+/** The Word2Vec options an engine config sets (the rest keep this module's defaults). */
+export function word2VecOptionsOf(n: NeuralConfig): Pick<Word2VecOptions, 'mode' | 'dim' | 'window' | 'epochs' | 'minCount' | 'negative' | 'seed'> {
+  return { mode: n.mode, dim: n.dim, window: n.window, epochs: n.epochs, minCount: n.minCount, negative: n.negative, seed: n.seed };
+}
 
 /** word2vec.c's starting learning rates: CBOW averages its input, so it takes a larger step. */
 const DEFAULT_LEARNING_RATE = { skipgram: 0.025, cbow: 0.05 } as const;

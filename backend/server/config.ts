@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError as EngineConfigError, resolveConfig as resolveEngineConfig, type EngineConfigInput } from '../engine';
+import { ConfigError, engineConfigSchema, issuePath } from '../engine/config';
 import { parseSourceConfig, SourceConfigError, type SourceConfig } from '../sources/registry';
 
 /**
@@ -49,7 +49,8 @@ export const ConfigSchema = z
         minRetrainGapSeconds: z.number().min(0).default(300),
         /** Train off the main thread (engine's trainModelInWorker). */
         useWorker: z.boolean().default(true),
-        engine: z.record(z.string(), z.unknown()).default({}),
+        /** The engine's own schema (defaults and bounds live there): errors name e.g. training.engine.neural.dim. */
+        engine: engineConfigSchema.prefault({}),
       })
       .strict()
       .prefault({}),
@@ -85,15 +86,8 @@ export const ConfigSchema = z
   .strict();
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'sources'> & { sources: SourceConfig[] };
 
-export class ConfigError extends Error {
-  constructor(
-    message: string,
-    readonly key: string
-  ) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+/** The engine's ConfigError: one class for every configuration error, service or engine. */
+export { ConfigError };
 
 /** Env variable → config path. Numbers and booleans are converted before validation. */
 const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' }> = {
@@ -194,9 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
-    // For an unknown key, name the key itself (usually a typo), not the object holding it.
-    const keyPath = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
-    const key = keyPath.map(String).join('.') || '(root)';
+    const key = issuePath(issue).join('.') || '(root)';
     const envName = envNameFor(issue.path, env);
     const where = envName ? `${key} (from ${envName})` : key;
     throw new ConfigError(`invalid configuration: ${where}: ${issue.message}`, key);
@@ -212,16 +204,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw err;
     }
   });
-  try {
-    // The engine checks its own options; do it now so a typo stops start-up instead of the first training.
-    resolveEngineConfig(result.data.training.engine as EngineConfigInput);
-  } catch (err) {
-    if (err instanceof EngineConfigError) {
-      const key = `training.engine.${err.field}`;
-      throw new ConfigError(`invalid configuration: ${key}: ${err.message}`, key);
-    }
-    throw err;
-  }
   const config: Config = { ...result.data, sources };
   const names = new Set<string>();
   for (const [i, source] of config.sources.entries()) {
