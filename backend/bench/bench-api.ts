@@ -23,7 +23,7 @@ export interface BenchRow {
 export interface BenchContext {
   /** the repository root (where package.json is) */
   repoRoot: string;
-  /** the shared sample logs: loghub/ and modern/ (../shared/data beside the repository unless --data) */
+  /** the sample logs: loghub/ and modern/ or generated/ (--data, else ../shared/data when present, else backend/testdata) */
   dataDir: string;
   /** a fresh directory for this bench module's files, removed afterwards unless --keep */
   tmpDir: string;

@@ -1,9 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join, resolve } from 'path';
+import { join } from 'path';
 import { loadSamples, writeCorpus } from './corpus';
-
-const SHARED_DATA = resolve(__dirname, '../../../shared/data');
+import { TESTDATA_DIR } from '../testdata/paths';
 
 describe('benchmark corpus generator', () => {
   let dir: string;
@@ -91,13 +90,15 @@ describe('benchmark corpus generator', () => {
     expect(() => loadSamples(join(dir, 'nothing-here'))).toThrow(/no sample logs/);
   });
 
-  it('builds from the shared Loghub and Loki samples', () => {
-    const samples = loadSamples(SHARED_DATA);
-    expect(samples.length).toBeGreaterThanOrEqual(10);
+  it('builds from the in-repository Loghub and generated samples (backend/testdata)', () => {
+    const samples = loadSamples(TESTDATA_DIR);
+    const perFolder: Record<string, number> = {};
+    for (const s of samples) perFolder[s.name.split('/')[0]] = (perFolder[s.name.split('/')[0]] ?? 0) + 1;
+    expect(perFolder).toEqual({ loghub: 10, generated: 4 });
     const labelled = samples.filter((s) => s.alerts.length > 0);
     expect(labelled.length).toBeGreaterThanOrEqual(1);
-    const result = writeCorpus(join(dir, 'shared.log'), samples, { lines: 5000, seed: 1 });
-    expect(readFileSync(join(dir, 'shared.log'), 'utf8').split('\n')).toHaveLength(5001);
+    const result = writeCorpus(join(dir, 'testdata.log'), samples, { lines: 5000, seed: 1 });
+    expect(readFileSync(join(dir, 'testdata.log'), 'utf8').split('\n')).toHaveLength(5001);
     expect(Object.values(result.perSource).every((n) => n > 0)).toBe(true);
   });
 });

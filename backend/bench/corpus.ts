@@ -1,11 +1,12 @@
 /**
- * Builds a large benchmark corpus from the small real samples (../shared/data/loghub and modern): real lines
+ * Builds a large benchmark corpus from the small samples (loghub/ and modern/ or generated/ under the data
+ * directory: ../shared/data when present, else backend/testdata): sample lines
  * resampled at random, with their numbers and hex ids re-drawn so raw lines rarely repeat while the masked
  * templates stay those of real traffic, plus rare lines injected now and then (the samples' own labelled
  * alert lines and a few well-known failure messages) so the corpus has something worth flagging.
  *
- * The samples are read from where they lie and the corpus goes to a temporary file: nothing of them is
- * copied into the repository (Loki's samples are AGPL).
+ * The samples are read from where they lie and the corpus goes to a temporary file: nothing of ../shared is
+ * copied into the repository (Loki's samples there are AGPL; backend/testdata/generated stands in for them).
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'fs';
 import { basename, join } from 'path';
@@ -61,10 +62,13 @@ function isLabelled(lines: readonly string[]): boolean {
   return dash >= lines.length / 2;
 }
 
-/** Reads every *.log under dataDir/loghub and dataDir/modern, in name order. */
+/** Sub-folders of a data directory that hold sample logs: Loghub's, Loki's (../shared) or generated ones (testdata). */
+const SAMPLE_DIRS = ['loghub', 'modern', 'generated'];
+
+/** Reads every *.log under dataDir/loghub, dataDir/modern and dataDir/generated, in name order. */
 export function loadSamples(dataDir: string): SampleFile[] {
   const samples: SampleFile[] = [];
-  for (const sub of ['loghub', 'modern']) {
+  for (const sub of SAMPLE_DIRS) {
     const dir = join(dataDir, sub);
     if (!existsSync(dir)) continue;
     for (const file of readdirSync(dir)
@@ -104,7 +108,7 @@ export function loadSamples(dataDir: string): SampleFile[] {
     }
   }
   if (samples.length === 0) {
-    throw new Error(`no sample logs under ${dataDir}/loghub or ${dataDir}/modern`);
+    throw new Error(`no sample logs under ${SAMPLE_DIRS.map((sub) => join(dataDir, sub)).join(', ')}`);
   }
   return samples;
 }

@@ -14,7 +14,8 @@
  * and makes the exit code 1; a missed target does not (it is a finding, not a crash).
  *
  * Options: --lines N (generated corpus size, default 1,000,000), --only a,b (module names, e.g. engine),
- * --data DIR (default ../shared/data beside the repository, or $LAD_BENCH_DATA), --cpu N (core to pin to,
+ * --data DIR (default $LAD_BENCH_DATA, else ../shared/data beside the repository when present, else the
+ * in-repository backend/testdata, so a fresh clone can bench too), --cpu N (core to pin to,
  * default 0), --no-pin, --out FILE (default artifacts/bench.json), --keep (keep temporary files).
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -23,8 +24,11 @@ import { cpus, loadavg, tmpdir, totalmem } from 'os';
 import { dirname, join, resolve } from 'path';
 import type { BenchContext, BenchModule, BenchRow } from './bench-api';
 import { tasksetAvailable } from './measure';
+import { TESTDATA_DIR } from '../testdata/paths';
 
 const REPO_ROOT = resolve(__dirname, '../../..');
+/** The larger development samples, beside the repository on the development machines only. */
+const SHARED_DATA = join(REPO_ROOT, '..', 'shared', 'data');
 
 interface SuiteRow extends BenchRow {
   suite: string;
@@ -81,7 +85,7 @@ function targetMet(row: BenchRow): boolean | undefined {
 }
 
 async function main(o: MainOptions): Promise<number> {
-  const dataDir = resolve(o.data ?? process.env.LAD_BENCH_DATA ?? join(REPO_ROOT, '..', 'shared', 'data'));
+  const dataDir = resolve(o.data ?? process.env.LAD_BENCH_DATA ?? (existsSync(SHARED_DATA) ? SHARED_DATA : TESTDATA_DIR));
   if (!existsSync(dataDir)) {
     process.stderr.write(`bench: no sample data at ${dataDir} (use --data DIR)\n`);
     return 2;
@@ -181,7 +185,7 @@ const program = new Command()
   .description('run the Scorpio benchmarks (backend/bench/*.bench.ts)')
   .option('--lines <n>', 'generated corpus size in lines', wholeNumber('--lines', 1), 1_000_000)
   .option('--only <names>', 'comma-separated benchmark modules to run (e.g. engine)')
-  .option('--data <dir>', 'sample logs directory (loghub/ and modern/)')
+  .option('--data <dir>', 'sample logs directory (loghub/ and modern/ or generated/)')
   .option('--cpu <n>', 'core to pin child processes to', wholeNumber('--cpu', 0), 0)
   .option('--no-pin', 'do not pin child processes to one core')
   .option('--out <file>', 'JSON results file, relative to the repository root', 'artifacts/bench.json')

@@ -3,9 +3,9 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { loadModel, saveModel, trainModel, trainModelInWorker, templateOf, ModelFormatError } from './index';
 import type { LadModel } from './model';
+import { TESTDATA_DIR } from '../testdata/paths';
 
-const DATA = path.resolve(__dirname, '../../../shared/data');
-const readSample = (rel: string): string[] => readFileSync(path.join(DATA, rel), 'utf8').split('\n').filter((l) => l.length > 0);
+const readSample = (rel: string): string[] => readFileSync(path.join(TESTDATA_DIR, rel), 'utf8').split('\n').filter((l) => l.length > 0);
 
 /** A small synthetic service log: routine lines with varying ids, numbers and durations. */
 function routineLog(n: number): string[] {

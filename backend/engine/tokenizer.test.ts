@@ -1,9 +1,8 @@
-import { readdirSync, readFileSync } from 'fs';
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import { LineScanner, templateOf, tokenize } from './tokenizer';
 import { levelName } from './levels';
-
-const DATA = path.resolve(__dirname, '../../../shared/data');
+import { TESTDATA_DIR, sampleLogPaths } from '../testdata/paths';
 
 describe('tokenizer: masking variable parts', () => {
   it.each([
@@ -76,20 +75,21 @@ describe('tokenizer: structured lines and levels', () => {
   });
 });
 
-describe('tokenizer: golden figures over the real samples', () => {
-  // Pins the number of distinct templates and the level histogram per sample (from ../shared/data, read by
-  // path): a change in masking shows up here and must be a deliberate one.
+describe('tokenizer: golden figures over the test corpora', () => {
+  // Pins the number of distinct templates and the level histogram per sample (backend/testdata: Loghub samples
+  // and the generated logfmt, JSON and klog logs): a change in masking shows up here and must be a deliberate one.
   const GOLDEN: Record<string, { templates: number; levels: Record<string, number> }> = {
     'loghub/Apache_2k.log': { templates: 6, levels: { notice: 1405, error: 595 } },
     'loghub/HDFS_2k.log': { templates: 16, levels: { info: 1920, warn: 80 } },
     'loghub/Zookeeper_2k.log': { templates: 59, levels: { info: 669, warn: 1318, error: 13 } },
     'loghub/OpenSSH_2k.log': { templates: 186, levels: { none: 2000 } },
-    'modern/distributor-logfmt.log': { templates: 6, levels: { debug: 5000 } },
-    'modern/drone-json.log': { templates: 11, levels: { debug: 210 } },
-    'modern/kubernetes.log': { templates: 42, levels: { info: 1000 } },
+    'generated/distributor-logfmt.log': { templates: 22, levels: { debug: 2760, error: 63, info: 124, warn: 53 } },
+    'generated/ingester-logfmt.log': { templates: 7, levels: { debug: 924, warn: 8, info: 50, error: 18 } },
+    'generated/drone-json.log': { templates: 67, levels: { debug: 848, warn: 23, error: 20, info: 109 } },
+    'generated/kubernetes-klog.log': { templates: 24, levels: { info: 1910, warn: 58, error: 32 } },
   };
   it.each(Object.keys(GOLDEN))('%s', (file) => {
-    const lines = readFileSync(path.join(DATA, file), 'utf8').split('\n').filter((l) => l.length > 0);
+    const lines = readFileSync(path.join(TESTDATA_DIR, file), 'utf8').split('\n').filter((l) => l.length > 0);
     const s = new LineScanner();
     const templates = new Set<string>();
     const hashes = new Set<number>();
@@ -120,35 +120,33 @@ describe('tokenizer: scanning ASCII bytes gives exactly what scanning the decode
     expect(Array.from(b.kinds.subarray(0, b.count))).toEqual(Array.from(a.kinds.subarray(0, a.count)));
   }
 
-  it.each([4096, 64])('every line of the real samples (maxLineLength %d)', (max) => {
+  it.each([4096, 64])('every line of the test corpora (maxLineLength %d)', (max) => {
     const fromString = new LineScanner(max);
     const fromBytes = new LineScanner(max);
     const inPlace = new LineScanner(max);
     let ascii = 0;
-    for (const dir of ['loghub', 'modern']) {
-      for (const file of readdirSync(path.join(DATA, dir)).filter((f) => f.endsWith('.log'))) {
-        const bytes = readFileSync(path.join(DATA, dir, file));
-        // the whole file widened once, scanned in place (as lad score does per chunk)
-        const wide = new Uint16Array(bytes.length + 1);
-        wide.set(bytes);
-        let p = 0;
-        while (p < bytes.length) {
-          let e = bytes.indexOf(10, p);
-          if (e < 0) e = bytes.length;
-          const line = bytes.toString('utf8', p, e);
-          fromString.scan(line);
-          // a line with a non-ASCII byte in its scanned part is refused (the caller decodes it); any other
-          // gives the same result, even with non-ASCII text after the cut-off
-          const scanned = fromBytes.scanAscii(bytes, p, e);
-          expect(scanned).toBe(!/[^\x00-\x7f]/.test(bytes.toString('latin1', p, Math.min(e, p + max))));
-          expect(inPlace.scanAscii(bytes, p, e, wide)).toBe(scanned);
-          if (scanned) {
-            ascii++;
-            sameResult(fromString, fromBytes);
-            sameResult(fromString, inPlace);
-          }
-          p = e + 1;
+    for (const file of sampleLogPaths()) {
+      const bytes = readFileSync(file);
+      // the whole file widened once, scanned in place (as lad score does per chunk)
+      const wide = new Uint16Array(bytes.length + 1);
+      wide.set(bytes);
+      let p = 0;
+      while (p < bytes.length) {
+        let e = bytes.indexOf(10, p);
+        if (e < 0) e = bytes.length;
+        const line = bytes.toString('utf8', p, e);
+        fromString.scan(line);
+        // a line with a non-ASCII byte in its scanned part is refused (the caller decodes it); any other
+        // gives the same result, even with non-ASCII text after the cut-off
+        const scanned = fromBytes.scanAscii(bytes, p, e);
+        expect(scanned).toBe(!/[^\x00-\x7f]/.test(bytes.toString('latin1', p, Math.min(e, p + max))));
+        expect(inPlace.scanAscii(bytes, p, e, wide)).toBe(scanned);
+        if (scanned) {
+          ascii++;
+          sameResult(fromString, fromBytes);
+          sameResult(fromString, inPlace);
         }
+        p = e + 1;
       }
     }
     expect(ascii).toBeGreaterThan(20_000);
