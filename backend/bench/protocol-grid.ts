@@ -1,0 +1,110 @@
+/**
+ * `npm run build:backend && node backend/dist/bench/protocol-grid.js [--data DIR]`: runs the evaluation
+ * protocol (protocol.ts) for every candidate default in a fixed grid and applies the selection rule stated in
+ * docs/engine.md ("Choosing the defaults") — written before the grid was run:
+ *   1. feasible: every healthy log ≤ 3% of its lines flagged, and ≤ 1% of the injection hosts' normal lines;
+ *      if no candidate is feasible, the healthy-log bound becomes "no worse than today's defaults" (their worst
+ *      log's share);
+ *   2. among the feasible, maximise the worst case over the protocol's arms: min(F1 of every labelled split,
+ *      injection recall of every seed);
+ *   3. within 0.01 of the best, the candidate that changes fewest fields of today's defaults, then the higher
+ *      mean of those arm values.
+ * Prints one row per candidate and the full protocol tables of the chosen one.
+ */
+import { Command } from 'commander';
+import { existsSync, readFileSync } from 'fs';
+import { resolve } from 'path';
+import { DEFAULT_CONFIG, resolveConfig } from '../engine';
+import type { EngineConfig, EngineConfigInput } from '../engine';
+import { parseFailures } from './protocol-inject';
+import { markdown, pooledNormalFlagged, pooledRecall, runProtocol } from './protocol';
+import type { ProtocolResult } from './protocol';
+
+const FAILURES_TSV = resolve(__dirname, '../../testdata/injection/failures.tsv');
+
+/** The grid: threshold percentile × failure-word weight × W2V+SOM weight × level weight (rare words = 1). */
+export function candidates(): EngineConfigInput[] {
+  const out: EngineConfigInput[] = [];
+  for (const thresholdPercentile of [99, 99.5, 99.9])
+    for (const problem of [0.5, 1])
+      for (const neural of [0, 0.5, 1])
+        for (const level of [1, 2]) out.push({ thresholdMethod: 'percentile', thresholdPercentile, weights: { words: 1, level, problem, neural } });
+  return out;
+}
+
+export interface Outcome {
+  input: EngineConfigInput;
+  changed: number;
+  worstHealthy: number;
+  normal: number;
+  /** The arm values the rule's worst case is taken over: labelled-split F1s, then per-seed recalls. */
+  arms: number[];
+  worst: number;
+  mean: number;
+  result: ProtocolResult;
+}
+
+function changedFields(c: EngineConfig): number {
+  let n = 0;
+  if (c.thresholdMethod !== DEFAULT_CONFIG.thresholdMethod || c.thresholdPercentile !== DEFAULT_CONFIG.thresholdPercentile) n++;
+  for (const k of ['words', 'level', 'problem', 'neural'] as const) if (c.weights[k] !== DEFAULT_CONFIG.weights[k]) n++;
+  return n;
+}
+
+export function outcomeOf(input: EngineConfigInput, result: ProtocolResult): Outcome {
+  const arms = [...result.labelled.map((a) => a.f1), ...pooledRecall(result)];
+  return {
+    input,
+    changed: changedFields(result.config),
+    worstHealthy: Math.max(...result.healthy.map((h) => h.flaggedLines / h.testLines)),
+    normal: pooledNormalFlagged(result),
+    arms,
+    worst: Math.min(...arms),
+    mean: arms.reduce((a, b) => a + b, 0) / arms.length,
+    result,
+  };
+}
+
+/** The selection rule (see the file comment); `today` is the outcome of today's defaults. */
+export function choose(outcomes: readonly Outcome[], today: Outcome): Outcome {
+  let feasible = outcomes.filter((o) => o.worstHealthy <= 0.03 && o.normal <= 0.01);
+  if (feasible.length === 0) feasible = outcomes.filter((o) => o.worstHealthy <= today.worstHealthy && o.normal <= 0.01);
+  if (feasible.length === 0) return today;
+  const best = Math.max(...feasible.map((o) => o.worst));
+  return feasible
+    .filter((o) => o.worst >= best - 0.01)
+    .sort((a, b) => a.changed - b.changed || b.mean - a.mean)[0];
+}
+
+const describe = (c: EngineConfig): string =>
+  `p${c.thresholdPercentile} level ${c.weights.level} problem ${c.weights.problem} neural ${c.weights.neural}`;
+
+async function main(argv: string[]): Promise<void> {
+  const o = new Command('protocol-grid').option('--data <dir>', 'samples directory', '/work/shared/data').parse(argv).opts<{ data: string }>();
+  if (!existsSync(o.data)) throw new Error(`no samples at ${o.data}`);
+  const failures = parseFailures(readFileSync(FAILURES_TSV, 'utf8'));
+  const run = async (input: EngineConfigInput): Promise<Outcome> =>
+    outcomeOf(input, await runProtocol({ dataDir: o.data, config: resolveConfig(input), seeds: 3, injectPerSeed: 20, failures }));
+  const today = await run({});
+  const outcomes: Outcome[] = [];
+  for (const c of candidates()) {
+    outcomes.push(await run(c));
+    process.stderr.write(`${outcomes.length}/${candidates().length} ${describe(outcomes[outcomes.length - 1].result.config)}\n`);
+  }
+  const chosen = choose(outcomes, today);
+  const rows = [...outcomes].sort((a, b) => b.worst - a.worst);
+  const f = (x: number): string => x.toFixed(3);
+  let out = '| candidate | labelled F1 (per split) | injection recall (per seed) | worst arm | normal flagged | worst healthy log |\n|---|---|---|---|---|---|\n';
+  for (const r of [today, ...rows]) {
+    const n = r.result.labelled.length;
+    out += `| ${r === today ? 'today: ' : ''}${r === chosen ? '**chosen** ' : ''}${describe(r.result.config)} | ${r.arms.slice(0, n).map(f).join(' ')} | ${r.arms.slice(n).map(f).join(' ')} | ${f(r.worst)} | ${(100 * r.normal).toFixed(1)}% | ${(100 * r.worstHealthy).toFixed(1)}% |\n`;
+  }
+  process.stdout.write(out + `\nChosen: ${describe(chosen.result.config)}\n\n` + markdown(chosen.result));
+}
+
+if (require.main === module) {
+  main(process.argv).catch((err: unknown) => {
+    process.stderr.write(`protocol-grid: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}
