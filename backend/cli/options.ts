@@ -4,6 +4,7 @@ import { readFileSync } from 'fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { DETECTORS, resolveConfig } from '../engine';
+import { engineConfigSchema, neuralSchema, numberBounds, PERCENTILES } from '../engine/config';
 import type { EngineConfig, EngineConfigInput } from '../engine';
 import { CliError } from './input';
 
@@ -27,11 +28,12 @@ export function addModelOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'engine config (JSON or YAML, any subset of the fields in docs/engine.md)')
     .addOption(new Option('--detector <name>', 'detector that decides anomalies').choices(DETECTORS as unknown as string[]))
-    .option('--threshold-k <k>', 'threshold = mean + k·std of training scores', numberArg('--threshold-k', { min: 0, max: 20 }))
-    .option('--threshold-percentile <p>', 'threshold = this percentile of training scores (50, 90, 95, 99, 99.5, 99.9)', numberArg('--threshold-percentile'))
+    .option('--threshold-k <k>', 'threshold = mean + k·std of training scores', numberArg('--threshold-k', numberBounds(engineConfigSchema.shape.thresholdK)))
+    .option('--threshold-percentile <p>', `threshold = this percentile of training scores (${PERCENTILES.join(', ')})`, numberArg('--threshold-percentile'))
     .option('--no-neural', 'skip the Word2Vec + SOM detector (faster training)')
-    .option('--dim <n>', 'Word2Vec dimension', numberArg('--dim', { int: true, min: 2, max: 512 }))
-    .option('--som-size <n>', 'SOM width and height', numberArg('--som-size', { int: true, min: 1, max: 200 }))
+    .option('--dim <n>', 'Word2Vec dimension', numberArg('--dim', numberBounds(neuralSchema.shape.dim)))
+    // Width and height share their bounds; the engine's schema checks both again anyway.
+    .option('--som-size <n>', 'SOM width and height', numberArg('--som-size', numberBounds(neuralSchema.shape.somWidth)))
     .option('--seed <n>', 'random seed (same seed, same model)', numberArg('--seed', { int: true }))
     .option('-q, --quiet', 'no progress on stderr');
 }

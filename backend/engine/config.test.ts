@@ -1,7 +1,7 @@
 // The engine's defaults are written once (config.ts): these tests fail if word2vec.ts or som.ts grow numbers of
 // their own that differ, if the engine stops passing a config value to them, or if validation stops naming
 // the field at fault.
-import { ConfigError, DEFAULT_CONFIG, engineConfigSchema, resolveConfig } from './config';
+import { ConfigError, DEFAULT_CONFIG, engineConfigSchema, neuralSchema, numberBounds, resolveConfig } from './config';
 import type { EngineConfigInput, NeuralConfig } from './config';
 import { loadNeuralModules } from './neural';
 import { resolveSomOptions } from './som';
@@ -54,6 +54,22 @@ describe('engine config', () => {
     expect(configError({ neural: { dims: 8 } }).key).toBe('neural.dims');
     expect(configError({ detectr: 'rarity' }).key).toBe('detectr');
     expect(configError({ weights: null }).key).toBe('weights');
+  });
+
+  it("numberBounds (the CLI's early check) states exactly what the schema accepts", () => {
+    const cases: [string, Parameters<typeof numberBounds>[0], (v: number) => EngineConfigInput][] = [
+      ['thresholdK', engineConfigSchema.shape.thresholdK, (v) => ({ thresholdK: v })],
+      ['neural.dim', neuralSchema.shape.dim, (v) => ({ neural: { dim: v } })],
+      ['neural.somWidth', neuralSchema.shape.somWidth, (v) => ({ neural: { somWidth: v } })],
+    ];
+    for (const [key, field, input] of cases) {
+      const { min, max } = numberBounds(field);
+      if (min === undefined || max === undefined) throw new Error(`${key} has no bounds`);
+      for (const ok of [min, max]) expect(() => resolveConfig(input(ok))).not.toThrow();
+      for (const bad of [min - 1, max + 1]) expect(configError(input(bad)).key).toBe(key);
+    }
+    expect(numberBounds(neuralSchema.shape.dim).int).toBe(true);
+    expect(numberBounds(engineConfigSchema.shape.thresholdK).int).toBe(false);
   });
 });
 

@@ -24,7 +24,7 @@ const weightsSchema = z
   .strict();
 
 /** Word2Vec + SOM (the original LAD's model). Options that are not here are word2vec.ts's and som.ts's own. */
-const neuralSchema = z
+export const neuralSchema = z
   .object({
     enabled: z.boolean().default(true),
     dim: z.number().int().min(2).max(512).default(25),
@@ -44,7 +44,8 @@ const neuralSchema = z
   })
   .strict();
 
-const PERCENTILES = [50, 90, 95, 99, 99.5, 99.9];
+/** The percentiles a threshold may sit at. */
+export const PERCENTILES: readonly number[] = [50, 90, 95, 99, 99.5, 99.9];
 
 /**
  * Input: any subset of the fields (a missing section or field takes its default). Output: the full config.
@@ -104,6 +105,12 @@ function deepFreeze<T>(value: T): T {
 
 /** The defaults: the schema's reading of an empty config. Frozen, since every caller shares it. */
 export const DEFAULT_CONFIG: EngineConfig = deepFreeze(engineConfigSchema.parse({}));
+
+/** A numeric field's bounds as its schema states them, for front ends that check a value early (CLI flags). */
+export function numberBounds(field: z.ZodDefault<z.ZodNumber>): { int: boolean; min?: number; max?: number } {
+  const n = field.unwrap();
+  return { int: n.isInt, min: n.minValue ?? undefined, max: n.maxValue ?? undefined };
+}
 
 /** A configuration value that failed validation; `key` is its dotted path (e.g. `neural.dim`). */
 export class ConfigError extends Error {
