@@ -1,6 +1,8 @@
 // The engine's defaults are written once (config.ts): these tests fail if word2vec.ts or som.ts grow numbers of
 // their own that differ, if the engine stops passing a config value to them, or if validation stops naming
 // the field at fault.
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import { ConfigError, DEFAULT_CONFIG, engineConfigSchema, neuralSchema, numberBounds, resolveConfig } from './config';
 import type { EngineConfigInput, NeuralConfig } from './config';
 import { loadNeuralModules } from './neural';
@@ -118,5 +120,20 @@ describe('word2vec.ts and som.ts defaults are the engine config', () => {
       w2vSpy.mockRestore();
       somSpy.mockRestore();
     }
+  });
+});
+
+describe('docs/engine.md', () => {
+  it('documents every engine config field in its "Engine configuration" section', () => {
+    const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'engine.md'), 'utf8');
+    const start = doc.indexOf('## Engine configuration');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const end = doc.indexOf('\n## ', start + 1);
+    const section = doc.slice(start, end < 0 ? undefined : end);
+    const fields = Object.entries(DEFAULT_CONFIG).flatMap(([key, value]) =>
+      typeof value === 'object' && value !== null ? [key, ...Object.keys(value)] : [key],
+    );
+    const missing = fields.filter((f) => !section.includes(`\`${f}\``));
+    expect(missing).toEqual([]);
   });
 });
