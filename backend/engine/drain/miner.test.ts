@@ -1,0 +1,82 @@
+import { TemplateMiner } from './miner';
+import { WILDCARD } from './config';
+
+const tok = (m: TemplateMiner, s: string): string[] => m.tokensOf(s);
+
+describe('TemplateMiner', () => {
+  it('joins lines that differ in a varying word and turns that position into a wildcard', () => {
+    const m = new TemplateMiner();
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
+    const clusters = users.map((u) => m.add(tok(m, `session opened for user ${u} by sshd`)));
+    expect(new Set(clusters.map((c) => c.id)).size).toBe(1);
+    expect(clusters[0].text).toBe(`session opened for user ${WILDCARD} by sshd`);
+    // more users than maxValues: a variable, so every line shows the wildcard
+    expect(m.textOf(clusters[0], tok(m, 'session opened for user alice by sshd'))).toBe('session opened for user <*> by sshd');
+  });
+
+  // Lines share a header here: the prefix tree routes on the first content words, as in Drain.
+  it('keeps a word from a small closed set in the line template (VM Started / Paused)', () => {
+    const m = new TemplateMiner();
+    for (let i = 0; i < 20; i++) {
+      m.add(tok(m, '<TS> node VM Started (Lifecycle Event)'));
+      m.add(tok(m, '<TS> node VM Paused (Lifecycle Event)'));
+    }
+    const c = m.match(tok(m, '<TS> node VM Paused (Lifecycle Event)'))!;
+    expect(c.text).toBe('<TS> node VM <*> (Lifecycle Event)');
+    expect(m.textOf(c, tok(m, '<TS> node VM Paused (Lifecycle Event)'))).toBe('<TS> node VM Paused (Lifecycle Event)');
+    expect(m.textOf(c, tok(m, '<TS> node VM Started (Lifecycle Event)'))).toBe('<TS> node VM Started (Lifecycle Event)');
+  });
+
+  it('never keeps a masked value or a dotted module name as a closed-set word', () => {
+    const m = new TemplateMiner();
+    m.add(tok(m, '<TS> INFO x nova.compute.manager instance started'));
+    const c = m.add(tok(m, '<TS> INFO x nova.virt.driver instance started'));
+    expect(m.textOf(c, tok(m, '<TS> INFO x nova.virt.driver instance started'))).toBe('<TS> INFO x <*> instance started');
+    m.add(tok(m, '<TS> ntpd: synchronized to <IP>, stratum <NUM>'));
+    const s = m.add(tok(m, '<TS> ntpd: synchronized to LOCAL(<NUM>), stratum <NUM>'));
+    expect(m.textOf(s, tok(m, '<TS> ntpd: synchronized to LOCAL(<NUM>), stratum <NUM>'))).toBe('<TS> ntpd: synchronized to <*> stratum <NUM>');
+  });
+
+  it('treats a bracketed group as one token, so header fields of different word counts still align', () => {
+    const m = new TemplateMiner();
+    expect(tok(m, 'INFO [req-<ID> - - - - -] GET /x')).toEqual(['INFO', '[req-<ID> - - - - -]', 'GET', '/x']);
+    expect(tok(m, 'INFO [-] GET /x')).toHaveLength(4);
+    expect(tok(m, 'an [unclosed bracket is words')).toEqual(['an', '[unclosed', 'bracket', 'is', 'words']);
+  });
+
+  it('does not join lines whose informative words mostly differ', () => {
+    const m = new TemplateMiner();
+    const a = m.add(tok(m, '<TS> <NUM> host kernel: disk sda failed'));
+    const b = m.add(tok(m, '<TS> <NUM> host kernel: link eth0 up'));
+    expect(a.id).not.toBe(b.id);
+  });
+
+  it('stays within maxTemplates, evicting the least recently used, and counts evictions', () => {
+    const m = new TemplateMiner({ maxTemplates: 3 });
+    const ids = ['alpha one', 'beta two', 'gamma three', 'delta four'].map((s) => m.add(tok(m, `${s} x y`)).id);
+    expect(m.size).toBe(3);
+    expect(m.evicted).toBe(1);
+    expect(m.get(ids[0])).toBeUndefined();
+    // the evicted template's place in the tree is gone too: the line starts a new template
+    expect(m.match(tok(m, 'alpha one x y'))).toBeUndefined();
+  });
+
+  it('bounds the tokens of a line: the rest becomes one trailing wildcard', () => {
+    const m = new TemplateMiner({ maxTokens: 4 });
+    expect(tok(m, 'a b c d e f g')).toEqual(['a', 'b', 'c', WILDCARD]);
+  });
+
+  it('round-trips through JSON: same templates, same ids, same line templates, same LRU order', () => {
+    const m = new TemplateMiner({ maxTemplates: 50 });
+    const lines = ['VM Started x', 'VM Paused x', 'user a logged in', 'user b logged in', 'disk full on <PATH>'];
+    for (const l of lines) m.add(tok(m, l));
+    const copy = TemplateMiner.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
+    for (const l of lines) {
+      const a = m.match(tok(m, l))!;
+      const b = copy.match(tok(copy, l))!;
+      expect(b.id).toBe(a.id);
+      expect(copy.textOf(b, tok(copy, l))).toBe(m.textOf(a, tok(m, l)));
+    }
+    expect(copy.add(tok(copy, 'brand new line here')).id).toBe(m.add(tok(m, 'brand new line here')).id);
+  });
+});

@@ -1,0 +1,194 @@
+// The online template miner (Drain-class). It sees the masked tokens of each line (the tokenizer has already
+// replaced numbers, ids, IPs, times… by typed placeholders), routes them through a prefix tree to the
+// templates of the same length and leading words, and joins the most similar one when it is similar enough,
+// turning the positions that differ into wildcards. Otherwise the line starts a new template.
+//
+// State is bounded by configuration: at most `maxTemplates` templates (least recently used evicted first,
+// as Loki's pkg/pattern/drain does) and `maxTokens` tokens a line.
+
+import { LRUCache } from 'lru-cache';
+import { TemplateCluster } from './cluster';
+import { DEFAULT_MINER_CONFIG, MINER_VERSION, WILDCARD, minerConfigSchema, type MinerConfig } from './config';
+import { PrefixTree } from './prefix-tree';
+import { similarity, type Similarity } from './similarity';
+
+/** What `toJSON` writes: enough to rebuild the miner exactly. */
+export interface MinerState {
+  version: number;
+  config: MinerConfig;
+  nextId: number;
+  evicted: number;
+  /** Least recently used first, so a rebuild in this order restores the LRU order. */
+  clusters: { id: number; tokens: string[]; size: number; values: [number, string[] | null][] }[];
+}
+
+export class TemplateMiner {
+  readonly config: MinerConfig;
+  private readonly tree: PrefixTree;
+  private readonly clusters: LRUCache<number, TemplateCluster>;
+  private readonly leaves = new Map<number, number[]>();
+  private nextId = 1;
+  /** Templates evicted to stay within maxTemplates, over the miner's life. */
+  evicted = 0;
+  private readonly sim: Similarity = { score: 0, wildcards: 0 };
+  /** How many templates hold each (position, word): a word many templates share there is a header field. */
+  private readonly holders = new Map<string, number>();
+  private readonly isShared = (position: number, word: string): boolean => (this.holders.get(holderKey(position, word)) ?? 0) > 1;
+  private readonly countHolder = (position: number, word: string): void => {
+    const key = holderKey(position, word);
+    this.holders.set(key, (this.holders.get(key) ?? 0) + 1);
+  };
+  private readonly dropHolder = (position: number, word: string): void => {
+    const key = holderKey(position, word);
+    const n = (this.holders.get(key) ?? 0) - 1;
+    if (n > 0) this.holders.set(key, n);
+    else this.holders.delete(key);
+  };
+
+  constructor(config: Partial<MinerConfig> = {}) {
+    this.config = minerConfigSchema.parse({ ...DEFAULT_MINER_CONFIG, ...config });
+    this.tree = new PrefixTree(this.config.prefixTokens, this.config.maxChildren);
+    this.clusters = new LRUCache<number, TemplateCluster>({
+      max: this.config.maxTemplates,
+      dispose: (cluster, id, reason) => {
+        if (reason !== 'evict') return;
+        this.evicted++;
+        cluster.forEachWord(this.dropHolder);
+        const leaf = this.leaves.get(id);
+        if (leaf !== undefined) PrefixTree.remove(id, leaf);
+        this.leaves.delete(id);
+      },
+    });
+  }
+
+  get size(): number {
+    return this.clusters.size;
+  }
+
+  /** Splits a masked template (the tokenizer's `template()`) into the miner's tokens, bounded. */
+  tokensOf(maskedTemplate: string): string[] {
+    const tokens = maskedTemplate.length === 0 ? [] : groupBrackets(maskedTemplate.split(' '));
+    if (tokens.length > this.config.maxTokens) {
+      tokens.length = this.config.maxTokens - 1;
+      tokens.push(WILDCARD);
+    }
+    return tokens;
+  }
+
+  /** The template this line joins, learning from it: it may create a template or widen one. */
+  add(tokens: readonly string[], count = 1): TemplateCluster {
+    const found = this.best(tokens);
+    if (found !== undefined) {
+      found.join(tokens, count, this.config.maxValues, this.countHolder);
+      return found;
+    }
+    const cluster = new TemplateCluster(this.nextId++, [...tokens], count);
+    this.insert(cluster);
+    return cluster;
+  }
+
+  /** The template this line belongs to, without learning; undefined when it would start a new one. */
+  match(tokens: readonly string[]): TemplateCluster | undefined {
+    return this.best(tokens);
+  }
+
+  /** Marks a template as just used (scoring calls it on cached lines, keeping the LRU order honest). */
+  touch(id: number): TemplateCluster | undefined {
+    return this.clusters.get(id);
+  }
+
+  get(id: number): TemplateCluster | undefined {
+    return this.clusters.peek(id);
+  }
+
+  /** Every template, most lines first. */
+  templates(): TemplateCluster[] {
+    return [...this.clusters.values()].sort((a, b) => b.size - a.size || a.id - b.id);
+  }
+
+  private best(tokens: readonly string[]): TemplateCluster | undefined {
+    const ids = this.tree.candidates(tokens);
+    if (ids === undefined) return undefined;
+    let best: TemplateCluster | undefined;
+    let bestScore = -1;
+    let bestWildcards = Infinity;
+    for (const id of ids) {
+      const cluster = this.clusters.peek(id);
+      if (cluster === undefined) continue;
+      const s = similarity(cluster.tokens, tokens, this.sim);
+      if (s.score > bestScore || (s.score === bestScore && s.wildcards < bestWildcards)) {
+        best = cluster;
+        bestScore = s.score;
+        bestWildcards = s.wildcards;
+      }
+    }
+    if (best === undefined || bestScore < this.config.similarity) return undefined;
+    this.clusters.get(best.id); // most recently used
+    return best;
+  }
+
+  /** The template text of a line of `cluster` (see TemplateCluster.textOf). */
+  textOf(cluster: TemplateCluster, tokens: readonly string[]): string {
+    return cluster.textOf(tokens, this.isShared);
+  }
+
+  private insert(cluster: TemplateCluster): void {
+    cluster.forEachWord(this.countHolder);
+    this.clusters.set(cluster.id, cluster);
+    this.leaves.set(cluster.id, this.tree.add(cluster.id, cluster.tokens));
+  }
+
+  toJSON(): MinerState {
+    // rvalues(): least recently used first
+    const clusters = [...this.clusters.rvalues()].map((c) => ({ id: c.id, tokens: c.tokens, size: c.size, values: c.valuesState() }));
+    return { version: MINER_VERSION, config: this.config, nextId: this.nextId, evicted: this.evicted, clusters };
+  }
+
+  static fromJSON(state: MinerState): TemplateMiner {
+    const miner = new TemplateMiner(state.config);
+    for (const c of state.clusters) {
+      const cluster = new TemplateCluster(c.id, [...c.tokens], c.size);
+      cluster.restoreValues(c.values);
+      miner.insert(cluster);
+    }
+    miner.nextId = state.nextId;
+    miner.evicted = state.evicted;
+    return miner;
+  }
+}
+
+function holderKey(position: number, word: string): string {
+  return `${position}\u0000${word}`;
+}
+
+const OPEN = '[(';
+const CLOSE = '])';
+/** A group longer than this many words is left as words (an unclosed bracket must not swallow the line). */
+const MAX_GROUP_WORDS = 16;
+
+/**
+ * A bracketed or parenthesised group is one token: `[req-1 - - - - -]`, `[-]` and `[AsyncDispatcher event handler]` are the same
+ * header field with different numbers of words, and Drain only compares lines of equal token counts.
+ */
+function groupBrackets(parts: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const open = OPEN.indexOf(p.charAt(0));
+    if (open < 0 || closes(p, CLOSE.charAt(open))) {
+      out.push(p);
+      continue;
+    }
+    let j = i + 1;
+    while (j < parts.length && j - i < MAX_GROUP_WORDS && !closes(parts[j], CLOSE.charAt(open))) j++;
+    if (j < parts.length && j - i < MAX_GROUP_WORDS) {
+      out.push(parts.slice(i, j + 1).join(' '));
+      i = j;
+    } else out.push(p);
+  }
+  return out;
+}
+
+function closes(part: string, close: string): boolean {
+  return part.endsWith(close) || part.endsWith(close + ':') || part.endsWith(close + ',');
+}

@@ -1,0 +1,53 @@
+// How alike a line is to a template, position by position (both have the same number of tokens).
+//
+// Positions where both sides are placeholders (masked <NUM>, <TS>… or a wildcard) say nothing about which
+// event a line is: every line of a syslog-style log starts with the same masked date and time. Counting them
+// as equal makes all lines of one length look alike, so only positions with a literal word on at least one
+// side are compared.
+
+import { WILDCARD } from './config';
+
+/** True for a masked placeholder or the wildcard: `<NUM>`, `<IP>`, `<*>` … */
+export function isPlaceholder(token: string): boolean {
+  return token.length >= 3 && token.charCodeAt(0) === 60 /* < */ && token.charCodeAt(token.length - 1) === 62 /* > */;
+}
+
+/** True for a token that holds a placeholder anywhere: `<IP>,`, `LOCAL(<NUM>)`, `uid=<NUM>` … */
+export function hasPlaceholder(token: string): boolean {
+  const open = token.indexOf('<');
+  return open >= 0 && token.indexOf('>', open + 2) > 0;
+}
+
+export interface Similarity {
+  /** Share of informative positions that are equal (1 when there are none). */
+  score: number;
+  /** Wildcards of the template: fewer wins a tie (the more specific template). */
+  wildcards: number;
+}
+
+export function similarity(template: readonly string[], tokens: readonly string[], out: Similarity): Similarity {
+  let informative = 0;
+  let equal = 0;
+  let wildcards = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = template[i];
+    const w = tokens[i];
+    if (t === WILDCARD) {
+      wildcards++;
+      // A wildcard stands for a varying word: the line's word fits it, but it is evidence of nothing.
+      continue;
+    }
+    const tp = isPlaceholder(t);
+    const wp = isPlaceholder(w);
+    if (tp && wp) {
+      if (t === w) continue;
+      informative++;
+      continue;
+    }
+    informative++;
+    if (t === w) equal++;
+  }
+  out.score = informative === 0 ? 1 : equal / informative;
+  out.wildcards = wildcards;
+  return out;
+}
