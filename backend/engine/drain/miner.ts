@@ -140,7 +140,7 @@ export class TemplateMiner {
 
   toJSON(): MinerState {
     // rvalues(): least recently used first
-    const clusters = [...this.clusters.rvalues()].map((c) => ({ id: c.id, tokens: c.tokens, size: c.size, values: c.valuesState() }));
+    const clusters = [...this.clusters.rvalues()].filter((c) => c !== undefined).map((c) => ({ id: c.id, tokens: c.tokens, size: c.size, values: c.valuesState() }));
     return { version: MINER_VERSION, config: this.config, nextId: this.nextId, evicted: this.evicted, clusters };
   }
 
