@@ -1,7 +1,10 @@
 // `lad train --input FILE [--input FILE …] --model DIR`: train on the lines of the inputs, save to DIR.
+// The inputs are streamed (1 MB chunks into a TrainingSet), so their size is bounded by time, not memory.
 
-import { saveModel, trainModel } from '../engine';
-import { readLines } from './input';
+import { promises as fs } from 'fs';
+import { saveModel } from '../engine';
+import { TrainingSet } from '../engine/train';
+import { checkReadable, readLines, streamChunks } from './input';
 import { configFromOptions } from './options';
 import type { ModelOptionValues } from './options';
 import { progressReporter } from './progress';
@@ -12,18 +15,39 @@ export interface TrainCommandOptions extends ModelOptionValues {
   normal?: string[];
 }
 
+/** Bytes in all the inputs, or 0 when one is stdin (its size is unknown until it ends). */
+async function totalBytes(files: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const f of files) {
+    if (f === '-') return 0;
+    total += (await fs.stat(f)).size;
+  }
+  return total;
+}
+
 export async function runTrain(o: TrainCommandOptions): Promise<void> {
   const config = configFromOptions(o);
-  const lines = await readLines(o.input);
+  for (const f of o.input) await checkReadable(f); // every input before the first is read
+  // lines marked false positive: a short list people curated, read whole
   const normalLines = o.normal !== undefined ? await readLines(o.normal) : [];
   const progress = progressReporter(o.quiet !== true);
   const started = Date.now();
-  const model = await trainModel(lines, { config, normalLines, onProgress: progress.onProgress });
+  const set = new TrainingSet({ config, normalLines, onProgress: progress.onProgress });
+  const total = await totalBytes(o.input);
+  let bytes = 0;
+  for (const f of o.input) {
+    await streamChunks(f, (chunk) => {
+      set.addChunk(chunk);
+      bytes += chunk.length;
+      progress.reading(set.lineCount, bytes, total);
+    });
+  }
+  const model = set.finish();
   progress.stop();
   await saveModel(model, o.model);
   const s = model.info.stats;
   process.stderr.write(
-    `trained on ${lines.length} lines (${s.templates} templates, vocabulary ${s.vocabulary}) in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+    `trained on ${set.lineCount} lines (${s.templates} templates, vocabulary ${s.vocabulary}) in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
       `detector ${model.info.config.detector}, threshold ${model.info.threshold.toFixed(3)}; saved to ${o.model}\n`,
   );
 }

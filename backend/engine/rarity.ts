@@ -9,7 +9,7 @@
 
 import { LEVEL_NAMES } from './levels';
 import { PROBLEM_WORDS } from './lexicon';
-
+import { pruneSmallest } from './prune';
 
 export interface RarityJson {
   lines: number;
@@ -31,11 +31,23 @@ export class RarityModel {
 
   constructor(readonly topWords = 3) {}
 
-  add(uniqueWords: readonly string[], template: string, level: number, count: number): void {
+  /**
+   * Counts `count` lines with these words, template and level. `template` null: the lines count for words,
+   * level and line total but their template is not kept (training drops the rarest templates to stay bounded).
+   */
+  add(uniqueWords: readonly string[], template: string | null, level: number, count: number): void {
     this.lines += count;
-    this.templates.set(template, (this.templates.get(template) ?? 0) + count);
+    if (template !== null) this.templates.set(template, (this.templates.get(template) ?? 0) + count);
     this.levels[level + 1] += count;
     for (const w of uniqueWords) this.df.set(w, (this.df.get(w) ?? 0) + count);
+  }
+
+  /**
+   * Forgets the words in the fewest lines until at most `keep` remain (bounded training on a stream whose
+   * vocabulary keeps growing); a forgotten word then scores as never seen. Returns how many were forgotten.
+   */
+  pruneWords(keep: number): number {
+    return pruneSmallest(this.df, keep, (c) => c);
   }
 
   /** Surprisal in bits of a word; `loo` = 1 removes the line's own occurrence (training statistics). */

@@ -1,5 +1,5 @@
 // Worker-thread entry: trains a model and posts it back as plain parts (arrays transferred) plus progress.
-// Loaded as JavaScript from backend/dist/engine/train-worker.js (see in-worker.ts).
+// Started by in-worker.ts: this compiled file in backend/dist, or this source through ts-node under jest.
 
 import { parentPort, workerData } from 'worker_threads';
 import { modelToParts } from './parts';

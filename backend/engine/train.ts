@@ -1,23 +1,32 @@
-// Training: group lines by template (one entry per unique template, with its count), learn the rarity
-// statistics, train Word2Vec and the SOM on the unique templates (counts capped), then score every template
+// Training: a TrainingSet takes lines one at a time (strings, or byte chunks read from a stream) and keeps one
+// entry per masked template with its count; finish() learns the rarity statistics from those counts, trains
+// Word2Vec and the SOM on the most frequent templates (counts capped), then scores a sample of the templates
 // with leave-one-out statistics to get the training score distributions and the threshold.
+//
+// Memory stays bounded whatever the input length: a template entry is one example line and a count, at most
+// config.maxTrainTemplates of them (past that the rarest are dropped, see prune.ts), and the vocabulary at
+// most config.maxVocabulary words. The lines themselves are not kept.
 
 import { DETECTORS, resolveConfig } from './config';
 import type { DetectorName, EngineConfig } from './config';
 import { LadModel, NEURAL_CAP } from './model';
 import type { ModelNorms } from './model';
 import { lineVector, loadNeuralModules, NeuralDetector } from './neural';
+import { pruneSmallest, pruneTarget } from './prune';
+import { SeededRandom } from './random';
 import { RarityModel } from './rarity';
 import { chooseThreshold, summarize } from './stats';
 import type { Summary } from './stats';
 import { LineScanner } from './tokenizer';
-
-function templateOfWith(line: string, maxLineLength: number): string {
-  return new LineScanner(maxLineLength).scan(line).template();
-}
 import type { Model, TrainOptions, TrainProgress } from './types';
 
 export const MODEL_FORMAT_VERSION = 1;
+
+/** A template seen in training: its first line (enough to rescan its words, template and level) and count. */
+interface Seen {
+  example: string;
+  count: number;
+}
 
 interface Entry {
   words: string[];
@@ -28,37 +37,12 @@ interface Entry {
   count: number;
 }
 
-function groupLines(
-  lines: readonly string[],
-  normalLines: readonly string[],
-  normalWeight: number,
-  config: EngineConfig,
-  progress: (p: TrainProgress) => void,
-): Map<number, Entry> {
-  const scanner = new LineScanner(config.maxLineLength);
-  const entries = new Map<number, Entry>();
-  const total = lines.length + normalLines.length;
-  const add = (line: string, weight: number): void => {
-    const s = scanner.scan(line);
-    let e = entries.get(s.hash);
-    if (e === undefined) {
-      const words = s.words();
-      e = { words, unique: [...new Set(words)], template: s.template(), level: s.level, levelWord: s.levelWord(), count: 0 };
-      entries.set(s.hash, e);
-    }
-    e.count += weight;
-  };
-  for (let i = 0; i < lines.length; i++) {
-    add(lines[i], 1);
-    if ((i & 0xffff) === 0) progress({ phase: 'tokenize', done: i, total });
-  }
-  for (const line of normalLines) add(line, normalWeight);
-  progress({ phase: 'tokenize', done: total, total });
-  return entries;
+function uniqueOf(words: readonly string[]): string[] {
+  return [...new Set(words)];
 }
 
 function trainNeural(
-  allEntries: Entry[],
+  entries: Entry[],
   rarity: RarityModel,
   config: EngineConfig,
   progress: (p: TrainProgress) => void,
@@ -66,8 +50,6 @@ function trainNeural(
   const modules = config.neural.enabled ? loadNeuralModules() : null;
   if (modules === null) return null;
   const n = config.neural;
-  // Bounded work: the most frequent templates (a log with 500k one-off lines must still train in seconds).
-  const entries = allEntries.length > n.maxTemplates ? [...allEntries].sort((a, b) => b.count - a.count).slice(0, n.maxTemplates) : allEntries;
   const sentences: string[][] = [];
   for (const e of entries) {
     const reps = Math.min(Math.ceil(e.count), n.repeatCap);
@@ -106,31 +88,200 @@ function trainNeural(
   return { detector: new NeuralDetector(w2v, som), scale: norms / rows.length };
 }
 
-/** Trains a model on the main thread (see trainModelInWorker for the off-thread variant). */
-export async function trainModel(lines: readonly string[], options: TrainOptions = {}): Promise<Model> {
-  return trainModelSync(lines, options);
+/**
+ * Training data accumulated line by line, in input order: `add` a string, or `addChunk` a buffer of whole
+ * UTF-8 lines (what cli/input.streamChunks hands out), then `finish` once. The lines marked normal
+ * (options.normalLines) are taken at finish, weighted by the number of lines added by then.
+ */
+export class TrainingSet {
+  readonly config: EngineConfig;
+  private readonly scanner: LineScanner;
+  /** Scans examples again (when dropping or finishing), leaving `scanner` to the line being added. */
+  private readonly rescanner: LineScanner;
+  /** Templates by the scanner's 53-bit template hash. */
+  private readonly seen = new Map<number, Seen>();
+  /** Receives the lines of dropped templates (words, levels, line total) as they go; the kept ones at finish. */
+  private readonly rarity: RarityModel;
+  private added = 0;
+  /** Templates dropped to stay within maxTrainTemplates, and a uniform sample of them (reservoir). */
+  private dropped = 0;
+  private readonly droppedSample: Seen[] = [];
+  private wordsForgotten = 0;
+  private readonly random = new SeededRandom(1);
+  /** Code units of the current chunk, so its ASCII lines are scanned in place. */
+  private wide = new Uint16Array(0);
+  /** Where the line being observed is: `line`, or else bytes [start, end) of `chunk` (ASCII). */
+  private line: string | null = null;
+  private chunk: Buffer | null = null;
+  private start = 0;
+  private end = 0;
+  private finished = false;
+
+  constructor(private readonly options: TrainOptions = {}) {
+    this.config = resolveConfig(options.config);
+    this.scanner = new LineScanner(this.config.maxLineLength);
+    this.rescanner = new LineScanner(this.config.maxLineLength);
+    this.rarity = new RarityModel(this.config.topWords);
+  }
+
+  /** Training lines added so far (the lines marked normal not counted). */
+  get lineCount(): number {
+    return this.added;
+  }
+
+  add(line: string): void {
+    this.added++;
+    this.line = line;
+    this.observe(this.scanner.scan(line), 1);
+  }
+
+  /**
+   * Adds the lines of `chunk`, UTF-8 text that ends at a line break or at the end of the input. Lines end at LF
+   * (a CR before it is dropped), as cli/input.splitLines splits a string; ASCII lines are scanned in place
+   * and never become strings unless their template is new.
+   */
+  addChunk(chunk: Buffer): void {
+    const n = chunk.length;
+    if (this.wide.length < n + 1) this.wide = new Uint16Array(n + 1 + (n >> 2));
+    const wide = this.wide;
+    wide.set(chunk);
+    wide[n] = 0; // after a last line without a line break: not a code from the previous chunk
+    this.chunk = chunk;
+    let p = 0;
+    while (p < n) {
+      let e = chunk.indexOf(10, p);
+      if (e < 0) e = n;
+      const next = e + 1;
+      if (e > p && chunk[e - 1] === 13) e--;
+      this.added++;
+      if (this.scanner.scanAscii(chunk, p, e, wide)) {
+        this.line = null;
+        this.start = p;
+        this.end = e;
+        this.observe(this.scanner, 1);
+      } else {
+        // not ASCII: decoded on its own (LF is never part of a multi-byte UTF-8 character)
+        this.line = chunk.toString('utf8', p, e);
+        this.observe(this.scanner.scan(this.line), 1);
+      }
+      p = next;
+    }
+    this.chunk = null;
+  }
+
+  /** Every training line passes here once, in input order (the lines marked normal last, with their weight). */
+  private observe(scanner: LineScanner, weight: number): void {
+    // template miner hook
+    const known = this.seen.get(scanner.hash);
+    if (known !== undefined) {
+      known.count += weight;
+      return;
+    }
+    this.seen.set(scanner.hash, { example: this.example(), count: weight });
+    if (this.seen.size > this.config.maxTrainTemplates) this.dropRarest();
+  }
+
+  /** The line being observed as a string of its own, cut after the part the scanner reads. */
+  private example(): string {
+    const keep = this.config.maxLineLength + 1; // the scanner also looks at the character after its limit
+    if (this.line === null) return this.chunk!.toString('latin1', this.start, Math.min(this.end, this.start + keep));
+    if (this.line.length <= keep) return this.line;
+    // a copy, not a slice: a V8 slice keeps the whole (possibly huge) line alive
+    return Buffer.from(this.line.slice(0, keep), 'utf16le').toString('utf16le');
+  }
+
+  /** Drops the rarest templates; their lines still count for words, levels and the line total. */
+  private dropRarest(): void {
+    pruneSmallest(this.seen, pruneTarget(this.config.maxTrainTemplates), (e) => e.count, (_, e) => {
+      const s = this.rescanner.scan(e.example);
+      this.rarity.add(uniqueOf(s.words()), null, s.level, e.count);
+      this.dropped++;
+      // reservoir sampling: each dropped template is in the sample with the same chance, so the rare lines
+      // still shape the training score distribution (and the threshold)
+      const room = Math.floor(this.config.maxStatTemplates / 2);
+      if (this.droppedSample.length < room) this.droppedSample.push(e);
+      else {
+        const j = this.random.nextInt(this.dropped);
+        if (j < room) this.droppedSample[j] = e;
+      }
+    });
+    const maxWords = this.config.maxVocabulary;
+    if (this.rarity.df.size > maxWords) this.wordsForgotten += this.rarity.pruneWords(pruneTarget(maxWords));
+  }
+
+  private entryOf(seen: Seen): Entry {
+    const s = this.rescanner.scan(seen.example);
+    const words = s.words();
+    return { words, unique: uniqueOf(words), template: s.template(), level: s.level, levelWord: s.levelWord(), count: seen.count };
+  }
+
+  finish(): LadModel {
+    if (this.finished) throw new Error('TrainingSet.finish called twice');
+    this.finished = true;
+    const config = this.config;
+    const progress = this.options.onProgress ?? ((): void => undefined);
+    const normalLines = this.options.normalLines ?? [];
+    if (this.added + normalLines.length === 0) throw new Error('cannot train on zero lines');
+    const normalWeight = Math.max(1, Math.round(config.normalLineWeight * this.added));
+    for (const line of normalLines) {
+      this.line = line;
+      this.observe(this.scanner.scan(line), normalWeight);
+    }
+
+    const rarity = this.rarity;
+    const kept = [...this.seen.values()];
+    for (const e of kept) {
+      const s = this.rescanner.scan(e.example);
+      rarity.add(uniqueOf(s.words()), s.template(), s.level, e.count);
+    }
+    if (rarity.df.size > config.maxVocabulary) this.wordsForgotten += rarity.pruneWords(config.maxVocabulary);
+    for (const line of normalLines) rarity.normalTemplates.add(this.rescanner.scan(line).template());
+
+    // Bounded work: the most frequent templates (a log with 500k one-off lines must still train in seconds).
+    const maxNeural = config.neural.maxTemplates;
+    const neuralSet = kept.length > maxNeural ? [...kept].sort((a, b) => b.count - a.count).slice(0, maxNeural) : kept;
+    const trained = config.neural.enabled ? trainNeural(neuralSet.map((e) => this.entryOf(e)), rarity, config, progress) : null;
+
+    // Training distributions on at most maxStatTemplates templates: the sample of dropped ones (at most half of
+    // them, each standing for dropped / sampled templates) and an even sample of the kept ones (each standing
+    // for `stride` templates).
+    const stride = Math.ceil(kept.length / (config.maxStatTemplates - this.droppedSample.length));
+    const keptSample = stride > 1 ? kept.filter((_, i) => i % stride === 0) : kept;
+    const sample = [...keptSample, ...this.droppedSample].map((e) => this.entryOf(e));
+    const droppedScale = this.droppedSample.length > 0 ? this.dropped / this.droppedSample.length : 0;
+    const counts = Float64Array.from(sample, (e, i) => e.count * (i < keptSample.length ? stride : droppedScale));
+    return fitModel(
+      { config, rarity, trained, sample, counts, progress },
+      { trainedLines: this.added, templates: kept.length, templatesDropped: this.dropped, wordsForgotten: this.wordsForgotten, normalLines: normalLines.length },
+    );
+  }
 }
 
-export function trainModelSync(lines: readonly string[], options: TrainOptions = {}): LadModel {
-  const config = resolveConfig(options.config);
-  const progress = options.onProgress ?? ((): void => undefined);
-  const normalLines = options.normalLines ?? [];
-  if (lines.length + normalLines.length === 0) throw new Error('cannot train on zero lines');
-  const normalWeight = Math.max(1, Math.round(config.normalLineWeight * lines.length));
-  const entries = [...groupLines(lines, normalLines, normalWeight, config, progress).values()];
+interface Fit {
+  config: EngineConfig;
+  rarity: RarityModel;
+  trained: { detector: NeuralDetector; scale: number } | null;
+  /** Templates whose leave-one-out scores make the training distributions, and the lines each stands for. */
+  sample: Entry[];
+  counts: Float64Array;
+  progress: (p: TrainProgress) => void;
+}
 
-  const rarity = new RarityModel(config.topWords);
-  for (const e of entries) rarity.add(e.unique, e.template, e.level, e.count);
-  for (const line of normalLines) rarity.normalTemplates.add(templateOfWith(line, config.maxLineLength));
+interface SetCounts {
+  trainedLines: number;
+  templates: number;
+  templatesDropped: number;
+  wordsForgotten: number;
+  normalLines: number;
+}
 
-  const trained = trainNeural(entries, rarity, config, progress);
+/**
+ * The model from the learned statistics: training distributions with leave-one-out rarity (a line's own
+ * occurrence removed), each detector's threshold, and the figures in info.stats.
+ */
+function fitModel(fit: Fit, set: SetCounts): LadModel {
+  const { config, rarity, trained, sample, counts, progress } = fit;
   const neural = trained?.detector ?? null;
-
-  // Training distributions with leave-one-out rarity (a line's own occurrence removed), on an even sample of
-  // the templates when there are very many (each sampled template stands for `stride` templates).
-  const stride = Math.ceil(entries.length / config.maxStatTemplates);
-  const sample = stride > 1 ? entries.filter((_, i) => i % stride === 0) : entries;
-  const counts = Float64Array.from(sample, (e) => e.count * stride);
   const words = new Float64Array(sample.length);
   const level = new Float64Array(sample.length);
   const dist = new Float64Array(sample.length);
@@ -160,7 +311,7 @@ export function trainModelSync(lines: readonly string[], options: TrainOptions =
   const info = {
     version: MODEL_FORMAT_VERSION,
     createdAt: new Date().toISOString(),
-    trainedLines: lines.length,
+    trainedLines: set.trainedLines,
     threshold: Infinity,
     config,
     stats: {} as Record<string, number>,
@@ -195,9 +346,11 @@ export function trainModelSync(lines: readonly string[], options: TrainOptions =
   const summary = summaries[config.detector];
   info.threshold = thresholds[config.detector];
   info.stats = {
-    templates: entries.length,
+    templates: set.templates,
+    templatesDropped: set.templatesDropped,
     vocabulary: rarity.df.size,
-    normalLines: normalLines.length,
+    wordsForgotten: set.wordsForgotten,
+    normalLines: set.normalLines,
     neuralEnabled: neural !== null ? 1 : 0,
     thresholdCombined: thresholds.combined,
     thresholdW2vSom: thresholds['w2v-som'],
@@ -214,6 +367,23 @@ export function trainModelSync(lines: readonly string[], options: TrainOptions =
     somDistanceStd: dsum.std,
     somDistanceMax: dsum.max,
   };
-  progress({ phase: 'done', done: entries.length, total: entries.length });
+  progress({ phase: 'done', done: set.templates, total: set.templates });
   return new LadModel(info, rarity, neural, norms, summary);
+}
+
+/** Trains a model on the main thread (see trainModelInWorker for the off-thread variant). */
+export async function trainModel(lines: readonly string[], options: TrainOptions = {}): Promise<Model> {
+  return trainModelSync(lines, options);
+}
+
+export function trainModelSync(lines: readonly string[], options: TrainOptions = {}): LadModel {
+  const set = new TrainingSet(options);
+  const progress = options.onProgress ?? ((): void => undefined);
+  const total = lines.length + (options.normalLines?.length ?? 0);
+  for (let i = 0; i < lines.length; i++) {
+    set.add(lines[i]);
+    if ((i & 0xffff) === 0) progress({ phase: 'tokenize', done: i, total });
+  }
+  progress({ phase: 'tokenize', done: total, total });
+  return set.finish();
 }
