@@ -243,6 +243,8 @@ export function markdown(r: ProtocolResult): string {
   out.push('| host | recall of injected | ROC-AUC injected vs normal | normal lines flagged |', '|---|---|---|---|');
   for (const a of r.injection) out.push(`| ${a.log} | ${spread(a.recall, f3)} | ${spread(a.auc, f3)} | ${pct(a.normalFlagged)} |`);
   out.push(`| **all hosts** | **${spread(pooledRecall(r), f3)}** | ${spread(Array.from({ length: r.seeds }, (_, s) => mean(r.injection.map((a) => a.auc[s]))), f3)} | **${pct(pooledNormalFlagged(r))}** |`);
+  const worst = [...r.injection].sort((a, b) => mean(a.recall) - mean(b.recall))[0];
+  if (worst !== undefined) out.push('', `Worst host: ${worst.log}, recall ${spread(worst.recall, f3)} (the pooled figure can hide one host's collapse).`);
   const src: Record<string, [number, number]> = {};
   for (const a of r.injection) for (const [k, [h, n]] of Object.entries(a.bySource)) {
     const t = (src[k] ??= [0, 0]);

@@ -22,10 +22,14 @@ for (const file of readdirSync(loghub).filter((f) => f.endsWith('_2k.log_structu
   const seen = new Set();
   for (const r of parsed.data) {
     const level = FAILURE_LEVELS.get(String(r.Level ?? '').trim().toLowerCase());
-    if (level === undefined || seen.has(r.EventId)) continue;
+    if (level === undefined || seen.has(r.EventId)) {
+      continue;
+    }
     seen.add(r.EventId);
     const message = String(r.Content).replace(/[\t\r\n]+/g, ' ').trim();
-    if (message !== '') rows.push([system, level, message]);
+    if (message !== '') {
+      rows.push([system, level, message]);
+    }
   }
 }
 const out = join(dirname(fileURLToPath(import.meta.url)), 'failures.tsv');

@@ -1,0 +1,58 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { resolveConfig } from '../engine';
+import { markdown, readLogs, runProtocol, targets } from './protocol';
+
+// A tiny samples directory written by the test (tests never read ../shared): one labelled log with alerts and
+// two healthy logs, one with levels and one without.
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lad-protocol-'));
+  mkdirSync(join(dir, 'loghub'));
+  mkdirSync(join(dir, 'modern'));
+  const labelled: string[] = [];
+  const leveled: string[] = [];
+  const plain: string[] = [];
+  for (let i = 0; i < 240; i++) {
+    const alert = i % 40 === 39;
+    labelled.push(alert ? `KERNDTLB 11${i} node-${i % 7} RAS KERNEL FATAL data TLB error interrupt` : `- 11${i} node-${i % 7} RAS KERNEL INFO generating core.${i}`);
+    leveled.push(`2015-10-18 18:01:${String(i % 60).padStart(2, '0')},978 INFO [main] org.apache.app.Master: task ${i % 5} done in ${i} ms`);
+    plain.push(`Jun 14 15:16:${String(i % 60).padStart(2, '0')} combo sshd[${1000 + i}]: session opened for user u${i % 3}`);
+  }
+  writeFileSync(join(dir, 'loghub', 'Toy_2k.log'), labelled.join('\n') + '\n');
+  writeFileSync(join(dir, 'loghub', 'App_2k.log'), leveled.join('\n') + '\n');
+  writeFileSync(join(dir, 'modern', 'plain.log'), plain.join('\n') + '\n');
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it('reads labels from the first field only where most lines start with "-"', () => {
+  const logs = readLogs(dir);
+  expect(logs.map((l) => [l.name, l.system, l.labels === null])).toEqual([
+    ['App_2k', 'App', true],
+    ['Toy_2k', 'Toy', false],
+    ['plain', 'plain', true],
+  ]);
+  expect(logs[1].lines[0].startsWith('11')).toBe(true); // label stripped
+});
+
+it('runs the three arms and reports them', async () => {
+  const failures = [
+    { system: 'Toy', level: 6, message: 'kernel panic: corrupted page table, machine halted' },
+    { system: 'Other', level: 5, message: 'disk quota exceeded, write aborted' },
+  ];
+  const r = await runProtocol({ dataDir: dir, config: resolveConfig({ neural: { enabled: false } }), seeds: 2, injectPerSeed: 2, failures });
+  expect(r.labelled.map((a) => a.fraction)).toEqual([0.3, 0.5, 0.7]);
+  expect(r.injection.map((a) => a.log)).toEqual(['App_2k', 'plain']);
+  for (const a of r.injection) {
+    expect(a.recall).toHaveLength(2);
+    expect(a.injected).toBe(2);
+  }
+  expect(r.healthy.map((h) => h.log)).toEqual(['App_2k', 'Toy_2k (normal lines)', 'plain']);
+  const md = markdown(r);
+  expect(md).toContain('| Toy_2k | 0.5 |');
+  expect(md).toContain('| **all hosts** |');
+  expect(targets(r)).toHaveLength(5);
+});
