@@ -194,6 +194,8 @@ export function inject(
   failures: readonly FailureMessage[],
   count: number,
   seed: number,
+  /** false: keep the host header's own level (a failure logged at the host's everyday level). */
+  raiseLevel = true,
 ): Injection {
   const rng = new SeededRandom(seed);
   const bySystem = new Map<string, FailureMessage[]>();
@@ -212,7 +214,7 @@ export function inject(
     let pool = pools.get(f.level);
     if (pool === undefined) pools.set(f.level, (pool = headerPool(hostLines, f.level)));
     if (pool.length === 0) throw new Error(`no header line in ${hostSystem} can carry a message`);
-    return { line: dress(pool[rng.nextInt(pool.length)], f.message, f.level)!, system: f.system };
+    return { line: dress(pool[rng.nextInt(pool.length)], f.message, raiseLevel ? f.level : NO_LEVEL)!, system: f.system };
   });
   const at = dressed.map(() => rng.nextInt(testLines.length + 1)).sort((a, b) => a - b);
   const lines: string[] = [];

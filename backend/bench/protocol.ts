@@ -114,6 +114,7 @@ export interface ProtocolResult {
   config: EngineConfig;
   seeds: number;
   injectPerSeed: number;
+  raiseLevel: boolean;
   labelled: LabelledArm[];
   injection: InjectionArm[];
   healthy: HealthyArm[];
@@ -124,6 +125,8 @@ export interface ProtocolOptions {
   config: EngineConfig;
   seeds: number;
   injectPerSeed: number;
+  /** Raise the host header's level to the failure's (default), or keep it (`--keep-level`). */
+  raiseLevel?: boolean;
   failures: FailureMessage[];
   log?: (msg: string) => void;
 }
@@ -135,7 +138,7 @@ async function train(lines: readonly string[], config: EngineConfig): Promise<La
 export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
   const log = o.log ?? ((): void => undefined);
   const logs = readLogs(o.dataDir);
-  const result: ProtocolResult = { config: o.config, seeds: o.seeds, injectPerSeed: o.injectPerSeed, labelled: [], injection: [], healthy: [] };
+  const result: ProtocolResult = { config: o.config, seeds: o.seeds, injectPerSeed: o.injectPerSeed, raiseLevel: o.raiseLevel ?? true, labelled: [], injection: [], healthy: [] };
   for (const f of logs) {
     const withAlerts = f.labels !== null && f.labels.some(Boolean);
     if (withAlerts) {
@@ -168,7 +171,7 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
     result.healthy.push({ log: f.name, testLines: test.length, flaggedLines: flagged, incidents: incidents(s, model.threshold, () => true) });
     const arm: InjectionArm = { log: f.name, recall: [], auc: [], injected: 0, normalFlagged: flagged / test.length, bySource: {} };
     for (let seed = 1; seed <= o.seeds; seed++) {
-      const inj = inject(test, f.lines, f.system, o.failures, o.injectPerSeed, seed);
+      const inj = inject(test, f.lines, f.system, o.failures, o.injectPerSeed, seed, result.raiseLevel);
       const injectedLines = inj.lines.filter((_, i) => inj.injected[i]);
       const si = scoreAll(model, injectedLines);
       let hit = 0;
@@ -239,7 +242,7 @@ export function markdown(r: ProtocolResult): string {
     const col = (k: 'precision' | 'recall' | 'f1' | 'rocAuc' | 'bestF1'): string => spread(r.labelled.map((a) => a[k]), f3);
     out.push(`| **mean (min–max)** | | | | ${col('precision')} | ${col('recall')} | ${col('f1')} | ${col('rocAuc')} | ${col('bestF1')} |`);
   }
-  out.push('', `(b) Cross-system injection: ${r.injectPerSeed} failures of other systems per host and seed, ${r.seeds} seeds; mean (min–max) over seeds:`, '');
+  out.push('', `(b) Cross-system injection: ${r.injectPerSeed} failures of other systems per host and seed, ${r.seeds} seeds, ${r.raiseLevel ? "header level raised to the failure's" : "host header's own level kept"}; mean (min–max) over seeds:`, '');
   out.push('| host | recall of injected | ROC-AUC injected vs normal | normal lines flagged |', '|---|---|---|---|');
   for (const a of r.injection) out.push(`| ${a.log} | ${spread(a.recall, f3)} | ${spread(a.auc, f3)} | ${pct(a.normalFlagged)} |`);
   out.push(`| **all hosts** | **${spread(pooledRecall(r), f3)}** | ${spread(Array.from({ length: r.seeds }, (_, s) => mean(r.injection.map((a) => a.auc[s]))), f3)} | **${pct(pooledNormalFlagged(r))}** |`);
@@ -265,6 +268,7 @@ interface CliOptions {
   data: string;
   seeds: string;
   inject: string;
+  keepLevel?: boolean;
   config?: string;
   json?: string;
   quiet?: boolean;
@@ -276,6 +280,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--data <dir>', 'samples directory with loghub/ and modern/', '/work/shared/data')
     .option('--seeds <n>', 'injection seeds', '3')
     .option('--inject <n>', 'failures injected per host and seed', '20')
+    .option('--keep-level', "injected lines keep the host header's level instead of the failure's")
     .option('--config <file>', 'engine config (JSON or YAML) instead of the defaults')
     .option('--json <file>', 'also write the full result as JSON')
     .option('-q, --quiet', 'no progress on stderr')
@@ -288,6 +293,7 @@ export async function main(argv: string[]): Promise<void> {
     config: configFromOptions({ config: o.config }),
     seeds: Number(o.seeds),
     injectPerSeed: Number(o.inject),
+    raiseLevel: o.keepLevel !== true,
     failures: parseFailures(readFileSync(FAILURES_TSV, 'utf8')),
     log: o.quiet === true ? undefined : (m) => process.stderr.write(`${m}\n`),
   });
