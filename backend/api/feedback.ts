@@ -10,7 +10,7 @@ export interface FeedbackDeps {
   facts: FactStore;
   results: ResultsStore;
   metrics: Metrics;
-  templateOf: (line: string) => string;
+  templateOf: (line: string, source: string) => string;
   maxLineBytes: number;
   requireWrite: RequestHandler;
 }
@@ -49,11 +49,12 @@ export function feedbackRouter(deps: FeedbackDeps): Router {
     const input = parseOr400(schema, req.body);
     const anomaly = input.anomalyId ? deps.results.getAnomaly(input.anomalyId) : undefined;
     // Fill in what the client left out: from the anomaly it refers to, else from the message itself.
+    const source = input.source ?? anomaly?.source ?? ANY_SOURCE;
     const record = await deps.facts.add({
       message: input.message,
       kind: input.kind,
-      source: input.source ?? anomaly?.source ?? ANY_SOURCE,
-      template: input.template ?? anomaly?.template ?? deps.templateOf(input.message),
+      source,
+      template: input.template ?? anomaly?.template ?? deps.templateOf(input.message, source),
       score: input.score ?? anomaly?.score ?? null,
       comment: input.comment ?? null,
       user: input.user ?? null,

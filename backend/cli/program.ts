@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_INCIDENT_GAP_LINES } from '../engine';
 import { runEval } from './eval-command';
 import { runScore } from './score-command';
+import { runTemplates } from './templates-command';
 import { runTrain } from './train-command';
 import { addModelOptions, collect, numberArg } from './options';
 
@@ -55,6 +56,14 @@ export function buildProgram(): Command {
   ).action(async (o) => {
     await runEval(o);
   });
+  program
+    .command('templates')
+    .description('print the templates mined from a log file, most frequent first, with counts and an example')
+    .requiredOption('--input <file>', 'log file; - reads stdin')
+    .addOption(new Option('--format <format>', 'text: for people; jsonl: {"template","count","example"} per line').choices(['text', 'jsonl']).default('text'))
+    .option('--limit <n>', 'print at most this many templates', numberArg('--limit', { int: true, min: 1 }))
+    .option('-q, --quiet', 'no progress or summary on stderr')
+    .action(runTemplates);
   return program;
 }
 

@@ -9,6 +9,7 @@
 // Keep the key order: a model stores its resolved config, and key order is part of those bytes.
 
 import { z } from 'zod';
+import { minerConfigSchema } from './drain/config';
 
 export const DETECTORS = ['combined', 'w2v-som', 'rarity'] as const;
 export type DetectorName = (typeof DETECTORS)[number];
@@ -87,6 +88,8 @@ export const engineConfigSchema = z
     maxVocabulary: z.number().int().min(1).default(200_000),
     /** Cached template scores kept by a model (cleared when full). */
     cacheSize: z.number().int().min(0).default(200_000),
+    /** The template miner (drain/config.ts): what the `template` of a line is. */
+    miner: minerConfigSchema.prefault({}),
   })
   .strict();
 

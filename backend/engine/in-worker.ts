@@ -28,7 +28,7 @@ require(${JSON.stringify(script)});`;
 
 export function trainModelInWorker(lines: readonly string[], options: TrainOptions = {}): Promise<Model> {
   resolveConfig(options.config); // fail fast on a bad config, on the caller's thread
-  const request: WorkerRequest = { lines, normalLines: options.normalLines ?? [], config: options.config };
+  const request: WorkerRequest = { lines, normalLines: options.normalLines ?? [], config: options.config, templates: options.templates };
   return new Promise<Model>((resolve, reject) => {
     let settled = false;
     const worker = startWorker(request);

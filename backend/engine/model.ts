@@ -11,6 +11,9 @@ import type { NeuralDetector } from './neural';
 import type { RarityModel } from './rarity';
 import type { Summary } from './stats';
 import { ScoreCache } from './score-cache';
+import type { TemplateCluster } from './drain/cluster';
+import { TemplateMiner } from './drain/miner';
+import type { MinerState } from './drain/state';
 import { LineScanner } from './tokenizer';
 import type { LineScore, Model, ModelInfo } from './types';
 
@@ -57,6 +60,10 @@ export const NEURAL_CAP = 8;
 export interface CachedScore extends LineScore {
   /** Free slot for a consumer's per-template precomputation (the CLI keeps its encoded JSON fragment here). */
   extra?: Buffer;
+  /** The mined template this masked template belongs to, its miner tokens, and the revision `template` shows. */
+  cluster?: TemplateCluster;
+  tokens?: string[];
+  revision?: number;
 }
 
 export class LadModel implements Model {
@@ -70,8 +77,25 @@ export class LadModel implements Model {
     readonly norms: ModelNorms,
     /** Distribution of the configured detector's scores over the training lines. */
     readonly trainingScores: Summary,
+    /** Mined templates: learned in training, and still learning as lines are scored (a line may widen one). */
+    readonly miner: TemplateMiner = new TemplateMiner(info.config.miner),
   ) {
     this.scanner = new LineScanner(info.config.maxLineLength);
+  }
+
+  templateStats(): { templates: number; evicted: number } {
+    return { templates: this.miner.size, evicted: this.miner.evicted };
+  }
+
+  minedTemplates(): MinerState {
+    return this.miner.toJSON();
+  }
+
+  /** The mined template of a line, without learning from it (feedback given as a message, grouping). */
+  templateOf(line: string): string {
+    const tokens = this.miner.tokensOf(this.scanner.scan(line).template());
+    const cluster = this.miner.match(tokens);
+    return cluster === undefined ? tokens.join(' ') : this.miner.textOf(cluster, tokens);
   }
 
   get config(): EngineConfig {
@@ -97,23 +121,51 @@ export class LadModel implements Model {
 
   private resultOf(s: LineScanner): CachedScore {
     const hit = this.cache.get(s.hashHi, s.hashLo);
-    if (hit !== undefined) return hit;
-    const c = this.componentsOf(s.words(), s.template(), s.level, s.levelWord(), 0);
+    if (hit !== undefined) {
+      this.observeCached(hit);
+      return hit;
+    }
+    const masked = s.template();
+    const c = this.componentsOf(s.words(), masked, s.level, s.levelWord(), 0);
     let score = this.pick(c);
     const markedNormal = this.rarity.normalTemplates.has(c.template);
     // A template people marked false positive stays at most at the threshold, so it is never flagged again.
     if (markedNormal && score > this.info.threshold) score = this.info.threshold;
+    const tokens = this.miner.tokensOf(masked);
+    const cluster = this.miner.add(tokens);
     const entry: CachedScore = {
       score,
       anomaly: score > this.info.threshold,
-      template: c.template,
+      template: this.miner.textOf(cluster, tokens),
       reason: '',
       level: levelName(c.level),
+      cluster,
+      tokens,
+      revision: cluster.revision,
     };
     entry.reason = markedNormal ? 'template marked normal (false positive feedback)' : this.explain(c, entry.anomaly);
     if (this.cache.size >= this.config.cacheSize) this.cache.clear();
     if (this.config.cacheSize > 0) this.cache.add(s.hashHi, s.hashLo, entry);
     return entry;
+  }
+
+  /**
+   * A line whose masked template is cached: it counts for its mined template (kept in the LRU order, and
+   * brought back if evicted), and the cached template text follows the template if it has widened since.
+   */
+  private observeCached(hit: CachedScore): void {
+    let cluster = hit.cluster!;
+    if (this.miner.touch(cluster.id) === undefined) {
+      cluster = this.miner.add(hit.tokens!);
+      hit.cluster = cluster;
+    } else {
+      cluster.size++;
+    }
+    if (cluster.revision !== hit.revision) {
+      hit.template = this.miner.textOf(cluster, hit.tokens!);
+      hit.revision = cluster.revision;
+      hit.extra = undefined; // a consumer's encoding of the old template
+    }
   }
 
   /** Every component score of a line (uncached). */

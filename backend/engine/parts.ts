@@ -7,6 +7,8 @@ import { LadModel } from './model';
 import type { ModelNorms } from './model';
 import { loadNeuralModules, NeuralDetector } from './neural';
 import { RarityModel } from './rarity';
+import { TemplateMiner } from './drain/miner';
+import { minerStateSchema, type MinerState } from './drain/state';
 import type { RarityJson } from './rarity';
 import type { Summary } from './stats';
 import { MODEL_FORMAT_VERSION } from './train';
@@ -28,6 +30,8 @@ export interface ModelParts {
   rarity: RarityJson;
   wordVectors: Float32Array | null;
   somWeights: Float32Array | null;
+  /** The mined templates; null for a model saved before the miner existed (it starts with none). */
+  templates: MinerState | null;
 }
 
 export function modelToParts(model: LadModel): ModelParts {
@@ -54,6 +58,7 @@ export function modelToParts(model: LadModel): ModelParts {
     rarity: model.rarity.toJSON(),
     wordVectors,
     somWeights,
+    templates: model.miner.toJSON(),
   };
 }
 
@@ -125,6 +130,15 @@ export function parseRarity(raw: unknown): RarityJson {
   return parsed.data;
 }
 
+export function parseTemplates(raw: unknown): MinerState {
+  const parsed = minerStateSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelFormatError(`corrupt templates at ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
 export function modelFromParts(parts: ModelParts): LadModel {
   const { manifest } = parts;
   const rarity = RarityModel.fromJSON(parts.rarity, manifest.info.config.topWords);
@@ -140,5 +154,6 @@ export function modelFromParts(parts: ModelParts): LadModel {
     const som = new modules.som.SelfOrganizingMap(width, height, dim, parts.somWeights);
     neural = new NeuralDetector(w2v, som);
   }
-  return new LadModel(manifest.info, rarity, neural, manifest.norms, manifest.trainingScores);
+  const miner = parts.templates === null ? new TemplateMiner(manifest.info.config.miner) : TemplateMiner.fromJSON(parts.templates);
+  return new LadModel(manifest.info, rarity, neural, manifest.norms, manifest.trainingScores, miner);
 }

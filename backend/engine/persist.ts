@@ -1,18 +1,19 @@
 // Model directories: model.json (format name, version, info with config and training statistics, norms),
-// rarity.json (word, template and level counts) and little-endian float32 binaries for the word vectors and
-// the SOM weights. Written to a temporary sibling directory and renamed into place, so a reader never sees
-// half a model.
+// rarity.json (word, template and level counts), templates.json (the mined templates) and little-endian
+// float32 binaries for the word vectors and the SOM weights. Written to a temporary sibling directory and
+// renamed into place, so a reader never sees half a model.
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { LadModel } from './model';
-import { ModelFormatError, modelFromParts, modelToParts, parseManifest, parseRarity } from './parts';
+import { ModelFormatError, modelFromParts, modelToParts, parseManifest, parseRarity, parseTemplates } from './parts';
 import type { Model } from './types';
 
 const MANIFEST = 'model.json';
 const RARITY = 'rarity.json';
 const WORD_VECTORS = 'word-vectors.f32';
 const SOM_WEIGHTS = 'som-weights.f32';
+const TEMPLATES = 'templates.json';
 
 function f32ToBuffer(a: Float32Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -34,6 +35,7 @@ export async function saveModel(model: Model, dir: string): Promise<void> {
   try {
     await fs.writeFile(path.join(tmp, MANIFEST), JSON.stringify(parts.manifest, null, 2));
     await fs.writeFile(path.join(tmp, RARITY), JSON.stringify(parts.rarity));
+    if (parts.templates !== null) await fs.writeFile(path.join(tmp, TEMPLATES), JSON.stringify(parts.templates));
     if (parts.wordVectors !== null) await fs.writeFile(path.join(tmp, WORD_VECTORS), f32ToBuffer(parts.wordVectors));
     if (parts.somWeights !== null) await fs.writeFile(path.join(tmp, SOM_WEIGHTS), f32ToBuffer(parts.somWeights));
     // Replace an existing model directory: move it aside, move the new one in, then delete the old one.
@@ -86,5 +88,8 @@ export async function loadModel(dir: string): Promise<Model> {
     wordVectors = await read(WORD_VECTORS);
     somWeights = await read(SOM_WEIGHTS);
   }
-  return modelFromParts({ manifest, rarity, wordVectors, somWeights });
+  // A model saved before the template miner has no templates.json: it starts mining from its first line.
+  const hasTemplates = await fs.stat(path.join(dir, TEMPLATES)).then(() => true, () => false);
+  const templates = hasTemplates ? parseTemplates(await readJson(path.join(dir, TEMPLATES))) : null;
+  return modelFromParts({ manifest, rarity, wordVectors, somWeights, templates });
 }

@@ -5,11 +5,13 @@ import { parentPort, workerData } from 'worker_threads';
 import { modelToParts } from './parts';
 import { trainModelSync } from './train';
 import type { EngineConfigInput } from './config';
+import type { MinerState } from './drain/state';
 
 export interface WorkerRequest {
   lines: readonly string[];
   normalLines: readonly string[];
   config: EngineConfigInput | undefined;
+  templates: MinerState | undefined;
 }
 
 export type WorkerMessage =
@@ -25,6 +27,7 @@ if (parentPort !== null) {
     const model = trainModelSync(req.lines, {
       config: req.config,
       normalLines: req.normalLines,
+      templates: req.templates,
       onProgress: (p) => {
         const now = Date.now();
         if (now - last < 100 && p.phase !== 'done') return; // progress is for people: 10 messages/s is plenty

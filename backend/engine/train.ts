@@ -18,6 +18,8 @@ import { RarityModel } from './rarity';
 import { chooseThreshold, summarize } from './stats';
 import type { Summary } from './stats';
 import { LineScanner } from './tokenizer';
+import type { TemplateCluster } from './drain/cluster';
+import { TemplateMiner } from './drain/miner';
 import type { Model, TrainOptions, TrainProgress } from './types';
 
 export const MODEL_FORMAT_VERSION = 1;
@@ -26,6 +28,8 @@ export const MODEL_FORMAT_VERSION = 1;
 interface Seen {
   example: string;
   count: number;
+  /** The mined template its lines joined. */
+  cluster: TemplateCluster;
 }
 
 interface Entry {
@@ -116,9 +120,12 @@ export class TrainingSet {
   private start = 0;
   private end = 0;
   private finished = false;
+  /** Mines templates from every line, continuing from the previous model's when given (stable templates). */
+  private readonly miner: TemplateMiner;
 
   constructor(private readonly options: TrainOptions = {}) {
     this.config = resolveConfig(options.config);
+    this.miner = options.templates !== undefined ? TemplateMiner.fromJSON(options.templates) : new TemplateMiner(this.config.miner);
     this.scanner = new LineScanner(this.config.maxLineLength);
     this.rescanner = new LineScanner(this.config.maxLineLength);
     this.rarity = new RarityModel(this.config.topWords);
@@ -171,13 +178,15 @@ export class TrainingSet {
 
   /** Every training line passes here once, in input order (the lines marked normal last, with their weight). */
   private observe(scanner: LineScanner, weight: number): void {
-    // template miner hook
     const known = this.seen.get(scanner.hash);
     if (known !== undefined) {
       known.count += weight;
+      // the line counts for its mined template (and keeps it recently used)
+      (this.miner.touch(known.cluster.id) ?? known.cluster).size += weight;
       return;
     }
-    this.seen.set(scanner.hash, { example: this.example(), count: weight });
+    const cluster = this.miner.add(this.miner.tokensOf(scanner.template()), weight);
+    this.seen.set(scanner.hash, { example: this.example(), count: weight, cluster });
     if (this.seen.size > this.config.maxTrainTemplates) this.dropRarest();
   }
 
@@ -251,7 +260,7 @@ export class TrainingSet {
     const droppedScale = this.droppedSample.length > 0 ? this.dropped / this.droppedSample.length : 0;
     const counts = Float64Array.from(sample, (e, i) => e.count * (i < keptSample.length ? stride : droppedScale));
     return fitModel(
-      { config, rarity, trained, sample, counts, progress },
+      { config, rarity, trained, sample, counts, progress, miner: this.miner },
       { trainedLines: this.added, templates: kept.length, templatesDropped: this.dropped, wordsForgotten: this.wordsForgotten, normalLines: normalLines.length },
     );
   }
@@ -265,6 +274,7 @@ interface Fit {
   sample: Entry[];
   counts: Float64Array;
   progress: (p: TrainProgress) => void;
+  miner: TemplateMiner;
 }
 
 interface SetCounts {
@@ -368,7 +378,7 @@ function fitModel(fit: Fit, set: SetCounts): LadModel {
     somDistanceMax: dsum.max,
   };
   progress({ phase: 'done', done: set.templates, total: set.templates });
-  return new LadModel(info, rarity, neural, norms, summary);
+  return new LadModel(info, rarity, neural, norms, summary, fit.miner);
 }
 
 /** Trains a model on the main thread (see trainModelInWorker for the off-thread variant). */

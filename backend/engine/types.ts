@@ -1,6 +1,7 @@
 // The engine contract (docs/architecture.md, "Engine").
 
 import type { EngineConfig, EngineConfigInput } from './config';
+import type { MinerState } from './drain/state';
 
 export interface LineScore {
   score: number;
@@ -23,6 +24,12 @@ export interface Model {
   readonly info: ModelInfo;
   /** May return a reused object: copy the fields you keep. */
   score(line: string): LineScore;
+  /** The mined template a line belongs to, without learning from it. */
+  templateOf(line: string): string;
+  /** How many templates the miner holds, and how many it has evicted to stay within miner.maxTemplates. */
+  templateStats(): { templates: number; evicted: number };
+  /** The mined templates as data: what a retraining continues from (TrainOptions.templates). */
+  minedTemplates(): MinerState;
 }
 
 export interface TrainProgress {
@@ -36,4 +43,6 @@ export interface TrainOptions {
   /** Lines people marked false positive: trained on as normal. */
   normalLines?: readonly string[];
   onProgress?: (p: TrainProgress) => void;
+  /** Templates of the model being replaced: the new one continues from them, so templates stay stable. */
+  templates?: MinerState;
 }

@@ -94,6 +94,18 @@ export class Metrics {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
+  readonly templates = new Gauge({
+    name: 'lad_templates',
+    help: 'Templates the miner of a source currently holds',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly templatesEvicted = new Counter({
+    name: 'lad_templates_evicted_total',
+    help: 'Templates evicted (least recently used) to keep a source within miner.maxTemplates',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({
     name: 'lad_queue_depth',
     help: 'Lines accepted and waiting to be scored',

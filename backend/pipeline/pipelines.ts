@@ -13,6 +13,8 @@ const PUSH_SOURCE_STATUS = { state: 'connected', lastError: null, lagMs: null } 
  */
 export class Pipelines implements LogSink {
   private readonly pipelines = new Map<string, SourcePipeline>();
+  /** Per source, the miner eviction count already added to lad_templates_evicted_total. */
+  private readonly evictedSeen = new Map<string, number>();
   private readonly sources = new Map<string, LogSource>();
   private readonly drainListeners = new Set<() => void>();
   /** Lines sources lost on their side (syslog UDP while full, oversize frames, ...) → lad_dropped_lines_total. */
@@ -108,6 +110,14 @@ export class Pipelines implements LogSink {
       const stats = p.stats();
       const labels = { source: p.name };
       m.queueDepth.set(labels, stats.queueDepth);
+      const mined = p.templateStats();
+      if (mined !== undefined) {
+        m.templates.set(labels, mined.templates);
+        // The miner counts its evictions over its life (carried across retraining): add what is new since.
+        const before = this.evictedSeen.get(p.name) ?? 0;
+        if (mined.evicted > before) m.templatesEvicted.inc(labels, mined.evicted - before);
+        this.evictedSeen.set(p.name, mined.evicted);
+      }
       m.linesPerSecond.set(labels, stats.linesPerSecond);
       if (stats.modelAgeSeconds !== null) {
         m.modelAge.set(labels, stats.modelAgeSeconds);

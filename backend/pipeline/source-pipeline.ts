@@ -150,6 +150,15 @@ export class SourcePipeline {
     return this.queue.size;
   }
 
+  templateStats(): { templates: number; evicted: number } | undefined {
+    return this.model?.templateStats();
+  }
+
+  /** The mined template of a line under this source's model; undefined before the first model. */
+  templateOf(line: string): string | undefined {
+    return this.model?.templateOf(line);
+  }
+
   get modelState(): ModelState {
     return this.state;
   }
@@ -352,7 +361,8 @@ export class SourcePipeline {
     const metrics = this.deps.metrics;
     try {
       const trainFn = training.useWorker ? this.deps.engine.trainModelInWorker : this.deps.engine.trainModel;
-      const model = await trainFn(lines, { config: training.engine, normalLines });
+      // continuing from the current templates keeps template identity (and so feedback) stable across retraining
+      const model = await trainFn(lines, { config: training.engine, normalLines, templates: this.model?.minedTemplates() });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.trainingRuns.inc({ source: this.name, result: 'ok', reason });
       metrics.trainingDuration.observe({ source: this.name }, seconds);

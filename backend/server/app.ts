@@ -23,7 +23,8 @@ export interface AppDeps {
   facts: FactStore;
   results: ResultsStore;
   metrics: Metrics;
-  templateOf: (line: string) => string;
+  /** The template of a line: the source's mined one when it has a model, else the masked line. */
+  templateOf: (line: string, source: string) => string;
   version: string;
   startedAt: number;
 }

@@ -10,6 +10,7 @@ import { Pipelines } from '../pipeline/pipelines';
 import { DemoSource } from '../sources/demo';
 import { createSource, type SourceContext } from '../sources/registry';
 import type { LogSource } from '../sources/source';
+import { TEMPLATE_VERSION } from '../engine/drain/config';
 import { FactStore } from '../store/fact-store';
 import { ResultsStore } from '../store/results-store';
 import { createApp } from './app';
@@ -51,6 +52,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const startedAt = Date.now();
   const metrics = new Metrics();
   const facts = await FactStore.open(config.dataDir);
+  if (facts.migrated > 0) {
+    logger.info({ records: facts.migrated, templateVersion: TEMPLATE_VERSION }, 'fact-store: stamped feedback records with the current template version');
+  }
   const results = await ResultsStore.open({
     dir: path.join(config.dataDir, 'results'),
     retentionMs: config.retention.hours * 3600_000,
@@ -85,7 +89,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     pipelines.addSource(source);
   }
 
-  const app = createApp({ config, logger, pipelines, facts, results, metrics, templateOf: engine.templateOf, version: packageVersion(), startedAt });
+  const app = createApp({ config, logger, pipelines, facts, results, metrics, templateOf: (line, source) => pipelines.get(source)?.templateOf(line) ?? engine.templateOf(line), version: packageVersion(), startedAt });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);

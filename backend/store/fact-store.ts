@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Low } from 'lowdb';
+import { TEMPLATE_VERSION } from '../engine/drain/config';
+import { TemplateSet } from '../engine/drain/template-match';
 import { DurableJSONFile } from './durable-json-file';
 
 export type FeedbackKind = 'false_positive' | 'confirmed';
@@ -18,9 +20,16 @@ export interface FeedbackRecord {
   comment: string | null;
   user: string | null;
   anomalyId?: string;
+  /**
+   * Which tokenizer and miner made `template` (TEMPLATE_VERSION). Absent on records written before the
+   * miner; those are stamped at start-up (their masked templates still match, see TemplateSet).
+   */
+  templateVersion?: string;
+  /** The template as first recorded, when a migration changed it. */
+  previousTemplate?: string;
 }
 
-export type NewFeedback = Omit<FeedbackRecord, 'id' | 'time'> & { time?: string };
+export type NewFeedback = Omit<FeedbackRecord, 'id' | 'time' | 'templateVersion' | 'previousTemplate'> & { time?: string };
 
 export interface FeedbackFilter {
   source?: string;
@@ -44,8 +53,13 @@ export const ANY_SOURCE = '*';
  */
 export class FactStore {
   private queue: Promise<unknown> = Promise.resolve();
-  /** source → template → number of false-positive records for it. */
-  private readonly suppressed = new Map<string, Map<string, number>>();
+  /**
+   * source → the templates of its false-positive records. Looked up by overlap, not by equal text: a
+   * template widens as lines arrive and a retrained model mines afresh, and a suppression must survive both.
+   */
+  private readonly suppressed = new Map<string, TemplateSet>();
+  /** Records stamped with the current TEMPLATE_VERSION at open (logged by the service). */
+  migrated = 0;
   private readonly listeners = new Set<(record: FeedbackRecord, change: 'added' | 'deleted') => void>();
 
   private constructor(private readonly db: Low<FactData>) {
@@ -70,7 +84,9 @@ export class FactStore {
     if (!Array.isArray(db.data?.feedback)) {
       throw new Error(`fact-store ${file} has no feedback array; fix or move it away`);
     }
-    return new FactStore(db);
+    const store = new FactStore(db);
+    await store.migrateTemplates();
+    return store;
   }
 
   /** Runs mutations one after another: lowdb writes the whole file, so two overlapping writes could race. */
@@ -82,7 +98,12 @@ export class FactStore {
 
   add(input: NewFeedback): Promise<FeedbackRecord> {
     return this.serial(async () => {
-      const record: FeedbackRecord = { id: randomUUID(), time: input.time ?? new Date().toISOString(), ...input };
+      const record: FeedbackRecord = {
+        id: randomUUID(),
+        time: input.time ?? new Date().toISOString(),
+        ...input,
+        templateVersion: TEMPLATE_VERSION,
+      };
       if (record.anomalyId === undefined) {
         delete record.anomalyId;
       }
@@ -143,7 +164,7 @@ export class FactStore {
 
   /** Hot path: is a line with this template from this source a known false positive? */
   isSuppressed(source: string, template: string): boolean {
-    return (this.suppressed.get(source)?.has(template) ?? false) || (this.suppressed.get(ANY_SOURCE)?.has(template) ?? false);
+    return (this.suppressed.get(source)?.covers(template) ?? false) || (this.suppressed.get(ANY_SOURCE)?.covers(template) ?? false);
   }
 
   /** Messages marked false positive for a source (trained on as normal at the next retraining). */
@@ -190,14 +211,28 @@ export class FactStore {
     }
     let templates = this.suppressed.get(record.source);
     if (!templates) {
-      templates = new Map();
+      templates = new TemplateSet();
       this.suppressed.set(record.source, templates);
     }
-    const n = (templates.get(record.template) ?? 0) + delta;
-    if (n <= 0) {
-      templates.delete(record.template);
+    if (delta > 0) {
+      templates.add(record.template);
     } else {
-      templates.set(record.template, n);
+      templates.delete(record.template);
     }
+  }
+
+  /**
+   * Stamps records made by an older tokenizer or miner with the current version, re-deriving nothing: a
+   * record's template is the masked or mined text of its own message, and overlap matching keeps it
+   * covering the lines it covered. Counted in `migrated` so the change is visible, never silent.
+   */
+  private async migrateTemplates(): Promise<void> {
+    for (const record of this.db.data.feedback) {
+      if (record.templateVersion !== TEMPLATE_VERSION) {
+        record.templateVersion = TEMPLATE_VERSION;
+        this.migrated++;
+      }
+    }
+    if (this.migrated > 0) await this.db.write();
   }
 }

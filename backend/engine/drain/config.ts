@@ -8,36 +8,35 @@ export const minerConfigSchema = z
      * Share of a line's informative positions (see similarity.ts) that must equal a template's for the line
      * to join it. Drain3's default is 0.4; see docs/engine.md for how this default was chosen.
      */
-    similarity: z.number().min(0).max(1),
+    similarity: z.number().min(0).max(1).default(0.6),
     /** Leading content tokens that route a line in the prefix tree (Drain's depth − 2). */
-    prefixTokens: z.number().int().min(0).max(16),
+    prefixTokens: z.number().int().min(0).max(16).default(2),
     /** A tree node with this many children sends new tokens to its wildcard child (Drain's max_children). */
-    maxChildren: z.number().int().min(1).max(10_000),
+    maxChildren: z.number().int().min(1).max(10_000).default(100),
     /** Templates kept; the least recently used is evicted beyond it (counted in lad_templates_evicted_total). */
-    maxTemplates: z.number().int().min(1).max(10_000_000),
+    maxTemplates: z.number().int().min(1).max(10_000_000).default(50_000),
     /**
      * A wildcard position that has held at most this many distinct words keeps the line's word in its
      * template (a closed set: GET/POST, Started/Stopped); one more and it is a variable. 0 = plain Drain.
      */
-    maxValues: z.number().int().min(0).max(64),
+    maxValues: z.number().int().min(0).max(64).default(4),
     /** Tokens of a line the miner looks at; the rest of a longer line is one trailing wildcard. */
-    maxTokens: z.number().int().min(2).max(4096),
+    maxTokens: z.number().int().min(2).max(4096).default(128),
   })
   .strict();
 
-export type MinerConfig = z.infer<typeof minerConfigSchema>;
+export type MinerConfig = z.output<typeof minerConfigSchema>;
 
-export const DEFAULT_MINER_CONFIG: MinerConfig = {
-  similarity: 0.6,
-  prefixTokens: 2,
-  maxChildren: 100,
-  maxTemplates: 50_000,
-  maxValues: 4,
-  maxTokens: 128,
-};
+export type MinerConfigInput = z.input<typeof minerConfigSchema>;
+
+/** The defaults: the schema's reading of an empty config (the engine's `miner` section). */
+export const DEFAULT_MINER_CONFIG: MinerConfig = Object.freeze(minerConfigSchema.parse({}));
 
 /** Bumped when a change to the miner or the tokenizer changes which lines share a template. */
 export const MINER_VERSION = 1;
+
+/** What the fact-store records beside each template: which tokenizer and miner made it. */
+export const TEMPLATE_VERSION = `masked-1+drain-${MINER_VERSION}`;
 
 /** The placeholder of a position that varies between the lines of a template. */
 export const WILDCARD = '<*>';

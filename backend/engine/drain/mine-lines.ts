@@ -3,7 +3,7 @@
 // accuracy table (docs/engine.md) and `lad templates`.
 
 import { LineScanner } from '../tokenizer';
-import type { MinerConfig } from './config';
+import type { MinerConfigInput } from './config';
 import { TemplateMiner } from './miner';
 
 export interface MinedCorpus {
@@ -12,7 +12,7 @@ export interface MinedCorpus {
   templates: string[];
 }
 
-export function mineLines(lines: readonly string[], config: Partial<MinerConfig> = {}, maxLineLength?: number): MinedCorpus {
+export function mineLines(lines: readonly string[], config: MinerConfigInput = {}, maxLineLength?: number): MinedCorpus {
   const scanner = new LineScanner(maxLineLength);
   const miner = new TemplateMiner(config);
   const tokens = lines.map((line) => miner.tokensOf(scanner.scan(line).template()));

@@ -8,19 +8,13 @@
 
 import { LRUCache } from 'lru-cache';
 import { TemplateCluster } from './cluster';
-import { DEFAULT_MINER_CONFIG, MINER_VERSION, WILDCARD, minerConfigSchema, type MinerConfig } from './config';
+import { MINER_VERSION, WILDCARD, minerConfigSchema, type MinerConfig, type MinerConfigInput } from './config';
 import { PrefixTree } from './prefix-tree';
 import { similarity, type Similarity } from './similarity';
+import type { MinerState } from './state';
+import { splitTemplate } from './tokens';
 
-/** What `toJSON` writes: enough to rebuild the miner exactly. */
-export interface MinerState {
-  version: number;
-  config: MinerConfig;
-  nextId: number;
-  evicted: number;
-  /** Least recently used first, so a rebuild in this order restores the LRU order. */
-  clusters: { id: number; tokens: string[]; size: number; values: [number, string[] | null][] }[];
-}
+
 
 export class TemplateMiner {
   readonly config: MinerConfig;
@@ -45,8 +39,8 @@ export class TemplateMiner {
     else this.holders.delete(key);
   };
 
-  constructor(config: Partial<MinerConfig> = {}) {
-    this.config = minerConfigSchema.parse({ ...DEFAULT_MINER_CONFIG, ...config });
+  constructor(config: MinerConfigInput = {}) {
+    this.config = minerConfigSchema.parse(config);
     this.tree = new PrefixTree(this.config.prefixTokens, this.config.maxChildren);
     this.clusters = new LRUCache<number, TemplateCluster>({
       max: this.config.maxTemplates,
@@ -67,7 +61,7 @@ export class TemplateMiner {
 
   /** Splits a masked template (the tokenizer's `template()`) into the miner's tokens, bounded. */
   tokensOf(maskedTemplate: string): string[] {
-    const tokens = maskedTemplate.length === 0 ? [] : groupBrackets(maskedTemplate.split(' '));
+    const tokens = splitTemplate(maskedTemplate);
     if (tokens.length > this.config.maxTokens) {
       tokens.length = this.config.maxTokens - 1;
       tokens.push(WILDCARD);
@@ -159,36 +153,4 @@ export class TemplateMiner {
 
 function holderKey(position: number, word: string): string {
   return `${position}\u0000${word}`;
-}
-
-const OPEN = '[(';
-const CLOSE = '])';
-/** A group longer than this many words is left as words (an unclosed bracket must not swallow the line). */
-const MAX_GROUP_WORDS = 16;
-
-/**
- * A bracketed or parenthesised group is one token: `[req-1 - - - - -]`, `[-]` and `[AsyncDispatcher event handler]` are the same
- * header field with different numbers of words, and Drain only compares lines of equal token counts.
- */
-function groupBrackets(parts: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i];
-    const open = OPEN.indexOf(p.charAt(0));
-    if (open < 0 || closes(p, CLOSE.charAt(open))) {
-      out.push(p);
-      continue;
-    }
-    let j = i + 1;
-    while (j < parts.length && j - i < MAX_GROUP_WORDS && !closes(parts[j], CLOSE.charAt(open))) j++;
-    if (j < parts.length && j - i < MAX_GROUP_WORDS) {
-      out.push(parts.slice(i, j + 1).join(' '));
-      i = j;
-    } else out.push(p);
-  }
-  return out;
-}
-
-function closes(part: string, close: string): boolean {
-  return part.endsWith(close) || part.endsWith(close + ':') || part.endsWith(close + ',');
 }
