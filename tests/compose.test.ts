@@ -102,10 +102,22 @@ describe('compose, provisioning, plugin manifests and backend defaults agree', (
     expect(scrape.static_configs[0].targets).toEqual([`${url.hostname}:${port}`]);
   });
 
-  it('the API token reaches both ends from the same variable', () => {
-    expect(backend.environment!.LAD_API_TOKEN).toBe('${LAD_API_TOKEN:-}');
-    expect(grafana.environment!.LAD_API_TOKEN).toBe('${LAD_API_TOKEN:-}');
+  it('the API token is required and reaches the backend, the datasource and the Prometheus scrape from one variable', () => {
+    // `${VAR:?message}`: compose refuses to start without it (the backend listens beyond loopback).
+    const required = /^\$\{LAD_API_TOKEN:\?[^}]+\}$/;
+    expect(backend.environment!.LAD_API_TOKEN).toMatch(required);
+    expect(grafana.environment!.LAD_API_TOKEN).toBe(backend.environment!.LAD_API_TOKEN);
     expect(scorpioDs.secureJsonData).toEqual({ token: '${LAD_API_TOKEN}' });
+    // The backend would refuse this host without a token; with one it starts.
+    expect(() => loadConfig({ LAD_HOST: backend.environment!.LAD_HOST })).toThrow(/LAD_API_TOKEN/);
+    expect(loadConfig({ LAD_HOST: backend.environment!.LAD_HOST, LAD_API_TOKEN: 'compose-token' }).apiToken).toBe('compose-token');
+    // Prometheus reads the same variable as a compose secret file.
+    const secrets = (compose as unknown as { secrets: Record<string, { environment?: string }> }).secrets;
+    expect(secrets.lad_api_token).toEqual({ environment: 'LAD_API_TOKEN' });
+    expect((prometheus as Service & { secrets?: string[] }).secrets).toEqual(['lad_api_token']);
+    const scrape = promConfig.scrape_configs.find((s: { job_name: string }) => s.job_name === 'scorpio');
+    expect(scrape.authorization).toEqual({ type: 'Bearer', credentials_file: '/run/secrets/lad_api_token' });
+    expect(backendDefaults.metricsPublic).toBe(false);
     const route = json('src/datasource/plugin.json').routes[0];
     expect(route.path).toBe(ROUTE_PATH);
     expect(route.url).toBe('{{ .JsonData.url }}');

@@ -56,9 +56,21 @@ async function promtool(args: string[], cwd = dir): Promise<{ code: number; out:
 
 describe('Prometheus config and rules (real promtool)', () => {
   it('promtool check config accepts prometheus.yml and finds the rule file', async () => {
-    const { code, out } = await promtool(['check', 'config', 'prometheus.yml']);
-    expect(out).toContain('SUCCESS: 1 rule files found');
-    expect(code).toBe(0);
+    // The scrape's token file is a compose secret (/run/secrets/...), which promtool checks exists: check a copy
+    // that points at a temporary one instead.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lad-promconf-'));
+    try {
+      const config = fs.readFileSync(path.join(dir, 'prometheus.yml'), 'utf8');
+      expect(config).toContain('credentials_file: /run/secrets/lad_api_token');
+      fs.writeFileSync(path.join(tmp, 'token'), 'a-test-token\n');
+      fs.writeFileSync(path.join(tmp, 'prometheus.yml'), config.replace('/run/secrets/lad_api_token', path.join(tmp, 'token')));
+      fs.copyFileSync(path.join(dir, 'rules.yml'), path.join(tmp, 'rules.yml'));
+      const { code, out } = await promtool(['check', 'config', 'prometheus.yml'], tmp);
+      expect(out).toContain('SUCCESS: 1 rule files found');
+      expect(code).toBe(0);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('promtool check rules accepts rules.yml', async () => {

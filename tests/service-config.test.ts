@@ -40,7 +40,7 @@ describe('loadConfig', () => {
 
   test('a YAML file at LAD_CONFIG is read, and env overrides it', () => {
     const file = path.join(dir, 'lad.yaml');
-    writeFileSync(file, 'port: 9000\nhost: 0.0.0.0\ntraining:\n  windowLines: 500\nretention:\n  hours: 2\n');
+    writeFileSync(file, 'port: 9000\nhost: 0.0.0.0\napiToken: file-token-123\ntraining:\n  windowLines: 500\nretention:\n  hours: 2\n');
     const c = loadConfig({ LAD_CONFIG: file, LAD_PORT: '9100', LAD_DATA_DIR: dir });
     expect(c.port).toBe(9100);
     expect(c.host).toBe('0.0.0.0');
@@ -172,7 +172,7 @@ describe('LAD_API_TOKEN', () => {
     removeDir(dir);
   });
 
-  test('write endpoints need the bearer token; reads do not', async () => {
+  test('write endpoints need the bearer token; so do reads (tests/service-access.test.ts has every endpoint)', async () => {
     const url = service.url;
     const noAuth = await postJson(`${url}/api/feedback`, { message: 'm', kind: 'confirmed' });
     expect(noAuth.status).toBe(401);
@@ -194,8 +194,9 @@ describe('LAD_API_TOKEN', () => {
     });
     expect(loki.status).toBe(401);
 
-    expect((await fetch(`${url}/api/health`)).status).toBe(200);
-    expect((await fetch(`${url}/api/feedback`)).status).toBe(200);
-    expect((await postJson(`${url}/api/query`, { range: { from: 0, to: 1 }, targets: [] })).status).toBe(200);
+    expect((await fetch(`${url}/api/health`)).status).toBe(200); // liveness only
+    expect((await fetch(`${url}/api/feedback`)).status).toBe(401);
+    expect((await fetch(`${url}/api/feedback`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await postJson(`${url}/api/query`, { range: { from: 0, to: 1 }, targets: [] })).status).toBe(401);
   });
 });

@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
+import { refuse, type TokenVerdict } from '../server/auth';
 import type { Metrics } from '../metrics/metrics';
 import type { Pipelines } from '../pipeline/pipelines';
 import type { PipelineStats } from '../pipeline/source-pipeline';
@@ -12,6 +13,11 @@ export interface SourceHealth extends PipelineStats {
   lagMs: number | null;
 }
 
+/** GET /api/health without the token when one is set: liveness only, no details. */
+export interface LivenessResponse {
+  status: 'ok';
+}
+
 /** The body of GET /api/health (docs/architecture.md): what Grafana's "Save & test", the app page and tests read. */
 export interface HealthResponse {
   status: 'ok';
@@ -23,6 +29,8 @@ export interface HealthResponse {
 }
 
 export interface HealthDeps {
+  /** The request's token verdict: details go to the token holder only (everyone when no token is set). */
+  tokenOf: (req: Request) => TokenVerdict;
   pipelines: Pipelines;
   facts: FactStore;
   metrics: Metrics;
@@ -53,7 +61,17 @@ export function sourceHealth(pipelines: Pipelines): SourceHealth[] {
 /** GET /api/health, GET /api/sources and GET /metrics. */
 export function healthRouter(deps: HealthDeps): Router {
   const router = Router();
-  router.get('/api/health', (_req, res) => {
+  router.get('/api/health', (req, res) => {
+    const verdict = deps.tokenOf(req);
+    if (verdict === 'wrong') {
+      refuse(res, verdict);
+      return;
+    }
+    if (verdict === 'missing') {
+      const live: LivenessResponse = { status: 'ok' };
+      res.json(live);
+      return;
+    }
     const body: HealthResponse = {
       status: 'ok',
       version: deps.version,

@@ -13,7 +13,7 @@ import { createLokiPushRouter, LOKI_PUSH_PATH } from '../sources/loki-push';
 import { LINE_PUSH_PATH } from '../sources/line-push';
 import type { FactStore } from '../store/fact-store';
 import type { ResultsStore } from '../store/results-store';
-import { requireToken } from './auth';
+import { refuse, requireToken, tokenJudge } from './auth';
 import type { Config } from './config';
 
 export interface AppDeps {
@@ -51,11 +51,23 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
+  // With a token set, every request needs it, reads included; only liveness (/api/health, which then answers
+  // details to the token holder alone) and, when configured public, /metrics stay open. Exact paths only: a
+  // variant express would also route there (case, trailing slash) needs the token, the safe direction.
+  const judge = tokenJudge(config.apiToken);
+  const open = new Set(['/api/health', ...(config.metricsPublic ? ['/metrics'] : [])]);
+  app.use((req, res, next) => {
+    const verdict = open.has(req.path) ? 'ok' : judge(req);
+    if (verdict === 'ok') {
+      next();
+      return;
+    }
+    refuse(res, verdict);
+  });
+
   const requireWrite = requireToken(config.apiToken);
   const pushOptions = { maxBodyBytes: config.maxBodyBytes, maxLineBytes: config.maxLineBytes };
   // Push routers parse their own (raw, possibly compressed) bodies, so they come before express.json.
-  app.use(LOKI_PUSH_PATH, requireWrite);
-  app.use(LINE_PUSH_PATH, requireWrite);
   app.use(createLokiPushRouter(deps.pipelines, pushOptions));
   app.use(createLinePushRouter(deps.pipelines, pushOptions));
 
@@ -72,7 +84,7 @@ export function createApp(deps: AppDeps): Express {
   );
 
   const names = () => sourceNames(deps);
-  app.use(healthRouter({ pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names, resultsError: () => deps.results.lastError }));
+  app.use(healthRouter({ tokenOf: judge, pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names, resultsError: () => deps.results.lastError }));
   app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names }));
   app.use(contextRouter(deps.results));
   app.use(

@@ -17,6 +17,10 @@ export const ConfigSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     dataDir: z.string().min(1).default('./data'),
     apiToken: z.string().min(8, 'at least 8 characters').optional(),
+    /** Serve /metrics without the token (for a scraper that cannot send one). Everything else still needs it. */
+    metricsPublic: z.boolean().default(false),
+    /** Listen beyond loopback without a token anyway: an explicit opt-out of the secure default. */
+    allowUnauthenticated: z.boolean().default(false),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Request body limit for JSON API endpoints and push endpoints. */
     maxBodyBytes: z.number().int().min(1024).default(10 * 1024 * 1024),
@@ -95,6 +99,8 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'number' | 'bo
   LAD_HOST: { path: ['host'], type: 'string' },
   LAD_DATA_DIR: { path: ['dataDir'], type: 'string' },
   LAD_API_TOKEN: { path: ['apiToken'], type: 'string' },
+  LAD_METRICS_PUBLIC: { path: ['metricsPublic'], type: 'boolean' },
+  LAD_ALLOW_UNAUTHENTICATED: { path: ['allowUnauthenticated'], type: 'boolean' },
   LAD_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   LAD_MAX_BODY_BYTES: { path: ['maxBodyBytes'], type: 'number' },
   LAD_MAX_LINE_BYTES: { path: ['maxLineBytes'], type: 'number' },
@@ -171,6 +177,34 @@ function envNameFor(pathKeys: PropertyKey[], env: NodeJS.ProcessEnv): string | u
   return Object.entries(ENV_KEYS).find(([name, spec]) => spec.path.join('.') === dotted && env[name] !== undefined)?.[0];
 }
 
+/** LAD_API_TOKEN_FILE: the token from a file (container secrets), trimmed. Errors name the file, never its content. */
+function readTokenFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: LAD_API_TOKEN_FILE=${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'apiToken');
+  }
+}
+
+/** Loopback only: 127.0.0.0/8, ::1, localhost. Anything else can be reached from other hosts. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** Secure by default: beyond loopback, a token or an explicit opt-out. */
+function checkExposure(config: Config): void {
+  if (config.apiToken || config.allowUnauthenticated || isLoopback(config.host)) {
+    return;
+  }
+  throw new ConfigError(
+    `invalid configuration: host ${config.host} listens beyond loopback without an API token, so anyone who can reach it could push, query and rewrite feedback. ` +
+      'Set LAD_API_TOKEN (at least 8 characters, e.g. LAD_API_TOKEN=$(openssl rand -hex 16)) or LAD_API_TOKEN_FILE, ' +
+      'or listen on 127.0.0.1, or opt out explicitly with LAD_ALLOW_UNAUTHENTICATED=true (allowUnauthenticated: true).',
+    'apiToken'
+  );
+}
+
 /**
  * Builds the validated configuration from LAD_CONFIG and the environment.
  * Throws ConfigError naming the offending key (config path and, when it came from there, the env var).
@@ -184,6 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       continue;
     }
     setPath(raw, spec.path, envValue(name, value, spec.type));
+  }
+  if (env.LAD_API_TOKEN_FILE && !env.LAD_API_TOKEN) {
+    setPath(raw, ['apiToken'], readTokenFile(env.LAD_API_TOKEN_FILE));
   }
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
@@ -212,5 +249,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     names.add(source.name);
   }
+  checkExposure(config);
   return { ...config, dataDir: path.resolve(config.dataDir) };
 }

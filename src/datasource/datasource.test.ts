@@ -191,6 +191,14 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     expect(result.message).toContain('4 false positive(s), 2 confirmed');
   });
 
+  it('testDatasource names the token when the backend refuses it (401 on health too)', async () => {
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    server.handle((r) => (r.path === '/api/health' ? { status: 401, body: { error: 'invalid bearer token', field: 'authorization' } } : undefined));
+    const denied = await ds.testDatasource();
+    expect(denied.status).toBe('error');
+    expect(denied.message).toContain('API token');
+  });
+
   it('testDatasource checks the token with a write that cannot change anything', async () => {
     const ds = new LadDataSource(settings, new MapTemplateSrv({}));
     server.handle((r) =>

@@ -260,10 +260,11 @@ test('"Save & test" of the built datasource reaches the real backend through the
     datasource: { uid: 'scorpio-lad', jsonData: { url: backendUrl }, secureJsonData: { token: 'not-the-token' } },
   });
   try {
+    // Every endpoint wants the token now, health included: the test stops at the first request.
     const denied = await run(wrongToken.url);
-    expect(denied.status).toBe('warning');
-    expect(denied.message).toContain('Feedback will be refused');
-    expect(wrongToken.proxied).toEqual(['GET /api/health', 'DELETE /api/feedback/__scorpio-token-check__']);
+    expect(denied.status).toBe('error');
+    expect(denied.message).toContain('API token');
+    expect(wrongToken.proxied).toEqual(['GET /api/health']);
   } finally {
     await wrongToken.close();
   }
