@@ -108,6 +108,45 @@ describe('loadConfig', () => {
   });
 });
 
+describe('secrets in a broken LAD_CONFIG', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('lad-yaml-');
+  });
+  afterEach(() => removeDir(dir));
+
+  const SECRET = 'tok-9b1f-should-never-be-echoed';
+  const BROKEN: Record<string, string> = {
+    'unclosed quote on the token line': `port: 9000\napiToken: "${SECRET}\n`,
+    'bad indentation after the token': `apiToken: ${SECRET}\n  - oops: [\n`,
+    'a pull password in a flow mapping': `sources:\n  - {type: loki-pull, name: l, url: 'http://x', password: ${SECRET}, : :}\n`,
+    'duplicate key': `apiToken: ${SECRET}\napiToken: ${SECRET}\n`,
+  };
+
+  test.each(Object.keys(BROKEN))('%s: the error gives the position, never the line', (name) => {
+    const file = path.join(dir, 'lad.yaml');
+    writeFileSync(file, BROKEN[name]);
+    const err = configError({ LAD_CONFIG: file });
+    expect(err.key).toBe('LAD_CONFIG');
+    expect(err.message).toMatch(/is not valid YAML\/JSON: syntax error at line \d+, column \d+ \([A-Z_]+\)/);
+    expect(err.message).not.toContain(SECRET);
+    expect(err.message).not.toContain('tok-');
+  });
+
+  test('the built server prints the position to stderr and exits 2, the secret nowhere in its output', async () => {
+    const file = path.join(dir, 'lad.yaml');
+    writeFileSync(file, BROKEN['unclosed quote on the token line']);
+    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, LAD_CONFIG: file, LAD_PORT: '0', LAD_DATA_DIR: dir } });
+    let out = '';
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(out).toMatch(/syntax error at line \d+, column \d+ \(MISSING_CHAR\)/);
+    expect(out).not.toContain(SECRET);
+  });
+});
+
 describe('the built server (child process)', () => {
   let dir: string;
   beforeEach(() => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, engineConfigSchema, issuePath } from '../engine/config';
 import { parseSourceConfig, SourceConfigError, type SourceConfig } from '../sources/registry';
@@ -148,6 +148,15 @@ function setPath(target: Record<string, unknown>, keys: string[], value: unknown
   obj[keys[keys.length - 1]] = value;
 }
 
+/** Where a YAML syntax error is and what kind it is (the yaml package's code), without any of the text. */
+function syntaxErrorPosition(err: unknown): string {
+  if (err instanceof YAMLParseError) {
+    const at = err.linePos?.[0];
+    return `syntax error${at ? ` at line ${at.line}, column ${at.col}` : ''} (${err.code})`;
+  }
+  return 'syntax error';
+}
+
 function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
@@ -160,7 +169,8 @@ function readConfigFile(file: string): Record<string, unknown> {
     // YAML is a superset of JSON, so one parser reads both.
     parsed = text.trim() === '' ? {} : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`invalid configuration: ${file} is not valid YAML/JSON (${(err as Error).message})`, 'LAD_CONFIG');
+    // The parser's message quotes the offending line, which may hold apiToken or a pull password: position only.
+    throw new ConfigError(`invalid configuration: ${file} is not valid YAML/JSON: ${syntaxErrorPosition(err)} (the line is not shown: it may hold a secret)`, 'LAD_CONFIG');
   }
   if (parsed === null || parsed === undefined) {
     return {};
