@@ -10,6 +10,7 @@
 
 import { z } from 'zod';
 import { minerConfigSchema } from './drain/config';
+import { rateConfigSchema } from './rate/config';
 
 export const DETECTORS = ['combined', 'w2v-som', 'rarity'] as const;
 export type DetectorName = (typeof DETECTORS)[number];
@@ -90,6 +91,8 @@ export const engineConfigSchema = z
     cacheSize: z.number().int().min(0).default(200_000),
     /** The template miner (drain/config.ts): what the `template` of a line is. */
     miner: minerConfigSchema.prefault({}),
+    /** Rate anomalies per template (rate/config.ts): surges and drops. */
+    rate: rateConfigSchema.prefault({}),
   })
   .strict();
 

@@ -1,0 +1,138 @@
+import { RateBaselineBuilder } from './baseline';
+import type { RateBaseline } from './baseline';
+import { rateConfigSchema } from './config';
+import type { RateConfig } from './config';
+import { RateModel } from './model';
+import { poissonSurgeLevel } from './poisson';
+
+const MIN = 60_000;
+const config = (over: Partial<RateConfig> = {}): RateConfig => rateConfigSchema.parse(over);
+
+/** A baseline from `intervals` training minutes where template id has counts[id](interval) lines. */
+function baselineOf(intervals: number, counts: Record<number, (i: number) => number>, c = config()): RateBaseline {
+  const b = new RateBaselineBuilder(c);
+  for (let i = 0; i < intervals; i++) for (const [id, f] of Object.entries(counts)) for (let k = 0; k < f(i); k++) b.add(Number(id), i * MIN + k);
+  return b.build();
+}
+
+/** Feeds `n` lines of `id` in minute `minute`; returns how many were flagged as surge lines. */
+function feed(m: RateModel, id: number, minute: number, n: number): number {
+  let flagged = 0;
+  for (let k = 0; k < n; k++) if (m.observe(id, minute * MIN + k) > 0) flagged++;
+  return flagged;
+}
+
+describe('poissonSurgeLevel', () => {
+  it('is the least count with an upper tail at most p', () => {
+    // P(X >= 7 | 1) = 8.3e-5, P(X >= 8 | 1) = 1.0e-5
+    expect(poissonSurgeLevel(1, 1e-4)).toBe(7);
+    expect(poissonSurgeLevel(1, 2e-5)).toBe(8);
+    expect(poissonSurgeLevel(0, 1e-6)).toBe(1);
+    // large means: normal approximation, close to mean + 4.75 sd at 1e-6
+    const big = poissonSurgeLevel(10_000, 1e-6);
+    expect(big).toBeGreaterThan(10_000 + 4.6 * 100);
+    expect(big).toBeLessThan(10_000 + 5.0 * 100);
+  });
+});
+
+describe('RateBaselineBuilder', () => {
+  it('learns mean, peak and presence per template over the intervals spanned', () => {
+    const b = baselineOf(10, { 1: () => 3, 2: (i) => (i === 4 ? 12 : 0) });
+    expect(b.unit).toBe('ms');
+    expect(b.intervals).toBe(10);
+    expect(b.templates).toEqual([
+      [1, 3, 3, 10],
+      [2, 1.2, 12, 1],
+    ]);
+  });
+
+  it('falls back to line order when most lines carry no time; a line without a time takes the previous one', () => {
+    const b = new RateBaselineBuilder(config({ intervalLines: 10 }));
+    for (let i = 0; i < 30; i++) b.add(i % 2, NaN);
+    expect(b.build()).toMatchObject({ unit: 'lines', width: 10, intervals: 3, templates: [[0, 5, 5, 3], [1, 5, 5, 3]] });
+    const timed = new RateBaselineBuilder(config());
+    timed.add(1, 0);
+    timed.add(1, NaN);
+    timed.add(1, 2 * MIN);
+    expect(timed.build()).toMatchObject({ unit: 'ms', intervals: 3, templates: [[1, 1, 2, 2]] });
+  });
+});
+
+describe('RateModel', () => {
+  it('flags the lines of a known template beyond its surge level, not its normal traffic', () => {
+    const m = new RateModel(config(), baselineOf(60, { 1: () => 2, 2: () => 5 }));
+    for (let t = 60; t < 120; t++) {
+      expect(feed(m, 1, t, 2)).toBe(0);
+      expect(feed(m, 2, t, 5)).toBe(0);
+    }
+    // 150 lines of template 1 in one minute: the 20th and later are surge lines
+    expect(feed(m, 1, 120, 150)).toBe(131);
+    expect(m.expectedOfLast).toBeCloseTo(2, 1);
+    expect(m.surgeLevelOfLast).toBe(20);
+    // the surge did not become normal: the next minute's burst is a surge again
+    expect(feed(m, 1, 121, 150)).toBe(131);
+  });
+
+  it('tolerates the bursts training saw (peak), and needs a material count', () => {
+    // template 1: usually nothing, 30 lines in one training minute
+    // (template 2 in every minute: the training window spans 60 intervals)
+    const base = baselineOf(60, { 1: (i) => (i === 7 ? 30 : 0), 2: () => 1 });
+    expect(feed(new RateModel(config(), base), 1, 100, 45)).toBe(0); // up to 1.5 × 30
+    const m = new RateModel(config(), base);
+    expect(feed(m, 1, 100, 46)).toBe(1);
+    // a busy interval below the surge level is normal traffic: it raises the peak
+    expect(feed(m, 1, 101, 40)).toBe(0);
+    expect(feed(m, 1, 102, 60)).toBe(0); // peak 40: up to 60
+    // a rare template: 19 lines are fewer than minSurgeCount
+    const rare = new RateModel(config(), baselineOf(60, { 3: (i) => (i === 0 ? 1 : 0), 2: () => 1 }));
+    expect(feed(rare, 3, 100, 19)).toBe(0);
+  });
+
+  it('counts an out-of-order line in the current interval', () => {
+    const m = new RateModel(config(), baselineOf(60, { 1: () => 1 }));
+    feed(m, 1, 100, 15);
+    let flagged = 0;
+    for (let k = 0; k < 10; k++) if (m.observe(1, 90 * MIN) > 0) flagged++; // stamped ten minutes ago
+    expect(flagged).toBe(6); // lines 20 to 25 of minute 100
+  });
+
+  it('judges a template first seen while scoring only after its warm-up', () => {
+    const m = new RateModel(config({ warmupIntervals: 10 }), baselineOf(60, { 1: () => 1 }));
+    expect(feed(m, 9, 100, 100)).toBe(0);
+    for (let t = 101; t < 110; t++) feed(m, 9, t, 1);
+    expect(feed(m, 9, 110, 200)).toBeGreaterThan(0);
+  });
+
+  it('reports a regular template that stops, within 2 intervals, once, and again after it came back', () => {
+    const m = new RateModel(config(), baselineOf(60, { 1: () => 1, 2: (i) => (i % 7 === 0 ? 1 : 0) }));
+    for (let t = 60; t < 100; t++) feed(m, 1, t, 1);
+    // template 1 stops after minute 99; template 2 (occasional) is never watched
+    m.advanceTo(101 * MIN);
+    expect(m.takeDrops()).toEqual([]);
+    m.advanceTo(102 * MIN);
+    const d = m.takeDrops();
+    expect(d).toEqual([{ kind: 'drop', id: 1, emptyIntervals: 2, expected: expect.closeTo(1, 1), lastSeen: 99 * MIN }]);
+    m.advanceTo(110 * MIN);
+    expect(m.takeDrops()).toEqual([]);
+    feed(m, 1, 110, 1);
+    m.advanceTo(113 * MIN);
+    expect(m.takeDrops().map((e) => e.id)).toEqual([1]);
+  });
+
+  it('needs more empty intervals for a template that was missing now and then in training', () => {
+    // present in 9 of 10 training intervals → q = 2/12, q^k ≤ 1e-3 at k = 4
+    const m = new RateModel(config(), baselineOf(10, { 1: (i) => (i === 3 ? 0 : 1) }));
+    feed(m, 1, 20, 1);
+    m.advanceTo(24 * MIN);
+    expect(m.takeDrops()).toEqual([]);
+    m.advanceTo(25 * MIN);
+    expect(m.takeDrops().map((e) => e.emptyIntervals)).toEqual([4]);
+  });
+
+  it('keeps at most maxTemplates, forgetting the least recently seen', () => {
+    const m = new RateModel(config({ maxTemplates: 4 }), baselineOf(1, { 1: () => 1 }));
+    for (let id = 10; id < 20; id++) feed(m, id, 5 + id, 1);
+    expect(m.size).toBe(4);
+    expect(m.evicted).toBe(7);
+  });
+});
