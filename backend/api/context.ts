@@ -8,10 +8,12 @@ const contextQuerySchema = z.object({
   after: z.coerce.number().int().min(0).max(1000).default(10),
 });
 
+export const CONTEXT_PATH = '/api/anomalies/:id/context';
+
 /** GET /api/anomalies/:id/context: the lines just before and after an anomaly, from the same source. */
 export function contextRouter(results: ResultsStore): Router {
   const router = Router();
-  router.get('/api/anomalies/:id/context', async (req, res) => {
+  router.get(CONTEXT_PATH, async (req, res) => {
     const { before, after } = parseOr400(contextQuerySchema, req.query);
     const context = await results.context(String(req.params.id), before, after);
     if (!context) {

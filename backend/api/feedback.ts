@@ -37,6 +37,8 @@ const listQuerySchema = z.object({
   to: timeSchema.optional(),
 });
 
+export const FEEDBACK_ID_PATH = '/api/feedback/:id';
+
 /** POST/GET /api/feedback and DELETE /api/feedback/:id (the fact-store). */
 export function feedbackRouter(deps: FeedbackDeps): Router {
   const router = Router();
@@ -69,7 +71,7 @@ export function feedbackRouter(deps: FeedbackDeps): Router {
     res.json(deps.facts.list({ source: q.source, kind: q.kind, fromMs: q.from, toMs: q.to }));
   });
 
-  router.delete('/api/feedback/:id', deps.requireWrite, async (req, res) => {
+  router.delete(FEEDBACK_ID_PATH, deps.requireWrite, async (req, res) => {
     const id = String(req.params.id);
     if (!(await deps.facts.delete(id))) {
       throw new HttpError(404, `no feedback record with id ${id}`, 'id');

@@ -56,9 +56,58 @@ function bodyError(err: { type?: unknown; limit?: unknown; message?: string; cha
   }
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/** The parameter of `routes` (express paths like `/api/feedback/:id`) whose segment of `path` is malformed. */
+function malformedParam(path: string, routes: readonly string[]): string | undefined {
+  const segments = path.split('/');
+  for (const route of routes) {
+    const parts = route.split('/');
+    if (parts.length !== segments.length || !parts.every((p, i) => p.startsWith(':') || p.toLowerCase() === segments[i].toLowerCase())) {
+      continue;
+    }
+    const bad = parts.findIndex((p, i) => p.startsWith(':') && !decodes(segments[i]));
+    if (bad >= 0) {
+      return parts[bad].slice(1);
+    }
+  }
+  return undefined;
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Any other error that carries a 4xx status is the client's: express's URL decoding (URIError, e.g. `%ff` in a
+ * path parameter) and body-parser's reading (a body that is not what its Content-Encoding says). Answered with
+ * that status and the field; never logged with a stack.
+ */
+function clientError(err: unknown, req: Request, paramRoutes: readonly string[]): HttpError | null {
+  const { status, statusCode } = (err ?? {}) as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  if (typeof code !== 'number' || code < 400 || code > 499) {
+    return null;
+  }
+  if (err instanceof URIError) {
+    const field = malformedParam(req.path, paramRoutes) ?? 'path';
+    return new HttpError(400, `${field}: malformed percent-encoding in the URL (e.g. %ff is not UTF-8)`, field);
+  }
+  const encoding = req.get('content-encoding');
+  const detail = err instanceof Error ? err.message : 'unreadable';
+  return new HttpError(code, `request body could not be read${encoding ? ` as Content-Encoding ${encoding}` : ''}: ${detail}`, 'body');
+}
+
+/**
+ * JSON errors for everything: HttpError and body-parser's known types as they are, other 4xx as client errors
+ * (`paramRoutes`, the routes with path parameters, let a malformed one be named), the rest 500 with the stack logged.
+ */
+export function errorHandler(logger: Logger, paramRoutes: readonly string[] = []): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const known = err instanceof HttpError ? err : bodyError((err ?? {}) as Record<string, string>);
+    const known = err instanceof HttpError ? err : (bodyError((err ?? {}) as Record<string, string>) ?? clientError(err, req, paramRoutes));
     if (res.headersSent) {
       res.end();
       return;

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { contextRouter } from '../api/context';
-import { feedbackRouter } from '../api/feedback';
+import { CONTEXT_PATH, contextRouter } from '../api/context';
+import { FEEDBACK_ID_PATH, feedbackRouter } from '../api/feedback';
 import { healthRouter } from '../api/health';
 import { errorHandler, HttpError } from '../api/http-error';
 import { queryRouter } from '../api/query';
@@ -99,6 +99,6 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.use((req, _res, next) => next(new HttpError(404, `no route for ${req.method} ${req.path}`)));
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, [CONTEXT_PATH, FEEDBACK_ID_PATH]));
   return app;
 }

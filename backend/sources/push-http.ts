@@ -123,7 +123,7 @@ export function sendPushError(res: Response, err: unknown): void {
   }
   const parserError = bodyParserError(err);
   if (parserError) {
-    res.status(parserError.status).json({ error: parserError.message });
+    res.status(parserError.status).json({ error: parserError.message, field: 'body' });
     return;
   }
   res.status(500).json({ error: err instanceof Error ? err.message : 'internal error' });
@@ -145,8 +145,11 @@ function bodyParserError(err: unknown): { status: number; message: string } | nu
       return { status: 415, message: (err as Error).message };
     case 'request.aborted':
       return { status: 400, message: 'request aborted by the client' };
-    default:
-      return { status, message: (err as Error).message || 'bad request body' };
+    default: {
+      // e.g. a body that is not what its Content-Encoding says (zlib's "incorrect header check").
+      const encoding = (err as { encoding?: unknown }).encoding;
+      return { status, message: `request body could not be read${typeof encoding === 'string' ? ` as ${encoding}` : ''}: ${(err as Error).message || 'bad request body'}` };
+    }
   }
 }
 
