@@ -61,3 +61,41 @@ describe('client mistakes are 4xx naming the field (built service)', () => {
     expect(out).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('a batch larger than the queue can ever hold (built service, queue.maxLines 100)', () => {
+  let dir: string;
+  let server: BuiltServer;
+  beforeAll(async () => {
+    dir = tempDir('lad-batch-');
+    server = await startBuiltServer({ env: { LAD_DATA_DIR: dir, LAD_DEMO: 'false', LAD_QUEUE_MAX_LINES: '100' } });
+  });
+  afterAll(async () => {
+    await server.stop();
+    removeDir(dir);
+  });
+
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `line ${i}`);
+  const lokiBody = (streams: Record<string, number>) =>
+    JSON.stringify({ streams: Object.entries(streams).map(([job, n]) => ({ stream: { job }, values: lines(n).map((l, i) => [`${Date.now() * 1e6 + i}`, l]) })) });
+
+  test('/api/push: 101 lines → 413 naming the limit (was 429 Retry-After forever), every retry too; 100 → 204', async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const res = await fetch(`${server.url}/api/push?source=big`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: lines(101).join('\n') });
+      expect(res.status).toBe(413);
+      expect(res.headers.get('retry-after')).toBeNull();
+      const body = (await res.json()) as { error: string; field: string };
+      expect(body.field).toBe('body');
+      expect(body.error).toMatch(/more than 100 lines for source big.*queue\.maxLines/);
+    }
+    const fits = await fetch(`${server.url}/api/push?source=fits`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: lines(100).join('\n') });
+    expect(fits.status).toBe(204);
+  });
+
+  test('/loki/api/v1/push: the bound is per source (101 for one → 413; 60 + 60 for two → 204)', async () => {
+    const big = await fetch(`${server.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: lokiBody({ lokibig: 101 }) });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: string }).error).toMatch(/more than 100 lines for source lokibig/);
+    const split = await fetch(`${server.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: lokiBody({ a: 60, b: 60 }) });
+    expect(split.status).toBe(204);
+  });
+});

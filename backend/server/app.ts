@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const requireWrite = requireToken(config.apiToken);
-  const pushOptions = { maxBodyBytes: config.maxBodyBytes, maxLineBytes: config.maxLineBytes };
+  const pushOptions = { maxBodyBytes: config.maxBodyBytes, maxLineBytes: config.maxLineBytes, maxBatchLines: config.queue.maxLines };
   // Push routers parse their own (raw, possibly compressed) bodies, so they come before express.json.
   app.use(createLokiPushRouter(deps.pipelines, pushOptions));
   app.use(createLinePushRouter(deps.pipelines, pushOptions));

@@ -43,7 +43,7 @@ const ndjsonEntrySchema = z.object({
 
 export function createLinePushRouter(sink: LogSink, options: LinePushOptions = {}): Router {
   const opts = linePushOptionsSchema.parse(options);
-  return createPushRoute(sink, LINE_PUSH_PATH, opts.maxBodyBytes, ({ req, body, type }) => {
+  return createPushRoute(sink, LINE_PUSH_PATH, opts, ({ req, body, type }) => {
     const source = requireSource(req.query.source);
     const text = decodeUtf8(body, 'body');
     if (TEXT_TYPES.has(type)) {

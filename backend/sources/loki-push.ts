@@ -52,7 +52,7 @@ type ResolvedOptions = z.output<typeof lokiPushOptionsSchema>;
 
 export function createLokiPushRouter(sink: LogSink, options: LokiPushOptions = {}): Router {
   const opts = lokiPushOptionsSchema.parse(options);
-  return createPushRoute(sink, LOKI_PUSH_PATH, opts.maxBodyBytes, (request) => parseLokiPush(request, opts));
+  return createPushRoute(sink, LOKI_PUSH_PATH, opts, (request) => parseLokiPush(request, opts));
 }
 
 function parseLokiPush({ req, body, type }: PushRequest, opts: ResolvedOptions): LogEntry[] {

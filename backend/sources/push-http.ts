@@ -33,7 +33,37 @@ export const DEFAULT_MAX_LINE_BYTES = 256 * 1024;
 export const pushLimitsShape = {
   maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
   maxLineBytes: z.number().int().positive().default(DEFAULT_MAX_LINE_BYTES),
+  /**
+   * Most lines of one source in one request: the sink's queue bound (`queue.maxLines`). A bigger batch could never
+   * be taken, so it is refused with 413 instead of a 429 its sender would retry forever. Absent: no bound here.
+   */
+  maxBatchLines: z.number().int().positive().optional(),
 };
+
+/** The limits createPushRoute enforces itself (the line limit is the parser's). */
+export interface PushRouteLimits {
+  maxBodyBytes: number;
+  maxBatchLines?: number;
+}
+
+/** 413 naming the limit when one source's share of the batch exceeds what its queue can ever hold. */
+export function checkBatchLines(entries: LogEntry[], maxBatchLines: number | undefined): void {
+  if (maxBatchLines === undefined || entries.length <= maxBatchLines) {
+    return;
+  }
+  const perSource = new Map<string, number>();
+  for (const e of entries) {
+    const n = (perSource.get(e.source) ?? 0) + 1;
+    if (n > maxBatchLines) {
+      throw new PushRequestError(
+        413,
+        `batch too large: more than ${maxBatchLines} lines for source ${e.source}, which is all its queue can ever hold (queue.maxLines); split it into smaller requests`,
+        'body'
+      );
+    }
+    perSource.set(e.source, n);
+  }
+}
 
 /** What a push route hands its parser: the request (query, headers), the raw body and its media type. */
 export interface PushRequest {
@@ -45,23 +75,24 @@ export interface PushRequest {
 
 /**
  * A router with one POST route: the raw body (limited to `maxBodyBytes` after decompression) is turned into
- * entries by `parse` (which throws PushRequestError on bad input), the sink takes them all or throws
+ * entries by `parse` (which throws PushRequestError on bad input), a batch no queue could hold is refused (413), the sink takes them all or throws
  * BackpressureError (→ 429), and the answer is 204. The error handler sits on the route, not the router, so it
  * never answers for other routes' errors.
  */
 export function createPushRoute(
   sink: LogSink,
   path: string,
-  maxBodyBytes: number,
+  limits: PushRouteLimits,
   parse: (request: PushRequest) => LogEntry[]
 ): Router {
   const router = express.Router();
   router.post(
     path,
-    rawBody(maxBodyBytes),
+    rawBody(limits.maxBodyBytes),
     (req: Request, res: Response) => {
       try {
         const entries = parse({ req, body: bodyBuffer(req.body), type: mediaType(req.get('content-type')) });
+        checkBatchLines(entries, limits.maxBatchLines);
         if (entries.length > 0) {
           sink.push(entries); // an empty batch is a valid request with nothing to do
         }
