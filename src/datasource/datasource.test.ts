@@ -1,53 +1,20 @@
 import { lastValueFrom } from 'rxjs';
-import {
-  dateTime,
-  FieldType,
-  type DataQueryRequest,
-  type DataSourceInstanceSettings,
-  type ScopedVars,
-  type TypedVariableModel,
-} from '@grafana/data';
-import { setBackendSrv, type TemplateSrv } from '@grafana/runtime';
+import { dateTime, FieldType, type DataQueryRequest } from '@grafana/data';
+import { setBackendSrv } from '@grafana/runtime';
 
 import { LadDataSource } from './datasource';
-import type { LadDataSourceOptions, LadQuery } from './types';
+import type { LadQuery } from './types';
 import { anomaliesFrameJSON, healthJSON, rateFrameJSON } from '../testing/fixtures';
+import { ladSettings } from '../testing/settings';
+import { FakeTemplateSrv } from '../testing/templateSrv';
 import { nodeBackendSrv, startWireServer, type WireServer } from '../testing/wireBackend';
 
 // The machine is shared and often loaded: a generous per-test limit (no test here measures time).
 jest.setTimeout(30_000);
 
-/** Grafana's template service reduced to what a datasource uses: `$name` / `${name}` from a map, csv for lists. */
-class MapTemplateSrv implements TemplateSrv {
-  constructor(private vars: Record<string, string | string[]>) {}
-  getVariables(): TypedVariableModel[] {
-    return Object.keys(this.vars).map((name) => ({ name }) as TypedVariableModel);
-  }
-  replace(target?: string, _scoped?: ScopedVars, format?: string | Function): string {
-    return (target ?? '').replace(/\$\{?(\w+)\}?/g, (all, name: string) => {
-      const v = this.vars[name];
-      if (v === undefined) {
-        return all;
-      }
-      return Array.isArray(v) ? (format === 'csv' ? v.join(',') : `{${v.join(',')}}`) : v;
-    });
-  }
-  containsTemplate(target?: string): boolean {
-    return /\$/.test(target ?? '');
-  }
-  updateTimeRange(): void {}
-}
+const MapTemplateSrv = FakeTemplateSrv;
 
-const settings = {
-  uid: 'scorpio-lad',
-  type: 'scorpio-lad-datasource',
-  name: 'Scorpio',
-  url: '/api/datasources/proxy/uid/scorpio-lad',
-  access: 'proxy',
-  jsonData: { url: 'http://lad-backend:8080' },
-  meta: {} as DataSourceInstanceSettings['meta'],
-  readOnly: false,
-} as DataSourceInstanceSettings<LadDataSourceOptions>;
+const settings = ladSettings;
 
 function request(targets: LadQuery[], extra: Partial<DataQueryRequest<LadQuery>> = {}): DataQueryRequest<LadQuery> {
   const from = dateTime(Date.UTC(2026, 10, 25, 11, 0, 0));

@@ -97,6 +97,24 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
     });
   }
 
+  /**
+   * The queries with this dashboard's variables filled in. Grafana calls it when a panel opens in Explore
+   * (public/app/core/utils/explore.ts getExploreUrl), where the dashboard's variables do not exist: without it
+   * `$source` would reach the backend literally. A multi-value source becomes a comma list, which toTargets splits.
+   */
+  interpolateVariablesInQueries(queries: LadQuery[], scopedVars: ScopedVars): LadQuery[] {
+    return queries.map((query) => {
+      const out: LadQuery = { ...query, datasource: this.getRef() };
+      if (query.source) {
+        out.source = this.templateSrv.replace(query.source, scopedVars, 'csv');
+      }
+      if (query.search) {
+        out.search = this.templateSrv.replace(query.search, scopedVars);
+      }
+      return out;
+    });
+  }
+
   buildQueryBody(request: DataQueryRequest<LadQuery>): LadQueryBody {
     return this.buildQuery(request).body;
   }
