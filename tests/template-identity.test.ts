@@ -1,0 +1,66 @@
+/**
+ * Template identity across the miner's life, with the real engine and the real lowdb fact-store: a false
+ * positive recorded against a line's mined template keeps suppressing that line's kind after the template
+ * widens, after a retraining that continues from the templates, after a retraining from scratch, and after
+ * the fact-store is reopened; and records written before the miner are stamped, not dropped.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadModel, saveModel, trainModel } from '../backend/engine';
+import { TEMPLATE_VERSION } from '../backend/engine/drain/config';
+import { FactStore } from '../backend/store/fact-store';
+import { removeDir, tempDir } from './service-helpers';
+
+jest.setTimeout(60_000);
+
+const noNeural = { neural: { enabled: false } };
+const routine = (i: number): string => `2024-05-02T12:00:${String(i % 60).padStart(2, '0')}Z host-a app[${100 + i}]: request ${i} served in ${i % 17}ms`;
+const warn = (host: string, i: number): string => `2024-05-02T12:01:${String(i % 60).padStart(2, '0')}Z host-a app[${200 + i}]: WARN cache node ${host} slow to answer`;
+
+let dir: string;
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => removeDir(dir));
+
+test('a false positive keeps covering its lines through widening, retraining and reopening', async () => {
+  const training = Array.from({ length: 400 }, (_, i) => routine(i));
+  // one host name seen in training: the template shows it literally
+  training.push(warn('alpha', 1));
+  const model = await trainModel(training, { config: noNeural });
+  const first = model.score(warn('alpha', 2)).template;
+  expect(first).toContain('alpha');
+
+  const facts = await FactStore.open(dir);
+  const fp = await facts.add({ message: warn('alpha', 2), kind: 'false_positive', source: 's', template: first, score: 1, comment: null, user: null });
+  expect(fp.templateVersion).toBe(TEMPLATE_VERSION);
+
+  // more host names arrive while scoring: the template widens to <*>, and the suppression still covers them
+  for (const h of ['beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta']) model.score(warn(h, 3));
+  const widened = model.score(warn('theta', 4)).template;
+  expect(widened).not.toContain('theta');
+  expect(widened).not.toBe(first);
+  expect(facts.isSuppressed('s', widened)).toBe(true);
+
+  // a retraining that continues from the templates gives the same text
+  const continued = await trainModel(training, { config: noNeural, templates: model.minedTemplates() });
+  expect(continued.score(warn('iota', 5)).template).toBe(widened);
+
+  // a retraining from scratch mines afresh; the suppression still covers the line, also after a save/load
+  await saveModel(await trainModel(training.slice(0, 300).concat(warn('kappa', 6)), { config: noNeural }), path.join(dir, 'model'));
+  const fresh = await loadModel(path.join(dir, 'model'));
+  const reopened = await FactStore.open(dir);
+  expect(reopened.isSuppressed('s', fresh.score(warn('alpha', 7)).template)).toBe(true);
+  // and it does not cover a different kind of line
+  expect(reopened.isSuppressed('s', fresh.score('2024-05-02T12:02:00Z host-a app[9]: ERROR disk sda failed').template)).toBe(false);
+});
+
+test('records written before the miner are stamped with the template version and counted, none dropped', async () => {
+  const legacy = { message: 'm 1', kind: 'false_positive', source: 'a', template: 'm <NUM>', score: 3, comment: null, user: null, id: 'x1', time: new Date(0).toISOString() };
+  writeFileSync(path.join(dir, 'fact-store.json'), JSON.stringify({ version: 1, feedback: [legacy, { ...legacy, id: 'x2' }] }));
+  const facts = await FactStore.open(dir);
+  expect(facts.migrated).toBe(2);
+  expect(facts.list().map((r) => r.templateVersion)).toEqual([TEMPLATE_VERSION, TEMPLATE_VERSION]);
+  expect(facts.isSuppressed('a', 'm <NUM>')).toBe(true);
+  expect((await FactStore.open(dir)).migrated).toBe(0);
+});
