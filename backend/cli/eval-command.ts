@@ -8,6 +8,8 @@ import type { DetectorName } from '../engine';
 import { alertCounts, evaluate } from '../engine/evaluation';
 import type { AlertCounts, Metrics } from '../engine/evaluation';
 import type { LadModel } from '../engine/model';
+import { replayFeedback } from '../feedback/replay';
+import type { FeedbackCurvePoint } from '../feedback/replay';
 import { CliError, readLines } from './input';
 import { configFromOptions } from './options';
 import type { ModelOptionValues } from './options';
@@ -19,6 +21,8 @@ export interface EvalCommandOptions extends ModelOptionValues {
   trainFraction: number;
   format: 'text' | 'json';
   detectors?: string;
+  /** Comma-separated answer counts for the feedback replay (backend/feedback/replay.ts), e.g. "0,5,20". */
+  feedback?: string;
 }
 
 export interface LabelledLine {
@@ -40,6 +44,14 @@ export interface EvalReport {
   testAnomalies: number;
   /** Per-line metrics, plus the alerts under the incident view (engine/incidents.ts). */
   detectors: Partial<Record<DetectorName, Metrics & AlertCounts>>;
+  /** With --feedback: the configured detector's figures after N answers to the review queue. */
+  feedbackCurve?: FeedbackCurvePoint[];
+}
+
+export function parseClicks(list: string): number[] {
+  const clicks = list.split(',').map((x) => Number(x.trim()));
+  for (const n of clicks) if (!Number.isInteger(n) || n < 0) throw new CliError(`--feedback takes answer counts like 0,5,20 (got "${list}")`);
+  return clicks;
 }
 
 export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
@@ -50,6 +62,8 @@ export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
   if (cut === 0 || cut === rows.length) throw new CliError(`--train-fraction ${o.trainFraction} leaves no training or no test lines (${rows.length} lines)`);
   const wanted = (o.detectors ?? DETECTORS.join(',')).split(',').map((d) => d.trim()) as DetectorName[];
   for (const d of wanted) if (!DETECTORS.includes(d)) throw new CliError(`unknown detector "${d}" (choose from ${DETECTORS.join(', ')})`);
+  const clicks = o.feedback === undefined ? undefined : parseClicks(o.feedback);
+  if (clicks !== undefined && o.labels !== 'first-field') throw new CliError('--feedback needs labels (--labels first-field)');
   const progress = progressReporter(o.quiet !== true);
   const model = (await trainModel(rows.slice(0, cut).map((r) => r.line), { config, onProgress: progress.onProgress })) as LadModel;
   progress.stop();
@@ -77,6 +91,17 @@ export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
     const threshold = model.info.stats[STAT_KEY[d]];
     report.detectors[d] = { ...evaluate(scores[d], labels, threshold), ...alertCounts(scores[d], labels, templates, threshold) };
   }
+  if (clicks !== undefined) {
+    const trainLines = rows.slice(0, cut).map((r) => r.line);
+    report.feedbackCurve = await replayFeedback({
+      train: async () => (await trainModel(trainLines, { config })) as LadModel,
+      trainLines,
+      trainLabel: (i) => rows[i].anomaly,
+      testLines: test.map((r) => r.line),
+      testLabels: () => labels,
+      clicks,
+    });
+  }
   if (o.format === 'json') {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {
@@ -91,6 +116,13 @@ export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
     }
     out += 'flagged = lines above the threshold; alerts = incidents (repeats of one template close together count once)\n';
     if (model.neural === null) out += 'w2v-som: not available (neural part disabled or word2vec/som modules missing)\n';
+    if (report.feedbackCurve !== undefined) {
+      out += `\nfeedback (${model.config.detector}): answers to the review queue drawn from the training part\n`;
+      out += 'clicks  confirmed  false-pos  precision  recall  F1     ROC-AUC  changed\n';
+      for (const p of report.feedbackCurve) {
+        out += `${String(p.clicks).padStart(6)}  ${String(p.confirmed).padStart(9)}  ${String(p.falsePositives).padStart(9)}  ${f(p.precision).padStart(9)}  ${f(p.recall).padStart(6)}  ${f(p.f1)}  ${f(p.rocAuc).padStart(7)}  ${String(p.changed).padStart(7)}\n`;
+      }
+    }
     process.stdout.write(out);
   }
   return report;

@@ -52,6 +52,7 @@ export function buildProgram(): Command {
       )
       .option('--train-fraction <f>', 'share of lines to train on', numberArg('--train-fraction', { min: 0.01, max: 0.99 }), 0.5)
       .option('--detectors <list>', 'comma-separated subset of combined,w2v-som,rarity (default: all)')
+      .option('--feedback <counts>', 'replay N answers to the review queue (comma-separated, e.g. 0,5,20,50) and print the figures after each')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
   ).action(async (o) => {
     await runEval(o);
