@@ -219,8 +219,38 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     expect(report.detectors.combined).toMatchObject({ alerts: 1, trueAlerts: 1 });
   });
 
+  it('templates: mined templates, most frequent first, with counts summing to the lines and an example each', async () => {
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'];
+    const input = [
+      ...routine(300),
+      ...users.map((u, i) => `2024-05-02 12:01:0${i} INFO session opened for user ${u} by sshd`),
+    ];
+    const file = path.join(dir, 'templates.log');
+    writeFileSync(file, input.join('\n') + '\n');
+    const r = await lad(['templates', '--input', file, '--format', 'jsonl', '-q']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { template: string; count: number; example: string });
+    expect(rows.reduce((s, x) => s + x.count, 0)).toBe(input.length);
+    expect(rows.map((x) => x.count)).toEqual([...rows.map((x) => x.count)].sort((a, b) => b - a));
+    // seven user names: one template with a wildcard, not seven
+    const session = rows.filter((x) => x.template.includes('session opened for user'));
+    expect(session).toHaveLength(1);
+    expect(session[0]).toMatchObject({ count: 7, template: '<TS> <NUM>:<NUM>:<NUM> INFO session opened for user <*> by sshd' });
+    expect(input).toContain(session[0].example);
+
+    const fromStdin = await lad(['templates', '--input', '-', '--limit', '2'], input.join('\n'));
+    expect(fromStdin.code).toBe(0);
+    expect(fromStdin.stdout.split('\n').filter((l) => l.includes('e.g. '))).toHaveLength(2);
+    expect(fromStdin.stderr).toMatch(/307 lines, \d+ templates/);
+
+    const missing = await lad(['templates', '--input', path.join(dir, 'nope.log')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/input file not found/);
+  });
+
   it('--help for each command', async () => {
-    for (const cmd of ['train', 'score', 'eval']) {
+    for (const cmd of ['train', 'score', 'eval', 'templates']) {
       const r = await lad([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: lad ${cmd}`);
