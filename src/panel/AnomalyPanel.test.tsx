@@ -271,6 +271,30 @@ describe('AnomalyPanel against a server speaking the documented Scorpio feedback
     expect(screen.getByText('1 anomalies (2 suppressed hidden)')).toBeInTheDocument();
   });
 
+  it('claims "No anomalies" only for a finished query without errors', () => {
+    render(<AnomalyPanel {...props([])} />);
+    expect(screen.getByRole('status')).toHaveTextContent('No anomalies in this time range.');
+  });
+
+  it('says the query is loading instead of giving an all-clear', () => {
+    const base = props([]);
+    render(<AnomalyPanel {...base} data={{ ...base.data, state: LoadingState.Loading }} />);
+    expect(screen.getByRole('status')).toHaveTextContent('Loading anomalies');
+    expect(screen.queryByText(/No anomalies/)).not.toBeInTheDocument();
+  });
+
+  it('says the query failed, with its message, instead of giving an all-clear', () => {
+    const base = props([]);
+    const error = { refId: 'A', message: 'Query failed: HTTP 401 invalid bearer token (check the API token in the datasource settings)' };
+    render(<AnomalyPanel {...base} data={{ ...base.data, state: LoadingState.Error, errors: [error] }} />);
+    expect(screen.getByRole('alert')).toHaveTextContent('The query failed');
+    expect(screen.getByRole('alert')).toHaveTextContent('check the API token');
+    expect(screen.queryByText(/No anomalies/)).not.toBeInTheDocument();
+    // An error next to a finished state (one target of several failed) is a failure too.
+    const { container } = render(<AnomalyPanel {...base} data={{ ...base.data, state: LoadingState.Done, errors: [{ refId: 'B', message: 'boom' }] }} />);
+    expect(container).toHaveTextContent('The query failed, so this panel cannot say whether there are anomalies: boom');
+  });
+
   it('explains what to do when the query is not an anomalies query', () => {
     const notAnomalies = framesFromJSON(
       [{ schema: { refId: 'A', fields: [{ name: 'count', type: 'number' as never, config: {} }] }, data: { values: [[1]] } }],

@@ -7,6 +7,7 @@ import { areEqual, VariableSizeList, type ListChildComponentProps } from 'react-
 import { LadClient } from '../shared/api';
 import { DEFAULT_DATASOURCE_UID } from '../shared/constants';
 import { GroupItem, LineItem } from './AnomalyItems';
+import { emptyState } from './emptyState';
 import { anomalyRowsFromFrames, groupByTemplate, isAnomalyFrame, templateKey } from './rows';
 import { getPanelStyles, type PanelStyles } from './styles';
 import { DEFAULT_OPTIONS, type AnomalyRow, type Column, type PanelOptions, type TemplateGroup } from './types';
@@ -160,6 +161,7 @@ export function AnomalyPanel(props: Props) {
     [items, expanded, narrow, columns, timeZone, options.contextLines, client, feedback, toggle, styles, onSize]
   );
 
+  const empty = items.length === 0 ? emptyState(data, hasAnomalyFrame, rows.length) : undefined;
   const last = feedback.lastAction;
   const listHeight = Math.max(0, height - TOOLBAR_HEIGHT - (last ? NOTICE_HEIGHT : 0));
   const total = grouping === 'templates' ? `${items.length} templates, ${rows.length} lines` : `${items.length} anomalies`;
@@ -196,13 +198,9 @@ export function AnomalyPanel(props: Props) {
           </Button>
         </div>
       ) : null}
-      {items.length === 0 ? (
-        <div className={styles.empty}>
-          {hasAnomalyFrame || data.series.length === 0
-            ? rows.length > 0
-              ? 'Every anomaly in this time range is suppressed.'
-              : 'No anomalies in this time range.'
-            : 'This panel shows the Scorpio datasource\u2019s "Anomalies" query: pick that query type in the query editor.'}
+      {empty ? (
+        <div className={empty.failed ? styles.emptyError : styles.empty} role={empty.failed ? 'alert' : 'status'}>
+          {empty.text}
         </div>
       ) : (
         <div onKeyDown={onKeyDown}>

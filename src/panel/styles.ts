@@ -30,6 +30,7 @@ export const getPanelStyles = (theme: GrafanaTheme2) => ({
     borderRadius: theme.shape.radius.default,
   }),
   empty: css({ padding: theme.spacing(2), color: theme.colors.text.secondary, textAlign: 'center' }),
+  emptyError: css({ padding: theme.spacing(2), color: theme.colors.error.text, textAlign: 'center' }),
   list: css({ outline: 'none' }),
   item: css({
     borderBottom: `1px solid ${theme.colors.border.weak}`,
