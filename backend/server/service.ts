@@ -14,6 +14,7 @@ import { TEMPLATE_VERSION } from '../engine/drain/config';
 import { FactStore } from '../store/fact-store';
 import { ResultsStore } from '../store/results-store';
 import { createApp } from './app';
+import { ensureDataDir } from './data-dir';
 import type { Config, SourceConfig } from './config';
 
 export interface Service {
@@ -51,6 +52,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const logger = options.logger ?? pino({ level: config.logLevel });
   const startedAt = Date.now();
   const metrics = new Metrics();
+  await ensureDataDir(config.dataDir);
   const facts = await FactStore.open(config.dataDir);
   if (facts.migrated > 0) {
     logger.info({ records: facts.migrated, templateVersion: TEMPLATE_VERSION }, 'fact-store: stamped feedback records with the current template version');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Low } from 'lowdb';
+import { z } from 'zod';
 import { TEMPLATE_VERSION } from '../engine/drain/config';
 import { TemplateSet } from '../engine/drain/template-match';
 import { DurableJSONFile } from './durable-json-file';
@@ -43,6 +44,26 @@ interface FactData {
   feedback: FeedbackRecord[];
 }
 
+/**
+ * What open() accepts (a hand-edited or foreign file must fail naming the entry, not deep inside the index).
+ * Loose objects: fields this version does not know are kept, not refused.
+ */
+const recordSchema = z.looseObject({
+  id: z.string().min(1),
+  time: z.string(),
+  source: z.string(),
+  message: z.string(),
+  template: z.string(),
+  kind: z.enum(['false_positive', 'confirmed']),
+  score: z.number().nullable().optional(),
+  comment: z.string().nullable().optional(),
+  user: z.string().nullable().optional(),
+  anomalyId: z.string().optional(),
+  templateVersion: z.string().optional(),
+  previousTemplate: z.string().optional(),
+});
+const factDataSchema = z.looseObject({ feedback: z.array(recordSchema) });
+
 /** Matches every source: a false positive reported without a source suppresses its template everywhere. */
 export const ANY_SOURCE = '*';
 
@@ -81,8 +102,12 @@ export class FactStore {
       // Never start over silently on top of someone's feedback: say which file and why.
       throw new Error(`fact-store ${file} is unreadable (${(err as Error).message}); fix or move it away`);
     }
-    if (!Array.isArray(db.data?.feedback)) {
-      throw new Error(`fact-store ${file} has no feedback array; fix or move it away`);
+    const checked = factDataSchema.safeParse(db.data);
+    if (!checked.success) {
+      // Name the file and the entry: "Cannot read properties of null" helps nobody find a hand-edited record.
+      const issue = checked.error.issues[0];
+      const where = issue.path.length === 0 ? 'the file' : issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i > 0 ? '.' : ''}${String(k)}`)).join('');
+      throw new Error(`fact-store ${file} is invalid at ${where}: ${issue.message}; fix or move it away`);
     }
     const store = new FactStore(db);
     await store.migrateTemplates();
