@@ -6,17 +6,16 @@ export interface EmptyState {
   failed: boolean;
 }
 
-/** The messages of a failed query: PanelData carries them in `errors` (12.x) and, older, in `error`. */
-export function queryErrors(data: Pick<PanelData, 'errors' | 'error'>): string[] {
-  const errors = data.errors?.length ? data.errors : data.error ? [data.error] : [];
-  return errors.map((e) => e.message || e.data?.message || `HTTP ${e.status ?? '?'} ${e.statusText ?? ''}`.trim());
+/** The messages of a failed query (PanelData.errors; the deprecated single `error` is its first). */
+export function queryErrors(data: Pick<PanelData, 'errors'>): string[] {
+  return (data.errors ?? []).map((e) => e.message || e.data?.message || `HTTP ${e.status ?? '?'} ${e.statusText ?? ''}`.trim());
 }
 
 /**
  * "No anomalies" is a claim about the logs: only a finished, error-free anomalies query may make it. A failed or
  * still-running query says so instead, so an outage never reads as an all-clear.
  */
-export function emptyState(data: Pick<PanelData, 'state' | 'errors' | 'error' | 'series'>, hasAnomalyFrame: boolean, rowCount: number): EmptyState {
+export function emptyState(data: Pick<PanelData, 'state' | 'errors' | 'series'>, hasAnomalyFrame: boolean, rowCount: number): EmptyState {
   const errors = queryErrors(data);
   if (data.state === LoadingState.Error || errors.length > 0) {
     return { text: `The query failed, so this panel cannot say whether there are anomalies: ${errors.join('; ') || 'no details'}`, failed: true };
