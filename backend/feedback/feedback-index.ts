@@ -2,6 +2,7 @@
 // start-up, kept current by its change events (an answer takes effect on the next line scored, DELETE undoes
 // it), and applied after model.score by the service pipeline and by `lad eval --feedback` alike.
 
+import { templateOf as maskedTemplateOf } from '../engine/tokenizer';
 import { ANY_SOURCE, type FactStore, type FeedbackRecord } from '../store/fact-store';
 import { featuresOf, type LineFeatures } from './features';
 import { DEFAULT_RADIUS, judge, nearestVerdict, type Answer, type Judged } from './neighbourhood';
@@ -49,9 +50,12 @@ export class FeedbackIndex {
     private readonly facts: FactStore,
     readonly source: string,
     readonly radius = DEFAULT_RADIUS,
+    /** Told how many answers are in effect, at start and after every change (the /metrics gauge). */
+    private readonly onAnswers: (answers: number) => void = () => undefined,
   ) {
     for (const record of facts.list()) this.add(record);
     this.unsubscribe = facts.onChange((record, change) => (change === 'added' ? this.add(record) : this.remove(record)));
+    onAnswers(this.answers.size);
   }
 
   /** Answers in effect for this source (its own and those given for every source). */
@@ -94,6 +98,21 @@ export class FeedbackIndex {
     return nearestVerdict(featuresOf(line), this.answers.values(), this.weightOf(model), this.radius)?.kind === 'confirmed';
   }
 
+  /**
+   * The lines a retraining may learn as normal: those not like a confirmed anomaly. Judged once per masked
+   * template (lines that share one share their words), so a window of repeats stays cheap.
+   */
+  withoutConfirmed(model: FeedbackModel, lines: string[]): string[] {
+    if (this.counts().confirmed === 0) return lines;
+    const known = new Map<string, boolean>();
+    return lines.filter((line) => {
+      const key = maskedTemplateOf(line);
+      let like = known.get(key);
+      if (like === undefined) known.set(key, (like = this.likeConfirmed(model, line)));
+      return !like;
+    });
+  }
+
   /** The verdict for already computed features (the review queue scores many lines of one window). */
   verdictOf(model: FeedbackModel, features: LineFeatures): ReturnType<typeof nearestVerdict> {
     return this.answers.size === 0 ? null : nearestVerdict(features, this.answers.values(), this.weightOf(model), this.radius);
@@ -109,9 +128,12 @@ export class FeedbackIndex {
     if (record.source !== this.source && record.source !== ANY_SOURCE) return;
     this.answers.set(record.id, { id: record.id, kind: record.kind, features: featuresOf(record.message) });
     this.version++;
+    this.onAnswers(this.answers.size);
   }
 
   private remove(record: FeedbackRecord): void {
-    if (this.answers.delete(record.id)) this.version++;
+    if (!this.answers.delete(record.id)) return;
+    this.version++;
+    this.onAnswers(this.answers.size);
   }
 }

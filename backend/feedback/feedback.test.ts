@@ -134,6 +134,7 @@ describe('FeedbackIndex over the fact-store', () => {
     await facts.add(answer(CONFIRMED, 'confirmed'));
     expect(index.likeConfirmed(model, DUPLICATE)).toBe(true);
     expect(index.likeConfirmed(model, corpus()[0])).toBe(false);
+    expect(index.withoutConfirmed(model, [corpus()[0], DUPLICATE, SIBLING, corpus()[1]])).toEqual([corpus()[0], corpus()[1]]);
     index.close();
   });
 });

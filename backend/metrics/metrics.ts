@@ -57,6 +57,18 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly feedbackAnswers = new Gauge({
+    name: 'lad_feedback_answers_applied',
+    help: 'Answers (confirmed and false positive) applied to the lines a source scores, its own and those for every source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly feedbackChanged = new Counter({
+    name: 'lad_feedback_changed_lines_total',
+    help: 'Scored lines whose decision an answer changed (flagged like a confirmed anomaly, or quieted like a false positive)',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
   readonly precision = new Gauge({
     name: 'lad_precision',
     help: 'Confirmed / (confirmed + false positive) over reviewed anomalies (absent until one was reviewed)',

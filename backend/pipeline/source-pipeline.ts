@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../server/config';
 import type { Metrics } from '../metrics/metrics';
+import { FeedbackIndex } from '../feedback/feedback-index';
 import type { FactStore } from '../store/fact-store';
 import type { ResultsStore } from '../store/results-store';
 import { BackpressureError, type LogEntry } from '../sources/source';
@@ -90,6 +91,8 @@ export class SourcePipeline {
   private readonly ticker: NodeJS.Timeout;
 
   private readonly m;
+  /** The answers of this source, applied after model.score (backend/feedback). */
+  private readonly feedback: FeedbackIndex;
 
   constructor(
     readonly name: string,
@@ -109,12 +112,16 @@ export class SourcePipeline {
       score: metrics.score.labels(name),
       // Refusals, not losses: the sender retries (push clients on 429, syslog TCP and file tail resume, pulls wait).
       refused: metrics.refused.labels(name),
+      feedbackChanged: metrics.feedbackChanged.labels(name),
     };
+    const answers = metrics.feedbackAnswers.labels(name);
+    this.feedback = new FeedbackIndex(deps.facts, name, undefined, (n) => answers.set(n));
     this.m.ingested.inc(0);
     this.m.scored.inc(0);
     this.m.anomalies.inc(0);
     this.m.suppressed.inc(0);
     this.m.refused.inc(0);
+    this.m.feedbackChanged.inc(0);
     this.ready = this.loadSavedModel();
     this.ticker = setInterval(() => this.tick(), 1000);
     this.ticker.unref();
@@ -229,6 +236,7 @@ export class SourcePipeline {
       this.deps.logger.warn({ source: this.name, lines: left, modelState: this.state }, 'stopping with accepted lines not scored');
     }
     this.stopped = true;
+    this.feedback.close();
     clearInterval(this.ticker);
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
@@ -361,6 +369,8 @@ export class SourcePipeline {
   private async train(lines: string[], reason: TrainReason): Promise<Model | null> {
     const { training } = this.deps.config;
     const normalLines = this.deps.facts.falsePositiveMessages(this.name);
+    // Lines like a confirmed anomaly are not normal: keep them out of what the model learns as normal.
+    if (this.model !== null) lines = this.feedback.withoutConfirmed(this.model, lines);
     const started = process.hrtime.bigint();
     const log = this.deps.logger.child({ source: this.name, reason, lines: lines.length, normalLines: normalLines.length });
     log.info('training started');
@@ -438,18 +448,23 @@ export class SourcePipeline {
     let anomalies = 0;
     let suppressed = 0;
     const flags = this.driftFlags;
+    const feedback = this.feedback;
+    const changedBefore = feedback.changed;
     this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
       const r = model.score(entry.line);
-      let flagged = r.anomaly;
+      // Answers decide the lines near them; a template marked false positive stays quiet unless confirmed nearer.
+      const j = feedback.apply(model, entry.line, r);
+      let flagged = j.anomaly;
       let isSuppressed = false;
-      if (flagged && facts.isSuppressed(name, r.template)) {
+      if (r.anomaly && !flagged) {
+        isSuppressed = true;
+      } else if (flagged && j.verdict?.kind !== 'confirmed' && facts.isSuppressed(name, r.template)) {
         isSuppressed = true;
         flagged = false;
-        suppressed++;
-      } else if (flagged) {
-        anomalies++;
       }
-      results.addScored(name, entry, r.score, threshold, r.anomaly, isSuppressed, r.template, r.reason, r.level);
+      if (isSuppressed) suppressed++;
+      else if (flagged) anomalies++;
+      results.addScored(name, entry, j.score, threshold, r.anomaly || flagged, isSuppressed, r.template, j.reason, r.level);
       scoreHist.observe(r.score);
       this.remember(entry.line);
       this.driftSum += (flagged ? 1 : 0) - flags[this.driftNext];
@@ -469,6 +484,7 @@ export class SourcePipeline {
     if (suppressed) {
       this.m.suppressed.inc(suppressed);
     }
+    this.m.feedbackChanged.inc(feedback.changed - changedBefore);
     this.checkDrift();
   }
 

@@ -1,0 +1,88 @@
+/**
+ * Answers that generalise, over real HTTP against a real service (engine, lowdb fact-store, results in a temp
+ * dir): a confirmed line flags a similar line pushed next even though the model scores it normal; a false
+ * positive quiets a neighbour with another template; both survive a restart (rebuilt from the fact-store);
+ * DELETE takes an answer back.
+ */
+import type { Service } from '../backend/server/service';
+import { normalLines, anomalyLines, postJson, pushLines, query, removeDir, rowsOf, startTestService, tempDir, waitScored } from './service-helpers';
+
+jest.setTimeout(90_000);
+
+const SOURCE = 'shop';
+let dir: string;
+let service: Service;
+let pushed = 0;
+
+async function push(lines: string[]): Promise<void> {
+  expect((await pushLines(service.url, SOURCE, lines)).status).toBe(204);
+  pushed += lines.length;
+  await waitScored(service, SOURCE, pushed);
+}
+
+async function flagged(search: string): Promise<Record<string, unknown>[]> {
+  const res = await query(service.url, [{ refId: 'A', queryType: 'anomalies', source: SOURCE, search }]);
+  return rowsOf(res.results.A.frames[0]);
+}
+
+async function answer(message: string, kind: 'confirmed' | 'false_positive'): Promise<string> {
+  const res = await postJson(`${service.url}/api/feedback`, { message, kind, source: SOURCE });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+}
+
+// A routine line the model learns as normal, and its siblings with other numbers and another warehouse.
+const routine = (n: number, warehouse: string): string =>
+  `INFO  [scheduler-1] c.s.stock.StockSync - synced ${n} stock levels from warehouse ${warehouse} in ${n * 3}ms`;
+const failure = anomalyLines[3]; // ERROR ... StockSync - warehouse fra-2 unreachable: java.net.SocketTimeoutException: connect timed out
+const failureNeighbour = 'ERROR [scheduler-7] c.s.stock.StockSync - warehouse fra-2 unreachable: java.net.SocketTimeoutException: read timed out, retrying in 30s';
+
+beforeAll(async () => {
+  dir = tempDir();
+  service = await startTestService(dir);
+  await push(normalLines.slice(0, 300));
+});
+
+afterAll(async () => {
+  await service?.close();
+  removeDir(dir);
+});
+
+test('confirm, false positive, restart, DELETE', async () => {
+  // Unsupervised alone: a routine sibling is normal, the failure's neighbour is flagged.
+  await push([routine(171, 'lon-1'), failureNeighbour.replace('30s', '31s')]);
+  expect(await flagged('synced 171')).toEqual([]);
+  expect((await flagged('retrying in 31s')).length).toBe(1);
+
+  // 1. confirming a line flags the similar line pushed next, saying why
+  const confirmed = await answer(routine(161, 'lon-1'), 'confirmed');
+  await push([routine(172, 'lon-1')]);
+  const [like] = await flagged('synced 172');
+  expect(like?.reason).toContain(`like confirmed anomaly ${confirmed}`);
+
+  // 2. a false positive quiets a neighbour of another template (more tokens), not only its own
+  expect(service.pipelines.get(SOURCE)!.templateOf(failure)).not.toBe(service.pipelines.get(SOURCE)!.templateOf(failureNeighbour));
+  await answer(failure, 'false_positive');
+  await push([failureNeighbour.replace('30s', '32s')]);
+  expect(await flagged('retrying in 32s')).toEqual([]);
+  // ... but a different failure is still flagged
+  await push([anomalyLines[8]]); // ERROR ... OrderEvents - deserialisation failed at offset ...
+  expect((await flagged('deserialisation failed')).length).toBe(1);
+
+  const metrics = await (await fetch(`${service.url}/metrics`)).text();
+  expect(metrics).toMatch(new RegExp(`lad_feedback_answers_applied\\{source="${SOURCE}"\\} 2`));
+  expect(metrics).toMatch(new RegExp(`lad_feedback_changed_lines_total\\{source="${SOURCE}"\\} [1-9]`));
+
+  // 3. a restart rebuilds both from the fact-store
+  await service.close();
+  service = await startTestService(dir);
+  pushed = 0; // the push source comes back with the first push, its saved model loaded from disk
+  await push([routine(173, 'lon-1'), failureNeighbour.replace('30s', '33s')]);
+  expect((await flagged('synced 173'))[0]?.reason).toContain(`like confirmed anomaly ${confirmed}`);
+  expect(await flagged('retrying in 33s')).toEqual([]);
+
+  // 4. DELETE takes the confirmation back
+  expect((await fetch(`${service.url}/api/feedback/${confirmed}`, { method: 'DELETE' })).status).toBe(204);
+  await push([routine(174, 'lon-1')]);
+  expect(await flagged('synced 174')).toEqual([]);
+});
