@@ -8,6 +8,11 @@
 // scored straight from its bytes, so a line whose template is cached never becomes a string; other lines
 // are decoded one by one. The JSON after "line" is the same for every line of a template, so it is encoded
 // once per cached score and copied into a 1 MB output buffer with the line number written as digits.
+//
+// Rate anomalies (engine/rate): with the model's rate.json, each line's time (read from its bytes in place) and
+// template id are counted per interval; a line that is part of a surge is anomalous with a surge reason and a
+// `rate` field {observed, expected}. Drops (a regular template that stopped) have no line: the text format
+// prints them as incidents, jsonl counts them on stderr.
 
 import { createWriteStream } from 'fs';
 import type { Writable } from 'stream';
@@ -15,6 +20,10 @@ import { DEFAULT_INCIDENT_GAP_LINES, IncidentTracker, loadModel } from '../engin
 import type { LineScore, Model } from '../engine';
 import { LadModel } from '../engine/model';
 import type { CachedScore } from '../engine/model';
+import { loadBaseline } from '../engine/rate/persist';
+import { intervalText, RateTracker, roundExpected, surgeReason } from '../engine/rate/tracker';
+import type { DropEvent } from '../engine/rate/model';
+import { TimestampParser } from '../engine/timestamps';
 import { CliError, streamChunks } from './input';
 import { OutputClosed, OutputSink } from './output';
 
@@ -102,9 +111,16 @@ export async function runScore(o: ScoreCommandOptions): Promise<void> {
   const model = await loadModel(o.model).catch((err: Error) => {
     throw new CliError(`cannot load model from ${o.model}: ${err.message}`);
   });
+  const baseline =
+    model instanceof LadModel && model.config.rate.enabled
+      ? await loadBaseline(o.model).catch((err: Error) => {
+          throw new CliError(`cannot load the rate baseline of ${o.model}: ${err.message}`);
+        })
+      : null;
+  const rate = baseline !== null && model instanceof LadModel ? new RateTracker(model.config.rate, baseline) : null;
   const out = new OutputSink(o.output !== undefined ? await openOutput(o.output) : process.stdout, o.output ?? 'to stdout');
   try {
-    await scoreAll(model, o, out);
+    await scoreAll(model, o, out, rate);
   } catch (err) {
     // The reader closed its end (`lad score … | head`): stop quietly with exit 0, like other Unix tools.
     if (err instanceof OutputClosed) return;
@@ -118,8 +134,23 @@ interface IncidentRepeats {
   last: number;
 }
 
-async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink): Promise<void> {
+/** A line that is part of a surge: its score with the surge's words and counts. */
+function surgeScore(s: LineScore, observed: number, expected: number, interval: string): LineScore & { rate: { observed: number; expected: number } } {
+  const reason = surgeReason(s.template, observed, expected, interval);
+  return { ...s, anomaly: true, reason: s.anomaly ? `${reason}; ${s.reason}` : reason, rate: { observed, expected: roundExpected(expected) } };
+}
+
+function dropText(d: DropEvent, template: string, interval: string): string {
+  const last = Number.isFinite(d.lastSeen) ? `, last seen in the interval from ${new Date(d.lastSeen).toISOString()}` : '';
+  return `drop: ${template} not seen for ${d.emptyIntervals} intervals of ${interval}, expected ${roundExpected(d.expected)} per interval${last}\n\n`;
+}
+
+async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink, rate: RateTracker | null): Promise<void> {
   const incidents = new IncidentTracker(o.incidentGap ?? DEFAULT_INCIDENT_GAP_LINES);
+  const parser = rate !== null && rate.model.unit === 'ms' ? new TimestampParser() : null;
+  const interval = rate !== null ? intervalText(rate.model.unit, rate.model.width) : '';
+  let surges = 0;
+  let drops = 0;
   const bytesModel = model instanceof LadModel ? model : null;
   const jsonl = o.format === 'jsonl' ? new JsonlBuffer(out) : null;
   // text format: incidents whose repeats were not printed, by the line that opened them
@@ -130,6 +161,10 @@ async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink): 
 
   /** Writes one scored line: `line`, or else chunk[start, end) (ASCII), is the text, needed only to print an anomaly. */
   const emit = (s: LineScore, line: string | null, chunk: Buffer, start: number, end: number): Promise<void> | void => {
+    if (jsonl !== null && 'rate' in s) {
+      const first = incidents.observe(s.template, lineNo);
+      return jsonl.add(lineNo, Buffer.from(jsonTail(s).slice(0, -2) + `,"rate":${JSON.stringify(s.rate)},"incident":${first},"repeat":${first !== lineNo}}\n`));
+    }
     if (jsonl !== null) {
       // The model returns its cached object for a known template; its `extra` slot keeps our encoded JSON.
       const cached = s as CachedScore;
@@ -192,6 +227,20 @@ async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink): 
         line = chunk.toString('utf8', p, e);
         s = model.score(line) as CachedScore;
       }
+      if (rate !== null) {
+        const id = (s as CachedScore).cluster?.id;
+        const time = parser === null ? NaN : line === null ? parser.parseCodes(wide, p, e) : parser.parse(line);
+        const observed = id === undefined ? 0 : rate.observe(id, time);
+        const dropped = rate.takeDrops();
+        if (dropped.length > 0) {
+          drops += dropped.length;
+          if (jsonl === null) for (const d of dropped) text += dropText(d, templateText(bytesModel, d.id), interval);
+        }
+        if (observed > 0) {
+          surges++;
+          s = surgeScore(s, observed, rate.expected, interval) as CachedScore;
+        }
+      }
       // the common case inline: a normal line whose template's JSON is already encoded
       const tail = s.anomaly ? undefined : (s as CachedScore).extra;
       const pending = jsonl !== null && tail !== undefined ? jsonl.add(lineNo, tail) : emit(s, line, chunk, p, e);
@@ -210,7 +259,16 @@ async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink): 
     text +=
       `${anomalies} anomalies in ${lineNo} lines, ${incidents.opened} incidents ` +
       `(threshold ${model.info.threshold.toFixed(3)}, detector ${model.info.config.detector})\n`;
+    if (rate !== null) text += `rate: ${surges} surge lines, ${drops} drops (interval ${interval})\n`;
     await out.write(text);
   }
+  if (jsonl !== null && rate !== null && (surges > 0 || drops > 0)) {
+    process.stderr.write(`rate: ${surges} surge lines, ${drops} drops (interval ${interval}; drops are printed by --format text)\n`);
+  }
   await out.end();
+}
+
+/** The text of template `id` (a drop's template), or its id when the model no longer has it. */
+function templateText(model: LadModel | null, id: number): string {
+  return model?.miner.get(id)?.text ?? `template #${id}`;
 }

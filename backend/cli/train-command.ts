@@ -3,6 +3,8 @@
 
 import { promises as fs } from 'fs';
 import { saveModel } from '../engine';
+import { saveBaseline } from '../engine/rate/persist';
+import { TrainingBaseline } from '../engine/rate/template-ids';
 import { TrainingSet } from '../engine/train';
 import { checkReadable, readLines, streamChunks } from './input';
 import { configFromOptions } from './options';
@@ -32,7 +34,9 @@ export async function runTrain(o: TrainCommandOptions): Promise<void> {
   const normalLines = o.normal !== undefined ? await readLines(o.normal) : [];
   const progress = progressReporter(o.quiet !== true);
   const started = Date.now();
-  const set = new TrainingSet({ config, normalLines, onProgress: progress.onProgress });
+  // rate anomalies (engine/rate): each line's template and time, counted per interval as training reads it
+  const rate = config.rate.enabled ? new TrainingBaseline(config.rate) : null;
+  const set = new TrainingSet({ config, normalLines, onProgress: progress.onProgress, onLine: rate?.onLine });
   const total = await totalBytes(o.input);
   let bytes = 0;
   for (const f of o.input) {
@@ -45,9 +49,18 @@ export async function runTrain(o: TrainCommandOptions): Promise<void> {
   const model = set.finish();
   progress.stop();
   await saveModel(model, o.model);
+  let rateNote = '';
+  if (rate !== null) {
+    // after saveModel, which replaces the directory
+    const baseline = rate.build();
+    await saveBaseline(o.model, baseline);
+    rateNote = `rate baseline: ${baseline.templates.length} templates over ${baseline.intervals} intervals (${baseline.unit === 'ms' ? 'timestamps' : 'line order'})\n`;
+  }
   const s = model.info.stats;
   process.stderr.write(
     `trained on ${set.lineCount} lines (${s.templates} templates, vocabulary ${s.vocabulary}) in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
-      `detector ${model.info.config.detector}, threshold ${model.info.threshold.toFixed(3)}; saved to ${o.model}\n`,
+      `detector ${model.info.config.detector}, threshold ${model.info.threshold.toFixed(3)}; saved to ${o.model}\n` +
+      rateNote,
   );
 }
+

@@ -67,6 +67,19 @@ describe('timestamps', () => {
     expect(times).toEqual([Date.UTC(2024, 0, 1, 0, 0, 5), Date.UTC(2024, 0, 1, 0, 0, 1), Date.UTC(2024, 0, 1, 0, 0, 9)]);
   });
 
+  it('says where the timestamp it read is', () => {
+    const p = new TimestampParser(() => REF);
+    for (const [line, stamp] of [
+      ['ts=2024-05-02T12:17:22.01212206Z caller=x', '2024-05-02T12:17:22.01212206Z'],
+      ['1117838570 2005.06.03 R02', '1117838570'],
+      ['[10/Oct/2000:13:55:36 -0700] "GET', '10/Oct/2000:13:55:36 -0700'],
+      ['Jun 14 15:16:01 combo sshd', 'Jun 14 15:16:01'],
+    ]) {
+      p.parse(line);
+      expect(line.slice(p.matchStart, p.matchEnd)).toBe(stamp);
+    }
+  });
+
   it('parses bytes in place the same as strings', () => {
     const text = 'x\n2015-10-18 18:01:47,978 INFO a\nJun 14 15:16:01 combo b\n';
     const bytes = Buffer.from(text);

@@ -82,6 +82,9 @@ export class TimestampParser {
   /** Position after the last field read. */
   private p = 0;
   private readonly scratch = new Uint16Array(MAX_SCAN);
+  /** Where the last timestamp found was: [matchStart, matchEnd) of the parsed input (for tools that re-stamp). */
+  matchStart = -1;
+  matchEnd = -1;
 
   /** @param reference the "now" that year-less formats are placed near (epoch ms). */
   constructor(public reference: () => number = Date.now) {}
@@ -100,18 +103,24 @@ export class TimestampParser {
     const s = codes;
     // line-start formats first: the common case costs one attempt
     const t = this.at(start, true);
-    if (!Number.isNaN(t)) return t;
+    if (!Number.isNaN(t)) return this.found(start, t);
     for (let i = start + 1; i < this.n - 7; i++) {
       const prev = s[i - 1];
       if (prev === 32 || prev === 61 || prev === 34 || prev === 91 || prev === 9 || prev === 40 || prev === 39) {
         const c = s[i];
         if (isDigit(c) || isLetter(c)) {
           const r = this.at(i, false);
-          if (!Number.isNaN(r)) return r;
+          if (!Number.isNaN(r)) return this.found(i, r);
         }
       }
     }
     return NaN;
+  }
+
+  private found(start: number, t: number): number {
+    this.matchStart = start;
+    this.matchEnd = this.p;
+    return t;
   }
 
   /** Reads `len` digits at p (advancing), -1 if any is not a digit. */
@@ -312,11 +321,8 @@ export class TimestampParser {
       // epoch seconds (2001-09-09 … 2286) or milliseconds in the first field
       let v = 0;
       for (let j = i; j < k; j++) v = v * 10 + s[j] - 48;
-      if (run === 10) {
-        this.p = k;
-        return v * 1000 + this.fraction();
-      }
-      return v;
+      this.p = k;
+      return run === 10 ? v * 1000 + this.fraction() : v;
     }
     return NaN;
   }

@@ -139,7 +139,8 @@ export class TrainingSet {
   add(line: string): void {
     this.added++;
     this.line = line;
-    this.observe(this.scanner.scan(line), 1);
+    const id = this.observe(this.scanner.scan(line), 1);
+    this.options.onLine?.(id, line, this.wide, 0, 0);
   }
 
   /**
@@ -165,29 +166,35 @@ export class TrainingSet {
         this.line = null;
         this.start = p;
         this.end = e;
-        this.observe(this.scanner, 1);
+        const id = this.observe(this.scanner, 1);
+        this.options.onLine?.(id, null, wide, p, e);
       } else {
         // not ASCII: decoded on its own (LF is never part of a multi-byte UTF-8 character)
         this.line = chunk.toString('utf8', p, e);
-        this.observe(this.scanner.scan(this.line), 1);
+        const id = this.observe(this.scanner.scan(this.line), 1);
+        this.options.onLine?.(id, this.line, wide, 0, 0);
       }
       p = next;
     }
     this.chunk = null;
   }
 
-  /** Every training line passes here once, in input order (the lines marked normal last, with their weight). */
-  private observe(scanner: LineScanner, weight: number): void {
+  /**
+   * Every training line passes here once, in input order (the lines marked normal last, with their weight).
+   * Returns the id of its mined template.
+   */
+  private observe(scanner: LineScanner, weight: number): number {
     const known = this.seen.get(scanner.hash);
     if (known !== undefined) {
       known.count += weight;
       // the line counts for its mined template (and keeps it recently used)
       (this.miner.touch(known.cluster.id) ?? known.cluster).size += weight;
-      return;
+      return known.cluster.id;
     }
     const cluster = this.miner.add(this.miner.tokensOf(scanner.template()), weight);
     this.seen.set(scanner.hash, { example: this.example(), count: weight, cluster });
     if (this.seen.size > this.config.maxTrainTemplates) this.dropRarest();
+    return cluster.id;
   }
 
   /** The line being observed as a string of its own, cut after the part the scanner reads. */

@@ -45,4 +45,9 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Templates of the model being replaced: the new one continues from them, so templates stay stable. */
   templates?: MinerState;
+  /**
+   * Called for every training line once its template is known (the rate baseline, engine/rate): its mined
+   * template id, and the line as `line`, or else as the code units codes[start, end) (an ASCII line read in place).
+   */
+  onLine?: (templateId: number, line: string | null, codes: Uint16Array, start: number, end: number) => void;
 }

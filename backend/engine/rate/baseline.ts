@@ -31,68 +31,77 @@ interface Acc {
   count: number;
 }
 
+/** Counts per template and interval for one way of cutting time into intervals, in O(templates) memory. */
+class IntervalCounts {
+  readonly acc = new Map<number, Acc>();
+  private watermark = -Infinity;
+  private first = Infinity;
+
+  constructor(readonly width: number) {}
+
+  add(id: number, t: number): void {
+    // a late line (earlier interval) counts in the current one, as it will while scoring
+    const b = Math.max(Math.floor(t / this.width), this.watermark);
+    this.watermark = b;
+    if (b < this.first) this.first = b;
+    let a = this.acc.get(id);
+    if (a === undefined) {
+      a = { total: 0, peak: 0, present: 0, bucket: b, count: 0 };
+      this.acc.set(id, a);
+    }
+    if (a.bucket !== b) {
+      if (a.count > 0) a.present++;
+      if (a.count > a.peak) a.peak = a.count;
+      a.bucket = b;
+      a.count = 0;
+    }
+    a.count++;
+    a.total++;
+  }
+
+  build(unit: RateUnit): RateBaseline {
+    const intervals = Number.isFinite(this.first) ? this.watermark - this.first + 1 : 0;
+    const templates: RateBaseline['templates'] = [];
+    for (const [id, a] of this.acc) {
+      const present = a.present + (a.count > 0 ? 1 : 0);
+      templates.push([id, a.total / Math.max(1, intervals), Math.max(a.peak, a.count), present]);
+    }
+    templates.sort((x, y) => x[0] - y[0]);
+    return { version: 1, unit, width: this.width, intervals, templates };
+  }
+}
+
 /**
  * Accumulates training lines in order. A line is (template id, its own time or NaN); the unit is decided at
  * the end: time when at least half the lines carry one (a line without takes the previous line's time),
- * else line order. Late lines (a time before the interval being counted) count in the current interval, as
- * they will while scoring.
+ * else line order. Both are counted as lines come (memory grows with templates, not lines).
  */
 export class RateBaselineBuilder {
-  private readonly ids: number[] = [];
-  private readonly times: number[] = [];
+  private readonly byTime: IntervalCounts;
+  private readonly byOrder: IntervalCounts;
+  private n = 0;
   private timed = 0;
+  private last = NaN;
 
-  constructor(private readonly config: RateConfig) {}
+  constructor(config: RateConfig) {
+    this.byTime = new IntervalCounts(config.intervalSeconds * 1000);
+    this.byOrder = new IntervalCounts(config.intervalLines);
+  }
 
   add(id: number, time: number): void {
-    this.ids.push(id);
-    this.times.push(time);
-    if (!Number.isNaN(time)) this.timed++;
+    this.byOrder.add(id, this.n++);
+    if (!Number.isNaN(time)) {
+      this.timed++;
+      this.last = time;
+    }
+    if (!Number.isNaN(this.last)) this.byTime.add(id, this.last); // lines before the first timestamp: no time
   }
 
   get lines(): number {
-    return this.ids.length;
+    return this.n;
   }
 
   build(): RateBaseline {
-    const n = this.ids.length;
-    const unit: RateUnit = n > 0 && this.timed >= n / 2 ? 'ms' : 'lines';
-    const width = unit === 'ms' ? this.config.intervalSeconds * 1000 : this.config.intervalLines;
-    const acc = new Map<number, Acc>();
-    let watermark = -Infinity;
-    let first = Infinity;
-    let last = NaN;
-    for (let i = 0; i < n; i++) {
-      let t = unit === 'ms' ? this.times[i] : i;
-      if (Number.isNaN(t)) t = last;
-      if (Number.isNaN(t)) continue; // before the first timestamp
-      last = t;
-      const b = Math.max(Math.floor(t / width), watermark);
-      watermark = b;
-      if (b < first) first = b;
-      const id = this.ids[i];
-      let a = acc.get(id);
-      if (a === undefined) {
-        a = { total: 0, peak: 0, present: 0, bucket: b, count: 0 };
-        acc.set(id, a);
-      }
-      if (a.bucket !== b) {
-        if (a.count > 0) a.present++;
-        a.peak = Math.max(a.peak, a.count);
-        a.bucket = b;
-        a.count = 0;
-      }
-      a.count++;
-      a.total++;
-    }
-    const intervals = Number.isFinite(first) ? watermark - first + 1 : 0;
-    const templates: RateBaseline['templates'] = [];
-    for (const [id, a] of acc) {
-      if (a.count > 0) a.present++;
-      a.peak = Math.max(a.peak, a.count);
-      templates.push([id, a.total / Math.max(1, intervals), a.peak, a.present]);
-    }
-    templates.sort((x, y) => x[0] - y[0]);
-    return { version: 1, unit, width, intervals, templates };
+    return this.n > 0 && this.timed >= this.n / 2 ? this.byTime.build('ms') : this.byOrder.build('lines');
   }
 }
