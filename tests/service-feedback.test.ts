@@ -4,6 +4,7 @@
  * positive quiets a neighbour with another template; both survive a restart (rebuilt from the fact-store);
  * DELETE takes an answer back.
  */
+import type { ReviewResponse } from '../backend/api/review';
 import type { Service } from '../backend/server/service';
 import { normalLines, anomalyLines, postJson, pushLines, query, removeDir, rowsOf, startTestService, tempDir, waitScored } from './service-helpers';
 
@@ -46,6 +47,31 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.close();
   removeDir(dir);
+});
+
+test('GET /api/review: one item per template, most teaching first, with what an answer would affect and why', async () => {
+  await push([anomalyLines[0], anomalyLines[4], ...normalLines.slice(300, 340)]);
+  const res = await fetch(`${service.url}/api/review?source=${SOURCE}&limit=5`);
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as ReviewResponse;
+  expect(body.source).toBe(SOURCE);
+  expect(body.items.length).toBe(5);
+  expect(new Set(body.items.map((i) => i.template)).size).toBe(5);
+  for (let i = 1; i < body.items.length; i++) expect(body.items[i - 1].priority).toBeGreaterThanOrEqual(body.items[i].priority);
+  for (const item of body.items) {
+    expect(item.affected).toBeGreaterThanOrEqual(1);
+    expect(item.why.join('; ')).toMatch(/threshold/);
+  }
+  for (const [query, field, status] of [
+    ['', 'source', 400],
+    [`source=${SOURCE}&limit=0`, 'limit', 400],
+    [`source=${SOURCE}&limit=many`, 'limit', 400],
+    ['source=nosuch', 'source', 404],
+  ] as const) {
+    const bad = await fetch(`${service.url}/api/review?${query}`);
+    expect(bad.status).toBe(status);
+    expect(((await bad.json()) as { field?: string }).field).toBe(field);
+  }
 });
 
 test('confirm, false positive, restart, DELETE', async () => {

@@ -10,6 +10,12 @@ import { similarity } from './similarity';
 import type { WindowEntry, WindowModel } from './window';
 
 const ERROR_RANK = LEVEL_NAMES.indexOf('error');
+/**
+ * The newest lines a service review looks at; and above this many templates, only the ones with the most
+ * lines get their neighbourhood counted (bounds a request at about a million comparisons).
+ */
+export const REVIEW_WINDOW_LINES = 5000;
+const MAX_GROUPS = 200;
 
 export interface ReviewItem {
   /** The representative line: of its template's undecided lines, the one scored nearest the threshold. */
@@ -39,12 +45,14 @@ export function reviewQueue(model: WindowModel, window: readonly WindowEntry[], 
   }
   const weight = index.weightOf(model);
   const items: ReviewItem[] = [];
-  for (const [template, entries] of groups) {
+  const lineCount = (entries: WindowEntry[]): number => entries.reduce((n, e) => n + e.at.length, 0);
+  const considered = [...groups].sort((a, b) => lineCount(b[1]) - lineCount(a[1])).slice(0, MAX_GROUPS);
+  for (const [template, entries] of considered) {
     let rep = entries[0];
     for (const e of entries) if (Math.abs(e.score - threshold) < Math.abs(rep.score - threshold)) rep = e;
     let affected = 0;
     for (const e of open) if (similarity(rep.features, e.features, weight) >= index.radius) affected += e.at.length;
-    const templateLines = entries.reduce((n, e) => n + e.at.length, 0);
+    const templateLines = lineCount(entries);
     const flagged = rep.score > threshold;
     const closeness = Math.exp(-Math.abs(rep.score - threshold) / spread);
     const severe = !flagged && rep.features.level >= ERROR_RANK;

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../server/config';
 import type { Metrics } from '../metrics/metrics';
 import { FeedbackIndex } from '../feedback/feedback-index';
+import { REVIEW_WINDOW_LINES, reviewQueue, type ReviewItem } from '../feedback/review-queue';
+import { isWindowModel, scoreWindow } from '../feedback/window';
 import type { FactStore } from '../store/fact-store';
 import type { ResultsStore } from '../store/results-store';
 import { BackpressureError, type LogEntry } from '../sources/source';
@@ -164,6 +166,13 @@ export class SourcePipeline {
   /** The mined template of a line under this source's model; undefined before the first model. */
   templateOf(line: string): string | undefined {
     return this.model?.templateOf(line);
+  }
+
+  /** The review queue over the newest lines (backend/feedback/review-queue.ts); null before the first model. */
+  review(limit: number): ReviewItem[] | null {
+    const model = this.model;
+    if (model === null || !isWindowModel(model)) return null;
+    return reviewQueue(model, scoreWindow(model, this.recentLines().slice(-REVIEW_WINDOW_LINES)), this.feedback, limit);
   }
 
   get modelState(): ModelState {

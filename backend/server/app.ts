@@ -6,6 +6,7 @@ import { FEEDBACK_ID_PATH, feedbackRouter } from '../api/feedback';
 import { healthRouter } from '../api/health';
 import { errorHandler, HttpError } from '../api/http-error';
 import { queryRouter } from '../api/query';
+import { reviewRouter } from '../api/review';
 import type { Metrics } from '../metrics/metrics';
 import type { Pipelines } from '../pipeline/pipelines';
 import { createLinePushRouter } from '../sources/line-push';
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter({ tokenOf: judge, pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names, resultsError: () => deps.results.lastError }));
   app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names }));
   app.use(contextRouter(deps.results));
+  app.use(reviewRouter(deps.pipelines));
   app.use(
     feedbackRouter({
       facts: deps.facts,
