@@ -3,7 +3,8 @@
 // Common words ("the", "RAS", "INFO", masked numbers) weigh almost nothing, so two lines are alike when they
 // share the words that made the model notice them: a failure message with other ids, a sibling message of
 // the same rare component. Chosen over the weighted Jaccard and the weighted cosine by `lad eval --feedback`
-// on BGL (F1 after 20 answers, train fractions 0.3/0.5/0.7, the file forwards and reversed; docs/engine.md).
+// on BGL (F1 after 20 answers, train fractions 0.3/0.5/0.7, the file forwards and reversed; docs/engine.md,
+// "Feedback that teaches").
 // Mined-template overlap is not used: the miner's widest templates ("RAS KERNEL <*> <*> <*> <*>") overlap
 // hundreds of unrelated lines, and adding it measured no gain.
 
