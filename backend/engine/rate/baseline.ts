@@ -25,33 +25,52 @@ export type RateBaseline = z.output<typeof rateBaselineSchema>;
 
 interface Acc {
   total: number;
+  /** Largest count in an interval the window covers fully. */
   peak: number;
+  /** Largest count in a partial interval (the window's first or last): as counted, and scaled to a full one. */
+  partial: number;
+  partialScaled: number;
   present: number;
   bucket: number;
   count: number;
 }
+
+/**
+ * Peaks come from the intervals the training window covers fully. A window with fewer than two of them (a
+ * short sample) takes its partial intervals' counts scaled to a full interval by the share covered, at least
+ * this share (a few seconds of lines are not multiplied without bound). Rule: a tenth.
+ */
+export const MIN_COVERAGE = 0.1;
 
 /** Counts per template and interval for one way of cutting time into intervals, in O(templates) memory. */
 class IntervalCounts {
   readonly acc = new Map<number, Acc>();
   private watermark = -Infinity;
   private first = Infinity;
+  private firstTime = Infinity;
+  private lastTime = -Infinity;
 
-  constructor(readonly width: number) {}
+  /** `step`: the span one line's time stands for (its whole second; one position in line order). */
+  constructor(
+    readonly width: number,
+    private readonly step: number,
+  ) {}
 
   add(id: number, t: number): void {
     // a late line (earlier interval) counts in the current one, as it will while scoring
     const b = Math.max(Math.floor(t / this.width), this.watermark);
     this.watermark = b;
     if (b < this.first) this.first = b;
+    if (t < this.firstTime) this.firstTime = t;
+    if (t + this.step > this.lastTime) this.lastTime = t + this.step;
     let a = this.acc.get(id);
     if (a === undefined) {
-      a = { total: 0, peak: 0, present: 0, bucket: b, count: 0 };
+      a = { total: 0, peak: 0, partial: 0, partialScaled: 0, present: 0, bucket: b, count: 0 };
       this.acc.set(id, a);
     }
     if (a.bucket !== b) {
       if (a.count > 0) a.present++;
-      if (a.count > a.peak) a.peak = a.count;
+      this.closePeak(a);
       a.bucket = b;
       a.count = 0;
     }
@@ -59,33 +78,67 @@ class IntervalCounts {
     a.total++;
   }
 
+  private closePeak(a: Acc): void {
+    if (a.bucket > this.first && a.bucket < this.watermark) a.peak = Math.max(a.peak, a.count);
+    else {
+      a.partial = Math.max(a.partial, a.count);
+      a.partialScaled = Math.max(a.partialScaled, a.count / this.coverage(a.bucket));
+    }
+  }
+
+  /** Share of interval b the training window covers (1 inside it; less for its first and last intervals). */
+  private coverage(b: number): number {
+    const start = b * this.width;
+    const lo = Math.max(start, this.firstTime);
+    const hi = b < this.watermark ? start + this.width : Math.min(start + this.width, this.lastTime);
+    return Math.min(1, Math.max(MIN_COVERAGE, (hi - lo) / this.width));
+  }
+
   build(unit: RateUnit): RateBaseline {
     const intervals = Number.isFinite(this.first) ? this.watermark - this.first + 1 : 0;
+    const short = intervals < 4; // fewer than two full intervals between the partial first and last
+    // a short window's mean is over the time it covers (a few seconds of lines are not a whole interval)
+    const covered = short ? Math.max(MIN_COVERAGE, (this.lastTime - this.firstTime) / this.width) : intervals;
     const templates: RateBaseline['templates'] = [];
     for (const [id, a] of this.acc) {
       const present = a.present + (a.count > 0 ? 1 : 0);
-      templates.push([id, a.total / Math.max(1, intervals), Math.max(a.peak, a.count), present]);
+      this.closePeak(a);
+      const peak = Math.max(a.peak, short ? a.partialScaled : a.partial);
+      templates.push([id, a.total / covered, Math.round(peak * 100) / 100, present]);
     }
     templates.sort((x, y) => x[0] - y[0]);
     return { version: 1, unit, width: this.width, intervals, templates };
   }
 }
 
+/** The narrowest interval a short training window may adapt to: timestamps are often whole seconds. */
+export const MIN_ADAPTED_MS = 1000;
+
 /**
  * Accumulates training lines in order. A line is (template id, its own time or NaN); the unit is decided at
  * the end: time when at least half the lines carry one (a line without takes the previous line's time),
  * else line order. Both are counted as lines come (memory grows with templates, not lines).
+ *
+ * Rates cannot be learned from a window of one or two intervals, so a window spanning fewer than
+ * minTrainingIntervals intervals takes a narrower one: the widest of intervalSeconds / 2^k (k = 0, 1, …, not
+ * below MIN_ADAPTED_MS) that it spans minTrainingIntervals times, else the narrowest. Each candidate is
+ * counted as lines come; the baseline keeps its width and scoring uses it.
  */
 export class RateBaselineBuilder {
-  private readonly byTime: IntervalCounts;
+  private readonly byTime: IntervalCounts[] = [];
   private readonly byOrder: IntervalCounts;
   private n = 0;
   private timed = 0;
   private last = NaN;
+  private firstTime = Infinity;
+  private lastTime = -Infinity;
 
-  constructor(config: RateConfig) {
-    this.byTime = new IntervalCounts(config.intervalSeconds * 1000);
-    this.byOrder = new IntervalCounts(config.intervalLines);
+  constructor(private readonly config: RateConfig) {
+    for (let w = config.intervalSeconds * 1000; ; w /= 2) {
+      this.byTime.push(new IntervalCounts(w, 1000));
+      if (w / 2 < MIN_ADAPTED_MS) break;
+    }
+    this.byOrder = new IntervalCounts(config.intervalLines, 1);
   }
 
   add(id: number, time: number): void {
@@ -93,8 +146,11 @@ export class RateBaselineBuilder {
     if (!Number.isNaN(time)) {
       this.timed++;
       this.last = time;
+      if (time < this.firstTime) this.firstTime = time;
+      if (time > this.lastTime) this.lastTime = time;
     }
-    if (!Number.isNaN(this.last)) this.byTime.add(id, this.last); // lines before the first timestamp: no time
+    if (Number.isNaN(this.last)) return; // lines before the first timestamp: no time
+    for (const c of this.byTime) c.add(id, this.last);
   }
 
   get lines(): number {
@@ -102,6 +158,9 @@ export class RateBaselineBuilder {
   }
 
   build(): RateBaseline {
-    return this.n > 0 && this.timed >= this.n / 2 ? this.byTime.build('ms') : this.byOrder.build('lines');
+    if (this.n === 0 || this.timed < this.n / 2) return this.byOrder.build('lines');
+    const span = this.lastTime - this.firstTime + 1000;
+    const fit = this.byTime.find((c) => span / c.width >= this.config.minTrainingIntervals);
+    return (fit ?? this.byTime[this.byTime.length - 1]).build('ms');
   }
 }

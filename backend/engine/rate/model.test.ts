@@ -37,7 +37,7 @@ describe('poissonSurgeLevel', () => {
 
 describe('RateBaselineBuilder', () => {
   it('learns mean, peak and presence per template over the intervals spanned', () => {
-    const b = baselineOf(10, { 1: () => 3, 2: (i) => (i === 4 ? 12 : 0) });
+    const b = baselineOf(10, { 1: () => 3, 2: (i) => (i === 4 ? 12 : 0) }, config({ minTrainingIntervals: 2 }));
     expect(b.unit).toBe('ms');
     expect(b.intervals).toBe(10);
     expect(b.templates).toEqual([
@@ -50,11 +50,23 @@ describe('RateBaselineBuilder', () => {
     const b = new RateBaselineBuilder(config({ intervalLines: 10 }));
     for (let i = 0; i < 30; i++) b.add(i % 2, NaN);
     expect(b.build()).toMatchObject({ unit: 'lines', width: 10, intervals: 3, templates: [[0, 5, 5, 3], [1, 5, 5, 3]] });
-    const timed = new RateBaselineBuilder(config());
+    const timed = new RateBaselineBuilder(config({ minTrainingIntervals: 2 }));
     timed.add(1, 0);
     timed.add(1, NaN);
     timed.add(1, 2 * MIN);
-    expect(timed.build()).toMatchObject({ unit: 'ms', intervals: 3, templates: [[1, 1, 2, 2]] });
+    // a short window (3 intervals): the mean is over the time covered (2 min 1 s), and the last interval,
+    // covered for 1 s of its 60, counts as a full one scaled by the least coverage (a tenth): 1 / 0.1
+    expect(timed.build()).toMatchObject({ unit: 'ms', intervals: 3, templates: [[1, 3 / (121 / 60), 10, 2]] });
+  });
+
+  it('narrows the interval for a window shorter than minTrainingIntervals intervals', () => {
+    // lines over 5 minutes and a second: 60 s would give 5 intervals; 30 s gives 10
+    expect(baselineOf(6, { 1: () => 1 }).width).toBe(30_000);
+    expect(baselineOf(20, { 1: () => 1 }).width).toBe(60_000);
+    // 3 seconds: the narrowest candidate at or above 1 s (60 s / 2^5 = 1.875 s)
+    const b = new RateBaselineBuilder(config());
+    for (let i = 0; i < 30; i++) b.add(1, i * 100);
+    expect(b.build().width).toBe(1875);
   });
 });
 
@@ -120,8 +132,8 @@ describe('RateModel', () => {
   });
 
   it('needs more empty intervals for a template that was missing now and then in training', () => {
-    // present in 9 of 10 training intervals → q = 2/12, q^k ≤ 1e-3 at k = 4
-    const m = new RateModel(config(), baselineOf(10, { 1: (i) => (i === 3 ? 0 : 1) }));
+    // present in 10 of 11 training intervals → q = 2/13, q^k ≤ 1e-3 at k = 4
+    const m = new RateModel(config(), baselineOf(11, { 1: (i) => (i === 3 ? 0 : 1) }));
     feed(m, 1, 20, 1);
     m.advanceTo(24 * MIN);
     expect(m.takeDrops()).toEqual([]);
