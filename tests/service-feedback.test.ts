@@ -62,13 +62,18 @@ test('GET /api/review: one item per template, most teaching first, with what an 
     expect(item.affected).toBeGreaterThanOrEqual(1);
     expect(item.why.join('; ')).toMatch(/threshold/);
   }
-  for (const [query, field, status] of [
+  // the datasource's review queryType answers the same items as a frame
+  const framed = await query(service.url, [{ refId: 'R', queryType: 'review', source: SOURCE, limit: 5 }]);
+  const rows = rowsOf(framed.results.R.frames[0]);
+  expect(rows.map((r) => r.template)).toEqual(body.items.map((i) => i.template));
+  expect(rows[0]).toMatchObject({ source: SOURCE, affected: body.items[0].affected, why: body.items[0].why.join('; ') });
+  for (const [params, field, status] of [
     ['', 'source', 400],
     [`source=${SOURCE}&limit=0`, 'limit', 400],
     [`source=${SOURCE}&limit=many`, 'limit', 400],
     ['source=nosuch', 'source', 404],
   ] as const) {
-    const bad = await fetch(`${service.url}/api/review?${query}`);
+    const bad = await fetch(`${service.url}/api/review?${params}`);
     expect(bad.status).toBe(status);
     expect(((await bad.json()) as { field?: string }).field).toBe(field);
   }

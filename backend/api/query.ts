@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { ReviewItem } from '../feedback/review-queue';
 import type { FactStore, FeedbackKind } from '../store/fact-store';
 import type { AnomalyRecord, ResultsStore } from '../store/results-store';
 import { frame, type DataFrameJSON } from './frames';
@@ -36,7 +37,7 @@ const sourceSchema = z.union([z.string().max(4096), z.array(z.string().max(256))
 export const targetSchema = z
   .object({
     refId: z.string().min(1).max(64),
-    queryType: z.enum(['anomalies', 'rate', 'templates', 'feedback']),
+    queryType: z.enum(['anomalies', 'rate', 'templates', 'feedback', 'review']),
     source: sourceSchema,
     minScore: z.number().finite().optional(),
     includeSuppressed: z.boolean().optional(),
@@ -92,9 +93,13 @@ export interface QueryDeps {
   facts: FactStore;
   /** All source names known (configured, pushed to, or with stored results). */
   sourceNames: () => string[];
+  /** A source's review queue (GET /api/review); null when it has no model. Absent: review targets are empty. */
+  review?: (source: string, limit: number) => ReviewItem[] | null;
 }
 
-const DEFAULT_LIMITS = { anomalies: 1000, templates: 100, feedback: 1000 } as const;
+const DEFAULT_LIMITS = { anomalies: 1000, templates: 100, feedback: 1000, review: 20 } as const;
+/** A review queue is for people answering it: more items per source than this help nobody. */
+const MAX_REVIEW_ITEMS = 200;
 
 export function queryRouter(deps: QueryDeps): Router {
   const router = Router();
@@ -168,6 +173,8 @@ function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): DataFr
       return [templatesFrame(deps, query, target)];
     case 'feedback':
       return [feedbackFrame(deps, query, target)];
+    case 'review':
+      return [reviewFrame(deps, target)];
   }
 }
 
@@ -318,6 +325,31 @@ function feedbackFrame(deps: QueryDeps, query: QueryRequest, target: Target): Da
       { name: 'score', type: 'number', values: records.map((r) => r.score) },
       { name: 'comment', type: 'string', values: records.map((r) => r.comment) },
       { name: 'user', type: 'string', values: records.map((r) => r.user) },
+    ],
+    { preferredVisualisationType: 'table' }
+  );
+}
+
+/** The review queue of each selected source (GET /api/review), one row per item, most teaching first per source. */
+function reviewFrame(deps: QueryDeps, target: Target): DataFrameJSON {
+  const limit = Math.min(target.limit ?? DEFAULT_LIMITS.review, MAX_REVIEW_ITEMS);
+  const rows: (ReviewItem & { source: string })[] = [];
+  for (const source of selectedSources(target.source) ?? deps.sourceNames()) {
+    for (const item of deps.review?.(source, limit) ?? []) rows.push({ ...item, source });
+  }
+  return frame(
+    target.refId,
+    'review',
+    [
+      { name: 'source', type: 'string', values: rows.map((r) => r.source) },
+      { name: 'line', type: 'string', values: rows.map((r) => r.line) },
+      { name: 'template', type: 'string', values: rows.map((r) => r.template) },
+      { name: 'score', type: 'number', values: rows.map((r) => r.score) },
+      { name: 'threshold', type: 'number', values: rows.map((r) => r.threshold) },
+      { name: 'flagged', type: 'boolean', values: rows.map((r) => r.flagged) },
+      { name: 'affected', type: 'number', values: rows.map((r) => r.affected) },
+      { name: 'priority', type: 'number', values: rows.map((r) => r.priority) },
+      { name: 'why', type: 'string', values: rows.map((r) => r.why.join('; ')) },
     ],
     { preferredVisualisationType: 'table' }
   );

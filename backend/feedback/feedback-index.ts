@@ -79,13 +79,13 @@ export class FeedbackIndex {
    */
   apply(model: FeedbackModel, line: string, scored: ScoredLine): Judged {
     const threshold = model.info.threshold;
-    if (this.answers.size === 0) return judge(scored.score, threshold, scored.reason, null);
+    // Memoised also without answers: the hot path then allocates nothing for a line whose template it knows.
     const memo = this.memo.get(scored);
     if (memo !== undefined && memo.version === this.version && memo.model === model && memo.template === scored.template) {
       if (memo.judged.changed) this.changed++;
       return memo.judged;
     }
-    const verdict = nearestVerdict(featuresOf(line), this.answers.values(), this.weightOf(model), this.radius);
+    const verdict = this.answers.size === 0 ? null : nearestVerdict(featuresOf(line), this.answers.values(), this.weightOf(model), this.radius);
     const judged = judge(scored.score, threshold, scored.reason, verdict);
     this.memo.set(scored, { version: this.version, model, template: scored.template, judged });
     if (judged.changed) this.changed++;

@@ -13,6 +13,7 @@ export const QUERY_TYPE_OPTIONS: Array<SelectableValue<LadQueryType>> = [
   { label: 'Anomaly rate', value: 'rate', description: 'Anomalies and lines per interval, per source' },
   { label: 'Templates', value: 'templates', description: 'Anomalies grouped by line template' },
   { label: 'Feedback', value: 'feedback', description: 'False positives and confirmed anomalies' },
+  { label: 'Review', value: 'review', description: 'Lines whose answer would teach the model most (GET /api/review)' },
 ];
 
 const KIND_OPTIONS: Array<SelectableValue<'' | 'false_positive' | 'confirmed'>> = [
@@ -111,7 +112,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             />
           </InlineField>
         ) : null}
-        {queryType !== 'feedback' ? (
+        {queryType !== 'feedback' && queryType !== 'review' ? (
           <InlineField label="Include suppressed" labelWidth={20} tooltip="Also lines suppressed by false-positive feedback">
             <InlineSwitch
               aria-label="Include suppressed"
@@ -119,7 +120,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
               onChange={(e) => update({ includeSuppressed: e.currentTarget.checked })}
             />
           </InlineField>
-        ) : (
+        ) : queryType === 'feedback' ? (
           <InlineField label="Kind" labelWidth={8}>
             <RadioButtonGroup<'' | 'false_positive' | 'confirmed'>
               options={KIND_OPTIONS}
@@ -127,7 +128,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
               onChange={(value) => update({ kind: value || undefined })}
             />
           </InlineField>
-        )}
+        ) : null}
       </InlineFieldRow>
       {queryType !== 'rate' ? (
         <InlineFieldRow>

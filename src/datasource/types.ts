@@ -1,6 +1,6 @@
 import type { DataQuery, DataSourceJsonData } from '@grafana/schema';
 
-export const QUERY_TYPES = ['anomalies', 'rate', 'templates', 'feedback'] as const;
+export const QUERY_TYPES = ['anomalies', 'rate', 'templates', 'feedback', 'review'] as const;
 export type LadQueryType = (typeof QUERY_TYPES)[number];
 
 /** One query of a panel: what the backend's POST /api/query takes as a target. */
