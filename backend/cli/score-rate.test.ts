@@ -6,20 +6,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { runScore } from './score-command';
 import { runTrain } from './train-command';
-
-const stamp = (minute: number, second: number): string => new Date(Date.UTC(2024, 0, 1, 0, minute, second)).toISOString();
-
-/** Minutes [from, to): a heartbeat each minute (unless `stopAt` ≤ minute), requests, an occasional cache miss. */
-function minutes(from: number, to: number, o: { burstAt?: number; stopAt?: number } = {}): string[] {
-  const out: string[] = [];
-  for (let m = from; m < to; m++) {
-    if (o.stopAt === undefined || m < o.stopAt) out.push(`${stamp(m, 1)} INFO heartbeat ok from scheduler`);
-    for (let k = 0; k < 5; k++) out.push(`${stamp(m, 10 + k)} INFO request served path /api/items id ${m * 10 + k}`);
-    if (m % 3 === 0) out.push(`${stamp(m, 30)} WARN cache miss for key user-${m}`);
-    if (m === o.burstAt) for (let k = 0; k < 150; k++) out.push(`${stamp(m, 31)} WARN cache miss for key user-${k}`);
-  }
-  return out;
-}
+import { rateLines as minutes } from '../testing/rate-lines';
 
 describe('lad score: rate anomalies', () => {
   let dir: string;

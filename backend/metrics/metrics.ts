@@ -25,6 +25,12 @@ export class Metrics {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
+  readonly rateAnomalies = new Counter({
+    name: 'lad_rate_anomalies_total',
+    help: 'Rate anomalies per template (engine/rate): kind="surge" when a template\'s count in an interval reaches its surge level, kind="drop" when a regular template stops',
+    labelNames: ['source', 'kind'] as const,
+    registers: [this.registry],
+  });
   readonly suppressed = new Counter({
     name: 'lad_suppressed_total',
     help: 'Lines above the threshold whose template is a reported false positive (stored, not flagged)',

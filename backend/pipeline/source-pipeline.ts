@@ -11,6 +11,7 @@ import type { ResultsStore } from '../store/results-store';
 import { BackpressureError, type LogEntry } from '../sources/source';
 import type { EngineApi, Model } from './engine-port';
 import { LineQueue } from './line-queue';
+import { RateWatch } from './rate-watch';
 
 /** Wait after a failed retraining before the next attempt. */
 const RETRAIN_BACKOFF_MS = 60_000;
@@ -95,6 +96,8 @@ export class SourcePipeline {
   private readonly m;
   /** The answers of this source, applied after model.score (backend/feedback). */
   private readonly feedback: FeedbackIndex;
+  /** Rate anomalies per template (surges flag lines, drops are logged and counted): rate-watch.ts. */
+  private readonly rate: RateWatch;
 
   constructor(
     readonly name: string,
@@ -118,6 +121,7 @@ export class SourcePipeline {
     };
     const answers = metrics.feedbackAnswers.labels(name);
     this.feedback = new FeedbackIndex(deps.facts, name, undefined, (n) => answers.set(n));
+    this.rate = new RateWatch(name, metrics.rateAnomalies, deps.logger);
     this.m.ingested.inc(0);
     this.m.scored.inc(0);
     this.m.anomalies.inc(0);
@@ -269,6 +273,7 @@ export class SourcePipeline {
       }
       try {
         const model = await this.deps.engine.loadModel(candidate);
+        await this.rate.load(model, candidate);
         this.swap(model);
         this.deps.logger.info({ source: this.name, createdAt: model.info.createdAt }, 'loaded saved model');
         return;
@@ -388,6 +393,7 @@ export class SourcePipeline {
       const trainFn = training.useWorker ? this.deps.engine.trainModelInWorker : this.deps.engine.trainModel;
       // continuing from the current templates keeps template identity (and so feedback) stable across retraining
       const model = await trainFn(lines, { config: training.engine, normalLines, templates: this.model?.minedTemplates() });
+      this.rate.learn(model, lines);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.trainingRuns.inc({ source: this.name, result: 'ok', reason });
       metrics.trainingDuration.observe({ source: this.name }, seconds);
@@ -413,6 +419,7 @@ export class SourcePipeline {
     await fs.rm(tmp, { recursive: true, force: true });
     await fs.mkdir(tmp, { recursive: true });
     await this.deps.engine.saveModel(model, tmp);
+    await this.rate.save(model, tmp);
     await fs.rm(old, { recursive: true, force: true });
     await fs.rename(dir, old).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') {
@@ -425,6 +432,7 @@ export class SourcePipeline {
 
   private swap(model: Model): void {
     this.model = model;
+    this.rate.use(model);
     this.state = 'ready';
     this.deps.metrics.threshold.set({ source: this.name }, model.info.threshold);
     this.driftNext = this.driftSize = this.driftSum = 0;
@@ -471,9 +479,16 @@ export class SourcePipeline {
         isSuppressed = true;
         flagged = false;
       }
+      // a surge (engine/rate) flags the line whatever its own score: its template arrives far too often
+      const surge = this.rate.observe(r, entry.line, entry.timestampMs);
+      if (surge !== null) {
+        flagged = true;
+        isSuppressed = false;
+      }
       if (isSuppressed) suppressed++;
       else if (flagged) anomalies++;
-      results.addScored(name, entry, j.score, threshold, r.anomaly || flagged, isSuppressed, r.template, j.reason, r.level);
+      const reason = surge === null ? j.reason : r.anomaly ? `${surge.reason}; ${j.reason}` : surge.reason;
+      results.addScored(name, entry, j.score, threshold, r.anomaly || flagged, isSuppressed, r.template, reason, r.level);
       scoreHist.observe(r.score);
       this.remember(entry.line);
       this.driftSum += (flagged ? 1 : 0) - flags[this.driftNext];
@@ -517,6 +532,7 @@ export class SourcePipeline {
     this.rateTick = (this.rateTick + 1) % this.rateWindow.length;
     this.scoredAtLastTick = this.linesScored;
     const { training } = this.deps.config;
+    if (this.state === 'ready') this.rate.tick(Date.now());
     if (this.state === 'collecting') {
       this.maybeStartInitialTraining();
     } else if (

@@ -1,0 +1,108 @@
+// Rate anomalies of one source in the service (engine/rate): the baseline of each trained model (from its
+// training lines, computed on the main thread after training since the worker cannot call back per line),
+// saved as rate.json in the model directory and loaded with it; per scored line, the surge verdict; on the
+// pipeline's one-second tick, the clock moves on so a silent source's drops are reported.
+//
+// The clock follows the lines' own times (or their arrival times): between lines it moves at wall-clock pace
+// from the newest line's time, so a replay of old logs does not jump to today and drop everything.
+
+import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import { LadModel } from '../engine/model';
+import { loadBaseline, saveBaseline } from '../engine/rate/persist';
+import type { RateBaseline } from '../engine/rate/baseline';
+import { baselineOf } from '../engine/rate/template-ids';
+import { RateTracker, roundExpected, surgeReason } from '../engine/rate/tracker';
+import { TimestampParser } from '../engine/timestamps';
+import type { LineScore, Model } from './engine-port';
+
+export interface Surge {
+  observed: number;
+  expected: number;
+  reason: string;
+}
+
+export class RateWatch {
+  private readonly baselines = new WeakMap<Model, RateBaseline>();
+  private tracker: RateTracker | null = null;
+  private model: LadModel | null = null;
+  private readonly parser = new TimestampParser();
+  /** Line time − wall-clock time at the newest line: where the clock stands between lines. */
+  private offset = NaN;
+
+  constructor(
+    private readonly source: string,
+    private readonly counter: Counter<'source' | 'kind'>,
+    private readonly logger: Logger,
+  ) {
+    counter.inc({ source, kind: 'surge' }, 0);
+    counter.inc({ source, kind: 'drop' }, 0);
+  }
+
+  /** The baseline of a model just trained on `lines` (in arrival order); kept until the model is used. */
+  learn(model: Model, lines: readonly string[]): void {
+    if (model instanceof LadModel && model.config.rate.enabled) this.baselines.set(model, baselineOf(model, lines, this.parser));
+  }
+
+  /** Saves the model's baseline into its directory (after the model's own files). */
+  async save(model: Model, dir: string): Promise<void> {
+    const b = this.baselines.get(model);
+    if (b !== undefined) await saveBaseline(dir, b);
+  }
+
+  /** Reads the baseline saved beside a loaded model (none: no rate anomalies until the next training). */
+  async load(model: Model, dir: string): Promise<void> {
+    if (!(model instanceof LadModel) || !model.config.rate.enabled) return;
+    const b = await loadBaseline(dir).catch((err: Error) => {
+      this.logger.warn({ source: this.source, err: err.message }, 'rate baseline unusable, rate anomalies off until retraining');
+      return null;
+    });
+    if (b !== null) this.baselines.set(model, b);
+  }
+
+  /** The model now scoring: its baseline starts a fresh count (a retraining's baseline replaces the old). */
+  use(model: Model): void {
+    const b = this.baselines.get(model);
+    this.model = model instanceof LadModel ? model : null;
+    this.tracker = b !== undefined && this.model !== null ? new RateTracker(this.model.config.rate, b) : null;
+    this.offset = NaN;
+  }
+
+  /** A scored line: null, or its surge (the line is then anomalous with the surge's reason). */
+  observe(r: LineScore, line: string, arrivalMs: number): Surge | null {
+    const tracker = this.tracker;
+    const id = (r as { cluster?: { id: number } }).cluster?.id;
+    if (tracker === null || id === undefined) return null;
+    const parsed = tracker.model.unit === 'ms' ? this.parser.parse(line) : NaN;
+    const time = Number.isNaN(parsed) ? arrivalMs : parsed;
+    this.offset = time - Date.now();
+    const observed = tracker.observe(id, parsed, arrivalMs);
+    this.reportDrops();
+    if (observed === 0) return null;
+    const expected = tracker.expected;
+    if (observed === tracker.model.surgeLevelOfLast) {
+      this.counter.inc({ source: this.source, kind: 'surge' });
+      this.logger.warn({ source: this.source, template: r.template, observed, expected: roundExpected(expected), interval: tracker.intervalText }, 'rate surge');
+    }
+    return { observed, expected: roundExpected(expected), reason: surgeReason(r.template, observed, expected, tracker.intervalText) };
+  }
+
+  /** The one-second tick: time moves on at wall-clock pace from the newest line's. */
+  tick(nowMs: number): void {
+    if (this.tracker === null || Number.isNaN(this.offset)) return;
+    this.tracker.advanceTo(nowMs + this.offset);
+    this.reportDrops();
+  }
+
+  private reportDrops(): void {
+    const drops = this.tracker!.takeDrops();
+    for (const d of drops) {
+      this.counter.inc({ source: this.source, kind: 'drop' });
+      const template = this.model?.miner.get(d.id)?.text ?? `template #${d.id}`;
+      this.logger.warn(
+        { source: this.source, template, emptyIntervals: d.emptyIntervals, expected: roundExpected(d.expected), interval: this.tracker!.intervalText },
+        'rate drop: a regular line stopped',
+      );
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Rate anomalies through the real service (engine/rate, pipeline/rate-watch.ts): a source trained on 30
+ * minutes of a timed log gets the next 20 minutes in pushes of 5 minutes each; a burst of a known line is
+ * flagged as a surge in the results store, the heartbeat that stops is reported as a drop, both counted in
+ * lad_rate_anomalies_total; the baseline is saved with the model and used again after a restart.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Service } from '../backend/server/service';
+import { modelDir } from '../backend/pipeline/source-pipeline';
+import { BURST_LINES, rateLines } from '../backend/testing/rate-lines';
+import { pushLines, removeDir, startTestService, tempDir, waitScored } from './service-helpers';
+
+jest.setTimeout(60_000);
+
+let dir: string;
+let service: Service | null = null;
+
+beforeEach(() => {
+  dir = tempDir('lad-rate-');
+});
+
+afterEach(async () => {
+  await service?.close();
+  service = null;
+  removeDir(dir);
+});
+
+const training = rateLines(0, 30);
+const scored = rateLines(30, 50, { burstAt: 35, stopAt: 40 });
+
+async function metric(url: string, kind: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`lad_rate_anomalies_total\\{source="app",kind="${kind}"\\} (\\d+)`).exec(text);
+  return m === null ? NaN : Number(m[1]);
+}
+
+function surgeLines(s: Service): { reason: string; template: string }[] {
+  return s.results
+    .anomalies({ source: 'app', fromMs: 0, toMs: Date.now() + 3600_000, includeSuppressed: true, isSuppressed: () => false, limit: 10_000 })
+    .filter((a) => a.reason.startsWith('surge: '));
+}
+
+/** Pushes the scored lines five minutes of log time at a time (each push a real HTTP request). */
+async function pushScored(s: Service, lines: string[], scoredBefore: number): Promise<void> {
+  const minuteOf = (l: string): number => new Date(l.slice(0, 24)).getUTCMinutes();
+  for (let from = 30; from < 50; from += 5) {
+    const batch = lines.filter((l) => minuteOf(l) >= from && minuteOf(l) < from + 5);
+    expect((await pushLines(s.url, 'app', batch)).status).toBe(204);
+  }
+  await waitScored(s, 'app', scoredBefore + lines.length);
+}
+
+test('a burst of a known line is a surge, a heartbeat that stops is a drop', async () => {
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  expect((await pushLines(service.url, 'app', training)).status).toBe(204);
+  await waitScored(service, 'app', training.length);
+  expect(await metric(service.url, 'surge')).toBe(0);
+  await pushScored(service, scored, training.length);
+
+  const surge = surgeLines(service);
+  // 150 cache misses in minute 35 (not a third minute: none of its own): from the 20th (minSurgeCount) on
+  expect(surge.length).toBe(BURST_LINES - 19);
+  expect(surge[0].reason).toMatch(/^surge: .*cache miss for key .* \d+ in 1 min, expected 0\.3$/);
+  expect(await metric(service.url, 'surge')).toBe(1);
+  // the heartbeat's last line is in minute 39; reported when minute 42 begins (2 empty intervals)
+  expect(await metric(service.url, 'drop')).toBe(1);
+  expect(existsSync(path.join(modelDir(dir, 'app'), 'rate.json'))).toBe(true);
+});
+
+test('after a restart the saved baseline is used: the same burst is a surge again', async () => {
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  expect((await pushLines(service.url, 'app', training)).status).toBe(204);
+  await waitScored(service, 'app', training.length);
+  await service.close();
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  await pushScored(service, scored, 0); // scored by the loaded model at once (no new training window)
+  expect(surgeLines(service).length).toBeGreaterThan(100);
+});
