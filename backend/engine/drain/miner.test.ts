@@ -61,6 +61,20 @@ describe('TemplateMiner', () => {
     expect(m.match(tok(m, 'alpha one x y'))).toBeUndefined();
   });
 
+  it('bounds the templates of one leaf: a flood of distinct lines of one shape costs a bounded search', () => {
+    const m = new TemplateMiner({ maxLeafTemplates: 8 });
+    const kept = m.add(tok(m, '<TS> host app: event zzkept happened there'));
+    const words = ['ab', 'cd', 'ef', 'gh', 'ij', 'kl', 'mn', 'op', 'qr', 'st', 'uv', 'wx'];
+    for (let i = 0; i < words.length; i++) {
+      m.add(tok(m, `<TS> host app: event ${words[i]} ${words[(i + 5) % 12]}${words[(i + 7) % 12]} ${words[(i + 3) % 12]}`));
+      // the kept template is matched again now and then, so it stays recently used in its leaf
+      if (i % 3 === 0) expect(m.add(tok(m, '<TS> host app: event zzkept happened there')).id).toBe(kept.id);
+    }
+    expect(m.size).toBeLessThanOrEqual(8);
+    expect(m.evicted).toBeGreaterThan(0);
+    expect(m.get(kept.id)).toBeDefined();
+  });
+
   it('bounds the tokens of a line: the rest becomes one trailing wildcard', () => {
     const m = new TemplateMiner({ maxTokens: 4 });
     expect(tok(m, 'a b c d e f g')).toEqual(['a', 'b', 'c', WILDCARD]);

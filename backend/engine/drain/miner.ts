@@ -4,7 +4,9 @@
 // turning the positions that differ into wildcards. Otherwise the line starts a new template.
 //
 // State is bounded by configuration: at most `maxTemplates` templates (least recently used evicted first,
-// as Loki's pkg/pattern/drain does) and `maxTokens` tokens a line.
+// as Loki's pkg/pattern/drain does), at most `maxLeafTemplates` in one leaf of the tree (so a flood of
+// distinct lines of one shape cannot make every new line compare against thousands of templates: the
+// search per line is bounded), and `maxTokens` tokens a line.
 
 import { LRUCache } from 'lru-cache';
 import { TemplateCluster } from './cluster';
@@ -13,8 +15,6 @@ import { PrefixTree } from './prefix-tree';
 import { similarity, type Similarity } from './similarity';
 import type { MinerState } from './state';
 import { splitTemplate } from './tokens';
-
-
 
 export class TemplateMiner {
   readonly config: MinerConfig;
@@ -45,7 +45,8 @@ export class TemplateMiner {
     this.clusters = new LRUCache<number, TemplateCluster>({
       max: this.config.maxTemplates,
       dispose: (cluster, id, reason) => {
-        if (reason !== 'evict') return;
+        // 'evict': over maxTemplates; 'delete': the oldest of a full leaf (insert)
+        if (reason !== 'evict' && reason !== 'delete') return;
         this.evicted++;
         cluster.forEachWord(this.dropHolder);
         const leaf = this.leaves.get(id);
@@ -117,7 +118,10 @@ export class TemplateMiner {
       }
     }
     if (best === undefined || bestScore < this.config.similarity) return undefined;
-    this.clusters.get(best.id); // most recently used
+    this.clusters.get(best.id); // most recently used, overall and in its leaf
+    const leaf = ids as number[];
+    const at = leaf.indexOf(best.id);
+    if (at < leaf.length - 1) leaf.push(...leaf.splice(at, 1));
     return best;
   }
 
@@ -129,7 +133,10 @@ export class TemplateMiner {
   private insert(cluster: TemplateCluster): void {
     cluster.forEachWord(this.countHolder);
     this.clusters.set(cluster.id, cluster);
-    this.leaves.set(cluster.id, this.tree.add(cluster.id, cluster.tokens));
+    const leaf = this.tree.add(cluster.id, cluster.tokens);
+    this.leaves.set(cluster.id, leaf);
+    // the new template is last; the first is the one least recently matched in this leaf
+    if (leaf.length > this.config.maxLeafTemplates) this.clusters.delete(leaf[0]);
   }
 
   toJSON(): MinerState {
