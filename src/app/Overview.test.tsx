@@ -1,23 +1,39 @@
 import React from 'react';
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { setBackendSrv } from '@grafana/runtime';
+import { setBackendSrv, setDataSourceSrv } from '@grafana/runtime';
 
 import { anomalyRate, formatAge, Overview } from './Overview';
+import { fakeDataSourceSrv } from '../testing/dataSourceSrv';
 import { healthJSON } from '../testing/fixtures';
-import { nodeBackendSrv, startWireServer, type WireServer } from '../testing/wireBackend';
+import { backendSrvViaDataProxyStandIn, startWireServer, type StandInBackendSrv, type WireServer } from '../testing/wireBackend';
+
+const TYPE = 'scorpio-lad-datasource';
 
 // The machine is shared and often loaded: a generous per-test limit (no test here measures time).
 jest.setTimeout(30_000);
 
 describe('app overview page against a server speaking the documented /api/health wire format', () => {
   let server: WireServer;
+  let backendSrv: StandInBackendSrv;
   let health: unknown;
   beforeAll(async () => {
     server = await startWireServer((r) => (r.path === '/api/health' ? { body: health } : undefined));
-    setBackendSrv(nodeBackendSrv(server.url));
+    // Uids an installation chose: nothing here is the provisioned "scorpio-lad".
+    backendSrv = backendSrvViaDataProxyStandIn(server.url, { uids: ['lad-prod', 'lad-staging'] });
+    setBackendSrv(backendSrv);
   });
   afterAll(() => server.close());
+  beforeEach(() => {
+    backendSrv.proxied.length = 0;
+    setDataSourceSrv(
+      fakeDataSourceSrv([
+        { uid: 'prom', type: 'prometheus', name: 'Prometheus', isDefault: true },
+        { uid: 'lad-staging', type: TYPE, name: 'Scorpio staging' },
+        { uid: 'lad-prod', type: TYPE, name: 'Scorpio prod' },
+      ])
+    );
+  });
 
   it('shows each source with lines/s, anomaly rate, model state and age, and the fact-store counts', async () => {
     health = healthJSON();
@@ -33,6 +49,31 @@ describe('app overview page against a server speaking the documented /api/health
     expect(screen.getByLabelText('Confirmed anomalies in the fact-store')).toHaveTextContent('2');
     expect(screen.getByRole('link', { name: /Log anomalies dashboard/ })).toHaveAttribute('href', '/d/scorpio-log-anomalies');
     expect(server.requests.at(-1)?.path).toBe('/api/health');
+    // The first Scorpio datasource Grafana lists (no guessed uid).
+    expect(backendSrv.proxied).toEqual(['lad-staging GET /api/health']);
+  });
+
+  it('reads the default Scorpio datasource first, and lets the user pick another', async () => {
+    health = healthJSON();
+    setDataSourceSrv(
+      fakeDataSourceSrv([
+        { uid: 'lad-staging', type: TYPE, name: 'Scorpio staging' },
+        { uid: 'lad-prod', type: TYPE, name: 'Scorpio prod', isDefault: true },
+      ])
+    );
+    render(<Overview />);
+    await screen.findByRole('table', { name: 'Log sources' });
+    expect(backendSrv.proxied).toEqual(['lad-prod GET /api/health']);
+    await userEvent.click(screen.getByRole('radio', { name: 'Scorpio staging' }));
+    await screen.findByRole('table', { name: 'Log sources' });
+    expect(backendSrv.proxied).toEqual(['lad-prod GET /api/health', 'lad-staging GET /api/health']);
+  });
+
+  it('says so when the organisation has no Scorpio datasource', () => {
+    setDataSourceSrv(fakeDataSourceSrv([{ uid: 'prom', type: 'prometheus', name: 'Prometheus', isDefault: true }]));
+    render(<Overview />);
+    expect(screen.getByText('No Scorpio datasource')).toBeInTheDocument();
+    expect(backendSrv.proxied).toEqual([]);
   });
 
   it('explains a backend that does not answer, and refreshes', async () => {

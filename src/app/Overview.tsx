@@ -2,10 +2,11 @@ import React, { useCallback, useEffect, useMemo, useState } from 'react';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { config, PluginPage } from '@grafana/runtime';
-import { Alert, Button, LinkButton, LoadingPlaceholder, Stack, useStyles2 } from '@grafana/ui';
+import { Alert, Button, LinkButton, LoadingPlaceholder, RadioButtonGroup, Stack, useStyles2 } from '@grafana/ui';
 
 import { LadClient } from '../shared/api';
-import { DASHBOARD_UID, DEFAULT_DATASOURCE_UID } from '../shared/constants';
+import { DASHBOARD_UID } from '../shared/constants';
+import { scorpioDatasources } from '../shared/datasources';
 import type { Health, SourceHealth } from '../shared/contract';
 
 type Load = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; health: Health };
@@ -58,7 +59,40 @@ const getStyles = (theme: GrafanaTheme2) => ({
   error: css({ color: theme.colors.error.text }),
 });
 
-export function Overview({ datasourceUid = DEFAULT_DATASOURCE_UID }: { datasourceUid?: string }) {
+/**
+ * The app page: the health of the backend behind a Scorpio datasource of this organisation. The datasource is
+ * found by type (the default one first), not by a uid this code assumes; with several, the user picks one.
+ */
+export function Overview({ datasourceUid }: { datasourceUid?: string }) {
+  const styles = useStyles2(getStyles);
+  const installed = useMemo(() => (datasourceUid ? [] : scorpioDatasources()), [datasourceUid]);
+  const [picked, setPicked] = useState<string | undefined>(undefined);
+  const uid = datasourceUid ?? picked ?? installed[0]?.uid;
+  if (!uid) {
+    return (
+      <PluginPage>
+        <Alert severity="warning" title="No Scorpio datasource">
+          This organisation has no datasource of type Scorpio LAD. Add one under Connections → Data sources (its URL is
+          the Scorpio backend as the Grafana server reaches it), or provision it (docs/plugin.md).
+        </Alert>
+      </PluginPage>
+    );
+  }
+  const picker =
+    installed.length > 1 ? (
+      <div className={styles.toolbar}>
+        <RadioButtonGroup
+          aria-label="Scorpio datasource"
+          value={uid}
+          onChange={setPicked}
+          options={installed.map((d) => ({ label: d.name, value: d.uid, description: `uid ${d.uid}` }))}
+        />
+      </div>
+    ) : null;
+  return <BackendHealth key={uid} datasourceUid={uid} picker={picker} />;
+}
+
+function BackendHealth({ datasourceUid, picker }: { datasourceUid: string; picker: React.ReactNode }) {
   const styles = useStyles2(getStyles);
   const client = useMemo(() => LadClient.forDatasource(datasourceUid), [datasourceUid]);
   const [load, setLoad] = useState<Load>({ state: 'loading' });
@@ -175,6 +209,7 @@ export function Overview({ datasourceUid = DEFAULT_DATASOURCE_UID }: { datasourc
   return (
     <PluginPage>
       {/* In the page body, not PluginPage's `actions`: those are only drawn by some Grafana page layouts. */}
+      {picker}
       <div className={styles.toolbar}>{actions}</div>
       <div>{body}</div>
     </PluginPage>

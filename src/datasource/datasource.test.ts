@@ -7,7 +7,7 @@ import type { LadQuery } from './types';
 import { anomaliesFrameJSON, healthJSON, rateFrameJSON } from '../testing/fixtures';
 import { ladSettings } from '../testing/settings';
 import { FakeTemplateSrv } from '../testing/templateSrv';
-import { nodeBackendSrv, startWireServer, type WireServer } from '../testing/wireBackend';
+import { backendSrvViaDataProxyStandIn, startWireServer, type WireServer } from '../testing/wireBackend';
 
 // The machine is shared and often loaded: a generous per-test limit (no test here measures time).
 jest.setTimeout(30_000);
@@ -39,7 +39,7 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
 
   beforeAll(async () => {
     server = await startWireServer();
-    setBackendSrv(nodeBackendSrv(server.url, 'sekrit'));
+    setBackendSrv(backendSrvViaDataProxyStandIn(server.url, { token: 'sekrit' }));
   });
   afterAll(() => server.close());
   beforeEach(() => {
@@ -175,18 +175,18 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
           ? { status: r.headers.authorization === 'Bearer right' ? 404 : 401, body: { error: 'invalid bearer token' } }
           : undefined
     );
-    setBackendSrv(nodeBackendSrv(server.url, 'wrong'));
+    setBackendSrv(backendSrvViaDataProxyStandIn(server.url, { token: 'wrong' }));
     try {
       const denied = await ds.testDatasource();
       expect(denied.status).toBe('warning');
       expect(denied.message).toContain('Feedback will be refused');
-      setBackendSrv(nodeBackendSrv(server.url, 'right'));
+      setBackendSrv(backendSrvViaDataProxyStandIn(server.url, { token: 'right' }));
       const ok = await ds.testDatasource();
       expect(ok.status).toBe('success');
       const probe = server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
       expect(probe).toEqual(['/api/feedback/__scorpio-token-check__', '/api/feedback/__scorpio-token-check__']);
     } finally {
-      setBackendSrv(nodeBackendSrv(server.url, 'sekrit'));
+      setBackendSrv(backendSrvViaDataProxyStandIn(server.url, { token: 'sekrit' }));
     }
   });
 
@@ -204,7 +204,8 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     server.handle(() => ({ status: 401, body: { error: 'missing or wrong bearer token' } }));
     const denied = await ds.testDatasource();
     expect(denied.status).toBe('error');
-    expect(denied.message).toContain('HTTP 401 missing or wrong bearer token');
+    // Grafana's data proxy turned the backend's 401 into its own 400 (the stand-in does what ds_proxy.go does).
+    expect(denied.message).toContain('HTTP 400 Authentication to data source failed');
     expect(denied.message).toContain('check the API token');
 
     server.handle(() => ({ body: { hello: 'world' } }));
@@ -217,13 +218,13 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     const dead = await startWireServer();
     const url = dead.url;
     await dead.close();
-    setBackendSrv(nodeBackendSrv(url));
+    setBackendSrv(backendSrvViaDataProxyStandIn(url));
     try {
       const result = await new LadDataSource(settings, new MapTemplateSrv({})).testDatasource();
       expect(result.status).toBe('error');
       expect(result.message).toContain('is the Scorpio backend running');
     } finally {
-      setBackendSrv(nodeBackendSrv(server.url, 'sekrit'));
+      setBackendSrv(backendSrvViaDataProxyStandIn(server.url, { token: 'sekrit' }));
     }
   });
 

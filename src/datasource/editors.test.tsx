@@ -8,7 +8,7 @@ import { ConfigEditor, urlProblem } from './ConfigEditor';
 import { QueryEditor, sourceOptions } from './QueryEditor';
 import { LadDataSource } from './datasource';
 import type { LadDataSourceOptions, LadQuery, LadSecureJsonData } from './types';
-import { nodeBackendSrv, startWireServer, type WireServer } from '../testing/wireBackend';
+import { backendSrvViaDataProxyStandIn, startWireServer, type WireServer } from '../testing/wireBackend';
 
 // The machine is shared and often loaded: a generous per-test limit (no test here measures time).
 jest.setTimeout(30_000);
@@ -120,7 +120,7 @@ describe('QueryEditor against a server speaking the documented /api/sources wire
 
   beforeAll(async () => {
     server = await startWireServer((r) => (r.path === '/api/sources' ? { body: ['web', 'auth'] } : undefined));
-    setBackendSrv(nodeBackendSrv(server.url));
+    setBackendSrv(backendSrvViaDataProxyStandIn(server.url));
     setTemplateSrv(new NoVariables());
     ds = new LadDataSource(
       { uid: 'scorpio-lad', url: '/api/datasources/proxy/uid/scorpio-lad', jsonData: {}, meta: {} } as unknown as DataSourceInstanceSettings<LadDataSourceOptions>,

@@ -9,14 +9,22 @@ import {
   type DataFrameJSON,
   type PanelProps,
 } from '@grafana/data';
-import { setBackendSrv } from '@grafana/runtime';
+import { setBackendSrv, setDataSourceSrv } from '@grafana/runtime';
 
-import { AnomalyPanel, datasourceUidOf } from './AnomalyPanel';
+import { AnomalyPanel, datasourceResolver } from './AnomalyPanel';
 import { anomalyRowsFromFrames, groupByTemplate } from './rows';
 import { DEFAULT_OPTIONS, type PanelOptions } from './types';
 import { framesFromJSON } from '../datasource/frames';
+import { fakeDataSourceSrv } from '../testing/dataSourceSrv';
 import { anomaliesFrameJSON } from '../testing/fixtures';
-import { nodeBackendSrv, startWireServer, type RecordedRequest, type WireReply, type WireServer } from '../testing/wireBackend';
+import {
+  backendSrvViaDataProxyStandIn,
+  startWireServer,
+  type RecordedRequest,
+  type StandInBackendSrv,
+  type WireReply,
+  type WireServer,
+} from '../testing/wireBackend';
 
 // The machine is shared and often loaded: a generous per-test limit (no test here measures time).
 jest.setTimeout(30_000);
@@ -66,7 +74,9 @@ function props(series: DataFrame[], options: Partial<PanelOptions> = {}, width =
   };
 }
 
+const TYPE = 'scorpio-lad-datasource';
 let server: WireServer;
+let backendSrv: StandInBackendSrv;
 let replyTo: (r: RecordedRequest) => WireReply | undefined;
 let nextFeedbackId = 1;
 
@@ -94,11 +104,20 @@ function defaultReplies(r: RecordedRequest): WireReply | undefined {
 
 beforeAll(async () => {
   server = await startWireServer((r) => replyTo(r));
-  setBackendSrv(nodeBackendSrv(server.url));
+  backendSrv = backendSrvViaDataProxyStandIn(server.url, { uids: ['scorpio-lad', 'lad-other'] });
+  setBackendSrv(backendSrv);
+  setDataSourceSrv(
+    fakeDataSourceSrv([
+      { uid: 'loki', type: 'loki', name: 'Loki', isDefault: true },
+      { uid: 'scorpio-lad', type: TYPE, name: 'Scorpio' },
+      { uid: 'lad-other', type: TYPE, name: 'Scorpio (other)' },
+    ])
+  );
 });
 afterAll(() => server.close());
 beforeEach(() => {
   server.requests.length = 0;
+  backendSrv.proxied.length = 0;
   replyTo = defaultReplies;
 });
 
@@ -196,7 +215,8 @@ describe('AnomalyPanel against a server speaking the documented Scorpio feedback
     render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 1)]))} />);
     await userEvent.click(screen.getByRole('button', { name: 'False positive' }));
     const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent('Sending feedback failed: HTTP 401 missing or wrong bearer token (check the API token');
+    // What the browser sees of the backend's 401 behind Grafana's data proxy: a 400 with Grafana's text.
+    expect(alert).toHaveTextContent('Sending feedback failed: HTTP 400 Authentication to data source failed (check the API token');
     expect(screen.getAllByRole('listitem')).toHaveLength(1);
     replyTo = defaultReplies;
     await userEvent.click(screen.getByRole('button', { name: 'False positive' }));
@@ -305,10 +325,33 @@ describe('AnomalyPanel against a server speaking the documented Scorpio feedback
     expect(screen.getByText(/pick that query type/)).toBeInTheDocument();
   });
 
-  it('takes the datasource uid from the options, then the query, then the provisioned default', () => {
+  it('takes the datasource from the options, then the row\'s own query, then the first Scorpio datasource', () => {
     const base = props([]);
-    expect(datasourceUidOf(base)).toBe('scorpio-lad');
-    expect(datasourceUidOf({ ...base, options: { ...base.options, datasourceUid: 'other' } })).toBe('other');
-    expect(datasourceUidOf({ ...base, data: { ...base.data, request: undefined } })).toBe('scorpio-lad');
+    const row = { refId: 'A' };
+    expect(datasourceResolver(base)(row)).toBe('scorpio-lad');
+    expect(datasourceResolver({ ...base, options: { ...base.options, datasourceUid: 'other' } })(row)).toBe('other');
+    // No request (or a query on another kind of datasource): the organisation's first Scorpio datasource, found by type.
+    expect(datasourceResolver({ ...base, data: { ...base.data, request: undefined } })(row)).toBe('scorpio-lad');
+    const onLoki = { ...base.data, request: { targets: [{ refId: 'A', datasource: { uid: 'loki', type: 'loki' } }] } as never };
+    expect(datasourceResolver({ ...base, data: onLoki })(row)).toBe('scorpio-lad');
+  });
+
+  it('in a Mixed panel, sends each row\'s feedback and context to the datasource of the query that produced it', async () => {
+    const base = props([]);
+    const series = [...framesFromJSON([anomaliesFrameJSON('A', 1)], 'A', 'anomalies'), ...framesFromJSON([anomaliesFrameJSON('B', 2, T0 + 60_000)], 'B', 'anomalies')];
+    const request = {
+      targets: [
+        { refId: 'A', datasource: { uid: 'scorpio-lad', type: TYPE } },
+        { refId: 'B', datasource: { uid: '${other}', type: TYPE } },
+      ],
+    } as never;
+    const replaceVariables = (s: string) => s.replace('${other}', 'lad-other');
+    render(<AnomalyPanel {...base} data={{ ...base.data, series, request }} replaceVariables={replaceVariables} />);
+    // Newest first: B's two rows (lad-other), then A's (scorpio-lad).
+    const items = screen.getAllByRole('listitem');
+    await userEvent.click(within(items[0]).getByRole('button', { name: 'False positive' }));
+    await waitFor(() => expect(backendSrv.proxied).toEqual(['lad-other POST /api/feedback']));
+    await userEvent.click(within(screen.getAllByRole('listitem').at(-1)!).getByRole('button', { name: 'Confirm anomaly' }));
+    await waitFor(() => expect(backendSrv.proxied).toEqual(['lad-other POST /api/feedback', 'scorpio-lad POST /api/feedback']));
   });
 });

@@ -5,7 +5,7 @@ import { Button, RadioButtonGroup, useStyles2 } from '@grafana/ui';
 import { areEqual, VariableSizeList, type ListChildComponentProps } from 'react-window';
 
 import { LadClient } from '../shared/api';
-import { DEFAULT_DATASOURCE_UID } from '../shared/constants';
+import { scorpioDatasources, scorpioUidOf } from '../shared/datasources';
 import { GroupItem, LineItem } from './AnomalyItems';
 import { emptyState } from './emptyState';
 import { anomalyRowsFromFrames, groupByTemplate, isAnomalyFrame, templateKey } from './rows';
@@ -16,6 +16,8 @@ import { useFeedback, type FeedbackApi } from './useFeedback';
 type Props = PanelProps<PanelOptions>;
 type Item = { kind: 'line'; key: string; row: AnomalyRow; suppressed: boolean } | { kind: 'group'; key: string; group: TemplateGroup; suppressed: boolean };
 
+const NO_DATASOURCE = 'No Scorpio datasource answers for this line: set "Feedback datasource uid" in the panel options';
+
 /** Below this width rows stack (meta, line, buttons) instead of one grid line. */
 export const NARROW_WIDTH = 720;
 const TOOLBAR_HEIGHT = 36;
@@ -23,12 +25,38 @@ const NOTICE_HEIGHT = 36;
 const ROW_HEIGHT = { wide: 76, narrow: 136 };
 const EXPANDED_ESTIMATE = 320;
 
-/** The uid of the Scorpio datasource the panel's query ran on (variables resolved), for feedback and context. */
-export function datasourceUidOf(props: Pick<Props, 'data' | 'options' | 'replaceVariables'>): string {
+/**
+ * Which Scorpio datasource answers for a row (its feedback and context): the panel option when set, else the
+ * datasource of the query that produced the row, else the organisation's first Scorpio datasource. Grafana gives
+ * every target of the request its datasource ref, the panel's or, in a Mixed panel, its own
+ * (public/app/features/query/state/PanelQueryRunner.ts), so a row's refId leads to its datasource.
+ */
+export function datasourceResolver(props: Pick<Props, 'data' | 'options' | 'replaceVariables'>): (row: Pick<AnomalyRow, 'refId'>) => string | undefined {
+  const interpolate = (s: string) => (props.replaceVariables ? props.replaceVariables(s) : s);
   const explicit = props.options.datasourceUid?.trim();
-  const fromQuery = props.data.request?.targets?.find((t) => t.datasource?.uid)?.datasource?.uid;
-  const uid = explicit || fromQuery || DEFAULT_DATASOURCE_UID;
-  return props.replaceVariables ? props.replaceVariables(uid) : uid;
+  if (explicit) {
+    const uid = interpolate(explicit);
+    return () => uid;
+  }
+  const byRefId = new Map<string, string>();
+  for (const target of props.data.request?.targets ?? []) {
+    const ref = target.datasource;
+    const uid = scorpioUidOf(ref?.uid ? { ...ref, uid: interpolate(ref.uid) } : ref);
+    if (uid) {
+      byRefId.set(target.refId, uid);
+    }
+  }
+  let fallback: string | null | undefined = null;
+  return (row) => {
+    const uid = byRefId.get(row.refId);
+    if (uid) {
+      return uid;
+    }
+    if (fallback === null) {
+      fallback = scorpioDatasources()[0]?.uid;
+    }
+    return fallback;
+  };
 }
 
 /** Reports the natural height of an expanded row so the virtual list can make room for it. */
@@ -65,10 +93,26 @@ export function AnomalyPanel(props: Props) {
   const { data, width, height, timeZone } = props;
   const options = { ...DEFAULT_OPTIONS, ...props.options };
   const styles = useStyles2(getPanelStyles);
-  const uid = datasourceUidOf(props);
-  const client = useMemo(() => LadClient.forDatasource(uid), [uid]);
+  const uidOf = useMemo(
+    () => datasourceResolver({ data, options: props.options, replaceVariables: props.replaceVariables }),
+    [data, props.options, props.replaceVariables]
+  );
+  // One client per datasource uid, kept across renders so the rows' effects (context loads) do not rerun.
+  const clients = useRef(new Map<string, LadClient>());
+  const clientOf = useCallback(
+    (row: AnomalyRow) => {
+      const uid = uidOf(row) ?? '';
+      let client = clients.current.get(uid);
+      if (!client) {
+        client = uid ? LadClient.forDatasource(uid) : LadClient.unavailable(NO_DATASOURCE);
+        clients.current.set(uid, client);
+      }
+      return client;
+    },
+    [uidOf]
+  );
   // Who clicked goes into the fact-store record (Grafana's signed-in login; absent for anonymous viewers).
-  const feedback = useFeedback(client, config.bootData?.user?.login || undefined);
+  const feedback = useFeedback(clientOf, config.bootData?.user?.login || undefined);
   const [grouping, setGrouping] = useState(options.grouping);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const listRef = useRef<VariableSizeList>(null);
@@ -157,8 +201,8 @@ export function AnomalyPanel(props: Props) {
   };
 
   const itemData: RowData = useMemo(
-    () => ({ items, expanded, narrow, columns, timeZone, contextLines: options.contextLines, client, feedback, toggle, styles, onSize }),
-    [items, expanded, narrow, columns, timeZone, options.contextLines, client, feedback, toggle, styles, onSize]
+    () => ({ items, expanded, narrow, columns, timeZone, contextLines: options.contextLines, clientOf, feedback, toggle, styles, onSize }),
+    [items, expanded, narrow, columns, timeZone, options.contextLines, clientOf, feedback, toggle, styles, onSize]
   );
 
   const empty = items.length === 0 ? emptyState(data, hasAnomalyFrame, rows.length) : undefined;
@@ -232,7 +276,7 @@ interface RowData {
   columns: ReadonlySet<Column>;
   timeZone: string;
   contextLines: number;
-  client: LadClient;
+  clientOf: (row: AnomalyRow) => LadClient;
   feedback: FeedbackApi;
   toggle: (key: string) => void;
   styles: PanelStyles;
@@ -255,7 +299,7 @@ const RowRenderer = React.memo(function RowRenderer({ index, style, data }: List
     columns: data.columns,
     timeZone: data.timeZone,
     contextLines: data.contextLines,
-    client: data.client,
+    client: data.clientOf(item.kind === 'line' ? item.row : item.group.rows[0]),
     feedback: feedback.states[item.key],
     onToggle: () => toggle(item.key),
     onUndo: () => void feedback.undo(item.key),

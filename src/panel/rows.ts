@@ -37,6 +37,7 @@ export function anomalyRowsFromFrames(series: DataFrame[], maxRows: number): Ano
       rows.push({
         // Without an id field (a stock query on other data) the position keeps keys unique; feedback needs the id.
         id: String(valueAt(id, i, `${frame.refId ?? ''}:${i}:${t}`)),
+        refId: frame.refId ?? '',
         time: t,
         source: String(valueAt(source, i, '')),
         score: Number(valueAt(score, i, 0)),

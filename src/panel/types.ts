@@ -26,6 +26,8 @@ export const DEFAULT_OPTIONS: PanelOptions = {
 /** One anomalous line of the datasource's `anomalies` frame. */
 export interface AnomalyRow {
   id: string;
+  /** refId of the frame it came from: which query (and so which datasource, in a Mixed panel) produced it. */
+  refId: string;
   time: number;
   source: string;
   score: number;

@@ -7,8 +7,8 @@ import type { AnomalyRow } from './types';
 
 export type FeedbackState =
   | { status: 'pending'; kind: FeedbackKind }
-  | { status: 'done'; kind: FeedbackKind; record: FeedbackRecord; templateKeys: string[] }
-  | { status: 'undoing'; kind: FeedbackKind; record: FeedbackRecord; templateKeys: string[] }
+  | { status: 'done'; kind: FeedbackKind; record: FeedbackRecord; templateKeys: string[]; client: LadClient }
+  | { status: 'undoing'; kind: FeedbackKind; record: FeedbackRecord; templateKeys: string[]; client: LadClient }
   | { status: 'error'; kind: FeedbackKind; message: string };
 
 export interface LastAction {
@@ -30,7 +30,7 @@ export interface FeedbackApi {
 }
 
 /** Feedback clicks of one panel: optimistic-free (shown once the backend answered 201), no double submit, undo. */
-export function useFeedback(client: LadClient, user?: string): FeedbackApi {
+export function useFeedback(clientOf: (row: AnomalyRow) => LadClient, user?: string): FeedbackApi {
   const [states, setStates] = useState<Record<string, FeedbackState>>({});
   const [lastAction, setLastAction] = useState<LastAction | null>(null);
   // A ref, not state: two clicks in the same frame must not both pass the check.
@@ -54,6 +54,8 @@ export function useFeedback(client: LadClient, user?: string): FeedbackApi {
       }
       inFlight.current.add(key);
       setState(key, { status: 'pending', kind });
+      // The datasource of the row's own query (several in a Mixed panel); undo goes to the same one.
+      const client = clientOf(example);
       try {
         const record = await client.sendFeedback({
           message: example.line,
@@ -65,7 +67,7 @@ export function useFeedback(client: LadClient, user?: string): FeedbackApi {
           user,
         });
         const templateKeys = kind === 'false_positive' ? [...new Set(affected.map(templateKey))] : [];
-        setState(key, { status: 'done', kind, record, templateKeys });
+        setState(key, { status: 'done', kind, record, templateKeys, client });
         setLastAction({ key, kind, excerpt: example.line.slice(0, 80) });
       } catch (err) {
         setState(key, { status: 'error', kind, message: err instanceof Error ? err.message : String(err) });
@@ -73,7 +75,7 @@ export function useFeedback(client: LadClient, user?: string): FeedbackApi {
         inFlight.current.delete(key);
       }
     },
-    [client, user]
+    [clientOf, user]
   );
 
   const undo = useCallback(
@@ -85,7 +87,7 @@ export function useFeedback(client: LadClient, user?: string): FeedbackApi {
       inFlight.current.add(key);
       setState(key, { ...current, status: 'undoing' });
       try {
-        await client.deleteFeedback(current.record.id);
+        await current.client.deleteFeedback(current.record.id);
         setState(key, null);
         setLastAction((last) => (last?.key === key ? null : last));
       } catch (err) {
@@ -94,7 +96,7 @@ export function useFeedback(client: LadClient, user?: string): FeedbackApi {
         inFlight.current.delete(key);
       }
     },
-    [client, states]
+    [states]
   );
 
   const suppressedKeys = useMemo(() => {

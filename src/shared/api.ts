@@ -19,11 +19,24 @@ export class LadApiError extends Error {
   constructor(
     message: string,
     readonly status?: number,
-    readonly field?: string
+    readonly field?: string,
+    /** The backend refused the API token (a 401, or the 400 Grafana's data proxy makes of it). */
+    readonly tokenRejected = false
   ) {
     super(message);
     this.name = 'LadApiError';
   }
+}
+
+/**
+ * Grafana's data proxy answers a backend's 401 with a 400 and this text, dropping the backend's body
+ * (grafana/grafana pkg/api/pluginproxy/ds_proxy.go, modifyResponse): in the browser a wrong token looks like this.
+ */
+export const PROXY_AUTH_FAILED = 'Authentication to data source failed';
+
+/** Whether an answer means "the backend refused the token", directly or through Grafana's data proxy. */
+export function isTokenRejection(status: number | undefined, body: unknown): boolean {
+  return status === 401 || (status === 400 && typeof body === 'string' && body.includes(PROXY_AUTH_FAILED));
 }
 
 /** Turns whatever getBackendSrv().fetch threw into one readable sentence (backend `{error, field}` first). */
@@ -32,19 +45,27 @@ export function readableError(err: unknown, what: string): LadApiError {
     return err;
   }
   if (isFetchError(err)) {
-    const body = err.data as { error?: unknown; field?: unknown; message?: unknown } | undefined;
+    const raw = err.data;
+    const body = (typeof raw === 'object' && raw !== null ? raw : undefined) as { error?: unknown; field?: unknown; message?: unknown } | undefined;
     const detail =
-      typeof body?.error === 'string' ? body.error : typeof body?.message === 'string' ? body.message : err.statusText;
+      typeof body?.error === 'string'
+        ? body.error
+        : typeof body?.message === 'string'
+          ? body.message
+          : typeof raw === 'string' && raw.trim()
+            ? raw.trim().slice(0, 200)
+            : err.statusText;
     const field = typeof body?.field === 'string' ? body.field : undefined;
     const status = err.status;
+    const tokenRejected = isTokenRejection(status, raw);
     let hint = '';
-    if (status === 401 || status === 403) {
+    if (tokenRejected || status === 403) {
       hint = ' (check the API token in the datasource settings)';
     } else if (status === 502 || status === 504 || !status) {
       hint = ' (is the Scorpio backend running and its URL right in the datasource settings?)';
     }
     const where = field ? ` [field ${field}]` : '';
-    return new LadApiError(`${what} failed: ${status ? `HTTP ${status} ` : ''}${detail || 'no response'}${where}${hint}`, status, field);
+    return new LadApiError(`${what} failed: ${status ? `HTTP ${status} ` : ''}${detail || 'no response'}${where}${hint}`, status, field, tokenRejected);
   }
   return new LadApiError(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
 }
@@ -60,6 +81,15 @@ export class LadClient {
     return new LadClient(ladProxyBase(uid));
   }
 
+  /** A client for no datasource: every call fails with `reason` (shown where the call's result would be). */
+  static unavailable(reason: string): LadClient {
+    const client = new LadClient('');
+    client.unavailableReason = reason;
+    return client;
+  }
+
+  private unavailableReason?: string;
+
   async request<S extends z.ZodType>(
     what: string,
     method: 'GET' | 'POST' | 'DELETE',
@@ -67,6 +97,9 @@ export class LadClient {
     schema: S | null,
     data?: unknown
   ): Promise<z.infer<S>> {
+    if (this.unavailableReason) {
+      throw new LadApiError(`${what} failed: ${this.unavailableReason}`);
+    }
     let response;
     try {
       response = await lastValueFrom(
@@ -126,7 +159,7 @@ export class LadClient {
       if (status === 404) {
         return 'yes';
       }
-      return status === 401 || status === 403 ? 'denied' : 'unknown';
+      return (err instanceof LadApiError && err.tokenRejected) || status === 403 ? 'denied' : 'unknown';
     }
   }
 

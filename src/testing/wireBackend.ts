@@ -4,14 +4,19 @@
  * - `startWireServer` is a real HTTP server on 127.0.0.1 that answers with the Scorpio backend's documented wire
  *   format (docs/architecture.md "HTTP API"); each test supplies the answers and reads back what arrived.
  *   The browser test (tests/browser/) runs the real backend instead.
- * - `nodeBackendSrv` is a BackendSrv (Grafana's HTTP client interface) doing real HTTP with node's `http`, with
- *   the data-proxy step of a Grafana server: `/api/datasources/proxy/uid/<uid>/lad/...` goes to the server with
- *   the route's Authorization header added, as the plugin.json route tells Grafana to.
+ * - `backendSrvViaDataProxyStandIn` is a BackendSrv (Grafana's HTTP client interface) doing real HTTP with node's
+ *   `http`, behind the stand-in for Grafana's data proxy (./grafanaDataProxy.ts): routes of the real
+ *   src/datasource/plugin.json matched by path and method, reqRole enforced, the token injected from
+ *   secureJsonData, a backend 401 turned into Grafana's 400.
  */
+import fs from 'fs';
 import http from 'http';
 import type { AddressInfo } from 'net';
+import path from 'path';
 import { Observable } from 'rxjs';
 import type { BackendSrv, BackendSrvRequest, FetchResponse } from '@grafana/runtime';
+
+import { proxiedResponse, proxyDecision, type DataProxyConfig, type OrgRole, type PluginRoute } from './grafanaDataProxy';
 
 export interface RecordedRequest {
   method: string;
@@ -80,51 +85,22 @@ export async function startWireServer(initial?: WireHandler): Promise<WireServer
   };
 }
 
-const PROXY = /^\/api\/datasources\/proxy\/uid\/[^/]+\/lad(?=\/|$)/;
-
-function send<T>(target: string, options: BackendSrvRequest, token?: string): Promise<FetchResponse<T>> {
+/** One HTTP exchange with the backend, its answer passed back as Grafana's data proxy passes it. */
+function send(target: string, method: string, headers: Record<string, string>, payload?: string): Promise<{ status: number; statusText: string; text: string }> {
   return new Promise((resolve, reject) => {
-    const url = new URL(target);
-    const method = (options.method ?? 'GET').toUpperCase();
-    const payload = options.data === undefined ? undefined : JSON.stringify(options.data);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const all: Record<string, string> = { accept: 'application/json', ...headers };
     if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
+      all['content-type'] = 'application/json';
     }
-    if (token !== undefined) {
-      headers.authorization = `Bearer ${token}`;
-    }
-    const req = http.request(url, { method, headers }, (res) => {
+    const req = http.request(new URL(target), { method, headers: all }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let data: unknown = text;
-        try {
-          data = text ? JSON.parse(text) : undefined;
-        } catch {
-          // not JSON: keep the text
-        }
-        const status = res.statusCode ?? 0;
-        const response = {
-          data: data as T,
-          status,
-          statusText: res.statusMessage ?? '',
-          ok: status < 400,
-          headers: {} as Headers,
-          redirected: false,
-          type: 'basic',
-          url: target,
-          config: options,
-        } as FetchResponse<T>;
-        if (status >= 400) {
-          reject({ ...response, data });
-        } else {
-          resolve(response);
-        }
+        const answer = proxiedResponse(res.statusCode ?? 0, res.headers['content-type'], Buffer.concat(chunks).toString('utf8'));
+        resolve({ status: answer.status, statusText: answer.status === res.statusCode ? (res.statusMessage ?? '') : 'Bad Request', text: answer.body });
       });
     });
-    req.on('error', (err) => reject({ status: 502, statusText: 'Bad Gateway', data: { message: err.message }, config: options }));
+    req.on('error', reject);
     if (payload !== undefined) {
       req.write(payload);
     }
@@ -132,15 +108,78 @@ function send<T>(target: string, options: BackendSrvRequest, token?: string): Pr
   });
 }
 
-/** A Grafana BackendSrv over real HTTP whose data proxy forwards to `backendUrl`. */
-export function nodeBackendSrv(backendUrl: string, token?: string): BackendSrv {
-  const rewrite = (url: string) => {
-    if (!PROXY.test(url)) {
-      throw new Error(`test BackendSrv only proxies Scorpio datasource URLs, got ${url}`);
-    }
-    return url.replace(PROXY, backendUrl);
+/** The routes of the datasource's plugin.json, as Grafana reads them. */
+export function pluginRoutes(): PluginRoute[] {
+  const manifest = path.resolve(__dirname, '..', 'datasource', 'plugin.json');
+  return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { routes: PluginRoute[] }).routes;
+}
+
+export interface StandInOptions {
+  /** The datasource's secureJsonData.token (absent: no token configured). */
+  token?: string;
+  /** The signed-in user's role; compose's anonymous user is an Editor. */
+  role?: OrgRole;
+  /** Uids of the Scorpio datasources Grafana knows, all pointing at the same backend. */
+  uids?: string[];
+}
+
+export type StandInBackendSrv = BackendSrv & {
+  /** Every request that reached the backend: `<uid> <METHOD> <backend path>`. */
+  proxied: string[];
+};
+
+/**
+ * A Grafana BackendSrv over real HTTP whose data proxy is the stand-in for Grafana's: requests to
+ * `/api/datasources/proxy/uid/<uid>/...` of a known uid reach `backendUrl` as Grafana would forward them, and
+ * fail (rejecting like Grafana's BackendSrv: `{status, statusText, data}`) as Grafana's answers would.
+ */
+export function backendSrvViaDataProxyStandIn(backendUrl: string, options: StandInOptions = {}): StandInBackendSrv {
+  const config: DataProxyConfig = {
+    routes: pluginRoutes(),
+    role: options.role ?? 'Editor',
+    datasources: (options.uids ?? ['scorpio-lad']).map((uid) => ({
+      uid,
+      jsonData: { url: backendUrl },
+      secureJsonData: options.token === undefined ? ({} as Record<string, string>) : { token: options.token },
+    })),
   };
-  const request = <T>(options: BackendSrvRequest) => send<T>(rewrite(options.url), options, token);
+  const proxied: string[] = [];
+  const request = async <T>(opts: BackendSrvRequest): Promise<FetchResponse<T>> => {
+    const method = (opts.method ?? 'GET').toUpperCase();
+    const decision = proxyDecision(config, method, opts.url);
+    let answer: { status: number; statusText: string; text: string };
+    if (decision.kind === 'reply') {
+      answer = { status: decision.status, statusText: decision.status === 404 ? 'Not Found' : 'Error', text: decision.body };
+    } else {
+      proxied.push(`${decision.datasourceUid} ${method} ${new URL(decision.url).pathname}`);
+      try {
+        answer = await send(decision.url, method, decision.headers, opts.data === undefined ? undefined : JSON.stringify(opts.data));
+      } catch (err) {
+        answer = { status: 502, statusText: 'Bad Gateway', text: JSON.stringify({ message: err instanceof Error ? err.message : String(err) }) };
+      }
+    }
+    let data: unknown = answer.text;
+    try {
+      data = answer.text ? JSON.parse(answer.text) : undefined;
+    } catch {
+      // not JSON (Grafana's "Authentication to data source failed"): keep the text, as Grafana's BackendSrv does
+    }
+    const response = {
+      data: data as T,
+      status: answer.status,
+      statusText: answer.statusText,
+      ok: answer.status < 400,
+      headers: {} as Headers,
+      redirected: false,
+      type: 'basic',
+      url: opts.url,
+      config: opts,
+    } as FetchResponse<T>;
+    if (answer.status >= 400) {
+      throw response;
+    }
+    return response;
+  };
   const srv = {
     fetch: <T>(options: BackendSrvRequest) =>
       new Observable<FetchResponse<T>>((subscriber) => {
@@ -163,5 +202,5 @@ export function nodeBackendSrv(backendUrl: string, token?: string): BackendSrv {
       throw new Error('chunked requests are not used by the Scorpio plugin');
     },
   };
-  return srv as unknown as BackendSrv;
+  return Object.assign(srv as unknown as BackendSrv, { proxied });
 }

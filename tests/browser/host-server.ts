@@ -1,9 +1,10 @@
 /**
  * The HTTP side of the browser test's stand-in for Grafana: serves the host page and its bundle, serves the
- * built plugin at Grafana's plugin URL (/public/plugins/<app id>/...), and plays Grafana's data proxy for the
- * Scorpio datasource: `/api/datasources/proxy/uid/<uid>/<route path>/...` is forwarded to the URL and with the
- * headers of the route in dist/datasource/plugin.json, its `{{ .JsonData.url }}` / `{{ .SecureJsonData.token }}`
- * filled from the datasource settings, as Grafana's server does.
+ * built plugin at Grafana's plugin URL (/public/plugins/<app id>/...), and is the stand-in for Grafana's data
+ * proxy for the Scorpio datasource (src/testing/grafanaDataProxy.ts, as pkg/api/pluginproxy/ds_proxy.go does):
+ * the routes of the BUILT dist/datasource/plugin.json matched by path and method, `reqRole` enforced for the
+ * test user's role, `{{ .JsonData.url }}` / `{{ .SecureJsonData.token }}` filled from the datasource settings, and
+ * a backend 401 passed back as Grafana's 400 "Authentication to data source failed".
  */
 import fs from 'fs';
 import http from 'http';
@@ -11,6 +12,8 @@ import type { AddressInfo } from 'net';
 import path from 'path';
 
 import { build } from 'esbuild';
+
+import { proxiedResponse, proxyDecision, type OrgRole, type PluginRoute } from '../../src/testing/grafanaDataProxy';
 
 export interface DatasourceSettings {
   uid: string;
@@ -25,11 +28,6 @@ export interface HostServer {
   close(): Promise<void>;
 }
 
-interface Route {
-  path: string;
-  url: string;
-  headers?: Array<{ name: string; content: string }>;
-}
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript',
@@ -38,13 +36,6 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
   '.html': 'text/html',
 };
-
-/** Fills Grafana's route templates ({{ .JsonData.x }}, {{ .SecureJsonData.x }}). */
-function fillTemplate(template: string, ds: DatasourceSettings): string {
-  return template.replace(/\{\{\s*\.(JsonData|SecureJsonData)\.(\w+)\s*\}\}/g, (_all, where: string, key: string) =>
-    where === 'JsonData' ? (ds.jsonData[key] ?? '') : (ds.secureJsonData[key] ?? '')
-  );
-}
 
 /** Bundles tests/browser/host.tsx (real react and @grafana packages) into `outDir/host.js`. */
 export async function bundleHost(outDir: string): Promise<string> {
@@ -66,8 +57,16 @@ export async function bundleHost(outDir: string): Promise<string> {
   return outfile;
 }
 
-export async function startHostServer(opts: { distDir: string; hostJs: string; appId: string; datasource: DatasourceSettings }): Promise<HostServer> {
-  const routes = (JSON.parse(fs.readFileSync(path.join(opts.distDir, 'datasource', 'plugin.json'), 'utf8')) as { routes: Route[] }).routes;
+export async function startHostServer(opts: {
+  distDir: string;
+  hostJs: string;
+  appId: string;
+  datasource: DatasourceSettings;
+  /** The test user's organisation role (default Editor, compose's anonymous user). */
+  role?: OrgRole;
+}): Promise<HostServer> {
+  const routes = (JSON.parse(fs.readFileSync(path.join(opts.distDir, 'datasource', 'plugin.json'), 'utf8')) as { routes: PluginRoute[] }).routes;
+  const proxy = { routes, role: opts.role ?? 'Editor', datasources: [opts.datasource] };
   const proxied: string[] = [];
   const bootData = {
     assets: { dark: '', light: '' },
@@ -105,13 +104,12 @@ export async function startHostServer(opts: { distDir: string; hostJs: string; a
       return;
     }
     if (url.pathname.startsWith(proxyPrefix)) {
-      const rest = url.pathname.slice(proxyPrefix.length);
-      const route = routes.find((r) => rest === r.path || rest.startsWith(`${r.path}/`));
-      if (!route) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'no such route' }));
+      const decision = proxyDecision(proxy, req.method ?? 'GET', req.url ?? '/');
+      if (decision.kind === 'reply') {
+        res.writeHead(decision.status, { 'content-type': decision.contentType }).end(decision.body);
         return;
       }
-      const target = new URL(fillTemplate(route.url, opts.datasource).replace(/\/$/, '') + rest.slice(route.path.length) + url.search);
+      const target = new URL(decision.url);
       const headers: Record<string, string> = {};
       for (const h of ['content-type', 'accept']) {
         const v = req.headers[h];
@@ -119,13 +117,15 @@ export async function startHostServer(opts: { distDir: string; hostJs: string; a
           headers[h] = v;
         }
       }
-      for (const h of route.headers ?? []) {
-        headers[h.name.toLowerCase()] = fillTemplate(h.content, opts.datasource);
-      }
+      Object.assign(headers, decision.headers);
       proxied.push(`${req.method} ${target.pathname}`);
       const upstream = http.request(target, { method: req.method, headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'application/json' });
-        up.pipe(res);
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const answer = proxiedResponse(up.statusCode ?? 502, up.headers['content-type'], Buffer.concat(chunks).toString('utf8'));
+          res.writeHead(answer.status, answer.contentType ? { 'content-type': answer.contentType } : {}).end(answer.body);
+        });
       });
       upstream.on('error', (err) => res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: err.message })));
       req.pipe(upstream);

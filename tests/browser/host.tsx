@@ -17,6 +17,8 @@ import * as rxjs from 'rxjs';
 import * as emotionCss from '@emotion/css';
 import type { BackendSrvRequest, FetchResponse } from '@grafana/runtime';
 
+import { fakeDataSourceSrv } from '../../src/testing/dataSourceSrv';
+
 const { createTheme, dateTime, EventBusSrv, LoadingState, ThemeContext } = grafanaData;
 
 const shared: Record<string, unknown> = {
@@ -183,12 +185,19 @@ async function main() {
   grafanaRuntime.setTemplateSrv(noVariables);
   const params = new URLSearchParams(location.search);
   const mode = params.get('theme') === 'light' ? 'light' : 'dark';
+  const uid = params.get('uid') ?? 'scorpio-lad';
+  // The datasources Grafana's DataSourceSrv lists: the app page and the panel find the Scorpio one by type.
+  grafanaRuntime.setDataSourceSrv(
+    fakeDataSourceSrv([
+      { uid: 'prometheus', type: 'prometheus', name: 'Prometheus', isDefault: true },
+      { uid, type: 'scorpio-lad-datasource', name: 'Scorpio' },
+    ])
+  );
   if (params.get('page') === 'app') {
     await renderApp(mode);
     document.body.dataset.ready = 'true';
     return;
   }
-  const uid = params.get('uid') ?? 'scorpio-lad';
   if (params.get('page') === 'settings') {
     await renderDatasourceSettings(mode, uid);
     document.body.dataset.ready = 'true';
