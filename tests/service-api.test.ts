@@ -118,7 +118,13 @@ describe('POST /api/query', () => {
     const [frame] = res.results.R.frames;
     expect(frame.schema.fields.map((f) => f.name)).toEqual(['time', 'anomalies', 'lines', 'ratio']);
     expect(frame.schema.fields[1].labels).toEqual({ source: SOURCE });
-    expect(frame.schema.fields[3].config.unit).toBe('percentunit');
+    // Names only from the datasource (displayNameFromDS): unit, decimals and display name are the panel's to set.
+    expect(frame.schema.fields.map((f) => f.config)).toEqual([
+      { interval: 60_000 },
+      { displayNameFromDS: `${SOURCE} anomalies` },
+      { displayNameFromDS: `${SOURCE} lines` },
+      { displayNameFromDS: `${SOURCE} anomaly ratio` },
+    ]);
     const rows = rowsOf(frame);
     expect(rows.length).toBeLessThanOrEqual(11);
     expect((rows[1].time as number) - (rows[0].time as number)).toBe(60_000);
@@ -127,8 +133,14 @@ describe('POST /api/query', () => {
     expect(lines).toBe(432);
     expect(anomalyCount).toBe(service.pipelines.get(SOURCE)!.stats().anomalies);
     for (const r of rows) {
-      expect(r.ratio).toBeCloseTo((r.lines as number) ? (r.anomalies as number) / (r.lines as number) : 0);
+      if (r.lines) {
+        expect(r.ratio).toBeCloseTo((r.anomalies as number) / (r.lines as number));
+      } else {
+        // An interval without lines has no ratio (a gap in the graph), not 0 %.
+        expect(r.ratio).toBeNull();
+      }
     }
+    expect(rows.some((r) => !r.lines)).toBe(true);
   });
 
   test('rate honours maxDataPoints when intervalMs is small', async () => {

@@ -215,8 +215,10 @@ function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Target): D
       { name: 'time', type: 'time', values: rows.map((a) => a.time) },
       { name: 'id', type: 'string', values: rows.map((a) => a.id) },
       { name: 'source', type: 'string', values: rows.map((a) => a.source) },
-      { name: 'score', type: 'number', values: rows.map((a) => a.score), config: { decimals: 3 } },
-      { name: 'threshold', type: 'number', values: rows.map((a) => a.threshold), config: { decimals: 3 } },
+      // No unit, decimals or displayName here: a field config set by the datasource beats the panel's standard
+      // options (Grafana fills only what the datasource left unset: @grafana/data field/fieldOverrides.ts).
+      { name: 'score', type: 'number', values: rows.map((a) => a.score) },
+      { name: 'threshold', type: 'number', values: rows.map((a) => a.threshold) },
       { name: 'line', type: 'string', values: rows.map((a) => a.line) },
       { name: 'template', type: 'string', values: rows.map((a) => a.template) },
       { name: 'reason', type: 'string', values: rows.map((a) => a.reason) },
@@ -242,20 +244,22 @@ function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target): DataF
     const labels = { source };
     return frame(target.refId, source, [
       { name: 'time', type: 'time', values: counts.map((c) => c.time), config: { interval: step } },
-      { name: 'anomalies', type: 'number', values: anomalies, labels, config: { displayName: `${source} anomalies` } },
+      // displayNameFromDS, not displayName: the panel's own display name and overrides still win.
+      { name: 'anomalies', type: 'number', values: anomalies, labels, config: { displayNameFromDS: `${source} anomalies` } },
       {
         name: 'lines',
         type: 'number',
         values: counts.map((c) => c.lines),
         labels,
-        config: { displayName: `${source} lines` },
+        config: { displayNameFromDS: `${source} lines` },
       },
       {
         name: 'ratio',
         type: 'number',
-        values: counts.map((c, i) => (c.lines > 0 ? anomalies[i] / c.lines : 0)),
+        // No lines, no ratio: null (a gap), not 0 (which would read as "nothing anomalous").
+        values: counts.map((c, i) => (c.lines > 0 ? anomalies[i] / c.lines : null)),
         labels,
-        config: { unit: 'percentunit', displayName: `${source} anomaly ratio` },
+        config: { displayNameFromDS: `${source} anomaly ratio` },
       },
     ]);
   });
@@ -296,7 +300,7 @@ function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Target): D
       { name: 'template', type: 'string', values: top.map((g) => g.template) },
       { name: 'source', type: 'string', values: top.map((g) => g.source) },
       { name: 'count', type: 'number', values: top.map((g) => g.count) },
-      { name: 'maxScore', type: 'number', values: top.map((g) => g.maxScore), config: { decimals: 3 } },
+      { name: 'maxScore', type: 'number', values: top.map((g) => g.maxScore) },
       { name: 'lastSeen', type: 'time', values: top.map((g) => g.lastSeen) },
       { name: 'example', type: 'string', values: top.map((g) => g.example) },
     ],

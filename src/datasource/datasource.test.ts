@@ -107,7 +107,7 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     const web = response.data[0];
     expect(web.fields[0].type).toBe(FieldType.time);
     const ratio = web.fields.find((f: { name: string }) => f.name === 'ratio');
-    expect(ratio.config.unit).toBe('percentunit');
+    expect(ratio.config.unit).toBeUndefined();
     expect(ratio.config.displayNameFromDS).toBe('web anomaly ratio');
     expect(web.fields.find((f: { name: string }) => f.name === 'anomalies').config.displayNameFromDS).toBe('web anomalies');
   });
@@ -124,7 +124,7 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     ]);
     expect(frame.fields[0].type).toBe(FieldType.time);
     expect(frame.fields[0].values[3]).toBe(Date.UTC(2026, 10, 25, 12, 0, 3));
-    expect(frame.fields[3].config).toMatchObject({ displayNameFromDS: 'Score', decimals: 3 });
+    expect(frame.fields[3].config).toEqual({ displayNameFromDS: 'Score' });
     expect(frame.fields[5].values[1]).toContain('user u1');
   });
 

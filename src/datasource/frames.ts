@@ -7,48 +7,37 @@ import {
   type Field,
 } from '@grafana/data';
 
-/** Display defaults per field name, applied only where the backend left the config empty. */
-const FIELD_DEFAULTS: Record<string, { unit?: string; displayName?: string; decimals?: number; min?: number; max?: number }> = {
-  time: { displayName: 'Time' },
-  score: { displayName: 'Score', decimals: 3 },
-  threshold: { displayName: 'Threshold', decimals: 3 },
-  maxScore: { displayName: 'Max score', decimals: 3 },
-  lastSeen: { displayName: 'Last seen' },
-  ratio: { unit: 'percentunit', displayName: 'Anomaly ratio', min: 0 },
-  anomalies: { unit: 'short', displayName: 'Anomalies', decimals: 0, min: 0 },
-  lines: { unit: 'short', displayName: 'Lines', decimals: 0, min: 0 },
-  count: { unit: 'short', displayName: 'Count', decimals: 0 },
-  line: { displayName: 'Line' },
-  template: { displayName: 'Template' },
-  example: { displayName: 'Example' },
-  reason: { displayName: 'Reason' },
-  source: { displayName: 'Source' },
+/**
+ * Readable names per field name, as `displayNameFromDS`. Nothing else: Grafana fills a field's config from the
+ * panel's standard options only where the datasource left it unset (@grafana/data field/fieldOverrides.ts,
+ * setFieldConfigDefaults), so a unit, decimals or `displayName` set here would beat what the user picks in the
+ * panel. displayNameFromDS is the one name the panel's display name and overrides still replace.
+ */
+const DISPLAY_NAMES: Record<string, string> = {
+  time: 'Time',
+  score: 'Score',
+  threshold: 'Threshold',
+  maxScore: 'Max score',
+  lastSeen: 'Last seen',
+  ratio: 'Anomaly ratio',
+  anomalies: 'Anomalies',
+  lines: 'Lines',
+  count: 'Count',
+  line: 'Line',
+  template: 'Template',
+  example: 'Example',
+  reason: 'Reason',
+  source: 'Source',
 };
 
-function withDefaults(field: Field, rateSource: string | undefined): Field {
-  const defaults = FIELD_DEFAULTS[field.name] ?? {};
-  const config = { ...field.config };
-  if (config.unit === undefined && defaults.unit) {
-    config.unit = defaults.unit;
+function withDisplayName(field: Field, rateSource: string | undefined): Field {
+  if (field.config.displayNameFromDS || field.config.displayName) {
+    return field;
   }
-  if (config.decimals === undefined && defaults.decimals !== undefined) {
-    config.decimals = defaults.decimals;
-  }
-  if (config.min === undefined && defaults.min !== undefined) {
-    config.min = defaults.min;
-  }
-  if (config.max === undefined && defaults.max !== undefined) {
-    config.max = defaults.max;
-  }
-  if (!config.displayNameFromDS) {
-    // Rate frames come one per source: "demo anomalies" reads better in a legend than "anomalies {source=demo}".
-    if (rateSource && field.type !== FieldType.time) {
-      config.displayNameFromDS = `${rateSource} ${(defaults.displayName ?? field.name).toLowerCase()}`;
-    } else if (defaults.displayName) {
-      config.displayNameFromDS = defaults.displayName;
-    }
-  }
-  return { ...field, config };
+  const name = DISPLAY_NAMES[field.name];
+  // Rate frames come one per source: "demo anomalies" reads better in a legend than "anomalies {source=demo}".
+  const displayNameFromDS = rateSource && field.type !== FieldType.time ? `${rateSource} ${(name ?? field.name).toLowerCase()}` : name;
+  return displayNameFromDS ? { ...field, config: { ...field.config, displayNameFromDS } } : field;
 }
 
 /** The backend's DataFrameJSON frames of one target as Grafana DataFrames with readable names and units. */
@@ -61,7 +50,7 @@ export function framesFromJSON(frames: DataFrameJSON[], refId: string, queryType
       refId,
       name: frame.name ?? (rateSource ? `${rateSource}` : queryType),
       meta: { ...frame.meta, custom: { ...(frame.meta?.custom ?? {}), ladQueryType: queryType } },
-      fields: frame.fields.map((f) => withDefaults(f, rateSource)),
+      fields: frame.fields.map((f) => withDisplayName(f, rateSource)),
     };
   });
 }
