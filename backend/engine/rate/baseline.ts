@@ -150,7 +150,10 @@ export class RateBaselineBuilder {
       if (time > this.lastTime) this.lastTime = time;
     }
     if (Number.isNaN(this.last)) return; // lines before the first timestamp: no time
-    for (const c of this.byTime) c.add(id, this.last);
+    const t = this.byTime;
+    for (let i = 0; i < t.length; i++) t[i].add(id, this.last);
+    // once the window spans enough of the widest interval it always will (spans only grow): drop the rest
+    if (t.length > 1 && (this.lastTime - this.firstTime + 1000) / t[0].width >= this.config.minTrainingIntervals) t.length = 1;
   }
 
   get lines(): number {
