@@ -12,8 +12,16 @@ interface Provider {
   folderUid?: string;
   options: { foldersFromFilesStructure?: boolean };
 }
+interface Route {
+  receiver?: string;
+  object_matchers?: Array<[string, string, string]>;
+  group_by?: string[];
+  routes?: Route[];
+}
 interface AlertingFile {
   groups?: Array<{ folder: string; name: string; rules: Array<{ uid: string; title: string; labels?: Record<string, string> }> }>;
+  contactPoints?: Array<{ name: string; receivers: Array<{ uid: string; type: string; settings: Record<string, string> }> }>;
+  policies?: Array<Route & { orgId: number }>;
 }
 
 const providers = (yaml('provisioning/dashboards/dashboards.yaml') as { providers: Provider[] }).providers;
@@ -39,5 +47,35 @@ describe('provisioning puts the dashboards and the alert rule in one folder', ()
       expect(provider.folderUid).toBeUndefined();
       expect(provider.options.foldersFromFilesStructure).not.toBe(true);
     }
+  });
+});
+
+describe('the anomaly-rate alert notifies someone', () => {
+  const contactPoints = alertingFiles.flatMap((f) => f.contactPoints ?? []);
+  const policies = alertingFiles.flatMap((f) => f.policies ?? []);
+  const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yaml'), 'utf8')) as {
+    services: { grafana: { environment: Record<string, string> } };
+  };
+
+  it('a webhook contact point takes its URL from an environment variable compose always sets', () => {
+    expect(contactPoints).toHaveLength(1);
+    const [webhook] = contactPoints[0].receivers;
+    expect(webhook.type).toBe('webhook');
+    const variable = /^\$\{?(\w+)\}?$/.exec(webhook.settings.url)?.[1];
+    expect(variable).toBe('SCORPIO_ALERT_WEBHOOK_URL');
+    // An empty URL would fail alerting provisioning, and with it Grafana's start: compose gives a default.
+    expect(compose.services.grafana.environment[variable!]).toMatch(/^\$\{SCORPIO_ALERT_WEBHOOK_URL:-https?:\/\/[^}]+\}$/);
+  });
+
+  it('the policy tree routes the rule, by its alertname, to that contact point, one group per source', () => {
+    const names = new Set(contactPoints.map((c) => c.name));
+    expect(policies).toHaveLength(1);
+    const [root] = policies;
+    expect(names).toContain(root.receiver);
+    const rule = groups[0].rules[0];
+    const route = root.routes!.find((r) => r.object_matchers?.some(([label, op, value]) => label === 'alertname' && op === '=' && value === rule.title));
+    expect(route).toBeDefined();
+    expect(names).toContain(route!.receiver);
+    expect(route!.group_by).toEqual(expect.arrayContaining(['alertname', 'grafana_folder', 'source']));
   });
 });
