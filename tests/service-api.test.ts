@@ -280,12 +280,13 @@ describe('bad input gets a clear 4xx JSON error and the service keeps serving', 
     expect((await ctx.json() as any).field).toBe('id');
   });
 
-  test('a batch bigger than the queue bound: 429 with Retry-After, nothing accepted', async () => {
+  test('a batch bigger than the queue bound: 413 naming the limit (a 429 would be retried forever), nothing accepted', async () => {
     const before = service.pipelines.get(SOURCE)!.stats().linesIngested;
     const lines = Array.from({ length: 200_001 }, (_, i) => `bulk line ${i}`);
     const res = await pushLines(url, SOURCE, lines);
-    expect(res.status).toBe(429);
-    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(res.status).toBe(413);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(((await res.json()) as { error: string }).error).toMatch(/more than 200000 lines .*queue\.maxLines/);
     expect(service.pipelines.get(SOURCE)!.stats().linesIngested).toBe(before);
   });
 });
@@ -443,7 +444,8 @@ describe('GET /metrics', () => {
     expect(text).toMatch(new RegExp(`lad_score_count\\{source="${SOURCE}"\\} ${stats.linesScored}`));
     expect(text).toMatch(/lad_model_age_seconds\{source="shop"\} \d/);
     expect(text).toMatch(/lad_queue_depth\{source="shop"\} 0/);
-    expect(text).toMatch(/lad_refused_lines_total\{source="shop"\} 200001/);
+    // The oversize batch above was refused for good (413), not asked to retry: not a refused-for-now line.
+    expect(text).toMatch(/lad_refused_lines_total\{source="shop"\} 0/);
     expect(text).toMatch(/lad_feedback_total\{kind="confirmed"\} \d+/);
     expect(text).toMatch(/lad_model_state\{source="shop",state="ready"\} 1/);
     expect(text).toMatch(/^process_cpu_seconds_total /m);
