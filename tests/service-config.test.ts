@@ -108,6 +108,44 @@ describe('loadConfig', () => {
   });
 });
 
+describe('LAD_API_TOKEN_FILE and the secure default', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('lad-token-file-');
+  });
+  afterEach(() => removeDir(dir));
+
+  test('the token is read from the file (trimmed); LAD_API_TOKEN wins; an unreadable file is named, never shown', () => {
+    const file = path.join(dir, 'token');
+    writeFileSync(file, '  from-a-file-1234\n');
+    expect(loadConfig({ LAD_API_TOKEN_FILE: file }).apiToken).toBe('from-a-file-1234');
+    expect(loadConfig({ LAD_API_TOKEN_FILE: file, LAD_API_TOKEN: 'from-the-env-1234' }).apiToken).toBe('from-the-env-1234');
+    const missing = configError({ LAD_API_TOKEN_FILE: path.join(dir, 'nope') });
+    expect(missing.message).toMatch(/LAD_API_TOKEN_FILE=.*nope cannot be read \(ENOENT\)/);
+    writeFileSync(file, 'Xq7!z\n');
+    const short = configError({ LAD_API_TOKEN_FILE: file });
+    expect(short.key).toBe('apiToken');
+    expect(short.message).not.toContain('Xq7!z');
+  });
+
+  test.each([
+    ['0.0.0.0', false],
+    ['::', false],
+    ['192.168.1.10', false],
+    ['127.0.0.1', true],
+    ['127.1.2.3', true],
+    ['::1', true],
+    ['localhost', true],
+  ])('host %s without a token: starts = %s', (host, starts) => {
+    if (starts) {
+      expect(loadConfig({ LAD_HOST: host }).host).toBe(host);
+    } else {
+      expect(configError({ LAD_HOST: host }).message).toMatch(/beyond loopback without an API token.*LAD_API_TOKEN.*LAD_ALLOW_UNAUTHENTICATED=true/);
+      expect(loadConfig({ LAD_HOST: host, LAD_ALLOW_UNAUTHENTICATED: 'true' }).allowUnauthenticated).toBe(true);
+    }
+  });
+});
+
 describe('secrets in a broken LAD_CONFIG', () => {
   let dir: string;
   beforeEach(() => {
