@@ -118,7 +118,8 @@ describe('compose, provisioning, plugin manifests and backend defaults agree', (
     const scrape = promConfig.scrape_configs.find((s: { job_name: string }) => s.job_name === 'scorpio');
     expect(scrape.authorization).toEqual({ type: 'Bearer', credentials_file: '/run/secrets/lad_api_token' });
     expect(backendDefaults.metricsPublic).toBe(false);
-    const route = json('src/datasource/plugin.json').routes[0];
+    // The read route (GET, the whole API under ROUTE_PATH); tests/manifest.test.ts checks the routes per purpose.
+    const route = json('src/datasource/plugin.json').routes.find((r: { path: string }) => r.path === ROUTE_PATH);
     expect(route.path).toBe(ROUTE_PATH);
     expect(route.url).toBe('{{ .JsonData.url }}');
     expect(route.headers).toEqual([{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.token }}' }]);

@@ -2,6 +2,8 @@ import fs from 'fs';
 import path from 'path';
 import { z } from 'zod';
 
+import { proxyDecision, type OrgRole, type PluginRoute } from '../src/testing/grafanaDataProxy';
+
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
 const readJson = (p: string) => JSON.parse(fs.readFileSync(p, 'utf8'));
@@ -141,12 +143,58 @@ describe('plugin manifest wiring', () => {
     expect(app.includes.find((i: { type: string }) => i.type === 'page')).toMatchObject({ addToNav: true, defaultNav: true });
   });
 
-  it('the datasource reaches the backend only through a data-proxy route with the secure token', () => {
+  it('the datasource reaches the backend only through data-proxy routes with the secure token', () => {
     const ds = readJson(sources.datasource);
-    expect(ds.routes).toEqual([
-      { path: 'lad', url: '{{ .JsonData.url }}', headers: [{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.token }}' }] },
-    ]);
+    for (const route of ds.routes) {
+      expect(route.path === 'lad' || route.path.startsWith('lad/')).toBe(true);
+      expect(route.url.startsWith('{{ .JsonData.url }}')).toBe(true);
+      expect(route.headers).toEqual([{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.token }}' }]);
+      // A route without a method would forward every method (ds_proxy.go matches "" and "*" to any).
+      expect(['GET', 'POST', 'DELETE']).toContain(route.method);
+      expect(['Viewer', 'Editor']).toContain(route.reqRole);
+    }
     expect(ds).toMatchObject({ metrics: true, annotations: true });
+  });
+
+  describe('proxy routes per purpose: what Grafana\'s data proxy lets each role do with them', () => {
+    const routes = readJson(sources.datasource).routes as PluginRoute[];
+    const proxy = (role: OrgRole, method: string, path: string) =>
+      proxyDecision(
+        { routes, role, datasources: [{ uid: 'lad', jsonData: { url: 'http://backend:8080' }, secureJsonData: { token: 't0ken' } }] },
+        method,
+        `/api/datasources/proxy/uid/lad/lad${path}`
+      );
+    const outcome = (role: OrgRole, method: string, path: string) => {
+      const d = proxy(role, method, path);
+      return d.kind === 'forward' ? `${d.url} ${d.headers.authorization}` : d.status;
+    };
+
+    it.each(['Viewer', 'Editor', 'Admin'] as OrgRole[])('a %s reads and queries', (role) => {
+      expect(outcome(role, 'GET', '/api/health')).toBe('http://backend:8080/api/health Bearer t0ken');
+      expect(outcome(role, 'GET', '/api/anomalies/a1/context?before=5&after=5')).toBe('http://backend:8080/api/anomalies/a1/context?before=5&after=5 Bearer t0ken');
+      expect(outcome(role, 'POST', '/api/query')).toBe('http://backend:8080/api/query Bearer t0ken');
+    });
+
+    it('feedback POST and DELETE need at least Editor', () => {
+      expect(outcome('Viewer', 'POST', '/api/feedback')).toBe(403);
+      expect(outcome('Viewer', 'DELETE', '/api/feedback/fb1')).toBe(403);
+      expect(outcome('Editor', 'POST', '/api/feedback')).toBe('http://backend:8080/api/feedback Bearer t0ken');
+      expect(outcome('Editor', 'DELETE', '/api/feedback/fb1')).toBe('http://backend:8080/api/feedback/fb1 Bearer t0ken');
+      expect(outcome('Admin', 'DELETE', '/api/feedback/fb1')).toBe('http://backend:8080/api/feedback/fb1 Bearer t0ken');
+    });
+
+    it.each(['Viewer', 'Editor', 'Admin'] as OrgRole[])('no route pushes lines or writes anything else for a %s (log shippers talk to the backend)', (role) => {
+      for (const [method, path] of [
+        ['POST', '/api/push?source=x'],
+        ['POST', '/loki/api/v1/push'],
+        ['POST', '/api/v1/push'],
+        ['PUT', '/api/feedback/fb1'],
+        ['DELETE', '/api/anomalies/a1'],
+        ['POST', '/api/sources'],
+      ]) {
+        expect({ method, path, forwarded: proxy(role, method, path).kind === 'forward' }).toEqual({ method, path, forwarded: false });
+      }
+    });
   });
 });
 

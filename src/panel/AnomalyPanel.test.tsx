@@ -291,6 +291,19 @@ describe('AnomalyPanel against a server speaking the documented Scorpio feedback
     expect(screen.getByText('1 anomalies (2 suppressed hidden)')).toBeInTheDocument();
   });
 
+  it('a Viewer\'s feedback stops at Grafana\'s data proxy (the feedback routes need Editor) with a message saying why', async () => {
+    setBackendSrv(backendSrvViaDataProxyStandIn(server.url, { role: 'Viewer' }));
+    try {
+      render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 1)]))} />);
+      await userEvent.click(screen.getByRole('button', { name: 'False positive' }));
+      const alert = await screen.findByRole('alert');
+      expect(alert).toHaveTextContent('HTTP 403 plugin proxy route access denied (your Grafana role may not do this');
+      expect(server.requests).toEqual([]);
+    } finally {
+      setBackendSrv(backendSrv);
+    }
+  });
+
   it('claims "No anomalies" only for a finished query without errors', () => {
     render(<AnomalyPanel {...props([])} />);
     expect(screen.getByRole('status')).toHaveTextContent('No anomalies in this time range.');

@@ -34,6 +34,12 @@ export class LadApiError extends Error {
  */
 export const PROXY_AUTH_FAILED = 'Authentication to data source failed';
 
+/**
+ * Grafana's data proxy answers 403 with this message when a plugin.json route's reqRole is above the user's role
+ * (ds_proxy.go validateRequest): a Viewer sending feedback, whose routes need Editor.
+ */
+export const PROXY_ROUTE_DENIED = 'plugin proxy route access denied';
+
 /** Whether an answer means "the backend refused the token", directly or through Grafana's data proxy. */
 export function isTokenRejection(status: number | undefined, body: unknown): boolean {
   return status === 401 || (status === 400 && typeof body === 'string' && body.includes(PROXY_AUTH_FAILED));
@@ -59,7 +65,9 @@ export function readableError(err: unknown, what: string): LadApiError {
     const status = err.status;
     const tokenRejected = isTokenRejection(status, raw);
     let hint = '';
-    if (tokenRejected || status === 403) {
+    if (status === 403 && detail === PROXY_ROUTE_DENIED) {
+      hint = ' (your Grafana role may not do this: feedback needs Editor or Admin)';
+    } else if (tokenRejected || status === 403) {
       hint = ' (check the API token in the datasource settings)';
     } else if (status === 502 || status === 504 || !status) {
       hint = ' (is the Scorpio backend running and its URL right in the datasource settings?)';
