@@ -327,3 +327,18 @@ export class TimestampParser {
     return NaN;
   }
 }
+
+/** A line's own time is trusted as its event time at most this long before it was read (a live log)… */
+export const LIVE_PAST_MS = DAY_MS;
+/** …and at most this long after (clocks of writer and reader a little apart). */
+export const LIVE_FUTURE_MS = 5 * 60_000;
+
+/**
+ * The time to stamp a line read at `readMs` with: its own timestamp when it has one that a live log would
+ * carry, else the read time. A backlog of old lines (a historic file read from its start) keeps the read
+ * time, so its results stay within the results store's retention and in today's dashboards.
+ */
+export function liveTime(parser: TimestampParser, line: string, readMs: number): number {
+  const t = parser.parse(line);
+  return t >= readMs - LIVE_PAST_MS && t <= readMs + LIVE_FUTURE_MS ? t : readMs;
+}

@@ -18,6 +18,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { liveTime, TimestampParser } from '../engine/timestamps';
 import { CheckpointStore, checkpointFile } from './checkpoint';
 import { MultilineJoiner, type JoinedEntry } from './multiline';
 import { RateMeter } from './rate-meter';
@@ -127,6 +128,8 @@ export class FileTailSource implements LogSource {
   private readonly config: ResolvedConfig;
   private readonly labels: Record<string, string>;
   private readonly joiner: MultilineJoiner;
+  /** Reads each line's own time (a joined entry's: its first line's). */
+  private readonly times = new TimestampParser();
   private readonly rate = new RateMeter();
 
   private sink: LogSink | null = null;
@@ -523,8 +526,9 @@ export class FileTailSource implements LogSource {
     }
   }
 
-  private enqueue(line: string, timestampMs: number, endOffset: number): void {
-    this.outbox.push({ source: this.name, timestampMs, line, labels: this.labels });
+  /** `readMs`: when the entry was read; a live entry is stamped with its own time (engine/timestamps.ts). */
+  private enqueue(line: string, readMs: number, endOffset: number): void {
+    this.outbox.push({ source: this.name, timestampMs: liveTime(this.times, line, readMs), line, labels: this.labels });
     // Entries are only made while a file is open (reading, or finishing it before it is closed).
     this.outboxFiles.push(this.file!.id);
     this.outboxEnds.push(endOffset);
