@@ -20,6 +20,8 @@
 
 /** Characters of a line searched for a timestamp (a JSON line may keep its `time` key far from the start). */
 export const MAX_SCAN = 512;
+/** Characters of a string line copied first (the time of most formats ends within them). */
+const HEAD = 64;
 
 const DAY_MS = 86_400_000;
 const YEARLESS_FUTURE_MS = 31 * DAY_MS;
@@ -91,8 +93,13 @@ export class TimestampParser {
 
   /** Timestamp of a string line (epoch ms), NaN when it has none. */
   parse(line: string): number {
+    // most lines carry their time near the start: copy a short head first, the rest only when it has none
+    const head = Math.min(line.length, HEAD);
+    for (let i = 0; i < head; i++) this.scratch[i] = line.charCodeAt(i);
+    const t = this.parseCodes(this.scratch, 0, head);
+    if (!Number.isNaN(t) || line.length <= HEAD) return t;
     const n = Math.min(line.length, MAX_SCAN);
-    for (let i = 0; i < n; i++) this.scratch[i] = line.charCodeAt(i);
+    for (let i = head; i < n; i++) this.scratch[i] = line.charCodeAt(i);
     return this.parseCodes(this.scratch, 0, n);
   }
 
