@@ -2,6 +2,8 @@ import fs from 'fs';
 import path from 'path';
 import { parse } from 'yaml';
 
+import { DEFAULT_VARIABLE_QUERY, toVariableQuery } from '../src/datasource/variableQuery';
+
 // How Grafana 12.4 reads the provisioning files, checked against its source (no Grafana server runs here).
 
 const root = path.resolve(__dirname, '..');
@@ -77,5 +79,14 @@ describe('the anomaly-rate alert notifies someone', () => {
     expect(route).toBeDefined();
     expect(names).toContain(route!.receiver);
     expect(route!.group_by).toEqual(expect.arrayContaining(['alertname', 'grafana_folder', 'source']));
+  });
+});
+
+describe('the dashboard variable uses the datasource variable API', () => {
+  it('stores the typed variable query the datasource reads (not the old metricFindQuery string)', () => {
+    const dashboard = JSON.parse(fs.readFileSync(path.join(root, 'provisioning/dashboards/json/log-anomalies.json'), 'utf8'));
+    const variable = dashboard.templating.list.find((v: { name: string }) => v.name === 'source');
+    expect(typeof variable.query).toBe('object');
+    expect(toVariableQuery(variable.query)).toEqual(DEFAULT_VARIABLE_QUERY);
   });
 });

@@ -1,8 +1,9 @@
 import { lastValueFrom } from 'rxjs';
-import { dateTime, FieldType, type DataQueryRequest } from '@grafana/data';
+import { dateTime, FieldType, VariableSupportType, type DataQueryRequest } from '@grafana/data';
 import { setBackendSrv } from '@grafana/runtime';
 
 import { LadDataSource } from './datasource';
+import type { LadVariableSupport } from './variables';
 import type { LadQuery } from './types';
 import { anomaliesFrameJSON, healthJSON, rateFrameJSON } from '../testing/fixtures';
 import { ladSettings } from '../testing/settings';
@@ -228,15 +229,17 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     }
   });
 
-  it('metricFindQuery lists the sources for template variables', async () => {
+  it('template variables list the sources through the variable API, for typed and old string queries', async () => {
     server.handle((r) => (r.path === '/api/sources' ? { body: ['web', 'auth', 'demo'] } : undefined));
     const ds = new LadDataSource(settings, new MapTemplateSrv({}));
-    expect(await ds.metricFindQuery('sources')).toEqual([
-      { text: 'web', value: 'web' },
-      { text: 'auth', value: 'auth' },
-      { text: 'demo', value: 'demo' },
-    ]);
-    await expect(ds.metricFindQuery('colours')).rejects.toThrow('Unknown variable query');
+    expect(ds.variables!.getType()).toBe(VariableSupportType.Custom);
+    const listed = [{ text: 'web', value: 'web' }, { text: 'auth', value: 'auth' }, { text: 'demo', value: 'demo' }];
+    const run = (query: unknown) => lastValueFrom((ds.variables as LadVariableSupport).query(request([query as never]) as never));
+    expect((await run({ refId: 'LadVariable', kind: 'sources' })).data).toEqual(listed);
+    // A dashboard saved with the old string API keeps working.
+    expect((await run('sources')).data).toEqual(listed);
+    await expect(run('colours')).rejects.toThrow('Unknown variable query');
+    expect(ds.metricFindQuery).toBeUndefined();
   });
 
   it('turns anomalies into annotations, whatever query type the annotation stored', async () => {

@@ -9,7 +9,6 @@ import {
   type DataQueryRequest,
   type DataQueryResponse,
   type DataSourceInstanceSettings,
-  type MetricFindValue,
   type ScopedVars,
   type TestDataSourceResponse,
 } from '@grafana/data';
@@ -20,6 +19,7 @@ import { z } from 'zod';
 import { LadClient } from '../shared/api';
 import { DEFAULT_QUERY, type LadDataSourceOptions, type LadQuery, type LadQueryBody, type LadTarget } from './types';
 import { anomalyAnnotations, framesFromJSON } from './frames';
+import { LadVariableSupport } from './variables';
 
 const queryResponseSchema = z.object({
   results: z.record(
@@ -48,6 +48,7 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
     super(instanceSettings);
     // instanceSettings.url is Grafana's data proxy URL for this datasource; `/lad` is the plugin.json route.
     this.client = new LadClient(`${instanceSettings.url ?? ''}/lad`);
+    this.variables = new LadVariableSupport(this);
     this.annotations = {
       // Annotations always show anomalies, whatever the stored query's type says.
       prepareQuery: (anno: AnnotationQuery<LadQuery>) => ({
@@ -161,15 +162,6 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
       data.push(...framesFromJSON((result?.frames ?? []) as DataFrameJSON[], refId, target.queryType));
     }
     return errors.length ? { data, errors, error: errors[0] } : { data };
-  }
-
-  async metricFindQuery(query: string): Promise<MetricFindValue[]> {
-    const what = (query ?? '').trim().toLowerCase();
-    if (what === '' || what === 'sources') {
-      const sources = await this.client.sources();
-      return sources.map((text) => ({ text, value: text }));
-    }
-    throw new Error(`Unknown variable query "${query}": use "sources" (the list of log sources)`);
   }
 
   async testDatasource(): Promise<TestDataSourceResponse> {

@@ -7,6 +7,8 @@ import { setBackendSrv, setTemplateSrv, type TemplateSrv } from '@grafana/runtim
 import { ConfigEditor, urlProblem } from './ConfigEditor';
 import { QueryEditor, sourceOptions } from './QueryEditor';
 import { LadDataSource } from './datasource';
+import { DEFAULT_VARIABLE_QUERY } from './variableQuery';
+import { VariableQueryEditor } from './VariableQueryEditor';
 import type { LadDataSourceOptions, LadQuery, LadSecureJsonData } from './types';
 import { backendSrvViaDataProxyStandIn, startWireServer, type WireServer } from '../testing/wireBackend';
 
@@ -184,5 +186,15 @@ describe('QueryEditor against a server speaking the documented /api/sources wire
     expect(filtered.map((o) => o.value)).toEqual(['auth']);
     const offline = await sourceOptions(() => Promise.reject(new Error('down')), [{ name: 'source' }], '');
     expect(offline.map((o) => o.value)).toEqual(['', '$source']);
+  });
+});
+
+describe('VariableQueryEditor', () => {
+  it('turns a variable saved with the old string API into the typed query, and shows what it lists', async () => {
+    const onChange = jest.fn();
+    const ds = new LadDataSource({ uid: 'scorpio-lad', url: '/api/datasources/proxy/uid/scorpio-lad', jsonData: {}, meta: {} } as DataSourceInstanceSettings<LadDataSourceOptions>);
+    render(<VariableQueryEditor datasource={ds} query={'sources' as never} onChange={onChange} onRunQuery={() => {}} />);
+    await waitFor(() => expect(onChange).toHaveBeenCalledWith(DEFAULT_VARIABLE_QUERY));
+    expect(screen.getByRole('radio', { name: 'Log sources' })).toBeChecked();
   });
 });
