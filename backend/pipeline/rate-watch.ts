@@ -27,8 +27,9 @@ export class RateWatch {
   private tracker: RateTracker | null = null;
   private model: LadModel | null = null;
   private readonly parser = new TimestampParser();
-  /** Line time − wall-clock time at the newest line: where the clock stands between lines. */
-  private offset = NaN;
+  /** The newest line's own time (NaN: none yet) and arrival time: where the clock stands between lines. */
+  private lastParsed = NaN;
+  private lastArrival = NaN;
 
   constructor(
     private readonly source: string,
@@ -65,7 +66,8 @@ export class RateWatch {
     const b = this.baselines.get(model);
     this.model = model instanceof LadModel ? model : null;
     this.tracker = b !== undefined && this.model !== null ? new RateTracker(this.model.config.rate, b) : null;
-    this.offset = NaN;
+    this.lastParsed = NaN;
+    this.lastArrival = NaN;
   }
 
   /** A scored line: null, or its surge (the line is then anomalous with the surge's reason). */
@@ -74,8 +76,9 @@ export class RateWatch {
     const id = (r as { cluster?: { id: number } }).cluster?.id;
     if (tracker === null || id === undefined) return null;
     const parsed = tracker.model.unit === 'ms' ? this.parser.parse(line) : NaN;
-    const time = Number.isNaN(parsed) ? arrivalMs : parsed;
-    this.offset = time - Date.now();
+    // the entry's time is when it arrived (or its own, from sources that read it): no clock call per line
+    if (!Number.isNaN(parsed)) this.lastParsed = parsed;
+    this.lastArrival = arrivalMs;
     const observed = tracker.observe(id, parsed, arrivalMs);
     this.reportDrops();
     if (observed === 0) return null;
@@ -89,8 +92,9 @@ export class RateWatch {
 
   /** The one-second tick: time moves on at wall-clock pace from the newest line's. */
   tick(nowMs: number): void {
-    if (this.tracker === null || Number.isNaN(this.offset)) return;
-    this.tracker.advanceTo(nowMs + this.offset);
+    if (this.tracker === null || Number.isNaN(this.lastArrival)) return;
+    const offset = (Number.isNaN(this.lastParsed) ? this.lastArrival : this.lastParsed) - this.lastArrival;
+    this.tracker.advanceTo(nowMs + offset);
     this.reportDrops();
   }
 
