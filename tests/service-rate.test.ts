@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Service } from '../backend/server/service';
 import { modelDir } from '../backend/pipeline/source-pipeline';
 import { BURST_LINES, rateLines } from '../backend/testing/rate-lines';
-import { pushLines, removeDir, startTestService, tempDir, waitScored } from './service-helpers';
+import { postJson, pushLines, removeDir, startTestService, tempDir, waitScored } from './service-helpers';
 
 jest.setTimeout(60_000);
 
@@ -76,4 +76,21 @@ test('after a restart the saved baseline is used: the same burst is a surge agai
   service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
   await pushScored(service, scored, 0); // scored by the loaded model at once (no new training window)
   expect(surgeLines(service).length).toBeGreaterThan(100);
+});
+
+test('"not an anomaly" on a surge line: the next burst of that template at that rate is not a surge', async () => {
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  expect((await pushLines(service.url, 'app', training)).status).toBe(204);
+  await waitScored(service, 'app', training.length);
+  await pushScored(service, scored, training.length);
+  const first = surgeLines(service);
+  expect(first.length).toBe(BURST_LINES - 19);
+  const answer = await postJson(`${service.url}/api/feedback`, { message: scored.find((l) => l.includes('cache miss for key user-77'))!, kind: 'false_positive', source: 'app' });
+  expect(answer.status).toBe(201);
+  // the same burst an hour later (minute 95): its first surge line meets the answer, and the rate is accepted
+  const again = rateLines(90, 100, { burstAt: 95 });
+  expect((await pushLines(service.url, 'app', again)).status).toBe(204);
+  await waitScored(service, 'app', training.length + scored.length + again.length);
+  expect(surgeLines(service).length).toBe(first.length);
+  expect(await metric(service.url, 'surge')).toBe(1);
 });

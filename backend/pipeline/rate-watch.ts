@@ -20,6 +20,8 @@ export interface Surge {
   observed: number;
   expected: number;
   reason: string;
+  /** The line where the count reached the surge level (the surge's onset in this interval). */
+  first: boolean;
 }
 
 export class RateWatch {
@@ -83,11 +85,24 @@ export class RateWatch {
     this.reportDrops();
     if (observed === 0) return null;
     const expected = tracker.expected;
-    if (observed === tracker.model.surgeLevelOfLast) {
-      this.counter.inc({ source: this.source, kind: 'surge' });
-      this.logger.warn({ source: this.source, template: r.template, observed, expected: roundExpected(expected), interval: tracker.intervalText }, 'rate surge');
-    }
-    return { observed, expected: roundExpected(expected), reason: surgeReason(r.template, observed, expected, tracker.intervalText) };
+    return {
+      observed,
+      expected: roundExpected(expected),
+      reason: surgeReason(r.template, observed, expected, tracker.intervalText),
+      first: observed === tracker.model.surgeLevelOfLast,
+    };
+  }
+
+  /** A surge that stands (not answered "not an anomaly"): its first line counts it and logs it. */
+  flagged(surge: Surge, template: string): void {
+    if (!surge.first) return;
+    this.counter.inc({ source: this.source, kind: 'surge' });
+    this.logger.warn({ source: this.source, template, observed: surge.observed, expected: surge.expected, interval: this.tracker?.intervalText }, 'rate surge');
+  }
+
+  /** "Not an anomaly" on the surge `observe` just reported: that template's current rate becomes normal. */
+  accept(): void {
+    this.tracker?.accept();
   }
 
   /** The one-second tick: time moves on at wall-clock pace from the newest line's. */

@@ -479,9 +479,15 @@ export class SourcePipeline {
         isSuppressed = true;
         flagged = false;
       }
-      // a surge (engine/rate) flags the line whatever its own score: its template arrives far too often
-      const surge = this.rate.observe(r, entry.line, entry.timestampMs);
+      // a surge (engine/rate) flags the line whatever its own score: its template arrives far too often;
+      // unless people said lines like it are not anomalies: then this rate becomes the template's normal
+      let surge = this.rate.observe(r, entry.line, entry.timestampMs);
+      if (surge !== null && ((j.verdict !== null && j.verdict.kind !== 'confirmed') || facts.isSuppressed(name, r.template))) {
+        this.rate.accept();
+        surge = null;
+      }
       if (surge !== null) {
+        this.rate.flagged(surge, r.template);
         flagged = true;
         isSuppressed = false;
       }

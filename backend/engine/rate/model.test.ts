@@ -85,6 +85,14 @@ describe('RateModel', () => {
     expect(feed(m, 1, 121, 150)).toBe(131);
   });
 
+  it('"not an anomaly" on a surge makes its rate normal at once', () => {
+    const m = new RateModel(config(), baselineOf(60, { 1: () => 2 }));
+    expect(feed(m, 1, 100, 30)).toBe(11); // lines 20 to 30
+    m.acceptLast(); // the 30th line was answered "not an anomaly"
+    expect(feed(m, 1, 100, 10)).toBe(0); // the rest of the minute: 40 lines, under 1.5 × 30
+    expect(feed(m, 1, 101, 45)).toBe(0); // the same rate later: normal (up to 1.5 × the new peak)
+  });
+
   it('tolerates the bursts training saw (peak), and needs a material count', () => {
     // template 1: usually nothing, 30 lines in one training minute
     // (template 2 in every minute: the training window spans 60 intervals)

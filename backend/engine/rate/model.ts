@@ -135,6 +135,17 @@ export class RateModel {
   }
 
   /**
+   * People said the last observed line's surge is not an anomaly: its count in this interval becomes normal
+   * traffic (the template's peak), so it is not a surge again at this rate, without waiting for retraining.
+   */
+  acceptLast(): void {
+    const s = this.last;
+    if (s < 0) return;
+    if (this.count[s] > this.peak[s]) this.peak[s] = this.count[s];
+    this.setLevel(s);
+  }
+
+  /**
    * Moves the current interval to the one holding `time` (a timer in the service, when no line comes):
    * drops become visible even on a silent source.
    */

@@ -43,6 +43,11 @@ export class RateTracker {
     return this.model.expectedOfLast;
   }
 
+  /** "Not an anomaly" on the last line's surge: its template's current rate becomes normal (RateModel.acceptLast). */
+  accept(): void {
+    this.model.acceptLast();
+  }
+
   /** Moves time on without a line (the service's timer): drops of a silent source. No-op in line order. */
   advanceTo(time: number): void {
     if (this.model.unit === 'ms') this.model.advanceTo(time);
