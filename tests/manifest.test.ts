@@ -153,7 +153,8 @@ describe('plugin manifest wiring', () => {
       expect(['GET', 'POST', 'DELETE']).toContain(route.method);
       expect(['Viewer', 'Editor']).toContain(route.reqRole);
     }
-    expect(ds).toMatchObject({ metrics: true, annotations: true });
+    // logs: Explore offers its logs view and logs context for the anomalies (src/datasource/logsFrame.ts).
+    expect(ds).toMatchObject({ metrics: true, logs: true, annotations: true });
   });
 
   describe('proxy routes per purpose: what Grafana\'s data proxy lets each role do with them', () => {

@@ -113,20 +113,21 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     expect(web.fields.find((f: { name: string }) => f.name === 'anomalies').config.displayNameFromDS).toBe('web anomalies');
   });
 
-  it('builds anomaly frames with a time field, values and readable names', async () => {
+  it('builds anomaly frames as logs frames (timestamp, body, severity, id, labels) with the details as extra fields', async () => {
     server.handle(() => ({ body: { results: { A: { frames: [anomaliesFrameJSON('A', 4)] } } } }));
     const ds = new LadDataSource(settings, new MapTemplateSrv({}));
     const { data } = await lastValueFrom(ds.query(request([{ refId: 'A' }])));
     expect(data).toHaveLength(1);
     const frame = data[0];
     expect(frame.length).toBe(4);
+    expect(frame.meta.type).toBe('log-lines');
     expect(frame.fields.map((f: { name: string }) => f.name)).toEqual([
-      'time', 'id', 'source', 'score', 'threshold', 'line', 'template', 'reason', 'suppressed', 'feedback',
+      'timestamp', 'body', 'severity', 'id', 'labels', 'source', 'score', 'threshold', 'template', 'reason', 'suppressed', 'feedback',
     ]);
     expect(frame.fields[0].type).toBe(FieldType.time);
     expect(frame.fields[0].values[3]).toBe(Date.UTC(2026, 10, 25, 12, 0, 3));
-    expect(frame.fields[3].config).toEqual({ displayNameFromDS: 'Score' });
-    expect(frame.fields[5].values[1]).toContain('user u1');
+    expect(frame.fields[1].values[1]).toContain('user u1');
+    expect(frame.fields[6].config).toEqual({ displayNameFromDS: 'Score' });
   });
 
   it('turns a 400 {error, field} into a readable error naming the field', async () => {

@@ -9,6 +9,10 @@ import {
   type DataQueryRequest,
   type DataQueryResponse,
   type DataSourceInstanceSettings,
+  type DataSourceWithLogsContextSupport,
+  LogRowContextQueryDirection,
+  type LogRowContextOptions,
+  type LogRowModel,
   type ScopedVars,
   type TestDataSourceResponse,
 } from '@grafana/data';
@@ -19,6 +23,7 @@ import { z } from 'zod';
 import { LadClient } from '../shared/api';
 import { DEFAULT_QUERY, type LadDataSourceOptions, type LadQuery, type LadQueryBody, type LadTarget } from './types';
 import { anomalyAnnotations, framesFromJSON } from './frames';
+import { contextLogsFrame, LOGS_FIELDS } from './logsFrame';
 import { LadVariableSupport } from './variables';
 
 const queryResponseSchema = z.object({
@@ -37,7 +42,11 @@ function splitSources(value: string): Array<string | undefined> {
   return parts.length ? parts : [undefined];
 }
 
-export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions> {
+function timeOf(t: number | string): number {
+  return typeof t === 'number' ? t : Date.parse(t);
+}
+
+export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions> implements DataSourceWithLogsContextSupport<LadQuery> {
   readonly client: LadClient;
   readonly annotations: AnnotationSupport<LadQuery>;
 
@@ -162,6 +171,23 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
       data.push(...framesFromJSON((result?.frames ?? []) as DataFrameJSON[], refId, target.queryType));
     }
     return errors.length ? { data, errors, error: errors[0] } : { data };
+  }
+
+  /**
+   * Logs context (Explore's and the Logs panel's "Show context"): the lines of the same source just before or after
+   * an anomalous line, from GET /api/anomalies/:id/context, newest first as Grafana's context view lists them.
+   */
+  async getLogRowContext(row: LogRowModel, options?: LogRowContextOptions): Promise<DataQueryResponse> {
+    const idField = row.dataFrame.fields.find((f) => f.name === LOGS_FIELDS.id);
+    const id = row.rowId ?? (idField ? String(idField.values[row.rowIndex] ?? '') : '');
+    if (!id) {
+      return { data: [] };
+    }
+    const limit = Math.max(1, Math.min(options?.limit ?? 50, 500));
+    const forward = options?.direction === LogRowContextQueryDirection.Forward;
+    const context = await this.client.context(id, forward ? 0 : limit, forward ? limit : 0);
+    const rows = (forward ? context.after : context.before).slice().sort((a, b) => timeOf(b.time) - timeOf(a.time));
+    return { data: [contextLogsFrame(rows, row.dataFrame.refId ?? 'context')] };
   }
 
   async testDatasource(): Promise<TestDataSourceResponse> {

@@ -7,6 +7,8 @@ import {
   type Field,
 } from '@grafana/data';
 
+import { anomaliesLogsFrame, LOGS_FIELDS } from './logsFrame';
+
 /**
  * Readable names per field name, as `displayNameFromDS`. Nothing else: Grafana fills a field's config from the
  * panel's standard options only where the datasource left it unset (@grafana/data field/fieldOverrides.ts,
@@ -45,13 +47,15 @@ export function framesFromJSON(frames: DataFrameJSON[], refId: string, queryType
   return frames.map((json) => {
     const frame = dataFrameFromJSON(json);
     const rateSource = queryType === 'rate' ? frame.fields.find((f) => f.labels?.source)?.labels?.source : undefined;
-    return {
+    const named: DataFrame = {
       ...frame,
       refId,
       name: frame.name ?? (rateSource ? `${rateSource}` : queryType),
       meta: { ...frame.meta, custom: { ...(frame.meta?.custom ?? {}), ladQueryType: queryType } },
       fields: frame.fields.map((f) => withDisplayName(f, rateSource)),
     };
+    // Anomalous lines are logs: Explore's logs view, the stock Logs panel and logs context read this shape.
+    return queryType === 'anomalies' ? anomaliesLogsFrame(named) : named;
   });
 }
 
@@ -60,8 +64,8 @@ export function anomalyAnnotations(frames: DataFrame[]): AnnotationEvent[] {
   const events: AnnotationEvent[] = [];
   for (const frame of frames) {
     const get = (name: string) => frame.fields.find((f) => f.name === name);
-    const time = get('time');
-    const line = get('line');
+    const time = get(LOGS_FIELDS.time) ?? get('time');
+    const line = get(LOGS_FIELDS.body) ?? get('line');
     if (!time || !line) {
       continue;
     }

@@ -2,11 +2,26 @@ import type { DataFrame, Field } from '@grafana/data';
 
 import type { AnomalyRow, TemplateGroup } from './types';
 
-const REQUIRED = ['time', 'line'] as const;
+/**
+ * The time and line fields of an anomalies frame: the datasource's logs frame names them `timestamp` and `body`
+ * (Grafana's data-plane logs shape), the backend's own frame `time` and `line`.
+ */
+const TIME_NAMES = ['timestamp', 'time'];
+const LINE_NAMES = ['body', 'line'];
+
+function fieldOf(frame: DataFrame, names: string[]): Field | undefined {
+  for (const name of names) {
+    const found = frame.fields.find((f) => f.name === name);
+    if (found) {
+      return found;
+    }
+  }
+  return undefined;
+}
 
 /** The frames that look like the datasource's `anomalies` result (a time and a line field). */
 export function isAnomalyFrame(frame: DataFrame): boolean {
-  return REQUIRED.every((name) => frame.fields.some((f) => f.name === name));
+  return Boolean(fieldOf(frame, TIME_NAMES) && fieldOf(frame, LINE_NAMES));
 }
 
 function valueAt<T>(field: Field | undefined, i: number, fallback: T): T {
@@ -22,12 +37,12 @@ export function anomalyRowsFromFrames(series: DataFrame[], maxRows: number): Ano
       continue;
     }
     const byName = new Map(frame.fields.map((f) => [f.name, f]));
-    const time = byName.get('time');
+    const time = fieldOf(frame, TIME_NAMES);
     const id = byName.get('id');
     const source = byName.get('source');
     const score = byName.get('score');
     const threshold = byName.get('threshold');
-    const line = byName.get('line');
+    const line = fieldOf(frame, LINE_NAMES);
     const template = byName.get('template');
     const reason = byName.get('reason');
     const suppressed = byName.get('suppressed');
