@@ -1,5 +1,5 @@
 // Rebuilds failures.tsv from Loghub's structured samples (run by hand, never by tests or the protocol):
-//   node backend/testdata/injection/build-failures.mjs [DATA_DIR]   (default /work/shared/data)
+//   node backend/testdata/injection/build-failures.mjs DATA_DIR   (a folder holding loghub/*_2k.log_structured.csv)
 // Keeps the Content of every error- or fatal-level line (Loghub's own Level column: error, ERROR, SEVERE,
 // FATAL, FAILURE…), one message per ground-truth event (EventId) per system, in file order. Systems whose
 // structured CSV has no Level column (OpenSSH, Thunderbird) or no such line contribute nothing.
@@ -13,7 +13,11 @@ const FAILURE_LEVELS = new Map([
   ['fatal', 'fatal'], ['failure', 'fatal'], ['critical', 'fatal'], ['crit', 'fatal'], ['emerg', 'fatal'], ['alert', 'fatal'],
 ]);
 
-const dataDir = process.argv[2] ?? '/work/shared/data';
+const dataDir = process.argv[2];
+if (dataDir === undefined) {
+  console.error('usage: node backend/testdata/injection/build-failures.mjs DATA_DIR (a folder holding loghub/*_2k.log_structured.csv)');
+  process.exit(2);
+}
 const loghub = join(dataDir, 'loghub');
 const rows = [];
 for (const file of readdirSync(loghub).filter((f) => f.endsWith('_2k.log_structured.csv')).sort()) {
