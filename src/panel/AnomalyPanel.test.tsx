@@ -314,6 +314,7 @@ describe('AnomalyPanel against a server speaking the documented Scorpio feedback
     render(<AnomalyPanel {...base} data={{ ...base.data, state: LoadingState.Loading }} />);
     expect(screen.getByRole('status')).toHaveTextContent('Loading anomalies');
     expect(screen.queryByText(/No anomalies/)).not.toBeInTheDocument();
+    expect(screen.queryByText('0 anomalies')).not.toBeInTheDocument();
   });
 
   it('says the query failed, with its message, instead of giving an all-clear', () => {

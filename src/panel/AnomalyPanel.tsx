@@ -1,5 +1,5 @@
 import React, { useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
-import type { PanelProps } from '@grafana/data';
+import { LoadingState, type PanelProps } from '@grafana/data';
 import { config } from '@grafana/runtime';
 import { Button, RadioButtonGroup, useStyles2 } from '@grafana/ui';
 import { areEqual, VariableSizeList, type ListChildComponentProps } from 'react-window';
@@ -208,7 +208,10 @@ export function AnomalyPanel(props: Props) {
   const empty = items.length === 0 ? emptyState(data, hasAnomalyFrame, rows.length) : undefined;
   const last = feedback.lastAction;
   const listHeight = Math.max(0, height - TOOLBAR_HEIGHT - (last ? NOTICE_HEIGHT : 0));
-  const total = grouping === 'templates' ? `${items.length} templates, ${rows.length} lines` : `${items.length} anomalies`;
+  // No count while nothing is known (loading, or failed with no rows): "0 anomalies" would be the all-clear again.
+  const unknown = empty !== undefined && (empty.failed || data.state === LoadingState.Loading || data.state === LoadingState.NotStarted);
+  const counted = grouping === 'templates' ? `${items.length} templates, ${rows.length} lines` : `${items.length} anomalies`;
+  const total = unknown ? '' : counted;
 
   return (
     <div className={styles.root} style={{ width, height }}>

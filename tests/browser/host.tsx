@@ -246,11 +246,22 @@ async function main() {
         app: 'dashboard',
         startTime: now,
       } as unknown as grafanaData.DataQueryRequest;
-      const response = await rxjs.lastValueFrom(datasource.query(request) as rxjs.Observable<grafanaData.DataQueryResponse>);
+      // As Grafana's query runner hands a panel its data: Loading before the answer, Error (with the message) when
+      // the datasource's query fails, Done otherwise. `?state=loading` holds the panel in the first state.
+      let data: grafanaData.PanelData;
+      if (params.get('state') === 'loading') {
+        data = { state: LoadingState.Loading, series: [], timeRange: range, request };
+      } else {
+        try {
+          const response = await rxjs.lastValueFrom(datasource.query(request) as rxjs.Observable<grafanaData.DataQueryResponse>);
+          data = { state: response.errors?.length ? LoadingState.Error : LoadingState.Done, series: response.data, errors: response.errors, timeRange: range, request };
+        } catch (err) {
+          data = { state: LoadingState.Error, series: [], errors: [{ message: err instanceof Error ? err.message : String(err) }], timeRange: range, request };
+        }
+      }
       const theme = createTheme({ colors: { mode } });
       document.body.style.background = theme.colors.background.canvas;
       document.body.dataset.theme = mode;
-      const data: grafanaData.PanelData = { state: LoadingState.Done, series: response.data, timeRange: range, request };
       await new Promise<void>((resolve) => {
         root.render(
           <ThemeContext.Provider value={theme}>
@@ -282,7 +293,7 @@ async function main() {
         requestAnimationFrame(() => resolve());
       });
       api.renderMs = performance.now() - started;
-      return response.data.length;
+      return data.series.length;
     },
   };
   (window as unknown as { ladHost: HostApi }).ladHost = api;

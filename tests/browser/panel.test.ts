@@ -183,7 +183,13 @@ test('the built panel shows real anomalies; "False positive" reaches the fact-st
 
   // Expanding the line loads its context from the backend through the proxy.
   await row.getByRole('button', { name: 'Expand line and its context' }).click();
-  await row.getByRole('group', { name: 'Surrounding log lines' }).waitFor();
+  await row
+    .getByRole('group', { name: 'Surrounding log lines' })
+    .waitFor()
+    .catch(async (err: Error) => {
+      const shown = await row.textContent().catch(() => '?');
+      throw new Error(`${err.message}\nrow: ${shown}\nproxied: ${host.proxied.slice(-5).join(', ')}\npage errors: ${pageErrors.join('\n')}\nconsole: ${consoleLines.slice(-10).join('\n')}`);
+    });
   expect(await row.getByRole('group', { name: 'Surrounding log lines' }).locator('[aria-current="true"]').textContent()).toContain(FLAGGED);
   await row.scrollIntoViewIfNeeded();
   await row.screenshot({ path: path.join(ARTIFACTS, 'panel-expanded-row-dark.png') });
@@ -270,6 +276,36 @@ test('"Save & test" of the built datasource reaches the real backend through the
   }
   // The probe changed nothing.
   expect((await api<unknown[]>('GET', '/api/feedback')).body).toHaveLength(1);
+});
+
+test('the built panel never gives a false all-clear: a query refused behind the proxy and a loading query say so', async () => {
+  // A wrong token: the backend answers 401, the data-proxy stand-in turns it into Grafana's 400, the query fails.
+  const wrongToken = await startHostServer({
+    distDir: DIST,
+    hostJs: path.join(tmp, 'host.js'),
+    appId: 'scorpio-lad-app',
+    datasource: { uid: 'scorpio-lad', jsonData: { url: backendUrl }, secureJsonData: { token: 'not-the-token' } },
+  });
+  try {
+    await page.goto(`${wrongToken.url}/?theme=dark`);
+    await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+    expect(await page.evaluate(HOST_ERROR)).toBeNull();
+    const alert = page.getByTestId('panel-frame').getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/^The query failed, .*HTTP 400 Authentication to data source failed \(check the API token/);
+    expect(await page.getByText('No anomalies in this time range.').count()).toBe(0);
+    expect(await page.getByText('0 anomalies').count()).toBe(0);
+    expect(wrongToken.proxied).toEqual(['POST /api/query']);
+    await screenshot('panel-error-dark.png');
+  } finally {
+    await wrongToken.close();
+  }
+
+  await page.goto(`${host.url}/?theme=dark&state=loading`);
+  await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+  await page.getByTestId('panel-frame').getByRole('status').filter({ hasText: 'Loading anomalies' }).waitFor();
+  expect(await page.getByText('No anomalies in this time range.').count()).toBe(0);
+  await screenshot('panel-loading-dark.png');
 });
 
 test('"Confirm anomaly" then Undo: the record appears in and leaves the real fact-store', async () => {
