@@ -24,6 +24,7 @@ import { LadClient } from '../shared/api';
 import { DEFAULT_QUERY, type LadDataSourceOptions, type LadQuery, type LadQueryBody, type LadTarget } from './types';
 import { anomalyAnnotations, framesFromJSON } from './frames';
 import { contextLogsFrame, LOGS_FIELDS } from './logsFrame';
+import { lokiLinkSettings, type LokiLinkSettings } from './lokiLinks';
 import { LadVariableSupport } from './variables';
 
 const queryResponseSchema = z.object({
@@ -49,6 +50,8 @@ function timeOf(t: number | string): number {
 export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions> implements DataSourceWithLogsContextSupport<LadQuery> {
   readonly client: LadClient;
   readonly annotations: AnnotationSupport<LadQuery>;
+  /** Where "Open in Explore" links of anomalies point (none without a Loki datasource in the settings). */
+  private readonly loki: LokiLinkSettings | undefined;
 
   constructor(
     instanceSettings: DataSourceInstanceSettings<LadDataSourceOptions>,
@@ -58,6 +61,7 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
     // instanceSettings.url is Grafana's data proxy URL for this datasource; `/lad` is the plugin.json route.
     this.client = new LadClient(`${instanceSettings.url ?? ''}/lad`);
     this.variables = new LadVariableSupport(this);
+    this.loki = lokiLinkSettings(instanceSettings.jsonData);
     this.annotations = {
       // Annotations always show anomalies, whatever the stored query's type says.
       prepareQuery: (anno: AnnotationQuery<LadQuery>) => ({
@@ -168,7 +172,7 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
       if (result?.error) {
         errors.push({ refId, message: result.error });
       }
-      data.push(...framesFromJSON((result?.frames ?? []) as DataFrameJSON[], refId, target.queryType));
+      data.push(...framesFromJSON((result?.frames ?? []) as DataFrameJSON[], refId, target.queryType, this.loki));
     }
     return errors.length ? { data, errors, error: errors[0] } : { data };
   }

@@ -85,6 +85,14 @@ describe('ConfigEditor', () => {
     expect(screen.queryByText(/Not a URL/)).not.toBeInTheDocument();
   });
 
+  it('keeps the optional Loki datasource uid and source label in jsonData', async () => {
+    let latest = baseSettings();
+    render(<StatefulConfig initial={latest} onLatest={(s) => (latest = s)} />);
+    await userEvent.type(screen.getByLabelText('Loki datasource uid'), 'loki-prod');
+    await userEvent.type(screen.getByLabelText('Loki source label'), 'service');
+    expect(latest.jsonData).toMatchObject({ lokiDatasourceUid: 'loki-prod', lokiSourceLabel: 'service' });
+  });
+
   it('keeps the token in secureJsonData and can reset a configured one', async () => {
     let latest = baseSettings({ secureJsonFields: { token: true } });
     render(<StatefulConfig initial={latest} onLatest={(s) => (latest = s)} />);

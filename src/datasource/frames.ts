@@ -8,6 +8,7 @@ import {
 } from '@grafana/data';
 
 import { anomaliesLogsFrame, LOGS_FIELDS } from './logsFrame';
+import { withLokiLinks, type LokiLinkSettings } from './lokiLinks';
 
 /**
  * Readable names per field name, as `displayNameFromDS`. Nothing else: Grafana fills a field's config from the
@@ -43,7 +44,7 @@ function withDisplayName(field: Field, rateSource: string | undefined): Field {
 }
 
 /** The backend's DataFrameJSON frames of one target as Grafana DataFrames with readable names and units. */
-export function framesFromJSON(frames: DataFrameJSON[], refId: string, queryType: string): DataFrame[] {
+export function framesFromJSON(frames: DataFrameJSON[], refId: string, queryType: string, loki?: LokiLinkSettings): DataFrame[] {
   return frames.map((json) => {
     const frame = dataFrameFromJSON(json);
     const rateSource = queryType === 'rate' ? frame.fields.find((f) => f.labels?.source)?.labels?.source : undefined;
@@ -55,7 +56,7 @@ export function framesFromJSON(frames: DataFrameJSON[], refId: string, queryType
       fields: frame.fields.map((f) => withDisplayName(f, rateSource)),
     };
     // Anomalous lines are logs: Explore's logs view, the stock Logs panel and logs context read this shape.
-    return queryType === 'anomalies' ? anomaliesLogsFrame(named) : named;
+    return queryType === 'anomalies' ? withLokiLinks(anomaliesLogsFrame(named), loki) : named;
   });
 }
 

@@ -27,6 +27,10 @@ export const DEFAULT_QUERY: Partial<LadQuery> = {
 export interface LadDataSourceOptions extends DataSourceJsonData {
   /** Backend base URL as Grafana's server sees it, e.g. http://lad-backend:8080 (used by the plugin.json route). */
   url?: string;
+  /** Optional Loki datasource holding the raw logs: each anomaly gets an "Open in Explore" link to its lines. */
+  lokiDatasourceUid?: string;
+  /** The Loki label whose value is the Scorpio source name (default `job`). */
+  lokiSourceLabel?: string;
 }
 
 export interface LadSecureJsonData {
