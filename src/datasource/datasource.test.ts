@@ -69,13 +69,6 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     });
   });
 
-  it('keeps a panel refId that merely looks like a split one', async () => {
-    server.handle(() => ({ body: { results: { A__1: { frames: [anomaliesFrameJSON('A__1', 1)] } } } }));
-    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
-    const { data } = await lastValueFrom(ds.query(request([{ refId: 'A__1' }])));
-    expect(data.map((f) => f.refId)).toEqual(['A__1']);
-  });
-
   it('fills defaults for an empty query and drops hidden ones', () => {
     const ds = new LadDataSource(settings, new MapTemplateSrv({}));
     const body = ds.buildQueryBody(request([{ refId: 'A' }, { refId: 'B', hide: true, queryType: 'rate' }]));
@@ -91,26 +84,35 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     ]);
   });
 
-  it('splits a multi-value source variable into one target per source and merges the frames back under the refId', async () => {
+  it('sends a multi-value source variable as ONE target with the list, so rankings span the sources', async () => {
     server.handle((r) => {
-      const body = r.body as { targets: Array<{ refId: string; source: string }> };
-      const results = Object.fromEntries(body.targets.map((t) => [t.refId, { frames: [rateFrameJSON(t.refId, t.source)] }]));
+      const body = r.body as { targets: Array<{ refId: string; source: string[] }> };
+      // The backend answers a rate target with one frame per source, and a templates target with one frame.
+      const results = Object.fromEntries(body.targets.map((t) => [t.refId, { frames: t.source.map((s) => rateFrameJSON(t.refId, s)) }]));
       return { body: { results } };
     });
     const ds = new LadDataSource(settings, new MapTemplateSrv({ src: ['web', 'auth'] }));
-    const response = await lastValueFrom(ds.query(request([{ refId: 'R', queryType: 'rate', source: '$src' }])));
-    const sent = server.requests[0].body as { targets: Array<{ refId: string; source: string }> };
+    const response = await lastValueFrom(
+      ds.query(request([{ refId: 'R', queryType: 'rate', source: '$src' }, { refId: 'T', queryType: 'templates', source: '$src' }]))
+    );
+    const sent = server.requests[0].body as { targets: Array<{ refId: string; source: string[] }> };
     expect(sent.targets.map((t) => [t.refId, t.source])).toEqual([
-      ['R__0', 'web'],
-      ['R__1', 'auth'],
+      ['R', ['web', 'auth']],
+      ['T', ['web', 'auth']],
     ]);
-    expect(response.data.map((f) => f.refId)).toEqual(['R', 'R']);
+    expect(response.data.filter((f) => f.refId === 'R')).toHaveLength(2);
     const web = response.data[0];
     expect(web.fields[0].type).toBe(FieldType.time);
     const ratio = web.fields.find((f: { name: string }) => f.name === 'ratio');
     expect(ratio.config.unit).toBeUndefined();
     expect(ratio.config.displayNameFromDS).toBe('web anomaly ratio');
     expect(web.fields.find((f: { name: string }) => f.name === 'anomalies').config.displayNameFromDS).toBe('web anomalies');
+  });
+
+  it('sends one source as a string and "All" as no source', () => {
+    const ds = new LadDataSource(settings, new MapTemplateSrv({ one: ['web'], all: ['*'] }));
+    const body = ds.buildQueryBody(request([{ refId: 'A', source: '$one' }, { refId: 'B', source: '$all' }]));
+    expect(body.targets.map((t) => t.source)).toEqual(['web', undefined]);
   });
 
   it('builds anomaly frames as logs frames (timestamp, body, severity, id, labels) with the details as extra fields', async () => {

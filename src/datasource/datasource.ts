@@ -34,13 +34,19 @@ const queryResponseSchema = z.object({
   ),
 });
 
-/** Values a multi-value or "All" variable expands to; one backend target per source. */
-function splitSources(value: string): Array<string | undefined> {
+/**
+ * The sources a (possibly multi-value) variable expands to; undefined for "All" or nothing. Several go to the
+ * backend in ONE target (an array), so "top templates" ranks across them and anomalies come in one frame.
+ */
+function selectedSources(value: string): string | string[] | undefined {
   const parts = value
     .split(',')
     .map((s) => s.trim())
-    .filter((s) => s !== '' && s !== '*' && s !== '$__all');
-  return parts.length ? parts : [undefined];
+    .filter((s) => s !== '');
+  if (parts.length === 0 || parts.some((s) => s === '*' || s === '$__all')) {
+    return undefined;
+  }
+  return parts.length === 1 ? parts[0] : parts;
 }
 
 function timeOf(t: number | string): number {
@@ -82,39 +88,37 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
     return !query.hide;
   }
 
-  /** The backend targets of one panel query: defaults filled in, variables interpolated, multi-value sources split. */
-  toTargets(query: LadQuery, scopedVars: ScopedVars): LadTarget[] {
+  /** The backend target of one panel query: defaults filled in, variables interpolated, several sources as a list. */
+  toTarget(query: LadQuery, scopedVars: ScopedVars): LadTarget {
     const q = { ...DEFAULT_QUERY, ...query };
-    const sources = splitSources(this.templateSrv.replace(q.source ?? '', scopedVars, 'csv'));
+    const source = selectedSources(this.templateSrv.replace(q.source ?? '', scopedVars, 'csv'));
     const search = q.search ? this.templateSrv.replace(q.search, scopedVars) : undefined;
-    return sources.map((source, i) => {
-      const target: LadTarget = { refId: sources.length > 1 ? `${q.refId}__${i}` : q.refId, queryType: q.queryType ?? 'anomalies' };
-      if (source) {
-        target.source = source;
-      }
-      if (q.minScore !== undefined && q.minScore !== null && !Number.isNaN(q.minScore)) {
-        target.minScore = q.minScore;
-      }
-      if (q.includeSuppressed !== undefined) {
-        target.includeSuppressed = q.includeSuppressed;
-      }
-      if (search) {
-        target.search = search;
-      }
-      if (q.limit) {
-        target.limit = q.limit;
-      }
-      if (q.queryType === 'feedback' && q.kind) {
-        target.kind = q.kind;
-      }
-      return target;
-    });
+    const target: LadTarget = { refId: q.refId, queryType: q.queryType ?? 'anomalies' };
+    if (source) {
+      target.source = source;
+    }
+    if (q.minScore !== undefined && q.minScore !== null && !Number.isNaN(q.minScore)) {
+      target.minScore = q.minScore;
+    }
+    if (q.includeSuppressed !== undefined) {
+      target.includeSuppressed = q.includeSuppressed;
+    }
+    if (search) {
+      target.search = search;
+    }
+    if (q.limit) {
+      target.limit = q.limit;
+    }
+    if (q.queryType === 'feedback' && q.kind) {
+      target.kind = q.kind;
+    }
+    return target;
   }
 
   /**
    * The queries with this dashboard's variables filled in. Grafana calls it when a panel opens in Explore
    * (public/app/core/utils/explore.ts getExploreUrl), where the dashboard's variables do not exist: without it
-   * `$source` would reach the backend literally. A multi-value source becomes a comma list, which toTargets splits.
+   * `$source` would reach the backend literally. A multi-value source becomes a comma list, which toTarget sends as a list.
    */
   interpolateVariablesInQueries(queries: LadQuery[], scopedVars: ScopedVars): LadQuery[] {
     return queries.map((query) => {
@@ -130,49 +134,32 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
   }
 
   buildQueryBody(request: DataQueryRequest<LadQuery>): LadQueryBody {
-    return this.buildQuery(request).body;
-  }
-
-  /** The backend request, and for each backend refId the panel refId it answers (split targets share one). */
-  private buildQuery(request: DataQueryRequest<LadQuery>): { body: LadQueryBody; panelRefIds: Map<string, string> } {
-    const panelRefIds = new Map<string, string>();
-    const targets = request.targets
-      .filter((t) => this.filterQuery(t))
-      .flatMap((t) =>
-        this.toTargets(t, request.scopedVars).map((target) => {
-          panelRefIds.set(target.refId, t.refId);
-          return target;
-        })
-      );
-    const body = {
+    return {
       range: { from: request.range.from.valueOf(), to: request.range.to.valueOf() },
       intervalMs: request.intervalMs,
       maxDataPoints: request.maxDataPoints ?? 1000,
-      targets,
+      targets: request.targets.filter((t) => this.filterQuery(t)).map((t) => this.toTarget(t, request.scopedVars)),
     };
-    return { body, panelRefIds };
   }
 
   query(request: DataQueryRequest<LadQuery>): Observable<DataQueryResponse> {
-    const { body, panelRefIds } = this.buildQuery(request);
+    const body = this.buildQueryBody(request);
     if (body.targets.length === 0) {
       return of({ data: [] });
     }
-    return from(this.runQuery(body, panelRefIds));
+    return from(this.runQuery(body));
   }
 
-  private async runQuery(body: LadQueryBody, panelRefIds: Map<string, string>): Promise<DataQueryResponse> {
+  private async runQuery(body: LadQueryBody): Promise<DataQueryResponse> {
     const response = await this.client.request('Query', 'POST', '/api/query', queryResponseSchema, body);
     const data: DataFrame[] = [];
     const errors: DataQueryError[] = [];
     for (const target of body.targets) {
       const result = response.results[target.refId];
-      // Split targets (`A__0`, `A__1`: one per source of a multi-value variable) go back under their panel refId.
-      const refId = panelRefIds.get(target.refId) ?? target.refId;
       if (result?.error) {
-        errors.push({ refId, message: result.error });
+        errors.push({ refId: target.refId, message: result.error });
       }
-      data.push(...framesFromJSON((result?.frames ?? []) as DataFrameJSON[], refId, target.queryType, this.loki));
+      data.push(...framesFromJSON((result?.frames ?? []) as DataFrameJSON[], target.refId, target.queryType, this.loki));
     }
     return errors.length ? { data, errors, error: errors[0] } : { data };
   }

@@ -19,9 +19,9 @@ describe('Explore from a dashboard panel', () => {
       minScore: 0.7,
       datasource: { type: 'scorpio-lad-datasource', uid: 'scorpio-lad' },
     });
-    // Explore's request then splits the comma list as a dashboard's multi-value variable would be.
+    // Explore's request then sends the comma list as a dashboard's multi-value variable would be sent.
     const explore = new LadDataSource(settings, new FakeTemplateSrv({}));
-    expect(explore.toTargets(query, {}).map((t) => t.source)).toEqual(['web', 'auth']);
+    expect(explore.toTarget(query, {}).source).toEqual(['web', 'auth']);
   });
 
   it('prefers the panel-scoped value (a repeated panel) and leaves queries without variables alone', () => {

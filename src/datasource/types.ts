@@ -39,8 +39,10 @@ export interface LadSecureJsonData {
 }
 
 /** A target as POST /api/query receives it: the query's options, template variables already interpolated. */
-export interface LadTarget extends Pick<LadQuery, 'source' | 'minScore' | 'includeSuppressed' | 'search' | 'limit' | 'kind'> {
+export interface LadTarget extends Pick<LadQuery, 'minScore' | 'includeSuppressed' | 'search' | 'limit' | 'kind'> {
   refId: string;
+  /** One source, several (one target for all: rankings span them), or absent for every source. */
+  source?: string | string[];
   queryType: LadQueryType;
 }
 
