@@ -352,7 +352,11 @@ describe('AnomalyPanel against a server speaking the documented Scorpio feedback
 
   it('in a Mixed panel, sends each row\'s feedback and context to the datasource of the query that produced it', async () => {
     const base = props([]);
-    const series = [...framesFromJSON([anomaliesFrameJSON('A', 1)], 'A', 'anomalies'), ...framesFromJSON([anomaliesFrameJSON('B', 2, T0 + 60_000)], 'B', 'anomalies')];
+    // Anomaly ids are unique across sources (the backend's are), so B's rows get their own: with the
+    // fixture's a0 in both frames the list had two rows of one key and the click landed on either.
+    const fromB = anomaliesFrameJSON('B', 2, T0 + 60_000);
+    fromB.data!.values[1] = ['b0', 'b1'];
+    const series = [...framesFromJSON([anomaliesFrameJSON('A', 1)], 'A', 'anomalies'), ...framesFromJSON([fromB], 'B', 'anomalies')];
     const request = {
       targets: [
         { refId: 'A', datasource: { uid: 'scorpio-lad', type: TYPE } },
