@@ -26,8 +26,11 @@ const TARGET_QUERY_P99_MS = 100;
 const LINES_PER_REQUEST = 1000;
 const PUSH_CONNECTIONS = 4;
 const QUERY_RATE_PER_SECOND = 20;
+/** Pushes acknowledged per second with the write-ahead spool on (each 204 after an fsync). */
+const TARGET_DURABLE_PUSH_LINES_PER_SECOND = 100_000;
+const SPOOL_COMPARE_SECONDS = 3;
 
-async function startServer(ctx: BenchContext): Promise<BuiltServer> {
+async function startServer(ctx: BenchContext, env: Record<string, string> = {}): Promise<BuiltServer> {
   return startBuiltServer({
     launcher: ctx.cpu !== null && tasksetAvailable() ? ['taskset', '-c', String(ctx.cpu)] : [],
     // LAD_BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
@@ -39,8 +42,64 @@ async function startServer(ctx: BenchContext): Promise<BuiltServer> {
       LAD_QUEUE_MAX_LINES: '400000',
       LAD_RETRAIN_INTERVAL_SECONDS: '0',
       LAD_LOG_LEVEL: 'info',
+      ...env,
     },
   });
+}
+
+/**
+ * Push acknowledgement alone (no queries), spool on or off, on a fresh server and data dir whose queue can hold
+ * the whole run (no 429): lines answered 204 per second and the push p99.
+ */
+async function pushAcknowledged(ctx: BenchContext, spool: boolean, body: string): Promise<{ linesPerSecond: number; p99: number; refused: number }> {
+  const server = await startServer(ctx, {
+    LAD_DATA_DIR: join(ctx.tmpDir, spool ? 'data-spool-on' : 'data-spool-off'),
+    LAD_SPOOL: String(spool),
+    LAD_QUEUE_MAX_LINES: '2000000',
+  });
+  const restoreAffinity = keepOffCore(ctx.cpu !== null && tasksetAvailable() ? ctx.cpu : null);
+  try {
+    const push = await autocannon({
+      url: `${server.url}/api/push?source=bench`,
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body,
+      connections: PUSH_CONNECTIONS,
+      duration: SPOOL_COMPARE_SECONDS,
+    });
+    return { linesPerSecond: (push['2xx'] * LINES_PER_REQUEST) / SPOOL_COMPARE_SECONDS, p99: push.latency.p99, refused: push.non2xx };
+  } finally {
+    restoreAffinity();
+    await server.stop('SIGKILL');
+  }
+}
+
+/** The spool's cost, measured in one run: push acknowledgement with the spool against without. */
+async function spoolRows(ctx: BenchContext, body: string): Promise<BenchRow[]> {
+  ctx.log(`ingest: push acknowledgement for ${SPOOL_COMPARE_SECONDS}s each, spool off then on`);
+  const off = await pushAcknowledged(ctx, false, body);
+  const on = await pushAcknowledged(ctx, true, body);
+  return [
+    {
+      name: 'HTTP push acknowledged (204) and durable: write-ahead spool on',
+      value: Math.round(on.linesPerSecond),
+      unit: 'lines/s',
+      target: { op: '>=', value: TARGET_DURABLE_PUSH_LINES_PER_SECOND },
+      note: `each 204 after the lines are fsynced (group commit); push p99 ${on.p99} ms, ${on.refused} non-2xx; ${PUSH_CONNECTIONS} connections, 1,000-line batches`,
+    },
+    {
+      name: 'HTTP push acknowledged (204), spool off (lines in memory only)',
+      value: Math.round(off.linesPerSecond),
+      unit: 'lines/s',
+      note: `push p99 ${off.p99} ms, ${off.refused} non-2xx`,
+    },
+    {
+      name: 'push acknowledgement, spool on / spool off (same run)',
+      value: Number((on.linesPerSecond / off.linesPerSecond).toFixed(2)),
+      unit: 'ratio',
+      note: `${Math.round(on.linesPerSecond).toLocaleString('en-US')} / ${Math.round(off.linesPerSecond).toLocaleString('en-US')} lines/s`,
+    },
+  ];
 }
 
 /** User + system CPU seconds of a process so far (Linux /proc; null elsewhere). */
@@ -85,6 +144,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const body = bodyLines.join('\n');
   const seconds = Math.max(5, Math.min(20, Math.round(ctx.lines / 100_000)));
 
+  const spool = await spoolRows(ctx, body);
   const server = await startServer(ctx);
   const { child, url } = server;
   const restoreAffinity = keepOffCore(ctx.cpu !== null && tasksetAvailable() ? ctx.cpu : null);
@@ -163,6 +223,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
         target: { op: '<=', value: TARGET_QUERY_P99_MS },
         note: `p50 ${query.latency.p50} ms, ${query.requests.total} queries, ${query.non2xx} non-2xx`,
       },
+      ...spool,
     ];
   } finally {
     restoreAffinity();

@@ -49,6 +49,34 @@ export class Pipelines implements LogSink {
     if (entries.length === 0) {
       return;
     }
+    const targets = this.targets(entries);
+    for (const { p, group } of targets) {
+      p.checkCapacity(group.length);
+    }
+    for (const { p, group } of targets) {
+      p.enqueue(group);
+    }
+  }
+
+  /** push's checks alone (capacity of every source, source count): the spool takes a batch only if they pass. */
+  reserve(entries: LogEntry[]): void {
+    for (const { p, group } of this.targets(entries)) {
+      p.checkCapacity(group.length);
+    }
+  }
+
+  /** push without the capacity check: lines already spooled (a reserved batch, or a replay at start-up). */
+  accept(entries: LogEntry[]): void {
+    for (const { p, group } of this.targets(entries)) {
+      p.enqueue(group);
+    }
+  }
+
+  /** The batch split by source (no copy in the usual one-source case), each with its pipeline. */
+  private targets(entries: LogEntry[]): { p: SourcePipeline; group: LogEntry[] }[] {
+    if (entries.length === 0) {
+      return [];
+    }
     const first = entries[0].source;
     let single = true;
     for (let i = 1; i < entries.length; i++) {
@@ -58,10 +86,7 @@ export class Pipelines implements LogSink {
       }
     }
     if (single) {
-      const p = this.pipelineFor(first);
-      p.checkCapacity(entries.length);
-      p.enqueue(entries);
-      return;
+      return [{ p: this.pipelineFor(first), group: entries }];
     }
     const groups = new Map<string, LogEntry[]>();
     for (const e of entries) {
@@ -72,13 +97,7 @@ export class Pipelines implements LogSink {
         groups.set(e.source, [e]);
       }
     }
-    const targets = [...groups].map(([name, group]) => ({ p: this.pipelineFor(name), group }));
-    for (const { p, group } of targets) {
-      p.checkCapacity(group.length);
-    }
-    for (const { p, group } of targets) {
-      p.enqueue(group);
-    }
+    return [...groups].map(([name, group]) => ({ p: this.pipelineFor(name), group }));
   }
 
   get saturated(): boolean {

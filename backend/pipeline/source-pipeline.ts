@@ -85,6 +85,8 @@ export class SourcePipeline {
 
   private linesIngested = 0;
   private linesScored = 0;
+  /** Spool number of the newest scored line (backend/spool checkpoints it), null before one. */
+  scoredSpoolSeq: number | null = null;
   private anomalyCount = 0;
   private suppressedCount = 0;
   /** Lines scored per second over the last 10 one-second ticks. */
@@ -467,7 +469,9 @@ export class SourcePipeline {
     const flags = this.driftFlags;
     const feedback = this.feedback;
     const changedBefore = feedback.changed;
+    let last: LogEntry | null = null;
     this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
+      last = entry;
       const r = model.score(entry.line);
       // Answers decide the lines near them; a template marked false positive stays quiet unless confirmed nearer.
       const j = feedback.apply(model, entry.line, r);
@@ -504,6 +508,8 @@ export class SourcePipeline {
       scored++;
       return true;
     });
+    const spoolSeq = (last as LogEntry | null)?.spoolSeq;
+    if (spoolSeq !== undefined) this.scoredSpoolSeq = spoolSeq;
     this.linesScored += scored;
     this.anomalyCount += anomalies;
     this.suppressedCount += suppressed;

@@ -12,6 +12,7 @@ import type { Pipelines } from '../pipeline/pipelines';
 import { createLinePushRouter } from '../sources/line-push';
 import { createLokiPushRouter, LOKI_PUSH_PATH } from '../sources/loki-push';
 import { LINE_PUSH_PATH } from '../sources/line-push';
+import type { LogSink } from '../sources/source';
 import type { FactStore } from '../store/fact-store';
 import type { ResultsStore } from '../store/results-store';
 import { refuse, requireToken, tokenJudge } from './auth';
@@ -21,6 +22,8 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   pipelines: Pipelines;
+  /** Where push routes write (the spool when on: backend/spool/spooled-sink.ts); the pipelines otherwise. */
+  pushSink?: LogSink;
   facts: FactStore;
   results: ResultsStore;
   metrics: Metrics;
@@ -69,8 +72,9 @@ export function createApp(deps: AppDeps): Express {
   const requireWrite = requireToken(config.apiToken);
   const pushOptions = { maxBodyBytes: config.maxBodyBytes, maxLineBytes: config.maxLineBytes, maxBatchLines: config.queue.maxLines };
   // Push routers parse their own (raw, possibly compressed) bodies, so they come before express.json.
-  app.use(createLokiPushRouter(deps.pipelines, pushOptions));
-  app.use(createLinePushRouter(deps.pipelines, pushOptions));
+  const pushSink = deps.pushSink ?? deps.pipelines;
+  app.use(createLokiPushRouter(pushSink, pushOptions));
+  app.use(createLinePushRouter(pushSink, pushOptions));
 
   app.use(
     express.json({

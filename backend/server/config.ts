@@ -82,6 +82,22 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Write-ahead spool of pushed lines (backend/spool): a push is answered 2xx only once its lines are fsynced
+     * to <dataDir>/spool; lines not scored at a crash or a stop are scored after the next start, each once.
+     */
+    spool: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Group commit: pushes arriving within this many ms share one write and one fsync. */
+        fsyncIntervalMs: z.number().min(0).max(1000).default(2),
+        /** A new segment file after this many bytes; segments whose lines are all scored are deleted. */
+        segmentBytes: z.number().int().min(64 * 1024).default(64 * 1024 * 1024),
+        /** How often the spool records how far each source is scored (and deletes spent segments). */
+        checkpointIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+      })
+      .strict()
+      .prefault({}),
     /** Most distinct source names accepted from push endpoints (each gets its own model). */
     maxSources: z.number().int().min(1).default(100),
     /** Configured sources: each entry `{type, name, ...options}` is validated by its type's schema (sources registry). */
@@ -113,6 +129,8 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'number' | 'bo
   LAD_TRAIN_IN_WORKER: { path: ['training', 'useWorker'], type: 'boolean' },
   LAD_QUEUE_MAX_LINES: { path: ['queue', 'maxLines'], type: 'number' },
   LAD_RETENTION_HOURS: { path: ['retention', 'hours'], type: 'number' },
+  LAD_SPOOL: { path: ['spool', 'enabled'], type: 'boolean' },
+  LAD_SPOOL_FSYNC_INTERVAL_MS: { path: ['spool', 'fsyncIntervalMs'], type: 'number' },
 };
 
 function envValue(name: string, raw: string, type: 'string' | 'number' | 'boolean'): unknown {

@@ -13,6 +13,8 @@ import type { LogSource } from '../sources/source';
 import { TEMPLATE_VERSION } from '../engine/drain/config';
 import { FactStore } from '../store/fact-store';
 import { ResultsStore } from '../store/results-store';
+import { Spool } from '../spool/spool';
+import { SpooledSink } from '../spool/spooled-sink';
 import { createApp } from './app';
 import { ensureDataDir } from './data-dir';
 import type { Config, SourceConfig } from './config';
@@ -69,6 +71,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const engineApi: EngineApi = engine;
   const pipelines = new Pipelines({ engine: engineApi, results, facts, metrics, logger, config });
+  const spool = config.spool.enabled ? await openSpool(config, results, pipelines, logger) : null;
 
   const build = options.buildSource ?? createSource;
   const sources: LogSource[] = [];
@@ -91,7 +94,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     pipelines.addSource(source);
   }
 
-  const app = createApp({ config, logger, pipelines, facts, results, metrics, templateOf: (line, source) => pipelines.get(source)?.templateOf(line) ?? engine.templateOf(line), version: packageVersion(), startedAt });
+  const pushSink = spool ? new SpooledSink(pipelines, spool) : undefined;
+  const app = createApp({ config, logger, pipelines, pushSink, facts, results, metrics, templateOf: (line, source) => pipelines.get(source)?.templateOf(line) ?? engine.templateOf(line), version: packageVersion(), startedAt });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -123,10 +127,34 @@ export async function startService(config: Config, options: ServiceOptions = {})
           server.closeAllConnections();
         });
         await pipelines.stop();
+        // after the pipelines stopped: the last checkpoint covers all they scored; the rest stays spooled
+        await spool?.close();
         await results.close();
         await facts.flush();
       })();
       return closing;
     },
   };
+}
+
+/** Opens <dataDir>/spool and hands what was spooled but not scored before the last stop to the pipelines. */
+async function openSpool(config: Config, results: ResultsStore, pipelines: Pipelines, logger: Logger): Promise<Spool> {
+  const spool = await Spool.open({
+    dir: path.join(config.dataDir, 'spool'),
+    fsyncIntervalMs: config.spool.fsyncIntervalMs,
+    segmentBytes: config.spool.segmentBytes,
+    checkpointIntervalMs: config.spool.checkpointIntervalMs,
+    logger,
+    results,
+    scored: (source) => pipelines.get(source)?.scoredSpoolSeq ?? null,
+  });
+  for (const entries of spool.takeReplay()) {
+    try {
+      pipelines.accept(entries);
+    } catch (err) {
+      // e.g. maxSources lowered since: the lines stay spooled for a start that takes them
+      logger.error({ source: entries[0].source, lines: entries.length, err: (err as Error).message }, 'spool: replayed lines refused');
+    }
+  }
+  return spool;
 }

@@ -12,7 +12,7 @@ import express, {
   type Router,
 } from 'express';
 import { z } from 'zod';
-import { BackpressureError, type LogEntry, type LogSink } from './source';
+import { BackpressureError, type DurableSink, type LogEntry, type LogSink } from './source';
 
 export class PushRequestError extends Error {
   constructor(
@@ -80,7 +80,7 @@ export interface PushRequest {
  * never answers for other routes' errors.
  */
 export function createPushRoute(
-  sink: LogSink,
+  sink: LogSink | DurableSink,
   path: string,
   limits: PushRouteLimits,
   parse: (request: PushRequest) => LogEntry[]
@@ -89,12 +89,14 @@ export function createPushRoute(
   router.post(
     path,
     rawBody(limits.maxBodyBytes),
-    (req: Request, res: Response) => {
+    async (req: Request, res: Response) => {
       try {
         const entries = parse({ req, body: bodyBuffer(req.body), type: mediaType(req.get('content-type')) });
         checkBatchLines(entries, limits.maxBatchLines);
+        // an empty batch is a valid request with nothing to do; a durable sink answers once the lines are on disk
         if (entries.length > 0) {
-          sink.push(entries); // an empty batch is a valid request with nothing to do
+          if ('pushDurably' in sink) await sink.pushDurably(entries);
+          else sink.push(entries);
         }
         res.status(204).end();
       } catch (err) {

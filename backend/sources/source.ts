@@ -8,6 +8,8 @@ export interface LogEntry {
   timestampMs: number;
   line: string;
   labels: Record<string, string>;
+  /** Its number in the write-ahead spool (backend/spool), per source; absent for lines not spooled. */
+  spoolSeq?: number;
 }
 
 export interface LogSink {
@@ -20,6 +22,12 @@ export interface LogSink {
   readonly saturated: boolean;
   /** Returns an unsubscribe function. */
   onDrain(listener: () => void): () => void;
+}
+
+/** A sink that can say when a batch is on disk (the spool): push routes then answer 2xx only after that. */
+export interface DurableSink extends LogSink {
+  /** Resolves once the batch is durable and accepted; rejects (backpressure, 503 on a failed write) otherwise. */
+  pushDurably(entries: LogEntry[]): Promise<void>;
 }
 
 export interface SourceStatus {

@@ -263,6 +263,29 @@ export class ResultsStore {
     return results;
   }
 
+  /** The sequence number of the newest line stored for `source` (-1 when none): the spool's checkpoint pairs it with its own. */
+  lastSeq(source: string): number {
+    const results = this.sources.get(source);
+    return results ? results.nextSeq - 1 : -1;
+  }
+
+  /** How many whole lines of `source` on disk have a sequence number above `seq` (the spool counts them at start-up). */
+  async linesAfter(source: string, seq: number): Promise<number> {
+    const results = this.sources.get(source);
+    if (!results) return 0;
+    const files = await results.lines.files();
+    let n = 0;
+    for (let i = 0; i < files.length; i++) {
+      // a file holds the keys from its own start up to the next file's start
+      if (i + 1 < files.length && files[i + 1].startKey <= seq + 1) continue;
+      for await (const text of SegmentLog.records(files[i].file)) {
+        const m = /^\{"q":(\d+),/.exec(text);
+        if (m && Number(m[1]) > seq && text.endsWith('}')) n++;
+      }
+    }
+    return n;
+  }
+
   /** Stores one scored line; returns its id. */
   add(s: ScoredLine): string {
     return this.addScored(s.source, { timestampMs: s.time, line: s.line, labels: s.labels }, s.score, s.threshold, s.anomaly, s.suppressed, s.template, s.reason, s.level);

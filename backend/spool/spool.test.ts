@@ -1,0 +1,146 @@
+import { promises as fs, readdirSync } from 'node:fs';
+import path from 'node:path';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createLinePushRouter } from '../sources/line-push';
+import type { LogEntry } from '../sources/source';
+import { removeDir, tempDir } from '../testing/temp-dir';
+import { decodeRecord, encodeRecord } from './record';
+import { Spool, SpoolWriteError, type SpoolResults } from './spool';
+import { SpooledSink } from './spooled-sink';
+
+/** A results store stand-in: it "stores" the scored lines of source s in an array (seq = index); other sources have none. */
+class FakeResults implements SpoolResults {
+  stored: LogEntry[] = [];
+  lastSeq(source: string): number {
+    return source === 's' ? this.stored.length - 1 : -1;
+  }
+  async linesAfter(source: string, seq: number): Promise<number> {
+    return source === 's' ? this.stored.length - 1 - seq : 0;
+  }
+  async flush(): Promise<void> {}
+}
+
+const silent = pino({ level: 'silent' });
+const entries = (source: string, from: number, n: number): LogEntry[] =>
+  Array.from({ length: n }, (_, i) => ({ source, timestampMs: 1000 + i, line: `line ${from + i}`, labels: { host: 'a' } }));
+
+describe('spool', () => {
+  let dir: string;
+  let results: FakeResults;
+  let scoredSeq: number | null;
+  const open = (segmentBytes = 1 << 20): Promise<Spool> =>
+    Spool.open({ dir, fsyncIntervalMs: 1, segmentBytes, checkpointIntervalMs: 60_000, logger: silent, results, scored: (source) => (source === 's' ? scoredSeq : null) });
+
+  beforeEach(() => {
+    dir = tempDir('lad-spool-unit-');
+    results = new FakeResults();
+    scoredSeq = null;
+  });
+  afterEach(() => removeDir(dir));
+
+  it('frames records with a checksum: a flipped byte or a cut record does not decode', () => {
+    const buf = encodeRecord({ source: 's', firstSeq: 7, entries: entries('s', 0, 3) });
+    const decoded = decodeRecord(buf, 0)!;
+    expect(decoded.end).toBe(buf.length);
+    expect(decoded.batch.entries.map((e) => [e.line, e.spoolSeq, e.labels.host])).toEqual([
+      ['line 0', 7, 'a'],
+      ['line 1', 8, 'a'],
+      ['line 2', 9, 'a'],
+    ]);
+    const flipped = Buffer.from(buf);
+    flipped[buf.length - 3] ^= 1;
+    expect(decodeRecord(flipped, 0)).toBeNull();
+    expect(decodeRecord(buf.subarray(0, buf.length - 1), 0)).toBeNull();
+  });
+
+  it('groups concurrent appends into one commit, delivers in order, and replays only what was not scored', async () => {
+    const spool = await open();
+    const delivered: LogEntry[] = [];
+    const deliver = (e: LogEntry[]): void => void delivered.push(...e);
+    const handle = (spool as unknown as { handle: fs.FileHandle }).handle;
+    const datasync = jest.spyOn(handle, 'datasync');
+    await Promise.all([spool.append(entries('s', 0, 10), deliver), spool.append(entries('s', 10, 10), deliver), spool.append(entries('t', 0, 5), deliver)]);
+    expect(datasync).toHaveBeenCalledTimes(1);
+    expect(delivered.map((e) => `${e.source}:${e.spoolSeq}`).slice(9, 12)).toEqual(['s:9', 's:10', 's:11']);
+    // 12 lines of s scored and stored, 4 of them after the checkpoint was written
+    results.stored = delivered.filter((e) => e.source === 's').slice(0, 8);
+    scoredSeq = 7;
+    await spool.checkpoint();
+    results.stored.push(...delivered.filter((e) => e.source === 's').slice(8, 12));
+    // a crash: no close
+    const again = await open();
+    const replay = again.takeReplay().flat();
+    expect(replay.filter((e) => e.source === 's').map((e) => e.line)).toEqual(entries('s', 12, 8).map((e) => e.line));
+    expect(replay.filter((e) => e.source === 't')).toHaveLength(5);
+    await again.close();
+    await spool.close();
+  });
+
+  it('a failed write (ENOSPC) rejects with 503, keeps nothing, and the next write goes on from the same place', async () => {
+    const spool = await open();
+    const handle = (spool as unknown as { handle: fs.FileHandle }).handle;
+    const write = handle.write.bind(handle);
+    const delivered: LogEntry[] = [];
+    const deliver = (e: LogEntry[]): void => void delivered.push(...e);
+    await spool.append(entries('s', 0, 3), deliver);
+    const file = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.spool'))!);
+    const size = (await fs.stat(file)).size;
+    // The disk fills up half-way through the record.
+    (handle as unknown as { write: unknown }).write = async (buf: Buffer, offset: number, length: number, position: number) => {
+      await write(buf, offset, Math.floor(length / 2), position);
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    };
+    const failed = spool.append(entries('s', 3, 3), deliver);
+    await expect(failed).rejects.toBeInstanceOf(SpoolWriteError);
+    await expect(failed).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/ENOSPC/) });
+    expect(delivered).toHaveLength(3);
+    expect((await fs.stat(file)).size).toBe(size);
+    expect(spool.lastError).toMatch(/ENOSPC/);
+    (handle as unknown as { write: unknown }).write = write;
+    await spool.append(entries('s', 3, 3), deliver);
+    expect(delivered.map((e) => e.spoolSeq)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(spool.lastError).toBeNull();
+    await spool.close();
+    const reopened = await open();
+    expect(reopened.takeReplay().flat().map((e) => e.line)).toEqual(entries('s', 0, 6).map((e) => e.line));
+    await reopened.close();
+  });
+
+  it('deletes segments once every line in them is scored', async () => {
+    const spool = await open(64 * 1024);
+    const deliver = (): void => undefined;
+    const long = (from: number): LogEntry[] => entries('s', from, 200).map((e) => ({ ...e, line: `${e.line} ${'x'.repeat(400)}` }));
+    for (let i = 0; i < 5; i++) await spool.append(long(i * 200), deliver);
+    const segments = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.spool'));
+    expect(segments().length).toBeGreaterThan(1);
+    scoredSeq = 999;
+    results.stored = entries('s', 0, 1000);
+    await spool.checkpoint();
+    expect(segments()).toHaveLength(1); // the one being written
+    await spool.close();
+  });
+
+  it('a push whose spool write fails is answered 503 with the reason, never 204', async () => {
+    const spool = await open();
+    const accepted: LogEntry[] = [];
+    const sink = new SpooledSink({ reserve: () => undefined, accept: (e) => void accepted.push(...e), saturated: false, onDrain: () => () => undefined }, spool);
+    const app = express().use(createLinePushRouter(sink));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/push?source=s`;
+    try {
+      expect((await fetch(url, { method: 'POST', body: 'a\nb' })).status).toBe(204);
+      const handle = (spool as unknown as { handle: fs.FileHandle }).handle;
+      handle.datasync = () => Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+      const res = await fetch(url, { method: 'POST', body: 'c\nd' });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: string }).error).toMatch(/spool.*ENOSPC/);
+      expect(accepted.map((e) => e.line)).toEqual(['a', 'b']);
+    } finally {
+      await new Promise((r) => server.close(r));
+      await spool.close().catch(() => undefined);
+    }
+  });
+});
