@@ -47,6 +47,8 @@ describe('app overview page against a server speaking the documented /api/health
     expect(auth).toEqual(expect.arrayContaining(['collecting', 'not trained yet', '–']));
     expect(screen.getByLabelText('False positives in the fact-store')).toHaveTextContent('4');
     expect(screen.getByLabelText('Confirmed anomalies in the fact-store')).toHaveTextContent('2');
+    expect(screen.getByLabelText('Precision of reviewed anomalies')).toHaveTextContent('33 %');
+    expect(within(rows[2]).getAllByRole('cell').map((c) => c.textContent)).toContain('12');
     expect(screen.getByRole('link', { name: /Log anomalies dashboard/ })).toHaveAttribute('href', '/d/scorpio-log-anomalies');
     expect(server.requests.at(-1)?.path).toBe('/api/health');
     // The first Scorpio datasource Grafana lists (no guessed uid).
@@ -67,6 +69,20 @@ describe('app overview page against a server speaking the documented /api/health
     await userEvent.click(screen.getByRole('radio', { name: 'Scorpio staging' }));
     await screen.findByRole('table', { name: 'Log sources' });
     expect(backendSrv.proxied).toEqual(['lad-prod GET /api/health', 'lad-staging GET /api/health']);
+  });
+
+  it('shows a retraining model and a results store that could not be written', async () => {
+    const base = healthJSON();
+    health = {
+      ...base,
+      resultsStore: { lastError: 'ENOSPC: no space left on device' },
+      sources: [{ ...(base.sources[0] as object), retraining: true }],
+    };
+    render(<Overview />);
+    const table = await screen.findByRole('table', { name: 'Log sources' });
+    expect(within(within(table).getAllByRole('row')[1]).getAllByRole('cell').map((c) => c.textContent)).toContain('ready, retraining');
+    expect(screen.getByText('The results store could not be written')).toBeInTheDocument();
+    expect(screen.getByText(/ENOSPC/)).toBeInTheDocument();
   });
 
   it('says so when the organisation has no Scorpio datasource', () => {

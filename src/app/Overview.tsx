@@ -160,7 +160,18 @@ function BackendHealth({ datasourceUid, picker }: { datasourceUid: string; picke
               {health.factStore.confirmed}
             </div>
           </div>
+          <div className={styles.card}>
+            <div className={styles.muted}>Precision of reviewed anomalies</div>
+            <div className={styles.cardValue} aria-label="Precision of reviewed anomalies">
+              {health.factStore.precision === null ? '–' : `${(health.factStore.precision * 100).toFixed(0)} %`}
+            </div>
+          </div>
         </div>
+        {health.resultsStore.lastError ? (
+          <Alert severity="warning" title="The results store could not be written">
+            {health.resultsStore.lastError}. Recent anomalies may be missing from queries.
+          </Alert>
+        ) : null}
         {health.sources.length === 0 ? (
           <Alert severity="info" title="No log sources yet">
             Push logs to the backend (Loki push API or POST /api/push?source=NAME) or configure a source; see docs/sources.
@@ -176,6 +187,7 @@ function BackendHealth({ datasourceUid, picker }: { datasourceUid: string; picke
                 <th>Anomalies</th>
                 <th>Anomaly rate</th>
                 <th>Suppressed</th>
+                <th>Queue</th>
                 <th>Model</th>
                 <th>Model age</th>
                 <th>Last training</th>
@@ -194,7 +206,8 @@ function BackendHealth({ datasourceUid, picker }: { datasourceUid: string; picke
                   <td className="num">{s.anomalies}</td>
                   <td className="num">{anomalyRate(s)}</td>
                   <td className="num">{s.suppressed}</td>
-                  <td>{s.modelState}</td>
+                  <td className="num">{s.queueDepth}</td>
+                  <td>{s.retraining ? `${s.modelState}, retraining` : s.modelState}</td>
                   <td>{formatAge(s.modelAgeSeconds)}</td>
                   <td>{s.lastTrainedAt ? new Date(s.lastTrainedAt).toLocaleString() : '–'}</td>
                 </tr>

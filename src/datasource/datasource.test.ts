@@ -162,6 +162,14 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     expect(result.message).toContain('4 false positive(s), 2 confirmed');
   });
 
+  it('testDatasource names the token when the backend answers liveness only (no token configured)', async () => {
+    const ds = new LadDataSource(settings, new MapTemplateSrv({}));
+    server.handle((r) => (r.path === '/api/health' ? { body: { status: 'ok' } } : undefined));
+    const result = await ds.testDatasource();
+    expect(result.status).toBe('error');
+    expect(result.message).toContain('shows details only with its API token');
+  });
+
   it('testDatasource names the token when the backend refuses it (401 on health too)', async () => {
     const ds = new LadDataSource(settings, new MapTemplateSrv({}));
     server.handle((r) => (r.path === '/api/health' ? { status: 401, body: { error: 'invalid bearer token', field: 'authorization' } } : undefined));

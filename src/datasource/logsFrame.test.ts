@@ -57,7 +57,7 @@ describe('anomalies as logs', () => {
 describe('logs context from the context endpoint', () => {
   let server: WireServer;
   beforeAll(async () => {
-    const row = (id: string, time: number, line: string) => ({ id, time, source: 'web', line, score: 0.1, anomaly: false, suppressed: false });
+    const row = (id: string, time: number, line: string) => ({ id, time, source: 'web', line, score: 0.1, anomaly: false, suppressed: false, labels: { host: 'h1' } });
     server = await startWireServer((r) => {
       const m = /^\/api\/anomalies\/a1\/context\?before=(\d+)&after=(\d+)$/.exec(r.path);
       if (!m) {
@@ -84,6 +84,6 @@ describe('logs context from the context endpoint', () => {
     expect(asGrafanaReadsIt(before.data[0]).body).toEqual(['INFO two', 'INFO one']);
     const after = await ds.getLogRowContext(row, { direction: LogRowContextQueryDirection.Forward, limit: 5 });
     expect(server.requests.at(-1)?.path).toBe('/api/anomalies/a1/context?before=0&after=5');
-    expect(asGrafanaReadsIt(after.data[0])).toMatchObject({ body: ['INFO three'], id: ['c1'], severity: ['info'], labels: [{ source: 'web' }] });
+    expect(asGrafanaReadsIt(after.data[0])).toMatchObject({ body: ['INFO three'], id: ['c1'], severity: ['info'], labels: [{ host: 'h1', source: 'web' }] });
   });
 });

@@ -78,7 +78,7 @@ export function contextLogsFrame(rows: ContextRow[], refId: string): DataFrame {
       field(LOGS_FIELDS.body, FieldType.string, rows.map((r) => r.line)),
       field(LOGS_FIELDS.severity, FieldType.string, rows.map((r) => severityOf(r.line))),
       field(LOGS_FIELDS.id, FieldType.string, rows.map((r) => r.id)),
-      field(LOGS_FIELDS.labels, FieldType.other, rows.map((r) => ({ source: r.source }))),
+      field(LOGS_FIELDS.labels, FieldType.other, rows.map((r) => ({ ...r.labels, source: r.source }))),
       field('score', FieldType.number, rows.map((r) => r.score)),
       field('anomaly', FieldType.boolean, rows.map((r) => r.anomaly)),
     ],

@@ -90,7 +90,7 @@ function defaultReplies(r: RecordedRequest): WireReply | undefined {
   }
   const ctx = /^\/api\/anomalies\/([^/]+)\/context\?before=(\d+)&after=(\d+)$/.exec(r.path);
   if (ctx) {
-    const row = (id: string, t: number, line: string, anomaly = false) => ({ id, time: t, source: 'web', line, score: 0.1, anomaly, suppressed: false });
+    const row = (id: string, t: number, line: string, anomaly = false) => ({ id, time: t, source: 'web', line, score: 0.1, anomaly, suppressed: false, labels: { job: 'web' } });
     return {
       body: {
         anomaly: row(ctx[1], T0, 'THE ANOMALY ITSELF', true),

@@ -1,12 +1,13 @@
 import { lastValueFrom } from 'rxjs';
 import { getBackendSrv, isFetchError } from '@grafana/runtime';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 import { ladProxyBase } from './constants';
 import {
   contextSchema,
   feedbackRecordSchema,
   healthSchema,
+  livenessSchema,
   sourcesSchema,
   type AnomalyContext,
   type FeedbackRecord,
@@ -78,6 +79,16 @@ export function readableError(err: unknown, what: string): LadApiError {
   return new LadApiError(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/** A backend answer checked against its schema, or an error naming the first field that does not fit. */
+function parseAnswer<S extends z.ZodType>(what: string, schema: S, data: unknown): z.infer<S> {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LadApiError(`${what}: unexpected answer from the backend (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`);
+  }
+  return parsed.data;
+}
+
 /**
  * Talks to the Scorpio backend through Grafana's data proxy of one datasource
  * (`/api/datasources/proxy/uid/<uid>/lad/...`): no CORS, and the API token never reaches the browser.
@@ -126,18 +137,24 @@ export class LadClient {
     if (!schema) {
       return undefined as z.infer<S>;
     }
-    const parsed = schema.safeParse(response.data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new LadApiError(
-        `${what}: unexpected answer from the backend (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`
-      );
-    }
-    return parsed.data;
+    return parseAnswer(what, schema, response.data);
   }
 
-  health(): Promise<Health> {
-    return this.request('Health check', 'GET', '/api/health', healthSchema);
+  /**
+   * The backend's health. Without the token (none configured here while the backend has one) it answers liveness
+   * only, `{status: "ok"}`: that is a token problem, not a broken backend.
+   */
+  async health(): Promise<Health> {
+    const answer = await this.request('Health check', 'GET', '/api/health', z.unknown());
+    if (livenessSchema.safeParse(answer).success) {
+      throw new LadApiError(
+        'Health check: the backend is up but shows details only with its API token (check the API token in the datasource settings)',
+        200,
+        undefined,
+        true
+      );
+    }
+    return parseAnswer('Health check', healthSchema, answer);
   }
 
   sources(): Promise<string[]> {

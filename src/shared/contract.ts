@@ -18,6 +18,10 @@ export const sourceHealthSchema = z.object({
   threshold: z.number().nullable(),
   lastError: z.string().nullable(),
   lagMs: z.number().nullable(),
+  /** Lines accepted and waiting to be scored. */
+  queueDepth: z.number(),
+  /** A retraining runs beside scoring now. */
+  retraining: z.boolean(),
 });
 export type SourceHealth = z.infer<typeof sourceHealthSchema>;
 
@@ -26,9 +30,15 @@ export const healthSchema = z.object({
   version: z.string(),
   uptimeSeconds: z.number(),
   sources: z.array(sourceHealthSchema),
-  factStore: z.object({ falsePositives: z.number(), confirmed: z.number() }),
+  /** precision: confirmed ÷ reviewed anomalies; null until someone reviewed one. */
+  factStore: z.object({ falsePositives: z.number(), confirmed: z.number(), precision: z.number().nullable() }),
+  /** A background write of the results store failed (anomalies may be missing from queries). */
+  resultsStore: z.object({ lastError: z.string().nullable() }),
 });
 export type Health = z.infer<typeof healthSchema>;
+
+/** GET /api/health without the token, when the backend has one: liveness only, no details (docs/api.md). */
+export const livenessSchema = z.object({ status: z.literal('ok') }).strict();
 
 export const sourcesSchema = z.array(z.string());
 
@@ -40,6 +50,8 @@ const contextRowSchema = z.object({
   score: z.number().nullable(),
   anomaly: z.boolean(),
   suppressed: z.boolean(),
+  /** The line's labels as it was ingested (a Loki stream's labels, the syslog host and app, ...). */
+  labels: z.record(z.string(), z.string()),
 });
 export type ContextRow = z.infer<typeof contextRowSchema>;
 

@@ -58,7 +58,8 @@ export function healthJSON(overrides: Partial<{ sources: unknown[] }> = {}) {
     status: 'ok',
     version: '0.1.0',
     uptimeSeconds: 3700,
-    factStore: { falsePositives: 4, confirmed: 2 },
+    factStore: { falsePositives: 4, confirmed: 2, precision: 2 / 6 },
+    resultsStore: { lastError: null },
     sources: overrides.sources ?? [
       {
         name: 'web',
@@ -75,6 +76,8 @@ export function healthJSON(overrides: Partial<{ sources: unknown[] }> = {}) {
         threshold: 0.42,
         lastError: null,
         lagMs: 15,
+        queueDepth: 0,
+        retraining: false,
       },
       {
         name: 'auth',
@@ -91,6 +94,8 @@ export function healthJSON(overrides: Partial<{ sources: unknown[] }> = {}) {
         threshold: null,
         lastError: null,
         lagMs: null,
+        queueDepth: 12,
+        retraining: false,
       },
     ],
   };

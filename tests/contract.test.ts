@@ -1,0 +1,70 @@
+/**
+ * The plugin's view of the HTTP contract (src/shared/contract.ts) against a REAL service's answers: every field the
+ * backend sends is one the plugin's schema names, and every field the schema requires is sent. A field added on one
+ * side only fails here instead of never reaching the app page.
+ */
+import type { z } from 'zod';
+
+import type { Service } from '../backend/server/service';
+import { contextSchema, healthSchema, livenessSchema, sourceHealthSchema } from '../src/shared/contract';
+import { anomalyLines, normalLines, postJson, pushLines, removeDir, rowsOf, startTestService, tempDir, waitScored } from './service-helpers';
+
+jest.setTimeout(60_000);
+
+const TOKEN = 'contract-test-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
+let dir: string;
+let service: Service;
+
+beforeAll(async () => {
+  dir = tempDir();
+  service = await startTestService(dir, { LAD_API_TOKEN: TOKEN });
+  expect((await pushLines(service.url, 'shop', normalLines.slice(0, 300), auth)).status).toBe(204);
+  await waitScored(service, 'shop', 300);
+  expect((await pushLines(service.url, 'shop', [...normalLines.slice(300, 340), anomalyLines[2], ...normalLines.slice(340, 360)], auth)).status).toBe(204);
+  await waitScored(service, 'shop', 361);
+  expect((await postJson(`${service.url}/api/feedback`, { message: anomalyLines[2], kind: 'confirmed' }, auth)).status).toBe(201);
+});
+
+afterAll(async () => {
+  await service?.close();
+  removeDir(dir);
+});
+
+/** Parses strictly and compares key sets, so an extra backend field is a failure too (zod strips unknown keys). */
+function sameKeys(schema: z.ZodObject, value: unknown): void {
+  expect(schema.safeParse(value).error?.issues ?? []).toEqual([]);
+  expect(Object.keys(value as object).sort()).toEqual(Object.keys(schema.shape).sort());
+}
+
+describe('the plugin parses the real backend', () => {
+  it('GET /api/health with the token: every field, the sources and the fact-store', async () => {
+    const res = await fetch(`${service.url}/api/health`, { headers: auth });
+    const body = (await res.json()) as { sources: unknown[] };
+    sameKeys(healthSchema, body);
+    expect(body.sources.length).toBe(1);
+    sameKeys(sourceHealthSchema, body.sources[0]);
+    expect(healthSchema.parse(body).factStore.precision).toBe(1);
+  });
+
+  it('GET /api/health without the token: liveness only, which the plugin recognises', async () => {
+    const body = await (await fetch(`${service.url}/api/health`)).json();
+    expect(livenessSchema.safeParse(body).success).toBe(true);
+    expect(healthSchema.safeParse(body).success).toBe(false);
+  });
+
+  it('GET /api/anomalies/:id/context', async () => {
+    const anomalies = rowsOf(
+      (await (await fetch(`${service.url}/api/query`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ range: { from: Date.now() - 3600_000, to: Date.now() + 60_000 }, targets: [{ refId: 'A', queryType: 'anomalies', source: 'shop' }] }),
+      })).json() as { results: { A: { frames: Parameters<typeof rowsOf>[0][] } } }).results.A.frames[0]
+    );
+    expect(anomalies.length).toBeGreaterThan(0);
+    const ctx = await (await fetch(`${service.url}/api/anomalies/${encodeURIComponent(String(anomalies[0].id))}/context?before=3&after=3`, { headers: auth })).json();
+    sameKeys(contextSchema, ctx);
+    const row = (ctx as { anomaly: unknown }).anomaly;
+    sameKeys(contextSchema.shape.anomaly as unknown as z.ZodObject, row);
+  });
+});
