@@ -4,7 +4,8 @@
  * lines sit in the first training window; a torn spool tail is cut at start-up, with a log line. Lines are
  * counted by content in the results store's files after a clean stop.
  */
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceHealth } from '../backend/api/health';
 import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
@@ -166,5 +167,46 @@ describe('write-ahead spool, built service', () => {
     const counts = storedLineCounts(data, 'window');
     expect([...before, ...after].every((l) => counts.get(l) === 1)).toBe(true);
     expect(counts.size).toBe(350);
+  }, 90_000);
+
+  // A real full disk: a small tmpfs (needs mount, i.e. root in a container; skipped, and said so, without it).
+  it('a full disk answers 503 naming ENOSPC, never 204, and pushes are taken again once space returns, with no torn record', async () => {
+    const mnt = path.join(dir, 'mnt');
+    mkdirSync(mnt);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]).status !== 0) {
+      process.stdout.write('spool full disk: skipped, mount -t tmpfs is not allowed here\n');
+      return;
+    }
+    try {
+      const data = path.join(mnt, 'data');
+      server = await startBuiltServer({ env: env(data) });
+      const { bavail, bsize } = statfsSync(mnt);
+      const filler = path.join(mnt, 'filler');
+      writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - 256 * 1024)));
+      const statuses: number[] = [];
+      let refusal = '';
+      for (let k = 0; k < 40 && refusal === ''; k++) {
+        const res = await push(server.url, 'full', Array.from({ length: 1000 }, (_, n) => line(7, k * 1000 + n)));
+        statuses.push(res.status);
+        if (res.status === 503) refusal = ((await res.json()) as { error: string }).error;
+        else await res.arrayBuffer();
+      }
+      expect(statuses.every((s) => s === 204 || s === 503)).toBe(true);
+      expect(refusal).toMatch(/spool.*ENOSPC/);
+      rmSync(filler);
+      const again = await push(server.url, 'full', [line(7, 999_999)]);
+      expect(again.status).toBe(204);
+      process.stdout.write(`spool full disk: ${statuses.filter((s) => s === 204).length} pushes 204, then 503: ${refusal}; 204 again once space returned\n`);
+      expect(await server.stop('SIGTERM')).toBe(0);
+      server = await startBuiltServer({ env: env(data) });
+      expect(server.output()).toMatch(/spool opened/);
+      expect(server.output()).not.toMatch(/torn tail/);
+      await server.stop('SIGTERM');
+      server = null;
+    } finally {
+      await server?.stop('SIGKILL');
+      server = null;
+      spawnSync('umount', ['-l', mnt]);
+    }
   }, 90_000);
 });

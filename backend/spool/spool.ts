@@ -207,7 +207,7 @@ export class Spool {
         else this.nextSeq.set(source, seq);
       }
       const e = err as NodeJS.ErrnoException;
-      const reason = e.code ? `${e.code}: ${e.message}` : e.message;
+      const reason = e.code && !e.message.startsWith(e.code) ? `${e.code}: ${e.message}` : e.message;
       this.lastError = `spool write: ${reason}`;
       this.opts.logger.error({ err: reason, lines: group.reduce((n, g) => n + g.entries.length, 0) }, 'spool: write failed, pushes answered 503');
       const refusal = new SpoolWriteError(reason);

@@ -158,7 +158,8 @@ export class ResultsStore {
         continue;
       }
       const nameFile = path.join(opts.dir, entry.name, 'source.json');
-      const meta = await fs.readFile(nameFile, 'utf8').then((t) => JSON.parse(t) as { name: string }, () => null);
+      // parseJson: a source.json left empty by a full disk must not stop start-up (the source rewrites it when next seen)
+      const meta = await fs.readFile(nameFile, 'utf8').then((t) => parseJson<{ name: string }>(t), () => null);
       if (meta && typeof meta.name === 'string') {
         await store.load(meta.name);
       }
