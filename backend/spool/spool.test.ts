@@ -19,7 +19,7 @@ class FakeResults implements SpoolResults {
   async linesAfter(source: string, seq: number): Promise<number> {
     return source === 's' ? this.stored.length - 1 - seq : 0;
   }
-  async flush(): Promise<void> {}
+  async syncLines(): Promise<void> {}
 }
 
 const silent = pino({ level: 'silent' });

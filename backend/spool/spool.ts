@@ -18,7 +18,8 @@ import { scanSegment, segmentFile, segmentIndexes, syncDir } from './segments';
 export interface SpoolResults {
   lastSeq(source: string): number;
   linesAfter(source: string, seq: number): Promise<number>;
-  flush(): Promise<void>;
+  /** Writes the scored lines and fsyncs them. */
+  syncLines(): Promise<void>;
 }
 
 export interface SpoolOptions {
@@ -246,7 +247,7 @@ export class Spool {
       }
     }
     if (updates.size > 0) {
-      await this.opts.results.flush();
+      await this.opts.results.syncLines();
       const next = new Map(this.checkpointState);
       for (const [source, entry] of updates) next.set(source, entry);
       await writeCheckpoint(this.opts.dir, next);

@@ -270,6 +270,12 @@ export class ResultsStore {
     return results ? results.nextSeq - 1 : -1;
   }
 
+  /** Writes and fsyncs every source's scored lines (the spool checkpoints only what is on disk for good). */
+  async syncLines(): Promise<void> {
+    await this.flush();
+    await Promise.all([...this.sources.values()].map((r) => r.lines.sync()));
+  }
+
   /** How many whole lines of `source` on disk have a sequence number above `seq` (the spool counts them at start-up). */
   async linesAfter(source: string, seq: number): Promise<number> {
     const results = this.sources.get(source);

@@ -139,6 +139,12 @@ export class SegmentLog {
     return run;
   }
 
+  /** Flushes, then fsyncs the current file (the files before it were fsynced when rotated away). */
+  async sync(): Promise<void> {
+    await this.flush();
+    await this.handle?.datasync();
+  }
+
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
     await this.writing;
@@ -188,6 +194,8 @@ export class SegmentLog {
 
   private async rotate(firstKey: number, now: number): Promise<void> {
     if (this.handle) {
+      // what a later sync() vouches for includes this file
+      await this.handle.datasync();
       await this.handle.close();
       this.handle = null;
     }
