@@ -4,6 +4,7 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createLinePushRouter } from '../sources/line-push';
+import { createLokiPushRouter } from '../sources/loki-push';
 import type { LogEntry } from '../sources/source';
 import { removeDir, tempDir } from '../testing/temp-dir';
 import { decodeRecord, encodeRecord } from './record';
@@ -126,18 +127,25 @@ describe('spool', () => {
     const spool = await open();
     const accepted: LogEntry[] = [];
     const sink = new SpooledSink({ reserve: () => undefined, accept: (e) => void accepted.push(...e), saturated: false, onDrain: () => () => undefined }, spool);
-    const app = express().use(createLinePushRouter(sink));
+    const app = express().use(createLinePushRouter(sink)).use(createLokiPushRouter(sink));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/push?source=s`;
     try {
       expect((await fetch(url, { method: 'POST', body: 'a\nb' })).status).toBe(204);
+      const loki = JSON.stringify({ streams: [{ stream: { job: 's' }, values: [['1795620450936000000', 'from loki']] }] });
+      const lokiUrl = url.replace('/api/push?source=s', '/loki/api/v1/push');
+      expect((await fetch(lokiUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: loki })).status).toBe(204);
       const handle = (spool as unknown as { handle: fs.FileHandle }).handle;
       handle.datasync = () => Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
       const res = await fetch(url, { method: 'POST', body: 'c\nd' });
       expect(res.status).toBe(503);
       expect(((await res.json()) as { error: string }).error).toMatch(/spool.*ENOSPC/);
-      expect(accepted.map((e) => e.line)).toEqual(['a', 'b']);
+      expect(accepted.map((e) => [e.line, e.spoolSeq])).toEqual([
+        ['a', 0],
+        ['b', 1],
+        ['from loki', 2],
+      ]);
     } finally {
       await new Promise((r) => server.close(r));
       await spool.close().catch(() => undefined);

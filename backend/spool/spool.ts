@@ -140,10 +140,11 @@ export class Spool {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // no new appends from here; what is pending is written (or refused) below
+    this.closed = true;
     while (this.writing !== null || this.pending.length > 0) {
       await (this.writing ?? this.runFlush());
     }
-    this.closed = true;
     await this.checkpoint();
     await this.handle?.close();
     this.handle = null;
