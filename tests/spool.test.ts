@@ -36,14 +36,24 @@ function storedLineCounts(dataDir: string, source: string): Map<string, number> 
     const meta = JSON.parse(readFileSync(path.join(root, dir, 'source.json'), 'utf8')) as { name: string };
     if (meta.name !== source) continue;
     for (const file of readdirSync(path.join(root, dir)).filter((f) => f.startsWith('lines-'))) {
-      for (const text of readFileSync(path.join(root, dir, file), 'utf8').split('\n')) {
-        if (text === '') continue;
-        const line = (JSON.parse(text) as { l: string }).l;
-        counts.set(line, (counts.get(line) ?? 0) + 1);
-      }
+      const records = readFileSync(path.join(root, dir, file), 'utf8').split('\n');
+      records.forEach((text, i) => {
+        if (text === '') return;
+        // a kill -9 can cut the results store's last write of a file short (the store skips that record too)
+        const record = i === records.length - 1 ? parseOrNull(text) : (JSON.parse(text) as { l: string });
+        if (record) counts.set(record.l, (counts.get(record.l) ?? 0) + 1);
+      });
     }
   }
   return counts;
+}
+
+function parseOrNull(text: string): { l: string } | null {
+  try {
+    return JSON.parse(text) as { l: string };
+  } catch {
+    return null;
+  }
 }
 
 async function sourceHealth(url: string, source: string): Promise<SourceHealth | undefined> {

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { createLinePushRouter } from '../sources/line-push';
 import { createLokiPushRouter } from '../sources/loki-push';
 import type { LogEntry } from '../sources/source';
+import { ResultsStore } from '../store/results-store';
 import { removeDir, tempDir } from '../testing/temp-dir';
 import { decodeRecord, encodeRecord } from './record';
 import { Spool, SpoolWriteError, type SpoolResults } from './spool';
@@ -151,4 +152,22 @@ describe('spool', () => {
       await spool.close().catch(() => undefined);
     }
   });
+
+  it('the results store counts the whole lines stored after a sequence number; a record torn by a kill is not one', async () => {
+    const options = { dir, retentionMs: 3600_000, maxBytesPerSource: 1 << 30, segmentBytes: 1 << 20, recentLines: 100, maxAnomalies: 100, bucketMs: 10_000 };
+    const store = await ResultsStore.open(options);
+    for (const e of entries('s', 0, 5)) store.addScored('s', { ...e, timestampMs: Date.now() }, 1, 10, false, false, 't', '', null);
+    const second = store.lastSeq('s') - 3;
+    await store.close();
+    const sourceDir = path.join(dir, readdirSync(dir).find((d) => d !== 's')!);
+    const file = path.join(sourceDir, readdirSync(sourceDir).find((f) => f.startsWith('lines-'))!);
+    const text = await fs.readFile(file, 'utf8');
+    await fs.writeFile(file, text.slice(0, text.length - 2)); // the last record cut short, after its labels' closing brace
+    const reopened = await ResultsStore.open(options);
+    expect(await reopened.linesAfter('s', second)).toBe(2); // 3 after it, the last one torn
+    expect(await reopened.linesAfter('s', -1)).toBe(4);
+    expect(await reopened.linesAfter('unknown', -1)).toBe(0);
+    await reopened.close();
+  });
 });
+

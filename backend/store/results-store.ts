@@ -287,7 +287,8 @@ export class ResultsStore {
       if (i + 1 < files.length && files[i + 1].startKey <= seq + 1) continue;
       for await (const text of SegmentLog.records(files[i].file)) {
         const m = /^\{"q":(\d+),/.exec(text);
-        if (m && Number(m[1]) > seq && text.endsWith('}')) n++;
+        // a record torn by a kill -9 mid-write (the file's last) is not a stored line: its line is scored again
+        if (m && Number(m[1]) > seq && parseJson(text) !== null) n++;
       }
     }
     return n;
