@@ -144,16 +144,16 @@ describe('at the push router', () => {
 describe('at the running service: every line arrives, scored, with its labels', () => {
   let dir: string;
   let service: Service;
-  /** What the service's sink accepted (a tap on the real Pipelines.push, which still does the work). */
+  /** What the service's pipelines accepted (a tap on the real Pipelines.accept, which still does the work; pushes reach it through the spool). */
   let accepted: LogEntry[];
 
   beforeAll(async () => {
     dir = tempDir('lad-shippers-');
     service = await startTestService(dir);
     accepted = [];
-    const realPush = service.pipelines.push.bind(service.pipelines);
-    service.pipelines.push = (entries: LogEntry[]) => {
-      realPush(entries);
+    const realAccept = service.pipelines.accept.bind(service.pipelines);
+    service.pipelines.accept = (entries: LogEntry[]) => {
+      realAccept(entries);
       accepted.push(...entries);
     };
   });

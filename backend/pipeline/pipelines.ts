@@ -49,13 +49,9 @@ export class Pipelines implements LogSink {
     if (entries.length === 0) {
       return;
     }
-    const targets = this.targets(entries);
-    for (const { p, group } of targets) {
-      p.checkCapacity(group.length);
-    }
-    for (const { p, group } of targets) {
-      p.enqueue(group);
-    }
+    // every source's capacity is checked before any is enqueued: all or nothing
+    this.reserve(entries);
+    this.accept(entries);
   }
 
   /** push's checks alone (capacity of every source, source count): the spool takes a batch only if they pass. */
