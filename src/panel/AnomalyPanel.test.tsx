@@ -373,3 +373,115 @@ describe('AnomalyPanel against a server speaking the documented Scorpio feedback
     await waitFor(() => expect(backendSrv.proxied).toEqual(['lad-other POST /api/feedback', 'scorpio-lad POST /api/feedback']));
   });
 });
+
+/** The `review` query's table frame (backend/api/query.ts reviewFrame) with one item per template. */
+function reviewFrameJSON(): DataFrameJSON {
+  const f = (name: string, type: string) => ({ name, type: type as never, config: {} });
+  return {
+    schema: {
+      name: 'review',
+      refId: 'A',
+      fields: [f('source', 'string'), f('line', 'string'), f('template', 'string'), f('score', 'number'), f('threshold', 'number'), f('flagged', 'boolean'), f('affected', 'number'), f('priority', 'number'), f('why', 'string')],
+    },
+    data: {
+      values: [
+        ['web', 'web'],
+        ['WARN cache miss for key k17', 'ERROR disk quota exceeded for user u0 on /dev/sd0'],
+        ['WARN cache miss for key <*>', 'ERROR disk quota exceeded for user <*> on <*>'],
+        [0.38, 0.5],
+        [0.4, 0.4],
+        [false, true],
+        [12, 1],
+        [3.1, 1.2],
+        ['score 0.38 is 0.02 below the threshold 0.40; 12 similar lines', 'score 0.50 is 0.10 above the threshold 0.40'],
+      ],
+    },
+  };
+}
+
+function reviewReplies(r: RecordedRequest): WireReply | undefined {
+  const q = /^\/api\/review\?source=([^&]+)&limit=(\d+)$/.exec(r.path);
+  if (r.method === 'GET' && q) {
+    const source = decodeURIComponent(q[1]);
+    const items =
+      source === 'web'
+        ? [{ line: 'WARN cache miss for key k17', template: 'WARN cache miss for key <*>', score: 0.38, threshold: 0.4, flagged: false, affected: 12, templateLines: 9, priority: 3.1, why: ['score 0.38 is 0.02 below the threshold 0.40', '12 similar lines'] }]
+        : [];
+    return { body: { source, modelState: 'ready', threshold: 0.4, items } };
+  }
+  return defaultReplies(r);
+}
+
+describe('Review view', () => {
+  it('asks the backend for each source\'s queue through the proxy, answers "Normal" and says what it changed; Undo takes it back', async () => {
+    replyTo = reviewReplies;
+    render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 3)]))} />);
+    await userEvent.click(screen.getByRole('radio', { name: 'Review' }));
+    const list = await screen.findByRole('list', { name: 'Review queue' });
+    const item = await within(list).findByRole('listitem');
+    expect(server.requests.filter((r) => r.method === 'GET').map((r) => r.path)).toEqual(['/api/review?source=auth&limit=20', '/api/review?source=web&limit=20']);
+    expect(within(item).getByText('WARN cache miss for key k17')).toBeInTheDocument();
+    expect(within(item).getByText(/0.02 below the threshold/)).toBeInTheDocument();
+    expect(within(item).getByLabelText('an answer decides 12 recent lines')).toHaveTextContent('×12');
+    expect(screen.getByText('1 to review')).toBeInTheDocument();
+
+    await userEvent.click(within(item).getByRole('button', { name: 'Normal' }));
+    expect(await within(item).findByRole('status')).toHaveTextContent('Answered Normal: 12 similar recent lines now treated as normal');
+    const posts = server.requests.filter((r) => r.method === 'POST');
+    // The line was never stored as an anomaly: no anomaly id goes with it.
+    expect(posts.map((p) => p.body)).toEqual([
+      { message: 'WARN cache miss for key k17', kind: 'false_positive', source: 'web', template: 'WARN cache miss for key <*>', score: 0.38 },
+    ]);
+    const id = `fb${nextFeedbackId - 1}`;
+    await userEvent.click(within(item).getByRole('button', { name: 'Undo' }));
+    await within(item).findByRole('button', { name: 'Normal' });
+    expect(server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([`/api/feedback/${id}`]);
+  });
+
+  it('opens on the review queue of a `review` query\'s frame without asking the backend, and does not submit twice', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    replyTo = (r) => (r.method === 'POST' ? { ...defaultReplies(r)!, delay: gate } : defaultReplies(r));
+    render(<AnomalyPanel {...props(framesFromJSON([reviewFrameJSON()], 'A', 'review'))} />);
+    const items = within(screen.getByRole('list', { name: 'Review queue' })).getAllByRole('listitem');
+    expect(items).toHaveLength(2);
+    const anomaly = within(items[0]).getByRole('button', { name: 'Anomaly' });
+    await userEvent.click(anomaly);
+    expect(anomaly).toBeDisabled();
+    expect(within(items[0]).getByRole('button', { name: 'Normal' })).toBeDisabled();
+    await userEvent.click(anomaly);
+    act(() => release());
+    expect(await within(items[0]).findByRole('status')).toHaveTextContent('Answered Anomaly: 12 similar recent lines now flagged');
+    expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(server.requests.filter((r) => r.method === 'GET')).toEqual([]);
+  });
+
+  it('shows a line\'s context when the panel holds it as a stored anomaly, and says so when it does not; arrows move between items', async () => {
+    const series = [...frames([anomaliesFrameJSON('A', 1)]), ...framesFromJSON([reviewFrameJSON()], 'A', 'review')];
+    render(<AnomalyPanel {...props(series, { grouping: 'review', contextLines: 2 })} />);
+    const items = within(screen.getByRole('list', { name: 'Review queue' })).getAllByRole('listitem');
+    await userEvent.click(within(items[1]).getByRole('button', { name: 'Expand line and its context' }));
+    const context = await within(items[1]).findByRole('group', { name: 'Surrounding log lines' });
+    expect(within(context).getByText('THE ANOMALY ITSELF')).toBeInTheDocument();
+    expect(server.requests.map((r) => r.path)).toContain('/api/anomalies/a0/context?before=2&after=2');
+    within(items[0]).getByRole('button', { name: 'Expand line and its context' }).focus();
+    await userEvent.keyboard('{Enter}');
+    expect(within(items[0]).getByText(/not among this panel.s anomalies/)).toBeInTheDocument();
+    await userEvent.keyboard('{ArrowDown}');
+    expect(document.activeElement).toBe(within(items[1]).getByRole('button', { name: /line and its context/ }));
+  });
+
+  it('a Viewer can read the queue, and an answer stops at the data proxy with a message saying why', async () => {
+    setBackendSrv(backendSrvViaDataProxyStandIn(server.url, { role: 'Viewer' }));
+    replyTo = reviewReplies;
+    try {
+      render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 1)]), { grouping: 'review' })} />);
+      const item = await within(await screen.findByRole('list', { name: 'Review queue' })).findByRole('listitem');
+      await userEvent.click(within(item).getByRole('button', { name: 'Anomaly' }));
+      expect(await within(item).findByRole('alert')).toHaveTextContent('HTTP 403 plugin proxy route access denied (your Grafana role may not do this');
+      expect(server.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    } finally {
+      setBackendSrv(backendSrv);
+    }
+  });
+});

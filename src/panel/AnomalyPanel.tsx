@@ -7,7 +7,10 @@ import { areEqual, VariableSizeList, type ListChildComponentProps } from 'react-
 import { LadClient } from '../shared/api';
 import { scorpioDatasources, scorpioUidOf } from '../shared/datasources';
 import { GroupItem, LineItem } from './AnomalyItems';
+import { isReviewFrame, reviewRowsFromFrames } from './review';
+import { ReviewView, useFetchedReview } from './ReviewView';
 import { emptyState } from './emptyState';
+import { arrowTarget } from './keyboard';
 import { anomalyRowsFromFrames, groupByTemplate, isAnomalyFrame, templateKey } from './rows';
 import { getPanelStyles, type PanelStyles } from './styles';
 import { DEFAULT_OPTIONS, type AnomalyRow, type Column, type PanelOptions, type TemplateGroup } from './types';
@@ -59,6 +62,28 @@ export function datasourceResolver(props: Pick<Props, 'data' | 'options' | 'repl
   };
 }
 
+/** Items asked per source: a queue is for people answering it. */
+const REVIEW_LIMIT = 20;
+
+/**
+ * The sources the panel's queries name (a target's `source`, variables interpolated, `a,b` or `{a,b}` lists split),
+ * else the sources of its anomaly rows; empty means every source the backend has.
+ */
+export function panelSources(data: Props['data'], rows: readonly AnomalyRow[], replaceVariables?: (s: string) => string): string[] {
+  const named = new Set<string>();
+  for (const target of data.request?.targets ?? []) {
+    const raw = (target as { source?: unknown }).source;
+    if (typeof raw === 'string' && raw.trim()) {
+      const value = replaceVariables ? replaceVariables(raw) : raw;
+      value.split(/[{},]/).map((s) => s.trim()).filter((s) => s && s !== '*' && !s.startsWith('$')).forEach((s) => named.add(s));
+    }
+  }
+  if (named.size === 0) {
+    rows.forEach((r) => r.source && named.add(r.source));
+  }
+  return [...named].sort();
+}
+
 /** Reports the natural height of an expanded row so the virtual list can make room for it. */
 function Measured({
   index,
@@ -100,7 +125,7 @@ export function AnomalyPanel(props: Props) {
   // One client per datasource uid, kept across renders so the rows' effects (context loads) do not rerun.
   const clients = useRef(new Map<string, LadClient>());
   const clientOf = useCallback(
-    (row: AnomalyRow) => {
+    (row: Pick<AnomalyRow, 'refId'>) => {
       const uid = uidOf(row) ?? '';
       let client = clients.current.get(uid);
       if (!client) {
@@ -113,7 +138,9 @@ export function AnomalyPanel(props: Props) {
   );
   // Who clicked goes into the fact-store record (Grafana's signed-in login; absent for anonymous viewers).
   const feedback = useFeedback(clientOf, config.bootData?.user?.login || undefined);
-  const [grouping, setGrouping] = useState(options.grouping);
+  // A `review` query's frame in the panel's data is its review queue; without one the Review view asks the backend.
+  const reviewFromData = useMemo(() => (data.series.some(isReviewFrame) ? reviewRowsFromFrames(data.series) : null), [data.series]);
+  const [grouping, setGrouping] = useState(reviewFromData && !data.series.some(isAnomalyFrame) ? 'review' : options.grouping);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const listRef = useRef<VariableSizeList>(null);
   const sizes = useRef(new Map<string, number>());
@@ -122,6 +149,9 @@ export function AnomalyPanel(props: Props) {
 
   const hasAnomalyFrame = data.series.some(isAnomalyFrame);
   const rows = useMemo(() => anomalyRowsFromFrames(data.series, options.maxRows), [data.series, options.maxRows]);
+  const reviewSources = useMemo(() => panelSources(props.data, rows, props.replaceVariables), [props.data, rows, props.replaceVariables]);
+  const reviewRefId = data.request?.targets?.[0]?.refId ?? rows[0]?.refId ?? 'A';
+  const review = useFetchedReview(grouping === 'review', reviewFromData, reviewSources, reviewRefId, clientOf, REVIEW_LIMIT);
 
   const isSuppressed = useCallback(
     (row: AnomalyRow) =>
@@ -183,15 +213,8 @@ export function AnomalyPanel(props: Props) {
 
   // Arrow keys move between rows; the list is virtual, so scroll the target row in before focusing it.
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') {
-      return;
-    }
-    const rowEl = (event.target as HTMLElement).closest<HTMLElement>('[data-index]');
-    if (!rowEl) {
-      return;
-    }
-    const next = Number(rowEl.dataset.index) + (event.key === 'ArrowDown' ? 1 : -1);
-    if (next < 0 || next >= items.length) {
+    const next = arrowTarget(event);
+    if (next === null || next < 0 || next >= items.length) {
       return;
     }
     event.preventDefault();
@@ -211,7 +234,8 @@ export function AnomalyPanel(props: Props) {
   // No count while nothing is known (loading, or failed with no rows): "0 anomalies" would be the all-clear again.
   const unknown = empty !== undefined && (empty.failed || data.state === LoadingState.Loading || data.state === LoadingState.NotStarted);
   const counted = grouping === 'templates' ? `${items.length} templates, ${rows.length} lines` : `${items.length} anomalies`;
-  const total = unknown ? '' : counted;
+  const reviewCount = review.state === 'done' ? `${review.items.length} to review` : '';
+  const total = grouping === 'review' ? reviewCount : unknown ? '' : counted;
 
   return (
     <div className={styles.root} style={{ width, height }}>
@@ -223,12 +247,13 @@ export function AnomalyPanel(props: Props) {
           options={[
             { label: 'Lines', value: 'lines', description: 'Every anomalous line' },
             { label: 'By template', value: 'templates', description: 'One row per kind of line, with a count' },
+            { label: 'Review', value: 'review', description: 'The lines whose answer teaches the model most' },
           ]}
         />
         <span className={styles.toolbarSpacer} />
         <span aria-live="polite">
           {total}
-          {hiddenCount > 0 ? ` (${hiddenCount} suppressed hidden)` : ''}
+          {hiddenCount > 0 && grouping !== 'review' ? ` (${hiddenCount} suppressed hidden)` : ''}
         </span>
       </div>
       {last ? (
@@ -245,7 +270,18 @@ export function AnomalyPanel(props: Props) {
           </Button>
         </div>
       ) : null}
-      {empty ? (
+      {grouping === 'review' ? (
+        <ReviewView
+          load={review}
+          anomalies={rows}
+          feedback={feedback}
+          clientOf={clientOf}
+          contextLines={options.contextLines}
+          timeZone={timeZone}
+          height={listHeight}
+          styles={styles}
+        />
+      ) : empty ? (
         <div className={empty.failed ? styles.emptyError : styles.empty} role={empty.failed ? 'alert' : 'status'}>
           {empty.text}
         </div>
@@ -279,7 +315,7 @@ interface RowData {
   columns: ReadonlySet<Column>;
   timeZone: string;
   contextLines: number;
-  clientOf: (row: AnomalyRow) => LadClient;
+  clientOf: (row: Pick<AnomalyRow, 'refId'>) => LadClient;
   feedback: FeedbackApi;
   toggle: (key: string) => void;
   styles: PanelStyles;

@@ -14,16 +14,21 @@ interface Props {
   onSend: (kind: FeedbackKind) => void;
   onUndo: () => void;
   styles: PanelStyles;
+  /** Button words (the review view asks "Anomaly" / "Normal"). */
+  labels?: Record<FeedbackKind, string>;
+  /** What the badge says once an answer is recorded. */
+  doneText?: (kind: FeedbackKind) => string;
 }
 
 const DONE_LABEL: Record<FeedbackKind, string> = { false_positive: 'Marked false positive', confirmed: 'Confirmed' };
+const LABELS: Record<FeedbackKind, string> = { false_positive: 'False positive', confirmed: 'Confirm anomaly' };
 
-export function FeedbackControls({ state, recorded, describedBy, onSend, onUndo, styles }: Props) {
+export function FeedbackControls({ state, recorded, describedBy, onSend, onUndo, styles, labels = LABELS, doneText = (k) => DONE_LABEL[k] }: Props) {
   if (state?.status === 'done' || state?.status === 'undoing') {
     return (
       <span className={styles.actions}>
         <span className={styles.badge} role="status">
-          {DONE_LABEL[state.kind]}
+          {doneText(state.kind)}
         </span>
         <Button
           size="sm"
@@ -54,7 +59,7 @@ export function FeedbackControls({ state, recorded, describedBy, onSend, onUndo,
           aria-busy={pending && state?.kind === 'false_positive'}
           onClick={() => onSend('false_positive')}
         >
-          False positive
+          {labels.false_positive}
         </Button>
       )}
       <Button
@@ -66,7 +71,7 @@ export function FeedbackControls({ state, recorded, describedBy, onSend, onUndo,
         aria-busy={pending && state?.kind === 'confirmed'}
         onClick={() => onSend('confirmed')}
       >
-        Confirm anomaly
+        {labels.confirmed}
       </Button>
       {state?.status === 'error' ? (
         <span role="alert" className={styles.error}>

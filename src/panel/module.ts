@@ -22,12 +22,13 @@ export const plugin = new PanelPlugin<PanelOptions>(AnomalyPanel).setPanelOption
     .addRadio({
       path: 'grouping',
       name: 'Default grouping',
-      description: 'Every line, or one row per template with a count',
+      description: 'Every line, one row per template with a count, or the review queue',
       defaultValue: DEFAULT_OPTIONS.grouping,
       settings: {
         options: [
           { value: 'lines', label: 'Lines' },
           { value: 'templates', label: 'By template' },
+          { value: 'review', label: 'Review' },
         ],
       },
     })

@@ -32,6 +32,7 @@ export const getPanelStyles = (theme: GrafanaTheme2) => ({
   empty: css({ padding: theme.spacing(2), color: theme.colors.text.secondary, textAlign: 'center' }),
   emptyError: css({ padding: theme.spacing(2), color: theme.colors.error.text, textAlign: 'center' }),
   list: css({ outline: 'none' }),
+  reviewList: css({ overflowY: 'auto', minHeight: 0 }),
   item: css({
     borderBottom: `1px solid ${theme.colors.border.weak}`,
     overflow: 'hidden',

@@ -4,8 +4,8 @@ export type Column = (typeof COLUMNS)[number];
 export interface PanelOptions {
   /** Suppressed lines (false positives, by the backend or by a click here) greyed out when true, hidden when false. */
   showSuppressed: boolean;
-  /** How the panel opens: every line, or one row per template with a count. */
-  grouping: 'lines' | 'templates';
+  /** How the panel opens: every line, one row per template with a count, or the review queue. */
+  grouping: 'lines' | 'templates' | 'review';
   maxRows: number;
   columns: Column[];
   /** Lines before and after an anomaly shown when it is expanded. */

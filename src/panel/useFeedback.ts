@@ -63,7 +63,8 @@ export function useFeedback(clientOf: (row: AnomalyRow) => LadClient, user?: str
           source: example.source || undefined,
           template: example.template || undefined,
           score: Number.isFinite(example.score) ? example.score : undefined,
-          anomalyId: example.id,
+          // A review item's line may never have been stored as an anomaly: then it has no id to send.
+          anomalyId: example.id || undefined,
           user,
         });
         const templateKeys = kind === 'false_positive' ? [...new Set(affected.map(templateKey))] : [];

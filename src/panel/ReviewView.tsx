@@ -1,0 +1,207 @@
+import React, { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { LoadingPlaceholder } from '@grafana/ui';
+
+import type { LadClient } from '../shared/api';
+import type { FeedbackKind } from '../shared/contract';
+import { ContextView } from './ContextView';
+import { FeedbackControls } from './FeedbackControls';
+import { arrowTarget } from './keyboard';
+import { answerEffect, feedbackExample, fetchReview, storedAnomalyOf, type ReviewRow } from './review';
+import { ScoreBar } from './ScoreBar';
+import type { PanelStyles } from './styles';
+import type { AnomalyRow } from './types';
+import type { FeedbackApi, FeedbackState } from './useFeedback';
+
+export type ReviewLoad = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; items: ReviewRow[] };
+
+interface Props {
+  load: ReviewLoad;
+  /** The panel's anomaly rows: a review line the service stored as an anomaly has its context there. */
+  anomalies: readonly AnomalyRow[];
+  feedback: FeedbackApi;
+  clientOf: (row: AnomalyRow) => LadClient;
+  contextLines: number;
+  timeZone: string;
+  height: number;
+  styles: PanelStyles;
+}
+
+const ANSWER_LABEL: Record<FeedbackKind, string> = { confirmed: 'Anomaly', false_positive: 'Normal' };
+
+/** The review queue: the lines whose answer teaches the model most, each answered "Anomaly" or "Normal". */
+export function ReviewView({ load, anomalies, feedback, clientOf, contextLines, timeZone, height, styles }: Props) {
+  const [expanded, setExpanded] = useState<string | null>(null);
+  const listRef = useRef<HTMLDivElement>(null);
+  if (load.state === 'loading') {
+    return (
+      <div className={styles.empty} role="status">
+        <LoadingPlaceholder text="Loading the review queue…" />
+      </div>
+    );
+  }
+  if (load.state === 'error') {
+    return (
+      <div className={styles.emptyError} role="alert">
+        {load.message}
+      </div>
+    );
+  }
+  if (load.items.length === 0) {
+    return (
+      <div className={styles.empty} role="status">
+        Nothing to review: every recent kind of line is decided, or no model is trained yet.
+      </div>
+    );
+  }
+  // Arrow keys move between items, as in the other views (the list is short and not virtual).
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const next = arrowTarget(event);
+    const target = next === null ? null : listRef.current?.querySelector<HTMLElement>(`[data-index="${next}"] [data-row-focus]`);
+    if (target) {
+      event.preventDefault();
+      target.focus();
+    }
+  };
+  return (
+    <div ref={listRef} className={styles.reviewList} style={{ maxHeight: height }} role="list" aria-label="Review queue" onKeyDown={onKeyDown}>
+      {load.items.map((item, index) => {
+        const stored = storedAnomalyOf(item, anomalies);
+        const example = feedbackExample(item, stored);
+        return (
+          <ReviewItem
+            key={item.key}
+            index={index}
+            item={item}
+            stored={stored}
+            client={clientOf(example)}
+            state={feedback.states[item.key]}
+            expanded={expanded === item.key}
+            onToggle={() => setExpanded((cur) => (cur === item.key ? null : item.key))}
+            onSend={(kind) => void feedback.send(item.key, example, kind, [example])}
+            onUndo={() => void feedback.undo(item.key)}
+            contextLines={contextLines}
+            timeZone={timeZone}
+            styles={styles}
+          />
+        );
+      })}
+    </div>
+  );
+}
+
+function ReviewItem(p: {
+  index: number;
+  item: ReviewRow;
+  stored: AnomalyRow | undefined;
+  client: LadClient;
+  state: FeedbackState | undefined;
+  expanded: boolean;
+  onToggle: () => void;
+  onSend: (kind: FeedbackKind) => void;
+  onUndo: () => void;
+  contextLines: number;
+  timeZone: string;
+  styles: PanelStyles;
+}) {
+  const { item, state, styles } = p;
+  const id = `lad-review-${p.index}`;
+  return (
+    <div className={styles.item} role="listitem" data-index={p.index}>
+      <div className={styles.itemInner}>
+        <div className={styles.meta}>
+          <button
+            type="button"
+            className={styles.toggle}
+            data-row-focus
+            aria-expanded={p.expanded}
+            aria-controls={`${id}-details`}
+            aria-label={`${p.expanded ? 'Collapse' : 'Expand'} line and its context`}
+            onClick={p.onToggle}
+          >
+            {p.expanded ? '▾' : '▸'}
+          </button>
+          {item.source ? <span className={styles.source}>{item.source}</span> : null}
+          <ScoreBar score={item.score} threshold={item.threshold} styles={styles} />
+          <span className={styles.badge}>{item.flagged ? 'flagged' : 'not flagged'}</span>
+          <span className={styles.count} aria-label={`an answer decides ${item.affected} recent lines`}>
+            ×{item.affected}
+          </span>
+        </div>
+        <pre id={id} className={`${styles.line} ${p.expanded ? '' : styles.lineClamped}`}>
+          {item.line}
+        </pre>
+        <div className={styles.details}>
+          why: {item.why}
+          {' · '}template <span className={styles.templateText}>{item.template}</span>
+        </div>
+        <FeedbackControls
+          state={state}
+          recorded={null}
+          describedBy={id}
+          onSend={p.onSend}
+          onUndo={p.onUndo}
+          styles={styles}
+          labels={ANSWER_LABEL}
+          doneText={(kind) => `Answered ${ANSWER_LABEL[kind]}: ${answerEffect(kind, item.affected)}`}
+        />
+        <div id={`${id}-details`}>
+          {p.expanded ? (
+            p.stored ? (
+              <ContextView
+                key={`${p.stored.id}:${p.contextLines}`}
+                client={p.client}
+                anomalyId={p.stored.id}
+                lines={p.contextLines}
+                timeZone={p.timeZone}
+                styles={styles}
+              />
+            ) : (
+              <div className={styles.context}>
+                No surrounding lines: the service keeps them for the lines it stored as anomalies, and this line is not
+                among this panel&apos;s anomalies.
+              </div>
+            )
+          ) : null}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** Loads the review queue when the panel's own data holds none: GET /api/review per source, through the proxy. */
+export function useFetchedReview(
+  active: boolean,
+  fromData: ReviewRow[] | null,
+  sources: string[],
+  refId: string,
+  clientOf: (row: Pick<AnomalyRow, 'refId'>) => LadClient,
+  limit: number
+): ReviewLoad {
+  // The answer is kept with the request it answers: a new request reads as loading without a reset in the effect.
+  const [answer, setAnswer] = useState<{ key: string; load: ReviewLoad } | null>(null);
+  const sourcesKey = sources.join('\n');
+  const requestKey = `${refId}\n${limit}\n${sourcesKey}`;
+  useEffect(() => {
+    if (!active || fromData) {
+      return;
+    }
+    let live = true;
+    // The datasource of the panel's (first) query answers, as for the rows' feedback and context.
+    const client = clientOf({ refId });
+    (async () => {
+      const names = sourcesKey ? sourcesKey.split('\n') : await client.sources();
+      const lists = await Promise.all(names.map((s) => fetchReview(client, s, refId, limit)));
+      return lists.flat();
+    })().then(
+      (items) => live && setAnswer({ key: requestKey, load: { state: 'done', items } }),
+      (err: unknown) => live && setAnswer({ key: requestKey, load: { state: 'error', message: err instanceof Error ? err.message : String(err) } })
+    );
+    return () => {
+      live = false;
+    };
+  }, [active, fromData, sourcesKey, requestKey, refId, clientOf, limit]);
+  if (fromData) {
+    return { state: 'done', items: fromData };
+  }
+  return answer?.key === requestKey ? answer.load : { state: 'loading' };
+}

@@ -1,0 +1,119 @@
+import type { DataFrame } from '@grafana/data';
+import { z } from 'zod';
+
+import type { LadClient } from '../shared/api';
+import type { AnomalyRow } from './types';
+
+/** One item of a source's review queue (backend/feedback/review-queue.ts ReviewItem, with its source). */
+export interface ReviewRow {
+  /** Stable per source and template: the queue has one item per template, so answers are keyed by it. */
+  key: string;
+  refId: string;
+  source: string;
+  line: string;
+  template: string;
+  score: number;
+  threshold: number | null;
+  flagged: boolean;
+  /** Recent lines of the source an answer on this line decides (its neighbourhood), counted when the queue was built. */
+  affected: number;
+  /** Why the model is unsure. */
+  why: string;
+}
+
+const reviewItemSchema = z.object({
+  line: z.string(),
+  template: z.string(),
+  score: z.number(),
+  threshold: z.number().nullable(),
+  flagged: z.boolean(),
+  affected: z.number(),
+  why: z.array(z.string()),
+});
+/** The body of GET /api/review (backend/api/review.ts ReviewResponse); only what the panel reads. */
+export const reviewResponseSchema = z.object({ source: z.string(), items: z.array(reviewItemSchema) });
+
+export function reviewKey(source: string, template: string): string {
+  return `review:${source}:${template}`;
+}
+
+/** The `review` query's table frame (backend/api/query.ts reviewFrame): told apart by its `affected` and `why` fields. */
+export function isReviewFrame(frame: DataFrame): boolean {
+  const names = new Set(frame.fields.map((f) => f.name));
+  return names.has('affected') && names.has('why') && names.has('line');
+}
+
+export function reviewRowsFromFrames(frames: DataFrame[]): ReviewRow[] {
+  const rows: ReviewRow[] = [];
+  for (const frame of frames) {
+    if (!isReviewFrame(frame)) {
+      continue;
+    }
+    const field = (name: string) => frame.fields.find((f) => f.name === name)?.values;
+    const [source, line, template, score, threshold, flagged, affected, why] = ['source', 'line', 'template', 'score', 'threshold', 'flagged', 'affected', 'why'].map(field);
+    for (let i = 0; i < frame.length; i++) {
+      const src = String(source?.[i] ?? '');
+      const tpl = String(template?.[i] ?? '');
+      const th = threshold?.[i];
+      rows.push({
+        key: reviewKey(src, tpl),
+        refId: frame.refId ?? '',
+        source: src,
+        line: String(line?.[i] ?? ''),
+        template: tpl,
+        score: Number(score?.[i] ?? NaN),
+        threshold: typeof th === 'number' ? th : null,
+        flagged: Boolean(flagged?.[i]),
+        affected: Number(affected?.[i] ?? 0),
+        why: String(why?.[i] ?? ''),
+      });
+    }
+  }
+  return rows;
+}
+
+/** GET /api/review for one source, through the datasource's proxy route (reads are open to every role). */
+export async function fetchReview(client: LadClient, source: string, refId: string, limit: number): Promise<ReviewRow[]> {
+  const q = `?source=${encodeURIComponent(source)}&limit=${limit}`;
+  const body = await client.request('Loading the review queue', 'GET', `/api/review${q}`, reviewResponseSchema);
+  return body.items.map((item) => ({
+    key: reviewKey(body.source, item.template),
+    refId,
+    source: body.source,
+    line: item.line,
+    template: item.template,
+    score: item.score,
+    threshold: item.threshold,
+    flagged: item.flagged,
+    affected: item.affected,
+    why: item.why.join('; '),
+  }));
+}
+
+/** The anomaly the service stored for this item's line, if the panel's rows hold it: its id gives the context. */
+export function storedAnomalyOf(item: ReviewRow, rows: readonly AnomalyRow[]): AnomalyRow | undefined {
+  return rows.find((r) => r.line === item.line && (!item.source || !r.source || r.source === item.source));
+}
+
+/** The item as the feedback hook's example row: its anomaly id when the service stored the line, none otherwise. */
+export function feedbackExample(item: ReviewRow, stored: AnomalyRow | undefined): AnomalyRow {
+  return {
+    id: stored?.id ?? '',
+    refId: stored?.refId ?? item.refId,
+    time: stored?.time ?? 0,
+    source: item.source,
+    score: item.score,
+    threshold: item.threshold,
+    line: item.line,
+    template: item.template,
+    reason: item.why,
+    suppressed: false,
+    feedback: null,
+  };
+}
+
+/** What an answer changed, in the words of what is known: the queue's count of the lines it decides. */
+export function answerEffect(kind: 'confirmed' | 'false_positive', affected: number): string {
+  const lines = `${affected} similar recent line${affected === 1 ? '' : 's'}`;
+  return kind === 'confirmed' ? `${lines} now flagged` : `${lines} now treated as normal`;
+}
