@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Service } from '../backend/server/service';
 import { modelDir } from '../backend/pipeline/source-pipeline';
 import { BURST_LINES, rateLines } from '../backend/testing/rate-lines';
-import { postJson, pushLines, removeDir, startTestService, tempDir, waitScored } from './service-helpers';
+import { postJson, pushLines, removeDir, rowsOf, startTestService, tempDir, waitScored, type Frame } from './service-helpers';
 
 jest.setTimeout(60_000);
 
@@ -93,4 +93,45 @@ test('"not an anomaly" on a surge line: the next burst of that template at that 
   await waitScored(service, 'app', training.length + scored.length + again.length);
   expect(surgeLines(service).length).toBe(first.length);
   expect(await metric(service.url, 'surge')).toBe(1);
+});
+
+test('template_rates: observed and expected per template, the burst first; rate_events: the surge and the drop', async () => {
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  expect((await pushLines(service.url, 'app', training)).status).toBe(204);
+  await waitScored(service, 'app', training.length);
+  await pushScored(service, scored, training.length);
+  const range = { from: '2024-01-01T00:30:00Z', to: '2024-01-01T00:50:00Z' };
+  const res = await postJson(`${service.url}/api/query`, {
+    range,
+    targets: [
+      { refId: 'R', queryType: 'template_rates', source: 'app', limit: 2 },
+      { refId: 'E', queryType: 'rate_events', source: 'app' },
+    ],
+  });
+  expect(res.status).toBe(200);
+  const { results } = (await res.json()) as { results: Record<string, { frames: Frame[] }> };
+  const series = results.R.frames;
+  expect(series).toHaveLength(2);
+  const [burst] = series;
+  expect(burst.schema.fields.map((f) => f.name)).toEqual(['time', 'observed', 'expected']);
+  expect(burst.schema.fields[1].labels).toEqual({ source: 'app', template: expect.stringContaining('cache miss for key') });
+  const rows = rowsOf(burst);
+  const at35 = rows.find((r) => r.time === Date.UTC(2024, 0, 1, 0, 35))!;
+  expect(at35.observed).toBe(BURST_LINES);
+  expect(at35.expected).toBeCloseTo(0.3, 5);
+  // every minute from the first cache miss on is a point (no line: observed 0)
+  expect(rows.find((r) => r.time === Date.UTC(2024, 0, 1, 0, 34))?.observed).toBe(0);
+  // the second most surprising: the heartbeat, observed 0 from minute 40 on where 1 was expected
+  expect(series[1].schema.fields[1].labels?.template).toContain('heartbeat');
+
+  const events = rowsOf(results.E.frames[0]);
+  expect(events.map((e) => [e.kind, e.time])).toEqual([
+    ['drop', Date.UTC(2024, 0, 1, 0, 40)],
+    ['surge', Date.UTC(2024, 0, 1, 0, 35)],
+  ]);
+  expect(events[1]).toMatchObject({ source: 'app', observed: BURST_LINES, expected: 0.3, interval: '1 min' });
+  expect(events[1].template).toContain('cache miss for key');
+  expect(events[0].template).toContain('heartbeat');
+  expect(events[0].observed).toBe(0);
+  expect(events[0].expected as number).toBeGreaterThan(0.5);
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ReviewItem } from '../feedback/review-queue';
 import type { FactStore, FeedbackKind } from '../store/fact-store';
 import type { AnomalyRecord, ResultsStore } from '../store/results-store';
+import type { RateHistory } from '../pipeline/rate-history';
 import { frame, type DataFrameJSON } from './frames';
 import { HttpError, parseOr400 } from './http-error';
 
@@ -29,6 +30,8 @@ export const QUERY_LIMITS = {
   /** Sum over rate targets of sources × points. */
   pointsPerQuery: 1_000_000,
   searchChars: 1000,
+  /** Templates per source of a `template_rates` target (target.limit, clamped to it): each is two series; more is more than a legend can hold. */
+  templateRateSeries: 100,
 } as const;
 
 // The per-target count is checked in checkQueryCost, so its message names the limit (a union's says only "Invalid input").
@@ -37,7 +40,7 @@ const sourceSchema = z.union([z.string().max(4096), z.array(z.string().max(256))
 export const targetSchema = z
   .object({
     refId: z.string().min(1).max(64),
-    queryType: z.enum(['anomalies', 'rate', 'templates', 'feedback', 'review']),
+    queryType: z.enum(['anomalies', 'rate', 'templates', 'feedback', 'review', 'template_rates', 'rate_events']),
     source: sourceSchema,
     minScore: z.number().finite().optional(),
     includeSuppressed: z.boolean().optional(),
@@ -95,9 +98,11 @@ export interface QueryDeps {
   sourceNames: () => string[];
   /** A source's review queue (GET /api/review); null when it has no model. Absent: review targets are empty. */
   review?: (source: string, limit: number) => ReviewItem[] | null;
+  /** A source's rate history and interval (ms; null: no timed rate model). Absent: rate targets are empty. */
+  rates?: (source: string) => { history: RateHistory; intervalMs: number | null } | null;
 }
 
-const DEFAULT_LIMITS = { anomalies: 1000, templates: 100, feedback: 1000, review: 20 } as const;
+const DEFAULT_LIMITS = { anomalies: 1000, templates: 100, feedback: 1000, review: 20, templateRates: 10, rateEvents: 1000 } as const;
 /** A review queue is for people answering it: more items per source than this help nobody. */
 const MAX_REVIEW_ITEMS = 200;
 
@@ -133,6 +138,10 @@ function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
         `targets.${i}.source`
       );
     }
+    if (!target.hide && target.queryType === 'template_rates') {
+      points += templateRatesPoints(deps, query, target);
+      return;
+    }
     if (target.hide || target.queryType !== 'rate') {
       return;
     }
@@ -155,6 +164,22 @@ function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
   }
 }
 
+/** Templates per source of a template_rates target: clamped, not refused (a panel switched from anomalies keeps its 1000). */
+function templateRatesLimit(target: Target): number {
+  return Math.min(target.limit ?? DEFAULT_LIMITS.templateRates, QUERY_LIMITS.templateRateSeries);
+}
+
+/** Points of a template_rates target: sources × templates × the intervals of the range (two series each). */
+function templateRatesPoints(deps: QueryDeps, query: QueryRequest, target: Target): number {
+  const n = templateRatesLimit(target);
+  let points = 0;
+  for (const source of selectedSources(target.source) ?? deps.sourceNames()) {
+    const width = deps.rates?.(source)?.intervalMs ?? null;
+    if (width !== null) points += 2 * n * (Math.floor((query.range.to - query.range.from) / width) + 2);
+  }
+  return points;
+}
+
 /** The time step and point count of every rate frame of a query. */
 function rateGrid(deps: QueryDeps, query: QueryRequest): { step: number; points: number } {
   const { from, to } = query.range;
@@ -175,6 +200,10 @@ function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): DataFr
       return [feedbackFrame(deps, query, target)];
     case 'review':
       return [reviewFrame(deps, target)];
+    case 'template_rates':
+      return templateRateFrames(deps, query, target);
+    case 'rate_events':
+      return [rateEventsFrame(deps, query, target)];
   }
 }
 
@@ -354,6 +383,49 @@ function reviewFrame(deps: QueryDeps, target: Target): DataFrameJSON {
       { name: 'affected', type: 'number', values: rows.map((r) => r.affected) },
       { name: 'priority', type: 'number', values: rows.map((r) => r.priority) },
       { name: 'why', type: 'string', values: rows.map((r) => r.why.join('; ')) },
+    ],
+    { preferredVisualisationType: 'table' }
+  );
+}
+
+/** Observed and expected counts per interval of each source's most surprising templates: one frame a template. */
+function templateRateFrames(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON[] {
+  const frames: DataFrameJSON[] = [];
+  for (const source of selectedSources(target.source) ?? deps.sourceNames()) {
+    const rates = deps.rates?.(source);
+    if (!rates || rates.intervalMs === null) continue;
+    const width = rates.intervalMs;
+    for (const s of rates.history.series(query.range.from, query.range.to, width, templateRatesLimit(target))) {
+      const labels = { source, template: s.template };
+      frames.push(
+        frame(target.refId, `${source} ${s.template}`, [
+          { name: 'time', type: 'time', values: s.times, config: { interval: width } },
+          { name: 'observed', type: 'number', values: s.observed, labels, config: { displayNameFromDS: `${s.template} observed` } },
+          { name: 'expected', type: 'number', values: s.expected, labels, config: { displayNameFromDS: `${s.template} expected` } },
+        ])
+      );
+    }
+  }
+  return frames;
+}
+
+/** Surges and drops of the selected sources in the range, newest first (dashboard annotations read them). */
+function rateEventsFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
+  const rows = (selectedSources(target.source) ?? deps.sourceNames())
+    .flatMap((source) => (deps.rates?.(source)?.history.eventsIn(query.range.from, query.range.to) ?? []).map((e) => ({ ...e, source })))
+    .sort((a, b) => b.time - a.time)
+    .slice(0, target.limit ?? DEFAULT_LIMITS.rateEvents);
+  return frame(
+    target.refId,
+    'rate_events',
+    [
+      { name: 'time', type: 'time', values: rows.map((e) => e.time) },
+      { name: 'source', type: 'string', values: rows.map((e) => e.source) },
+      { name: 'template', type: 'string', values: rows.map((e) => e.template) },
+      { name: 'kind', type: 'string', values: rows.map((e) => e.kind) },
+      { name: 'observed', type: 'number', values: rows.map((e) => e.observed) },
+      { name: 'expected', type: 'number', values: rows.map((e) => e.expected) },
+      { name: 'interval', type: 'string', values: rows.map((e) => e.interval) },
     ],
     { preferredVisualisationType: 'table' }
   );

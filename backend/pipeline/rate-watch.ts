@@ -15,6 +15,7 @@ import { baselineOf } from '../engine/rate/template-ids';
 import { RateTracker, roundExpected, surgeReason } from '../engine/rate/tracker';
 import { TimestampParser } from '../engine/timestamps';
 import type { LineScore, Model } from './engine-port';
+import { RateHistory } from './rate-history';
 
 export interface Surge {
   observed: number;
@@ -22,6 +23,9 @@ export interface Surge {
   reason: string;
   /** The line where the count reached the surge level (the surge's onset in this interval). */
   first: boolean;
+  /** Template id and start of the interval (epoch ms; absent when intervals are counted in lines). */
+  id?: number;
+  start?: number;
 }
 
 export class RateWatch {
@@ -32,6 +36,8 @@ export class RateWatch {
   /** The newest line's own time (NaN: none yet) and arrival time: where the clock stands between lines. */
   private lastParsed = NaN;
   private lastArrival = NaN;
+  /** Observed and expected counts per template and the surge and drop events, for queries (rate-history.ts). */
+  readonly history = new RateHistory();
 
   constructor(
     private readonly source: string,
@@ -51,6 +57,12 @@ export class RateWatch {
   async save(model: Model, dir: string): Promise<void> {
     const b = this.baselines.get(model);
     if (b !== undefined) await saveBaseline(dir, b);
+  }
+
+  /** Width of the counting interval in ms; null while there is no rate model or it counts in lines. */
+  get intervalMs(): number | null {
+    const t = this.tracker;
+    return t !== null && t.model.unit === 'ms' ? t.model.width : null;
   }
 
   /** Reads the baseline saved beside a loaded model (none: no rate anomalies until the next training). */
@@ -82,14 +94,23 @@ export class RateWatch {
     if (!Number.isNaN(parsed)) this.lastParsed = parsed;
     this.lastArrival = arrivalMs;
     const observed = tracker.observe(id, parsed, arrivalMs);
+    const expected = tracker.expected;
+    let start: number | undefined;
+    if (tracker.model.unit === 'ms') {
+      // the interval the tracker counted the line in (its own time, else its arrival)
+      const width = tracker.model.width;
+      start = Math.floor((Number.isNaN(parsed) ? arrivalMs : parsed) / width) * width;
+      this.history.count(id, r.template, start, roundExpected(expected));
+    }
     this.reportDrops();
     if (observed === 0) return null;
-    const expected = tracker.expected;
     return {
       observed,
       expected: roundExpected(expected),
       reason: surgeReason(r.template, observed, expected, tracker.intervalText),
       first: observed === tracker.model.surgeLevelOfLast,
+      id,
+      start,
     };
   }
 
@@ -97,6 +118,10 @@ export class RateWatch {
   flagged(surge: Surge, template: string): void {
     if (!surge.first) return;
     this.counter.inc({ source: this.source, kind: 'surge' });
+    const tracker = this.tracker;
+    if (tracker !== null && tracker.model.unit === 'ms' && surge.start !== undefined) {
+      this.history.event({ time: surge.start, template, kind: 'surge', observed: surge.observed, expected: surge.expected, interval: tracker.intervalText }, surge.id!);
+    }
     this.logger.warn({ source: this.source, template, observed: surge.observed, expected: surge.expected, interval: this.tracker?.intervalText }, 'rate surge');
   }
 
@@ -118,6 +143,11 @@ export class RateWatch {
     for (const d of drops) {
       this.counter.inc({ source: this.source, kind: 'drop' });
       const template = this.model?.miner.get(d.id)?.text ?? `template #${d.id}`;
+      const t = this.tracker!;
+      if (t.model.unit === 'ms') {
+        const time = d.lastSeen + t.model.width; // the first interval without it
+        this.history.event({ time, template, kind: 'drop', observed: 0, expected: roundExpected(d.expected), interval: t.intervalText }, d.id);
+      }
       this.logger.warn(
         { source: this.source, template, emptyIntervals: d.emptyIntervals, expected: roundExpected(d.expected), interval: this.tracker!.intervalText },
         'rate drop: a regular line stopped',

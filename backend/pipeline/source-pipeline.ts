@@ -12,6 +12,7 @@ import { BackpressureError, type LogEntry } from '../sources/source';
 import type { EngineApi, Model } from './engine-port';
 import { LineQueue } from './line-queue';
 import { RateWatch } from './rate-watch';
+import type { RateHistory } from './rate-history';
 
 /** Wait after a failed retraining before the next attempt. */
 const RETRAIN_BACKOFF_MS = 60_000;
@@ -175,6 +176,11 @@ export class SourcePipeline {
   }
 
   /** The review queue over the newest lines (backend/feedback/review-queue.ts); null before the first model. */
+  /** What the rate model saw (observed and expected counts per template, surge and drop events) and its interval. */
+  get rates(): { history: RateHistory; intervalMs: number | null } {
+    return { history: this.rate.history, intervalMs: this.rate.intervalMs };
+  }
+
   review(limit: number): ReviewItem[] | null {
     const model = this.model;
     if (model === null || !isWindowModel(model)) return null;

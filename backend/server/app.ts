@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps): Express {
 
   const names = () => sourceNames(deps);
   app.use(healthRouter({ tokenOf: judge, pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names, resultsError: () => deps.results.lastError }));
-  app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names, review: (source, limit) => deps.pipelines.get(source)?.review(limit) ?? null }));
+  app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names, review: (source, limit) => deps.pipelines.get(source)?.review(limit) ?? null, rates: (source) => deps.pipelines.get(source)?.rates ?? null }));
   app.use(contextRouter(deps.results));
   app.use(reviewRouter(deps.pipelines));
   app.use(

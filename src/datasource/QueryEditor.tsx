@@ -14,6 +14,8 @@ export const QUERY_TYPE_OPTIONS: Array<SelectableValue<LadQueryType>> = [
   { label: 'Templates', value: 'templates', description: 'Anomalies grouped by line template' },
   { label: 'Feedback', value: 'feedback', description: 'False positives and confirmed anomalies' },
   { label: 'Review', value: 'review', description: 'Lines whose answer would teach the model most (GET /api/review)' },
+  { label: 'Template rates', value: 'template_rates', description: 'Observed and expected lines per interval of the most surprising templates' },
+  { label: 'Rate events', value: 'rate_events', description: 'Surges and drops of line templates' },
 ];
 
 const KIND_OPTIONS: Array<SelectableValue<'' | 'false_positive' | 'confirmed'>> = [
@@ -23,6 +25,8 @@ const KIND_OPTIONS: Array<SelectableValue<'' | 'false_positive' | 'confirmed'>> 
 ];
 
 const ALL_SOURCES = '';
+/** Query types read from the rate model (no line search, no suppression). */
+const RATE_MODEL_TYPES: ReadonlySet<LadQueryType> = new Set(['template_rates', 'rate_events']);
 
 function parseOptionalNumber(raw: string): number | undefined {
   if (raw.trim() === '') {
@@ -112,7 +116,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             />
           </InlineField>
         ) : null}
-        {queryType !== 'feedback' && queryType !== 'review' ? (
+        {queryType !== 'feedback' && queryType !== 'review' && !RATE_MODEL_TYPES.has(queryType) ? (
           <InlineField label="Include suppressed" labelWidth={20} tooltip="Also lines suppressed by false-positive feedback">
             <InlineSwitch
               aria-label="Include suppressed"
@@ -132,15 +136,17 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
       </InlineFieldRow>
       {queryType !== 'rate' ? (
         <InlineFieldRow>
-          <InlineField label="Search" labelWidth={14} grow tooltip="Text the line must contain; template variables allowed">
-            <Input
-              aria-label="Search"
-              placeholder="e.g. timeout"
-              defaultValue={q.search ?? ''}
-              onBlur={(e) => update({ search: e.currentTarget.value || undefined })}
-            />
-          </InlineField>
-          <InlineField label="Limit" labelWidth={8}>
+          {RATE_MODEL_TYPES.has(queryType) ? null : (
+            <InlineField label="Search" labelWidth={14} grow tooltip="Text the line must contain; template variables allowed">
+              <Input
+                aria-label="Search"
+                placeholder="e.g. timeout"
+                defaultValue={q.search ?? ''}
+                onBlur={(e) => update({ search: e.currentTarget.value || undefined })}
+              />
+            </InlineField>
+          )}
+          <InlineField label="Limit" labelWidth={8} tooltip={queryType === 'template_rates' ? 'Templates per source (default 10, at most 100)' : undefined}>
             <Input
               aria-label="Limit"
               type="number"

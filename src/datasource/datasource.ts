@@ -22,7 +22,7 @@ import { z } from 'zod';
 
 import { LadClient } from '../shared/api';
 import { DEFAULT_QUERY, type LadDataSourceOptions, type LadQuery, type LadQueryBody, type LadTarget } from './types';
-import { anomalyAnnotations, framesFromJSON } from './frames';
+import { anomalyAnnotations, framesFromJSON, rateEventAnnotations } from './frames';
 import { contextLogsFrame, LOGS_FIELDS } from './logsFrame';
 import { lokiLinkSettings, type LokiLinkSettings } from './lokiLinks';
 import { LadVariableSupport } from './variables';
@@ -69,14 +69,14 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
     this.variables = new LadVariableSupport(this);
     this.loki = lokiLinkSettings(instanceSettings.jsonData);
     this.annotations = {
-      // Annotations always show anomalies, whatever the stored query's type says.
+      // Annotations show anomalies, or rate anomalies (surges and drops) when the stored query reads the rate model.
       prepareQuery: (anno: AnnotationQuery<LadQuery>) => ({
         ...DEFAULT_QUERY,
         ...(anno.target ?? {}),
         refId: anno.target?.refId ?? 'Anno',
-        queryType: 'anomalies',
+        queryType: anno.target?.queryType === 'rate_events' || anno.target?.queryType === 'template_rates' ? 'rate_events' : 'anomalies',
       }),
-      processEvents: (_anno, frames) => of(anomalyAnnotations(frames)),
+      processEvents: (_anno, frames) => of([...anomalyAnnotations(frames), ...rateEventAnnotations(frames)]),
     };
   }
 
@@ -106,8 +106,10 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
     if (search) {
       target.search = search;
     }
-    if (q.limit) {
-      target.limit = q.limit;
+    // template_rates plots `limit` templates: the panel default (1000 rows) would be 100 series, not its 10
+    const limit = q.queryType === 'template_rates' ? query.limit : q.limit;
+    if (limit) {
+      target.limit = limit;
     }
     if (q.queryType === 'feedback' && q.kind) {
       target.kind = q.kind;

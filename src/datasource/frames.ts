@@ -31,6 +31,10 @@ const DISPLAY_NAMES: Record<string, string> = {
   example: 'Example',
   reason: 'Reason',
   source: 'Source',
+  kind: 'Kind',
+  observed: 'Observed',
+  expected: 'Expected',
+  interval: 'Interval',
 };
 
 function withDisplayName(field: Field, rateSource: string | undefined): Field {
@@ -91,6 +95,31 @@ export function anomalyAnnotations(frames: DataFrame[]): AnnotationEvent[] {
         title: `Anomaly${src ? ` in ${src}` : ''}`,
         text: `${line.values[i]}${details.length ? `\n${details.join('\n')}` : ''}`,
         tags: ['anomaly', ...(src ? [src] : [])],
+      });
+    }
+  }
+  return events;
+}
+
+/** Surge and drop rows of a `rate_events` frame as dashboard annotations (one marker per event). */
+export function rateEventAnnotations(frames: DataFrame[]): AnnotationEvent[] {
+  const events: AnnotationEvent[] = [];
+  for (const frame of frames) {
+    const get = (name: string) => frame.fields.find((f) => f.name === name);
+    const [time, kind, observed, expected] = [get('time'), get('kind'), get('observed'), get('expected')];
+    if (!time || !kind || !observed || !expected) {
+      continue;
+    }
+    const [source, template, interval] = [get('source'), get('template'), get('interval')];
+    for (let i = 0; i < frame.length; i++) {
+      const k = String(kind.values[i]);
+      const src = source?.values[i] as string | undefined;
+      const per = interval?.values[i] ? ` in ${interval.values[i]}` : '';
+      events.push({
+        time: Number(time.values[i]),
+        title: `Rate ${k}${src ? ` in ${src}` : ''}`,
+        text: `${template?.values[i] ?? ''}\nobserved ${observed.values[i]}${per}, expected ${expected.values[i]}`,
+        tags: [...(src ? [src] : []), k],
       });
     }
   }

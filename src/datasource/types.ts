@@ -1,6 +1,6 @@
 import type { DataQuery, DataSourceJsonData } from '@grafana/schema';
 
-export const QUERY_TYPES = ['anomalies', 'rate', 'templates', 'feedback', 'review'] as const;
+export const QUERY_TYPES = ['anomalies', 'rate', 'templates', 'feedback', 'review', 'template_rates', 'rate_events'] as const;
 export type LadQueryType = (typeof QUERY_TYPES)[number];
 
 /** One query of a panel: what the backend's POST /api/query takes as a target. */
@@ -12,6 +12,7 @@ export interface LadQuery extends DataQuery {
   includeSuppressed?: boolean;
   /** Substring the line must contain (template variables allowed). */
   search?: string;
+  /** Rows; for "template_rates" the templates per source (default 10: the panel default of 1000 is not sent). */
   limit?: number;
   /** Only for queryType "feedback". */
   kind?: 'false_positive' | 'confirmed';

@@ -1,0 +1,37 @@
+import { RateHistory } from './rate-history';
+
+const W = 60_000;
+
+test('series: every interval from the first to the last line, 0 where none came, most surprising first', () => {
+  const h = new RateHistory();
+  h.count(1, 'steady', 0, 1);
+  h.count(1, 'steady', W, 1);
+  for (let i = 0; i < 30; i++) h.count(2, 'burst <*>', 2 * W, 0.5);
+  h.count(2, 'burst <*>', 0, 0.5);
+  const [first, second] = h.series(0, 10 * W, W, 10);
+  expect(first).toMatchObject({ template: 'burst <*>', times: [0, W, 2 * W], observed: [1, 0, 30], expected: [0.5, 0.5, 0.5] });
+  expect(second.template).toBe('steady');
+  expect(h.series(0, 10 * W, W, 1)).toHaveLength(1);
+  expect(h.series(5 * W, 10 * W, W, 10)).toEqual([]);
+});
+
+test('bounded: the least recently seen template, the oldest interval and the oldest event are forgotten', () => {
+  const h = new RateHistory({ maxTemplates: 2, maxIntervals: 3, maxEvents: 2 });
+  for (let b = 0; b < 5; b++) h.count(1, 'a', b * W, 1);
+  h.count(2, 'b', 0, 1);
+  h.count(1, 'a', 5 * W, 1);
+  h.count(3, 'c', 0, 1); // evicts b, seen least recently
+  expect(h.series(0, 10 * W, W, 10).map((s) => s.template).sort()).toEqual(['a', 'c']);
+  expect(h.series(0, 10 * W, W, 10).find((s) => s.template === 'a')!.times).toEqual([3 * W, 4 * W, 5 * W]);
+  for (let i = 0; i < 3; i++) h.event({ time: i * W, template: 'a', kind: 'drop', observed: 0, expected: 1, interval: '1 min' }, 1);
+  expect(h.eventsIn(0, 10 * W).map((e) => e.time)).toEqual([W, 2 * W]);
+});
+
+test('a surge event counts the later lines of its interval', () => {
+  const h = new RateHistory();
+  for (let i = 0; i < 20; i++) h.count(7, 'x', W, 0.3);
+  h.event({ time: W, template: 'x', kind: 'surge', observed: 20, expected: 0.3, interval: '1 min' }, 7);
+  for (let i = 0; i < 5; i++) h.count(7, 'x', W, 0.3);
+  h.count(7, 'x', 2 * W, 0.3); // the next interval: not this surge's
+  expect(h.eventsIn(0, 3 * W)[0].observed).toBe(25);
+});

@@ -1,0 +1,120 @@
+// What the rate model saw, kept for queries (POST /api/query `template_rates` and `rate_events`): per template,
+// the observed count and the expectation of each interval it had lines in; and the surge and drop events.
+// Bounded: templates beyond maxTemplates and intervals beyond maxIntervals per template forget their oldest;
+// events beyond maxEvents drop the oldest. In memory only: a restart starts an empty history (the rate model's
+// baseline itself is saved with the model).
+
+export type RateEventKind = 'surge' | 'drop';
+
+export interface RateEvent {
+  /** Start of the interval (epoch ms): of the surge, or the first empty interval of a drop. */
+  time: number;
+  template: string;
+  kind: RateEventKind;
+  observed: number;
+  expected: number;
+  /** The interval's width as people read it ("1 min"). */
+  interval: string;
+}
+
+export interface TemplateSeries {
+  template: string;
+  /** Interval starts (epoch ms), ascending, every interval from the first to the last with a line. */
+  times: number[];
+  observed: number[];
+  expected: number[];
+  /** Largest (observed − expected) / √max(expected, 1) over the intervals: how far from its rate it went. */
+  surprise: number;
+}
+
+export interface RateHistoryLimits {
+  maxTemplates: number;
+  maxIntervals: number;
+  maxEvents: number;
+}
+
+/**
+ * Rule: a day of one-minute intervals for the 500 most recently seen templates (≈ 24 bytes an interval, at most
+ * ~17 MB a source when all are busy every minute), and 1,000 events (a surge a minute for 16 hours).
+ */
+export const RATE_HISTORY_LIMITS: RateHistoryLimits = { maxTemplates: 500, maxIntervals: 1440, maxEvents: 1000 };
+
+interface Track {
+  template: string;
+  /** Interval start → [observed, expected], in the order intervals were first seen (time order but for late lines). */
+  counts: Map<number, [number, number]>;
+}
+
+export class RateHistory {
+  private readonly tracks = new Map<number, Track>();
+  private readonly events: RateEvent[] = [];
+  /** The surge event of a template's current interval, raised as further lines of it arrive. */
+  private readonly openSurge = new Map<number, RateEvent>();
+
+  constructor(private readonly limits: RateHistoryLimits = RATE_HISTORY_LIMITS) {}
+
+  /** One line of template `id` in the interval starting at `start`, where `expected` lines were expected. */
+  count(id: number, template: string, start: number, expected: number): void {
+    let track = this.tracks.get(id);
+    if (track === undefined) {
+      if (this.tracks.size >= this.limits.maxTemplates) {
+        const oldest = this.tracks.keys().next().value as number;
+        this.tracks.delete(oldest);
+        this.openSurge.delete(oldest);
+      }
+      track = { template, counts: new Map() };
+    } else this.tracks.delete(id); // re-inserted below: the map's order is least recently seen first
+    this.tracks.set(id, track);
+    track.template = template; // a widened template shows its newest text
+    const c = track.counts.get(start);
+    if (c === undefined) {
+      track.counts.set(start, [1, expected]);
+      if (track.counts.size > this.limits.maxIntervals) track.counts.delete(track.counts.keys().next().value as number);
+    } else c[0]++;
+    const surge = this.openSurge.get(id);
+    if (surge !== undefined && surge.time === start) surge.observed = Math.max(surge.observed, c?.[0] ?? 1);
+  }
+
+  /** A surge or drop event; a surge's observed count follows its interval's later lines (`count`). */
+  event(e: RateEvent, id: number): void {
+    this.events.push(e);
+    if (this.events.length > this.limits.maxEvents) this.events.shift();
+    if (e.kind === 'surge') this.openSurge.set(id, e);
+  }
+
+  /** Events in [from, to], oldest first. */
+  eventsIn(from: number, to: number): RateEvent[] {
+    return this.events.filter((e) => e.time >= from && e.time <= to).map((e) => ({ ...e }));
+  }
+
+  /**
+   * Each template's series over [from, to] (intervals of `width` ms; an interval without a line is observed 0
+   * and expects what the template's last interval did), the `limit` most surprising first.
+   */
+  series(from: number, to: number, width: number, limit: number): TemplateSeries[] {
+    const out: TemplateSeries[] = [];
+    for (const track of this.tracks.values()) {
+      const s = seriesOf(track, from, to, width);
+      if (s !== null) out.push(s);
+    }
+    return out.sort((a, b) => b.surprise - a.surprise).slice(0, limit);
+  }
+}
+
+function seriesOf(track: Track, from: number, to: number, width: number): TemplateSeries | null {
+  // sorted: a line stamped earlier than the ones before it opens its interval late
+  const starts = [...track.counts.keys()].filter((t) => t + width > from && t <= to).sort((a, b) => a - b);
+  if (starts.length === 0) return null;
+  const s: TemplateSeries = { template: track.template, times: [], observed: [], expected: [], surprise: -Infinity };
+  let expected = track.counts.get(starts[0])![1];
+  for (let t = starts[0]; t <= starts[starts.length - 1]; t += width) {
+    const c = track.counts.get(t);
+    if (c !== undefined) expected = c[1];
+    const observed = c?.[0] ?? 0;
+    s.times.push(t);
+    s.observed.push(observed);
+    s.expected.push(expected);
+    s.surprise = Math.max(s.surprise, Math.abs(observed - expected) / Math.sqrt(Math.max(expected, 1)));
+  }
+  return s;
+}
