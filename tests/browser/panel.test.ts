@@ -361,3 +361,35 @@ test('the panel is usable from the keyboard: arrows move between rows, Enter exp
   await page.getByRole('tooltip').waitFor({ state: 'detached' }).catch(() => undefined);
   await screenshot('panel-by-template-dark.png');
 });
+
+test('Review: answering "Normal" records a false positive in the fact-store, says what it changed, and Undo takes it back', async () => {
+  await page.goto(`${host.url}/?theme=dark`);
+  await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+  const queue = (await api<{ items: Array<{ line: string; affected: number }> }>('GET', '/api/review?source=shop&limit=20')).body.items;
+  expect(queue.length).toBeGreaterThan(0);
+  const before = (await api<unknown[]>('GET', '/api/feedback?kind=false_positive')).body.length;
+
+  await page.getByRole('radio', { name: 'Review' }).click();
+  const first = page.getByRole('list', { name: 'Review queue' }).getByRole('listitem').first();
+  await first.waitFor();
+  expect(host.proxied).toContain('GET /api/review');
+  const line = (await first.locator('pre').textContent()) ?? '';
+  const asked = queue.find((i) => i.line === line);
+  expect(asked).toBeDefined();
+
+  await first.getByRole('button', { name: 'Normal' }).click();
+  const affected = `${asked!.affected} similar recent line${asked!.affected === 1 ? '' : 's'}`;
+  await first.getByRole('status').filter({ hasText: `Answered Normal: ${affected} now treated as normal` }).waitFor();
+  const records = (await api<Array<{ id: string; message: string; kind: string; source: string }>>('GET', '/api/feedback?kind=false_positive')).body;
+  expect(records).toHaveLength(before + 1);
+  const record = records.find((r) => r.message === line);
+  expect(record).toMatchObject({ kind: 'false_positive', source: 'shop' });
+  await page.mouse.move(5, 700); // away from the radio's tooltip
+  await page.getByRole('tooltip').waitFor({ state: 'detached' }).catch(() => undefined);
+  await screenshot('review-dark.png');
+
+  await first.getByRole('button', { name: 'Undo' }).click();
+  await first.getByRole('button', { name: 'Normal' }).waitFor();
+  expect(host.proxied).toContain(`DELETE /api/feedback/${record!.id}`);
+  expect((await api<unknown[]>('GET', '/api/feedback?kind=false_positive')).body).toHaveLength(before);
+});
