@@ -135,3 +135,17 @@ test('template_rates: observed and expected per template, the burst first; rate_
   expect(events[0].observed).toBe(0);
   expect(events[0].expected as number).toBeGreaterThan(0.5);
 });
+
+test('template_rates: a range of too many intervals × templates is refused before any series is built', async () => {
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  expect((await pushLines(service.url, 'app', training)).status).toBe(204);
+  await waitScored(service, 'app', training.length);
+  const month = { from: '2024-01-01T00:00:00Z', to: '2024-01-31T00:00:00Z' };
+  // 43,201 one-minute intervals × 100 templates × 2 series = 8.6 M points
+  const refused = await postJson(`${service.url}/api/query`, { range: month, targets: [{ refId: 'R', queryType: 'template_rates', source: 'app', limit: 100 }] });
+  expect(refused.status).toBe(400);
+  expect(((await refused.json()) as { error: string }).error).toMatch(/limit pointsPerQuery/);
+  // the default 10 templates over a day: 1,442 intervals × 10 × 2 points, answered
+  const day = { from: '2024-01-01T00:00:00Z', to: '2024-01-02T00:00:00Z' };
+  expect((await postJson(`${service.url}/api/query`, { range: day, targets: [{ refId: 'R', queryType: 'template_rates', source: 'app' }] })).status).toBe(200);
+});
