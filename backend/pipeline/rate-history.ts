@@ -63,11 +63,14 @@ export class RateHistory {
         this.openSurge.delete(oldest);
       }
       track = { template, counts: new Map() };
-    } else this.tracks.delete(id); // re-inserted below: the map's order is least recently seen first
-    this.tracks.set(id, track);
+      this.tracks.set(id, track);
+    }
     track.template = template; // a widened template shows its newest text
     const c = track.counts.get(start);
     if (c === undefined) {
+      // the map's order is least recently seen first: moved to the end once per interval, not per line
+      this.tracks.delete(id);
+      this.tracks.set(id, track);
       track.counts.set(start, [1, expected]);
       if (track.counts.size > this.limits.maxIntervals) track.counts.delete(track.counts.keys().next().value as number);
     } else c[0]++;
