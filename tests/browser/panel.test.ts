@@ -392,4 +392,33 @@ test('Review: answering "Normal" records a false positive in the fact-store, say
   await first.getByRole('button', { name: 'Normal' }).waitFor();
   expect(host.proxied).toContain(`DELETE /api/feedback/${record!.id}`);
   expect((await api<unknown[]>('GET', '/api/feedback?kind=false_positive')).body).toHaveLength(before);
+
+  // An answer shows in the Lines view too: "Normal" on a flagged item greys its lines (the host shows suppressed ones).
+  const flagged = page.getByRole('list', { name: 'Review queue' }).getByRole('listitem').filter({ has: page.getByText('flagged', { exact: true }) }).first();
+  const flaggedLine = (await flagged.locator('pre').textContent()) ?? '';
+  await flagged.getByRole('button', { name: 'Normal' }).click();
+  const notice = page.getByRole('status').filter({ hasText: 'Marked as false positive' });
+  await notice.waitFor();
+  await page.getByRole('radio', { name: 'Lines' }).click();
+  const row = page.getByRole('listitem').filter({ hasText: flaggedLine });
+  // The list is virtual: scroll until the line's row is rendered.
+  await page.getByRole('listitem').first().hover();
+  for (let i = 0; i < 40 && (await row.count()) === 0; i++) {
+    await page.mouse.wheel(0, 300);
+    await page.waitForTimeout(50);
+  }
+  await row.waitFor({ timeout: 5000 });
+  expect(await row.locator('[data-suppressed]').count()).toBe(1);
+  await notice.getByRole('button', { name: 'Undo' }).click();
+  await notice.waitFor({ state: 'detached' });
+  expect(await row.locator('[data-suppressed]').count()).toBe(0);
+  expect((await api<unknown[]>('GET', '/api/feedback?kind=false_positive')).body).toHaveLength(before);
+
+  await page.goto(`${host.url}/?theme=light`);
+  await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+  await page.getByRole('radio', { name: 'Review' }).click();
+  await page.getByRole('list', { name: 'Review queue' }).getByRole('listitem').first().waitFor();
+  await page.mouse.move(5, 700);
+  await page.getByRole('tooltip').waitFor({ state: 'detached' }).catch(() => undefined);
+  await screenshot('review-light.png');
 });
