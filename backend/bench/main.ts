@@ -128,8 +128,14 @@ async function main(o: MainOptions): Promise<number> {
     };
     const started = Date.now();
     try {
-      const mod = require(join(__dirname, file)) as Partial<BenchModule>;
+      const mod = require(join(__dirname, file)) as Partial<BenchModule> & { runOnlyWhenNamed?: boolean };
       if (typeof mod.run !== 'function') throw new Error(`${file} does not export run(ctx)`);
+      // Long benchmarks (the soak) run only when named with --only.
+      if (mod.runOnlyWhenNamed === true && !wanted?.includes(suite)) {
+        log(`${suite}: skipped (runs only with --only ${suite})`);
+        rmSync(tmpDir, { recursive: true, force: true });
+        continue;
+      }
       for (const row of await mod.run(ctx)) rows.push({ ...row, suite, met: targetMet(row) });
       log(`${suite}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } catch (err) {
