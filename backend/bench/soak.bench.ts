@@ -67,6 +67,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const samples: { t: number; rss: number }[] = [];
   let sent = 0;
   let refused = 0;
+  let logged = 0; // the sample count last reported (progress once a minute)
   const started = Date.now();
   const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, rss: rssMb(pid) }), SAMPLE_EVERY_MS);
   ctx.log(`soak: ${linesPerSecond} lines/s for ${seconds} s, RSS every ${SAMPLE_EVERY_MS / 1000} s`);
@@ -81,7 +82,10 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       next += BATCH_EVERY_MS;
       const wait = next - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (samples.length > 0 && samples.length % 6 === 0 && wait > 0) ctx.log(`soak: ${samples.length * 10} s, RSS ${samples[samples.length - 1].rss.toFixed(0)} MB`);
+      if (samples.length % 6 === 0 && samples.length !== logged) {
+        logged = samples.length;
+        ctx.log(`soak: ${Math.round((Date.now() - started) / 1000)} s, RSS ${samples[samples.length - 1].rss.toFixed(0)} MB`);
+      }
     }
   } finally {
     clearInterval(sampler);
