@@ -6,7 +6,7 @@ import { Alert, Button, LinkButton, LoadingPlaceholder, RadioButtonGroup, Stack,
 
 import { LadClient } from '../shared/api';
 import { DASHBOARD_UID } from '../shared/constants';
-import { scorpioDatasources } from '../shared/datasources';
+import { scorpioDatasources } from '../shared/scorpioDatasources';
 import type { Health, SourceHealth } from '../shared/contract';
 
 type Load = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; health: Health };

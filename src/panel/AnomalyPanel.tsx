@@ -5,7 +5,7 @@ import { Button, RadioButtonGroup, useStyles2 } from '@grafana/ui';
 import { areEqual, VariableSizeList, type ListChildComponentProps } from 'react-window';
 
 import { LadClient } from '../shared/api';
-import { scorpioDatasources, scorpioUidOf } from '../shared/datasources';
+import { scorpioDatasources, scorpioUidOf } from '../shared/scorpioDatasources';
 import { GroupItem, LineItem } from './AnomalyItems';
 import { isReviewFrame, reviewRowsFromFrames } from './review';
 import { ReviewView, useFetchedReview } from './ReviewView';
