@@ -102,6 +102,28 @@ export const ConfigSchema = z
     maxSources: z.number().int().min(1).default(100),
     /** Configured sources: each entry `{type, name, ...options}` is validated by its type's schema (sources registry). */
     sources: z.array(z.unknown()).default([]),
+    /**
+     * embedded: one process holds everything (today's behaviour, the default). cluster: the roles below share
+     * state through NATS JetStream and PostgreSQL (docs/cluster.md). Other tools start clusters with these names.
+     */
+    mode: z.enum(['embedded', 'cluster']).default('embedded'),
+    /** What this process does in cluster mode; one process may do all three. */
+    roles: z
+      .array(z.enum(['ingest', 'score', 'query']))
+      .min(1, 'at least one of ingest, score, query')
+      .transform((roles) => [...new Set(roles)])
+      .default(['ingest', 'score', 'query']),
+    cluster: z
+      .object({
+        /** e.g. nats://127.0.0.1:4222 (required in cluster mode). */
+        natsUrl: z.string().min(1).optional(),
+        /** e.g. postgres://postgres@127.0.0.1:5432/postgres (required in cluster mode). */
+        postgresUrl: z.string().min(1).optional(),
+        /** A scoring worker's lease on a source lasts this long unless renewed. */
+        leaseSeconds: z.number().positive().max(3600).default(10),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'sources'> & { sources: SourceConfig[] };
@@ -110,7 +132,7 @@ export type Config = Omit<z.infer<typeof ConfigSchema>, 'sources'> & { sources: 
 export { ConfigError };
 
 /** Env variable → config path. Numbers and booleans are converted before validation. */
-const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' }> = {
+const ENV_KEYS: Record<string, { path: string[]; type: EnvType }> = {
   LAD_PORT: { path: ['port'], type: 'number' },
   LAD_HOST: { path: ['host'], type: 'string' },
   LAD_DATA_DIR: { path: ['dataDir'], type: 'string' },
@@ -131,11 +153,25 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'number' | 'bo
   LAD_RETENTION_HOURS: { path: ['retention', 'hours'], type: 'number' },
   LAD_SPOOL: { path: ['spool', 'enabled'], type: 'boolean' },
   LAD_SPOOL_FSYNC_INTERVAL_MS: { path: ['spool', 'fsyncIntervalMs'], type: 'number' },
+  LAD_MODE: { path: ['mode'], type: 'string' },
+  LAD_ROLES: { path: ['roles'], type: 'list' },
+  LAD_NATS_URL: { path: ['cluster', 'natsUrl'], type: 'string' },
+  LAD_POSTGRES_URL: { path: ['cluster', 'postgresUrl'], type: 'string' },
+  LAD_LEASE_SECONDS: { path: ['cluster', 'leaseSeconds'], type: 'number' },
 };
 
-function envValue(name: string, raw: string, type: 'string' | 'number' | 'boolean'): unknown {
+type EnvType = 'string' | 'number' | 'boolean' | 'list';
+
+function envValue(name: string, raw: string, type: EnvType): unknown {
   if (type === 'string') {
     return raw;
+  }
+  if (type === 'list') {
+    // LAD_ROLES=ingest,score,query: comma separated, blanks ignored
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   }
   if (type === 'number') {
     const n = raw.trim() === '' ? NaN : Number(raw);
@@ -233,6 +269,26 @@ function checkExposure(config: Config): void {
   );
 }
 
+/** Cluster mode cannot start without its two engines: name the missing field (and its env var). */
+function checkCluster(config: Config, env: NodeJS.ProcessEnv): void {
+  if (config.mode !== 'cluster') {
+    return;
+  }
+  const required = [
+    ['natsUrl', 'LAD_NATS_URL', 'nats://127.0.0.1:4222'],
+    ['postgresUrl', 'LAD_POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/postgres'],
+  ] as const;
+  for (const [field, envName, example] of required) {
+    if (config.cluster[field] === undefined) {
+      const mode = env.LAD_MODE !== undefined ? ' (LAD_MODE=cluster)' : '';
+      throw new ConfigError(
+        `invalid configuration: cluster.${field} is required in cluster mode${mode}: set ${envName} (e.g. ${example}) or cluster.${field} in the config file`,
+        `cluster.${field}`
+      );
+    }
+  }
+}
+
 /**
  * Builds the validated configuration from LAD_CONFIG and the environment.
  * Throws ConfigError naming the offending key (config path and, when it came from there, the env var).
@@ -278,5 +334,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     names.add(source.name);
   }
   checkExposure(config);
+  checkCluster(config, env);
   return { ...config, dataDir: path.resolve(config.dataDir) };
 }
