@@ -9,7 +9,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { CheckpointStore, checkpointFile } from './checkpoint';
-import { isBackpressureError, type LogEntry, type LogSink, type LogSource, type SourceStatus } from './source';
+import { deliver } from './deliver';
+import { type LogEntry, type LogSink, type LogSource, type SourceStatus } from './source';
 import { RateMeter } from './rate-meter';
 
 /** Credentials for the remote API. Sent only in the Authorization header; never logged or put in errors. */
@@ -258,39 +259,33 @@ export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions
     }
   }
 
-  /** Pushes one batch, waiting (drain or Retry-After) while the sink is saturated. False when stopped first. */
+  /** Pushes one batch, waiting (drain or Retry-After, see deliver.ts) while the sink is saturated. False when stopped first. */
   private async deliver(batch: LogEntry[]): Promise<boolean> {
-    while (this.running) {
-      try {
-        this.sink!.push(batch);
-      } catch (err) {
-        if (!isBackpressureError(err)) throw err;
+    if (!this.running) return false;
+    const accepted = await deliver(this.sink!, batch, {
+      signal: this.abort.signal,
+      onRefused: () => {
         this.state = 'paused';
-        await this.sleep(Math.max(50, err.retryAfterSeconds * 1000), true);
-        continue;
-      }
-      this.state = 'connected';
-      this.linesTotal += batch.length;
-      this.rate.add(batch.length);
-      this.lagMs = Math.max(0, Date.now() - batch[batch.length - 1].timestampMs);
-      return true;
-    }
-    return false;
+      },
+    });
+    if (!accepted) return false;
+    this.state = 'connected';
+    this.linesTotal += batch.length;
+    this.rate.add(batch.length);
+    this.lagMs = Math.max(0, Date.now() - batch[batch.length - 1].timestampMs);
+    return true;
   }
 
-  /** Waits `ms`, or less when stopped (or, with untilDrain, when the sink drains). */
-  private sleep(ms: number, untilDrain = false): Promise<void> {
+  /** Waits `ms`, or less when stopped. */
+  private sleep(ms: number): Promise<void> {
     if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
-      let unsubscribe: (() => void) | null = null;
       const done = (): void => {
         clearTimeout(timer);
-        unsubscribe?.();
         this.sleepers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      if (untilDrain) unsubscribe = this.sink!.onDrain(done);
       this.sleepers.add(done);
     });
   }

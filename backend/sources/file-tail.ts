@@ -22,7 +22,8 @@ import { liveTime, TimestampParser } from '../engine/timestamps';
 import { CheckpointStore, checkpointFile } from './checkpoint';
 import { MultilineJoiner, type JoinedEntry } from './multiline';
 import { RateMeter } from './rate-meter';
-import { BackpressureError, type LogEntry, type LogSink, type LogSource, type SourceStatus } from './source';
+import { deliver, waitForRoom } from './deliver';
+import type { LogEntry, LogSink, LogSource, SourceStatus } from './source';
 import { sourceNameSchema } from './source-name';
 
 /** Blank lines carry nothing to score (a regex test, unlike trim(), allocates nothing). */
@@ -158,7 +159,10 @@ export class FileTailSource implements LogSource {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
-  private unsubscribeDrain: (() => void) | null = null;
+  /** Ends a delivery wait (deliver.ts) when the source stops. */
+  private abort = new AbortController();
+  /** Resolves start() once the first read is done, even while its delivery still waits for the sink. */
+  private afterFirstRead: (() => void) | null = null;
 
   constructor(config: FileTailConfig, context: FileTailContext = {}) {
     this.config = fileTailConfigSchema.parse(config);
@@ -196,7 +200,14 @@ export class FileTailSource implements LogSource {
       throw err;
     }
     this.resumeFrom = saved && saved.path === this.config.path ? saved : null;
-    await this.runTick(); // open the file (and note the start position) before start() resolves
+    this.abort = new AbortController();
+    // Open the file (and note the start position) before start() resolves, but do not wait for a saturated
+    // sink to take what was read: a glob starts its files one after the other.
+    const firstRead = new Promise<void>((resolve) => {
+      this.afterFirstRead = resolve;
+    });
+    await Promise.race([firstRead, this.runTick()]);
+    this.afterFirstRead = null;
   }
 
   async stop(): Promise<void> {
@@ -205,8 +216,7 @@ export class FileTailSource implements LogSource {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    this.unsubscribeDrain?.();
-    this.unsubscribeDrain = null;
+    this.abort.abort();
     await this.running;
     await this.lastSave;
     await this.closeFile();
@@ -260,14 +270,22 @@ export class FileTailSource implements LogSource {
     if (this.stopped || !this.sink) {
       return;
     }
-    if (!this.deliver()) {
-      return; // paused: the drain listener or the retry timer ticks again
+    if (!(await this.deliver())) {
+      return; // stopped while the sink pushed back
     }
     if (this.sink.saturated) {
-      this.pause(null); // read nothing more until the pipeline drains: the file is the buffer
+      // Read nothing more until the pipeline drains: the file is the buffer.
+      this.paused();
+      await waitForRoom(this.sink, Math.max(this.config.pollIntervalMs, 1000), { signal: this.abort.signal });
+      this.schedule(0);
       return;
     }
-    const readMore = await this.follow();
+    let readMore: boolean;
+    try {
+      readMore = await this.follow();
+    } finally {
+      this.afterFirstRead?.();
+    }
     if (this.stopped) {
       return;
     }
@@ -275,7 +293,7 @@ export class FileTailSource implements LogSource {
       this.flushStalePartialLine();
     }
     this.flushIdleEntry();
-    if (this.deliver()) {
+    if (await this.deliver()) {
       this.schedule(readMore ? 0 : this.config.pollIntervalMs);
     }
   }
@@ -288,24 +306,20 @@ export class FileTailSource implements LogSource {
 
   // ------------------------------------------------------------ the sink
 
-  /** Pushes the outbox in batches; false when the sink is saturated (then reading pauses until it drains). */
-  private deliver(): boolean {
+  /**
+   * Pushes the outbox in batches, each through deliver.ts (which waits while the sink pushes back, and for a
+   * durable sink until the batch is spooled); the read position is saved after each accepted batch. False
+   * when the source stopped first (the batch in hand stays unread as far as the position says).
+   */
+  private async deliver(): Promise<boolean> {
     const sink = this.sink!;
+    const signal = this.abort.signal;
+    const onRefused = (): void => this.paused();
     while (this.outbox.length > 0) {
-      if (sink.saturated) {
-        this.pause(null);
-        return false;
-      }
       const batch =
         this.outbox.length <= this.config.batchSize ? this.outbox : this.outbox.slice(0, this.config.batchSize);
-      try {
-        sink.push(batch);
-      } catch (err) {
-        if (err instanceof BackpressureError) {
-          this.pause(err.retryAfterSeconds);
-          return false;
-        }
-        throw err;
+      if (!(await deliver(sink, batch, { signal, onRefused }))) {
+        return false;
       }
       const last = batch.length - 1;
       this.savePosition(this.outboxFiles[last], this.outboxEnds[last]);
@@ -338,18 +352,9 @@ export class FileTailSource implements LogSource {
       });
   }
 
-  private pause(retryAfterSeconds: number | null): void {
+  private paused(): void {
     this.state = 'paused';
     this.behindSinceMs ??= Date.now();
-    if (!this.unsubscribeDrain) {
-      this.unsubscribeDrain = this.sink!.onDrain(() => {
-        this.unsubscribeDrain?.();
-        this.unsubscribeDrain = null;
-        this.schedule(0);
-      });
-    }
-    // Also retry on a timer, in case the sink drains without telling (belt and braces, never busy).
-    this.schedule(retryAfterSeconds === null ? Math.max(this.config.pollIntervalMs, 1000) : retryAfterSeconds * 1000);
   }
 
   // ------------------------------------------------------------ the file

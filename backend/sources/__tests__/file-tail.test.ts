@@ -55,6 +55,8 @@ it('starts at the end by default and follows appends, with filename and configur
   await sink.waitForEntries(3);
   expect(sink.lines()).toEqual(['new 1', 'new 2', 'new 3']);
   expect(sink.entries[0]).toMatchObject({ source: 'app', labels: { env: 'test', filename: file } });
+  // counted once deliver() resolves, a turn after the sink took the batch
+  await waitUntil(() => source!.status().linesTotal === 3, 'three lines counted');
   const status = source!.status();
   expect(status).toMatchObject({ state: 'connected', lastError: null, linesTotal: 3 });
   expect(status.linesPerSecond).toBeGreaterThan(0);
