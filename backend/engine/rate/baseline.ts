@@ -8,16 +8,23 @@ import type { RateConfig } from './config';
 /** 'ms': intervals of time (the lines carry timestamps); 'lines': intervals of line order. */
 export type RateUnit = 'ms' | 'lines';
 
+const templateV1 = z.tuple([z.number().int(), z.number().min(0), z.number().min(0), z.number().int().min(0)]);
+const templateV2 = z.tuple([z.number().int(), z.number().min(0), z.number().min(0), z.number().int().min(0), z.number().min(1)]);
+
 export const rateBaselineSchema = z
   .object({
-    version: z.literal(1),
+    version: z.union([z.literal(1), z.literal(2)]),
     unit: z.enum(['ms', 'lines']),
     /** Interval width in the unit. */
     width: z.number().positive(),
     /** Intervals the training window spans (first to last, empty ones included). */
     intervals: z.number().int().min(0),
-    /** Per template id: mean count per interval, largest count in one interval, intervals it was present in. */
-    templates: z.array(z.tuple([z.number().int(), z.number().min(0), z.number().min(0), z.number().int().min(0)])),
+    /**
+     * Per template id: mean count per interval, largest count in one interval, intervals it was present in, and
+     * (version 2) the index of dispersion of its count per interval (variance / mean, at least 1: 1 is Poisson,
+     * more is bursty). A version 1 baseline reads as Poisson.
+     */
+    templates: z.array(z.union([templateV2, templateV1]).transform((t): [number, number, number, number, number] => (t.length === 5 ? t : [...t, 1]))),
   })
   .strict();
 
@@ -25,6 +32,8 @@ export type RateBaseline = z.output<typeof rateBaselineSchema>;
 
 interface Acc {
   total: number;
+  /** Sum of the squared counts of the intervals it had lines in (for its dispersion). */
+  sq: number;
   /** Largest count in an interval the window covers fully. */
   peak: number;
   /** Largest count in a partial interval (the window's first or last): as counted, and scaled to a full one. */
@@ -42,6 +51,13 @@ interface Acc {
  */
 export const MIN_COVERAGE = 0.1;
 
+/**
+ * A line stamped further back than this before the interval being counted is not a late line: the clock went
+ * back (a concatenated, rotated or replayed file), and counting restarts at its interval. Rule: Loki's
+ * out-of-order window (max_chunk_age / 2 = 1 h by default); a late line within it counts in the current interval.
+ */
+export const CLOCK_BACK_MS = 3_600_000;
+
 /** Counts per template and interval for one way of cutting time into intervals, in O(templates) memory. */
 class IntervalCounts {
   readonly acc = new Map<number, Acc>();
@@ -49,23 +65,34 @@ class IntervalCounts {
   private first = Infinity;
   private firstTime = Infinity;
   private lastTime = -Infinity;
+  /** Intervals counted: the span of each stretch between clock jumps back, summed. */
+  private spanned = 0;
+  private readonly backIntervals: number;
 
   /** `step`: the span one line's time stands for (its whole second; one position in line order). */
   constructor(
     readonly width: number,
     private readonly step: number,
-  ) {}
+    /** The clock never goes back (line order). */
+    monotonic = false,
+  ) {
+    this.backIntervals = monotonic ? Infinity : Math.max(1, Math.ceil(CLOCK_BACK_MS / width));
+  }
 
   add(id: number, t: number): void {
-    // a late line (earlier interval) counts in the current one, as it will while scoring
-    const b = Math.max(Math.floor(t / this.width), this.watermark);
+    // a late line (earlier interval) counts in the current one, as it will while scoring; a clock gone back
+    // by more than CLOCK_BACK_MS starts a new stretch at the line's interval
+    let b = Math.floor(t / this.width);
+    if (b > this.watermark) this.spanned += this.watermark === -Infinity ? 1 : b - this.watermark;
+    else if (b < this.watermark - this.backIntervals) this.spanned++;
+    else b = this.watermark;
     this.watermark = b;
     if (b < this.first) this.first = b;
     if (t < this.firstTime) this.firstTime = t;
     if (t + this.step > this.lastTime) this.lastTime = t + this.step;
     let a = this.acc.get(id);
     if (a === undefined) {
-      a = { total: 0, peak: 0, partial: 0, partialScaled: 0, present: 0, bucket: b, count: 0 };
+      a = { total: 0, sq: 0, peak: 0, partial: 0, partialScaled: 0, present: 0, bucket: b, count: 0 };
       this.acc.set(id, a);
     }
     if (a.bucket !== b) {
@@ -79,6 +106,7 @@ class IntervalCounts {
   }
 
   private closePeak(a: Acc): void {
+    a.sq += a.count * a.count;
     if (a.bucket > this.first && a.bucket < this.watermark) a.peak = Math.max(a.peak, a.count);
     else {
       a.partial = Math.max(a.partial, a.count);
@@ -95,7 +123,7 @@ class IntervalCounts {
   }
 
   build(unit: RateUnit): RateBaseline {
-    const intervals = Number.isFinite(this.first) ? this.watermark - this.first + 1 : 0;
+    const intervals = this.spanned;
     const short = intervals < 4; // fewer than two full intervals between the partial first and last
     // a short window's mean is over the time it covers (a few seconds of lines are not a whole interval)
     const covered = short ? Math.max(MIN_COVERAGE, (this.lastTime - this.firstTime) / this.width) : intervals;
@@ -104,10 +132,13 @@ class IntervalCounts {
       const present = a.present + (a.count > 0 ? 1 : 0);
       this.closePeak(a);
       const peak = Math.max(a.peak, short ? a.partialScaled : a.partial);
-      templates.push([id, a.total / covered, Math.round(peak * 100) / 100, present]);
+      const mean = a.total / covered;
+      // variance / mean of the count per interval over the window (empty intervals are counts of 0)
+      const dispersion = Math.max(1, (a.sq / covered - mean * mean) / mean);
+      templates.push([id, mean, Math.round(peak * 100) / 100, present, Math.round(dispersion * 1000) / 1000]);
     }
     templates.sort((x, y) => x[0] - y[0]);
-    return { version: 1, unit, width: this.width, intervals, templates };
+    return { version: 2, unit, width: this.width, intervals, templates };
   }
 }
 
@@ -122,7 +153,8 @@ export const MIN_ADAPTED_MS = 1000;
  * Rates cannot be learned from a window of one or two intervals, so a window spanning fewer than
  * minTrainingIntervals intervals takes a narrower one: the widest of intervalSeconds / 2^k (k = 0, 1, …, not
  * below MIN_ADAPTED_MS) that it spans minTrainingIntervals times, else the narrowest. Each candidate is
- * counted as lines come; the baseline keeps its width and scoring uses it.
+ * counted as lines come; the baseline keeps its width and scoring uses it. A window too short even for the
+ * narrowest is counted in line order.
  */
 export class RateBaselineBuilder {
   private readonly byTime: IntervalCounts[] = [];
@@ -138,7 +170,7 @@ export class RateBaselineBuilder {
       this.byTime.push(new IntervalCounts(w, 1000));
       if (w / 2 < MIN_ADAPTED_MS) break;
     }
-    this.byOrder = new IntervalCounts(config.intervalLines, 1);
+    this.byOrder = new IntervalCounts(config.intervalLines, 1, true);
   }
 
   add(id: number, time: number): void {
@@ -164,6 +196,8 @@ export class RateBaselineBuilder {
     if (this.n === 0 || this.timed < this.n / 2) return this.byOrder.build('lines');
     const span = this.lastTime - this.firstTime + 1000;
     const fit = this.byTime.find((c) => span / c.width >= this.config.minTrainingIntervals);
-    return (fit ?? this.byTime[this.byTime.length - 1]).build('ms');
+    // a window shorter than minTrainingIntervals of the narrowest interval is one burst in time: no rate can
+    // be learned from its clock, so its lines are counted by position (a template's share of the lines)
+    return fit === undefined ? this.byOrder.build('lines') : fit.build('ms');
   }
 }

@@ -1,9 +1,9 @@
-import { RateBaselineBuilder } from './baseline';
+import { RateBaselineBuilder, rateBaselineSchema } from './baseline';
 import type { RateBaseline } from './baseline';
 import { rateConfigSchema } from './config';
 import type { RateConfig } from './config';
 import { RateModel } from './model';
-import { poissonSurgeLevel } from './poisson';
+import { poissonSurgeLevel, surgeLevel } from './poisson';
 
 const MIN = 60_000;
 const config = (over: Partial<RateConfig> = {}): RateConfig => rateConfigSchema.parse(over);
@@ -35,38 +35,69 @@ describe('poissonSurgeLevel', () => {
   });
 });
 
+describe('surgeLevel', () => {
+  it('is Poisson at dispersion 1 and higher for a bursty count of the same mean', () => {
+    expect(surgeLevel(1, 1, 1e-6)).toBe(poissonSurgeLevel(1, 1e-6));
+    // NB(r = 1, q = 1/2) is geometric: P(X ≥ x) = 2^−x, so the least x with 2^−x ≤ 1e-6 is 20
+    expect(surgeLevel(1, 2, 1e-6)).toBe(20);
+    expect(surgeLevel(1, 10, 1e-6)).toBeGreaterThan(surgeLevel(1, 2, 1e-6));
+  });
+});
+
 describe('RateBaselineBuilder', () => {
   it('learns mean, peak and presence per template over the intervals spanned', () => {
     const b = baselineOf(10, { 1: () => 3, 2: (i) => (i === 4 ? 12 : 0) }, config({ minTrainingIntervals: 2 }));
     expect(b.unit).toBe('ms');
     expect(b.intervals).toBe(10);
+    // template 2: one interval of 12 in 10, variance 14.4 − 1.2² = 12.96, dispersion 12.96 / 1.2 = 10.8
     expect(b.templates).toEqual([
-      [1, 3, 3, 10],
-      [2, 1.2, 12, 1],
+      [1, 3, 3, 10, 1],
+      [2, 1.2, 12, 1, 10.8],
     ]);
   });
 
   it('falls back to line order when most lines carry no time; a line without a time takes the previous one', () => {
     const b = new RateBaselineBuilder(config({ intervalLines: 10 }));
     for (let i = 0; i < 30; i++) b.add(i % 2, NaN);
-    expect(b.build()).toMatchObject({ unit: 'lines', width: 10, intervals: 3, templates: [[0, 5, 5, 3], [1, 5, 5, 3]] });
+    expect(b.build()).toMatchObject({ unit: 'lines', width: 10, intervals: 3, templates: [[0, 5, 5, 3, 1], [1, 5, 5, 3, 1]] });
     const timed = new RateBaselineBuilder(config({ minTrainingIntervals: 2 }));
     timed.add(1, 0);
     timed.add(1, NaN);
     timed.add(1, 2 * MIN);
     // a short window (3 intervals): the mean is over the time covered (2 min 1 s), and the last interval,
     // covered for 1 s of its 60, counts as a full one scaled by the least coverage (a tenth): 1 / 0.1
-    expect(timed.build()).toMatchObject({ unit: 'ms', intervals: 3, templates: [[1, 3 / (121 / 60), 10, 2]] });
+    expect(timed.build()).toMatchObject({ unit: 'ms', intervals: 3, templates: [[1, 3 / (121 / 60), 10, 2, 1]] });
   });
 
   it('narrows the interval for a window shorter than minTrainingIntervals intervals', () => {
     // lines over 5 minutes and a second: 60 s would give 5 intervals; 30 s gives 10
     expect(baselineOf(6, { 1: () => 1 }).width).toBe(30_000);
     expect(baselineOf(20, { 1: () => 1 }).width).toBe(60_000);
-    // 3 seconds: the narrowest candidate at or above 1 s (60 s / 2^5 = 1.875 s)
+    // 20 seconds: the narrowest candidate at or above 1 s (60 s / 2^5 = 1.875 s) spans it 10 times
     const b = new RateBaselineBuilder(config());
-    for (let i = 0; i < 30; i++) b.add(1, i * 100);
-    expect(b.build().width).toBe(1875);
+    for (let i = 0; i < 30; i++) b.add(1, i * 700);
+    expect(b.build()).toMatchObject({ unit: 'ms', width: 1875 });
+    // 3 seconds: too short even for that: one burst in time, counted in line order
+    const burst = new RateBaselineBuilder(config({ intervalLines: 10 }));
+    for (let i = 0; i < 30; i++) burst.add(1, i * 100);
+    expect(burst.build()).toMatchObject({ unit: 'lines', width: 10, intervals: 3 });
+  });
+
+  it('restarts its count where the clock goes back more than an hour (a concatenated file), not before', () => {
+    const b = new RateBaselineBuilder(config());
+    for (let i = 0; i < 20; i++) b.add(1, (1000 + i) * MIN);
+    for (let i = 0; i < 20; i++) b.add(1, i * MIN); // the file starts again, 1,000 minutes earlier
+    // 40 intervals of one line each; without the restart the second 20 would count in minute 1019
+    expect(b.build()).toMatchObject({ intervals: 40, templates: [[1, 1, 1, 40, 1]] });
+    const late = new RateBaselineBuilder(config());
+    for (let i = 0; i < 20; i++) late.add(1, (100 + i) * MIN);
+    late.add(1, 90 * MIN); // ten minutes late: counted in the current minute
+    expect(late.build()).toMatchObject({ intervals: 20, templates: [[1, 21 / 20, 2, 20, 1]] });
+  });
+
+  it('reads a version 1 baseline (no dispersion) as Poisson', () => {
+    const v1 = rateBaselineSchema.parse({ version: 1, unit: 'ms', width: MIN, intervals: 3, templates: [[1, 2, 3, 3]] });
+    expect(v1.templates).toEqual([[1, 2, 3, 3, 1]]);
   });
 });
 
@@ -94,18 +125,45 @@ describe('RateModel', () => {
   });
 
   it('tolerates the bursts training saw (peak), and needs a material count', () => {
-    // template 1: usually nothing, 30 lines in one training minute
+    // template 1: one line in most training minutes, 30 in one
     // (template 2 in every minute: the training window spans 60 intervals)
-    const base = baselineOf(60, { 1: (i) => (i === 7 ? 30 : 0), 2: () => 1 });
+    const base = baselineOf(60, { 1: (i) => (i === 7 ? 30 : i % 2), 2: () => 1 });
     expect(feed(new RateModel(config(), base), 1, 100, 45)).toBe(0); // up to 1.5 × 30
     const m = new RateModel(config(), base);
-    expect(feed(m, 1, 100, 46)).toBe(1);
+    const level = m.observe(1, 100 * MIN) === 0 ? m.surgeLevelOfLast : NaN;
+    expect(level).toBeGreaterThanOrEqual(46);
+    expect(feed(m, 1, 100, level - 1)).toBe(1); // the line reaching the level
     // a busy interval below the surge level is normal traffic: it raises the peak
     expect(feed(m, 1, 101, 40)).toBe(0);
     expect(feed(m, 1, 102, 60)).toBe(0); // peak 40: up to 60
     // a rare template: 19 lines are fewer than minSurgeCount
     const rare = new RateModel(config(), baselineOf(60, { 3: (i) => (i === 0 ? 1 : 0), 2: () => 1 }));
     expect(feed(rare, 3, 100, 19)).toBe(0);
+  });
+
+  it('needs a higher bar for a template that arrived in bursts in training than for a steady one of the same mean', () => {
+    // both average 1 a minute over 60 training minutes: one line every minute, or 12 every twelfth minute
+    const base = baselineOf(60, { 1: () => 1, 2: (i) => (i % 12 === 0 ? 12 : 0) });
+    expect(base.templates.map((t) => t[4])).toEqual([1, 11]);
+    const steady = new RateModel(config(), base);
+    const bursty = new RateModel(config(), base);
+    steady.observe(1, 100 * MIN);
+    bursty.observe(2, 100 * MIN);
+    expect(steady.surgeLevelOfLast).toBe(20); // Poisson(1) at 1e-6 is 10: minSurgeCount
+    expect(bursty.surgeLevelOfLast).toBe(surgeLevel(1, 11, 1e-6));
+    expect(bursty.surgeLevelOfLast).toBeGreaterThan(Math.floor(1.5 * 12) + 1);
+    // 60 lines in a minute: a surge of the steady template, within the bursty one's own shape
+    expect(feed(steady, 1, 101, 60)).toBe(41);
+    expect(feed(bursty, 2, 101, 60)).toBe(0);
+  });
+
+  it('restarts the count when the clock goes back more than an hour', () => {
+    const m = new RateModel(config(), baselineOf(60, { 1: () => 5 }));
+    feed(m, 1, 1000, 15);
+    // the same file again from minute 0: each minute's 15 lines are normal, not 15 × 20 in minute 1000
+    let flagged = 0;
+    for (let t = 0; t < 20; t++) flagged += feed(m, 1, t, 15);
+    expect(flagged).toBe(0);
   });
 
   it('counts an out-of-order line in the current interval', () => {

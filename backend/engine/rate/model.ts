@@ -9,7 +9,8 @@
 
 import type { RateBaseline } from './baseline';
 import type { RateConfig } from './config';
-import { poissonSurgeLevel } from './poisson';
+import { CLOCK_BACK_MS } from './baseline';
+import { surgeLevel } from './poisson';
 
 export interface DropEvent {
   kind: 'drop';
@@ -27,6 +28,8 @@ export class RateModel {
   private readonly ids: Float64Array;
   private readonly mean: Float64Array;
   private readonly peak: Float64Array;
+  /** Index of dispersion of the count per interval in training (1 = Poisson, more = arrives in bursts). */
+  private readonly disp: Float64Array;
   /** Count at which a line of this template is part of a surge (recomputed when mean or peak changes). */
   private readonly level: Float64Array;
   private readonly count: Int32Array;
@@ -43,6 +46,8 @@ export class RateModel {
   private hand = 0;
   private bucket = -Infinity;
   private readonly w: number;
+  /** Intervals back a line may be stamped and still count as late (CLOCK_BACK_MS), else the clock restarts. */
+  private readonly backIntervals: number;
   /** Drops found since the caller last took them (`takeDrops`). */
   private drops: DropEvent[] = [];
   /** Slot of the last observed line (for `expectedOfLast`). */
@@ -58,6 +63,7 @@ export class RateModel {
     this.ids = new Float64Array(n);
     this.mean = new Float64Array(n);
     this.peak = new Float64Array(n);
+    this.disp = new Float64Array(n).fill(1);
     this.level = new Float64Array(n);
     this.count = new Int32Array(n);
     this.countBucket = new Float64Array(n).fill(-Infinity);
@@ -66,15 +72,17 @@ export class RateModel {
     this.dropAfter = new Int32Array(n);
     this.dropped = new Uint8Array(n);
     this.w = 1 / config.updateIntervals;
+    this.backIntervals = baseline.unit === 'ms' ? Math.max(1, Math.ceil(CLOCK_BACK_MS / baseline.width)) : Infinity;
     // the most frequent templates first, so a baseline larger than the bound keeps the ones that matter
     const templates = [...baseline.templates].sort((a, b) => b[1] - a[1]).slice(0, n);
     const T = baseline.intervals;
-    for (const [id, mean, peak, present] of templates) {
+    for (const [id, mean, peak, present, dispersion] of templates) {
       const s = this.used++;
       this.slotOf.set(id, s);
       this.ids[s] = id;
       this.mean[s] = mean;
       this.peak[s] = peak;
+      this.disp[s] = dispersion;
       this.firstSeen[s] = -Infinity;
       this.updated[s] = NaN; // set at the first line scored
       this.setLevel(s);
@@ -102,7 +110,7 @@ export class RateModel {
 
   private setLevel(s: number): void {
     const c = this.config;
-    this.level[s] = Math.max(c.minSurgeCount, Math.floor(c.peakFactor * this.peak[s]) + 1, poissonSurgeLevel(this.mean[s], c.surgeProbability));
+    this.level[s] = Math.max(c.minSurgeCount, Math.floor(c.peakFactor * this.peak[s]) + 1, surgeLevel(this.mean[s], this.disp[s], c.surgeProbability));
   }
 
   /**
@@ -113,6 +121,7 @@ export class RateModel {
   observe(id: number, time: number): number {
     const b = Math.floor(time / this.baseline.width);
     if (b > this.bucket) this.advance(b);
+    else if (b < this.bucket - this.backIntervals) this.restart(b);
     const bucket = this.bucket;
     let s = this.slotOf.get(id);
     if (s === undefined) s = this.admit(id, bucket);
@@ -160,6 +169,19 @@ export class RateModel {
     const d = this.drops;
     this.drops = [];
     return d;
+  }
+
+  /**
+   * The clock went back further than a late line can be (CLOCK_BACK_MS: a concatenated or replayed file): the
+   * count restarts at `b`. Expectations stay; each template's interval starts afresh, its drop watch from `b`.
+   */
+  private restart(b: number): void {
+    this.bucket = b;
+    for (let s = 0; s < this.used; s++) {
+      if (this.countBucket[s] > b) this.countBucket[s] = -Infinity;
+      this.updated[s] = Math.min(this.updated[s], b - 1);
+      if (this.firstSeen[s] > b) this.firstSeen[s] = b; // warm-up starts again
+    }
   }
 
   private advance(b: number): void {
@@ -227,6 +249,7 @@ export class RateModel {
     this.ids[s] = id;
     this.mean[s] = 0;
     this.peak[s] = 0;
+    this.disp[s] = 1;
     this.count[s] = 0;
     this.countBucket[s] = -Infinity;
     this.updated[s] = bucket - 1;

@@ -23,6 +23,33 @@ export function poissonSurgeLevel(mean: number, p: number): number {
   return x + 1;
 }
 
+/**
+ * Least x with P(X ≥ x) ≤ p for X of mean `mean` and variance `dispersion` × mean: Poisson when the dispersion
+ * is 1, else the negative binomial with those two moments (a Poisson whose rate varies as a gamma variable: a
+ * template that arrives in bursts). Large means use the normal approximation with that variance.
+ */
+export function surgeLevel(mean: number, dispersion: number, p: number): number {
+  if (!(mean > 0)) return 1;
+  if (!(dispersion > 1 + 1e-9)) return poissonSurgeLevel(mean, p);
+  if (mean > 500) {
+    const z = normalQuantile(1 - p);
+    return Math.ceil(mean + z * Math.sqrt(mean * dispersion) + 0.5);
+  }
+  // NB(r, q): r = mean / (dispersion − 1), success ratio q = 1 − 1/dispersion; P(0) = dispersion^−r
+  const r = mean / (dispersion - 1);
+  const q = 1 - 1 / dispersion;
+  let pmf = Math.exp(-r * Math.log(dispersion));
+  let cdf = pmf;
+  let x = 0;
+  while (1 - cdf > p && x < 1_000_000) {
+    pmf *= ((x + r) / (x + 1)) * q;
+    x++;
+    cdf += pmf;
+    if (cdf >= 1 - 1e-16) break;
+  }
+  return x + 1;
+}
+
 /** Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9). */
 export function normalQuantile(q: number): number {
   const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
