@@ -1,5 +1,3 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../server/config';
 import type { Metrics } from '../metrics/metrics';
@@ -9,10 +7,17 @@ import { isWindowModel, scoreWindow } from '../feedback/window';
 import type { FactStore } from '../store/fact-store';
 import type { ResultsStore } from '../store/results-store';
 import { BackpressureError, type LogEntry } from '../sources/source';
+import { DriftWatch } from './drift-watch';
 import type { EngineApi, Model } from './engine-port';
+import { LineDecider } from './line-decision';
 import { LineQueue } from './line-queue';
+import { DirectoryModelStore } from './model-directory';
 import { RateWatch } from './rate-watch';
 import type { RateHistory } from './rate-history';
+import { RecentLines } from './recent-lines';
+import { Throughput } from './throughput';
+
+export { modelDir } from './model-directory';
 
 /** Wait after a failed retraining before the next attempt. */
 const RETRAIN_BACKOFF_MS = 60_000;
@@ -44,15 +49,12 @@ export interface PipelineStats {
   retraining: boolean;
 }
 
-/** Directory of a source's persisted model (names are already free of path separators; encode the rest). */
-export function modelDir(dataDir: string, source: string): string {
-  return path.join(dataDir, 'models', encodeURIComponent(source));
-}
-
 /**
- * Continuous detection for one source: a bounded queue of accepted lines, the initial training window, scoring
- * of every line, and retraining (periodic, or when the anomaly ratio drifts up) that runs beside scoring and
- * swaps the model when done. Models are saved under <dataDir>/models/<source> and loaded at start.
+ * Continuous detection for one source, as a coordinator: a bounded queue of accepted lines, the initial
+ * training window, scoring of every line, and retraining (periodic, or when the anomaly ratio drifts up) that
+ * runs beside scoring and swaps the model when done. The parts are their own modules: what a line's verdict is
+ * (line-decision.ts), where models are kept (model-directory.ts, <dataDir>/models/<source>), the newest lines
+ * (recent-lines.ts), drift (drift-watch.ts) and throughput (throughput.ts).
  */
 export class SourcePipeline {
   private readonly queue = new LineQueue();
@@ -74,15 +76,10 @@ export class SourcePipeline {
   /** Lines waiting for the initial model. */
   private collected: LogEntry[] = [];
   private collectStartedAt = 0;
-  /** Newest lines (a ring), the training set of the next retraining. */
-  private readonly recent: string[];
-  private recentNext = 0;
-  private recentSize = 0;
-  /** Anomaly flags of the newest scored lines (drift detection), and their running sum. */
-  private readonly driftFlags: Uint8Array;
-  private driftNext = 0;
-  private driftSize = 0;
-  private driftSum = 0;
+  /** Newest lines, the training set of the next retraining. */
+  private readonly recent: RecentLines;
+  /** Anomaly flags of the newest scored lines (drift detection). */
+  private readonly drift: DriftWatch;
 
   private linesIngested = 0;
   private linesScored = 0;
@@ -91,9 +88,7 @@ export class SourcePipeline {
   private anomalyCount = 0;
   private suppressedCount = 0;
   /** Lines scored per second over the last 10 one-second ticks. */
-  private readonly rateWindow = new Float64Array(10);
-  private rateTick = 0;
-  private scoredAtLastTick = 0;
+  private readonly throughput = new Throughput(10);
   private readonly ticker: NodeJS.Timeout;
 
   private readonly m;
@@ -101,6 +96,8 @@ export class SourcePipeline {
   private readonly feedback: FeedbackIndex;
   /** Rate anomalies per template (surges flag lines, drops are logged and counted): rate-watch.ts. */
   private readonly rate: RateWatch;
+  private readonly decider: LineDecider;
+  private readonly models: DirectoryModelStore;
 
   constructor(
     readonly name: string,
@@ -108,8 +105,8 @@ export class SourcePipeline {
     private readonly deps: PipelineDeps
   ) {
     const { training } = deps.config;
-    this.recent = new Array(training.retrainLines);
-    this.driftFlags = new Uint8Array(training.driftWindowLines);
+    this.recent = new RecentLines(training.retrainLines);
+    this.drift = new DriftWatch(training.driftWindowLines, training.driftRatio);
     const metrics = deps.metrics;
     // Label-bound children once, so the per-line path does no label hashing.
     this.m = {
@@ -125,6 +122,11 @@ export class SourcePipeline {
     const answers = metrics.feedbackAnswers.labels(name);
     this.feedback = new FeedbackIndex(deps.facts, name, undefined, (n) => answers.set(n));
     this.rate = new RateWatch(name, metrics.rateAnomalies, deps.logger);
+    this.decider = new LineDecider(name, this.feedback, deps.facts, this.rate);
+    this.models = new DirectoryModelStore(deps.config.dataDir, deps.engine, this.rate, (message, dir, keptAs) => {
+      this.lastError = `saved model at ${dir} unusable: ${message}${keptAs ? `; kept as ${keptAs}` : ''}`;
+      deps.logger.warn({ source: name, err: message, path: dir, keptAs }, 'saved model unusable, kept aside, will train');
+    });
     this.m.ingested.inc(0);
     this.m.scored.inc(0);
     this.m.anomalies.inc(0);
@@ -184,7 +186,12 @@ export class SourcePipeline {
   review(limit: number): ReviewItem[] | null {
     const model = this.model;
     if (model === null || !isWindowModel(model)) return null;
-    return reviewQueue(model, scoreWindow(model, this.recentLines().slice(-REVIEW_WINDOW_LINES)), this.feedback, limit);
+    return reviewQueue(model, scoreWindow(model, this.recent.lines().slice(-REVIEW_WINDOW_LINES)), this.feedback, limit);
+  }
+
+  /** Lines review(limit) examines now: the newest REVIEW_WINDOW_LINES, none before a model (QUERY_LIMITS.reviewLinesPerQuery). */
+  reviewLines(): number {
+    return this.model !== null && isWindowModel(this.model) ? Math.min(this.recent.size, REVIEW_WINDOW_LINES) : 0;
   }
 
   get modelState(): ModelState {
@@ -194,16 +201,12 @@ export class SourcePipeline {
   stats(): PipelineStats {
     const info = this.model?.info;
     const created = info ? Date.parse(info.createdAt) : NaN;
-    let rate = 0;
-    for (const r of this.rateWindow) {
-      rate += r;
-    }
     return {
       linesIngested: this.linesIngested,
       linesScored: this.linesScored,
       anomalies: this.anomalyCount,
       suppressed: this.suppressedCount,
-      linesPerSecond: rate / this.rateWindow.length,
+      linesPerSecond: this.throughput.linesPerSecond,
       queueDepth: this.queue.size,
       modelState: this.state,
       modelAgeSeconds: Number.isFinite(created) ? Math.max(0, (Date.now() - created) / 1000) : null,
@@ -222,7 +225,7 @@ export class SourcePipeline {
     if (Date.now() < this.retrainNotBefore) {
       return Promise.resolve();
     }
-    const lines = this.recentLines();
+    const lines = this.recent.lines();
     if (lines.length < this.deps.config.training.minLines) {
       return Promise.resolve();
     }
@@ -272,30 +275,10 @@ export class SourcePipeline {
   }
 
   private async loadSavedModel(): Promise<void> {
-    const dir = modelDir(this.deps.config.dataDir, this.name);
-    for (const candidate of [dir, `${dir}.old`]) {
-      try {
-        await fs.access(candidate);
-      } catch {
-        continue;
-      }
-      try {
-        const model = await this.deps.engine.loadModel(candidate);
-        await this.rate.load(model, candidate);
-        this.swap(model);
-        this.deps.logger.info({ source: this.name, createdAt: model.info.createdAt }, 'loaded saved model');
-        return;
-      } catch (err) {
-        // The next training would overwrite it: keep it aside for a post-mortem (or a manual restore).
-        const keptAs = `${candidate}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        const kept = await fs.rename(candidate, keptAs).then(
-          () => keptAs,
-          () => null
-        );
-        this.lastError = `saved model at ${candidate} unusable: ${(err as Error).message}${kept ? `; kept as ${kept}` : ''}`;
-        this.deps.logger.warn({ source: this.name, err: (err as Error).message, path: candidate, keptAs: kept }, 'saved model unusable, kept aside, will train');
-      }
-    }
+    const model = await this.models.load(this.name);
+    if (model === null) return;
+    this.swap(model);
+    this.deps.logger.info({ source: this.name, createdAt: model.info.createdAt }, 'loaded saved model');
   }
 
   private schedule(): void {
@@ -344,7 +327,7 @@ export class SourcePipeline {
           this.collectStartedAt = Date.now();
         }
         this.collected.push(entry);
-        this.remember(entry.line);
+        this.recent.push(entry.line);
         return this.collected.length < training.windowLines;
       });
     }
@@ -406,7 +389,7 @@ export class SourcePipeline {
       metrics.trainingRuns.inc({ source: this.name, result: 'ok', reason });
       metrics.trainingDuration.observe({ source: this.name }, seconds);
       log.info({ seconds, threshold: model.info.threshold }, 'training finished');
-      await this.persist(model).catch((err: Error) => {
+      await this.models.save(this.name, model).catch((err: Error) => {
         log.error({ err: err.message }, 'saving the model failed (it is still used)');
       });
       this.lastError = null;
@@ -419,98 +402,40 @@ export class SourcePipeline {
     }
   }
 
-  /** Saves into a temp dir, then swaps directories, so a crash leaves either the old or the new model. */
-  private async persist(model: Model): Promise<void> {
-    const dir = modelDir(this.deps.config.dataDir, this.name);
-    const tmp = `${dir}.tmp`;
-    const old = `${dir}.old`;
-    await fs.rm(tmp, { recursive: true, force: true });
-    await fs.mkdir(tmp, { recursive: true });
-    await this.deps.engine.saveModel(model, tmp);
-    await this.rate.save(model, tmp);
-    await fs.rm(old, { recursive: true, force: true });
-    await fs.rename(dir, old).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') {
-        throw err;
-      }
-    });
-    await fs.rename(tmp, dir);
-    await fs.rm(old, { recursive: true, force: true });
-  }
-
   private swap(model: Model): void {
     this.model = model;
     this.rate.use(model);
     this.state = 'ready';
     this.deps.metrics.threshold.set({ source: this.name }, model.info.threshold);
-    this.driftNext = this.driftSize = this.driftSum = 0;
-    this.driftFlags.fill(0);
-  }
-
-  private remember(line: string): void {
-    this.recent[this.recentNext] = line;
-    this.recentNext = (this.recentNext + 1) % this.recent.length;
-    this.recentSize = Math.min(this.recentSize + 1, this.recent.length);
-  }
-
-  private recentLines(): string[] {
-    const out: string[] = new Array(this.recentSize);
-    const start = (this.recentNext - this.recentSize + this.recent.length) % this.recent.length;
-    for (let i = 0; i < this.recentSize; i++) {
-      out[i] = this.recent[(start + i) % this.recent.length];
-    }
-    return out;
+    this.drift.reset();
   }
 
   /** The hot path: score a chunk of queued lines with the current model and store the results. */
   private scoreChunk(): void {
     const model = this.model!;
-    const { facts, results } = this.deps;
+    const { results } = this.deps;
     const threshold = model.info.threshold;
     const name = this.name;
     const scoreHist = this.m.score;
+    const decider = this.decider;
+    const drift = this.drift;
+    const recent = this.recent;
     let scored = 0;
     let anomalies = 0;
     let suppressed = 0;
-    const flags = this.driftFlags;
     const feedback = this.feedback;
     const changedBefore = feedback.changed;
     let last: LogEntry | null = null;
     this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
       last = entry;
-      const r = model.score(entry.line);
-      // Answers decide the lines near them; a template marked false positive stays quiet unless confirmed nearer.
-      const j = feedback.apply(model, entry.line, r);
-      let flagged = j.anomaly;
-      let isSuppressed = false;
-      if (r.anomaly && !flagged) {
-        isSuppressed = true;
-      } else if (flagged && j.verdict?.kind !== 'confirmed' && facts.isSuppressed(name, r.template)) {
-        isSuppressed = true;
-        flagged = false;
-      }
-      // a surge (engine/rate) flags the line whatever its own score: its template arrives far too often;
-      // unless people said lines like it are not anomalies: then this rate becomes the template's normal
-      let surge = this.rate.observe(r, entry.line, entry.timestampMs);
-      if (surge !== null && ((j.verdict !== null && j.verdict.kind !== 'confirmed') || facts.isSuppressed(name, r.template))) {
-        this.rate.accept();
-        surge = null;
-      }
-      if (surge !== null) {
-        this.rate.flagged(surge, r.template);
-        flagged = true;
-        isSuppressed = false;
-      }
-      if (isSuppressed) suppressed++;
-      else if (flagged) anomalies++;
-      const reason = surge === null ? j.reason : r.anomaly ? `${surge.reason}; ${j.reason}` : surge.reason;
-      results.addScored(name, entry, j.score, threshold, r.anomaly || flagged, isSuppressed, r.template, reason, r.level);
+      const d = decider.decide(model, entry.line, entry.timestampMs);
+      const r = d.line;
+      if (d.suppressed) suppressed++;
+      else if (d.flagged) anomalies++;
+      results.addScored(name, entry, d.score, threshold, d.stored, d.suppressed, r.template, d.reason, r.level);
       scoreHist.observe(r.score);
-      this.remember(entry.line);
-      this.driftSum += (flagged ? 1 : 0) - flags[this.driftNext];
-      flags[this.driftNext] = flagged ? 1 : 0;
-      this.driftNext = (this.driftNext + 1) % flags.length;
-      this.driftSize = Math.min(this.driftSize + 1, flags.length);
+      recent.push(entry.line);
+      drift.observe(d.flagged);
       scored++;
       return true;
     });
@@ -532,11 +457,11 @@ export class SourcePipeline {
 
   private checkDrift(): void {
     const { training } = this.deps.config;
-    if (this.retraining || this.driftSize < this.driftFlags.length || training.driftRatio <= 0) {
+    if (this.retraining || !this.drift.drifted) {
       return;
     }
-    if (this.driftSum / this.driftSize > training.driftRatio && this.modelAge() >= training.minRetrainGapSeconds) {
-      this.deps.logger.info({ source: this.name, ratio: this.driftSum / this.driftSize }, 'anomaly ratio drifted up, retraining');
+    if (this.modelAge() >= training.minRetrainGapSeconds) {
+      this.deps.logger.info({ source: this.name, ratio: this.drift.share }, 'anomaly ratio drifted up, retraining');
       void this.retrain('drift');
     }
   }
@@ -546,9 +471,7 @@ export class SourcePipeline {
   }
 
   private tick(): void {
-    this.rateWindow[this.rateTick] = this.linesScored - this.scoredAtLastTick;
-    this.rateTick = (this.rateTick + 1) % this.rateWindow.length;
-    this.scoredAtLastTick = this.linesScored;
+    this.throughput.tick(this.linesScored);
     const { training } = this.deps.config;
     if (this.state === 'ready') this.rate.tick(Date.now());
     if (this.state === 'collecting') {

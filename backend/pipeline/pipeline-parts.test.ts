@@ -1,0 +1,132 @@
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DriftWatch } from './drift-watch';
+import type { Model } from './engine-port';
+import { DirectoryModelStore, modelDir } from './model-directory';
+import { RecentLines } from './recent-lines';
+import { Throughput } from './throughput';
+
+describe('RecentLines', () => {
+  it('keeps the newest lines, oldest first, and never more than its capacity', () => {
+    const r = new RecentLines(3);
+    expect(r.lines()).toEqual([]);
+    for (const l of ['a', 'b']) r.push(l);
+    expect(r.lines()).toEqual(['a', 'b']);
+    for (const l of ['c', 'd', 'e']) r.push(l);
+    expect(r.size).toBe(3);
+    expect(r.lines()).toEqual(['c', 'd', 'e']);
+  });
+
+  it('refuses a capacity that is not a positive integer', () => {
+    expect(() => new RecentLines(0)).toThrow(/positive integer/);
+  });
+});
+
+describe('DriftWatch', () => {
+  it('says nothing until its window is full, then compares the flagged share with the ratio', () => {
+    const d = new DriftWatch(4, 0.5);
+    d.observe(true);
+    d.observe(true);
+    d.observe(true);
+    expect(d.share).toBeNull();
+    expect(d.drifted).toBe(false);
+    d.observe(false);
+    expect(d.share).toBe(0.75);
+    expect(d.drifted).toBe(true);
+    // the oldest flags leave the window
+    d.observe(false);
+    d.observe(false);
+    expect(d.share).toBe(0.25);
+    expect(d.drifted).toBe(false);
+  });
+
+  it('starts over after reset, and ratio 0 turns it off', () => {
+    const d = new DriftWatch(2, 0.1);
+    d.observe(true);
+    d.observe(true);
+    expect(d.drifted).toBe(true);
+    d.reset();
+    expect(d.share).toBeNull();
+    const off = new DriftWatch(2, 0);
+    off.observe(true);
+    off.observe(true);
+    expect(off.drifted).toBe(false);
+  });
+});
+
+describe('Throughput', () => {
+  it('averages the lines of the last ticks', () => {
+    const t = new Throughput(2);
+    t.tick(100);
+    t.tick(300);
+    expect(t.linesPerSecond).toBe(150);
+    t.tick(300);
+    expect(t.linesPerSecond).toBe(100);
+  });
+});
+
+/** A stand-in engine that writes and reads one JSON file: the store's job is the directories, not the model. */
+const fileEngine = {
+  async saveModel(model: Model, dir: string): Promise<void> {
+    writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ createdAt: model.info.createdAt }));
+  },
+  async loadModel(dir: string): Promise<Model> {
+    const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { createdAt: string };
+    return { info: { createdAt: json.createdAt } } as unknown as Model;
+  },
+};
+const modelAt = (createdAt: string): Model => ({ info: { createdAt } }) as unknown as Model;
+
+describe('DirectoryModelStore', () => {
+  it('saves by swapping directories and loads the last model; none saved is null', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'lad-models-'));
+    const store = new DirectoryModelStore(dataDir, fileEngine);
+    expect(await store.load('app/api')).toBeNull();
+    await store.save('app/api', modelAt('one'));
+    await store.save('app/api', modelAt('two'));
+    expect((await store.load('app/api'))?.info.createdAt).toBe('two');
+    expect(readdirSync(path.join(dataDir, 'models'))).toEqual([encodeURIComponent('app/api')]);
+  });
+
+  it('loads .old when a crash hit between the two renames', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'lad-models-'));
+    const store = new DirectoryModelStore(dataDir, fileEngine);
+    await store.save('s', modelAt('kept'));
+    const dir = modelDir(dataDir, 's');
+    const { renameSync } = await import('node:fs');
+    renameSync(dir, `${dir}.old`);
+    expect((await store.load('s'))?.info.createdAt).toBe('kept');
+  });
+
+  it('moves an unusable model aside, reports it, and loads nothing', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'lad-models-'));
+    const told: string[] = [];
+    const store = new DirectoryModelStore(dataDir, fileEngine, undefined, (message, _dir, keptAs) => told.push(`${message} -> ${keptAs}`));
+    const dir = modelDir(dataDir, 's');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'model.json'), '{not json');
+    expect(await store.load('s')).toBeNull();
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/JSON/);
+    expect(existsSync(dir)).toBe(false);
+    expect(readdirSync(path.join(dataDir, 'models')).some((f) => f.startsWith('s.corrupt-'))).toBe(true);
+  });
+
+  it('saves and loads its companion files inside the model directory', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'lad-models-'));
+    const loaded: string[] = [];
+    const companion = {
+      async save(_m: Model, dir: string): Promise<void> {
+        writeFileSync(path.join(dir, 'rate.json'), '"baseline"');
+      },
+      async load(_m: Model, dir: string): Promise<void> {
+        loaded.push(readFileSync(path.join(dir, 'rate.json'), 'utf8'));
+      },
+    };
+    const store = new DirectoryModelStore(dataDir, fileEngine, companion);
+    await store.save('s', modelAt('x'));
+    await store.load('s');
+    expect(loaded).toEqual(['"baseline"']);
+  });
+});
