@@ -4,6 +4,8 @@
 
 import { templateOf as maskedTemplateOf } from '../engine/tokenizer';
 import { ANY_SOURCE, type FactStore, type FeedbackRecord } from '../store/fact-store';
+import type { ComponentScores } from '../engine/model';
+import { calibratedThreshold } from './calibration';
 import { featuresOf, type LineFeatures } from './features';
 import { DEFAULT_RADIUS, judge, nearestVerdict, type Answer, type Judged } from './neighbourhood';
 import { UNIFORM_WEIGHT, type WordWeight } from './similarity';
@@ -12,6 +14,9 @@ import { UNIFORM_WEIGHT, type WordWeight } from './similarity';
 export interface FeedbackModel {
   readonly info: { threshold: number };
   readonly rarity?: { wordBits(word: string, loo?: number): number };
+  /** Scores without side effects (the engine's LadModel): present, the answers calibrate the threshold. */
+  components?(line: string): ComponentScores;
+  pick?(c: ComponentScores): number;
 }
 
 /** The part of a scored line this needs (LineScore). */
@@ -42,6 +47,12 @@ export class FeedbackIndex {
   /** Per scored-line object (the model caches one per masked template): its judgement under `version`. */
   private memo = new WeakMap<object, Memo>();
   private weights = new WeakMap<FeedbackModel, WordWeight>();
+  /** Per model: how far the answers move every score (threshold − the threshold they place), under `version`. */
+  private shifts = new WeakMap<FeedbackModel, { version: number; shift: number }>();
+  /** The answered lines, for calibration (by answer id). */
+  private readonly messages = new Map<string, string>();
+  /** Answers per masked template of the answered lines: such a line is decided even when its words weigh nothing. */
+  private readonly answeredTemplates = new Map<string, number>();
   /** Lines whose decision an answer flipped, since start. */
   changed = 0;
   private readonly unsubscribe: () => void;
@@ -86,7 +97,7 @@ export class FeedbackIndex {
       return memo.judged;
     }
     const verdict = this.answers.size === 0 ? null : nearestVerdict(featuresOf(line), this.answers.values(), this.weightOf(model), this.radius);
-    const judged = judge(scored.score, threshold, scored.reason, verdict);
+    const judged = judge(scored.score, threshold, scored.reason, verdict, this.shiftOf(model));
     this.memo.set(scored, { version: this.version, model, template: scored.template, judged });
     if (judged.changed) this.changed++;
     return judged;
@@ -113,9 +124,35 @@ export class FeedbackIndex {
     });
   }
 
+  /** True when an answer was given for a line of this exact masked template (the review queue skips it). */
+  answeredExactly(line: string): boolean {
+    return this.answeredTemplates.size > 0 && this.answeredTemplates.has(maskedTemplateOf(line));
+  }
+
   /** The verdict for already computed features (the review queue scores many lines of one window). */
   verdictOf(model: FeedbackModel, features: LineFeatures): ReturnType<typeof nearestVerdict> {
     return this.answers.size === 0 ? null : nearestVerdict(features, this.answers.values(), this.weightOf(model), this.radius);
+  }
+
+  /**
+   * How far the answers move every score of this model: its threshold minus the threshold the answered lines
+   * place (calibration.ts); 0 without answers or without a side-effect-free scorer.
+   */
+  shiftOf(model: FeedbackModel): number {
+    const known = this.shifts.get(model);
+    if (known !== undefined && known.version === this.version) return known.shift;
+    let shift = 0;
+    const { components, pick } = model;
+    if (this.answers.size > 0 && components !== undefined && pick !== undefined) {
+      const answered = [...this.answers.values()].map((a) => ({
+        score: pick.call(model, components.call(model, this.messages.get(a.id) ?? '')),
+        confirmed: a.kind === 'confirmed',
+      }));
+      const threshold = model.info.threshold;
+      shift = threshold - calibratedThreshold(threshold, answered);
+    }
+    this.shifts.set(model, { version: this.version, shift });
+    return shift;
   }
 
   weightOf(model: FeedbackModel): WordWeight {
@@ -127,12 +164,23 @@ export class FeedbackIndex {
   private add(record: FeedbackRecord): void {
     if (record.source !== this.source && record.source !== ANY_SOURCE) return;
     this.answers.set(record.id, { id: record.id, kind: record.kind, features: featuresOf(record.message) });
+    this.messages.set(record.id, record.message);
+    const masked = maskedTemplateOf(record.message);
+    this.answeredTemplates.set(masked, (this.answeredTemplates.get(masked) ?? 0) + 1);
     this.version++;
     this.onAnswers(this.answers.size);
   }
 
   private remove(record: FeedbackRecord): void {
     if (!this.answers.delete(record.id)) return;
+    const message = this.messages.get(record.id);
+    this.messages.delete(record.id);
+    if (message !== undefined) {
+      const masked = maskedTemplateOf(message);
+      const n = (this.answeredTemplates.get(masked) ?? 1) - 1;
+      if (n > 0) this.answeredTemplates.set(masked, n);
+      else this.answeredTemplates.delete(masked);
+    }
     this.version++;
     this.onAnswers(this.answers.size);
   }

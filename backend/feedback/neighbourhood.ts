@@ -52,20 +52,29 @@ export interface Judged {
  * Applies a verdict to a model score. A confirmation lifts the score just above the threshold (nearer
  * answers higher, so rankings stay meaningful) and flags the line; a false positive pulls the score below
  * the threshold by the same rule and unflags it. Scores the verdict agrees with are left as they are.
+ * `shift` moves every score by threshold − the threshold the answers place (calibration.ts), so the model's
+ * threshold still reads true; `changed` compares with the model's own decision.
  */
-export function judge(score: number, threshold: number, reason: string, verdict: Verdict | null): Judged {
-  const anomaly = score > threshold;
-  if (verdict === null) return { score, anomaly, reason, verdict, changed: false };
-  if (verdict.kind === 'confirmed') {
-    const lifted = Math.max(score, threshold + verdict.similarity);
-    return { score: lifted, anomaly: true, reason: `like confirmed anomaly ${verdict.id} (similarity ${verdict.similarity.toFixed(2)}); ${reason}`, verdict, changed: !anomaly };
+export function judge(score: number, threshold: number, reason: string, verdict: Verdict | null, shift = 0): Judged {
+  const own = score > threshold;
+  const shifted = score + shift;
+  const anomaly = shifted > threshold;
+  if (verdict === null) {
+    if (anomaly === own) return { score: shifted, anomaly, reason, verdict, changed: false };
+    const placed = (threshold - shift).toFixed(2);
+    const why = `${anomaly ? 'above' : 'below'} the threshold the answers place at ${placed} (the model's ${threshold.toFixed(2)}); ${reason}`;
+    return { score: shifted, anomaly, reason: why, verdict, changed: true };
   }
-  const lowered = Math.min(score, threshold - verdict.similarity);
+  if (verdict.kind === 'confirmed') {
+    const lifted = Math.max(shifted, threshold + verdict.similarity);
+    return { score: lifted, anomaly: true, reason: `like confirmed anomaly ${verdict.id} (similarity ${verdict.similarity.toFixed(2)}); ${reason}`, verdict, changed: !own };
+  }
+  const lowered = Math.min(shifted, threshold - verdict.similarity);
   return {
     score: lowered,
     anomaly: false,
     reason: anomaly ? `like false positive ${verdict.id} (similarity ${verdict.similarity.toFixed(2)}); ${reason}` : reason,
     verdict,
-    changed: anomaly,
+    changed: own,
   };
 }

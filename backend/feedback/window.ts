@@ -25,12 +25,15 @@ export interface WindowEntry {
   line: string;
   /** Indexes of the window's lines with this masked template. */
   at: number[];
+  /** The results store's id of `line` (ids[at[0]] of scoreWindow), null when unknown. */
+  lineId: string | null;
   score: number;
   template: string;
   features: LineFeatures;
 }
 
-export function scoreWindow(model: WindowModel, lines: readonly string[]): WindowEntry[] {
+/** `ids[i]`, when given, is the results store's id of lines[i] (the review item's key to its context). */
+export function scoreWindow(model: WindowModel, lines: readonly string[], ids?: readonly (string | null)[]): WindowEntry[] {
   const byMasked = new Map<string, WindowEntry>();
   lines.forEach((line, i) => {
     const key = maskedTemplateOf(line);
@@ -40,7 +43,7 @@ export function scoreWindow(model: WindowModel, lines: readonly string[]): Windo
       return;
     }
     const template = model.templateOf(line);
-    byMasked.set(key, { line, at: [i], score: model.pick(model.components(line)), template, features: featuresOf(line) });
+    byMasked.set(key, { line, at: [i], lineId: ids?.[i] ?? null, score: model.pick(model.components(line)), template, features: featuresOf(line) });
   });
   return [...byMasked.values()];
 }
