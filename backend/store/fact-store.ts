@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { Low } from 'lowdb';
-import { z } from 'zod';
-import { TEMPLATE_VERSION } from '../engine/drain/config';
-import { TemplateSet } from '../engine/drain/template-match';
-import { DurableJSONFile } from './durable-json-file';
+/**
+ * The fact-store: user feedback on lines. One interface, one file per backend:
+ *  - fact-store-lowdb.ts: a lowdb JSON file in the data directory (embedded mode, the default);
+ *  - fact-store-postgres.ts: PostgreSQL, shared by every replica of a cluster (kept current by LISTEN/NOTIFY).
+ * Reads are synchronous (the scoring hot path asks isSuppressed per line): both keep an in-memory index.
+ */
+import { LowdbFactStore } from './fact-store-lowdb';
+
+export { ANY_SOURCE } from './fact-store-index';
 
 export type FeedbackKind = 'false_positive' | 'confirmed';
 
@@ -39,225 +40,33 @@ export interface FeedbackFilter {
   toMs?: number;
 }
 
-interface FactData {
-  version: 1;
-  feedback: FeedbackRecord[];
+export interface FeedbackCounts {
+  falsePositives: number;
+  confirmed: number;
+  precision: number | null;
 }
 
-/**
- * What open() accepts (a hand-edited or foreign file must fail naming the entry, not deep inside the index).
- * Loose objects: fields this version does not know are kept, not refused.
- */
-const recordSchema = z.looseObject({
-  id: z.string().min(1),
-  time: z.string(),
-  source: z.string(),
-  message: z.string(),
-  template: z.string(),
-  kind: z.enum(['false_positive', 'confirmed']),
-  score: z.number().nullable().optional(),
-  comment: z.string().nullable().optional(),
-  user: z.string().nullable().optional(),
-  anomalyId: z.string().optional(),
-  templateVersion: z.string().optional(),
-  previousTemplate: z.string().optional(),
-});
-const factDataSchema = z.looseObject({ feedback: z.array(recordSchema) });
+export type FeedbackChangeListener = (record: FeedbackRecord, change: 'added' | 'deleted') => void;
 
-/** Matches every source: a false positive reported without a source suppresses its template everywhere. */
-export const ANY_SOURCE = '*';
-
-/**
- * The fact-store: user feedback in a lowdb JSON file. Every mutation is written (and fsynced) before the
- * promise resolves, and mutations run one at a time so concurrent requests never lose each other's writes.
- * It keeps an index of false-positive templates per source for the scoring hot path.
- */
-export class FactStore {
-  private queue: Promise<unknown> = Promise.resolve();
-  /**
-   * source → the templates of its false-positive records. Looked up by overlap, not by equal text: a
-   * template widens as lines arrive and a retrained model mines afresh, and a suppression must survive both.
-   */
-  private readonly suppressed = new Map<string, TemplateSet>();
-  /** Records stamped with the current TEMPLATE_VERSION at open (logged by the service). */
-  migrated = 0;
-  private readonly listeners = new Set<(record: FeedbackRecord, change: 'added' | 'deleted') => void>();
-
-  private constructor(private readonly db: Low<FactData>) {
-    for (const record of db.data.feedback) {
-      this.index(record, +1);
-    }
-  }
-
-  static async open(dataDir: string): Promise<FactStore> {
-    await fs.mkdir(dataDir, { recursive: true });
-    const db = new Low<FactData>(new DurableJSONFile<FactData>(path.join(dataDir, 'fact-store.json')), {
-      version: 1,
-      feedback: [],
-    });
-    const file = path.join(dataDir, 'fact-store.json');
-    try {
-      await db.read();
-    } catch (err) {
-      // Never start over silently on top of someone's feedback: say which file and why.
-      throw new Error(`fact-store ${file} is unreadable (${(err as Error).message}); fix or move it away`);
-    }
-    const checked = factDataSchema.safeParse(db.data);
-    if (!checked.success) {
-      // Name the file and the entry: "Cannot read properties of null" helps nobody find a hand-edited record.
-      const issue = checked.error.issues[0];
-      const where = issue.path.length === 0 ? 'the file' : issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i > 0 ? '.' : ''}${String(k)}`)).join('');
-      throw new Error(`fact-store ${file} is invalid at ${where}: ${issue.message}; fix or move it away`);
-    }
-    const store = new FactStore(db);
-    await store.migrateTemplates();
-    return store;
-  }
-
-  /** Runs mutations one after another: lowdb writes the whole file, so two overlapping writes could race. */
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  add(input: NewFeedback): Promise<FeedbackRecord> {
-    return this.serial(async () => {
-      const record: FeedbackRecord = {
-        id: randomUUID(),
-        time: input.time ?? new Date().toISOString(),
-        ...input,
-        templateVersion: TEMPLATE_VERSION,
-      };
-      if (record.anomalyId === undefined) {
-        delete record.anomalyId;
-      }
-      this.db.data.feedback.push(record);
-      try {
-        await this.db.write();
-      } catch (err) {
-        this.db.data.feedback.pop();
-        throw err;
-      }
-      this.index(record, +1);
-      this.emit(record, 'added');
-      return record;
-    });
-  }
-
+export interface FactStore {
+  /** Stores a record; resolves once it is durable. */
+  add(input: NewFeedback): Promise<FeedbackRecord>;
   /** Resolves false when no record has this id. */
-  delete(id: string): Promise<boolean> {
-    return this.serial(async () => {
-      const at = this.db.data.feedback.findIndex((r) => r.id === id);
-      if (at < 0) {
-        return false;
-      }
-      const [record] = this.db.data.feedback.splice(at, 1);
-      try {
-        await this.db.write();
-      } catch (err) {
-        this.db.data.feedback.splice(at, 0, record);
-        throw err;
-      }
-      this.index(record, -1);
-      this.emit(record, 'deleted');
-      return true;
-    });
-  }
-
-  list(filter: FeedbackFilter = {}): FeedbackRecord[] {
-    return this.db.data.feedback.filter((r) => {
-      if (filter.source !== undefined && r.source !== filter.source) {
-        return false;
-      }
-      if (filter.kind !== undefined && r.kind !== filter.kind) {
-        return false;
-      }
-      if (filter.fromMs !== undefined || filter.toMs !== undefined) {
-        const t = Date.parse(r.time);
-        if ((filter.fromMs !== undefined && t < filter.fromMs) || (filter.toMs !== undefined && t > filter.toMs)) {
-          return false;
-        }
-      }
-      return true;
-    });
-  }
-
-  get(id: string): FeedbackRecord | undefined {
-    return this.db.data.feedback.find((r) => r.id === id);
-  }
-
-  /** Hot path: is a line with this template from this source a known false positive? */
-  isSuppressed(source: string, template: string): boolean {
-    return (this.suppressed.get(source)?.covers(template) ?? false) || (this.suppressed.get(ANY_SOURCE)?.covers(template) ?? false);
-  }
-
+  delete(id: string): Promise<boolean>;
+  list(filter?: FeedbackFilter): FeedbackRecord[];
+  get(id: string): FeedbackRecord | undefined;
+  /** Hot path: is a line with this template from this source a known false positive? (overlap, see TemplateSet) */
+  isSuppressed(source: string, template: string): boolean;
   /** Messages marked false positive for a source (trained on as normal at the next retraining). */
-  falsePositiveMessages(source: string): string[] {
-    return this.db.data.feedback
-      .filter((r) => r.kind === 'false_positive' && (r.source === source || r.source === ANY_SOURCE))
-      .map((r) => r.message);
-  }
-
-  counts(): { falsePositives: number; confirmed: number; precision: number | null } {
-    let falsePositives = 0;
-    let confirmed = 0;
-    for (const r of this.db.data.feedback) {
-      if (r.kind === 'false_positive') {
-        falsePositives++;
-      } else {
-        confirmed++;
-      }
-    }
-    // Precision of the reviewed anomalies: confirmed / all reviewed. Unknown until someone reviewed one.
-    const reviewed = falsePositives + confirmed;
-    return { falsePositives, confirmed, precision: reviewed === 0 ? null : confirmed / reviewed };
-  }
-
-  onChange(listener: (record: FeedbackRecord, change: 'added' | 'deleted') => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
+  falsePositiveMessages(source: string): string[];
+  counts(): FeedbackCounts;
+  /** Told of every change, including (PostgreSQL) changes made by other replicas. Returns the unsubscribe. */
+  onChange(listener: FeedbackChangeListener): () => void;
   /** Waits for queued writes (used at shutdown). */
-  async flush(): Promise<void> {
-    await this.queue;
-  }
-
-  private emit(record: FeedbackRecord, change: 'added' | 'deleted'): void {
-    for (const listener of this.listeners) {
-      listener(record, change);
-    }
-  }
-
-  private index(record: FeedbackRecord, delta: 1 | -1): void {
-    if (record.kind !== 'false_positive') {
-      return;
-    }
-    let templates = this.suppressed.get(record.source);
-    if (!templates) {
-      templates = new TemplateSet();
-      this.suppressed.set(record.source, templates);
-    }
-    if (delta > 0) {
-      templates.add(record.template);
-    } else {
-      templates.delete(record.template);
-    }
-  }
-
-  /**
-   * Stamps records made by an older tokenizer or miner with the current version, re-deriving nothing: a
-   * record's template is the masked or mined text of its own message, and overlap matching keeps it
-   * covering the lines it covered. Counted in `migrated` so the change is visible, never silent.
-   */
-  private async migrateTemplates(): Promise<void> {
-    for (const record of this.db.data.feedback) {
-      if (record.templateVersion !== TEMPLATE_VERSION) {
-        record.templateVersion = TEMPLATE_VERSION;
-        this.migrated++;
-      }
-    }
-    if (this.migrated > 0) await this.db.write();
-  }
+  flush(): Promise<void>;
 }
+
+/** The embedded default (lowdb): `FactStore.open(dataDir)` as before the interface existed. */
+export const FactStore = {
+  open: (dataDir: string): Promise<LowdbFactStore> => LowdbFactStore.open(dataDir),
+};
