@@ -1,0 +1,225 @@
+/**
+ * One source scored by the worker holding its lease: a durable pull consumer on the source's subject, the
+ * initial training window (as SourcePipeline collects it), then per fetched batch score → write the rows
+ * (idempotent by stream sequence) → ack the batch. The ack comes after the write, so a worker dying between
+ * the two leaves the batch unacknowledged: the next owner scores it again and the write keeps one row per
+ * (source, seq). Models go to the model store after training; a new owner loads the last one.
+ */
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { FeedbackIndex } from '../feedback/feedback-index';
+import type { EngineApi, Model } from '../pipeline/engine-port';
+import type { Config } from '../server/config';
+import type { FactStore } from '../store/fact-store';
+import type { ModelStore } from './model-store';
+import { LINES_STREAM, linesSubject, sourceToken, streamLineSchema, type ClusterScoredLine, type StreamLine } from './ports';
+
+/** Where scored lines go (PostgresResultsSink in cluster mode): idempotent by (source, seq). */
+export interface ScoredLineSink {
+  writeBatch(lines: ClusterScoredLine[]): Promise<unknown>;
+}
+
+export interface ScorerDeps {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  models: ModelStore;
+  sink: ScoredLineSink;
+  /** The fact-store (PostgreSQL in cluster mode): answers, suppressions, false positives for training. */
+  facts: FactStore;
+  engine: EngineApi;
+  training: Config['training'];
+  batchLines: number;
+  logger: Logger;
+}
+
+interface Pending {
+  msg: JsMsg;
+  line: StreamLine;
+}
+
+export class SourceScorer {
+  readonly token: string;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private model: Model | null = null;
+  private collected: Pending[] = [];
+  private collectStartedAt = 0;
+  private feedback: FeedbackIndex | null = null;
+  private readonly decoder = new TextDecoder();
+  private readonly log: Logger;
+  scored = 0;
+  lastError: string | null = null;
+
+  constructor(
+    readonly source: string,
+    private readonly deps: ScorerDeps
+  ) {
+    this.token = sourceToken(source);
+    this.log = deps.logger.child({ source });
+  }
+
+  start(): void {
+    this.loop ??= this.run().catch((err: Error) => {
+      this.lastError = err.message;
+      this.log.error({ err: err.message }, 'scorer stopped on an error');
+    });
+  }
+
+  /** Stops fetching; the batch in hand is written and acknowledged first. Collected (unacked) lines stay in the stream. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+    this.feedback?.close();
+  }
+
+  private async run(): Promise<void> {
+    await this.resumeConsumer();
+    this.model = await this.deps.models.load(this.source).catch((err: Error) => {
+      this.log.warn({ err: err.message }, 'stored model unusable, will train');
+      return null;
+    });
+    if (this.model) this.log.info({ createdAt: this.model.info.createdAt }, 'loaded the stored model');
+    this.feedback = new FeedbackIndex(this.deps.facts, this.source);
+    const consumer = await this.deps.js.consumers.get(LINES_STREAM, this.token);
+    while (!this.stopping) {
+      let batch: Pending[] = [];
+      try {
+        const msgs = await consumer.fetch({ max_messages: this.deps.batchLines, expires: 1000 });
+        for await (const msg of msgs) batch.push({ msg, line: this.parse(msg) });
+      } catch (err) {
+        // NATS away or the consumer reset by a new owner: wait and try again; the lease decides whether to go on
+        this.lastError = (err as Error).message;
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (this.model === null) {
+        batch = await this.collect(batch);
+        if (batch.length === 0) continue;
+      }
+      await this.scoreAndAck(batch);
+    }
+  }
+
+  /**
+   * A new owner starts at the consumer's ack floor: what the last owner fetched but never acknowledged would
+   * otherwise wait for ack_wait before redelivery. The consumer is recreated from floor + 1 when anything is
+   * pending (rows already written for those lines are not written twice: the sink is idempotent).
+   */
+  private async resumeConsumer(): Promise<void> {
+    const { jsm } = this.deps;
+    const info = await jsm.consumers.info(LINES_STREAM, this.token).catch(() => null);
+    if (info !== null && info.num_ack_pending === 0) return;
+    const floor = info?.ack_floor.stream_seq ?? 0;
+    if (info !== null) await jsm.consumers.delete(LINES_STREAM, this.token);
+    await jsm.consumers.add(LINES_STREAM, {
+      durable_name: this.token,
+      filter_subject: linesSubject(this.source),
+      ack_policy: AckPolicy.All,
+      ...(floor > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 } : { deliver_policy: DeliverPolicy.All }),
+      // lines of the training window stay unacknowledged while it fills (up to windowSeconds)
+      ack_wait: (this.deps.training.windowSeconds + 120) * 1e9,
+      max_ack_pending: Math.max(20_000, this.deps.training.windowLines * 2),
+    });
+  }
+
+  private parse(msg: JsMsg): StreamLine {
+    const parsed = streamLineSchema.safeParse(safeJson(this.decoder.decode(msg.data)));
+    // a line that is not ours (or corrupt) is scored as its raw text rather than blocking the source
+    return parsed.success ? parsed.data : { source: this.source, t: Date.now(), line: this.decoder.decode(msg.data), labels: {} };
+  }
+
+  /** Holds lines until the training window is full (or its time is up with minLines), then trains. */
+  private async collect(batch: Pending[]): Promise<Pending[]> {
+    const { training } = this.deps;
+    if (this.collected.length === 0 && batch.length > 0) this.collectStartedAt = Date.now();
+    this.collected.push(...batch);
+    const n = this.collected.length;
+    const timeUp = n >= training.minLines && Date.now() - this.collectStartedAt >= training.windowSeconds * 1000;
+    if (n < training.windowLines && !timeUp) return [];
+    const window = this.collected;
+    const model = await this.train(window.map((p) => p.line.line));
+    if (model === null) return [];
+    this.model = model;
+    this.collected = [];
+    return window;
+  }
+
+  private async train(lines: string[]): Promise<Model | null> {
+    const { training, engine, facts, models } = this.deps;
+    const started = Date.now();
+    try {
+      const model = await (training.useWorker ? engine.trainModelInWorker : engine.trainModel)(lines, {
+        config: training.engine,
+        normalLines: facts.falsePositiveMessages(this.source),
+      });
+      this.log.info({ lines: lines.length, seconds: (Date.now() - started) / 1000 }, 'trained');
+      await models.save(this.source, model).catch((err: Error) => this.log.error({ err: err.message }, 'saving the model to the object store failed (it is still used)'));
+      return model;
+    } catch (err) {
+      this.lastError = `training failed: ${(err as Error).message}`;
+      this.log.error({ err: (err as Error).message }, 'training failed');
+      await new Promise((r) => setTimeout(r, 5000));
+      return null;
+    }
+  }
+
+  /** Scores a batch as the embedded pipeline does (model score, then the answers, then suppression), writes, acks. */
+  private async scoreAndAck(batch: Pending[]): Promise<void> {
+    const model = this.model!;
+    const feedback = this.feedback!;
+    const { facts } = this.deps;
+    const threshold = model.info.threshold;
+    const rows: ClusterScoredLine[] = batch.map(({ msg, line }) => {
+      const r = model.score(line.line);
+      const j = feedback.apply(model, line.line, r);
+      let flagged = j.anomaly;
+      let suppressed = false;
+      if (r.anomaly && !flagged) {
+        suppressed = true;
+      } else if (flagged && j.verdict?.kind !== 'confirmed' && facts.isSuppressed(this.source, r.template)) {
+        suppressed = true;
+        flagged = false;
+      }
+      return {
+        source: this.source,
+        seq: msg.seq,
+        time: line.t,
+        line: line.line,
+        labels: line.labels,
+        score: j.score,
+        threshold,
+        anomaly: r.anomaly || flagged,
+        suppressed,
+        template: r.template,
+        reason: j.reason,
+        level: r.level,
+      };
+    });
+    // the write must hold before the ack: retry until it does or the lease is gone
+    for (;;) {
+      try {
+        await this.deps.sink.writeBatch(rows);
+        break;
+      } catch (err) {
+        this.lastError = `writing scored lines failed: ${(err as Error).message}`;
+        this.log.warn({ err: (err as Error).message }, 'writing scored lines failed, retrying');
+        if (this.stopping) return;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    // AckPolicy.All: acknowledging the newest acknowledges the batch
+    const newest = batch.reduce((a, b) => (b.msg.seq > a.msg.seq ? b : a));
+    await newest.msg.ackAck().catch((err: Error) => {
+      this.lastError = `ack failed: ${err.message}`;
+    });
+    this.scored += rows.length;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Scoring workers against a real nats-server (no PostgreSQL: an in-memory sink keyed by (source, seq), which
+ * is what the PostgreSQL sink's idempotence gives): sources spread over workers, a stopped worker's sources
+ * move within the lease time and resume from the durable consumer (no line lost, none written twice), and a
+ * taking-over worker loads the stored model instead of training.
+ */
+import pino from 'pino';
+import * as engine from '../engine';
+import { startNatsServer, type NatsServer } from '../../tests/cluster/nats-server';
+import { loadConfig } from '../server/config';
+import { FactStore } from '../store/fact-store';
+import { removeDir, tempDir } from '../testing/temp-dir';
+import { waitUntil } from '../testing/wait';
+import { JetStreamQueue } from './ingest/jetstream';
+import { LeaseTable } from './lease';
+import { ObjectModelStore } from './model-store-object';
+import { connectNats, type NatsLink } from './nats/connection';
+import { ensureClusterResources, type ClusterResources } from './nats/resources';
+import type { ClusterScoredLine } from './ports';
+import { ScoringWorker } from './worker';
+
+const logger = pino({ level: 'silent' });
+const LEASE_SECONDS = 2;
+const SOURCES = 6;
+
+class MemorySink {
+  readonly rows = new Map<string, ClusterScoredLine>();
+  writes = 0;
+  async writeBatch(lines: ClusterScoredLine[]): Promise<void> {
+    for (const l of lines) {
+      this.writes++;
+      if (!this.rows.has(`${l.source}#${l.seq}`)) this.rows.set(`${l.source}#${l.seq}`, l);
+    }
+  }
+}
+
+function batch(source: string, from: number, n: number) {
+  const verbs = ['GET', 'POST', 'PUT'];
+  return Array.from({ length: n }, (_, i) => ({
+    source,
+    timestampMs: Date.now(),
+    line: `${verbs[(from + i) % 3]} /api/item/${(from + i) % 17} status=200 took=${(from + i) % 50}ms`,
+    labels: { app: source },
+  }));
+}
+
+describe('scoring workers', () => {
+  let nats: NatsServer;
+  const links: NatsLink[] = [];
+  const dirs: string[] = [];
+  let res: ClusterResources;
+  const sink = new MemorySink();
+  const workers: ScoringWorker[] = [];
+  let modelLoads = 0;
+
+  async function startWorker(): Promise<ScoringWorker> {
+    const link = await connectNats(nats.url, logger, 'worker');
+    links.push(link);
+    const r = await ensureClusterResources(link.nc, LEASE_SECONDS);
+    const dir = tempDir();
+    dirs.push(dir);
+    const config = loadConfig({ LAD_TRAIN_LINES: '200', LAD_TRAIN_IN_WORKER: 'false' });
+    const models = new ObjectModelStore(r.models, engine);
+    const counting = { load: async (s: string) => { const m = await models.load(s); if (m) modelLoads++; return m; }, save: (s: string, m: engine.Model) => models.save(s, m) };
+    const w = new ScoringWorker({
+      nc: link.nc,
+      leases: new LeaseTable(r.leases, `w${workers.length}`, LEASE_SECONDS),
+      leaseSeconds: LEASE_SECONDS,
+      logger,
+      scorer: { js: r.js, jsm: r.jsm, models: counting, sink, facts: await FactStore.open(dir), engine, training: config.training, batchLines: 200, logger },
+    });
+    await w.start();
+    workers.push(w);
+    return w;
+  }
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    const link = await connectNats(nats.url, logger, 'ingest');
+    links.push(link);
+    res = await ensureClusterResources(link.nc, LEASE_SECONDS);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop().catch(() => undefined)));
+    await Promise.all(links.map((l) => l.close()));
+    await nats?.stop();
+    dirs.forEach(removeDir);
+  });
+
+  it('spreads sources, moves a stopped worker\'s sources within the lease time, and writes every line once', async () => {
+    const q = new JetStreamQueue({ js: res.js, link: links[0], logger });
+    await startWorker();
+    await startWorker();
+    await startWorker();
+    const perSource = 1000;
+    for (let s = 0; s < SOURCES; s++) await q.pushDurably(batch(`src-${s}`, 0, perSource / 2));
+    await waitUntil(() => workers.every((w) => w.ownedSources().length === SOURCES / 3), () => `sources spread 2/2/2 (${workers.map((w) => w.ownedSources().length).join('/')})`);
+    await waitUntil(() => workers[0].ownedSources().some((o) => o.scored > 0), 'worker 0 scoring');
+    // a worker going away without giving its leases back (as a kill would): its scorers stop, leases stay
+    const gone = workers[0];
+    const goneSources = gone.ownedSources().map((o) => o.source);
+    const stoppedAt = Date.now();
+    await gone.abandon();
+    await links[1].close();
+    for (let s = 0; s < SOURCES; s++) await q.pushDurably(batch(`src-${s}`, perSource / 2, perSource / 2));
+    const others = workers.slice(1);
+    await waitUntil(() => goneSources.every((s) => others.some((w) => w.ownedSources().some((o) => o.source === s))), 'the gone worker\'s sources taken', 15_000);
+    const movedMs = Date.now() - stoppedAt;
+    expect(movedMs).toBeLessThan((LEASE_SECONDS + 2) * 1000);
+    await waitUntil(() => sink.rows.size === SOURCES * perSource, () => `every line written (${sink.rows.size} of ${SOURCES * perSource})`, 20_000);
+    const seqs = new Set([...sink.rows.values()].map((r) => r.seq));
+    expect(seqs.size).toBe(SOURCES * perSource);
+    // the taking-over workers loaded the models the gone worker trained (when it had trained them)
+    expect(modelLoads).toBeGreaterThan(0);
+  }, 60_000);
+});
