@@ -71,7 +71,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
   });
   const engineApi: EngineApi = engine;
   const pipelines = new Pipelines({ engine: engineApi, results, facts, metrics, logger, config });
-  const spool = config.spool.enabled ? await openSpool(config, results, pipelines, logger) : null;
 
   const build = options.buildSource ?? createSource;
   const sources: LogSource[] = [];
@@ -93,6 +92,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   for (const source of sources) {
     pipelines.addSource(source);
   }
+  // After addSource: replayed lines of a configured source go to its own pipeline, not a new push one.
+  const spool = config.spool.enabled ? await openSpool(config, results, pipelines, logger) : null;
 
   const pushSink = spool ? new SpooledSink(pipelines, spool) : undefined;
   const app = createApp({ config, logger, pipelines, pushSink, facts, results, metrics, templateOf: (line, source) => pipelines.get(source)?.templateOf(line) ?? engine.templateOf(line), version: packageVersion(), startedAt });
@@ -107,7 +108,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   logger.info({ port, host: config.host, dataDir: config.dataDir, sources: sources.map((s) => s.name) }, 'listening');
 
   for (const source of sources) {
-    source.start(pipelines).catch((err: Error) => {
+    // Sources write through the spool too (deliver.ts awaits it): a read position or a pull cursor is saved
+    // only once its lines are on disk, and syslog TCP reads on only after its lines are.
+    source.start(pushSink ?? pipelines).catch((err: Error) => {
       logger.error({ source: source.name, err: err.message }, 'source failed to start');
     });
   }

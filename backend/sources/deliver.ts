@@ -38,13 +38,14 @@ export function retryDelayMs(retryAfterSeconds: number): number {
 
 /**
  * Pushes `batch` until the sink accepts it whole. Resolves true once accepted (durably for a DurableSink), false
- * when aborted first. Errors other than backpressure and a failed spool write are thrown (nothing was accepted).
+ * when refused after the signal aborted. Errors other than backpressure and a failed spool write are thrown (nothing was accepted).
  * For a plain sink the first attempt happens synchronously, before deliver returns its promise.
  */
 export async function deliver(sink: LogSink, batch: LogEntry[], options: DeliverOptions = {}): Promise<boolean> {
   const { signal } = options;
   for (;;) {
-    if (signal?.aborted) return false;
+    // Even when already aborted, one attempt is made: a stopping source still hands over what it read if the
+    // sink takes it at once; only the waiting is cut short.
     let waitMs: number;
     let untilDrain: boolean;
     try {
@@ -61,6 +62,7 @@ export async function deliver(sink: LogSink, batch: LogEntry[], options: Deliver
       } else {
         throw err;
       }
+      if (signal?.aborted) return false;
       options.onRefused?.(err, waitMs);
     }
     await waitForRoom(sink, waitMs, { untilDrain, signal });
@@ -88,4 +90,18 @@ export function waitForRoom(sink: LogSink, ms: number, opts: { untilDrain?: bool
     if (untilDrain) unsubscribe = sink.onDrain(done);
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * One attempt, no waiting, for a sender that cannot be slowed down (UDP syslog): resolves once accepted (durably
+ * for a DurableSink), rejects with the refusal (BackpressureError, a failed spool write) for the caller to count.
+ */
+export function pushOnce(sink: LogSink, batch: LogEntry[]): Promise<void> {
+  if (isDurableSink(sink)) return sink.pushDurably(batch);
+  try {
+    sink.push(batch);
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { CapacitySink } from '../testing/capacity-sink';
 import { waitUntil } from '../testing/wait';
-import type { LogSink } from './source';
+import type { DurableSink, LogEntry, LogSink } from './source';
 import { SyslogSource } from './syslog';
 import { removeDir, tempDir } from '../testing/temp-dir';
 
@@ -202,6 +202,53 @@ describe('SyslogSource on loopback', () => {
       await waitUntil(() => (source.status().lastError ?? '').startsWith('TLS handshake'), 'the refused handshake noted');
       expect(sink.entries).toHaveLength(1);
     });
+  });
+
+  it('with a durable sink (the spool) reads no further while a batch is being spooled, and a stop waits for it', async () => {
+    source = new SyslogSource({ type: 'syslog', name: 'spooled', tcpPort: 0, udpPort: null, batchLines: 10 });
+    const spooled: LogEntry[] = [];
+    const pending: (() => void)[] = [];
+    const sink: DurableSink = {
+      saturated: false,
+      onDrain: () => () => undefined,
+      push: () => {
+        throw new Error('a durable sink is written with pushDurably');
+      },
+      pushDurably: (entries) =>
+        new Promise<void>((resolve) => {
+          pending.push(() => {
+            spooled.push(...entries);
+            resolve();
+          });
+        }),
+    };
+    await source.start(sink);
+    const socket = connect(source.tcpAddress()!.port, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write(Array.from({ length: 25 }, (_, i) => `<14>1 - h app - - - line ${i}\n`).join(''));
+    await waitUntil(() => pending.length === 1, 'the first batch handed to the spool');
+    // one batch in flight at a time: nothing more is handed over until the spool answers
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pending).toHaveLength(1);
+    expect(source.status().state).toBe('paused');
+    pending.shift()!();
+    await waitUntil(() => pending.length === 1, 'the second batch');
+    // stop while the second batch is being spooled: it is read, so it must still get to disk
+    // (and so are the lines read after it, if the sink takes them at once)
+    let done = false;
+    const stopped = source.stop().then(() => {
+      done = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(done).toBe(false);
+    while (!done) {
+      pending.shift()?.();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await stopped;
+    socket.destroy();
+    expect(spooled.map((e) => e.line)).toEqual(Array.from({ length: 25 }, (_, i) => `line ${i}`));
+    expect(source.droppedLines().shutdown).toBe(0);
   });
 
   it('rejects an invalid configuration with the field named', () => {

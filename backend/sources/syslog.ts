@@ -4,14 +4,21 @@
  * severity and facility as labels.
  *
  * Backpressure: TCP can push back, so a connection whose batch the sink refuses is paused (the kernel
- * window then slows the sender) and resumed when the sink drains; nothing read from it is dropped.
+ * window then slows the sender) and resumed when the sink drains (deliver.ts); nothing read from it is dropped.
  * UDP cannot push back: a datagram that arrives while the sink is saturated is dropped and counted.
+ *
+ * Durability: with the spool on, the service hands a DurableSink. A TCP connection then stops reading while
+ * its batch is being spooled, so every line read from a connection is on disk before more is read, and a stop
+ * waits for batches in flight. Syslog has no application-level acknowledgement (RFC 6587), so a sender cannot
+ * know which lines arrived; what a kill -9 can lose is what sat in the kernel's socket buffer and the one batch
+ * per connection being spooled. UDP lines are spooled too, but a datagram is never acknowledged at all.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { z } from 'zod';
+import { deliver, isDurableSink, pushOnce } from './deliver';
 import { isBackpressureError, type LogEntry, type LogSink, type LogSource, type SourceStatus } from './source';
 import { SyslogFramer } from './syslog-framing';
 import { parseSyslog } from './syslog-parse';
@@ -74,7 +81,12 @@ interface Connection {
   socket: Socket;
   framer: SyslogFramer;
   batch: LogEntry[];
+  /** Reading is paused: a batch is being delivered (spooled, or waiting for the sink to drain). */
   paused: boolean;
+  /** The delivery of this connection's batches, while one runs. */
+  delivering: Promise<void> | null;
+  /** Lines handed to the sink and not yet accepted (counted as shutdown drops if the source stops first). */
+  inFlight: number;
 }
 
 export class SyslogSource implements LogSource {
@@ -88,8 +100,10 @@ export class SyslogSource implements LogSource {
   private readonly connections = new Set<Connection>();
   private udpBatch: LogEntry[] = [];
   private udpFlushScheduled = false;
-  private unsubscribeDrain: (() => void) | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
+  /** Ends delivery waits when the source stops. */
+  private abort = new AbortController();
+  /** UDP batches being spooled (a stop waits for them). */
+  private readonly udpInFlight = new Set<Promise<void>>();
   private state: SourceStatus['state'] = 'stopped';
   private lastError: string | null = null;
   private linesTotal = 0;
@@ -105,7 +119,7 @@ export class SyslogSource implements LogSource {
   async start(sink: LogSink): Promise<void> {
     this.sink = sink;
     this.state = 'starting';
-    this.unsubscribeDrain = sink.onDrain(() => this.resumePaused());
+    this.abort = new AbortController();
     try {
       if (this.config.tcpPort !== null) await this.listenTcp(this.config.tcpPort);
       if (this.config.udpPort !== null) await this.listenUdp(this.config.udpPort);
@@ -120,19 +134,19 @@ export class SyslogSource implements LogSource {
   }
 
   async stop(): Promise<void> {
-    this.unsubscribeDrain?.();
-    this.unsubscribeDrain = null;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    // Stop reading first, let a batch being spooled finish (it was read: it must not be lost), then give up
+    // waiting on a saturated sink: what is still held was not accepted and is counted as a shutdown drop.
+    for (const conn of this.connections) conn.socket.pause();
+    this.flushUdp();
+    await Promise.all([...this.udpInFlight]);
+    this.abort.abort();
+    await Promise.all([...this.connections].map((c) => c.delivering));
     for (const conn of this.connections) {
       this.drops.shutdown += conn.batch.length;
       conn.batch = [];
       conn.socket.destroy();
     }
     this.connections.clear();
-    this.flushUdp();
-    this.drops.shutdown += this.udpBatch.length;
-    this.udpBatch = [];
     const tcp = this.tcp;
     this.tcp = null;
     const udp = this.udp;
@@ -242,6 +256,8 @@ export class SyslogSource implements LogSource {
       socket,
       batch: [],
       paused: false,
+      delivering: null,
+      inFlight: 0,
       framer: new SyslogFramer(this.config.maxMessageBytes, {
         onMessage: (text) => this.collect(conn.batch, text, peer),
         onOversize: () => {
@@ -264,9 +280,8 @@ export class SyslogSource implements LogSource {
       this.lastError = `connection from ${peer}: ${err.message}`;
     });
     socket.on('close', () => {
-      // A batch still held here was read but not accepted: the sender believes it delivered it.
-      if (conn.batch.length > 0 && !conn.paused) this.drops.shutdown += conn.batch.length;
-      if (!conn.paused) this.connections.delete(conn);
+      // A connection with a delivery running stays until it ends (its lines are still delivered).
+      if (!conn.delivering) this.connections.delete(conn);
     });
   }
 
@@ -290,51 +305,55 @@ export class SyslogSource implements LogSource {
     });
   }
 
-  /** Pushes the connection's batch; on backpressure pauses the socket and keeps the batch for the drain. */
+  /** Starts delivering the connection's batch unless a delivery runs already (it takes what arrives meanwhile). */
   private flushConnection(conn: Connection): void {
-    if (conn.batch.length === 0 || !this.sink) return;
+    if (conn.delivering || conn.batch.length === 0 || !this.sink) return;
+    const sink = this.sink;
+    conn.delivering = this.deliverConnection(conn, sink).finally(() => {
+      conn.delivering = null;
+      if (conn.socket.destroyed) this.connections.delete(conn);
+    });
+  }
+
+  /**
+   * Hands the connection's lines to the sink in batches through deliver.ts. Reading pauses while a batch waits
+   * (a saturated sink, or a durable sink writing the spool) so the kernel window slows the sender, and resumes
+   * once everything read was accepted.
+   */
+  private async deliverConnection(conn: Connection, sink: LogSink): Promise<void> {
+    const signal = this.abort.signal;
+    const pause = (): void => {
+      if (!conn.paused) {
+        conn.paused = true;
+        conn.socket.pause();
+      }
+    };
+    if (isDurableSink(sink)) pause();
     while (conn.batch.length > 0) {
       const part = conn.batch.length > this.config.batchLines ? conn.batch.slice(0, this.config.batchLines) : conn.batch;
+      conn.batch = part === conn.batch ? [] : conn.batch.slice(part.length);
+      conn.inFlight = part.length;
+      let accepted: boolean;
       try {
-        this.sink.push(part);
+        accepted = await deliver(sink, part, { signal, onRefused: pause });
       } catch (err) {
-        if (!isBackpressureError(err)) {
-          this.fail(err);
-          this.drops.sink_error += conn.batch.length;
-          conn.batch = [];
-          return;
-        }
-        if (!conn.paused) {
-          conn.paused = true;
-          conn.socket.pause();
-        }
-        this.scheduleRetry(err.retryAfterSeconds);
+        this.fail(err);
+        this.drops.sink_error += part.length + conn.batch.length;
+        conn.batch = [];
+        conn.inFlight = 0;
+        break;
+      }
+      conn.inFlight = 0;
+      if (!accepted) {
+        this.drops.shutdown += part.length;
         return;
       }
       this.accepted(part);
-      conn.batch = part === conn.batch ? [] : conn.batch.slice(part.length);
     }
-    if (conn.paused) {
+    if (conn.paused && !signal.aborted) {
       conn.paused = false;
-      if (conn.socket.destroyed) this.connections.delete(conn);
-      else conn.socket.resume();
+      if (!conn.socket.destroyed) conn.socket.resume();
     }
-  }
-
-  private resumePaused(): void {
-    for (const conn of this.connections) {
-      if (conn.paused) this.flushConnection(conn);
-    }
-  }
-
-  /** onDrain is the normal wake-up; this timer covers a sink that drains without telling (belt and braces). */
-  private scheduleRetry(retryAfterSeconds: number): void {
-    if (this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.resumePaused();
-    }, Math.max(50, Math.min(retryAfterSeconds * 1000, 5000)));
-    this.retryTimer.unref();
   }
 
   private receiveDatagram(msg: Buffer, peer: string): void {
@@ -358,22 +377,25 @@ export class SyslogSource implements LogSource {
     }
   }
 
+  /** One attempt per UDP batch (no waiting: UDP cannot slow the sender); a refusal drops and counts it. */
   private flushUdp(): void {
     this.udpFlushScheduled = false;
     if (this.udpBatch.length === 0 || !this.sink) return;
     const batch = this.udpBatch;
     this.udpBatch = [];
-    try {
-      this.sink.push(batch);
-      this.accepted(batch);
-    } catch (err) {
-      if (isBackpressureError(err)) {
-        this.drops.udp_backpressure += batch.length; // UDP has no way to slow the sender down
-      } else {
-        this.fail(err);
-        this.drops.sink_error += batch.length;
+    const done = pushOnce(this.sink, batch).then(
+      () => this.accepted(batch),
+      (err: unknown) => {
+        if (isBackpressureError(err)) {
+          this.drops.udp_backpressure += batch.length; // UDP has no way to slow the sender down
+        } else {
+          this.fail(err);
+          this.drops.sink_error += batch.length;
+        }
       }
-    }
+    );
+    this.udpInFlight.add(done);
+    void done.finally(() => this.udpInFlight.delete(done));
   }
 
   private accepted(batch: LogEntry[]): void {
