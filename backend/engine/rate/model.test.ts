@@ -142,8 +142,8 @@ describe('RateModel', () => {
   });
 
   it('needs a higher bar for a template that arrived in bursts in training than for a steady one of the same mean', () => {
-    // both average 1 a minute over 60 training minutes: one line every minute, or 12 every twelfth minute
-    const base = baselineOf(60, { 1: () => 1, 2: (i) => (i % 12 === 0 ? 12 : 0) });
+    // both average 1 a minute over 120 training minutes: one line every minute, or 12 every twelfth minute
+    const base = baselineOf(120, { 1: () => 1, 2: (i) => (i % 12 === 0 ? 12 : 0) });
     expect(base.templates.map((t) => t[4])).toEqual([1, 11]);
     const steady = new RateModel(config(), base);
     const bursty = new RateModel(config(), base);
@@ -155,6 +155,16 @@ describe('RateModel', () => {
     // 60 lines in a minute: a surge of the steady template, within the bursty one's own shape
     expect(feed(steady, 1, 101, 60)).toBe(41);
     expect(feed(bursty, 2, 101, 60)).toBe(0);
+  });
+
+  it('trusts a burst shape only from at least minTrainingIntervals intervals with the template', () => {
+    // 12 lines every twelfth minute: 5 bursts in 60 minutes, fewer than 10
+    const m = new RateModel(config(), baselineOf(60, { 1: () => 1, 2: (i) => (i % 12 === 0 ? 12 : 0) }));
+    m.observe(2, 100 * MIN);
+    expect(m.surgeLevelOfLast).toBe(20); // Poisson(1) and 1.5 × 12 + 1 are below minSurgeCount
+    const trusted = new RateModel(config({ minTrainingIntervals: 5 }), baselineOf(60, { 1: () => 1, 2: (i) => (i % 12 === 0 ? 12 : 0) }));
+    trusted.observe(2, 100 * MIN);
+    expect(trusted.surgeLevelOfLast).toBe(surgeLevel(1, 11, 1e-6));
   });
 
   it('restarts the count when the clock goes back more than an hour', () => {

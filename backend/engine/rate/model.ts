@@ -82,7 +82,9 @@ export class RateModel {
       this.ids[s] = id;
       this.mean[s] = mean;
       this.peak[s] = peak;
-      this.disp[s] = dispersion;
+      // a burst shape needs bursts to learn from: from fewer intervals with the template than a drop watch
+      // needs, its dispersion is not trusted (the peak rule still covers the one or few bursts seen)
+      this.disp[s] = present >= config.minTrainingIntervals ? dispersion : 1;
       this.firstSeen[s] = -Infinity;
       this.updated[s] = NaN; // set at the first line scored
       this.setLevel(s);
