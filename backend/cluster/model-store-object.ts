@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { ObjectStore } from '@nats-io/obj';
 import { z } from 'zod';
 import type { EngineApi, Model } from '../pipeline/engine-port';
+import type { ModelCompanion } from '../pipeline/model-directory';
 import type { ModelStore } from './model-store';
 import { sourceToken } from './ports';
 
@@ -39,7 +40,9 @@ export async function unpackDir(packed: Uint8Array, dir: string): Promise<void> 
 export class ObjectModelStore implements ModelStore {
   constructor(
     private readonly store: ObjectStore,
-    private readonly engine: Pick<EngineApi, 'saveModel' | 'loadModel'>
+    private readonly engine: Pick<EngineApi, 'saveModel' | 'loadModel'>,
+    /** Files saved beside the model (the rate baseline), packed into the same object. */
+    private readonly companion?: ModelCompanion
   ) {}
 
   async load(source: string): Promise<Model | null> {
@@ -47,7 +50,9 @@ export class ObjectModelStore implements ModelStore {
     if (blob === null) return null;
     return this.withTempDir(async (dir) => {
       await unpackDir(blob, dir);
-      return this.engine.loadModel(dir);
+      const model = await this.engine.loadModel(dir);
+      await this.companion?.load(model, dir);
+      return model;
     });
   }
 
@@ -55,6 +60,7 @@ export class ObjectModelStore implements ModelStore {
     const packed = await this.withTempDir(async (dir) => {
       const modelDir = path.join(dir, 'model');
       await this.engine.saveModel(model, modelDir);
+      await this.companion?.save(model, modelDir);
       return packDir(modelDir);
     });
     await this.store.putBlob({ name: sourceToken(source) }, packed);

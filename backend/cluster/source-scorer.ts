@@ -8,7 +8,11 @@
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { FeedbackIndex } from '../feedback/feedback-index';
+import type { Metrics } from '../metrics/metrics';
 import type { EngineApi, Model } from '../pipeline/engine-port';
+import { LineDecider } from '../pipeline/line-decision';
+import type { ModelCompanion } from '../pipeline/model-directory';
+import { RateWatch } from '../pipeline/rate-watch';
 import type { Config } from '../server/config';
 import type { FactStore } from '../store/fact-store';
 import type { ModelStore } from './model-store';
@@ -22,13 +26,15 @@ export interface ScoredLineSink {
 export interface ScorerDeps {
   js: JetStreamClient;
   jsm: JetStreamManager;
-  models: ModelStore;
+  /** The model store of one source, saving `companion`'s files (the rate baseline) with each model. */
+  models: (companion: ModelCompanion) => ModelStore;
   sink: ScoredLineSink;
   /** The fact-store (PostgreSQL in cluster mode): answers, suppressions, false positives for training. */
   facts: FactStore;
   engine: EngineApi;
   training: Config['training'];
   batchLines: number;
+  metrics: Metrics;
   logger: Logger;
 }
 
@@ -45,6 +51,10 @@ export class SourceScorer {
   private collected: Pending[] = [];
   private collectStartedAt = 0;
   private feedback: FeedbackIndex | null = null;
+  private decider: LineDecider | null = null;
+  private readonly rate: RateWatch;
+  private readonly models: ModelStore;
+  private ticker: NodeJS.Timeout | null = null;
   private readonly decoder = new TextDecoder();
   private readonly log: Logger;
   scored = 0;
@@ -56,6 +66,8 @@ export class SourceScorer {
   ) {
     this.token = sourceToken(source);
     this.log = deps.logger.child({ source });
+    this.rate = new RateWatch(source, deps.metrics.rateAnomalies, deps.logger);
+    this.models = deps.models(this.rate);
   }
 
   start(): void {
@@ -69,17 +81,26 @@ export class SourceScorer {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.loop;
+    if (this.ticker) clearInterval(this.ticker);
     this.feedback?.close();
   }
 
   private async run(): Promise<void> {
     await this.resumeConsumer();
-    this.model = await this.deps.models.load(this.source).catch((err: Error) => {
+    const stored = await this.models.load(this.source).catch((err: Error) => {
       this.log.warn({ err: err.message }, 'stored model unusable, will train');
       return null;
     });
-    if (this.model) this.log.info({ createdAt: this.model.info.createdAt }, 'loaded the stored model');
+    if (stored) {
+      this.use(stored);
+      this.log.info({ createdAt: stored.info.createdAt }, 'loaded the stored model');
+    }
     this.feedback = new FeedbackIndex(this.deps.facts, this.source);
+    this.decider = new LineDecider(this.source, this.feedback, this.deps.facts, this.rate);
+    // the rate model's clock moves on while the source is silent, so a drop is still reported
+    this.ticker = setInterval(() => {
+      if (this.model) this.rate.tick(Date.now());
+    }, 1000);
     const consumer = await this.deps.js.consumers.get(LINES_STREAM, this.token);
     while (!this.stopping) {
       let batch: Pending[] = [];
@@ -139,21 +160,22 @@ export class SourceScorer {
     const window = this.collected;
     const model = await this.train(window.map((p) => p.line.line));
     if (model === null) return [];
-    this.model = model;
+    this.use(model);
     this.collected = [];
     return window;
   }
 
   private async train(lines: string[]): Promise<Model | null> {
-    const { training, engine, facts, models } = this.deps;
+    const { training, engine, facts } = this.deps;
     const started = Date.now();
     try {
       const model = await (training.useWorker ? engine.trainModelInWorker : engine.trainModel)(lines, {
         config: training.engine,
         normalLines: facts.falsePositiveMessages(this.source),
       });
+      this.rate.learn(model, lines);
       this.log.info({ lines: lines.length, seconds: (Date.now() - started) / 1000 }, 'trained');
-      await models.save(this.source, model).catch((err: Error) => this.log.error({ err: err.message }, 'saving the model to the object store failed (it is still used)'));
+      await this.models.save(this.source, model).catch((err: Error) => this.log.error({ err: err.message }, 'saving the model to the object store failed (it is still used)'));
       return model;
     } catch (err) {
       this.lastError = `training failed: ${(err as Error).message}`;
@@ -163,36 +185,31 @@ export class SourceScorer {
     }
   }
 
-  /** Scores a batch as the embedded pipeline does (model score, then the answers, then suppression), writes, acks. */
+  private use(model: Model): void {
+    this.model = model;
+    this.rate.use(model);
+  }
+
+  /** Scores a batch with the embedded pipeline's LineDecider (model, answers, suppression, rate), writes, acks. */
   private async scoreAndAck(batch: Pending[]): Promise<void> {
     const model = this.model!;
-    const feedback = this.feedback!;
-    const { facts } = this.deps;
+    const decider = this.decider!;
     const threshold = model.info.threshold;
     const rows: ClusterScoredLine[] = batch.map(({ msg, line }) => {
-      const r = model.score(line.line);
-      const j = feedback.apply(model, line.line, r);
-      let flagged = j.anomaly;
-      let suppressed = false;
-      if (r.anomaly && !flagged) {
-        suppressed = true;
-      } else if (flagged && j.verdict?.kind !== 'confirmed' && facts.isSuppressed(this.source, r.template)) {
-        suppressed = true;
-        flagged = false;
-      }
+      const d = decider.decide(model, line.line, Date.now());
       return {
         source: this.source,
         seq: msg.seq,
         time: line.t,
         line: line.line,
         labels: line.labels,
-        score: j.score,
+        score: d.score,
         threshold,
-        anomaly: r.anomaly || flagged,
-        suppressed,
-        template: r.template,
-        reason: j.reason,
-        level: r.level,
+        anomaly: d.stored,
+        suppressed: d.suppressed,
+        template: d.line.template,
+        reason: d.reason,
+        level: d.line.level,
       };
     });
     // the write must hold before the ack: retry until it does or the lease is gone

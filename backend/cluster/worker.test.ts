@@ -7,6 +7,8 @@
 import pino from 'pino';
 import * as engine from '../engine';
 import { startNatsServer, type NatsServer } from '../../tests/cluster/nats-server';
+import { Metrics } from '../metrics/metrics';
+import type { ModelCompanion } from '../pipeline/model-directory';
 import { loadConfig } from '../server/config';
 import { FactStore } from '../store/fact-store';
 import { removeDir, tempDir } from '../testing/temp-dir';
@@ -60,14 +62,16 @@ describe('scoring workers', () => {
     const dir = tempDir();
     dirs.push(dir);
     const config = loadConfig({ LAD_TRAIN_LINES: '200', LAD_TRAIN_IN_WORKER: 'false' });
-    const models = new ObjectModelStore(r.models, engine);
-    const counting = { load: async (s: string) => { const m = await models.load(s); if (m) modelLoads++; return m; }, save: (s: string, m: engine.Model) => models.save(s, m) };
+    const counting = (companion: ModelCompanion) => {
+      const models = new ObjectModelStore(r.models, engine, companion);
+      return { load: async (s: string) => { const m = await models.load(s); if (m) modelLoads++; return m; }, save: (s: string, m: engine.Model) => models.save(s, m) };
+    };
     const w = new ScoringWorker({
       nc: link.nc,
       leases: new LeaseTable(r.leases, `w${workers.length}`, LEASE_SECONDS),
       leaseSeconds: LEASE_SECONDS,
       logger,
-      scorer: { js: r.js, jsm: r.jsm, models: counting, sink, facts: await FactStore.open(dir), engine, training: config.training, batchLines: 200, logger },
+      scorer: { js: r.js, jsm: r.jsm, models: counting, sink, facts: await FactStore.open(dir), engine, training: config.training, batchLines: 200, metrics: new Metrics(), logger },
     });
     await w.start();
     workers.push(w);
