@@ -5,6 +5,7 @@ import { DriftWatch } from './drift-watch';
 import type { Model } from './engine-port';
 import { DirectoryModelStore, modelDir } from './model-directory';
 import { RecentLines } from './recent-lines';
+import { RETRAIN_BACKOFF_MS, RetrainPolicy } from './retrain-policy';
 import { Throughput } from './throughput';
 
 describe('RecentLines', () => {
@@ -128,5 +129,32 @@ describe('DirectoryModelStore', () => {
     await store.save('s', modelAt('x'));
     await store.load('s');
     expect(loaded).toEqual(['"baseline"']);
+  });
+});
+
+describe('RetrainPolicy', () => {
+  const policy = (): RetrainPolicy => new RetrainPolicy({ retrainIntervalSeconds: 3600, minRetrainGapSeconds: 300 });
+
+  it('retrains on drift only after the minimum gap, and periodically once the model is old enough', () => {
+    const p = policy();
+    expect(p.due(0, 10, true)).toBeNull();
+    expect(p.due(0, 300, true)).toBe('drift');
+    expect(p.due(0, 3599, false)).toBeNull();
+    expect(p.due(0, 3600, false)).toBe('periodic');
+    expect(p.due(0, Infinity, false)).toBe('periodic');
+  });
+
+  it('waits out the back-off after a failed training, then allows again', () => {
+    const p = policy();
+    p.failed(1000);
+    expect(p.allowed(1000 + RETRAIN_BACKOFF_MS - 1)).toBe(false);
+    expect(p.due(1000 + RETRAIN_BACKOFF_MS - 1, 99_999, true)).toBeNull();
+    expect(p.allowed(1000 + RETRAIN_BACKOFF_MS)).toBe(true);
+    expect(p.due(1000 + RETRAIN_BACKOFF_MS, 99_999, true)).toBe('drift');
+  });
+
+  it('never retrains periodically with an interval of 0', () => {
+    const p = new RetrainPolicy({ retrainIntervalSeconds: 0, minRetrainGapSeconds: 0 });
+    expect(p.due(0, 1e9, false)).toBeNull();
   });
 });

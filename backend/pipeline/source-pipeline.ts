@@ -15,12 +15,11 @@ import { DirectoryModelStore } from './model-directory';
 import { RateWatch } from './rate-watch';
 import type { RateHistory } from './rate-history';
 import { RecentLines } from './recent-lines';
+import { RetrainPolicy } from './retrain-policy';
 import { Throughput } from './throughput';
 
 export { modelDir } from './model-directory';
 
-/** Wait after a failed retraining before the next attempt. */
-const RETRAIN_BACKOFF_MS = 60_000;
 
 export type ModelState = 'collecting' | 'training' | 'ready';
 export type TrainReason = 'initial' | 'periodic' | 'drift';
@@ -65,8 +64,8 @@ export class SourcePipeline {
   private stopped = false;
   /** Set by stop(): no new lines are accepted, the queue is still scored. */
   private closing = false;
-  /** After a failed retraining, no new attempt before this time (a failing training must not loop). */
-  private retrainNotBefore = 0;
+  /** When to retrain (periodic, drift, back-off after a failure): retrain-policy.ts. */
+  private readonly policy: RetrainPolicy;
   private retraining: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
@@ -107,6 +106,7 @@ export class SourcePipeline {
     const { training } = deps.config;
     this.recent = new RecentLines(training.retrainLines);
     this.drift = new DriftWatch(training.driftWindowLines, training.driftRatio);
+    this.policy = new RetrainPolicy(training);
     const metrics = deps.metrics;
     // Label-bound children once, so the per-line path does no label hashing.
     this.m = {
@@ -222,7 +222,7 @@ export class SourcePipeline {
     if (this.retraining) {
       return this.retraining;
     }
-    if (Date.now() < this.retrainNotBefore) {
+    if (!this.policy.allowed(Date.now())) {
       return Promise.resolve();
     }
     const lines = this.recent.lines();
@@ -234,7 +234,7 @@ export class SourcePipeline {
         if (model) {
           this.swap(model);
         } else {
-          this.retrainNotBefore = Date.now() + RETRAIN_BACKOFF_MS;
+          this.policy.failed(Date.now());
         }
       })
       .finally(() => {
@@ -452,18 +452,16 @@ export class SourcePipeline {
       this.m.suppressed.inc(suppressed);
     }
     this.m.feedbackChanged.inc(feedback.changed - changedBefore);
-    this.checkDrift();
+    if (this.drift.drifted) this.retrainIfDue();
   }
 
-  private checkDrift(): void {
-    const { training } = this.deps.config;
-    if (this.retraining || !this.drift.drifted) {
-      return;
-    }
-    if (this.modelAge() >= training.minRetrainGapSeconds) {
-      this.deps.logger.info({ source: this.name, ratio: this.drift.share }, 'anomaly ratio drifted up, retraining');
-      void this.retrain('drift');
-    }
+  /** Starts a retraining when the policy says one is due (drift or age); one at a time. */
+  private retrainIfDue(): void {
+    if (this.state !== 'ready' || this.retraining) return;
+    const reason = this.policy.due(Date.now(), this.modelAge(), this.drift.drifted);
+    if (reason === null) return;
+    if (reason === 'drift') this.deps.logger.info({ source: this.name, ratio: this.drift.share }, 'anomaly ratio drifted up, retraining');
+    void this.retrain(reason);
   }
 
   private modelAge(): number {
@@ -472,17 +470,11 @@ export class SourcePipeline {
 
   private tick(): void {
     this.throughput.tick(this.linesScored);
-    const { training } = this.deps.config;
     if (this.state === 'ready') this.rate.tick(Date.now());
     if (this.state === 'collecting') {
       this.maybeStartInitialTraining();
-    } else if (
-      this.state === 'ready' &&
-      training.retrainIntervalSeconds > 0 &&
-      !this.retraining &&
-      this.modelAge() >= training.retrainIntervalSeconds
-    ) {
-      void this.retrain('periodic');
+    } else {
+      this.retrainIfDue();
     }
   }
 }
