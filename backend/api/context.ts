@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { ResultsStore } from '../store/results-store';
+import type { ResultsReader } from '../store/results-reader';
 import { HttpError, parseOr400 } from './http-error';
 
 const contextQuerySchema = z.object({
@@ -11,7 +11,7 @@ const contextQuerySchema = z.object({
 export const CONTEXT_PATH = '/api/anomalies/:id/context';
 
 /** GET /api/anomalies/:id/context: the lines just before and after an anomaly, from the same source. */
-export function contextRouter(results: ResultsStore): Router {
+export function contextRouter(results: ResultsReader): Router {
   const router = Router();
   router.get(CONTEXT_PATH, async (req, res) => {
     const { before, after } = parseOr400(contextQuerySchema, req.query);

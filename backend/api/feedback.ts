@@ -2,13 +2,13 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Metrics } from '../metrics/metrics';
 import { ANY_SOURCE, type FactStore } from '../store/fact-store';
-import type { ResultsStore } from '../store/results-store';
+import type { ResultsReader } from '../store/results-reader';
 import { HttpError, parseOr400 } from './http-error';
 import { timeSchema } from './query';
 
 export interface FeedbackDeps {
   facts: FactStore;
-  results: ResultsStore;
+  results: ResultsReader;
   metrics: Metrics;
   templateOf: (line: string, source: string) => string;
   maxLineBytes: number;
@@ -49,7 +49,7 @@ export function feedbackRouter(deps: FeedbackDeps): Router {
       throw new HttpError(400, 'body must be a JSON object (Content-Type: application/json)', 'body');
     }
     const input = parseOr400(schema, req.body);
-    const anomaly = input.anomalyId ? deps.results.getAnomaly(input.anomalyId) : undefined;
+    const anomaly = input.anomalyId ? await deps.results.getAnomaly(input.anomalyId) : undefined;
     // Fill in what the client left out: from the anomaly it refers to, else from the message itself.
     const source = input.source ?? anomaly?.source ?? ANY_SOURCE;
     const record = await deps.facts.add({

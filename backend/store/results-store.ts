@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { countGrid, parseAnomalyId as parseId, type AnomalyContext, type AnomalyFilter, type ResultsReader } from './results-reader';
 import { SegmentLog } from './segment-log';
 
 /** One scored line, as the pipeline hands it over. */
@@ -141,7 +142,7 @@ export function sourceKey(source: string): string {
  *  - per-interval counts of lines/anomalies/suppressed, persisted as append-only deltas.
  * Anomaly ids are `<seq>-<source key>`: sequence numbers only grow, also across restarts.
  */
-export class ResultsStore {
+export class ResultsStore implements ResultsReader {
   private readonly sources = new Map<string, SourceResults>();
   private readonly byKey = new Map<string, SourceResults>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -458,16 +459,7 @@ export class ResultsStore {
   }
 
   /** Anomalies of all (or one) sources in a time range, newest first. */
-  anomalies(filter: {
-    fromMs: number;
-    toMs: number;
-    source?: string;
-    minScore?: number;
-    search?: string;
-    includeSuppressed: boolean;
-    isSuppressed: (a: AnomalyRecord) => boolean;
-    limit: number;
-  }): AnomalyRecord[] {
+  anomalies(filter: AnomalyFilter): AnomalyRecord[] {
     const needle = filter.search?.toLowerCase();
     const out: AnomalyRecord[] = [];
     for (const results of this.selected(filter.source)) {
@@ -498,25 +490,7 @@ export class ResultsStore {
 
   /** Per-interval counts of one source, in buckets of `stepMs` (a multiple of the store's bucket width). */
   counts(source: string, fromMs: number, toMs: number, stepMs: number): IntervalCount[] {
-    const results = this.sources.get(source);
-    const step = Math.max(this.opts.bucketMs, Math.ceil(stepMs / this.opts.bucketMs) * this.opts.bucketMs);
-    const start = Math.floor(fromMs / step) * step;
-    const points = Math.max(0, Math.floor((toMs - start) / step) + 1);
-    const out: IntervalCount[] = new Array(points);
-    for (let i = 0; i < points; i++) {
-      out[i] = { time: start + i * step, lines: 0, anomalies: 0, suppressed: 0 };
-    }
-    if (results) {
-      for (const [t, b] of results.buckets) {
-        const i = Math.floor((t - start) / step);
-        if (i >= 0 && i < points) {
-          out[i].lines += b.lines;
-          out[i].anomalies += b.anomalies;
-          out[i].suppressed += b.suppressed;
-        }
-      }
-    }
-    return out;
+    return countGrid(this.opts.bucketMs, fromMs, toMs, stepMs, this.sources.get(source)?.buckets ?? []);
   }
 
   get bucketMs(): number {
@@ -524,7 +498,7 @@ export class ResultsStore {
   }
 
   /** The lines just before and after an anomaly, from the same source (ring first, then the segment files). */
-  async context(id: string, before: number, after: number): Promise<{ anomaly: Row; before: Row[]; after: Row[] } | null> {
+  async context(id: string, before: number, after: number): Promise<AnomalyContext | null> {
     const anomaly = this.getAnomaly(id);
     if (!anomaly) {
       return null;
@@ -629,11 +603,6 @@ export class ResultsStore {
 /** A score as JSON: rounded to 6 decimals; non-finite values (never expected) as null. */
 function jsonNumber(score: number): string {
   return Number.isFinite(score) ? String(Math.round(score * 1e6) / 1e6) : 'null';
-}
-
-function parseId(id: string): { seq: number; key: string } | null {
-  const m = /^(\d{1,16})-([0-9a-f]{10})$/.exec(id);
-  return m ? { seq: Number(m[1]), key: m[2] } : null;
 }
 
 function toRow(a: AnomalyRecord): Row {
