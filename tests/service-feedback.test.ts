@@ -4,6 +4,7 @@
  * positive quiets a neighbour with another template; both survive a restart (rebuilt from the fact-store);
  * DELETE takes an answer back.
  */
+import { QUERY_LIMITS } from '../backend/api/query';
 import type { ReviewResponse } from '../backend/api/review';
 import type { Service } from '../backend/server/service';
 import { normalLines, anomalyLines, postJson, pushLines, query, removeDir, rowsOf, startTestService, tempDir, waitScored } from './service-helpers';
@@ -77,6 +78,29 @@ test('GET /api/review: one item per template, most teaching first, with what an 
     expect(bad.status).toBe(status);
     expect(((await bad.json()) as { field?: string }).field).toBe(field);
   }
+});
+
+test('review targets count against QUERY_LIMITS: items per source, sources per target, lines examined (400s name the field)', async () => {
+  const lines = service.pipelines.get(SOURCE)!.reviewLines();
+  expect(lines).toBeGreaterThan(300);
+  const ok = await query(service.url, [{ refId: 'R', queryType: 'review', source: SOURCE, limit: QUERY_LIMITS.reviewItemsPerSource }]);
+  expect(rowsOf(ok.results.R.frames[0]).length).toBeGreaterThan(0);
+  // each named source runs its queue, repeats too: enough repeats of one source pass the lines examined
+  const repeats = Math.floor(QUERY_LIMITS.reviewLinesPerQuery / lines) + 1;
+  for (const [target, field, limit] of [
+    [{ limit: QUERY_LIMITS.reviewItemsPerSource + 1, source: SOURCE }, 'targets.0.limit', 'reviewItemsPerSource'],
+    [{ source: Array<string>(QUERY_LIMITS.sourcesPerTarget + 1).fill(SOURCE) }, 'targets.0.source', 'sourcesPerTarget'],
+    [{ source: Array<string>(repeats).fill(SOURCE) }, 'targets', 'reviewLinesPerQuery'],
+  ] as const) {
+    const res = await postJson(`${service.url}/api/query`, { range: { from: 0, to: Date.now() }, targets: [{ refId: 'R', queryType: 'review', ...target }] });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { field?: string; error?: string; message?: string };
+    expect(body.field).toBe(field);
+    expect(JSON.stringify(body)).toContain(limit);
+  }
+  const tooMany = await fetch(`${service.url}/api/review?source=${SOURCE}&limit=${QUERY_LIMITS.reviewItemsPerSource + 1}`);
+  expect(tooMany.status).toBe(400);
+  expect(((await tooMany.json()) as { field?: string }).field).toBe('limit');
 });
 
 test('confirm, false positive, restart, DELETE', async () => {

@@ -2,8 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ReviewItem } from '../feedback/review-queue';
 import type { FactStore, FeedbackKind } from '../store/fact-store';
-import type { ResultsReader } from '../store/results-reader';
-import type { AnomalyRecord } from '../store/results-store';
+import type { AnomalyRecord, ResultsStore } from '../store/results-store';
 import type { RateHistory } from '../pipeline/rate-history';
 import { frame, type DataFrameJSON } from './frames';
 import { HttpError, parseOr400 } from './http-error';
@@ -33,6 +32,16 @@ export const QUERY_LIMITS = {
   searchChars: 1000,
   /** Templates per source of a `template_rates` target (target.limit, clamped to it): each is two series; more is more than a legend can hold. */
   templateRateSeries: 100,
+  /** Items per source of a `review` target (target.limit) and of GET /api/review (limit): a queue is for people answering it. */
+  reviewItemsPerSource: 200,
+  /**
+   * Sum over review targets of the lines each selected source's queue examines (its newest lines, at most
+   * REVIEW_WINDOW_LINES = 5,000 a source; each is scored without the model's cache). Rule: one query's review
+   * work stays near a second of one core for typical windows. Measured on this 2-core machine under load: a
+   * 5,000-line window of repeating lines (BGL, Thunderbird) 0.1–0.25 s, of 5,000 distinct lines 0.8–1.5 s; so
+   * 25,000 lines, five full sources (docs/service.md).
+   */
+  reviewLinesPerQuery: 25_000,
 } as const;
 
 // The per-target count is checked in checkQueryCost, so its message names the limit (a union's says only "Invalid input").
@@ -93,24 +102,23 @@ export function selectedSources(source: Target['source']): string[] | undefined 
 }
 
 export interface QueryDeps {
-  /** Local results (embedded) or PostgreSQL + the stream (cluster query role). */
-  results: ResultsReader;
+  results: ResultsStore;
   facts: FactStore;
   /** All source names known (configured, pushed to, or with stored results). */
   sourceNames: () => string[];
   /** A source's review queue (GET /api/review); null when it has no model. Absent: review targets are empty. */
   review?: (source: string, limit: number) => ReviewItem[] | null;
+  /** Lines a source's review queue would examine (0 when it has no model): counted against reviewLinesPerQuery. */
+  reviewLines?: (source: string) => number;
   /** A source's rate history and interval (ms; null: no timed rate model). Absent: rate targets are empty. */
   rates?: (source: string) => { history: RateHistory; intervalMs: number | null } | null;
 }
 
 const DEFAULT_LIMITS = { anomalies: 1000, templates: 100, feedback: 1000, review: 20, templateRates: 10, rateEvents: 1000 } as const;
-/** A review queue is for people answering it: more items per source than this help nobody. */
-const MAX_REVIEW_ITEMS = 200;
 
 export function queryRouter(deps: QueryDeps): Router {
   const router = Router();
-  router.post('/api/query', async (req, res) => {
+  router.post('/api/query', (req, res) => {
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
       throw new HttpError(400, 'body must be a JSON object (Content-Type: application/json)', 'body');
     }
@@ -121,7 +129,7 @@ export function queryRouter(deps: QueryDeps): Router {
       if (target.hide) {
         continue;
       }
-      results[target.refId] = { frames: await runTarget(deps, query, target) };
+      results[target.refId] = { frames: runTarget(deps, query, target) };
     }
     res.json({ results });
   });
@@ -131,6 +139,7 @@ export function queryRouter(deps: QueryDeps): Router {
 /** Rate frames are the only ones whose size grows with sources × range: refuse before building any. */
 function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
   let points = 0;
+  let reviewLines = 0;
   query.targets.forEach((target, i) => {
     const named = selectedSources(target.source)?.length ?? 0;
     if (named > QUERY_LIMITS.sourcesPerTarget) {
@@ -142,6 +151,10 @@ function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
     }
     if (!target.hide && target.queryType === 'template_rates') {
       points += templateRatesPoints(deps, query, target);
+      return;
+    }
+    if (!target.hide && target.queryType === 'review') {
+      reviewLines += reviewCost(deps, target, i);
       return;
     }
     if (target.hide || target.queryType !== 'rate') {
@@ -164,6 +177,33 @@ function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
       'maxDataPoints'
     );
   }
+  if (reviewLines > QUERY_LIMITS.reviewLinesPerQuery) {
+    throw new HttpError(
+      400,
+      `the review targets would examine ${reviewLines} lines, more than ${QUERY_LIMITS.reviewLinesPerQuery} (limit reviewLinesPerQuery): select fewer sources`,
+      'targets'
+    );
+  }
+}
+
+/** Lines a review target examines (every selected source's window, a source named twice twice); refuses too many items or sources, naming the field. */
+function reviewCost(deps: QueryDeps, target: Target, i: number): number {
+  if (target.limit !== undefined && target.limit > QUERY_LIMITS.reviewItemsPerSource) {
+    throw new HttpError(
+      400,
+      `targets.${i}.limit: ${target.limit} review items, at most ${QUERY_LIMITS.reviewItemsPerSource} per source (limit reviewItemsPerSource)`,
+      `targets.${i}.limit`
+    );
+  }
+  const sources = selectedSources(target.source) ?? deps.sourceNames();
+  if (sources.length > QUERY_LIMITS.sourcesPerTarget) {
+    throw new HttpError(
+      400,
+      `targets.${i}.source: ${sources.length} sources, at most ${QUERY_LIMITS.sourcesPerTarget} per target (limit sourcesPerTarget)`,
+      `targets.${i}.source`
+    );
+  }
+  return sources.reduce((n, source) => n + (deps.reviewLines?.(source) ?? 0), 0);
 }
 
 /** Templates per source of a template_rates target: clamped, not refused (a panel switched from anomalies keeps its 1000). */
@@ -190,14 +230,14 @@ function rateGrid(deps: QueryDeps, query: QueryRequest): { step: number; points:
   return { step, points: Math.floor((to - from) / step) + 2 };
 }
 
-async function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
+function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON[] {
   switch (target.queryType) {
     case 'anomalies':
-      return [await anomaliesFrame(deps, query, target)];
+      return [anomaliesFrame(deps, query, target)];
     case 'rate':
       return rateFrames(deps, query, target);
     case 'templates':
-      return [await templatesFrame(deps, query, target)];
+      return [templatesFrame(deps, query, target)];
     case 'feedback':
       return [feedbackFrame(deps, query, target)];
     case 'review':
@@ -209,7 +249,7 @@ async function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): 
   }
 }
 
-async function findAnomalies(deps: QueryDeps, query: QueryRequest, target: Target, limit: number): Promise<AnomalyRecord[]> {
+function findAnomalies(deps: QueryDeps, query: QueryRequest, target: Target, limit: number): AnomalyRecord[] {
   const sources = selectedSources(target.source);
   const includeSuppressed = target.includeSuppressed ?? false;
   const common = {
@@ -225,13 +265,13 @@ async function findAnomalies(deps: QueryDeps, query: QueryRequest, target: Targe
   if (sources === undefined) {
     return deps.results.anomalies(common);
   }
-  const all = (await Promise.all(sources.map((source) => deps.results.anomalies({ ...common, source })))).flat();
+  const all = sources.flatMap((source) => deps.results.anomalies({ ...common, source }));
   all.sort((a, b) => b.time - a.time || b.seq - a.seq);
   return all.slice(0, limit);
 }
 
-async function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON> {
-  const rows = await findAnomalies(deps, query, target, target.limit ?? DEFAULT_LIMITS.anomalies);
+function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
+  const rows = findAnomalies(deps, query, target, target.limit ?? DEFAULT_LIMITS.anomalies);
   const feedbackByAnomaly = new Map<string, FeedbackKind>();
   for (const record of deps.facts.list()) {
     if (record.anomalyId) {
@@ -264,14 +304,13 @@ async function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Targ
   );
 }
 
-async function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
+function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON[] {
   const { from, to } = query.range;
   const { step } = rateGrid(deps, query);
   const names = selectedSources(target.source) ?? deps.sourceNames();
   const includeSuppressed = target.includeSuppressed ?? false;
-  const counted = await Promise.all(names.map((source) => deps.results.counts(source, from, to, step)));
-  return names.map((source, n) => {
-    const counts = counted[n];
+  return names.map((source) => {
+    const counts = deps.results.counts(source, from, to, step);
     const anomalies = counts.map((c) => c.anomalies + (includeSuppressed ? c.suppressed : 0));
     const labels = { source };
     return frame(target.refId, source, [
@@ -297,8 +336,8 @@ async function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target):
   });
 }
 
-async function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON> {
-  const rows = await findAnomalies(deps, query, target, Number.MAX_SAFE_INTEGER);
+function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
+  const rows = findAnomalies(deps, query, target, Number.MAX_SAFE_INTEGER);
   const groups = new Map<
     string,
     { template: string; source: string; count: number; maxScore: number; lastSeen: number; example: string }
@@ -368,7 +407,7 @@ function feedbackFrame(deps: QueryDeps, query: QueryRequest, target: Target): Da
 
 /** The review queue of each selected source (GET /api/review), one row per item, most teaching first per source. */
 function reviewFrame(deps: QueryDeps, target: Target): DataFrameJSON {
-  const limit = Math.min(target.limit ?? DEFAULT_LIMITS.review, MAX_REVIEW_ITEMS);
+  const limit = target.limit ?? DEFAULT_LIMITS.review;
   const rows: (ReviewItem & { source: string })[] = [];
   for (const source of selectedSources(target.source) ?? deps.sourceNames()) {
     for (const item of deps.review?.(source, limit) ?? []) rows.push({ ...item, source });

@@ -4,10 +4,12 @@ import type { ReviewItem } from '../feedback/review-queue';
 import type { Pipelines } from '../pipeline/pipelines';
 import type { ModelState } from '../pipeline/source-pipeline';
 import { HttpError, parseOr400 } from './http-error';
+import { QUERY_LIMITS } from './query';
 
 export const reviewQuerySchema = z.object({
   source: z.string().min(1).max(128),
-  limit: z.coerce.number().int().min(1).max(200).default(20),
+  // Lines examined: at most REVIEW_WINDOW_LINES (one source), within QUERY_LIMITS.reviewLinesPerQuery.
+  limit: z.coerce.number().int().min(1).max(QUERY_LIMITS.reviewItemsPerSource).default(20),
 });
 
 /** The body of GET /api/review: the lines whose answer would teach the source's model most, first. */

@@ -14,7 +14,7 @@ import { createLokiPushRouter, LOKI_PUSH_PATH } from '../sources/loki-push';
 import { LINE_PUSH_PATH } from '../sources/line-push';
 import type { LogSink } from '../sources/source';
 import type { FactStore } from '../store/fact-store';
-import type { ResultsReader } from '../store/results-reader';
+import type { ResultsStore } from '../store/results-store';
 import { refuse, requireToken, tokenJudge } from './auth';
 import type { Config } from './config';
 
@@ -25,8 +25,7 @@ export interface AppDeps {
   /** Where push routes write (the spool when on: backend/spool/spooled-sink.ts); the pipelines otherwise. */
   pushSink?: LogSink;
   facts: FactStore;
-  /** What the datasource API reads: the local ResultsStore, or PostgreSQL + the stream in a cluster's query role. */
-  results: ResultsReader;
+  results: ResultsStore;
   metrics: Metrics;
   /** The template of a line: the source's mined one when it has a model, else the masked line. */
   templateOf: (line: string, source: string) => string;
@@ -91,7 +90,7 @@ export function createApp(deps: AppDeps): Express {
 
   const names = () => sourceNames(deps);
   app.use(healthRouter({ tokenOf: judge, pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names, resultsError: () => deps.results.lastError }));
-  app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names, review: (source, limit) => deps.pipelines.get(source)?.review(limit) ?? null, rates: (source) => deps.pipelines.get(source)?.rates ?? null }));
+  app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names, review: (source, limit) => deps.pipelines.get(source)?.review(limit) ?? null, reviewLines: (source) => deps.pipelines.get(source)?.reviewLines() ?? 0, rates: (source) => deps.pipelines.get(source)?.rates ?? null }));
   app.use(contextRouter(deps.results));
   app.use(reviewRouter(deps.pipelines));
   app.use(
