@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ReviewItem } from '../feedback/review-queue';
 import type { FactStore, FeedbackKind } from '../store/fact-store';
-import type { AnomalyRecord, ResultsStore } from '../store/results-store';
+import type { ResultsReader } from '../store/results-reader';
+import type { AnomalyRecord } from '../store/results-store';
 import type { RateHistory } from '../pipeline/rate-history';
 import { frame, type DataFrameJSON } from './frames';
 import { HttpError, parseOr400 } from './http-error';
@@ -102,7 +103,8 @@ export function selectedSources(source: Target['source']): string[] | undefined 
 }
 
 export interface QueryDeps {
-  results: ResultsStore;
+  /** Local results (embedded) or PostgreSQL + the stream (cluster query role). */
+  results: ResultsReader;
   facts: FactStore;
   /** All source names known (configured, pushed to, or with stored results). */
   sourceNames: () => string[];
@@ -118,7 +120,7 @@ const DEFAULT_LIMITS = { anomalies: 1000, templates: 100, feedback: 1000, review
 
 export function queryRouter(deps: QueryDeps): Router {
   const router = Router();
-  router.post('/api/query', (req, res) => {
+  router.post('/api/query', async (req, res) => {
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
       throw new HttpError(400, 'body must be a JSON object (Content-Type: application/json)', 'body');
     }
@@ -129,7 +131,7 @@ export function queryRouter(deps: QueryDeps): Router {
       if (target.hide) {
         continue;
       }
-      results[target.refId] = { frames: runTarget(deps, query, target) };
+      results[target.refId] = { frames: await runTarget(deps, query, target) };
     }
     res.json({ results });
   });
@@ -230,14 +232,14 @@ function rateGrid(deps: QueryDeps, query: QueryRequest): { step: number; points:
   return { step, points: Math.floor((to - from) / step) + 2 };
 }
 
-function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON[] {
+async function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
   switch (target.queryType) {
     case 'anomalies':
-      return [anomaliesFrame(deps, query, target)];
+      return [await anomaliesFrame(deps, query, target)];
     case 'rate':
       return rateFrames(deps, query, target);
     case 'templates':
-      return [templatesFrame(deps, query, target)];
+      return [await templatesFrame(deps, query, target)];
     case 'feedback':
       return [feedbackFrame(deps, query, target)];
     case 'review':
@@ -249,7 +251,7 @@ function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): DataFr
   }
 }
 
-function findAnomalies(deps: QueryDeps, query: QueryRequest, target: Target, limit: number): AnomalyRecord[] {
+async function findAnomalies(deps: QueryDeps, query: QueryRequest, target: Target, limit: number): Promise<AnomalyRecord[]> {
   const sources = selectedSources(target.source);
   const includeSuppressed = target.includeSuppressed ?? false;
   const common = {
@@ -265,13 +267,13 @@ function findAnomalies(deps: QueryDeps, query: QueryRequest, target: Target, lim
   if (sources === undefined) {
     return deps.results.anomalies(common);
   }
-  const all = sources.flatMap((source) => deps.results.anomalies({ ...common, source }));
+  const all = (await Promise.all(sources.map((source) => deps.results.anomalies({ ...common, source })))).flat();
   all.sort((a, b) => b.time - a.time || b.seq - a.seq);
   return all.slice(0, limit);
 }
 
-function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
-  const rows = findAnomalies(deps, query, target, target.limit ?? DEFAULT_LIMITS.anomalies);
+async function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON> {
+  const rows = await findAnomalies(deps, query, target, target.limit ?? DEFAULT_LIMITS.anomalies);
   const feedbackByAnomaly = new Map<string, FeedbackKind>();
   for (const record of deps.facts.list()) {
     if (record.anomalyId) {
@@ -304,13 +306,14 @@ function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Target): D
   );
 }
 
-function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON[] {
+async function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
   const { from, to } = query.range;
   const { step } = rateGrid(deps, query);
   const names = selectedSources(target.source) ?? deps.sourceNames();
   const includeSuppressed = target.includeSuppressed ?? false;
-  return names.map((source) => {
-    const counts = deps.results.counts(source, from, to, step);
+  const counted = await Promise.all(names.map((source) => deps.results.counts(source, from, to, step)));
+  return names.map((source, n) => {
+    const counts = counted[n];
     const anomalies = counts.map((c) => c.anomalies + (includeSuppressed ? c.suppressed : 0));
     const labels = { source };
     return frame(target.refId, source, [
@@ -336,8 +339,8 @@ function rateFrames(deps: QueryDeps, query: QueryRequest, target: Target): DataF
   });
 }
 
-function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
-  const rows = findAnomalies(deps, query, target, Number.MAX_SAFE_INTEGER);
+async function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON> {
+  const rows = await findAnomalies(deps, query, target, Number.MAX_SAFE_INTEGER);
   const groups = new Map<
     string,
     { template: string; source: string; count: number; maxScore: number; lastSeen: number; example: string }

@@ -14,7 +14,7 @@ import { createLokiPushRouter, LOKI_PUSH_PATH } from '../sources/loki-push';
 import { LINE_PUSH_PATH } from '../sources/line-push';
 import type { LogSink } from '../sources/source';
 import type { FactStore } from '../store/fact-store';
-import type { ResultsStore } from '../store/results-store';
+import type { ResultsReader } from '../store/results-reader';
 import { refuse, requireToken, tokenJudge } from './auth';
 import type { Config } from './config';
 
@@ -25,7 +25,8 @@ export interface AppDeps {
   /** Where push routes write (the spool when on: backend/spool/spooled-sink.ts); the pipelines otherwise. */
   pushSink?: LogSink;
   facts: FactStore;
-  results: ResultsStore;
+  /** What the datasource API reads: the local ResultsStore, or PostgreSQL + the stream in a cluster's query role. */
+  results: ResultsReader;
   metrics: Metrics;
   /** The template of a line: the source's mined one when it has a model, else the masked line. */
   templateOf: (line: string, source: string) => string;

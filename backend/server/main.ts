@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config';
+import { startClusterService } from '../cluster/cluster-service';
 import { startService } from './service';
 
 /** `npm start`: load the configuration (LAD_CONFIG + LAD_* env), start the service, stop cleanly on signals. */
@@ -15,7 +16,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel });
-  const service = await startService(config, { logger });
+  // cluster mode: the roles in config.roles, sharing state through NATS JetStream and PostgreSQL
+  const service = config.mode === 'cluster' ? await startClusterService(config, { logger }) : await startService(config, { logger });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

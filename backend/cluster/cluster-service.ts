@@ -1,0 +1,168 @@
+/**
+ * `mode: cluster`: one binary, the roles its configuration names (backend/server/main.ts starts this instead
+ * of the embedded service):
+ * - ingest: the push endpoints publish to JetStream (ingest/jetstream.ts) and answer once it has stored them;
+ * - score: a ScoringWorker takes sources through leases and writes scored lines to PostgreSQL;
+ * - query: the datasource API from PostgreSQL and the stream (the query role, passed in as `query`).
+ * Every role connects to NATS and creates the stream and buckets when missing; score and query also bring the
+ * PostgreSQL schema up to date. GET /api/cluster says what this process does and whether its engines answer.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express, { type Router } from 'express';
+import type { Logger } from 'pino';
+import * as engine from '../engine';
+import { Metrics } from '../metrics/metrics';
+import { refuse, tokenJudge } from '../server/auth';
+import type { Config } from '../server/config';
+import { createLinePushRouter } from '../sources/line-push';
+import { createLokiPushRouter } from '../sources/loki-push';
+import { PostgresFactStore } from '../store/fact-store-postgres';
+import { JetStreamQueue } from './ingest/jetstream';
+import { LeaseTable } from './lease';
+import { ObjectModelStore } from './model-store-object';
+import { connectNats, type NatsLink } from './nats/connection';
+import { ensureClusterResources, type ClusterResources, type StreamLimits } from './nats/resources';
+import type { PostgresPool } from './postgres/pool';
+import { openPostgres, PostgresResultsSink } from './postgres/results-sink';
+import { newWorkerId, ScoringWorker } from './worker';
+
+/** What the query role needs from the process, and what it gives back (its routes and how to stop it). */
+export interface QueryRoleContext {
+  config: Config;
+  logger: Logger;
+  pool: PostgresPool;
+  facts: PostgresFactStore;
+  nats: ClusterResources;
+  metrics: Metrics;
+}
+export interface QueryRole {
+  router: Router;
+  close(): Promise<void>;
+}
+export type StartQueryRole = (ctx: QueryRoleContext) => Promise<QueryRole>;
+
+export interface ClusterService {
+  readonly port: number;
+  readonly url: string;
+  readonly worker: ScoringWorker | null;
+  close(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  logger: Logger;
+  /** The query role (cluster/postgres); without it a process given `query` refuses to start. */
+  query?: StartQueryRole;
+  /** How long start-up waits for NATS and PostgreSQL to answer (they often start alongside). */
+  connectTimeoutMs?: number;
+}
+
+export function streamLimits(config: Config): StreamLimits {
+  return { maxAgeMs: config.retention.hours * 3600_000, maxBytes: config.retention.maxBytesPerSource * config.maxSources };
+}
+
+/** openPostgres, retried until `timeoutMs`: a cluster's processes may start before PostgreSQL accepts connections. */
+async function openPostgresPatiently(url: string, logger: Logger, timeoutMs: number): Promise<PostgresPool> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await openPostgres(url, { onError: (err) => logger.warn({ err: err.message }, 'PostgreSQL connection error') });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+export async function startClusterService(config: Config, options: ClusterOptions): Promise<ClusterService> {
+  const { logger } = options;
+  const roles = new Set(config.roles);
+  const timeout = options.connectTimeoutMs ?? 30_000;
+  if (roles.has('query') && !options.query) throw new Error('the query role is not available in this build');
+  const link: NatsLink = await connectNats(config.cluster.natsUrl!, logger, `lad ${[...roles].join('+')} ${process.pid}`, timeout);
+  const nats = await ensureClusterResources(link.nc, config.cluster.leaseSeconds, streamLimits(config));
+  const metrics = new Metrics();
+  const needsPostgres = roles.has('score') || roles.has('query');
+  const pool = needsPostgres ? await openPostgresPatiently(config.cluster.postgresUrl!, logger, timeout) : null;
+  const facts = pool ? await PostgresFactStore.open(pool, { onError: (err, what) => logger.warn({ err: err.message }, what) }) : null;
+
+  const queue = roles.has('ingest') ? new JetStreamQueue({ js: nats.js, link, logger }) : null;
+  let worker: ScoringWorker | null = null;
+  if (roles.has('score')) {
+    worker = new ScoringWorker({
+      nc: link.nc,
+      leases: new LeaseTable(nats.leases, newWorkerId(), config.cluster.leaseSeconds),
+      leaseSeconds: config.cluster.leaseSeconds,
+      logger,
+      scorer: {
+        js: nats.js,
+        jsm: nats.jsm,
+        models: (companion) => new ObjectModelStore(nats.models, engine, companion),
+        sink: new PostgresResultsSink(pool!, { bucketMs: config.retention.bucketSeconds * 1000 }),
+        facts: facts!,
+        engine,
+        training: config.training,
+        batchLines: config.queue.batchLines,
+        metrics,
+        logger,
+      },
+    });
+  }
+  const query = roles.has('query') ? await options.query!({ config, logger, pool: pool!, facts: facts!, nats, metrics }) : null;
+
+  const app = express();
+  app.disable('x-powered-by');
+  const judge = tokenJudge(config.apiToken);
+  app.use((req, res, next) => {
+    const verdict = req.path === '/api/health' ? 'ok' : judge(req);
+    if (verdict === 'ok') next();
+    else refuse(res, verdict);
+  });
+  app.get('/api/cluster', (_req, res) => {
+    res.json({
+      mode: 'cluster',
+      roles: [...roles],
+      nats: { up: link.downReason() === null, reason: link.downReason() },
+      worker: worker ? { id: worker.workerId, sources: worker.ownedSources() } : null,
+    });
+  });
+  if (queue) {
+    const pushOptions = { maxBodyBytes: config.maxBodyBytes, maxLineBytes: config.maxLineBytes };
+    app.use(createLokiPushRouter(queue, pushOptions));
+    app.use(createLinePushRouter(queue, pushOptions));
+  }
+  if (query) app.use(query.router);
+  else app.get('/api/health', (_req, res) => res.json({ status: link.downReason() === null ? 'ok' : 'degraded', mode: 'cluster', roles: [...roles] }));
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+  const port = (server.address() as AddressInfo).port;
+  await worker?.start();
+  logger.info({ port, host: config.host, mode: 'cluster', roles: [...roles], worker: worker?.workerId }, 'listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    worker,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await queue?.close();
+        await worker?.stop();
+        await query?.close();
+        await facts?.close();
+        await pool?.close();
+        await link.close();
+      })();
+      return closing;
+    },
+  };
+}
