@@ -80,6 +80,36 @@ test('GET /api/review: one item per template, most teaching first, with what an 
   }
 });
 
+async function reviewItems(): Promise<ReviewResponse['items']> {
+  const res = await fetch(`${service.url}/api/review?source=${SOURCE}&limit=200`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as ReviewResponse).items;
+}
+
+test('a review item names its stored line, whose context the service answers; an answered item leaves the queue, also after a restart, and DELETE brings it back', async () => {
+  const [item] = await reviewItems();
+  expect(item.lineId).toMatch(/^\d+-[0-9a-f]{10}$/);
+  const ctx = await fetch(`${service.url}/api/anomalies/${item.lineId!}/context?before=2&after=2`);
+  expect(ctx.status).toBe(200);
+  const around = (await ctx.json()) as { anomaly: { line: string }; before: unknown[]; after: unknown[] };
+  expect(around.anomaly.line).toBe(item.line);
+  expect(around.before.length).toBe(2);
+
+  const id = await answer(item.line, 'false_positive');
+  expect((await reviewItems()).map((i) => i.line)).not.toContain(item.line);
+  // the fact-store is the truth: a restarted service (its window filled again by the same lines) does not ask again
+  await service.close();
+  service = await startTestService(dir);
+  pushed = 0;
+  await push([...normalLines.slice(0, 300), anomalyLines[0], anomalyLines[4], ...normalLines.slice(300, 340)]);
+  const afterRestart = await reviewItems();
+  expect(afterRestart.length).toBeGreaterThan(0);
+  expect(afterRestart.map((i) => i.line)).not.toContain(item.line);
+  // Undo: the line is asked about again
+  expect((await fetch(`${service.url}/api/feedback/${id}`, { method: 'DELETE' })).status).toBe(204);
+  expect((await reviewItems()).some((i) => i.line === item.line || i.template === item.template)).toBe(true);
+});
+
 test('review targets count against QUERY_LIMITS: items per source, sources per target, lines examined (400s name the field)', async () => {
   const lines = service.pipelines.get(SOURCE)!.reviewLines();
   expect(lines).toBeGreaterThan(300);

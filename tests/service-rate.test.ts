@@ -149,3 +149,37 @@ test('template_rates: a range of too many intervals × templates is refused befo
   const day = { from: '2024-01-01T00:00:00Z', to: '2024-01-02T00:00:00Z' };
   expect((await postJson(`${service.url}/api/query`, { range: day, targets: [{ refId: 'R', queryType: 'template_rates', source: 'app' }] })).status).toBe(200);
 });
+
+/** NDJSON push of lines whose own text has no time: each line is its ISO stamp's `time`, the stamp cut off. */
+async function pushUntimed(url: string, lines: string[]): Promise<Response> {
+  const body = lines.map((l) => JSON.stringify({ line: l.slice(25), time: l.slice(0, 24) })).join('\n');
+  return fetch(`${url}/api/push?source=app`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+}
+
+test('lines without a time of their own: their arrival time is the clock (surge, drop, series)', async () => {
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  expect(training[0].slice(25)).toBe('INFO heartbeat ok from scheduler'); // no time left in the line
+  expect((await pushUntimed(service.url, training)).status).toBe(204);
+  await waitScored(service, 'app', training.length);
+  for (let from = 30; from < 50; from += 5) {
+    const batch = scored.filter((l) => { const m = new Date(l.slice(0, 24)).getUTCMinutes(); return m >= from && m < from + 5; });
+    expect((await pushUntimed(service.url, batch)).status).toBe(204);
+  }
+  await waitScored(service, 'app', training.length + scored.length);
+  expect(surgeLines(service).length).toBe(BURST_LINES - 19);
+  const range = { from: '2024-01-01T00:30:00Z', to: '2024-01-01T00:50:00Z' };
+  const res = await postJson(`${service.url}/api/query`, {
+    range,
+    targets: [
+      { refId: 'R', queryType: 'template_rates', source: 'app', limit: 1 },
+      { refId: 'E', queryType: 'rate_events', source: 'app' },
+    ],
+  });
+  const { results } = (await res.json()) as { results: Record<string, { frames: Frame[] }> };
+  const at35 = rowsOf(results.R.frames[0]).find((r) => r.time === Date.UTC(2024, 0, 1, 0, 35))!;
+  expect(at35.observed).toBe(BURST_LINES);
+  expect(rowsOf(results.E.frames[0]).map((e) => [e.kind, e.time])).toEqual([
+    ['drop', Date.UTC(2024, 0, 1, 0, 40)],
+    ['surge', Date.UTC(2024, 0, 1, 0, 35)],
+  ]);
+});

@@ -93,6 +93,30 @@ test('context falls back to disk once the ring has moved on', async () => {
   await store.close();
 });
 
+test('any stored line has context, not only an anomaly (review items name their line by id), from the ring and from disk', async () => {
+  const store = await ResultsStore.open(options({ recentLines: 100 }));
+  const ids: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    ids.push(store.add(line(i, false)));
+  }
+  // recentLineId: the newest ring entry with that text; none once the ring moved past it
+  expect(store.recentLineId('s', line(990, false).line)).toBe(ids[990]);
+  expect(store.recentLineId('s', line(10, false).line)).toBeNull();
+  expect(store.recentLineId('nosuch', line(990, false).line)).toBeNull();
+  const ring = await store.context(ids[990], 2, 2);
+  expect(ring).toMatchObject({ anomaly: { id: ids[990], line: line(990, false).line, anomaly: false } });
+  expect(ring!.before.map((r) => r.id)).toEqual([ids[988], ids[989]]);
+  expect(ring!.after.map((r) => r.id)).toEqual([ids[991], ids[992]]);
+  const disk = await store.context(ids[10], 2, 2);
+  expect(disk).toMatchObject({ anomaly: { id: ids[10], line: line(10, false).line } });
+  expect(disk!.before.map((r) => r.id)).toEqual([ids[8], ids[9]]);
+  expect(disk!.after.map((r) => r.id)).toEqual([ids[11], ids[12]]);
+  // an id past the newest line is no stored line
+  const [, key] = ids[0].split('-');
+  expect(await store.context(`5000-${key}`, 1, 1)).toBeNull();
+  await store.close();
+});
+
 test('segments rotate by size and the oldest are deleted beyond the size bound', async () => {
   const store = await ResultsStore.open(options({ segmentBytes: 64 * 1024, maxBytesPerSource: 1024 * 1024 }));
   for (let round = 0; round < 40; round++) {

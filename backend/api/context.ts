@@ -10,14 +10,14 @@ const contextQuerySchema = z.object({
 
 export const CONTEXT_PATH = '/api/anomalies/:id/context';
 
-/** GET /api/anomalies/:id/context: the lines just before and after an anomaly, from the same source. */
+/** GET /api/anomalies/:id/context: the lines just before and after a stored line (an anomaly, or a review item's lineId). */
 export function contextRouter(results: ResultsReader): Router {
   const router = Router();
   router.get(CONTEXT_PATH, async (req, res) => {
     const { before, after } = parseOr400(contextQuerySchema, req.query);
     const context = await results.context(String(req.params.id), before, after);
     if (!context) {
-      throw new HttpError(404, `no anomaly with id ${req.params.id} (unknown or past retention)`, 'id');
+      throw new HttpError(404, `no stored line with id ${req.params.id} (unknown or past retention)`, 'id');
     }
     res.json(context);
   });

@@ -48,9 +48,12 @@ export class RateWatch {
     counter.inc({ source, kind: 'drop' }, 0);
   }
 
-  /** The baseline of a model just trained on `lines` (in arrival order); kept until the model is used. */
-  learn(model: Model, lines: readonly string[]): void {
-    if (model instanceof LadModel && model.config.rate.enabled) this.baselines.set(model, baselineOf(model, lines, this.parser));
+  /**
+   * The baseline of a model just trained on `lines` (in arrival order; `arrivals` their arrival times, the clock
+   * of lines without a time of their own); kept until the model is used.
+   */
+  learn(model: Model, lines: readonly string[], arrivals?: ArrayLike<number>): void {
+    if (model instanceof LadModel && model.config.rate.enabled) this.baselines.set(model, baselineOf(model, lines, this.parser, arrivals));
   }
 
   /** Saves the model's baseline into its directory (after the model's own files). */
@@ -96,10 +99,10 @@ export class RateWatch {
     const observed = tracker.observe(id, parsed, arrivalMs);
     const expected = tracker.expected;
     let start: number | undefined;
-    if (tracker.model.unit === 'ms') {
-      // the interval the tracker counted the line in (its own time, else its arrival)
+    if (tracker.model.unit === 'ms' && !Number.isNaN(tracker.time)) {
+      // the interval the tracker counted the line in (its own time, the previous line's, or its arrival)
       const width = tracker.model.width;
-      start = Math.floor((Number.isNaN(parsed) ? arrivalMs : parsed) / width) * width;
+      start = Math.floor(tracker.time / width) * width;
       this.history.count(id, r.template, start, roundExpected(expected));
     }
     this.reportDrops();

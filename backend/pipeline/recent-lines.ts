@@ -4,20 +4,24 @@
  */
 export class RecentLines {
   private readonly ring: string[];
+  /** Each kept line's arrival time (epoch ms; NaN when not given): the rate baseline's clock for untimed lines. */
+  private readonly arrivals: Float64Array;
   private next = 0;
   private count = 0;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`RecentLines capacity must be a positive integer, got ${capacity}`);
     this.ring = new Array<string>(capacity);
+    this.arrivals = new Float64Array(capacity);
   }
 
   get size(): number {
     return this.count;
   }
 
-  push(line: string): void {
+  push(line: string, arrivalMs = NaN): void {
     this.ring[this.next] = line;
+    this.arrivals[this.next] = arrivalMs;
     this.next = (this.next + 1) % this.ring.length;
     if (this.count < this.ring.length) this.count++;
   }
@@ -28,6 +32,15 @@ export class RecentLines {
     const out = new Array<string>(this.count);
     const start = (this.next - this.count + cap) % cap;
     for (let i = 0; i < this.count; i++) out[i] = this.ring[(start + i) % cap];
+    return out;
+  }
+
+  /** The kept lines' arrival times, in the order of `lines()`. */
+  times(): Float64Array {
+    const cap = this.ring.length;
+    const out = new Float64Array(this.count);
+    const start = (this.next - this.count + cap) % cap;
+    for (let i = 0; i < this.count; i++) out[i] = this.arrivals[(start + i) % cap];
     return out;
   }
 }

@@ -186,7 +186,10 @@ export class SourcePipeline {
   review(limit: number): ReviewItem[] | null {
     const model = this.model;
     if (model === null || !isWindowModel(model)) return null;
-    return reviewQueue(model, scoreWindow(model, this.recent.lines().slice(-REVIEW_WINDOW_LINES)), this.feedback, limit);
+    const items = reviewQueue(model, scoreWindow(model, this.recent.lines().slice(-REVIEW_WINDOW_LINES)), this.feedback, limit);
+    // Each item names its line's newest stored occurrence, so the panel can show the lines around it.
+    for (const item of items) item.lineId = this.deps.results.recentLineId(this.name, item.line);
+    return items;
   }
 
   /** Lines review(limit) examines now: the newest REVIEW_WINDOW_LINES, none before a model (QUERY_LIMITS.reviewLinesPerQuery). */
@@ -229,7 +232,7 @@ export class SourcePipeline {
     if (lines.length < this.deps.config.training.minLines) {
       return Promise.resolve();
     }
-    this.retraining = this.train(lines, reason)
+    this.retraining = this.train(lines, reason, this.recent.times())
       .then((model) => {
         if (model) {
           this.swap(model);
@@ -327,7 +330,7 @@ export class SourcePipeline {
           this.collectStartedAt = Date.now();
         }
         this.collected.push(entry);
-        this.recent.push(entry.line);
+        this.recent.push(entry.line, entry.timestampMs);
         return this.collected.length < training.windowLines;
       });
     }
@@ -347,7 +350,7 @@ export class SourcePipeline {
     }
     this.state = 'training';
     const lines = this.collected.map((e) => e.line);
-    void this.train(lines, 'initial').then((model) => {
+    void this.train(lines, 'initial', this.collected.map((e) => e.timestampMs)).then((model) => {
       if (this.stopped) {
         return;
       }
@@ -371,11 +374,15 @@ export class SourcePipeline {
   }
 
   /** Trains a model; resolves null (and records the error) when training fails. */
-  private async train(lines: string[], reason: TrainReason): Promise<Model | null> {
+  private async train(lines: string[], reason: TrainReason, arrivals: ArrayLike<number>): Promise<Model | null> {
     const { training } = this.deps.config;
     const normalLines = this.deps.facts.falsePositiveMessages(this.name);
     // Lines like a confirmed anomaly are not normal: keep them out of what the model learns as normal.
-    if (this.model !== null) lines = this.feedback.withoutConfirmed(this.model, lines);
+    if (this.model !== null) {
+      const kept = this.feedback.withoutConfirmed(this.model, lines);
+      if (kept.length !== lines.length) arrivals = keptArrivals(lines, kept, arrivals);
+      lines = kept;
+    }
     const started = process.hrtime.bigint();
     const log = this.deps.logger.child({ source: this.name, reason, lines: lines.length, normalLines: normalLines.length });
     log.info('training started');
@@ -384,7 +391,7 @@ export class SourcePipeline {
       const trainFn = training.useWorker ? this.deps.engine.trainModelInWorker : this.deps.engine.trainModel;
       // continuing from the current templates keeps template identity (and so feedback) stable across retraining
       const model = await trainFn(lines, { config: training.engine, normalLines, templates: this.model?.minedTemplates() });
-      this.rate.learn(model, lines);
+      this.rate.learn(model, lines, arrivals);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.trainingRuns.inc({ source: this.name, result: 'ok', reason });
       metrics.trainingDuration.observe({ source: this.name }, seconds);
@@ -434,7 +441,7 @@ export class SourcePipeline {
       else if (d.flagged) anomalies++;
       results.addScored(name, entry, d.score, threshold, d.stored, d.suppressed, r.template, d.reason, r.level);
       scoreHist.observe(r.score);
-      recent.push(entry.line);
+      recent.push(entry.line, entry.timestampMs);
       drift.observe(d.flagged);
       scored++;
       return true;
@@ -477,4 +484,16 @@ export class SourcePipeline {
       this.retrainIfDue();
     }
   }
+}
+
+/** The arrival times of `kept`, an in-order subsequence of `lines` (the lines a filter let through). */
+function keptArrivals(lines: readonly string[], kept: readonly string[], arrivals: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  for (let i = 0, j = 0; i < lines.length && j < kept.length; i++) {
+    if (lines[i] === kept[j]) {
+      out.push(arrivals[i]);
+      j++;
+    }
+  }
+  return out;
 }

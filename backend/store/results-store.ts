@@ -497,46 +497,79 @@ export class ResultsStore implements ResultsReader {
     return this.opts.bucketMs;
   }
 
-  /** The lines just before and after an anomaly, from the same source (ring first, then the segment files). */
+  /**
+   * The lines just before and after a stored line, from the same source (ring first, then the segment files).
+   * Any stored line's id answers, not only an anomaly's: a review item names the line it asks about by its id.
+   */
   async context(id: string, before: number, after: number): Promise<AnomalyContext | null> {
-    const anomaly = this.getAnomaly(id);
-    if (!anomaly) {
+    const parsed = parseId(id);
+    const results = parsed ? this.byKey.get(parsed.key) : undefined;
+    if (!parsed || !results) {
       return null;
     }
-    const results = this.byKey.get(parseId(id)!.key)!;
-    const fromRing = this.contextFromRing(results, anomaly.seq, before, after);
-    if (fromRing) {
-      return { anomaly: toRow(anomaly), ...fromRing };
+    const anomaly = results.anomalyBySeq.get(parsed.seq);
+    const row = anomaly ? toRow(anomaly) : this.ringRow(results, parsed.seq);
+    const fromRing = row ? this.contextFromRing(results, parsed.seq, before, after) : null;
+    if (row && fromRing) {
+      return { anomaly: row, ...fromRing };
     }
     await this.flush();
-    return { anomaly: toRow(anomaly), ...(await this.contextFromDisk(results, anomaly.seq, before, after)) };
+    const disk = await this.contextFromDisk(results, parsed.seq, before, after);
+    const found = row ?? disk.line;
+    return found ? { anomaly: found, before: disk.before, after: disk.after } : null;
+  }
+
+  /**
+   * The id of the newest line of `source` in the memory ring whose text is `line`, null when none is (the
+   * review queue names its items' lines by it). A scan of at most `recentLines` entries, newest first.
+   */
+  recentLineId(source: string, line: string): string | null {
+    const results = this.sources.get(source);
+    if (!results) {
+      return null;
+    }
+    const len = results.ringEntries.length;
+    for (let k = 0; k < results.ringSize; k++) {
+      if (results.ringEntries[(results.ringNext - 1 - k + len) % len]?.line === line) {
+        return `${results.nextSeq - 1 - k}-${results.key}`;
+      }
+    }
+    return null;
+  }
+
+  /** The stored line `seq` when the memory ring still holds it. */
+  private ringRow(results: SourceResults, seq: number): Row | null {
+    const offset = seq - (results.nextSeq - results.ringSize);
+    return offset >= 0 && offset < results.ringSize ? this.ringRowAt(results, offset) : null;
+  }
+
+  /** The k-th oldest line of the memory ring. */
+  private ringRowAt(results: SourceResults, k: number): Row {
+    const len = results.ringEntries.length;
+    const i = (results.ringNext - results.ringSize + k + len) % len;
+    const entry = results.ringEntries[i]!;
+    const flags = results.ringFlags[i];
+    return {
+      id: `${results.nextSeq - results.ringSize + k}-${results.key}`,
+      time: entry.timestampMs,
+      source: results.source,
+      line: entry.line,
+      score: results.ringScores[i],
+      anomaly: (flags & 1) !== 0,
+      suppressed: (flags & 2) !== 0,
+      labels: entry.labels,
+    };
   }
 
   private contextFromRing(results: SourceResults, seq: number, before: number, after: number): { before: Row[]; after: Row[] } | null {
     const n = results.ringSize;
     const len = results.ringEntries.length;
-    const oldestSeq = results.nextSeq - n;
-    const offset = seq - oldestSeq;
+    const offset = seq - (results.nextSeq - n);
     // The ring must hold all wanted `before` lines, unless it never wrapped (then there are no older ones).
     if (n === 0 || offset < 0 || offset >= n || (offset < before && n === len)) {
       return null;
     }
-    const oldestIndex = (results.ringNext - n + len) % len;
-    const rowAt = (k: number): Row => {
-      const i = (oldestIndex + k) % len;
-      const entry = results.ringEntries[i]!;
-      const flags = results.ringFlags[i];
-      return {
-        id: `${oldestSeq + k}-${results.key}`,
-        time: entry.timestampMs,
-        source: results.source,
-        line: entry.line,
-        score: results.ringScores[i],
-        anomaly: (flags & 1) !== 0,
-        suppressed: (flags & 2) !== 0,
-        labels: entry.labels,
-      };
-    };
+    const rowAt = (k: number): Row => this.ringRowAt(results, k);
     const out = { before: [] as Row[], after: [] as Row[] };
     for (let k = Math.max(0, offset - before); k < offset; k++) {
       out.before.push(rowAt(k));
@@ -547,9 +580,9 @@ export class ResultsStore implements ResultsReader {
     return out;
   }
 
-  private async contextFromDisk(results: SourceResults, seq: number, before: number, after: number): Promise<{ before: Row[]; after: Row[] }> {
+  private async contextFromDisk(results: SourceResults, seq: number, before: number, after: number): Promise<{ line: Row | null; before: Row[]; after: Row[] }> {
     const files = await results.lines.files();
-    const out = { before: [] as Row[], after: [] as Row[] };
+    const out = { line: null as Row | null, before: [] as Row[], after: [] as Row[] };
     let at = -1;
     for (let i = 0; i < files.length; i++) {
       if (files[i].startKey <= seq) {
@@ -573,6 +606,8 @@ export class ResultsStore implements ResultsReader {
           if (out.before.length > before) {
             out.before.shift();
           }
+        } else if (r.q === seq) {
+          out.line = lineRow(r, results);
         } else if (r.q > seq) {
           found = true;
           out.after.push(lineRow(r, results));

@@ -43,13 +43,23 @@ export class TemplateIds {
   }
 }
 
-/** The rate baseline of training lines (in order) under the model trained on them. */
-export function baselineOf(model: LadModel, lines: Iterable<string>, parser = new TimestampParser()): RateBaseline {
+/**
+ * The rate baseline of training lines (in order) under the model trained on them. `arrivals` (epoch ms, one per
+ * line) is when each line arrived: the clock of lines that carry no time of their own, as while scoring
+ * (RateTracker.observe); once a line has shown a time of its own, a line without takes the previous one's.
+ */
+export function baselineOf(model: LadModel, lines: readonly string[], parser = new TimestampParser(), arrivals?: ArrayLike<number>): RateBaseline {
   const ids = new TemplateIds(model);
   const b = new RateBaselineBuilder(model.config.rate);
-  for (const line of lines) {
-    const id = ids.of(line);
-    if (id >= 0) b.add(id, parser.parse(line));
+  let own = false;
+  for (let i = 0; i < lines.length; i++) {
+    const id = ids.of(lines[i]);
+    if (id < 0) continue;
+    const t = parser.parse(lines[i]);
+    if (!Number.isNaN(t)) own = true;
+    // as RateTracker.observe: without a time of its own, the previous line's (NaN) once lines have shown
+    // times of their own, else the arrival time
+    b.add(id, Number.isNaN(t) && !own && arrivals !== undefined ? arrivals[i] : t);
   }
   return b.build();
 }

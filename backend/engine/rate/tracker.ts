@@ -16,6 +16,8 @@ export interface SurgeInfo {
 export class RateTracker {
   readonly model: RateModel;
   private lastTime = NaN;
+  /** The newest time read from a line itself. */
+  private lastOwn = NaN;
   private position = 0;
 
   constructor(config: RateConfig, baseline: RateBaseline) {
@@ -25,17 +27,27 @@ export class RateTracker {
   /**
    * Counts one scored line: `id` its template id, `parsed` the time read from it (NaN if none), `arrival` the
    * time it arrived (NaN when unknown, as in the CLI). Returns 0, or the template's count in the interval
-   * when the line is part of a surge. A timed model skips lines before any time is known.
+   * when the line is part of a surge. A timed model skips lines before any time is known. The clock is the
+   * same as the baseline's (template-ids.ts baselineOf).
    */
   observe(id: number, parsed: number, arrival = NaN): number {
     let t: number;
     if (this.model.unit === 'lines') t = this.position++;
     else {
-      t = Number.isNaN(parsed) ? (Number.isNaN(arrival) ? this.lastTime : arrival) : parsed;
+      // a line without a time of its own goes with the line before it when the source's lines carry times
+      // (a stack trace's lines; a replay keeps its own clock), else with when it arrived
+      if (!Number.isNaN(parsed)) t = this.lastOwn = parsed;
+      else if (!Number.isNaN(this.lastOwn)) t = this.lastOwn;
+      else t = Number.isNaN(arrival) ? this.lastTime : arrival;
       if (Number.isNaN(t)) return 0;
       this.lastTime = t;
     }
     return this.model.observe(id, t);
+  }
+
+  /** The time the last observed line was counted at (NaN in line order or before any time). */
+  get time(): number {
+    return this.model.unit === 'lines' ? NaN : this.lastTime;
   }
 
   /** Expected count per interval of the last observed line's template. */
