@@ -2,7 +2,8 @@ import type { ClusterScoredLine } from '../../backend/cluster/ports';
 import { migrate, MIGRATIONS } from '../../backend/cluster/postgres/migrations';
 import { PostgresPool, PostgresUnavailableError } from '../../backend/cluster/postgres/pool';
 import { openPostgres, PostgresResultsSink } from '../../backend/cluster/postgres/results-sink';
-import { freePort, startPostgres, type PostgresServer } from './postgres-server';
+import { freePort } from '../../backend/testing/loopback';
+import { startPostgres, type PostgresServer } from './postgres-server';
 
 let server: PostgresServer;
 let pool: PostgresPool;

@@ -10,10 +10,10 @@
 import { execFile as execFileCb, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../backend/testing/loopback';
 
 const execFile = promisify(execFileCb);
 
@@ -48,17 +48,6 @@ export function postgresBinDir(): string {
     if (dir && existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'pg_ctl'))) return dir;
   }
   throw new Error(`PostgreSQL server binaries (initdb, pg_ctl) not found under ${root}/*/bin or on PATH: ${INSTALL_HINT}`);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** uid/gid to run the server as: `postgres` when we are root (initdb refuses root), else ourselves. */
