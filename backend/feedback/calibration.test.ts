@@ -15,8 +15,9 @@ describe('calibratedThreshold: the answers place the threshold', () => {
     expect(calibratedThreshold(10, [ok(8), ok(9), fp(7)])).toBe(7.5);
   });
 
-  it('raises it above false positives the model flagged, not past a confirmation', () => {
-    expect(calibratedThreshold(10, [fp(11), fp(12), ok(14)])).toBe(13);
+  it('never raises it: false positives above it are left to their neighbourhoods', () => {
+    expect(calibratedThreshold(10, [fp(11), fp(12), ok(14)])).toBe(10);
+    expect(calibratedThreshold(10, [fp(11), fp(30), fp(31)])).toBe(10);
   });
 
   it('keeps the candidate nearest the model threshold among those with the fewest errors', () => {

@@ -9,6 +9,10 @@
 // or below it, a false positive scored above it), each answer counting once; ties go to the one nearest the
 // model's threshold, so answers that agree with the model move nothing. The answered lines are scored by the
 // current model (not the score stored with the answer), so a retrained model is calibrated anew.
+// Revised before the second measurement: the threshold only moves down. A false positive is shown to people,
+// who answer it, and its neighbourhood quiets the lines like it; a missed anomaly is never shown, so only the
+// threshold reaches it. Raising it for every line because of two flagged lines answered "Normal" (the Lines
+// view's button, often far above the threshold) would silence every kind of anomaly between them.
 
 export interface AnsweredScore {
   score: number;
@@ -23,6 +27,7 @@ export function calibratedThreshold(threshold: number, answered: readonly Answer
   let bestErrors = errorsAt(threshold);
   for (let i = 1; i < scores.length; i++) {
     const t = (scores[i - 1] + scores[i]) / 2;
+    if (t > threshold) break;
     const errors = errorsAt(t);
     if (errors < bestErrors || (errors === bestErrors && Math.abs(t - threshold) < Math.abs(best - threshold))) {
       best = t;
