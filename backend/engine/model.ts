@@ -13,6 +13,7 @@ import type { Summary } from './stats';
 import { ScoreCache } from './score-cache';
 import type { TemplateCluster } from './drain/cluster';
 import { TemplateMiner } from './drain/miner';
+import { joinTokens } from './drain/tokens';
 import type { MinerState } from './drain/state';
 import { LineScanner } from './tokenizer';
 import type { LineScore, Model, ModelInfo } from './types';
@@ -95,7 +96,7 @@ export class LadModel implements Model {
   templateOf(line: string): string {
     const tokens = this.miner.tokensOf(this.scanner.scan(line).template());
     const cluster = this.miner.match(tokens);
-    return cluster === undefined ? tokens.join(' ') : this.miner.textOf(cluster, tokens);
+    return cluster === undefined ? joinTokens(tokens) : this.miner.textOf(cluster, tokens);
   }
 
   get config(): EngineConfig {

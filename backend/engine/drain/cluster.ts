@@ -9,6 +9,7 @@
 
 import { WILDCARD } from './config';
 import { hasPlaceholder } from './similarity';
+import { FIELD_DELIMITER, joinTokens } from './tokens';
 
 /** Distinct values of one wildcard position, or null once it has had more than the limit (a variable). */
 type PositionValues = Set<string> | null;
@@ -29,7 +30,7 @@ export class TemplateCluster {
 
   /** The template with every wildcard shown as `<*>`: the cluster as a whole. */
   get text(): string {
-    if (this.cachedText === null) this.cachedText = this.tokens.join(' ');
+    if (this.cachedText === null) this.cachedText = joinTokens(this.tokens);
     return this.cachedText;
   }
 
@@ -93,7 +94,7 @@ export class TemplateCluster {
     for (let i = 0; i < this.tokens.length; i++) {
       let t = this.tokens[i];
       if (t === WILDCARD && this.values.get(i)?.has(tokens[i]) && !isShared(i, tokens[i])) t = tokens[i];
-      out = i === 0 ? t : `${out} ${t}`;
+      out = i === 0 || t === FIELD_DELIMITER || this.tokens[i - 1] === FIELD_DELIMITER ? out + t : `${out} ${t}`;
     }
     return out;
   }

@@ -43,7 +43,7 @@ export type MinerConfigInput = z.input<typeof minerConfigSchema>;
 export const DEFAULT_MINER_CONFIG: MinerConfig = Object.freeze(minerConfigSchema.parse({}));
 
 /** Bumped when a change to the miner or the tokenizer changes which lines share a template. */
-export const MINER_VERSION = 1;
+export const MINER_VERSION = 2;
 
 /** What the fact-store records beside each template: which tokenizer and miner made it. */
 export const TEMPLATE_VERSION = `masked-1+drain-${MINER_VERSION}`;

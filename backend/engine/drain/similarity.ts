@@ -6,6 +6,7 @@
 // side are compared.
 
 import { WILDCARD } from './config';
+import { FIELD_DELIMITER } from './tokens';
 
 /** True for a masked placeholder or the wildcard: `<NUM>`, `<IP>`, `<*>` … */
 export function isPlaceholder(token: string): boolean {
@@ -37,6 +38,8 @@ export function similarity(template: readonly string[], tokens: readonly string[
       // A wildcard stands for a varying word: the line's word fits it, but it is evidence of nothing.
       continue;
     }
+    // A field delimiter on both sides is structure, not evidence (tokens.ts).
+    if (t === FIELD_DELIMITER && w === FIELD_DELIMITER) continue;
     const tp = isPlaceholder(t);
     const wp = isPlaceholder(w);
     if (tp && wp) {
