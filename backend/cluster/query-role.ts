@@ -23,6 +23,7 @@ import { packageVersion } from '../server/service';
 import type { FactStore } from '../store/fact-store';
 import type { PostgresPool } from './postgres/pool';
 import { PostgresResultsReader } from './postgres/results-reader';
+import { PostgresResultsSink } from './postgres/results-sink';
 import { StreamContextReader } from './stream-context';
 
 export interface QueryRoleDeps {
@@ -61,6 +62,13 @@ export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHand
   const version = packageVersion();
   const results = await PostgresResultsReader.open(pool, new StreamContextReader(deps.nats.js), { bucketMs: config.retention.bucketSeconds * 1000 });
   const judge = tokenJudge(config.apiToken);
+  // Retention of anomalies and counts (the stream's max_age covers the lines). Every query replica may run it:
+  // a DELETE of what is already gone does nothing.
+  const retention = new PostgresResultsSink(pool, { bucketMs: results.bucketMs });
+  const pruneTimer = setInterval(() => {
+    retention.prune(Date.now() - config.retention.hours * 3600_000).catch((err: Error) => logger.warn({ err: err.message }, 'pruning old results'));
+  }, 60_000);
+  pruneTimer.unref();
 
   const router = Router();
   router.use(
@@ -127,6 +135,7 @@ export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHand
     router,
     results,
     async close() {
+      clearInterval(pruneTimer);
       results.close();
     },
   };

@@ -138,3 +138,13 @@ describe('PostgresPool errors', () => {
     expect((err as Error).message).toMatch(/no_such_table/);
   });
 });
+
+describe('retention', () => {
+  test('prune deletes anomalies and counts older than the cutoff only', async () => {
+    const sink = new PostgresResultsSink(pool, { bucketMs: BUCKET });
+    await sink.writeBatch([line('old', 1, { time: T0 - 3600_000, anomaly: true }), line('old', 2, { time: T0, anomaly: true })]);
+    const pruned = await sink.prune(T0 - 60_000);
+    expect(pruned).toEqual({ anomalies: 1, counts: 1 });
+    expect(await totals('old')).toEqual({ lines: 1, anomalies: 1, suppressed: 0, stored: 1 });
+  });
+});

@@ -142,6 +142,23 @@ test('context lines are read back from the stream, from the anomaly source only'
   expect((await fetch(`${base}/api/anomalies/1-0123456789/context`)).status).toBe(404);
 });
 
+test('context of a quiet source among a busy one: the stream window grows until it holds the lines before', async () => {
+  // 'quiet' lines 600 sequences apart: the first window (32 sequences a wanted line) holds none of them
+  for (let i = 0; i < 6; i++) {
+    await publish('quiet', 1);
+    await publish('busy', 600);
+  }
+  const sink = new PostgresResultsSink(pool, { bucketMs: 10_000 });
+  await sink.writeBatch(Array.from({ length: 6 }, (_, i) => scored('quiet', i, i === 5)));
+  const id = (await columns(await post('/api/query', anomaliesQuery('quiet')), 'A')).id[0] as string;
+  const started = performance.now();
+  const context = await getJson<AnomalyContext>(`/api/anomalies/${id}/context?before=5&after=5`);
+  const ms = performance.now() - started;
+  expect(context.before.map((r) => r.line)).toEqual(['quiet line 0', 'quiet line 1', 'quiet line 2', 'quiet line 3', 'quiet line 4']);
+  expect(context.after).toEqual([]);
+  process.stdout.write(`context of 5 lines spread over ${seqs.get('quiet')![5] - seqs.get('quiet')![0]} stream sequences: ${ms.toFixed(0)} ms\n`);
+}, 30_000);
+
 test('feedback goes to the PostgreSQL fact-store and suppresses in queries', async () => {
   const id = (await columns(await post('/api/query', anomaliesQuery('db')), 'A')).id[0] as string;
   const created = await post('/api/feedback', { message: 'db line 3', kind: 'false_positive', anomalyId: id });
