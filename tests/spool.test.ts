@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SourceHealth } from '../backend/api/health';
+import type { HealthResponse, SourceHealth } from '../backend/api/health';
 import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
 import { waitForValue } from '../backend/testing/wait';
 import { removeDir, tempDir } from './service-helpers';
@@ -203,9 +203,22 @@ describe('write-ahead spool, built service', () => {
       }
       expect(statuses.every((s) => s === 204 || s === 503)).toBe(true);
       expect(refusal).toMatch(/spool.*ENOSPC/);
+      // health says degraded with the reason, /metrics counts the failed writes
+      const degraded = (await (await fetch(`${server.url}/api/health`)).json()) as HealthResponse;
+      expect(degraded.status).toBe('degraded');
+      expect(degraded.problems.join(' ')).toMatch(/spool cannot write.*ENOSPC/);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(Number(/^lad_spool_write_errors_total\{what="write"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+      expect(Number(/^lad_spool_bytes (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+      expect(Number(/^lad_spool_commit_duration_seconds_count (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
       rmSync(filler);
       const again = await push(server.url, 'full', [line(7, 999_999)]);
       expect(again.status).toBe(204);
+      // ... and back to ok once writes succeed again (the results store's next flush, every 250 ms)
+      await waitForValue(async () => {
+        const health = (await (await fetch(`${server!.url}/api/health`)).json()) as HealthResponse;
+        return health.status === 'ok' ? health : undefined;
+      }, 'health ok again');
       process.stdout.write(`spool full disk: ${statuses.filter((s) => s === 204).length} pushes 204, then 503: ${refusal}; 204 again once space returned\n`);
       expect(await server.stop('SIGTERM')).toBe(0);
       server = await startBuiltServer({ env: env(data) });

@@ -20,12 +20,17 @@ export interface LivenessResponse {
 
 /** The body of GET /api/health (docs/architecture.md): what Grafana's "Save & test", the app page and tests read. */
 export interface HealthResponse {
-  status: 'ok';
+  /** degraded: a store cannot write (full or read-only disk); `problems` says which and why. */
+  status: 'ok' | 'degraded';
+  /** One sentence per failing store, empty when ok. */
+  problems: string[];
   version: string;
   uptimeSeconds: number;
   sources: SourceHealth[];
   factStore: ReturnType<FactStore['counts']>;
   resultsStore: { lastError: string | null };
+  /** The write-ahead spool; null when it is off (spool.enabled false). */
+  spool: { lastError: string | null } | null;
 }
 
 export interface HealthDeps {
@@ -37,8 +42,18 @@ export interface HealthDeps {
   version: string;
   startedAt: number;
   sourceNames: () => string[];
-  /** Background results-store write failure, if any. */
+  /** Background results-store write failure, if any (cleared by the next successful write). */
   resultsError: () => string | null;
+  /** The spool's last write or checkpoint failure (cleared by the next success); absent when the spool is off. */
+  spoolError?: () => string | null;
+}
+
+/** What is failing right now, one sentence each: the reason health says degraded. */
+export function healthProblems(resultsError: string | null, spoolError: string | null): string[] {
+  const problems: string[] = [];
+  if (spoolError) problems.push(`spool cannot write, pushes are answered 503: ${spoolError}`);
+  if (resultsError) problems.push(`results store cannot write, recent results may be missing and their lines stay spooled: ${resultsError}`);
+  return problems;
 }
 
 export function sourceHealth(pipelines: Pipelines): SourceHealth[] {
@@ -72,13 +87,18 @@ export function healthRouter(deps: HealthDeps): Router {
       res.json(live);
       return;
     }
+    const resultsError = deps.resultsError();
+    const spoolError = deps.spoolError ? deps.spoolError() : null;
+    const problems = healthProblems(resultsError, spoolError);
     const body: HealthResponse = {
-      status: 'ok',
+      status: problems.length > 0 ? 'degraded' : 'ok',
+      problems,
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       sources: sourceHealth(deps.pipelines),
       factStore: deps.facts.counts(),
-      resultsStore: { lastError: deps.resultsError() },
+      resultsStore: { lastError: resultsError },
+      spool: deps.spoolError ? { lastError: spoolError } : null,
     };
     res.json(body);
   });

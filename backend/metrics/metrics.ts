@@ -161,6 +161,45 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // The write-ahead spool (backend/spool) and the results store: what an operator watches for a full or slow disk.
+  readonly spoolBytes = new Gauge({
+    name: 'lad_spool_bytes',
+    help: 'Bytes of spool segment files on disk (lines acknowledged and not yet checkpointed as scored, plus the segment being written)',
+    registers: [this.registry],
+  });
+  readonly spoolRecords = new Counter({
+    name: 'lad_spool_records_appended_total',
+    help: 'Records (one per source per pushed batch) written to the spool and fsynced',
+    registers: [this.registry],
+  });
+  readonly spoolLines = new Counter({
+    name: 'lad_spool_lines_appended_total',
+    help: 'Lines written to the spool and fsynced',
+    registers: [this.registry],
+  });
+  readonly spoolCommitDuration = new Histogram({
+    name: 'lad_spool_commit_duration_seconds',
+    help: 'Time of one group commit: the write of the waiting batches and its fdatasync (the group-commit wait not included)',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly spoolWriteErrors = new Counter({
+    name: 'lad_spool_write_errors_total',
+    help: 'Failed spool writes (what: write = a group commit, answered 503; checkpoint = the scored-position record)',
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+  });
+  readonly spoolReplayed = new Counter({
+    name: 'lad_spool_replayed_lines_total',
+    help: 'Lines spooled but not scored before the last stop, handed to the pipelines at start-up',
+    registers: [this.registry],
+  });
+  readonly resultsWriteErrors = new Counter({
+    name: 'lad_results_write_errors_total',
+    help: 'Failed background writes of the results store (scored lines, anomalies, counts); the spool keeps those lines until a write succeeds',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -24,6 +24,8 @@ export interface AppDeps {
   pipelines: Pipelines;
   /** Where push routes write (the spool when on: backend/spool/spooled-sink.ts); the pipelines otherwise. */
   pushSink?: LogSink;
+  /** The spool's last write failure, for /api/health (absent when the spool is off). */
+  spoolError?: () => string | null;
   facts: FactStore;
   /** What the datasource API reads: the local ResultsStore, or PostgreSQL + the stream in a cluster's query role. */
   results: ResultsReader;
@@ -90,7 +92,7 @@ export function createApp(deps: AppDeps): Express {
   );
 
   const names = () => sourceNames(deps);
-  app.use(healthRouter({ tokenOf: judge, pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names, resultsError: () => deps.results.lastError }));
+  app.use(healthRouter({ tokenOf: judge, pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names, resultsError: () => deps.results.lastError, spoolError: deps.spoolError }));
   app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names, review: (source, limit) => deps.pipelines.get(source)?.review(limit) ?? null, reviewLines: (source) => deps.pipelines.get(source)?.reviewLines() ?? 0, rates: (source) => deps.pipelines.get(source)?.rates ?? null }));
   app.use(contextRouter(deps.results));
   app.use(reviewRouter(deps.pipelines));

@@ -67,7 +67,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
     recentLines: config.retention.recentLines,
     maxAnomalies: config.retention.maxAnomalies,
     bucketMs: config.retention.bucketSeconds * 1000,
-    onError: (err, what) => logger.error({ err: err.message }, what),
+    onError: (err, what, repeated) => {
+      metrics.resultsWriteErrors.inc();
+      // a full disk fails every flush until space returns: one log line per failure, not four a second
+      if (!repeated) logger.error({ err: err.message }, what);
+    },
   });
   const engineApi: EngineApi = engine;
   const pipelines = new Pipelines({ engine: engineApi, results, facts, metrics, logger, config });
@@ -93,10 +97,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
     pipelines.addSource(source);
   }
   // After addSource: replayed lines of a configured source go to its own pipeline, not a new push one.
-  const spool = config.spool.enabled ? await openSpool(config, results, pipelines, logger) : null;
+  const spool = config.spool.enabled ? await openSpool(config, results, pipelines, metrics, logger) : null;
 
   const pushSink = spool ? new SpooledSink(pipelines, spool) : undefined;
-  const app = createApp({ config, logger, pipelines, pushSink, facts, results, metrics, templateOf: (line, source) => pipelines.get(source)?.templateOf(line) ?? engine.templateOf(line), version: packageVersion(), startedAt });
+  const spoolError = spool ? () => spool.lastError : undefined;
+  const app = createApp({ config, logger, pipelines, pushSink, spoolError, facts, results, metrics, templateOf: (line, source) => pipelines.get(source)?.templateOf(line) ?? engine.templateOf(line), version: packageVersion(), startedAt });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -141,13 +146,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
 }
 
 /** Opens <dataDir>/spool and hands what was spooled but not scored before the last stop to the pipelines. */
-async function openSpool(config: Config, results: ResultsStore, pipelines: Pipelines, logger: Logger): Promise<Spool> {
+async function openSpool(config: Config, results: ResultsStore, pipelines: Pipelines, metrics: Metrics, logger: Logger): Promise<Spool> {
   const spool = await Spool.open({
     dir: path.join(config.dataDir, 'spool'),
     fsyncIntervalMs: config.spool.fsyncIntervalMs,
     segmentBytes: config.spool.segmentBytes,
     checkpointIntervalMs: config.spool.checkpointIntervalMs,
     logger,
+    metrics,
     results,
     scored: (source) => pipelines.get(source)?.scoredSpoolSeq ?? null,
   });

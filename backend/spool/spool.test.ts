@@ -1,4 +1,5 @@
-import { promises as fs, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { promises as fs, mkdirSync, readdirSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import { createLokiPushRouter } from '../sources/loki-push';
 import type { LogEntry } from '../sources/source';
 import { ResultsStore } from '../store/results-store';
 import { removeDir, tempDir } from '../testing/temp-dir';
+import { readCheckpoint } from './checkpoint';
 import { decodeRecord, encodeRecord } from './record';
 import { Spool, SpoolWriteError, type SpoolResults } from './spool';
 import { SpooledSink } from './spooled-sink';
@@ -150,6 +152,59 @@ describe('spool', () => {
     } finally {
       await new Promise((r) => server.close(r));
       await spool.close().catch(() => undefined);
+    }
+  });
+
+  // A real full disk under the results store only (a small tmpfs; the spool stays on the test's disk): a dropped
+  // background write must not let the checkpoint pass lines whose results are not on disk. Needs mount (root).
+  it('while the results store cannot write, the checkpoint does not pass its lines; once space returns they are written in order', async () => {
+    const mnt = path.join(dir, 'mnt');
+    mkdirSync(mnt);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]).status !== 0) {
+      process.stdout.write('results full disk: skipped, mount -t tmpfs is not allowed here\n');
+      return;
+    }
+    const spoolDir = path.join(dir, 'spool');
+    const options = { dir: path.join(mnt, 'results'), retentionMs: 3600_000, maxBytesPerSource: 1 << 30, segmentBytes: 1 << 20, recentLines: 100, maxAnomalies: 100, bucketMs: 10_000 };
+    const store = await ResultsStore.open(options);
+    let scored: number | null = null;
+    const spool = await Spool.open({ dir: spoolDir, fsyncIntervalMs: 1, segmentBytes: 1 << 20, checkpointIntervalMs: 60_000, logger: silent, results: store, scored: () => scored });
+    const long = (from: number): LogEntry[] => entries('s', from, 10).map((e) => ({ ...e, line: `${e.line} ${'x'.repeat(4000)}` }));
+    const score = async (batch: LogEntry[]): Promise<void> => {
+      await spool.append(batch, (accepted) => {
+        for (const e of accepted) store.addScored('s', { ...e, timestampMs: Date.now() }, 1, 10, false, false, 't', '', null);
+        scored = accepted[accepted.length - 1].spoolSeq!;
+      });
+    };
+    try {
+      await score(long(0));
+      await spool.checkpoint();
+      expect((await readCheckpoint(spoolDir)).get('s')?.next).toBe(10);
+      // the disk fills up
+      const { bavail, bsize } = statfsSync(mnt);
+      writeFileSync(path.join(mnt, 'filler'), Buffer.alloc(bavail * bsize));
+      await score(long(10));
+      await expect(store.flush()).rejects.toThrow(/ENOSPC/);
+      await spool.checkpoint();
+      expect((await readCheckpoint(spoolDir)).get('s')?.next).toBe(10);
+      expect(store.lastError).toMatch(/ENOSPC/);
+      await expect(store.flush()).rejects.toThrow(/ENOSPC/); // retried, still full
+      // space returns: the held lines are written (in order, once) and the checkpoint moves on
+      await fs.rm(path.join(mnt, 'filler'));
+      await store.flush();
+      expect(store.lastError).toBeNull();
+      await spool.checkpoint();
+      expect((await readCheckpoint(spoolDir)).get('s')?.next).toBe(20);
+      await spool.close();
+      await store.close();
+      const sourceDir = path.join(options.dir, readdirSync(options.dir)[0]);
+      const file = path.join(sourceDir, readdirSync(sourceDir).find((f) => f.startsWith('lines-'))!);
+      const records = (await fs.readFile(file, 'utf8')).split('\n').filter((l) => l !== '');
+      expect(records.map((r) => (JSON.parse(r) as { l: string }).l.split(' ').slice(0, 2).join(' '))).toEqual(entries('s', 0, 20).map((e) => e.line));
+    } finally {
+      await spool.close().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      spawnSync('umount', ['-l', mnt]);
     }
   });
 

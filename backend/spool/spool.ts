@@ -8,6 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/metrics';
 import { PushRequestError } from '../sources/push-http';
 import type { LogEntry } from '../sources/source';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
@@ -31,6 +32,8 @@ export interface SpoolOptions {
   results: SpoolResults;
   /** The spool sequence number of the newest line of `source` scored (and added to the results store), or null. */
   scored(source: string): number | null;
+  /** Where the spool reports its size, appends, commit latency, write errors and replay (lad_spool_* in /metrics). */
+  metrics?: Pick<Metrics, 'spoolBytes' | 'spoolRecords' | 'spoolLines' | 'spoolCommitDuration' | 'spoolWriteErrors' | 'spoolReplayed'>;
 }
 
 /** A push that could not be made durable: 503 with the reason, never a 2xx. */
@@ -51,6 +54,8 @@ interface Pending {
 interface SegmentMeta {
   /** Newest spool sequence number per source in the segment. */
   maxSeq: Map<string, number>;
+  /** Bytes of whole records in the file. */
+  bytes: number;
 }
 
 /** Splits a batch by source, keeping the order within each (one group, no copy, in the usual one-source case). */
@@ -130,6 +135,7 @@ export class Spool {
     const run = this.checkpointChain.then(() => this.advanceCheckpoint());
     this.checkpointChain = run.catch((err: Error) => {
       this.lastError = `spool checkpoint: ${err.message}`;
+      this.opts.metrics?.spoolWriteErrors.inc({ what: 'checkpoint' });
       this.opts.logger.error({ err: err.message }, 'spool: writing the checkpoint failed (lines stay spooled)');
     });
     return this.checkpointChain;
@@ -191,6 +197,7 @@ export class Spool {
         }
       }
       const buf = buffers.length === 1 ? buffers[0] : Buffer.concat(buffers);
+      const endTimer = this.opts.metrics?.spoolCommitDuration.startTimer();
       try {
         await writeAll(this.handle!, buf, this.offset);
         await this.handle!.datasync();
@@ -199,9 +206,12 @@ export class Spool {
         await this.handle!.truncate(this.offset).catch(() => undefined);
         throw err;
       }
+      endTimer?.();
       this.offset += buf.length;
       const meta = this.segments.get(this.active)!;
       for (const [source, seq] of touched) meta.maxSeq.set(source, seq);
+      meta.bytes = this.offset;
+      this.reportAppend(buffers.length, group);
       this.lastError = null;
     } catch (err) {
       for (const [source, seq] of seqBefore) {
@@ -211,6 +221,7 @@ export class Spool {
       const e = err as NodeJS.ErrnoException;
       const reason = e.code && !e.message.startsWith(e.code) ? `${e.code}: ${e.message}` : e.message;
       this.lastError = `spool write: ${reason}`;
+      this.opts.metrics?.spoolWriteErrors.inc({ what: 'write' });
       this.opts.logger.error({ err: reason, lines: group.reduce((n, g) => n + g.entries.length, 0) }, 'spool: write failed, pushes answered 503');
       const refusal = new SpoolWriteError(reason);
       for (const item of group) item.reject(refusal);
@@ -225,6 +236,25 @@ export class Spool {
         item.reject(err as Error);
       }
     }
+  }
+
+  private reportAppend(records: number, group: Pending[]): void {
+    const m = this.opts.metrics;
+    if (!m) return;
+    m.spoolRecords.inc(records);
+    m.spoolLines.inc(group.reduce((n, g) => n + g.entries.length, 0));
+    this.reportBytes();
+  }
+
+  /** Bytes of the segment files on disk (kept per segment: no stat per scrape). */
+  get bytesOnDisk(): number {
+    let bytes = 0;
+    for (const meta of this.segments.values()) bytes += meta.bytes;
+    return bytes;
+  }
+
+  private reportBytes(): void {
+    this.opts.metrics?.spoolBytes.set(this.bytesOnDisk);
   }
 
   private addBaselines(sources: Set<string>): Promise<void> {
@@ -274,7 +304,10 @@ export class Spool {
       this.segments.delete(index);
       deleted = true;
     }
-    if (deleted) await syncDir(this.opts.dir);
+    if (deleted) {
+      this.reportBytes();
+      await syncDir(this.opts.dir);
+    }
   }
 
   private async roll(): Promise<void> {
@@ -288,7 +321,7 @@ export class Spool {
     await syncDir(this.opts.dir);
     this.active = index;
     this.offset = 0;
-    this.segments.set(index, { maxSeq: new Map() });
+    this.segments.set(index, { maxSeq: new Map(), bytes: 0 });
   }
 
   /** Start-up: scan the segments, count what the results store already holds, keep the rest for replay. */
@@ -301,7 +334,7 @@ export class Spool {
     const spoolMin = new Map<string, number>();
     for (const index of indexes) {
       const segment = await scanSegment(dir, index, logger);
-      const meta: SegmentMeta = { maxSeq: new Map() };
+      const meta: SegmentMeta = { maxSeq: new Map(), bytes: segment.bytes };
       for (const b of segment.batches) {
         const last = b.firstSeq + b.entries.length - 1;
         meta.maxSeq.set(b.source, Math.max(meta.maxSeq.get(b.source) ?? -1, last));
@@ -338,6 +371,8 @@ export class Spool {
     await writeCheckpoint(dir, this.checkpointState);
     await this.openSegment((indexes[indexes.length - 1] ?? -1) + 1);
     await this.deleteSpentSegments();
+    this.reportBytes();
+    this.opts.metrics?.spoolReplayed.inc(lines);
     logger.info({ dir, segments: indexes.length, replayLines: lines, scoredSinceCheckpoint, sources: done.size }, 'spool opened');
   }
 }

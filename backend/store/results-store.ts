@@ -55,8 +55,13 @@ export interface ResultsStoreOptions {
   recentLines: number;
   maxAnomalies: number;
   bucketMs: number;
-  /** Told about background write failures (results are best effort: a failure must not stop scoring). */
-  onError?: (err: Error, what: string) => void;
+  /**
+   * Told about background write failures (a failure must not stop scoring); `repeated` when it is the same failure
+   * as the last one (a full disk fails every 250 ms flush until space returns: log it once, count it each time).
+   */
+  onError?: (err: Error, what: string, repeated: boolean) => void;
+  /** Per log, how much to hold in memory while writes fail before giving up (SegmentLogOptions.maxBacklogBytes). */
+  maxBacklogBytes?: number;
 }
 
 /** Compact on-disk form of a scored line: q seq, t time, s score, a anomaly, u suppressed, l line, b labels. */
@@ -177,12 +182,28 @@ export class ResultsStore implements ResultsReader {
     return store;
   }
 
-  /** The last background write failure, if any (shown by /api/health through the service). */
-  lastError: string | null = null;
+  /** The last background failure (writing, registering, sweeping); cleared by the next successful flush. */
+  private backgroundError: string | null = null;
+
+  /**
+   * Why results cannot be written right now, or null (shown by /api/health, which then says degraded). A failed
+   * write is retried in order by the next flush (nothing is skipped, so the spool's checkpoint cannot pass lines
+   * whose results are not on disk); a log that gave up says so until a restart.
+   */
+  get lastError(): string | null {
+    for (const results of this.sources.values()) {
+      for (const log of [results.lines, results.anomalyLog, results.countLog]) {
+        if (log.failed !== null) return `results of ${results.source}: ${log.failed}`;
+      }
+    }
+    return this.backgroundError;
+  }
 
   private reportError(err: Error, what: string): void {
-    this.lastError = `${what}: ${err.message}`;
-    this.opts.onError?.(err, what);
+    const text = `${what}: ${err.message}`;
+    const repeated = text === this.backgroundError;
+    this.backgroundError = text;
+    this.opts.onError?.(err, what, repeated);
   }
 
   sourceNames(): string[] {
@@ -192,7 +213,7 @@ export class ResultsStore implements ResultsReader {
   private create(source: string, firstSeq: number): SourceResults {
     const key = sourceKey(source);
     const dir = path.join(this.opts.dir, key);
-    const base = { dir, retentionMs: this.opts.retentionMs };
+    const base = { dir, retentionMs: this.opts.retentionMs, maxBacklogBytes: this.opts.maxBacklogBytes };
     const results = new SourceResults(
       source,
       key,
@@ -429,6 +450,8 @@ export class ResultsStore implements ResultsReader {
         writes.push(results.lines.flush(), results.anomalyLog.flush(), results.countLog.flush());
       }
       await Promise.all(writes);
+      // everything held was written: a failure reported before is over
+      this.backgroundError = null;
     });
     this.flushing = run.catch(() => undefined);
     return run;

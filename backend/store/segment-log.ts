@@ -14,6 +14,12 @@ export interface SegmentLogOptions {
   retentionMs: number;
   /** Delete the oldest files while the total is above this. */
   maxBytes: number;
+  /**
+   * While writes fail (a full disk), records are kept in memory and written, in order, by a later flush. Past this
+   * many bytes kept, the log gives up: it drops what it holds and every later record until the process restarts
+   * (see `failed`), so the file never has a hole with later records after it. Default 64 MiB.
+   */
+  maxBacklogBytes?: number;
 }
 
 export interface SegmentFile {
@@ -29,6 +35,7 @@ const KEY_WIDTH = 17;
  * one write at a time: the per-line cost is one string push.
  */
 const CHUNK_BYTES = 1 << 20;
+const DEFAULT_MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
 /** Characters JSON must escape in a string (plus lone surrogates, checked separately). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
 const LONE_SURROGATE = /[\ud800-\udfff]/;
@@ -44,6 +51,15 @@ export class SegmentLog {
   private currentOpenedAt = 0;
   private writing: Promise<void> = Promise.resolve();
   private nextKey: number | null = null;
+  /** The last write failed: what it held is back at the front of `chunks` for the next flush. */
+  private retrying: string | null = null;
+  /**
+   * Set when the log gave up (backlog over maxBacklogBytes, or a failed write it could not cut back): records are
+   * dropped from then on, and sync() fails, so nothing that depends on them being on disk may pass.
+   */
+  failed: string | null = null;
+  /** Records dropped since the log gave up. */
+  droppedRecords = 0;
 
   constructor(private readonly opts: SegmentLogOptions) {}
 
@@ -73,6 +89,10 @@ export class SegmentLog {
    * named after the key of its first record, which lets readers find the file holding a key.
    */
   append(record: string, key: number): void {
+    if (this.failed !== null) {
+      this.droppedRecords++;
+      return;
+    }
     this.start(key);
     this.put(record);
     this.put('\n');
@@ -83,6 +103,10 @@ export class SegmentLog {
    * string: the hot path for scored lines (most need no escaping and are copied as they are).
    */
   appendWithString(head: string, text: string, tail: string, key: number): void {
+    if (this.failed !== null) {
+      this.droppedRecords++;
+      return;
+    }
     this.start(key);
     this.put(head);
     if (NEEDS_ESCAPE.test(text) || LONE_SURROGATE.test(text)) {
@@ -133,15 +157,51 @@ export class SegmentLog {
     const firstKey = this.nextKey ?? 0;
     this.chunks = [];
     this.nextKey = null;
-    const run = this.writing.then(() => this.write(buffers, firstKey));
+    const run = this.writing.then(() => this.write(buffers, firstKey)).then(
+      () => {
+        this.retrying = null;
+      },
+      (err: Error) => {
+        this.keepForRetry(buffers, firstKey, err);
+        throw err;
+      }
+    );
     // A failed write (disk full, say) must not wedge every later write: the chain goes on, this caller sees it.
     this.writing = run.catch(() => undefined);
     return run;
   }
 
-  /** Flushes, then fsyncs the current file (the files before it were fsynced when rotated away). */
+  /** What failed goes back in front of what was appended since, so the next flush writes both in order. */
+  private keepForRetry(buffers: Buffer[], firstKey: number, err: Error): void {
+    if (this.failed !== null) return;
+    this.retrying = err.message;
+    this.chunks = [...buffers, ...this.chunks];
+    this.nextKey = firstKey;
+    let held = this.used;
+    for (const b of this.chunks) held += b.length;
+    const max = this.opts.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
+    if (held > max) this.giveUp(`${err.message}; over ${max} bytes waiting to be written, records dropped from now on until a restart`);
+  }
+
+  private giveUp(reason: string): void {
+    this.failed = reason;
+    this.chunks = [];
+    this.used = 0;
+    this.nextKey = null;
+  }
+
+  /** Why writes fail right now (a retry pending, or given up), or null. */
+  get writeError(): string | null {
+    return this.failed ?? this.retrying;
+  }
+
+  /**
+   * Flushes, then fsyncs the current file (the files before it were fsynced when rotated away). Fails while
+   * records are held after a failed write or were dropped: a caller must not treat them as on disk.
+   */
   async sync(): Promise<void> {
     await this.flush();
+    if (this.failed !== null) throw new Error(`${this.opts.prefix} log: ${this.failed}`);
     await this.handle?.datasync();
   }
 
@@ -185,9 +245,16 @@ export class SegmentLog {
     }
     // writev may write partially; loop until every byte is out.
     let pending = buffers;
-    while (pending.length > 0) {
-      const { bytesWritten } = await this.handle!.writev(pending);
-      pending = dropWritten(pending, bytesWritten);
+    try {
+      while (pending.length > 0) {
+        const { bytesWritten } = await this.handle!.writev(pending);
+        pending = dropWritten(pending, bytesWritten);
+      }
+    } catch (err) {
+      // No torn record left behind: cut back to the last whole one, so the retry appends after it. If even that
+      // fails, give up rather than write after a fragment (a reader would see a hole with records after it).
+      await this.handle!.truncate(this.currentBytes).catch((cut: Error) => this.giveUp(`${(err as Error).message}; cutting back the torn write failed too (${cut.message})`));
+      throw err;
     }
     this.currentBytes += bytes;
   }
