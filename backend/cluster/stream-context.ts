@@ -8,6 +8,7 @@
  * Works on nats-server 2.9 (no direct-get batch, no allow_direct needed on the stream).
  */
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { HttpError } from '../api/http-error';
 import { LINES_STREAM, linesSubject, streamLineSchema, type StreamLine } from './ports';
 
 export interface StreamRecord {
@@ -29,6 +30,14 @@ export interface LineContextSource {
   around(source: string, seq: number, before: number, after: number): Promise<StreamAround>;
 }
 
+/** The stream cannot be read (NATS down or reconnecting): answered 503 naming NATS, as PostgreSQL's errors name it. */
+export class StreamUnavailableError extends HttpError {
+  constructor(reason: string) {
+    super(503, `NATS JetStream (stream ${LINES_STREAM}) did not answer for context lines: ${reason}`);
+    this.name = 'StreamUnavailableError';
+  }
+}
+
 const FETCH_BATCH = 256;
 const MAX_TRIES = 4;
 
@@ -38,6 +47,14 @@ export class StreamContextReader implements LineContextSource {
   constructor(private readonly js: JetStreamClient) {}
 
   async around(source: string, seq: number, before: number, after: number): Promise<StreamAround> {
+    try {
+      return await this.widening(source, seq, before, after);
+    } catch (err) {
+      throw new StreamUnavailableError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private async widening(source: string, seq: number, before: number, after: number): Promise<StreamAround> {
     let window = Math.max(64, (before + 1) * 32);
     let result: StreamAround = { before: [], at: null, after: [] };
     for (let attempt = 0; attempt < MAX_TRIES; attempt++) {

@@ -87,7 +87,7 @@ const anomaliesQuery = (source: string) => ({ range: { from: T0 - 1000, to: Date
 
 beforeAll(async () => {
   [pg, nats] = await Promise.all([startPostgres(), startNatsServer()]);
-  nc = await connect({ servers: nats.url });
+  nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   resources = await ensureClusterResources(nc, 10);
   pool = await openPostgres(pg.url);
   facts = await PostgresFactStore.open(pool);
@@ -192,3 +192,22 @@ test('PostgreSQL stopped: 503 naming PostgreSQL, no crash; answers again once it
   expect(status).toBe(200);
   expect((await fetch(`${base}/api/health`)).status).toBe(200);
 }, 30_000);
+
+test('nats-server killed: context answers 503 naming NATS, anomalies still answer; context again once it is back', async () => {
+  const id = (await columns(await post('/api/query', anomaliesQuery('api')), 'A')).id[0] as string;
+  await nats.kill();
+  const started = performance.now();
+  const down = await fetch(`${base}/api/anomalies/${id}/context?before=3&after=3`);
+  const ms = performance.now() - started;
+  expect(down.status).toBe(503);
+  expect(((await down.json()) as { error: string }).error).toMatch(/^NATS JetStream \(stream LAD_LINES\) did not answer for context lines/);
+  expect((await post('/api/query', anomaliesQuery('api'))).status).toBe(200);
+  await nats.restart();
+  let status = 0;
+  for (let i = 0; i < 100 && status !== 200; i++) {
+    status = (await fetch(`${base}/api/anomalies/${id}/context?before=3&after=3`)).status;
+    if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(status).toBe(200);
+  process.stdout.write(`context with NATS down: 503 after ${ms.toFixed(0)} ms\n`);
+}, 60_000);
