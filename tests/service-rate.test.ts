@@ -183,3 +183,30 @@ test('lines without a time of their own: their arrival time is the clock (surge,
     ['surge', Date.UTC(2024, 0, 1, 0, 35)],
   ]);
 });
+
+test('the rate history survives a restart: the same series and events, saved beside the baseline', async () => {
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  expect((await pushLines(service.url, 'app', training)).status).toBe(204);
+  await waitScored(service, 'app', training.length);
+  await pushScored(service, scored, training.length);
+  const query = {
+    range: { from: '2024-01-01T00:00:00Z', to: '2024-01-01T00:49:00Z' },
+    targets: [
+      { refId: 'R', queryType: 'template_rates', source: 'app', limit: 3 },
+      { refId: 'E', queryType: 'rate_events', source: 'app' },
+    ],
+  };
+  const before = await (await postJson(`${service.url}/api/query`, query)).json();
+  expect((before as { results: { E: { frames: Frame[] } } }).results.E.frames[0].data.values[0]).toHaveLength(2);
+  await service.close();
+  expect(existsSync(path.join(modelDir(dir, 'app'), 'rate-history.json'))).toBe(true);
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  // a source's pipeline starts with its first line: one of minute 50, outside the range asked
+  expect((await pushLines(service.url, 'app', rateLines(50, 51).slice(0, 1))).status).toBe(204);
+  await waitScored(service, 'app', 1);
+  const after = await (await postJson(`${service.url}/api/query`, query)).json();
+  // the same frames (series of equal surprise may come in another order: the new line moved one)
+  const byName = (r: unknown) => [...(r as { results: { R: { frames: { schema: { name: string } }[] } } }).results.R.frames].sort((a, b) => a.schema.name.localeCompare(b.schema.name));
+  expect(byName(after)).toEqual(byName(before));
+  expect((after as { results: { E: unknown } }).results.E).toEqual((before as { results: { E: unknown } }).results.E);
+});

@@ -1,4 +1,4 @@
-import { RateHistory } from './rate-history';
+import { RateHistory, rateHistoryFileSchema } from './rate-history';
 
 const W = 60_000;
 
@@ -34,4 +34,27 @@ test('a surge event counts the later lines of its interval', () => {
   for (let i = 0; i < 5; i++) h.count(7, 'x', W, 0.3);
   h.count(7, 'x', 2 * W, 0.3); // the next interval: not this surge's
   expect(h.eventsIn(0, 3 * W)[0].observed).toBe(25);
+});
+
+test('saved and restored: series, events and a surge still following its interval; within the limits', () => {
+  const h = new RateHistory();
+  for (let b = 0; b < 4; b++) h.count(1, 'a', b * W, 1);
+  for (let i = 0; i < 25; i++) h.count(2, 'b', 2 * W, 0.3);
+  h.event({ time: 2 * W, template: 'b', kind: 'surge', observed: 25, expected: 0.3, interval: '1 min' }, 2);
+  h.event({ time: 3 * W, template: 'a', kind: 'drop', observed: 0, expected: 1, interval: '1 min' }, 1);
+  const file = rateHistoryFileSchema.parse(JSON.parse(JSON.stringify(h.toFile())));
+  const back = new RateHistory();
+  back.restore(file);
+  expect(back.series(0, 10 * W, W, 10)).toEqual(h.series(0, 10 * W, W, 10));
+  expect(back.eventsIn(0, 10 * W)).toEqual(h.eventsIn(0, 10 * W));
+  back.count(2, 'b', 2 * W, 0.3); // a late line of the surge's interval after the restart
+  expect(back.eventsIn(0, 10 * W).find((e) => e.kind === 'surge')!.observed).toBe(26);
+  // a smaller bound keeps the newest of each
+  const small = new RateHistory({ maxTemplates: 1, maxIntervals: 2, maxEvents: 1 });
+  small.restore(file);
+  expect(small.series(0, 10 * W, W, 10).map((s) => s.template)).toEqual(['b']);
+  expect(small.eventsIn(0, 10 * W).map((e) => e.kind)).toEqual(['drop']);
+  const a = new RateHistory({ maxTemplates: 2, maxIntervals: 2, maxEvents: 1 });
+  a.restore(file);
+  expect(a.series(0, 10 * W, W, 10).find((s) => s.template === 'a')!.times).toEqual([2 * W, 3 * W]);
 });

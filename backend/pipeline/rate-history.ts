@@ -1,10 +1,29 @@
 // What the rate model saw, kept for queries (POST /api/query `template_rates` and `rate_events`): per template,
 // the observed count and the expectation of each interval it had lines in; and the surge and drop events.
 // Bounded: templates beyond maxTemplates and intervals beyond maxIntervals per template forget their oldest;
-// events beyond maxEvents drop the oldest. In memory only: a restart starts an empty history (the rate model's
-// baseline itself is saved with the model).
+// events beyond maxEvents drop the oldest. Saved as rate-history.json beside the rate baseline (rate-watch.ts)
+// and read back at start, within the same bounds.
+
+import { z } from 'zod';
 
 export type RateEventKind = 'surge' | 'drop';
+
+const eventSchema = z.object({
+  time: z.number(),
+  template: z.string(),
+  kind: z.enum(['surge', 'drop']),
+  observed: z.number(),
+  expected: z.number(),
+  interval: z.string(),
+});
+
+/** The saved form: per template [id, text, [interval start, observed, expected]…], events with their template id. */
+export const rateHistoryFileSchema = z.object({
+  version: z.literal(1),
+  tracks: z.array(z.tuple([z.number(), z.string(), z.array(z.tuple([z.number(), z.number(), z.number()]))])),
+  events: z.array(z.object({ id: z.number(), event: eventSchema })),
+});
+export type RateHistoryFile = z.output<typeof rateHistoryFileSchema>;
 
 export interface RateEvent {
   /** Start of the interval (epoch ms): of the surge, or the first empty interval of a drop. */
@@ -48,6 +67,10 @@ interface Track {
 export class RateHistory {
   private readonly tracks = new Map<number, Track>();
   private readonly events: RateEvent[] = [];
+  /** Template id of each event (parallel to `events`), so a saved surge still follows its interval's lines. */
+  private readonly eventIds: number[] = [];
+  /** Bumped on every change: whether there is anything new to save. */
+  version = 0;
   /** The surge event of a template's current interval, raised as further lines of it arrive. */
   private readonly openSurge = new Map<number, RateEvent>();
 
@@ -55,6 +78,7 @@ export class RateHistory {
 
   /** One line of template `id` in the interval starting at `start`, where `expected` lines were expected. */
   count(id: number, template: string, start: number, expected: number): void {
+    this.version++;
     let track = this.tracks.get(id);
     if (track === undefined) {
       if (this.tracks.size >= this.limits.maxTemplates) {
@@ -80,9 +104,31 @@ export class RateHistory {
 
   /** A surge or drop event; a surge's observed count follows its interval's later lines (`count`). */
   event(e: RateEvent, id: number): void {
+    this.version++;
     this.events.push(e);
-    if (this.events.length > this.limits.maxEvents) this.events.shift();
+    this.eventIds.push(id);
+    if (this.events.length > this.limits.maxEvents) {
+      this.events.shift();
+      this.eventIds.shift();
+    }
     if (e.kind === 'surge') this.openSurge.set(id, e);
+  }
+
+  /** What to save (the least recently seen template and the oldest interval and event first). */
+  toFile(): RateHistoryFile {
+    return {
+      version: 1,
+      tracks: [...this.tracks].map(([id, t]) => [id, t.template, [...t.counts].map(([start, [o, e]]): [number, number, number] => [start, o, e])]),
+      events: this.events.map((event, i) => ({ id: this.eventIds[i], event: { ...event } })),
+    };
+  }
+
+  /** Adds a saved history (read at start, before any line), keeping within the limits: the newest of each. */
+  restore(file: RateHistoryFile): void {
+    for (const [id, template, counts] of file.tracks.slice(-this.limits.maxTemplates)) {
+      this.tracks.set(id, { template, counts: new Map(counts.slice(-this.limits.maxIntervals).map(([start, o, e]) => [start, [o, e]])) });
+    }
+    for (const { id, event } of file.events.slice(-this.limits.maxEvents)) this.event(event, id);
   }
 
   /** Events in [from, to], oldest first. */

@@ -6,6 +6,8 @@
 // The clock follows the lines' own times (or their arrival times): between lines it moves at wall-clock pace
 // from the newest line's time, so a replay of old logs does not jump to today and drop everything.
 
+import { promises as fs } from 'fs';
+import * as path from 'path';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { LadModel } from '../engine/model';
@@ -15,7 +17,16 @@ import { baselineOf } from '../engine/rate/template-ids';
 import { RateTracker, roundExpected, surgeReason } from '../engine/rate/tracker';
 import { TimestampParser } from '../engine/timestamps';
 import type { LineScore, Model } from './engine-port';
-import { RateHistory } from './rate-history';
+import { RateHistory, rateHistoryFileSchema } from './rate-history';
+
+/** The rate history's file, beside the baseline (rate.json) in the model directory. */
+export const RATE_HISTORY_FILE = 'rate-history.json';
+
+/**
+ * The history is written at most this often while lines come, and at stop. Rule: one default interval (a
+ * minute): a crash loses at most the last minute of series and events.
+ */
+export const HISTORY_SAVE_MS = 60_000;
 
 export interface Surge {
   observed: number;
@@ -39,10 +50,16 @@ export class RateWatch {
   /** Observed and expected counts per template and the surge and drop events, for queries (rate-history.ts). */
   readonly history = new RateHistory();
 
+  private savedVersion = 0;
+  private lastSave = 0;
+  private saving: Promise<void> | null = null;
+
   constructor(
     private readonly source: string,
     private readonly counter: Counter<'source' | 'kind'>,
     private readonly logger: Logger,
+    /** The model directory, where the history is saved while the service runs (none: kept in memory only). */
+    private readonly historyDir?: string,
   ) {
     counter.inc({ source, kind: 'surge' }, 0);
     counter.inc({ source, kind: 'drop' }, 0);
@@ -56,10 +73,11 @@ export class RateWatch {
     if (model instanceof LadModel && model.config.rate.enabled) this.baselines.set(model, baselineOf(model, lines, this.parser, arrivals));
   }
 
-  /** Saves the model's baseline into its directory (after the model's own files). */
+  /** Saves the model's baseline and the history so far into its directory (after the model's own files). */
   async save(model: Model, dir: string): Promise<void> {
     const b = this.baselines.get(model);
     if (b !== undefined) await saveBaseline(dir, b);
+    await this.writeHistory(dir);
   }
 
   /** Width of the counting interval in ms; null while there is no rate model or it counts in lines. */
@@ -76,6 +94,47 @@ export class RateWatch {
       return null;
     });
     if (b !== null) this.baselines.set(model, b);
+    if (this.history.version === 0) await this.readHistory(dir);
+  }
+
+  private async readHistory(dir: string): Promise<void> {
+    const file = path.join(dir, RATE_HISTORY_FILE);
+    try {
+      const parsed = rateHistoryFileSchema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
+      if (!parsed.success) throw new Error(parsed.error.issues[0].message);
+      this.history.restore(parsed.data);
+      this.savedVersion = this.history.version;
+    } catch (err) {
+      // no history yet, or one that cannot be read: series start afresh (the baseline is what detects)
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn({ source: this.source, file, err: (err as Error).message }, 'rate history unreadable, starting empty');
+    }
+  }
+
+  /** Writes the history into `dir` (a temporary file renamed over the old one: a crash leaves one whole file). */
+  private async writeHistory(dir: string): Promise<void> {
+    const version = this.history.version;
+    if (version === 0) return;
+    const file = path.join(dir, RATE_HISTORY_FILE);
+    await fs.writeFile(`${file}.tmp`, JSON.stringify(this.history.toFile()));
+    await fs.rename(`${file}.tmp`, file);
+    this.savedVersion = version;
+  }
+
+  /** Saves the history now when it changed since the last save (when the source stops). */
+  async close(): Promise<void> {
+    await this.saving;
+    if (this.historyDir !== undefined && this.history.version !== this.savedVersion) await this.saveHistory(this.historyDir);
+  }
+
+  private saveHistory(dir: string): Promise<void> {
+    this.lastSave = Date.now();
+    // the directory is absent until the first model is saved, and replaced by a retraining (which saves it too)
+    this.saving = this.writeHistory(dir)
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') this.logger.warn({ source: this.source, err: err.message }, 'saving the rate history failed');
+      })
+      .finally(() => (this.saving = null));
+    return this.saving;
   }
 
   /** The model now scoring: its baseline starts a fresh count (a retraining's baseline replaces the old). */
@@ -135,6 +194,9 @@ export class RateWatch {
 
   /** The one-second tick: time moves on at wall-clock pace from the newest line's. */
   tick(nowMs: number): void {
+    if (this.historyDir !== undefined && this.saving === null && this.history.version !== this.savedVersion && Date.now() - this.lastSave >= HISTORY_SAVE_MS) {
+      void this.saveHistory(this.historyDir);
+    }
     if (this.tracker === null || Number.isNaN(this.lastArrival)) return;
     const offset = (Number.isNaN(this.lastParsed) ? this.lastArrival : this.lastParsed) - this.lastArrival;
     this.tracker.advanceTo(nowMs + offset);

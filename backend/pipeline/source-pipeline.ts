@@ -11,7 +11,7 @@ import { DriftWatch } from './drift-watch';
 import type { EngineApi, Model } from './engine-port';
 import { LineDecider } from './line-decision';
 import { LineQueue } from './line-queue';
-import { DirectoryModelStore } from './model-directory';
+import { DirectoryModelStore, modelDir } from './model-directory';
 import { RateWatch } from './rate-watch';
 import type { RateHistory } from './rate-history';
 import { RecentLines } from './recent-lines';
@@ -121,7 +121,7 @@ export class SourcePipeline {
     };
     const answers = metrics.feedbackAnswers.labels(name);
     this.feedback = new FeedbackIndex(deps.facts, name, undefined, (n) => answers.set(n));
-    this.rate = new RateWatch(name, metrics.rateAnomalies, deps.logger);
+    this.rate = new RateWatch(name, metrics.rateAnomalies, deps.logger, modelDir(deps.config.dataDir, name));
     this.decider = new LineDecider(name, this.feedback, deps.facts, this.rate);
     this.models = new DirectoryModelStore(deps.config.dataDir, deps.engine, this.rate, (message, dir, keptAs) => {
       this.lastError = `saved model at ${dir} unusable: ${message}${keptAs ? `; kept as ${keptAs}` : ''}`;
@@ -270,6 +270,7 @@ export class SourcePipeline {
     }
     await this.ready.catch(() => undefined);
     await this.retraining?.catch(() => undefined);
+    await this.rate.close();
   }
 
   private retryAfterSeconds(): number {
