@@ -75,9 +75,11 @@ export class PostgresResultsSink {
     const sources = [...bySource.keys()].sort();
     const anomalous = lines.filter((l) => l.anomaly);
     return this.pool.transaction(async (client) => {
-      await client.query('INSERT INTO lad_progress (source, last_seq) SELECT unnest($1::text[]), 0 ON CONFLICT DO NOTHING', [sources]);
+      // One round trip creates missing progress rows and locks them all (the no-op update takes the row lock),
+      // in source order, returning each source's mark.
       const marks = await client.query<{ source: string; last_seq: string }>(
-        'SELECT source, last_seq FROM lad_progress WHERE source = ANY($1::text[]) ORDER BY source FOR UPDATE',
+        `INSERT INTO lad_progress (source, last_seq) SELECT s, 0 FROM unnest($1::text[]) AS s ORDER BY s
+         ON CONFLICT (source) DO UPDATE SET last_seq = lad_progress.last_seq RETURNING source, last_seq`,
         [sources]
       );
       const markOf = new Map(marks.rows.map((r) => [r.source, Number(r.last_seq)]));
@@ -108,44 +110,47 @@ export class PostgresResultsSink {
         }
         if (top > mark) newMarks.push([source, top]);
       }
-      if (anomalous.length > 0) {
-        const inserted = await client.query(
-          `INSERT INTO lad_anomalies (source, seq, time_ms, line, labels, score, threshold, suppressed, template, reason, level)
+      // and one more writes anomalies, counts and marks together (data-modifying CTEs; empty arrays write nothing)
+      const rows = [...counts.values()];
+      const written = await client.query<{ anomalies: string }>(
+        `WITH a AS (
+           INSERT INTO lad_anomalies (source, seq, time_ms, line, labels, score, threshold, suppressed, template, reason, level)
            SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[], $8::bool[], $9::text[], $10::text[], $11::text[])
-           ON CONFLICT DO NOTHING`,
-          [
-            anomalous.map((l) => l.source),
-            anomalous.map((l) => l.seq),
-            anomalous.map((l) => Math.round(l.time)),
-            anomalous.map((l) => l.line),
-            anomalous.map((l) => JSON.stringify(l.labels ?? {})),
-            anomalous.map((l) => l.score),
-            anomalous.map((l) => l.threshold),
-            anomalous.map((l) => l.suppressed),
-            anomalous.map((l) => l.template),
-            anomalous.map((l) => l.reason),
-            anomalous.map((l) => l.level),
-          ]
-        );
-        result.anomalies = inserted.rowCount ?? 0;
-      }
-      if (counts.size > 0) {
-        const rows = [...counts.values()];
-        await client.query(
-          `INSERT INTO lad_counts (source, bucket_ms, lines, anomalies, suppressed)
-           SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+           ON CONFLICT DO NOTHING RETURNING 1
+         ), c AS (
+           INSERT INTO lad_counts (source, bucket_ms, lines, anomalies, suppressed)
+           SELECT * FROM unnest($12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[])
            ON CONFLICT (source, bucket_ms) DO UPDATE SET lines = lad_counts.lines + EXCLUDED.lines,
-             anomalies = lad_counts.anomalies + EXCLUDED.anomalies, suppressed = lad_counts.suppressed + EXCLUDED.suppressed`,
-          [rows.map((r) => r.source), rows.map((r) => r.bucket), rows.map((r) => r.lines), rows.map((r) => r.anomalies), rows.map((r) => r.suppressed)]
-        );
-      }
-      if (newMarks.length > 0) {
-        await client.query(
-          `UPDATE lad_progress p SET last_seq = v.seq, updated_at = now()
-           FROM unnest($1::text[], $2::bigint[]) AS v(source, seq) WHERE p.source = v.source`,
-          [newMarks.map((m) => m[0]), newMarks.map((m) => m[1])]
-        );
-      }
+             anomalies = lad_counts.anomalies + EXCLUDED.anomalies, suppressed = lad_counts.suppressed + EXCLUDED.suppressed
+           RETURNING 1
+         ), p AS (
+           UPDATE lad_progress SET last_seq = v.seq, updated_at = now()
+           FROM unnest($17::text[], $18::bigint[]) AS v(source, seq) WHERE lad_progress.source = v.source
+           RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM a) AS anomalies, (SELECT count(*) FROM c) AS counts, (SELECT count(*) FROM p) AS marks`,
+        [
+          anomalous.map((l) => l.source),
+          anomalous.map((l) => l.seq),
+          anomalous.map((l) => Math.round(l.time)),
+          anomalous.map((l) => l.line),
+          anomalous.map((l) => JSON.stringify(l.labels ?? {})),
+          anomalous.map((l) => l.score),
+          anomalous.map((l) => l.threshold),
+          anomalous.map((l) => l.suppressed),
+          anomalous.map((l) => l.template),
+          anomalous.map((l) => l.reason),
+          anomalous.map((l) => l.level),
+          rows.map((r) => r.source),
+          rows.map((r) => r.bucket),
+          rows.map((r) => r.lines),
+          rows.map((r) => r.anomalies),
+          rows.map((r) => r.suppressed),
+          newMarks.map((m) => m[0]),
+          newMarks.map((m) => m[1]),
+        ]
+      );
+      result.anomalies = Number(written.rows[0].anomalies);
       return result;
     });
   }
