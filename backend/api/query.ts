@@ -7,6 +7,7 @@ import type { AnomalyRecord } from '../store/results-store';
 import type { RateHistory } from '../pipeline/rate-history';
 import { frame, type DataFrameJSON } from './frames';
 import { HttpError, parseOr400 } from './http-error';
+import { DEFAULT_QUERY_DEADLINE_MS, perSourceWithDeadline, QueryDeadline, readerWithDeadline } from './query-deadline';
 
 /** Epoch ms (number or numeric string) or an ISO 8601 date. */
 export const timeSchema = z.union([z.number().finite(), z.string().min(1)]).transform((v, ctx) => {
@@ -114,6 +115,8 @@ export interface QueryDeps {
   reviewLines?: (source: string) => number;
   /** A source's rate history and interval (ms; null: no timed rate model). Absent: rate targets are empty. */
   rates?: (source: string) => { history: RateHistory; intervalMs: number | null } | null;
+  /** A request stops with a 503 naming queryDeadlineMs once it ran this long (query-deadline.ts). */
+  deadlineMs?: number;
 }
 
 const DEFAULT_LIMITS = { anomalies: 1000, templates: 100, feedback: 1000, review: 20, templateRates: 10, rateEvents: 1000 } as const;
@@ -126,12 +129,20 @@ export function queryRouter(deps: QueryDeps): Router {
     }
     const query = parseOr400(queryRequestSchema, req.body);
     checkQueryCost(deps, query);
+    const deadline = new QueryDeadline(deps.deadlineMs ?? DEFAULT_QUERY_DEADLINE_MS);
+    const bounded: QueryDeps = {
+      ...deps,
+      results: readerWithDeadline(deps.results, deadline),
+      review: perSourceWithDeadline(deps.review, deadline, 'review queue'),
+      rates: perSourceWithDeadline(deps.rates, deadline, 'rate history'),
+    };
     const results: Record<string, { frames: DataFrameJSON[] }> = {};
     for (const target of query.targets) {
       if (target.hide) {
         continue;
       }
-      results[target.refId] = { frames: await runTarget(deps, query, target) };
+      deadline.check(`starting target ${JSON.stringify(target.refId)}`);
+      results[target.refId] = { frames: await deadline.race(runTarget(bounded, query, target), `answering target ${JSON.stringify(target.refId)}`) };
     }
     res.json({ results });
   });

@@ -93,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
 
   const names = () => sourceNames(deps);
   app.use(healthRouter({ tokenOf: judge, pipelines: deps.pipelines, facts: deps.facts, metrics: deps.metrics, version: deps.version, startedAt: deps.startedAt, sourceNames: names, resultsError: () => deps.results.lastError, spoolError: deps.spoolError }));
-  app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names, review: (source, limit) => deps.pipelines.get(source)?.review(limit) ?? null, reviewLines: (source) => deps.pipelines.get(source)?.reviewLines() ?? 0, rates: (source) => deps.pipelines.get(source)?.rates ?? null }));
+  app.use(queryRouter({ results: deps.results, facts: deps.facts, sourceNames: names, review: (source, limit) => deps.pipelines.get(source)?.review(limit) ?? null, reviewLines: (source) => deps.pipelines.get(source)?.reviewLines() ?? 0, rates: (source) => deps.pipelines.get(source)?.rates ?? null, deadlineMs: config.queryDeadlineMs }));
   app.use(contextRouter(deps.results));
   app.use(reviewRouter(deps.pipelines));
   app.use(

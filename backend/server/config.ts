@@ -98,6 +98,8 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** POST /api/query stops a request that ran this long and answers 503 naming it (backend/api/query-deadline.ts). */
+    queryDeadlineMs: z.number().int().min(100).max(600_000).default(10_000),
     /** Most distinct source names accepted from push endpoints (each gets its own model). */
     maxSources: z.number().int().min(1).default(100),
     /** Configured sources: each entry `{type, name, ...options}` is validated by its type's schema (sources registry). */
@@ -153,6 +155,7 @@ const ENV_KEYS: Record<string, { path: string[]; type: EnvType }> = {
   LAD_RETENTION_HOURS: { path: ['retention', 'hours'], type: 'number' },
   LAD_SPOOL: { path: ['spool', 'enabled'], type: 'boolean' },
   LAD_SPOOL_FSYNC_INTERVAL_MS: { path: ['spool', 'fsyncIntervalMs'], type: 'number' },
+  LAD_QUERY_DEADLINE_MS: { path: ['queryDeadlineMs'], type: 'number' },
   LAD_MODE: { path: ['mode'], type: 'string' },
   LAD_ROLES: { path: ['roles'], type: 'list' },
   LAD_NATS_URL: { path: ['cluster', 'natsUrl'], type: 'string' },
