@@ -36,4 +36,14 @@ export default defineConfig([
     ],
   },
   ...baseConfig,
+  {
+    // The HTTP contract is bundled into the browser by the plugin: zod and its own modules only, no Node imports.
+    files: ['backend/contract/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!zod$|\\./[\\w-]+$)', message: 'backend/contract is shared with the browser: import only zod and ./ modules.' }] },
+      ],
+    },
+  },
 ]);

@@ -1,12 +1,7 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import { contextQuerySchema, type AnomalyContext } from '../contract';
 import type { ResultsReader } from '../store/results-reader';
 import { HttpError, parseOr400 } from './http-error';
-
-const contextQuerySchema = z.object({
-  before: z.coerce.number().int().min(0).max(1000).default(10),
-  after: z.coerce.number().int().min(0).max(1000).default(10),
-});
 
 export const CONTEXT_PATH = '/api/anomalies/:id/context';
 
@@ -19,7 +14,8 @@ export function contextRouter(results: ResultsReader): Router {
     if (!context) {
       throw new HttpError(404, `no stored line with id ${req.params.id} (unknown or past retention)`, 'id');
     }
-    res.json(context);
+    const body: AnomalyContext = context;
+    res.json(body);
   });
   return router;
 }

@@ -1,10 +1,9 @@
 import { Router, type RequestHandler } from 'express';
-import { z } from 'zod';
+import { feedbackListQuerySchema, feedbackRequestSchema, type FeedbackRecord } from '../contract';
 import type { Metrics } from '../metrics/metrics';
 import { ANY_SOURCE, type FactStore } from '../store/fact-store';
 import type { ResultsReader } from '../store/results-reader';
 import { HttpError, parseOr400 } from './http-error';
-import { timeSchema } from './query';
 
 export interface FeedbackDeps {
   facts: FactStore;
@@ -15,34 +14,12 @@ export interface FeedbackDeps {
   requireWrite: RequestHandler;
 }
 
-const kindSchema = z.enum(['false_positive', 'confirmed']);
-
-function feedbackSchema(maxLineBytes: number) {
-  return z.object({
-    message: z.string().min(1).max(maxLineBytes, `longer than the line limit of ${maxLineBytes} characters`),
-    kind: kindSchema,
-    source: z.string().min(1).max(128).optional(),
-    template: z.string().min(1).max(maxLineBytes).optional(),
-    score: z.number().finite().optional(),
-    comment: z.string().max(4000).optional(),
-    user: z.string().max(200).optional(),
-    anomalyId: z.string().min(1).max(64).optional(),
-  });
-}
-
-const listQuerySchema = z.object({
-  source: z.string().min(1).optional(),
-  kind: kindSchema.optional(),
-  from: timeSchema.optional(),
-  to: timeSchema.optional(),
-});
-
 export const FEEDBACK_ID_PATH = '/api/feedback/:id';
 
 /** POST/GET /api/feedback and DELETE /api/feedback/:id (the fact-store). */
 export function feedbackRouter(deps: FeedbackDeps): Router {
   const router = Router();
-  const schema = feedbackSchema(deps.maxLineBytes);
+  const schema = feedbackRequestSchema(deps.maxLineBytes);
 
   router.post('/api/feedback', deps.requireWrite, async (req, res) => {
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
@@ -63,12 +40,14 @@ export function feedbackRouter(deps: FeedbackDeps): Router {
       anomalyId: input.anomalyId,
     });
     deps.metrics.feedback.inc({ kind: record.kind });
-    res.status(201).json(record);
+    const body: FeedbackRecord = record;
+    res.status(201).json(body);
   });
 
   router.get('/api/feedback', (req, res) => {
-    const q = parseOr400(listQuerySchema, req.query);
-    res.json(deps.facts.list({ source: q.source, kind: q.kind, fromMs: q.from, toMs: q.to }));
+    const q = parseOr400(feedbackListQuerySchema, req.query);
+    const body: FeedbackRecord[] = deps.facts.list({ source: q.source, kind: q.kind, fromMs: q.from, toMs: q.to });
+    res.json(body);
   });
 
   router.delete(FEEDBACK_ID_PATH, deps.requireWrite, async (req, res) => {

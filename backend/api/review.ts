@@ -1,24 +1,10 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import type { ReviewItem } from '../feedback/review-queue';
+import { reviewQuerySchema, type ReviewResponse } from '../contract';
 import type { Pipelines } from '../pipeline/pipelines';
-import type { ModelState } from '../pipeline/source-pipeline';
 import { HttpError, parseOr400 } from './http-error';
-import { QUERY_LIMITS } from './query';
 
-export const reviewQuerySchema = z.object({
-  source: z.string().min(1).max(128),
-  // Lines examined: at most REVIEW_WINDOW_LINES (one source), within QUERY_LIMITS.reviewLinesPerQuery.
-  limit: z.coerce.number().int().min(1).max(QUERY_LIMITS.reviewItemsPerSource).default(20),
-});
-
-/** The body of GET /api/review: the lines whose answer would teach the source's model most, first. */
-export interface ReviewResponse {
-  source: string;
-  modelState: ModelState;
-  threshold: number | null;
-  items: ReviewItem[];
-}
+// Defined in the shared HTTP contract (backend/contract/review.ts); re-exported for code that imports them from here.
+export { reviewQuerySchema, type ReviewResponse };
 
 /** GET /api/review?source=&limit= (answers go to POST /api/feedback as before). */
 export function reviewRouter(pipelines: Pipelines): Router {

@@ -7,6 +7,7 @@
 // the fact-store), and DELETE brings it back. Scores are taken as the service decides them, moved by the
 // threshold the answers place (calibration.ts).
 
+import type { ReviewItem } from '../contract';
 import { LEVEL_NAMES } from '../engine/levels';
 import type { FeedbackIndex } from './feedback-index';
 import type { WordWeight } from './similarity';
@@ -20,26 +21,8 @@ const ERROR_RANK = LEVEL_NAMES.indexOf('error');
 export const REVIEW_WINDOW_LINES = 5000;
 const MAX_GROUPS = 200;
 
-export interface ReviewItem {
-  /** The representative line: of its template's undecided lines, the one scored nearest the threshold. */
-  line: string;
-  /**
-   * The results store's id of that line (GET /api/anomalies/:id/context answers the lines around it, anomaly or
-   * not); null when the line is not stored (lad eval, or the memory ring moved past it).
-   */
-  lineId: string | null;
-  template: string;
-  score: number;
-  threshold: number;
-  flagged: boolean;
-  /** Lines of the window an answer on this line would decide (its neighbourhood, not only its template). */
-  affected: number;
-  /** Lines of the window with this template. */
-  templateLines: number;
-  priority: number;
-  /** Why the model is unsure, for people. */
-  why: string[];
-}
+// The item's shape is part of the HTTP contract (GET /api/review): defined once in backend/contract/review.ts.
+export type { ReviewItem };
 
 export function reviewQueue(model: WindowModel, window: readonly WindowEntry[], index: FeedbackIndex, limit: number): ReviewItem[] {
   const threshold = model.info.threshold;

@@ -17,6 +17,7 @@ import { DEFAULT_OPTIONS, type PanelOptions } from './types';
 import { framesFromJSON } from '../datasource/frames';
 import { fakeDataSourceSrv } from '../testing/dataSourceSrv';
 import { anomaliesFrameJSON } from '../testing/fixtures';
+import { feedbackRecordSchema } from '../shared/contract';
 import {
   backendSrvViaDataProxyStandIn,
   startWireServer,
@@ -83,7 +84,9 @@ let nextFeedbackId = 1;
 function defaultReplies(r: RecordedRequest): WireReply | undefined {
   if (r.method === 'POST' && r.path === '/api/feedback') {
     const body = r.body as Record<string, unknown>;
-    return { status: 201, body: { id: `fb${nextFeedbackId++}`, time: Date.now(), ...body, comment: null, user: null } };
+    // As the backend fills a record (backend/api/feedback.ts): what the client left out comes from the message.
+    const record = { source: '*', template: body.message, score: null, ...body, id: `fb${nextFeedbackId++}`, time: new Date().toISOString(), comment: null, user: null };
+    return { status: 201, body: feedbackRecordSchema.parse(record) };
   }
   if (r.method === 'DELETE' && r.path.startsWith('/api/feedback/')) {
     return { status: 204 };
@@ -405,7 +408,7 @@ function reviewReplies(r: RecordedRequest): WireReply | undefined {
     const source = decodeURIComponent(q[1]);
     const items =
       source === 'web'
-        ? [{ line: 'WARN cache miss for key k17', template: 'WARN cache miss for key <*>', score: 0.38, threshold: 0.4, flagged: false, affected: 12, templateLines: 9, priority: 3.1, why: ['score 0.38 is 0.02 below the threshold 0.40', '12 similar lines'] }]
+        ? [{ line: 'WARN cache miss for key k17', lineId: null, template: 'WARN cache miss for key <*>', score: 0.38, threshold: 0.4, flagged: false, affected: 12, templateLines: 9, priority: 3.1, why: ['score 0.38 is 0.02 below the threshold 0.40', '12 similar lines'] }]
         : [];
     return { body: { source, modelState: 'ready', threshold: 0.4, items } };
   }

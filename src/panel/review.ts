@@ -1,7 +1,6 @@
 import type { DataFrame } from '@grafana/data';
-import { z } from 'zod';
-
 import type { LadClient } from '../shared/api';
+import { reviewResponseSchema } from '../shared/contract';
 import type { AnomalyRow } from './types';
 
 /** One item of a source's review queue (backend/feedback/review-queue.ts ReviewItem, with its source). */
@@ -20,18 +19,6 @@ export interface ReviewRow {
   /** Why the model is unsure. */
   why: string;
 }
-
-const reviewItemSchema = z.object({
-  line: z.string(),
-  template: z.string(),
-  score: z.number(),
-  threshold: z.number().nullable(),
-  flagged: z.boolean(),
-  affected: z.number(),
-  why: z.array(z.string()),
-});
-/** The body of GET /api/review (backend/api/review.ts ReviewResponse); only what the panel reads. */
-export const reviewResponseSchema = z.object({ source: z.string(), items: z.array(reviewItemSchema) });
 
 export function reviewKey(source: string, template: string): string {
   return `review:${source}:${template}`;

@@ -56,10 +56,12 @@ export function rateFrameJSON(refId: string, source: string, t0 = Date.UTC(2026,
 export function healthJSON(overrides: Partial<{ sources: unknown[] }> = {}) {
   return {
     status: 'ok',
+    problems: [],
     version: '0.1.0',
     uptimeSeconds: 3700,
     factStore: { falsePositives: 4, confirmed: 2, precision: 2 / 6 },
     resultsStore: { lastError: null },
+    spool: { lastError: null },
     sources: overrides.sources ?? [
       {
         name: 'web',
