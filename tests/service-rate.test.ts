@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Service } from '../backend/server/service';
 import { modelDir } from '../backend/pipeline/source-pipeline';
 import { BURST_LINES, rateLines } from '../backend/testing/rate-lines';
+import { rateAnswerMessage } from '../backend/pipeline/rate-watch';
 import { postJson, pushLines, removeDir, rowsOf, startTestService, tempDir, waitScored, type Frame } from './service-helpers';
 
 jest.setTimeout(60_000);
@@ -209,4 +210,51 @@ test('the rate history survives a restart: the same series and events, saved bes
   const byName = (r: unknown) => [...(r as { results: { R: { frames: { schema: { name: string } }[] } } }).results.R.frames].sort((a, b) => a.schema.name.localeCompare(b.schema.name));
   expect(byName(after)).toEqual(byName(before));
   expect((after as { results: { E: unknown } }).results.E).toEqual((before as { results: { E: unknown } }).results.E);
+});
+
+async function rateEvents(url: string, from: string, to: string): Promise<Record<string, unknown>[]> {
+  const res = await postJson(`${url}/api/query`, { range: { from, to }, targets: [{ refId: 'E', queryType: 'rate_events', source: 'app' }] });
+  return rowsOf(((await res.json()) as { results: { E: { frames: Frame[] } } }).results.E.frames[0]);
+}
+
+test.each([
+  ['confirmed', true],
+  ['not answered', false],
+])('"Anomaly" on a surge and a drop keeps their rate across a retraining (%s)', async (_name, confirm) => {
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  expect((await pushLines(service.url, 'app', training)).status).toBe(204);
+  await waitScored(service, 'app', training.length);
+  await pushScored(service, scored, training.length);
+  const events = await rateEvents(service.url, '2024-01-01T00:00:00Z', '2024-01-01T00:50:00Z');
+  expect(events.map((e) => e.kind)).toEqual(['drop', 'surge']);
+  if (confirm) {
+    for (const e of events) {
+      const template = e.template as string;
+      const answer = await postJson(`${service.url}/api/feedback`, { message: rateAnswerMessage(e.kind as 'surge' | 'drop', template), template, kind: 'confirmed', source: 'app' });
+      expect(answer.status).toBe(201); // accepted and recorded in the fact-store
+    }
+    const recorded = (await (await fetch(`${service.url}/api/feedback?source=app&kind=confirmed`)).json()) as { message: string }[];
+    expect(recorded.map((r) => r.message).sort()).toEqual([expect.stringMatching(/^rate drop: .*heartbeat/), expect.stringMatching(/^rate surge: .*cache miss/)]);
+  }
+  // the retraining window holds the burst (150 in one minute) and the heartbeat in only 40 of its 50 minutes
+  await service.pipelines.get('app')!.retrain('periodic');
+  const surgesBefore = surgeLines(service).length;
+  // the heartbeat is back for five minutes and stops again; the same burst comes again
+  const later = rateLines(50, 62, { burstAt: 57, stopAt: 55 });
+  expect((await pushLines(service.url, 'app', later)).status).toBe(204);
+  await waitScored(service, 'app', training.length + scored.length + later.length);
+  const again = (await rateEvents(service.url, '2024-01-01T00:50:00Z', '2024-01-01T01:10:00Z')).map((e) => [e.kind, e.time]);
+  if (confirm) {
+    // a surge again (its expectation kept from before the first burst), the heartbeat still watched
+    // minute 57 also has its own cache miss (a third minute): 151 lines, from the 20th on
+    expect(surgeLines(service).length - surgesBefore).toBe(BURST_LINES + 1 - 19);
+    expect(again).toEqual([
+      ['surge', Date.UTC(2024, 0, 1, 0, 57)],
+      ['drop', Date.UTC(2024, 0, 1, 0, 55)],
+    ]);
+  } else {
+    // the retraining learned the burst as this template's peak, and the heartbeat as occasional
+    expect(surgeLines(service).length - surgesBefore).toBe(0);
+    expect(again).toEqual([]);
+  }
 });

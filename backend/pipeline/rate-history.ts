@@ -114,6 +114,19 @@ export class RateHistory {
     if (e.kind === 'surge') this.openSurge.set(id, e);
   }
 
+  /** The template id of a template text seen here (a track or an event), undefined when none. */
+  idOf(template: string): number | undefined {
+    for (const [id, t] of this.tracks) if (t.template === template) return id;
+    const i = this.events.findIndex((e) => e.template === template);
+    return i < 0 ? undefined : this.eventIds[i];
+  }
+
+  /** The newest event of template `id` and `kind`. */
+  lastEvent(id: number, kind: RateEventKind): RateEvent | undefined {
+    for (let i = this.events.length - 1; i >= 0; i--) if (this.eventIds[i] === id && this.events[i].kind === kind) return this.events[i];
+    return undefined;
+  }
+
   /** What to save (the least recently seen template and the oldest interval and event first). */
   toFile(): RateHistoryFile {
     return {

@@ -12,12 +12,26 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { LadModel } from '../engine/model';
 import { loadBaseline, saveBaseline } from '../engine/rate/persist';
+import { carryTemplates } from '../engine/rate/baseline';
 import type { RateBaseline } from '../engine/rate/baseline';
+import { ANY_SOURCE } from '../store/fact-store';
+import type { FactStore, FeedbackRecord } from '../store/fact-store';
 import { baselineOf } from '../engine/rate/template-ids';
 import { RateTracker, roundExpected, surgeReason } from '../engine/rate/tracker';
 import { TimestampParser } from '../engine/timestamps';
 import type { LineScore, Model } from './engine-port';
 import { RateHistory, rateHistoryFileSchema } from './rate-history';
+import type { RateEventKind } from './rate-history';
+
+/**
+ * An answer about a rate event (the panel's surge and drop rows) is a feedback record whose message is
+ * "rate surge: <template>" or "rate drop: <template>" and whose template is the event's.
+ */
+const RATE_ANSWER = /^rate (surge|drop): /;
+
+export function rateAnswerMessage(kind: RateEventKind, template: string): string {
+  return `rate ${kind}: ${template}`;
+}
 
 /** The rate history's file, beside the baseline (rate.json) in the model directory. */
 export const RATE_HISTORY_FILE = 'rate-history.json';
@@ -50,6 +64,10 @@ export class RateWatch {
   /** Observed and expected counts per template and the surge and drop events, for queries (rate-history.ts). */
   readonly history = new RateHistory();
 
+  /** Templates whose surge or drop people confirmed: their rate before it is kept (pin, carried at retraining). */
+  private readonly confirmed = new Map<number, Set<string>>();
+  private facts: Pick<FactStore, 'list' | 'onChange'> | null = null;
+  private unsubscribe: () => void = () => undefined;
   private savedVersion = 0;
   private lastSave = 0;
   private saving: Promise<void> | null = null;
@@ -70,7 +88,49 @@ export class RateWatch {
    * of lines without a time of their own); kept until the model is used.
    */
   learn(model: Model, lines: readonly string[], arrivals?: ArrayLike<number>): void {
-    if (model instanceof LadModel && model.config.rate.enabled) this.baselines.set(model, baselineOf(model, lines, this.parser, arrivals));
+    if (!(model instanceof LadModel) || !model.config.rate.enabled) return;
+    const b = baselineOf(model, lines, this.parser, arrivals);
+    const prev = this.tracker?.model.baseline;
+    // confirmed surges and drops keep the rate from before them (the window holds the surge, or lacks the line)
+    this.baselines.set(model, prev !== undefined && this.confirmed.size > 0 ? carryTemplates(b, prev, this.confirmed.keys()) : b);
+  }
+
+  /**
+   * Follows the answers about rate events in the fact-store (rateAnswerMessage). "Anomaly" on a surge pins its
+   * template's expectation (the surge does not become its normal rate, now or at the next retraining); on a
+   * drop, the next retraining keeps watching the template even when its window lacks the line. "Not an anomaly"
+   * on a surge makes that surge's count the template's normal peak at once.
+   */
+  attach(facts: Pick<FactStore, 'list' | 'onChange'>): void {
+    this.facts = facts;
+    this.unsubscribe = facts.onChange((record, change) => this.answer(record, change === 'added'));
+  }
+
+  private answer(record: FeedbackRecord, added: boolean): void {
+    if (record.source !== this.source && record.source !== ANY_SOURCE) return;
+    const m = RATE_ANSWER.exec(record.message);
+    if (m === null) return;
+    const kind = m[1] as RateEventKind;
+    const id = this.history.idOf(record.template) ?? this.history.idOf(record.message.slice(m[0].length));
+    if (id === undefined) return;
+    const model = this.tracker?.model;
+    if (record.kind === 'confirmed') {
+      const kinds = this.confirmed.get(id) ?? new Set<string>();
+      if (added) kinds.add(kind);
+      else kinds.delete(kind);
+      if (kinds.size > 0) this.confirmed.set(id, kinds);
+      else this.confirmed.delete(id);
+      if (kind === 'surge') model?.pin(id, added);
+    } else if (kind === 'surge' && added) {
+      const e = this.history.lastEvent(id, 'surge');
+      if (e !== undefined) model?.acceptCount(id, e.observed);
+    }
+    this.logger.info({ source: this.source, template: record.template, kind, answer: record.kind, added }, 'rate answer');
+  }
+
+  /** Templates with a confirmed surge or drop (a copy). */
+  get confirmedTemplates(): Map<number, string[]> {
+    return new Map([...this.confirmed].map(([id, kinds]) => [id, [...kinds].sort()]));
   }
 
   /** Saves the model's baseline and the history so far into its directory (after the model's own files). */
@@ -122,6 +182,7 @@ export class RateWatch {
 
   /** Saves the history now when it changed since the last save (when the source stops). */
   async close(): Promise<void> {
+    this.unsubscribe();
     await this.saving;
     if (this.historyDir !== undefined && this.history.version !== this.savedVersion) await this.saveHistory(this.historyDir);
   }
@@ -144,6 +205,9 @@ export class RateWatch {
     this.tracker = b !== undefined && this.model !== null ? new RateTracker(this.model.config.rate, b) : null;
     this.lastParsed = NaN;
     this.lastArrival = NaN;
+    // the answers given so far (at start, once the history that names their templates is read)
+    if (this.facts !== null && this.confirmed.size === 0) for (const r of this.facts.list()) this.answer(r, true);
+    for (const [id, kinds] of this.confirmed) if (kinds.has('surge')) this.tracker?.model.pin(id, true);
   }
 
   /** A scored line: null, or its surge (the line is then anomalous with the surge's reason). */

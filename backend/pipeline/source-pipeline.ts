@@ -122,6 +122,7 @@ export class SourcePipeline {
     const answers = metrics.feedbackAnswers.labels(name);
     this.feedback = new FeedbackIndex(deps.facts, name, undefined, (n) => answers.set(n));
     this.rate = new RateWatch(name, metrics.rateAnomalies, deps.logger, modelDir(deps.config.dataDir, name));
+    this.rate.attach(deps.facts);
     this.decider = new LineDecider(name, this.feedback, deps.facts, this.rate);
     this.models = new DirectoryModelStore(deps.config.dataDir, deps.engine, this.rate, (message, dir, keptAs) => {
       this.lastError = `saved model at ${dir} unusable: ${message}${keptAs ? `; kept as ${keptAs}` : ''}`;

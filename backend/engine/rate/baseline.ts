@@ -201,3 +201,22 @@ export class RateBaselineBuilder {
     return fit === undefined ? this.byOrder.build('lines') : fit.build('ms');
   }
 }
+
+/**
+ * `next` (a retraining's baseline) with the templates `ids` as `prev` had them: rate anomalies people confirmed
+ * keep the rate from before them (the window a retraining learns from holds the surge, or lacks the line that
+ * stopped). Presence is rescaled to `next`'s span, so a regular line's drop watch carries over. Only between
+ * baselines of the same unit and width; otherwise `next` as it is.
+ */
+export function carryTemplates(next: RateBaseline, prev: RateBaseline, ids: Iterable<number>): RateBaseline {
+  if (next.unit !== prev.unit || next.width !== prev.width) return next;
+  const old = new Map(prev.templates.map((t) => [t[0], t]));
+  const byId = new Map(next.templates.map((t) => [t[0], t]));
+  for (const id of ids) {
+    const t = old.get(id);
+    if (t === undefined) continue;
+    const present = Math.min(next.intervals, Math.round((t[3] / Math.max(1, prev.intervals)) * next.intervals));
+    byId.set(id, [id, t[1], t[2], present, t[4]]);
+  }
+  return { ...next, templates: [...byId.values()].sort((a, b) => a[0] - b[0]) };
+}

@@ -1,4 +1,4 @@
-import { RateBaselineBuilder, rateBaselineSchema } from './baseline';
+import { carryTemplates, RateBaselineBuilder, rateBaselineSchema } from './baseline';
 import type { RateBaseline } from './baseline';
 import { rateConfigSchema } from './config';
 import type { RateConfig } from './config';
@@ -95,6 +95,17 @@ describe('RateBaselineBuilder', () => {
     expect(late.build()).toMatchObject({ intervals: 20, templates: [[1, 21 / 20, 2, 20, 1]] });
   });
 
+  it('carryTemplates: confirmed templates keep the previous rate, presence rescaled; other units untouched', () => {
+    const prev = baselineOf(60, { 1: () => 1, 2: () => 2 });
+    const next = baselineOf(30, { 1: (i) => (i === 3 ? 150 : 0), 2: () => 2 });
+    const carried = carryTemplates(next, prev, [1, 7]);
+    expect(carried.templates).toEqual([
+      [1, 1, 1, 30, 1],
+      [2, 2, 2, 30, 1],
+    ]);
+    expect(carryTemplates({ ...next, width: 30_000 }, prev, [1])).toEqual({ ...next, width: 30_000 });
+  });
+
   it('reads a version 1 baseline (no dispersion) as Poisson', () => {
     const v1 = rateBaselineSchema.parse({ version: 1, unit: 'ms', width: MIN, intervals: 3, templates: [[1, 2, 3, 3]] });
     expect(v1.templates).toEqual([[1, 2, 3, 3, 1]]);
@@ -174,6 +185,29 @@ describe('RateModel', () => {
     let flagged = 0;
     for (let t = 0; t < 20; t++) flagged += feed(m, 1, t, 15);
     expect(flagged).toBe(0);
+  });
+
+  it('a pinned template (confirmed surge) keeps its expectation and peak while a surge goes on', () => {
+    const base = baselineOf(60, { 1: () => 2 });
+    const free = new RateModel(config({ updateIntervals: 10 }), base);
+    const pinned = new RateModel(config({ updateIntervals: 10 }), base);
+    expect(pinned.pin(1, true)).toBe(true);
+    expect(pinned.pin(99, true)).toBe(false); // not tracked
+    for (let t = 100; t < 120; t++) {
+      feed(free, 1, t, 19); // just under the surge level: normal traffic that raises the expectation
+      feed(pinned, 1, t, 19);
+    }
+    free.observe(1, 120 * MIN);
+    pinned.observe(1, 120 * MIN);
+    expect(free.expectedOfLast).toBeGreaterThan(15);
+    expect(pinned.expectedOfLast).toBeCloseTo(2, 5);
+    expect(pinned.surgeLevelOfLast).toBe(20);
+  });
+
+  it('acceptCount: a surge answered "not an anomaly" by its count becomes the peak', () => {
+    const m = new RateModel(config(), baselineOf(60, { 1: () => 2 }));
+    expect(m.acceptCount(1, 100)).toBe(true);
+    expect(feed(m, 1, 100, 150)).toBe(0); // up to 1.5 × 100
   });
 
   it('counts an out-of-order line in the current interval', () => {

@@ -41,6 +41,8 @@ export class RateModel {
   /** Drop watch: 0 = not watched, else the empty intervals in a row that report a drop. */
   private readonly dropAfter: Int32Array;
   private readonly dropped: Uint8Array;
+  /** 1: people confirmed a surge of it; its expectation and peak stay as they were (pin). */
+  private readonly pinned: Uint8Array;
   private readonly watched: number[] = [];
   private used = 0;
   private hand = 0;
@@ -71,6 +73,7 @@ export class RateModel {
     this.firstSeen = new Float64Array(n);
     this.dropAfter = new Int32Array(n);
     this.dropped = new Uint8Array(n);
+    this.pinned = new Uint8Array(n);
     this.w = 1 / config.updateIntervals;
     this.backIntervals = baseline.unit === 'ms' ? Math.max(1, Math.ceil(CLOCK_BACK_MS / baseline.width)) : Infinity;
     // the most frequent templates first, so a baseline larger than the bound keeps the ones that matter
@@ -157,6 +160,27 @@ export class RateModel {
   }
 
   /**
+   * People confirmed a surge of template `id` as an anomaly (`on`; false when the answer is withdrawn): its
+   * expected count and peak no longer move with what arrives, so a surge that goes on does not become its
+   * normal rate. False when the template is not tracked.
+   */
+  pin(id: number, on: boolean): boolean {
+    const s = this.slotOf.get(id);
+    if (s === undefined) return false;
+    this.pinned[s] = on ? 1 : 0;
+    return true;
+  }
+
+  /** People said a surge of `id` with `observed` lines is not an anomaly: that count becomes normal (its peak). */
+  acceptCount(id: number, observed: number): boolean {
+    const s = this.slotOf.get(id);
+    if (s === undefined) return false;
+    if (observed > this.peak[s]) this.peak[s] = observed;
+    this.setLevel(s);
+    return true;
+  }
+
+  /**
    * Moves the current interval to the one holding `time` (a timer in the service, when no line comes):
    * drops become visible even on a silent source.
    */
@@ -210,7 +234,9 @@ export class RateModel {
     const done = this.countBucket[s];
     const keep = 1 - this.w;
     let mean = this.mean[s];
-    if (done !== -Infinity) {
+    if (this.pinned[s] === 1) {
+      // a confirmed surge: the expectation stays where it was
+    } else if (done !== -Infinity) {
       const c = this.count[s];
       mean *= Math.pow(keep, Math.max(0, done - this.updated[s] - 1));
       // a surge does not teach the model that surges are normal: capped at the surge level
@@ -258,6 +284,7 @@ export class RateModel {
     this.firstSeen[s] = bucket;
     this.dropAfter[s] = 0;
     this.dropped[s] = 0;
+    this.pinned[s] = 0;
     this.setLevel(s);
     return s;
   }
