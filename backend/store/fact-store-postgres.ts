@@ -228,13 +228,15 @@ export class PostgresFactStore implements FactStore {
           await this.listen();
           await this.reload();
         } catch (err) {
+          const repeated = this.lastError?.endsWith((err as Error).message) ?? false;
           this.lastError = `feedback notifications from PostgreSQL at ${this.pool.where} interrupted: ${(err as Error).message}`;
           // listening but not reloaded would miss what changed while away: start over
           const half = this.listener;
           this.listener = null;
           await half?.end().catch(() => undefined);
           this.scheduleReconnect();
-          throw err;
+          // told once per outage, not every half second while PostgreSQL stays down
+          if (!repeated) throw err;
         }
       }, 'reconnecting the feedback listener');
     }, this.options.reconnectMs ?? 500);
