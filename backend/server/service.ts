@@ -115,9 +115,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
   for (const source of sources) {
     // Sources write through the spool too (deliver.ts awaits it): a read position or a pull cursor is saved
     // only once its lines are on disk, and syslog TCP reads on only after its lines are.
-    source.start(pushSink ?? pipelines).catch((err: Error) => {
-      logger.error({ source: source.name, err: err.message }, 'source failed to start');
-    });
+    source.start(pushSink ?? pipelines).then(
+      () => {
+        // e.g. a file that does not exist yet (backend/sources/path-check.ts): the source waits, the log says so
+        const { state, lastError } = source.status();
+        if (state === 'error' && lastError) logger.warn({ source: source.name, warning: lastError }, 'source started, not yet reading');
+      },
+      (err: Error) => {
+        logger.error({ source: source.name, err: err.message }, 'source failed to start');
+      }
+    );
   }
 
   let closing: Promise<void> | null = null;

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileTailSource, fileTailConfigSchema, type FileTailConfig, type FileTailContext } from './file-tail';
+import { checkFileSourcePath } from './path-check';
 import type { LogSink, LogSource, SourceStatus } from './source';
 
 type ResolvedConfig = ReturnType<typeof fileTailConfigSchema.parse>;
@@ -53,6 +54,8 @@ export class FileGlobSource implements LogSource {
   private stopped = true;
   private firstScan = true;
   private scanError: string | null = null;
+  /** start() refused the path (path-check.ts): the source shows 'error', not 'stopped'. */
+  private startError = false;
 
   constructor(
     config: FileTailConfig,
@@ -67,6 +70,13 @@ export class FileGlobSource implements LogSource {
   async start(sink: LogSink): Promise<void> {
     if (!this.stopped) {
       throw new Error(`source ${this.name} is already started`);
+    }
+    // A directory that is missing or unreadable is an error now (path-check.ts); no match yet is only a warning.
+    const problem = await checkFileSourcePath(this.name, this.config.path, this.matcher);
+    this.startError = problem?.level === 'error';
+    if (problem?.level === 'error') {
+      this.scanError = problem.message;
+      throw new Error(problem.message);
     }
     this.sink = sink;
     this.stopped = false;
@@ -91,7 +101,7 @@ export class FileGlobSource implements LogSource {
     const childError = all.find((s) => s.lastError !== null)?.lastError ?? null;
     let state: SourceStatus['state'];
     if (this.stopped) {
-      state = 'stopped';
+      state = this.startError ? 'error' : 'stopped';
     } else if (this.scanError !== null || all.length === 0) {
       state = 'error';
     } else if (all.some((s) => s.state === 'paused')) {

@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { liveTime, TimestampParser } from '../engine/timestamps';
 import { CheckpointStore, checkpointFile } from './checkpoint';
 import { MultilineJoiner, type JoinedEntry } from './multiline';
+import { checkFileSourcePath } from './path-check';
 import { RateMeter } from './rate-meter';
 import { deliver, waitForRoom } from './deliver';
 import type { LogEntry, LogSink, LogSource, SourceStatus } from './source';
@@ -184,6 +185,14 @@ export class FileTailSource implements LogSource {
   async start(sink: LogSink): Promise<void> {
     if (!this.stopped) {
       throw new Error(`source ${this.name} is already started`);
+    }
+    // A missing or unreadable directory, a directory as the path, an unreadable file: an error now, naming the
+    // source and the resolved path (path-check.ts). A file that does not exist yet is waited for, as tail -F does.
+    const problem = await checkFileSourcePath(this.name, this.config.path);
+    if (problem?.level === 'error') {
+      this.state = 'error';
+      this.lastError = problem.message;
+      throw new Error(problem.message);
     }
     this.sink = sink;
     this.stopped = false;
