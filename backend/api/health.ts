@@ -1,37 +1,13 @@
 import { Router, type Request } from 'express';
+import type { Health as HealthResponse, Liveness as LivenessResponse, SourceHealth } from '../contract';
 import { refuse, type TokenVerdict } from '../server/auth';
 import type { Metrics } from '../metrics/metrics';
 import type { Pipelines } from '../pipeline/pipelines';
-import type { PipelineStats } from '../pipeline/source-pipeline';
 import type { FactStore } from '../store/fact-store';
 
-/** A pipeline's stats (rounded for display) plus what its source reports. */
-export interface SourceHealth extends PipelineStats {
-  name: string;
-  kind: string;
-  state: string;
-  lagMs: number | null;
-}
-
-/** GET /api/health without the token when one is set: liveness only, no details. */
-export interface LivenessResponse {
-  status: 'ok';
-}
-
-/** The body of GET /api/health (docs/architecture.md): what Grafana's "Save & test", the app page and tests read. */
-export interface HealthResponse {
-  /** degraded: a store cannot write (full or read-only disk); `problems` says which and why. */
-  status: 'ok' | 'degraded';
-  /** One sentence per failing store, empty when ok. */
-  problems: string[];
-  version: string;
-  uptimeSeconds: number;
-  sources: SourceHealth[];
-  factStore: ReturnType<FactStore['counts']>;
-  resultsStore: { lastError: string | null };
-  /** The write-ahead spool; null when it is off (spool.enabled false). */
-  spool: { lastError: string | null } | null;
-}
+// The bodies of GET /api/health are part of the HTTP contract (backend/contract/health.ts); re-exported for the
+// code that imports them from here.
+export type { HealthResponse, LivenessResponse, SourceHealth };
 
 export interface HealthDeps {
   /** The request's token verdict: details go to the token holder only (everyone when no token is set). */
