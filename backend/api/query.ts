@@ -432,6 +432,8 @@ function reviewFrame(deps: QueryDeps, target: Target): DataFrameJSON {
     [
       { name: 'source', type: 'string', values: rows.map((r) => r.source) },
       { name: 'line', type: 'string', values: rows.map((r) => r.line) },
+      // The stored line's id ('' when not stored): GET /api/anomalies/:id/context answers the lines around it.
+      { name: 'lineId', type: 'string', values: rows.map((r) => r.lineId ?? '') },
       { name: 'template', type: 'string', values: rows.map((r) => r.template) },
       { name: 'score', type: 'number', values: rows.map((r) => r.score) },
       { name: 'threshold', type: 'number', values: rows.map((r) => r.threshold) },

@@ -408,7 +408,7 @@ function reviewReplies(r: RecordedRequest): WireReply | undefined {
     const source = decodeURIComponent(q[1]);
     const items =
       source === 'web'
-        ? [{ line: 'WARN cache miss for key k17', lineId: null, template: 'WARN cache miss for key <*>', score: 0.38, threshold: 0.4, flagged: false, affected: 12, templateLines: 9, priority: 3.1, why: ['score 0.38 is 0.02 below the threshold 0.40', '12 similar lines'] }]
+        ? [{ line: 'WARN cache miss for key k17', lineId: '5-0123456789', template: 'WARN cache miss for key <*>', score: 0.38, threshold: 0.4, flagged: false, affected: 12, templateLines: 9, priority: 3.1, why: ['score 0.38 is 0.02 below the threshold 0.40', '12 similar lines'] }]
         : [];
     return { body: { source, modelState: 'ready', threshold: 0.4, items } };
   }
@@ -431,14 +431,32 @@ describe('Review view', () => {
     await userEvent.click(within(item).getByRole('button', { name: 'Normal' }));
     expect(await within(item).findByRole('status')).toHaveTextContent('Answered Normal: 12 similar recent lines now treated as normal');
     const posts = server.requests.filter((r) => r.method === 'POST');
-    // The line was never stored as an anomaly: no anomaly id goes with it.
+    // The item's stored line id goes with the answer (the Lines view keys feedback by it).
     expect(posts.map((p) => p.body)).toEqual([
-      { message: 'WARN cache miss for key k17', kind: 'false_positive', source: 'web', template: 'WARN cache miss for key <*>', score: 0.38 },
+      { message: 'WARN cache miss for key k17', kind: 'false_positive', source: 'web', template: 'WARN cache miss for key <*>', score: 0.38, anomalyId: '5-0123456789' },
     ]);
+    // The answer leaves the queue: it is asked for again, and the item is listed under the answers given here.
+    const reviewGets = () => server.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/api/review')).length;
+    await waitFor(() => expect(reviewGets()).toBe(4));
+    expect(within(item).getByText('Answered here (1)')).toBeInTheDocument();
+    expect(screen.getByText('0 to review')).toBeInTheDocument();
     const id = `fb${nextFeedbackId - 1}`;
     await userEvent.click(within(item).getByRole('button', { name: 'Undo' }));
     await within(item).findByRole('button', { name: 'Normal' });
     expect(server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([`/api/feedback/${id}`]);
+    await waitFor(() => expect(reviewGets()).toBe(6));
+    expect(screen.getByText('1 to review')).toBeInTheDocument();
+    expect(screen.queryByText(/Answered here/)).toBeNull();
+  });
+
+  it("shows any item's surrounding lines by its stored line id, anomaly or not", async () => {
+    replyTo = reviewReplies;
+    render(<AnomalyPanel {...props(frames([anomaliesFrameJSON('A', 1)]), { grouping: 'review', contextLines: 2 })} />);
+    const item = await within(await screen.findByRole('list', { name: 'Review queue' })).findByRole('listitem');
+    await userEvent.click(within(item).getByRole('button', { name: 'Expand line and its context' }));
+    const context = await within(item).findByRole('group', { name: 'Surrounding log lines' });
+    expect(within(context).getByText('GET /cart 200')).toBeInTheDocument();
+    expect(server.requests.map((r) => r.path)).toContain('/api/anomalies/5-0123456789/context?before=2&after=2');
   });
 
   it('opens on the review queue of a `review` query\'s frame without asking the backend, and does not submit twice', async () => {

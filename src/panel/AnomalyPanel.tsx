@@ -11,13 +11,23 @@ import { isReviewFrame, reviewRowsFromFrames } from './review';
 import { ReviewView, useFetchedReview } from './ReviewView';
 import { emptyState } from './emptyState';
 import { arrowTarget } from './keyboard';
+import { RateEventItem } from './RateEventItem';
+import { rateEventExample, rateEventRowsFromFrames, type RateEventRow } from './rateEvents';
 import { anomalyRowsFromFrames, groupByTemplate, isAnomalyFrame, templateKey } from './rows';
 import { getPanelStyles, type PanelStyles } from './styles';
 import { DEFAULT_OPTIONS, type AnomalyRow, type Column, type PanelOptions, type TemplateGroup } from './types';
 import { useFeedback, type FeedbackApi } from './useFeedback';
 
 type Props = PanelProps<PanelOptions>;
-type Item = { kind: 'line'; key: string; row: AnomalyRow; suppressed: boolean } | { kind: 'group'; key: string; group: TemplateGroup; suppressed: boolean };
+type Item =
+  | { kind: 'line'; key: string; row: AnomalyRow; suppressed: boolean }
+  | { kind: 'group'; key: string; group: TemplateGroup; suppressed: boolean }
+  | { kind: 'rate'; key: string; event: RateEventRow; suppressed: boolean };
+
+/** When an item happened: a line's time, a rate event's interval start. */
+function itemTime(item: Item): number {
+  return item.kind === 'line' ? item.row.time : item.kind === 'rate' ? item.event.time : item.group.lastTime;
+}
 
 const NO_DATASOURCE = 'No Scorpio datasource answers for this line: set "Feedback datasource uid" in the panel options';
 
@@ -149,9 +159,21 @@ export function AnomalyPanel(props: Props) {
 
   const hasAnomalyFrame = data.series.some(isAnomalyFrame);
   const rows = useMemo(() => anomalyRowsFromFrames(data.series, options.maxRows), [data.series, options.maxRows]);
+  // Surges and drops of a `rate_events` query: rows of their own in the Lines view, among the lines by time.
+  const rateEvents = useMemo(() => rateEventRowsFromFrames(data.series), [data.series]);
   const reviewSources = useMemo(() => panelSources(props.data, rows, props.replaceVariables), [props.data, rows, props.replaceVariables]);
   const reviewRefId = data.request?.targets?.[0]?.refId ?? rows[0]?.refId ?? 'A';
-  const review = useFetchedReview(grouping === 'review', reviewFromData, reviewSources, reviewRefId, clientOf, REVIEW_LIMIT);
+  // The review answers recorded here: each change reloads the queue (answered items leave it, undone ones return).
+  const reviewAnswers = useMemo(
+    () =>
+      Object.entries(feedback.states)
+        .filter(([key, s]) => key.startsWith('review:') && s.status === 'done')
+        .map(([key]) => key)
+        .sort()
+        .join('\n'),
+    [feedback.states]
+  );
+  const review = useFetchedReview(grouping === 'review', reviewFromData, reviewSources, reviewRefId, clientOf, REVIEW_LIMIT, reviewAnswers);
 
   const isSuppressed = useCallback(
     (row: AnomalyRow) =>
@@ -167,11 +189,14 @@ export function AnomalyPanel(props: Props) {
         .map((group): Item => ({ kind: 'group', key: `g:${group.key}`, group, suppressed: group.rows.every(isSuppressed) }))
         .filter((item) => options.showSuppressed || !item.suppressed);
     }
-    return rows
+    const lines = rows
       .map((row): Item => ({ kind: 'line', key: row.id, row, suppressed: isSuppressed(row) }))
       .filter((item) => options.showSuppressed || !item.suppressed);
-  }, [grouping, rows, isSuppressed, options.showSuppressed]);
-  const hiddenCount = (grouping === 'templates' ? groupByTemplate(rows).length : rows.length) - items.length;
+    const events = rateEvents.map((event): Item => ({ kind: 'rate', key: event.key, event, suppressed: false }));
+    // newest first; a stable sort keeps the lines' own order (time, then score) among equal times
+    return events.length === 0 ? lines : [...lines, ...events].sort((a, b) => itemTime(b) - itemTime(a));
+  }, [grouping, rows, rateEvents, isSuppressed, options.showSuppressed]);
+  const hiddenCount = (grouping === 'templates' ? groupByTemplate(rows).length : rows.length + rateEvents.length) - items.length;
 
   const collapsed = narrow ? ROW_HEIGHT.narrow : ROW_HEIGHT.wide;
   const itemSize = useCallback(
@@ -234,7 +259,8 @@ export function AnomalyPanel(props: Props) {
   // No count while nothing is known (loading, or failed with no rows): "0 anomalies" would be the all-clear again.
   const unknown = empty !== undefined && (empty.failed || data.state === LoadingState.Loading || data.state === LoadingState.NotStarted);
   const counted = grouping === 'templates' ? `${items.length} templates, ${rows.length} lines` : `${items.length} anomalies`;
-  const reviewCount = review.state === 'done' ? `${review.items.length} to review` : '';
+  const reviewOpen = review.state === 'done' ? review.items.filter((i) => !['done', 'undoing'].includes(feedback.states[i.key]?.status ?? '')).length : 0;
+  const reviewCount = review.state === 'done' ? `${reviewOpen} to review` : '';
   const total = grouping === 'review' ? reviewCount : unknown ? '' : counted;
 
   return (
@@ -338,14 +364,24 @@ const RowRenderer = React.memo(function RowRenderer({ index, style, data }: List
     columns: data.columns,
     timeZone: data.timeZone,
     contextLines: data.contextLines,
-    client: data.clientOf(item.kind === 'line' ? item.row : item.group.rows[0]),
+    client: data.clientOf(item.kind === 'line' ? item.row : item.kind === 'rate' ? item.event : item.group.rows[0]),
     feedback: feedback.states[item.key],
     onToggle: () => toggle(item.key),
     onUndo: () => void feedback.undo(item.key),
     styles,
   };
   const content =
-    item.kind === 'line' ? (
+    item.kind === 'rate' ? (
+      <RateEventItem
+        event={item.event}
+        narrow={data.narrow}
+        timeZone={data.timeZone}
+        feedback={common.feedback}
+        onSend={(kind) => void feedback.send(item.key, rateEventExample(item.event), kind, [])}
+        onUndo={common.onUndo}
+        styles={styles}
+      />
+    ) : item.kind === 'line' ? (
       <LineItem {...common} row={item.row} onSend={(kind) => void feedback.send(item.key, item.row, kind, [item.row])} />
     ) : (
       <GroupItem {...common} group={item.group} onSend={(kind) => void feedback.send(item.key, item.group.rows[0], kind, item.group.rows)} />

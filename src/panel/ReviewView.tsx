@@ -6,7 +6,7 @@ import type { FeedbackKind } from '../shared/contract';
 import { ContextView } from './ContextView';
 import { FeedbackControls } from './FeedbackControls';
 import { arrowTarget } from './keyboard';
-import { answerEffect, feedbackExample, fetchReview, storedAnomalyOf, type ReviewRow } from './review';
+import { answerEffect, contextIdOf, feedbackExample, fetchReview, storedAnomalyOf, type ReviewRow } from './review';
 import { ScoreBar } from './ScoreBar';
 import type { PanelStyles } from './styles';
 import type { AnomalyRow } from './types';
@@ -28,10 +28,25 @@ interface Props {
 
 const ANSWER_LABEL: Record<FeedbackKind, string> = { confirmed: 'Anomaly', false_positive: 'Normal' };
 
+const answered = (state: FeedbackState | undefined): boolean => state?.status === 'done' || state?.status === 'undoing';
+
+/**
+ * The open items of the queue, then the items answered here: an answered item leaves the queue (the service
+ * does not offer it again) and stays listed below with what it changed and Undo; Undo puts it back.
+ */
+export function reviewSections(items: readonly ReviewRow[], states: FeedbackApi['states'], seen: Map<string, ReviewRow>): { open: ReviewRow[]; done: ReviewRow[] } {
+  for (const item of items) seen.set(item.key, item);
+  const open = items.filter((item) => !answered(states[item.key]));
+  const done = [...seen.values()].filter((item) => answered(states[item.key]));
+  return { open, done };
+}
+
 /** The review queue: the lines whose answer teaches the model most, each answered "Anomaly" or "Normal". */
 export function ReviewView({ load, anomalies, feedback, clientOf, contextLines, timeZone, height, styles }: Props) {
   const [expanded, setExpanded] = useState<string | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
+  // Every item shown here, so an answered one stays listed after the reloaded queue leaves it out.
+  const seen = useRef(new Map<string, ReviewRow>());
   if (load.state === 'loading') {
     return (
       <div className={styles.empty} role="status">
@@ -46,7 +61,8 @@ export function ReviewView({ load, anomalies, feedback, clientOf, contextLines, 
       </div>
     );
   }
-  if (load.items.length === 0) {
+  const { open, done } = reviewSections(load.items, feedback.states, seen.current);
+  if (open.length === 0 && done.length === 0) {
     return (
       <div className={styles.empty} role="status">
         Nothing to review: every recent kind of line is decided, or no model is trained yet.
@@ -64,13 +80,14 @@ export function ReviewView({ load, anomalies, feedback, clientOf, contextLines, 
   };
   return (
     <div ref={listRef} className={styles.reviewList} style={{ maxHeight: height }} role="list" aria-label="Review queue" onKeyDown={onKeyDown}>
-      {load.items.map((item, index) => {
+      {[...open, ...done].map((item, index) => {
         const stored = storedAnomalyOf(item, anomalies);
         const example = feedbackExample(item, stored);
         return (
           <ReviewItem
             key={item.key}
             index={index}
+            heading={index === open.length ? `Answered here (${done.length})` : null}
             item={item}
             stored={stored}
             client={clientOf(example)}
@@ -91,6 +108,8 @@ export function ReviewView({ load, anomalies, feedback, clientOf, contextLines, 
 
 function ReviewItem(p: {
   index: number;
+  /** A heading above the item (the first answered one). */
+  heading: string | null;
   item: ReviewRow;
   stored: AnomalyRow | undefined;
   client: LadClient;
@@ -105,8 +124,10 @@ function ReviewItem(p: {
 }) {
   const { item, state, styles } = p;
   const id = `lad-review-${p.index}`;
+  const contextId = contextIdOf(item, p.stored);
   return (
-    <div className={styles.item} role="listitem" data-index={p.index}>
+    <div className={styles.item} role="listitem" data-index={p.index} data-answered={answered(state) ? '' : undefined}>
+      {p.heading ? <div className={styles.details}>{p.heading}</div> : null}
       <div className={styles.itemInner}>
         <div className={styles.meta}>
           <button
@@ -146,19 +167,19 @@ function ReviewItem(p: {
         />
         <div id={`${id}-details`}>
           {p.expanded ? (
-            p.stored ? (
+            contextId ? (
               <ContextView
-                key={`${p.stored.id}:${p.contextLines}`}
+                key={`${contextId}:${p.contextLines}`}
                 client={p.client}
-                anomalyId={p.stored.id}
+                anomalyId={contextId}
                 lines={p.contextLines}
                 timeZone={p.timeZone}
                 styles={styles}
               />
             ) : (
               <div className={styles.context}>
-                No surrounding lines: the service keeps them for the lines it stored as anomalies, and this line is not
-                among this panel&apos;s anomalies.
+                No surrounding lines: the service no longer holds this line in its recent lines (or is older than
+                the line ids of review items), and it is not among this panel&apos;s anomalies.
               </div>
             )
           ) : null}
@@ -168,14 +189,19 @@ function ReviewItem(p: {
   );
 }
 
-/** Loads the review queue when the panel's own data holds none: GET /api/review per source, through the proxy. */
+/**
+ * Loads the review queue when the panel's own data holds none: GET /api/review per source, through the proxy.
+ * A change of `answers` (the answers given here) loads it again, showing the previous queue meanwhile: an
+ * answered item and the lines it now decides leave the queue, an undone one comes back.
+ */
 export function useFetchedReview(
   active: boolean,
   fromData: ReviewRow[] | null,
   sources: string[],
   refId: string,
   clientOf: (row: Pick<AnomalyRow, 'refId'>) => LadClient,
-  limit: number
+  limit: number,
+  answers = ''
 ): ReviewLoad {
   // The answer is kept with the request it answers: a new request reads as loading without a reset in the effect.
   const [answer, setAnswer] = useState<{ key: string; load: ReviewLoad } | null>(null);
@@ -199,7 +225,7 @@ export function useFetchedReview(
     return () => {
       live = false;
     };
-  }, [active, fromData, sourcesKey, requestKey, refId, clientOf, limit]);
+  }, [active, fromData, sourcesKey, requestKey, refId, clientOf, limit, answers]);
   if (fromData) {
     return { state: 'done', items: fromData };
   }

@@ -5,11 +5,13 @@ import type { AnomalyRow } from './types';
 
 /** One item of a source's review queue (backend/feedback/review-queue.ts ReviewItem, with its source). */
 export interface ReviewRow {
-  /** Stable per source and template: the queue has one item per template, so answers are keyed by it. */
+  /** Stable per source and line: answers are kept under it, across reloads of the queue. */
   key: string;
   refId: string;
   source: string;
   line: string;
+  /** The service's id of the stored line: its surrounding lines come from GET /api/anomalies/:id/context. */
+  lineId: string | null;
   template: string;
   score: number;
   threshold: number | null;
@@ -20,8 +22,8 @@ export interface ReviewRow {
   why: string;
 }
 
-export function reviewKey(source: string, template: string): string {
-  return `review:${source}:${template}`;
+export function reviewKey(source: string, line: string): string {
+  return `review:${source}:${line}`;
 }
 
 /** The `review` query's table frame (backend/api/query.ts reviewFrame): told apart by its `affected` and `why` fields. */
@@ -37,16 +39,18 @@ export function reviewRowsFromFrames(frames: DataFrame[]): ReviewRow[] {
       continue;
     }
     const field = (name: string) => frame.fields.find((f) => f.name === name)?.values;
-    const [source, line, template, score, threshold, flagged, affected, why] = ['source', 'line', 'template', 'score', 'threshold', 'flagged', 'affected', 'why'].map(field);
+    const [source, line, lineId, template, score, threshold, flagged, affected, why] = ['source', 'line', 'lineId', 'template', 'score', 'threshold', 'flagged', 'affected', 'why'].map(field);
     for (let i = 0; i < frame.length; i++) {
       const src = String(source?.[i] ?? '');
       const tpl = String(template?.[i] ?? '');
+      const text = String(line?.[i] ?? '');
       const th = threshold?.[i];
       rows.push({
-        key: reviewKey(src, tpl),
+        key: reviewKey(src, text),
         refId: frame.refId ?? '',
         source: src,
-        line: String(line?.[i] ?? ''),
+        line: text,
+        lineId: lineId?.[i] ? String(lineId[i]) : null,
         template: tpl,
         score: Number(score?.[i] ?? NaN),
         threshold: typeof th === 'number' ? th : null,
@@ -64,10 +68,11 @@ export async function fetchReview(client: LadClient, source: string, refId: stri
   const q = `?source=${encodeURIComponent(source)}&limit=${limit}`;
   const body = await client.request('Loading the review queue', 'GET', `/api/review${q}`, reviewResponseSchema);
   return body.items.map((item) => ({
-    key: reviewKey(body.source, item.template),
+    key: reviewKey(body.source, item.line),
     refId,
     source: body.source,
     line: item.line,
+    lineId: item.lineId ?? null,
     template: item.template,
     score: item.score,
     threshold: item.threshold,
@@ -82,10 +87,15 @@ export function storedAnomalyOf(item: ReviewRow, rows: readonly AnomalyRow[]): A
   return rows.find((r) => r.line === item.line && (!item.source || !r.source || r.source === item.source));
 }
 
-/** The item as the feedback hook's example row: its anomaly id when the service stored the line, none otherwise. */
+/** The id whose context shows the item's surrounding lines: the item's own line id, else the panel's stored anomaly. */
+export function contextIdOf(item: ReviewRow, stored: AnomalyRow | undefined): string | null {
+  return item.lineId ?? stored?.id ?? null;
+}
+
+/** The item as the feedback hook's example row, with the id of its stored line (the Lines view keys feedback by it). */
 export function feedbackExample(item: ReviewRow, stored: AnomalyRow | undefined): AnomalyRow {
   return {
-    id: stored?.id ?? '',
+    id: stored?.id ?? item.lineId ?? '',
     refId: stored?.refId ?? item.refId,
     time: stored?.time ?? 0,
     source: item.source,
