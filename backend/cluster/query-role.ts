@@ -60,7 +60,10 @@ export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHand
   const { config, logger, pool, facts, metrics } = deps;
   const startedAt = Date.now();
   const version = packageVersion();
-  const results = await PostgresResultsReader.open(pool, new StreamContextReader(deps.nats.js), { bucketMs: config.retention.bucketSeconds * 1000 });
+  const results = await PostgresResultsReader.open(pool, new StreamContextReader(deps.nats.js), {
+    bucketMs: config.retention.bucketSeconds * 1000,
+    maxRows: config.retention.maxAnomalies,
+  });
   const judge = tokenJudge(config.apiToken);
   // Retention of anomalies and counts (the stream's max_age covers the lines). Every query replica may run it:
   // a DELETE of what is already gone does nothing.

@@ -1,7 +1,9 @@
 import type { ClusterScoredLine } from '../../backend/cluster/ports';
 import { migrate, MIGRATIONS } from '../../backend/cluster/postgres/migrations';
 import { PostgresPool, PostgresUnavailableError } from '../../backend/cluster/postgres/pool';
+import { PostgresResultsReader } from '../../backend/cluster/postgres/results-reader';
 import { openPostgres, PostgresResultsSink } from '../../backend/cluster/postgres/results-sink';
+import type { AnomalyRecord } from '../../backend/store/results-store';
 import { freePort } from '../../backend/testing/loopback';
 import { startPostgres, type PostgresServer } from './postgres-server';
 
@@ -146,5 +148,31 @@ describe('retention', () => {
     const pruned = await sink.prune(T0 - 60_000);
     expect(pruned).toEqual({ anomalies: 1, counts: 1 });
     expect(await totals('old')).toEqual({ lines: 1, anomalies: 1, suppressed: 0, stored: 1 });
+  });
+});
+
+describe('PostgresResultsReader', () => {
+  const noStream = { around: async () => ({ before: [], at: null, after: [] }) };
+
+  test('keyset pages: suppression decided here across pages, newest first; maxRows bounds one answer', async () => {
+    const sink = new PostgresResultsSink(pool, { bucketMs: BUCKET });
+    const lines = Array.from({ length: 5000 }, (_, i) => line('many', 10_000 + i, { anomaly: true, template: i % 2 === 0 ? 'a <*>' : 'b <*>', time: T0 + Math.floor(i / 3) }));
+    await sink.writeBatch(lines);
+    const reader = await PostgresResultsReader.open(pool, noStream, { bucketMs: BUCKET });
+    const filter = { fromMs: T0 - 1, toMs: T0 + 10_000, source: 'many', includeSuppressed: false, isSuppressed: (a: AnomalyRecord) => a.template === 'a <*>', limit: 3000 };
+    const rows = await reader.anomalies(filter);
+    expect(rows).toHaveLength(2500);
+    expect(rows.every((r) => r.template === 'b <*>')).toBe(true);
+    const order = rows.map((r) => [r.time, r.seq]);
+    expect(order).toEqual([...order].sort((x, y) => y[0] - x[0] || y[1] - x[1]));
+    expect(rows[0].seq).toBe(14_999);
+    expect(await reader.anomalies({ ...filter, includeSuppressed: true, limit: 10 })).toHaveLength(10);
+    const bounded = await PostgresResultsReader.open(pool, noStream, { bucketMs: BUCKET, maxRows: 100 });
+    expect(await bounded.anomalies({ ...filter, limit: Number.MAX_SAFE_INTEGER })).toHaveLength(100);
+    expect((await reader.getAnomaly(rows[0].id))?.line).toBe('line 14999');
+    expect(await reader.getAnomaly(`${rows[0].seq}-0000000000`)).toBeUndefined();
+    expect(reader.sourceNames()).toContain('many');
+    reader.close();
+    bounded.close();
   });
 });

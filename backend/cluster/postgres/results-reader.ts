@@ -56,6 +56,11 @@ export interface PostgresResultsReaderOptions {
   bucketMs: number;
   /** How often the source-name cache is refreshed (default 2 s). */
   refreshMs?: number;
+  /**
+   * Most anomalies one call returns, whatever `limit` asks (the templates query asks for all in its range): the
+   * newest this many, as embedded mode holds the newest retention.maxAnomalies per source in memory (default 100,000).
+   */
+  maxRows?: number;
 }
 
 export class PostgresResultsReader implements ResultsReader {
@@ -113,6 +118,7 @@ export class PostgresResultsReader implements ResultsReader {
     }
     if (!filter.includeSuppressed) where.push('NOT suppressed');
     const out: AnomalyRecord[] = [];
+    const limit = Math.min(filter.limit, this.options.maxRows ?? 100_000);
     // Keyset pages, newest first, until `limit` rows pass the live suppression check (or none are left).
     let after: { time: number; seq: number } | null = null;
     for (;;) {
@@ -122,7 +128,7 @@ export class PostgresResultsReader implements ResultsReader {
         page.push(after.time, after.seq);
         clause += ` AND (time_ms, seq) < ($${page.length - 1}, $${page.length})`;
       }
-      const want = Math.min(PAGE_ROWS, Math.max(1, filter.limit - out.length));
+      const want = Math.min(PAGE_ROWS, Math.max(1, limit - out.length));
       page.push(filter.includeSuppressed ? want : PAGE_ROWS);
       const { rows } = await this.pool.query<AnomalyRow>(
         `SELECT ${ANOMALY_COLUMNS} FROM lad_anomalies WHERE ${clause} ORDER BY time_ms DESC, seq DESC LIMIT $${page.length}`,
@@ -132,7 +138,7 @@ export class PostgresResultsReader implements ResultsReader {
         const record = toRecord(row);
         if (!filter.includeSuppressed && filter.isSuppressed(record)) continue;
         out.push(record);
-        if (out.length >= filter.limit) return out;
+        if (out.length >= limit) return out;
       }
       if (rows.length < Number(page[page.length - 1])) return out;
       const last = rows[rows.length - 1];
