@@ -1,6 +1,9 @@
 /** Grafana data frames in their JSON form (DataFrameJSON: schema + columnar data), built column by column. */
+import type { DataFrameJSON, FieldType } from '../contract';
 
-export type FieldType = 'time' | 'number' | 'string' | 'boolean' | 'other';
+// The frame's JSON shape is the HTTP contract's (backend/contract/frames.ts).
+export type { DataFrameJSON, FieldType };
+
 
 export interface FieldSpec {
   name: string;
@@ -8,16 +11,6 @@ export interface FieldSpec {
   values: unknown[];
   config?: Record<string, unknown>;
   labels?: Record<string, string>;
-}
-
-export interface DataFrameJSON {
-  schema: {
-    name?: string;
-    refId: string;
-    meta?: Record<string, unknown>;
-    fields: { name: string; type: FieldType; config: Record<string, unknown>; labels?: Record<string, string> }[];
-  };
-  data: { values: unknown[][] };
 }
 
 export function frame(refId: string, name: string, fields: FieldSpec[], meta?: Record<string, unknown>): DataFrameJSON {

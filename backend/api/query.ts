@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { QUERY_LIMITS, queryRequestSchema, selectedSources, targetSchema, type QueryResponse } from '../contract';
 import type { ReviewItem } from '../feedback/review-queue';
 import type { FactStore, FeedbackKind } from '../store/fact-store';
 import type { ResultsReader } from '../store/results-reader';
@@ -9,99 +10,12 @@ import { frame, type DataFrameJSON } from './frames';
 import { HttpError, parseOr400 } from './http-error';
 import { DEFAULT_QUERY_DEADLINE_MS, perSourceWithDeadline, QueryDeadline, readerWithDeadline } from './query-deadline';
 
-/** Epoch ms (number or numeric string) or an ISO 8601 date. */
-export const timeSchema = z.union([z.number().finite(), z.string().min(1)]).transform((v, ctx) => {
-  const ms = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(ms)) {
-    ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 date' });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-/**
- * Bounds on the work one request may ask for, so a small body cannot take the process down: 4 rate targets of
- * 1,000 sources at 50,000 points once built 200 million values and ran the heap out. Each is answered with a
- * 400 that names it. Listed in docs/service.md.
- */
-export const QUERY_LIMITS = {
-  targetsPerQuery: 50,
-  sourcesPerTarget: 500,
-  /** As Prometheus' 11,000 points per series: more than a screen can show. maxDataPoints above it is clamped. */
-  pointsPerFrame: 11_000,
-  /** Sum over rate targets of sources × points. */
-  pointsPerQuery: 1_000_000,
-  searchChars: 1000,
-  /** Templates per source of a `template_rates` target (target.limit, clamped to it): each is two series; more is more than a legend can hold. */
-  templateRateSeries: 100,
-  /** Items per source of a `review` target (target.limit) and of GET /api/review (limit): a queue is for people answering it. */
-  reviewItemsPerSource: 200,
-  /**
-   * Sum over review targets of the lines each selected source's queue examines (its newest lines, at most
-   * REVIEW_WINDOW_LINES = 5,000 a source; each is scored without the model's cache). Rule: one query's review
-   * work stays near a second of one core for typical windows. Measured on this 2-core machine under load: a
-   * 5,000-line window of repeating lines (BGL, Thunderbird) 0.1–0.25 s, of 5,000 distinct lines 0.8–1.5 s; so
-   * 25,000 lines, five full sources (docs/service.md).
-   */
-  reviewLinesPerQuery: 25_000,
-} as const;
-
-// The per-target count is checked in checkQueryCost, so its message names the limit (a union's says only "Invalid input").
-const sourceSchema = z.union([z.string().max(4096), z.array(z.string().max(256)).max(10_000)]).optional();
-
-export const targetSchema = z
-  .object({
-    refId: z.string().min(1).max(64),
-    queryType: z.enum(['anomalies', 'rate', 'templates', 'feedback', 'review', 'template_rates', 'rate_events']),
-    source: sourceSchema,
-    minScore: z.number().finite().optional(),
-    includeSuppressed: z.boolean().optional(),
-    search: z.string().max(QUERY_LIMITS.searchChars).optional(),
-    limit: z.number().int().min(1).max(100_000).optional(),
-    kind: z.enum(['false_positive', 'confirmed']).optional(),
-    hide: z.boolean().optional(),
-  })
-  .passthrough(); // Grafana adds datasource, key, etc.
-
-export const queryRequestSchema = z
-  .object({
-    range: z
-      .object({ from: timeSchema, to: timeSchema })
-      .refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['from'] }),
-    intervalMs: z.number().positive().finite().optional(),
-    // Clamped, not refused: Grafana users can set large values; more points than this help no graph.
-    maxDataPoints: z
-      .number()
-      .int()
-      .positive()
-      .transform((n) => Math.min(n, QUERY_LIMITS.pointsPerFrame))
-      .optional(),
-    targets: z.array(targetSchema).max(QUERY_LIMITS.targetsPerQuery, {
-      message: `at most ${QUERY_LIMITS.targetsPerQuery} targets per query (limit targetsPerQuery)`,
-    }),
-  })
-  .passthrough();
+// The request's shape, its limits (QUERY_LIMITS) and "All sources" are the HTTP contract's (backend/contract); re-exported
+// for the code that imports them from here.
+export { QUERY_LIMITS, queryRequestSchema, selectedSources, targetSchema, timeSchema } from '../contract';
 
 type Target = z.output<typeof targetSchema>;
 type QueryRequest = z.output<typeof queryRequestSchema>;
-
-const ALL_SOURCES = new Set(['', '*', '$__all', 'All', 'all']);
-
-/** Source filter of a target: undefined = all; accepts one name, a list, or Grafana's `{a,b}` multi-value form. */
-export function selectedSources(source: Target['source']): string[] | undefined {
-  if (source === undefined) {
-    return undefined;
-  }
-  let names = Array.isArray(source) ? source : [source];
-  if (!Array.isArray(source)) {
-    const multi = /^\{(.*)\}$/.exec(source);
-    if (multi) {
-      names = multi[1].split(',');
-    }
-  }
-  names = names.map((n) => n.trim());
-  return names.some((n) => ALL_SOURCES.has(n)) ? undefined : names;
-}
 
 export interface QueryDeps {
   /** Local results (embedded) or PostgreSQL + the stream (cluster query role). */
@@ -136,7 +50,7 @@ export function queryRouter(deps: QueryDeps): Router {
       review: perSourceWithDeadline(deps.review, deadline, 'review queue'),
       rates: perSourceWithDeadline(deps.rates, deadline, 'rate history'),
     };
-    const results: Record<string, { frames: DataFrameJSON[] }> = {};
+    const results: QueryResponse['results'] = {};
     for (const target of query.targets) {
       if (target.hide) {
         continue;
