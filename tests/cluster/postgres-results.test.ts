@@ -4,6 +4,7 @@ import { PostgresPool, PostgresUnavailableError } from '../../backend/cluster/po
 import { PostgresResultsReader } from '../../backend/cluster/postgres/results-reader';
 import { openPostgres, PostgresResultsSink } from '../../backend/cluster/postgres/results-sink';
 import type { AnomalyRecord } from '../../backend/store/results-store';
+import net from 'node:net';
 import { freePort } from '../../backend/testing/loopback';
 import { startPostgres, type PostgresServer } from './postgres-server';
 
@@ -132,6 +133,20 @@ describe('PostgresPool errors', () => {
     expect((err as Error).message).toContain('ECONNREFUSED');
     expect((err as Error).message).not.toContain('s3cretpw');
     await down.close();
+  });
+
+  test('a server that accepts but never answers: 503 after the connect timeout, not a hang', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const hung = new PostgresPool(`postgres://postgres@127.0.0.1:${port}/postgres`, { connectTimeoutMs: 300 });
+    const started = Date.now();
+    const err = await hung.query('SELECT 1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PostgresUnavailableError);
+    expect((err as Error).message).toMatch(/timeout/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await hung.close();
+    silent.close();
   });
 
   test('an SQL error is not "unavailable"', async () => {

@@ -22,7 +22,7 @@ export function isUnavailable(err: unknown): boolean {
   const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P'))) return true;
   // pg's own wording when a socket closes or a connect times out (no code on these)
-  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Cannot use a pool after calling end/i.test(message);
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Query read timeout|Cannot use a pool after calling end/i.test(message);
 }
 
 /** host:port/database of a postgres:// URL, without user or password (for messages and logs). */
@@ -41,6 +41,8 @@ export interface PostgresOptions {
   max?: number;
   /** Give up connecting after this long (default 3 s): a query role must answer 503 quickly, not hang. */
   connectTimeoutMs?: number;
+  /** A query without an answer this long fails as unavailable (default 15 s): a hung server must not hang requests. */
+  queryTimeoutMs?: number;
   /** Told about errors of idle connections (e.g. PostgreSQL restarted); without a handler pg would crash the process. */
   onError?: (err: Error) => void;
 }
@@ -54,7 +56,15 @@ export class PostgresPool {
     private readonly options: PostgresOptions = {}
   ) {
     this.where = describePostgresUrl(url);
-    this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 4, connectionTimeoutMillis: options.connectTimeoutMs ?? 3000, idleTimeoutMillis: 30_000 });
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: options.max ?? 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+      query_timeout: options.queryTimeoutMs ?? 15_000,
+      idleTimeoutMillis: 30_000,
+      // TCP keep-alive: a connection to a host that vanished is noticed, not kept for the next query
+      keepAlive: true,
+    });
     this.pool.on('error', (err) => options.onError?.(this.wrap(err)));
   }
 
