@@ -506,3 +506,72 @@ describe('Review view', () => {
     }
   });
 });
+
+describe('Rate events in the Lines view', () => {
+  const SURGE_TEMPLATE = 'WARN cache miss for key <*>';
+  const DROP_TEMPLATE = 'INFO heartbeat ok from scheduler';
+  /** The backend's rate_events frame (backend/api/query.ts rateEventsFrame): a surge among the lines, an older drop. */
+  function rateEventsJSON(): DataFrameJSON {
+    return {
+      schema: {
+        refId: 'B',
+        name: 'rate_events',
+        fields: [
+          { name: 'time', type: 'time' as never },
+          { name: 'source', type: 'string' as never },
+          { name: 'template', type: 'string' as never },
+          { name: 'kind', type: 'string' as never },
+          { name: 'observed', type: 'number' as never },
+          { name: 'expected', type: 'number' as never },
+          { name: 'interval', type: 'string' as never },
+        ],
+      },
+      data: { values: [[T0 + 1500, T0 - 60_000], ['web', 'web'], [SURGE_TEMPLATE, DROP_TEMPLATE], ['surge', 'drop'], [150, 0], [0.3, 1], ['1 min', '1 min']] },
+    };
+  }
+  const series = () => [...frames([anomaliesFrameJSON('A', 3)]), ...framesFromJSON([rateEventsJSON()], 'B', 'rate_events')];
+
+  it('shows surge and drop rows among the lines by time: kind, template, observed against expected, time, source', () => {
+    render(<AnomalyPanel {...props(series())} />);
+    const items = screen.getAllByRole('listitem');
+    expect(items).toHaveLength(5);
+    // a2 (12:00:02), the surge (12:00:01.5), a1, a0, the drop (11:59:00)
+    const surge = items[1];
+    expect(surge.querySelector('[data-rate-event="surge"]')).not.toBeNull();
+    expect(within(surge).getByText('Surge')).toBeInTheDocument();
+    expect(within(surge).getByText(SURGE_TEMPLATE)).toBeInTheDocument();
+    expect(within(surge).getByText('surge: 150 in 1 min, expected 0.3')).toBeInTheDocument();
+    expect(within(surge).getByText('2026-11-25 12:00:01')).toBeInTheDocument();
+    expect(within(surge).getByText('web')).toBeInTheDocument();
+    const drop = items[4];
+    expect(within(drop).getByText('Drop')).toBeInTheDocument();
+    expect(within(drop).getByText(DROP_TEMPLATE)).toBeInTheDocument();
+    expect(within(drop).getByText('drop: stopped: 0 in 1 min, expected 1')).toBeInTheDocument();
+    expect(within(items[0]).getByText(/user u2/)).toBeInTheDocument();
+    // the count names rows: lines and events
+    expect(screen.getByText('5 anomalies')).toBeInTheDocument();
+  });
+
+  it('"Anomaly" on a drop posts the event\'s answer (no line, no anomaly id) and Undo withdraws it', async () => {
+    render(<AnomalyPanel {...props(series())} />);
+    const drop = screen.getAllByRole('listitem')[4];
+    await userEvent.click(within(drop).getByRole('button', { name: 'Anomaly' }));
+    expect(await within(drop).findByText('Answered: anomaly')).toBeInTheDocument();
+    const posts = server.requests.filter((r) => r.method === 'POST');
+    expect(posts.map((p) => [p.path, p.body])).toEqual([
+      ['/api/feedback', { message: `rate drop: ${DROP_TEMPLATE}`, kind: 'confirmed', source: 'web', template: DROP_TEMPLATE }],
+    ]);
+    await userEvent.click(within(drop).getByRole('button', { name: 'Undo' }));
+    await waitFor(() => expect(within(drop).getByRole('button', { name: 'Anomaly' })).toBeEnabled());
+    expect(server.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
+  });
+
+  it('"Not an anomaly" on a surge posts a false positive for its template; the lines stay', async () => {
+    render(<AnomalyPanel {...props(series())} />);
+    const surge = screen.getAllByRole('listitem')[1];
+    await userEvent.click(within(surge).getByRole('button', { name: 'Not an anomaly' }));
+    expect(await within(surge).findByText('Answered: not an anomaly')).toBeInTheDocument();
+    expect(server.requests.find((r) => r.method === 'POST')?.body).toEqual({ message: `rate surge: ${SURGE_TEMPLATE}`, kind: 'false_positive', source: 'web', template: SURGE_TEMPLATE });
+    expect(screen.getAllByRole('listitem')).toHaveLength(5);
+  });
+});

@@ -11,13 +11,23 @@ import { isReviewFrame, reviewRowsFromFrames } from './review';
 import { ReviewView, useFetchedReview } from './ReviewView';
 import { emptyState } from './emptyState';
 import { arrowTarget } from './keyboard';
+import { RateEventItem } from './RateEventItem';
+import { rateEventExample, rateEventRowsFromFrames, type RateEventRow } from './rateEvents';
 import { anomalyRowsFromFrames, groupByTemplate, isAnomalyFrame, templateKey } from './rows';
 import { getPanelStyles, type PanelStyles } from './styles';
 import { DEFAULT_OPTIONS, type AnomalyRow, type Column, type PanelOptions, type TemplateGroup } from './types';
 import { useFeedback, type FeedbackApi } from './useFeedback';
 
 type Props = PanelProps<PanelOptions>;
-type Item = { kind: 'line'; key: string; row: AnomalyRow; suppressed: boolean } | { kind: 'group'; key: string; group: TemplateGroup; suppressed: boolean };
+type Item =
+  | { kind: 'line'; key: string; row: AnomalyRow; suppressed: boolean }
+  | { kind: 'group'; key: string; group: TemplateGroup; suppressed: boolean }
+  | { kind: 'rate'; key: string; event: RateEventRow; suppressed: boolean };
+
+/** When an item happened: a line's time, a rate event's interval start. */
+function itemTime(item: Item): number {
+  return item.kind === 'line' ? item.row.time : item.kind === 'rate' ? item.event.time : item.group.lastTime;
+}
 
 const NO_DATASOURCE = 'No Scorpio datasource answers for this line: set "Feedback datasource uid" in the panel options';
 
@@ -149,6 +159,8 @@ export function AnomalyPanel(props: Props) {
 
   const hasAnomalyFrame = data.series.some(isAnomalyFrame);
   const rows = useMemo(() => anomalyRowsFromFrames(data.series, options.maxRows), [data.series, options.maxRows]);
+  // Surges and drops of a `rate_events` query: rows of their own in the Lines view, among the lines by time.
+  const rateEvents = useMemo(() => rateEventRowsFromFrames(data.series), [data.series]);
   const reviewSources = useMemo(() => panelSources(props.data, rows, props.replaceVariables), [props.data, rows, props.replaceVariables]);
   const reviewRefId = data.request?.targets?.[0]?.refId ?? rows[0]?.refId ?? 'A';
   // The review answers recorded here: each change reloads the queue (answered items leave it, undone ones return).
@@ -177,11 +189,14 @@ export function AnomalyPanel(props: Props) {
         .map((group): Item => ({ kind: 'group', key: `g:${group.key}`, group, suppressed: group.rows.every(isSuppressed) }))
         .filter((item) => options.showSuppressed || !item.suppressed);
     }
-    return rows
+    const lines = rows
       .map((row): Item => ({ kind: 'line', key: row.id, row, suppressed: isSuppressed(row) }))
       .filter((item) => options.showSuppressed || !item.suppressed);
-  }, [grouping, rows, isSuppressed, options.showSuppressed]);
-  const hiddenCount = (grouping === 'templates' ? groupByTemplate(rows).length : rows.length) - items.length;
+    const events = rateEvents.map((event): Item => ({ kind: 'rate', key: event.key, event, suppressed: false }));
+    // newest first; a stable sort keeps the lines' own order (time, then score) among equal times
+    return events.length === 0 ? lines : [...lines, ...events].sort((a, b) => itemTime(b) - itemTime(a));
+  }, [grouping, rows, rateEvents, isSuppressed, options.showSuppressed]);
+  const hiddenCount = (grouping === 'templates' ? groupByTemplate(rows).length : rows.length + rateEvents.length) - items.length;
 
   const collapsed = narrow ? ROW_HEIGHT.narrow : ROW_HEIGHT.wide;
   const itemSize = useCallback(
@@ -349,14 +364,24 @@ const RowRenderer = React.memo(function RowRenderer({ index, style, data }: List
     columns: data.columns,
     timeZone: data.timeZone,
     contextLines: data.contextLines,
-    client: data.clientOf(item.kind === 'line' ? item.row : item.group.rows[0]),
+    client: data.clientOf(item.kind === 'line' ? item.row : item.kind === 'rate' ? item.event : item.group.rows[0]),
     feedback: feedback.states[item.key],
     onToggle: () => toggle(item.key),
     onUndo: () => void feedback.undo(item.key),
     styles,
   };
   const content =
-    item.kind === 'line' ? (
+    item.kind === 'rate' ? (
+      <RateEventItem
+        event={item.event}
+        narrow={data.narrow}
+        timeZone={data.timeZone}
+        feedback={common.feedback}
+        onSend={(kind) => void feedback.send(item.key, rateEventExample(item.event), kind, [])}
+        onUndo={common.onUndo}
+        styles={styles}
+      />
+    ) : item.kind === 'line' ? (
       <LineItem {...common} row={item.row} onSend={(kind) => void feedback.send(item.key, item.row, kind, [item.row])} />
     ) : (
       <GroupItem {...common} group={item.group} onSend={(kind) => void feedback.send(item.key, item.group.rows[0], kind, item.group.rows)} />

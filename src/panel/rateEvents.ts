@@ -1,0 +1,89 @@
+import type { DataFrame } from '@grafana/data';
+
+import type { AnomalyRow } from './types';
+
+/** A surge or drop of a line template, from the datasource's `rate_events` frame. */
+export interface RateEventRow {
+  /** Unique per event: source, kind, interval start and template. */
+  key: string;
+  refId: string;
+  /** Start of the interval (epoch ms): of the surge, or the first empty interval of a drop. */
+  time: number;
+  source: string;
+  template: string;
+  kind: 'surge' | 'drop';
+  observed: number;
+  expected: number;
+  /** The interval as people read it ("1 min"). */
+  interval: string;
+}
+
+const REQUIRED = ['time', 'kind', 'template', 'observed', 'expected'];
+
+/** The frames of a `rate_events` query (backend/api/query.ts rateEventsFrame). */
+export function isRateEventFrame(frame: DataFrame): boolean {
+  return REQUIRED.every((name) => frame.fields.some((f) => f.name === name));
+}
+
+/** Surge and drop events of all rate_events frames, newest first. */
+export function rateEventRowsFromFrames(series: DataFrame[]): RateEventRow[] {
+  const rows: RateEventRow[] = [];
+  for (const frame of series) {
+    if (!isRateEventFrame(frame)) {
+      continue;
+    }
+    const get = (name: string) => frame.fields.find((f) => f.name === name)?.values;
+    const [time, kind, template, observed, expected, source, interval] = ['time', 'kind', 'template', 'observed', 'expected', 'source', 'interval'].map(get);
+    for (let i = 0; i < frame.length; i++) {
+      const k = String(kind![i]);
+      if (k !== 'surge' && k !== 'drop') {
+        continue;
+      }
+      const row: RateEventRow = {
+        key: '',
+        refId: frame.refId ?? '',
+        time: Number(time![i]),
+        source: String(source?.[i] ?? ''),
+        template: String(template![i] ?? ''),
+        kind: k,
+        observed: Number(observed![i]),
+        expected: Number(expected![i]),
+        interval: String(interval?.[i] ?? ''),
+      };
+      row.key = `rate:${row.source}:${row.kind}:${row.time}:${row.template}`;
+      rows.push(row);
+    }
+  }
+  return rows.sort((a, b) => b.time - a.time);
+}
+
+/**
+ * The message an answer about a rate event is recorded with: the backend recognises "rate surge: <template>" and
+ * "rate drop: <template>" (backend/pipeline/rate-watch.ts rateAnswerMessage) and applies it to that template's rate.
+ */
+export function rateAnswerMessage(e: Pick<RateEventRow, 'kind' | 'template'>): string {
+  return `rate ${e.kind}: ${e.template}`;
+}
+
+/** The event as the row feedback is sent for: no stored line, so no anomaly id and no score. */
+export function rateEventExample(e: RateEventRow): AnomalyRow {
+  return {
+    id: '',
+    refId: e.refId,
+    time: e.time,
+    source: e.source,
+    score: NaN,
+    threshold: null,
+    line: rateAnswerMessage(e),
+    template: e.template,
+    reason: rateEventText(e),
+    suppressed: false,
+    feedback: null,
+  };
+}
+
+/** "150 in 1 min, expected 0.3" / "none for 2 min, expected 1 per 1 min". */
+export function rateEventText(e: Pick<RateEventRow, 'kind' | 'observed' | 'expected' | 'interval'>): string {
+  const per = e.interval ? ` in ${e.interval}` : '';
+  return e.kind === 'surge' ? `${e.observed}${per}, expected ${e.expected}` : `stopped: ${e.observed}${per}, expected ${e.expected}`;
+}
