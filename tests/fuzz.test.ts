@@ -3,6 +3,9 @@
  * requests: LAD_FUZZ_RUNS inputs per endpoint (10,000 by default, what CI runs), LAD_FUZZ_SEED to replay.
  * Every input is a client's (valid or a mistake), so the service must answer each one: 0 crashes, 0 5xx, 0
  * answers slower than 5 s, and its RSS stays bounded. A failure prints the seed and the request.
+ * The syslog parser and TCP de-framer are also driven directly (in process) with arbitrary bytes, cut into
+ * arbitrary chunks: no throw escapes, no input takes long, the output is bounded by the input and maxMessageBytes,
+ * and the frames do not depend on where the stream was cut.
  */
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -10,6 +13,8 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { compressSync } from 'snappy';
+import { SyslogFramer } from '../backend/sources/syslog-framing';
+import { FACILITY_NAMES, parseSyslog, SEVERITY_NAMES } from '../backend/sources/syslog-parse';
 import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
 import { removeDir, tempDir } from './service-helpers';
 
@@ -290,4 +295,85 @@ describe(`fuzz: ${RUNS} requests per endpoint against the built service (seed ${
     expect(server.output().slice(logMark)).not.toContain('"level":50');
     expect(rss[name]).toBeLessThan(MAX_RSS_MB);
   }, 120_000);
+});
+
+// ---- syslog, in process ------------------------------------------------------------------------------------
+
+/** Bytes that look like syslog often enough to get past the first checks: PRI, versions, dates, SD, lengths. */
+const syslogPiece = fc.oneof(
+  fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+  fc.constantFrom('<', '>', '<13>', '<191>', '<999>', '<0>1 ', '1 ', '- ', '[', ']', '[a b="c\\"]"]', '="', '\\', '\n', '\r\n', '\u0000', ' ', '2026-11-27T10:00:00.123456+02:00 ', 'Nov 27 10:00:00 ', 'Feb 30 25:61:61 ', 'host ', 'app[12]: ', 'app: ', '\ufeff', '\ud800').map((t) => Buffer.from(t)),
+  fc.integer({ min: 0, max: 99_999_999_999 }).map((n) => Buffer.from(`${n} `)),
+  fc.string({ maxLength: 80 }).map((t) => Buffer.from(t))
+);
+const syslogStream = fc.oneof(fc.uint8Array({ maxLength: 4096 }).map((b) => Buffer.from(b)), fc.array(syslogPiece, { maxLength: 60 }).map((parts) => Buffer.concat(parts)));
+
+/** Frames `bytes` fed in the given chunk sizes (cycled), then ended: the messages, the oversize count, the largest buffer held. */
+function frame(bytes: Buffer, maxMessageBytes: number, cuts: number[]): { messages: string[]; oversize: number; maxBuffered: number } {
+  const messages: string[] = [];
+  let oversize = 0;
+  let maxBuffered = 0;
+  const framer = new SyslogFramer(maxMessageBytes, { onMessage: (m) => messages.push(m), onOversize: () => void oversize++ });
+  for (let pos = 0, i = 0; pos < bytes.length; i++) {
+    const size = cuts.length > 0 ? Math.max(1, cuts[i % cuts.length]) : bytes.length;
+    framer.push(bytes.subarray(pos, pos + size));
+    maxBuffered = Math.max(maxBuffered, framer.bufferedBytes);
+    pos += size;
+  }
+  framer.end();
+  return { messages, oversize, maxBuffered };
+}
+
+/** A property's check without jest's expect (10,000 inputs × several checks: expect's cost dominated the run). */
+function holds(condition: boolean, what: string): void {
+  if (!condition) throw new Error(what);
+}
+
+describe(`fuzz: syslog parser and framer, ${RUNS} inputs each (seed ${SEED})`, () => {
+  const SLOW_MS = 1000;
+
+  test('parseSyslog: any string gives a bounded message with known severity and facility, never a throw', () => {
+    let slowest = 0;
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 2000 }), syslogStream.map((b) => b.toString('utf8'))), fc.integer({ min: 0, max: 4_102_444_800_000 }), (raw, now) => {
+        const started = performance.now();
+        const msg = parseSyslog(raw, now);
+        slowest = Math.max(slowest, performance.now() - started);
+        holds(msg.message.length <= raw.length, 'message longer than the input');
+        for (const field of [msg.host, msg.app, msg.procId, msg.msgId, msg.structuredData]) holds((field ?? '').length <= raw.length, 'a field longer than the input');
+        holds((SEVERITY_NAMES as readonly string[]).includes(msg.severity), `severity ${msg.severity}`);
+        holds((FACILITY_NAMES as readonly string[]).includes(msg.facility), `facility ${msg.facility}`);
+        holds(msg.timestampMs === null || Number.isFinite(msg.timestampMs), `timestamp ${msg.timestampMs}`);
+      }),
+      { numRuns: RUNS, seed: SEED }
+    );
+    expect(slowest).toBeLessThan(SLOW_MS);
+  });
+
+  test('SyslogFramer: arbitrary bytes in arbitrary chunks give the same bounded frames as in one piece, never a throw', () => {
+    let slowest = 0;
+    fc.assert(
+      fc.property(syslogStream, fc.integer({ min: 1, max: 600 }), fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }), (bytes, maxMessageBytes, cuts) => {
+        const started = performance.now();
+        const whole = frame(bytes, maxMessageBytes, []);
+        const chunked = frame(bytes, maxMessageBytes, cuts);
+        slowest = Math.max(slowest, performance.now() - started);
+        holds(JSON.stringify(chunked.messages) === JSON.stringify(whole.messages), `frames depend on the cuts: ${JSON.stringify(chunked.messages).slice(0, 300)} vs ${JSON.stringify(whole.messages).slice(0, 300)}`);
+        holds(chunked.oversize === whole.oversize, `oversize ${chunked.oversize} vs ${whole.oversize}`);
+        let total = 0;
+        for (const m of whole.messages) {
+          const size = Buffer.byteLength(m);
+          total += size;
+          // U+FFFD replacing an invalid byte can take 3 bytes for 1
+          holds(size <= 3 * maxMessageBytes, `a frame of ${size} bytes`);
+          holds(parseSyslog(m, 0).message.length <= m.length, 'parsed message longer than its frame');
+        }
+        holds(total <= 3 * bytes.length, `${total} bytes of frames from ${bytes.length}`);
+        // what the framer holds between chunks: one frame at most, plus its length prefix
+        holds(chunked.maxBuffered <= maxMessageBytes + 12, `held ${chunked.maxBuffered} bytes`);
+      }),
+      { numRuns: RUNS, seed: SEED }
+    );
+    expect(slowest).toBeLessThan(SLOW_MS);
+  });
 });
