@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import type { HealthResponse, SourceHealth } from '../backend/api/health';
 import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
@@ -79,6 +80,32 @@ function push(url: string, source: string, lines: string[]): Promise<Response> {
   return fetch(`${url}/api/push?source=${source}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: lines.join('\n') });
 }
 
+/** A TCP port free right now (the syslog source needs a fixed one across the restart). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends `payload` on one TCP connection and closes it. */
+function sendTcp(port: number, payload: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(payload));
+    socket.on('close', () => resolve());
+    socket.on('error', reject);
+  });
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+}
+
 /** Unique, log-like lines: the n-th of client c. */
 const line = (c: number, n: number): string => `GET /api/items/${c}-${n} 200 ${n % 97}ms user=u${n % 13} client=${c}`;
 
@@ -146,6 +173,29 @@ describe('write-ahead spool, built service', () => {
     expect(twice).toBe(0);
     expect(acked.every((l) => counts.get(l) === 1)).toBe(true);
   }, 150_000);
+
+  it('syslog over TCP goes through the spool: lines it read are scored exactly once after a kill -9 and a restart', async () => {
+    const data = path.join(dir, 'data');
+    const port = await freePort();
+    const configFile = path.join(dir, 'lad.json');
+    writeFileSync(configFile, JSON.stringify({ sources: [{ type: 'syslog', name: 'sys', tcpPort: port, udpPort: null }] }));
+    // A training window it cannot fill: every line read is still unscored at the kill.
+    server = await startBuiltServer({ env: { ...env(data, configFile), LAD_TRAIN_LINES: '1000000', LAD_TRAIN_SECONDS: '3600' }, keepOutputChars: 6000 });
+    const sent = Array.from({ length: 3000 }, (_, n) => line(5, n));
+    await sendTcp(port, sent.map((l) => `<14>1 - host app - - - ${l}\n`).join(''));
+    const first = server;
+    await waitForValue(async () => ((await metric(first.url, 'lad_spool_lines_appended_total')) >= sent.length ? true : undefined), 'the syslog lines spooled');
+    await first.stop('SIGKILL');
+    server = await startBuiltServer({ env: env(data, configFile), keepOutputChars: 6000 });
+    expect(server.output()).toMatch(/"replayLines":3000/);
+    expect(await metric(server.url, 'lad_spool_replayed_lines_total')).toBe(3000);
+    await allScored(server, 'sys');
+    expect(await server.stop('SIGTERM')).toBe(0);
+    server = null;
+    const counts = storedLineCounts(data, 'sys');
+    expect(sent.filter((l) => counts.get(l) !== 1)).toEqual([]);
+    expect(counts.size).toBe(sent.length);
+  }, 90_000);
 
   it('SIGTERM in the first training window keeps the lines; a torn tail is cut with a log line; all are scored once after the restart', async () => {
     const data = path.join(dir, 'data');
