@@ -6,7 +6,7 @@ const tok = (m: TemplateMiner, s: string): string[] => m.tokensOf(s);
 describe('TemplateMiner', () => {
   it('joins lines that differ in a varying word and turns that position into a wildcard', () => {
     const m = new TemplateMiner();
-    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'];
     const clusters = users.map((u) => m.add(tok(m, `session opened for user ${u} by sshd`)));
     expect(new Set(clusters.map((c) => c.id)).size).toBe(1);
     expect(clusters[0].text).toBe(`session opened for user ${WILDCARD} by sshd`);
@@ -46,9 +46,25 @@ describe('TemplateMiner', () => {
 
   it('does not join lines whose informative words mostly differ', () => {
     const m = new TemplateMiner();
+    const a = m.add(tok(m, '<TS> <NUM> host kernel: disk sda failed now'));
+    const b = m.add(tok(m, '<TS> <NUM> host kernel: link eth0 up again'));
+    expect(a.id).not.toBe(b.id);
+  });
+
+  // A header field (host, program, level) is in every template of a log: it says nothing about which event a
+  // line is. Counted as evidence, two events that share only their header would join at similarity 0.4, and a
+  // template whose own words all became wildcards would go on absorbing every line of its length.
+  it('does not count words other templates also hold at that position as evidence', () => {
+    const m = new TemplateMiner();
+    const alone = new TemplateMiner();
+    // another event of the same host and program (another length: its own leaf) makes them shared words
+    m.add(tok(m, '<TS> <NUM> host kernel: usb device attached on port <NUM>'));
     const a = m.add(tok(m, '<TS> <NUM> host kernel: disk sda failed'));
     const b = m.add(tok(m, '<TS> <NUM> host kernel: link eth0 up'));
     expect(a.id).not.toBe(b.id);
+    // without the other template, host and kernel: are this event's own words: 2 of 5 equal joins at 0.4
+    const c = alone.add(tok(alone, '<TS> <NUM> host kernel: disk sda failed'));
+    expect(alone.add(tok(alone, '<TS> <NUM> host kernel: link eth0 up')).id).toBe(c.id);
   });
 
   it('stays within maxTemplates, evicting the least recently used, and counts evictions', () => {
@@ -62,7 +78,8 @@ describe('TemplateMiner', () => {
   });
 
   it('bounds the templates of one leaf: a flood of distinct lines of one shape costs a bounded search', () => {
-    const m = new TemplateMiner({ maxLeafTemplates: 8 });
+    // similarity 0.6: the flood's lines share half their words, and must stay distinct templates here
+    const m = new TemplateMiner({ maxLeafTemplates: 8, similarity: 0.6 });
     const kept = m.add(tok(m, '<TS> host app: event zzkept happened there'));
     const words = ['ab', 'cd', 'ef', 'gh', 'ij', 'kl', 'mn', 'op', 'qr', 'st', 'uv', 'wx'];
     for (let i = 0; i < words.length; i++) {

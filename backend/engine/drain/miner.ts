@@ -26,17 +26,24 @@ export class TemplateMiner {
   evicted = 0;
   private readonly sim: Similarity = { score: 0, wildcards: 0 };
   /** How many templates hold each (position, word): a word many templates share there is a header field. */
-  private readonly holders = new Map<string, number>();
-  private readonly isShared = (position: number, word: string): boolean => (this.holders.get(holderKey(position, word)) ?? 0) > 1;
+  /**
+   * How many templates hold each word at each position (as a literal or a closed-set value), by position
+   * then word: looked up for every equal word a comparison meets, so no key string is built per lookup.
+   */
+  private readonly holders: Map<string, number>[] = [];
+  /** A word more than one template holds at this position: a field of the log's format, not of one event. */
+  private readonly isShared = (position: number, word: string): boolean => (this.holders[position]?.get(word) ?? 0) > 1;
   private readonly countHolder = (position: number, word: string): void => {
-    const key = holderKey(position, word);
-    this.holders.set(key, (this.holders.get(key) ?? 0) + 1);
+    let at = this.holders[position];
+    if (at === undefined) at = this.holders[position] = new Map();
+    at.set(word, (at.get(word) ?? 0) + 1);
   };
   private readonly dropHolder = (position: number, word: string): void => {
-    const key = holderKey(position, word);
-    const n = (this.holders.get(key) ?? 0) - 1;
-    if (n > 0) this.holders.set(key, n);
-    else this.holders.delete(key);
+    const at = this.holders[position];
+    if (at === undefined) return;
+    const n = (at.get(word) ?? 0) - 1;
+    if (n > 0) at.set(word, n);
+    else at.delete(word);
   };
 
   constructor(config: MinerConfigInput = {}) {
@@ -110,7 +117,7 @@ export class TemplateMiner {
     for (const id of ids) {
       const cluster = this.clusters.peek(id);
       if (cluster === undefined) continue;
-      const s = similarity(cluster.tokens, tokens, this.sim);
+      const s = similarity(cluster.tokens, tokens, this.sim, this.isShared);
       if (s.score > bestScore || (s.score === bestScore && s.wildcards < bestWildcards)) {
         best = cluster;
         bestScore = s.score;
@@ -158,6 +165,3 @@ export class TemplateMiner {
   }
 }
 
-function holderKey(position: number, word: string): string {
-  return `${position}\u0000${word}`;
-}

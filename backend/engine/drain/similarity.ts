@@ -3,7 +3,10 @@
 // Positions where both sides are placeholders (masked <NUM>, <TS>… or a wildcard) say nothing about which
 // event a line is: every line of a syslog-style log starts with the same masked date and time. Counting them
 // as equal makes all lines of one length look alike, so only positions with a literal word on at least one
-// side are compared.
+// side are compared. For the same reason an equal word that other templates also hold at that position (`RAS`,
+// `KERNEL`, `INFO`: a field of the log's format) is not evidence either: otherwise a template whose own words
+// have all become wildcards keeps matching every line of its length on its header alone, and absorbs them
+// (BGL's `RAS KERNEL <*> <*> <*> <*>`).
 
 import { WILDCARD } from './config';
 import { FIELD_DELIMITER } from './tokens';
@@ -26,7 +29,12 @@ export interface Similarity {
   wildcards: number;
 }
 
-export function similarity(template: readonly string[], tokens: readonly string[], out: Similarity): Similarity {
+export function similarity(
+  template: readonly string[],
+  tokens: readonly string[],
+  out: Similarity,
+  isShared: (position: number, word: string) => boolean = () => false,
+): Similarity {
   let informative = 0;
   let equal = 0;
   let wildcards = 0;
@@ -47,6 +55,7 @@ export function similarity(template: readonly string[], tokens: readonly string[
       informative++;
       continue;
     }
+    if (t === w && isShared(i, t)) continue;
     informative++;
     if (t === w) equal++;
   }
