@@ -27,7 +27,10 @@ export interface HealthDeps {
 /** What is failing right now, one sentence each: the reason health says degraded. */
 export function healthProblems(resultsError: string | null, spoolError: string | null): string[] {
   const problems: string[] = [];
-  if (spoolError) problems.push(`spool cannot write, pushes are answered 503: ${spoolError}`);
+  if (spoolError) {
+    // a failed group commit refuses pushes; a failed checkpoint only keeps lines spooled longer
+    problems.push(spoolError.startsWith('spool write') ? `spool cannot write, pushes are answered 503: ${spoolError}` : `spool cannot record how far its lines are scored, so it keeps them (and grows): ${spoolError}`);
+  }
   if (resultsError) problems.push(`results store cannot write, recent results may be missing and their lines stay spooled: ${resultsError}`);
   return problems;
 }
