@@ -3,6 +3,7 @@ import type { QueryEditorProps, SelectableValue } from '@grafana/data';
 import { getTemplateSrv } from '@grafana/runtime';
 import { Combobox, InlineField, InlineFieldRow, InlineSwitch, Input, RadioButtonGroup, type ComboboxOption } from '@grafana/ui';
 
+import { ALL_SOURCES_VALUE as ALL_SOURCES } from '../shared/contract';
 import type { LadDataSource } from './datasource';
 import { DEFAULT_QUERY, type LadDataSourceOptions, type LadQuery, type LadQueryType } from './types';
 
@@ -24,7 +25,6 @@ const KIND_OPTIONS: Array<SelectableValue<'' | 'false_positive' | 'confirmed'>> 
   { label: 'Confirmed', value: 'confirmed' },
 ];
 
-const ALL_SOURCES = '';
 /** Query types read from the rate model (no line search, no suppression). */
 const RATE_MODEL_TYPES: ReadonlySet<LadQueryType> = new Set(['template_rates', 'rate_events']);
 

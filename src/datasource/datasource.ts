@@ -18,21 +18,14 @@ import {
 } from '@grafana/data';
 import { getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 import { from, of, type Observable } from 'rxjs';
-import { z } from 'zod';
 
 import { LadClient } from '../shared/api';
+import { queryResponseSchema, selectedSources as namedSources } from '../shared/contract';
 import { DEFAULT_QUERY, type LadDataSourceOptions, type LadQuery, type LadQueryBody, type LadTarget } from './types';
 import { anomalyAnnotations, framesFromJSON, rateEventAnnotations } from './frames';
 import { contextLogsFrame, LOGS_FIELDS } from './logsFrame';
 import { lokiLinkSettings, type LokiLinkSettings } from './lokiLinks';
 import { LadVariableSupport } from './variables';
-
-const queryResponseSchema = z.object({
-  results: z.record(
-    z.string(),
-    z.object({ frames: z.array(z.looseObject({})).optional(), error: z.string().optional() })
-  ),
-});
 
 /**
  * The sources a (possibly multi-value) variable expands to; undefined for "All" or nothing. Several go to the
@@ -43,10 +36,8 @@ function selectedSources(value: string): string | string[] | undefined {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (parts.length === 0 || parts.some((s) => s === '*' || s === '$__all')) {
-    return undefined;
-  }
-  return parts.length === 1 ? parts[0] : parts;
+  const names = parts.length === 0 ? undefined : namedSources(parts);
+  return names === undefined ? undefined : names.length === 1 ? names[0] : names;
 }
 
 function timeOf(t: number | string): number {

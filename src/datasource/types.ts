@@ -1,7 +1,9 @@
 import type { DataQuery, DataSourceJsonData } from '@grafana/schema';
 
-export const QUERY_TYPES = ['anomalies', 'rate', 'templates', 'feedback', 'review', 'template_rates', 'rate_events'] as const;
-export type LadQueryType = (typeof QUERY_TYPES)[number];
+import { queryTypeSchema, type FeedbackKind, type QueryRequest, type QueryTarget, type QueryType } from '../shared/contract';
+
+export const QUERY_TYPES = queryTypeSchema.options;
+export type LadQueryType = QueryType;
 
 /** One query of a panel: what the backend's POST /api/query takes as a target. */
 export interface LadQuery extends DataQuery {
@@ -15,7 +17,7 @@ export interface LadQuery extends DataQuery {
   /** Rows; for "template_rates" the templates per source (default 10: the panel default of 1000 is not sent). */
   limit?: number;
   /** Only for queryType "feedback". */
-  kind?: 'false_positive' | 'confirmed';
+  kind?: FeedbackKind;
 }
 
 /** A new panel shows the latest unsuppressed anomalies of every source without touching the editor. */
@@ -39,17 +41,8 @@ export interface LadSecureJsonData {
   token?: string;
 }
 
-/** A target as POST /api/query receives it: the query's options, template variables already interpolated. */
-export interface LadTarget extends Pick<LadQuery, 'minScore' | 'includeSuppressed' | 'search' | 'limit' | 'kind'> {
-  refId: string;
-  /** One source, several (one target for all: rankings span them), or absent for every source. */
-  source?: string | string[];
-  queryType: LadQueryType;
-}
+/** A target as POST /api/query receives it (the contract's): the query's options, template variables already interpolated. */
+export type LadTarget = QueryTarget;
 
-export interface LadQueryBody {
-  range: { from: number; to: number };
-  intervalMs: number;
-  maxDataPoints: number;
-  targets: LadTarget[];
-}
+/** The body of POST /api/query as the datasource sends it: the contract's, with the options Grafana always sets. */
+export type LadQueryBody = QueryRequest & { range: { from: number; to: number }; intervalMs: number; maxDataPoints: number; targets: LadTarget[] };

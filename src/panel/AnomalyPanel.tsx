@@ -7,6 +7,7 @@ import { areEqual, VariableSizeList, type ListChildComponentProps } from 'react-
 import { LadClient } from '../shared/api';
 import { scorpioDatasources, scorpioUidOf } from '../shared/scorpioDatasources';
 import { GroupItem, LineItem } from './AnomalyItems';
+import { isAllSources } from '../shared/contract';
 import { isReviewFrame, reviewRowsFromFrames } from './review';
 import { ReviewView, useFetchedReview } from './ReviewView';
 import { emptyState } from './emptyState';
@@ -85,7 +86,7 @@ export function panelSources(data: Props['data'], rows: readonly AnomalyRow[], r
     const raw = (target as { source?: unknown }).source;
     if (typeof raw === 'string' && raw.trim()) {
       const value = replaceVariables ? replaceVariables(raw) : raw;
-      value.split(/[{},]/).map((s) => s.trim()).filter((s) => s && s !== '*' && !s.startsWith('$')).forEach((s) => named.add(s));
+      value.split(/[{},]/).map((s) => s.trim()).filter((s) => !isAllSources(s) && !s.startsWith('$')).forEach((s) => named.add(s));
     }
   }
   if (named.size === 0) {
