@@ -165,10 +165,11 @@ export function AnomalyPanel(props: Props) {
   const reviewSources = useMemo(() => panelSources(props.data, rows, props.replaceVariables), [props.data, rows, props.replaceVariables]);
   const reviewRefId = data.request?.targets?.[0]?.refId ?? rows[0]?.refId ?? 'A';
   // The review answers recorded here: each change reloads the queue (answered items leave it, undone ones return).
+  // 'undoing' still counts: the queue is asked again once the DELETE is through, not while it is in flight.
   const reviewAnswers = useMemo(
     () =>
       Object.entries(feedback.states)
-        .filter(([key, s]) => key.startsWith('review:') && s.status === 'done')
+        .filter(([key, s]) => key.startsWith('review:') && (s.status === 'done' || s.status === 'undoing'))
         .map(([key]) => key)
         .sort()
         .join('\n'),

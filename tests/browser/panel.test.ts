@@ -362,57 +362,104 @@ test('the panel is usable from the keyboard: arrows move between rows, Enter exp
   await screenshot('panel-by-template-dark.png');
 });
 
-test('Review: answering "Normal" records a false positive in the fact-store, says what it changed, and Undo takes it back', async () => {
-  await page.goto(`${host.url}/?theme=dark`);
-  await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
-  const queue = (await api<{ items: Array<{ line: string; affected: number }> }>('GET', '/api/review?source=shop&limit=20')).body.items;
-  expect(queue.length).toBeGreaterThan(0);
-  const before = (await api<unknown[]>('GET', '/api/feedback?kind=false_positive')).body.length;
+interface ReviewItemBody {
+  line: string;
+  lineId: string | null;
+  flagged: boolean;
+  affected: number;
+}
+const reviewQueue = async () => (await api<{ items: ReviewItemBody[] }>('GET', '/api/review?source=shop&limit=20')).body.items;
+const recordsOf = async (kind: string) => (await api<Array<{ id: string; message: string; kind: string; source: string }>>('GET', `/api/feedback?kind=${kind}`)).body;
+/** The same line with every digit changed: other numbers, the same words. */
+const otherNumbers = (line: string) => line.replace(/\d/g, (d) => String((Number(d) + 1) % 10));
 
-  await page.getByRole('radio', { name: 'Review' }).click();
-  const first = page.getByRole('list', { name: 'Review queue' }).getByRole('listitem').first();
-  await first.waitFor();
-  expect(host.proxied).toContain('GET /api/review');
-  const line = (await first.locator('pre').textContent()) ?? '';
-  const asked = queue.find((i) => i.line === line);
-  expect(asked).toBeDefined();
-
-  await first.getByRole('button', { name: 'Normal' }).click();
-  const affected = `${asked!.affected} similar recent line${asked!.affected === 1 ? '' : 's'}`;
-  await first.getByRole('status').filter({ hasText: `Answered Normal: ${affected} now treated as normal` }).waitFor();
-  const records = (await api<Array<{ id: string; message: string; kind: string; source: string }>>('GET', '/api/feedback?kind=false_positive')).body;
-  expect(records).toHaveLength(before + 1);
-  const record = records.find((r) => r.message === line);
-  expect(record).toMatchObject({ kind: 'false_positive', source: 'shop' });
-  await page.mouse.move(5, 700); // away from the radio's tooltip
-  await page.getByRole('tooltip').waitFor({ state: 'detached' }).catch(() => undefined);
-  await screenshot('review-dark.png');
-
-  await first.getByRole('button', { name: 'Undo' }).click();
-  await first.getByRole('button', { name: 'Normal' }).waitFor();
-  expect(host.proxied).toContain(`DELETE /api/feedback/${record!.id}`);
-  expect((await api<unknown[]>('GET', '/api/feedback?kind=false_positive')).body).toHaveLength(before);
-
-  // An answer shows in the Lines view too: "Normal" on a flagged item greys its lines (the host shows suppressed ones).
-  const flagged = page.getByRole('list', { name: 'Review queue' }).getByRole('listitem').filter({ has: page.getByText('flagged', { exact: true }) }).first();
-  const flaggedLine = (await flagged.locator('pre').textContent()) ?? '';
-  await flagged.getByRole('button', { name: 'Normal' }).click();
-  const notice = page.getByRole('status').filter({ hasText: 'Marked as false positive' });
-  await notice.waitFor();
-  await page.getByRole('radio', { name: 'Lines' }).click();
-  const row = page.getByRole('listitem').filter({ hasText: flaggedLine });
-  // The list is virtual: scroll until the line's row is rendered.
+/** A row of the (virtual) Lines list: scrolls down until it is rendered. */
+async function lineRow(text: string) {
+  const row = page.getByRole('listitem').filter({ hasText: text });
   await page.getByRole('listitem').first().hover();
-  for (let i = 0; i < 40 && (await row.count()) === 0; i++) {
+  for (let i = 0; i < 60 && (await row.count()) === 0; i++) {
     await page.mouse.wheel(0, 300);
     await page.waitForTimeout(50);
   }
-  await row.waitFor({ timeout: 5000 });
-  expect(await row.locator('[data-suppressed]').count()).toBe(1);
-  await notice.getByRole('button', { name: 'Undo' }).click();
-  await notice.waitFor({ state: 'detached' });
-  expect(await row.locator('[data-suppressed]').count()).toBe(0);
-  expect((await api<unknown[]>('GET', '/api/feedback?kind=false_positive')).body).toHaveLength(before);
+  await row.first().waitFor({ timeout: 5000 });
+  return row.first();
+}
+
+test('Review: three answers reach the fact-store, leave the queue (Undo brings one back), and show in the Lines view', async () => {
+  await page.goto(`${host.url}/?theme=dark`);
+  await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+  const queue = await reviewQueue();
+  // Two flagged items to answer "Normal", one not flagged to answer "Anomaly"; each names its stored line.
+  const [x, y] = queue.filter((i) => i.flagged);
+  const z = queue.find((i) => !i.flagged);
+  expect([x, y, z].every((i) => i !== undefined && i.lineId !== null)).toBe(true);
+  const fpBefore = (await recordsOf('false_positive')).length;
+  const okBefore = (await recordsOf('confirmed')).length;
+
+  await page.getByRole('radio', { name: 'Review' }).click();
+  const list = page.getByRole('list', { name: 'Review queue' });
+  const item = (line: string) => list.getByRole('listitem').filter({ has: page.getByText(line, { exact: true }) });
+  await item(x.line).waitFor();
+  expect(host.proxied).toContain('GET /api/review');
+
+  // Any item's surrounding lines, by its stored line id (not only a line the panel holds as an anomaly).
+  await item(z!.line).getByRole('button', { name: 'Expand line and its context' }).click();
+  await item(z!.line).getByRole('group', { name: 'Surrounding log lines' }).waitFor();
+  expect(host.proxied).toContain(`GET /api/anomalies/${z!.lineId}/context`);
+
+  // 1. "Normal" on a flagged item: the fact-store gains it, the badge says what it changed, the queue drops it.
+  await item(x.line).getByRole('button', { name: 'Normal' }).click();
+  const xAffected = `${x.affected} similar recent line${x.affected === 1 ? '' : 's'}`;
+  await item(x.line).getByRole('status').filter({ hasText: `Answered Normal: ${xAffected} now treated as normal` }).waitFor();
+  const xRecord = (await recordsOf('false_positive')).find((r) => r.message === x.line);
+  expect(xRecord).toMatchObject({ kind: 'false_positive', source: 'shop' });
+  await page.getByText('Answered here (1)').waitFor();
+  expect((await reviewQueue()).map((i) => i.line)).not.toContain(x.line);
+  await page.mouse.move(5, 700); // away from the radio's tooltip
+  await page.getByRole('tooltip').waitFor({ state: 'detached' }).catch(() => undefined);
+  await screenshot('review-dark.png');
+  // Undo brings it back into the queue, asking again.
+  await item(x.line).getByRole('button', { name: 'Undo' }).click();
+  await item(x.line).getByRole('button', { name: 'Normal' }).waitFor();
+  expect(host.proxied).toContain(`DELETE /api/feedback/${xRecord!.id}`);
+  expect(await recordsOf('false_positive')).toHaveLength(fpBefore);
+  await waitUntil('the undone item back in the queue', async () => ((await reviewQueue()).some((i) => i.line === x.line) ? true : undefined));
+
+  // 2. Three answers: "Normal" on both flagged items, "Anomaly" on the unflagged one.
+  await item(x.line).getByRole('button', { name: 'Normal' }).click();
+  await item(x.line).getByRole('status').waitFor();
+  await item(y.line).getByRole('button', { name: 'Normal' }).click();
+  await item(y.line).getByRole('status').waitFor();
+  await item(z!.line).getByRole('button', { name: 'Anomaly' }).click();
+  await item(z!.line).getByRole('status').filter({ hasText: 'Answered Anomaly:' }).waitFor();
+  await page.getByText('Answered here (3)').waitFor();
+  expect(await recordsOf('false_positive')).toHaveLength(fpBefore + 2);
+  const confirmed = (await recordsOf('confirmed')).find((r) => r.message === z!.line);
+  expect(await recordsOf('confirmed')).toHaveLength(okBefore + 1);
+  // The fact-store is the truth: the service asks about none of the three again.
+  const asked = (await reviewQueue()).map((i) => i.line);
+  for (const answered of [x.line, y.line, z!.line]) expect(asked).not.toContain(answered);
+
+  // New lines like the answered ones: the confirmed one's kind is flagged "like confirmed anomaly", the others quiet.
+  const zLike = otherNumbers(z!.line);
+  const xLike = otherNumbers(x.line);
+  const before = (await scored('shop'))!.linesScored;
+  await push([zLike, xLike]);
+  await waitUntil('the new lines to be scored', async () => (((await scored('shop'))?.linesScored ?? 0) >= before + 2 ? true : undefined));
+
+  // 3. The Lines view of a fresh page (its data queried anew) shows all three answers.
+  await page.goto(`${host.url}/?theme=dark`);
+  await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+  await page.getByRole('radio', { name: 'Lines' }).click();
+  const zRow = await lineRow(zLike);
+  expect(await zRow.textContent()).toContain(`like confirmed anomaly ${confirmed!.id}`);
+  expect(await zRow.locator('[data-suppressed]').count()).toBe(0);
+  for (const answered of [x.line, y.line]) {
+    const row = await lineRow(answered);
+    expect(await row.locator('[data-suppressed]').count()).toBe(1);
+  }
+  const xLikeRow = (await anomalyRows()).find((r) => r.line === xLike);
+  expect(xLikeRow === undefined || xLikeRow.suppressed === true).toBe(true);
 
   await page.goto(`${host.url}/?theme=light`);
   await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
