@@ -170,10 +170,29 @@ describe('plugin manifest wiring', () => {
       return d.kind === 'forward' ? `${d.url} ${d.headers.authorization}` : d.status;
     };
 
-    it.each(['Viewer', 'Editor', 'Admin'] as OrgRole[])('a %s reads and queries', (role) => {
+    it.each(['Viewer', 'Editor', 'Admin'] as OrgRole[])('a %s reads (health, sources, context, the review queue) and queries', (role) => {
       expect(outcome(role, 'GET', '/api/health')).toBe('http://backend:8080/api/health Bearer t0ken');
+      expect(outcome(role, 'GET', '/api/sources')).toBe('http://backend:8080/api/sources Bearer t0ken');
       expect(outcome(role, 'GET', '/api/anomalies/a1/context?before=5&after=5')).toBe('http://backend:8080/api/anomalies/a1/context?before=5&after=5 Bearer t0ken');
+      expect(outcome(role, 'GET', '/api/review?source=web&limit=20')).toBe('http://backend:8080/api/review?source=web&limit=20 Bearer t0ken');
       expect(outcome(role, 'POST', '/api/query')).toBe('http://backend:8080/api/query Bearer t0ken');
+    });
+
+    it.each(['Viewer', 'Editor', 'Admin'] as OrgRole[])('a %s reads nothing else with the token: each read has its own route', (role) => {
+      // The datasource has no URL of its own (only jsonData.url), so Grafana has nowhere to send an unrouted path.
+      for (const path of ['/metrics', '/api/feedback', '/api/v1/labels', '/']) {
+        const d = proxy(role, 'GET', path);
+        expect({ path, token: d.kind === 'forward' ? d.headers.authorization : undefined }).toEqual({ path, token: undefined });
+      }
+    });
+
+    it('every GET the plugin sends has a read route (paths read from the request calls in src/)', () => {
+      const files = fs.readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f) && !/\.test\.tsx?$/.test(f));
+      const paths = files.flatMap((f) =>
+        [...fs.readFileSync(path.join(root, 'src', f), 'utf8').matchAll(/'GET',\s*[`']([^`']+)[`']/g)].map((m) => m[1].replace(/\$\{[^}]*\}/g, 'x'))
+      );
+      expect(paths).toEqual(expect.arrayContaining(['/api/health', '/api/sources', '/api/review' + 'x']));
+      for (const p of paths) expect({ p, kind: proxy('Viewer', 'GET', p).kind }).toEqual({ p, kind: 'forward' });
     });
 
     it('feedback POST and DELETE need at least Editor', () => {
