@@ -19,6 +19,16 @@ describe('RecentLines', () => {
     expect(r.lines()).toEqual(['c', 'd', 'e']);
   });
 
+  it('starts over after clear', () => {
+    const r = new RecentLines(2);
+    r.push('a', 1);
+    r.clear();
+    expect(r.size).toBe(0);
+    r.push('b', 2);
+    expect(r.lines()).toEqual(['b']);
+    expect([...r.times()]).toEqual([2]);
+  });
+
   it('refuses a capacity that is not a positive integer', () => {
     expect(() => new RecentLines(0)).toThrow(/positive integer/);
   });

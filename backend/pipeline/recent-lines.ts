@@ -26,6 +26,12 @@ export class RecentLines {
     if (this.count < this.ring.length) this.count++;
   }
 
+  /** Forgets every line (the ring's memory is reused). */
+  clear(): void {
+    this.next = this.count = 0;
+    this.ring.fill(undefined as unknown as string);
+  }
+
   /** The kept lines, oldest first (a copy: the ring keeps moving while a training reads it). */
   lines(): string[] {
     const cap = this.ring.length;

@@ -368,7 +368,9 @@ export class SourcePipeline {
         return;
       }
       this.swap(model);
-      // The training window itself gets scored too, before anything that arrived since.
+      // The training window itself gets scored too, before anything that arrived since; scoring keeps each
+      // line among the recent ones, so they start over here (else the window would be in them twice).
+      this.recent.clear();
       this.queue.unshift(this.collected);
       this.collected = [];
       this.schedule();
