@@ -57,11 +57,15 @@ export class SourceScorer {
   private ticker: NodeJS.Timeout | null = null;
   private readonly decoder = new TextDecoder();
   private readonly log: Logger;
+  /** Consumers this ownership has made (each reset after a lost delivery makes a new one). */
+  private consumers = 0;
   scored = 0;
   lastError: string | null = null;
 
   constructor(
     readonly source: string,
+    /** Revision of the lease this ownership holds: names its consumer. */
+    private readonly revision: number,
     private readonly deps: ScorerDeps
   ) {
     this.token = sourceToken(source);
@@ -86,7 +90,7 @@ export class SourceScorer {
   }
 
   private async run(): Promise<void> {
-    await this.resumeConsumer();
+    let consumerName = await this.resumeConsumer();
     const stored = await this.models.load(this.source).catch((err: Error) => {
       this.log.warn({ err: err.message }, 'stored model unusable, will train');
       return null;
@@ -101,46 +105,89 @@ export class SourceScorer {
     this.ticker = setInterval(() => {
       if (this.model) this.rate.tick(Date.now());
     }, 1000);
-    const consumer = await this.deps.js.consumers.get(LINES_STREAM, this.token);
+    let consumer = await this.deps.js.consumers.get(LINES_STREAM, consumerName);
+    /** The consumer's next delivery number: a gap means a delivered message never reached us. */
+    let nextDelivery = 1;
     while (!this.stopping) {
       let batch: Pending[] = [];
+      let broken: string | null = null;
       try {
         const msgs = await consumer.fetch({ max_messages: this.deps.batchLines, expires: 1000 });
-        for await (const msg of msgs) batch.push({ msg, line: this.parse(msg) });
+        for await (const msg of msgs) {
+          if (msg.info.deliverySequence !== nextDelivery || msg.info.redelivered) {
+            broken = `delivery ${msg.info.deliverySequence} after ${nextDelivery - 1}`;
+            break;
+          }
+          nextDelivery++;
+          batch.push({ msg, line: this.parse(msg) });
+        }
       } catch (err) {
-        // NATS away or the consumer reset by a new owner: wait and try again; the lease decides whether to go on
-        this.lastError = (err as Error).message;
+        broken = (err as Error).message;
+      }
+      if (broken !== null) {
+        // Lines must be written in stream order (the sink's high-water mark): after a failed fetch or a lost
+        // delivery, start again after the last acknowledged line on a new consumer, dropping what is in hand
+        // (unacknowledged, so it comes again). NATS away or the consumer deleted by a new owner land here too:
+        // wait and retry; the lease decides whether to go on.
+        this.lastError = broken;
+        this.collected = [];
         await new Promise((r) => setTimeout(r, 500));
+        if (this.stopping) break;
+        try {
+          consumerName = await this.resumeConsumer();
+          consumer = await this.deps.js.consumers.get(LINES_STREAM, consumerName);
+          nextDelivery = 1;
+        } catch (err) {
+          this.lastError = (err as Error).message;
+        }
         continue;
       }
-      if (this.model === null) {
-        batch = await this.collect(batch);
-        if (batch.length === 0) continue;
+      if (this.model === null) batch = await this.collect(batch);
+      // the same batch again until it is written: going on past it would leave a hole below what is written next
+      while (batch.length > 0 && !this.stopping) {
+        try {
+          await this.scoreAndAck(batch);
+          break;
+        } catch (err) {
+          this.lastError = (err as Error).message;
+          this.log.error({ err: (err as Error).message }, 'scoring a batch failed, retrying');
+          await new Promise((r) => setTimeout(r, 1000));
+        }
       }
-      await this.scoreAndAck(batch);
     }
   }
 
   /**
-   * A new owner starts at the consumer's ack floor: what the last owner fetched but never acknowledged would
-   * otherwise wait for ack_wait before redelivery. The consumer is recreated from floor + 1 when anything is
-   * pending (rows already written for those lines are not written twice: the sink is idempotent).
+   * Each ownership gets its own durable consumer (`<sourceToken>-r<lease revision>-<n>`), started after the
+   * highest ack floor of the source's earlier consumers, which are then deleted. Two owners never share one
+   * consumer, so a worker that lost its lease and has not noticed yet cannot take lines out of the new
+   * owner's sequence: each owner reads the source's lines contiguously and in order, which the sink's
+   * per-source high-water mark relies on. What the last owner fetched but never acknowledged is read again
+   * at once (not after ack_wait); rows already written for it are not written twice (the sink is idempotent).
    */
-  private async resumeConsumer(): Promise<void> {
+  private async resumeConsumer(): Promise<string> {
     const { jsm } = this.deps;
-    const info = await jsm.consumers.info(LINES_STREAM, this.token).catch(() => null);
-    if (info !== null && info.num_ack_pending === 0) return;
-    const floor = info?.ack_floor.stream_seq ?? 0;
-    if (info !== null) await jsm.consumers.delete(LINES_STREAM, this.token);
+    const subject = linesSubject(this.source);
+    const earlier: string[] = [];
+    let floor = 0;
+    for await (const c of jsm.consumers.list(LINES_STREAM)) {
+      if (c.config.filter_subject !== subject) continue;
+      earlier.push(c.name);
+      floor = Math.max(floor, c.ack_floor.stream_seq);
+    }
+    const name = `${this.token}-r${this.revision}-${++this.consumers}`;
     await jsm.consumers.add(LINES_STREAM, {
-      durable_name: this.token,
-      filter_subject: linesSubject(this.source),
+      durable_name: name,
+      filter_subject: subject,
       ack_policy: AckPolicy.All,
       ...(floor > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 } : { deliver_policy: DeliverPolicy.All }),
       // lines of the training window stay unacknowledged while it fills (up to windowSeconds)
       ack_wait: (this.deps.training.windowSeconds + 120) * 1e9,
       max_ack_pending: Math.max(20_000, this.deps.training.windowLines * 2),
     });
+    // the old owner's fetches fail from now on
+    await Promise.all(earlier.filter((n) => n !== name).map((n) => jsm.consumers.delete(LINES_STREAM, n).catch(() => false)));
+    return name;
   }
 
   private parse(msg: JsMsg): StreamLine {

@@ -113,7 +113,7 @@ export class ScoringWorker {
       const revision = await leases.acquire(token);
       if (revision === null) continue;
       const source = this.known.get(token)!;
-      const scorer = new SourceScorer(source, this.opts.scorer);
+      const scorer = new SourceScorer(source, revision, this.opts.scorer);
       this.owned.set(token, { scorer, revision });
       this.log.info({ source, share, alive }, 'took source');
       scorer.start();

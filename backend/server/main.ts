@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config';
 import { startClusterService } from '../cluster/cluster-service';
+import { startQueryRole } from '../cluster/query-role';
 import { startService } from './service';
 
 /** `npm start`: load the configuration (LAD_CONFIG + LAD_* env), start the service, stop cleanly on signals. */
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel });
   // cluster mode: the roles in config.roles, sharing state through NATS JetStream and PostgreSQL
-  const service = config.mode === 'cluster' ? await startClusterService(config, { logger }) : await startService(config, { logger });
+  const service = config.mode === 'cluster' ? await startClusterService(config, { logger, query: startQueryRole }) : await startService(config, { logger });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
