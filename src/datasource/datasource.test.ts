@@ -5,7 +5,7 @@ import { setBackendSrv } from '@grafana/runtime';
 import { LadDataSource } from './datasource';
 import type { LadVariableSupport } from './variables';
 import type { LadQuery } from './types';
-import { anomaliesFrameJSON, healthJSON, rateFrameJSON } from '../testing/fixtures';
+import { anomaliesFrameJSON, fieldValue, healthJSON, rateFrameJSON } from '../testing/fixtures';
 import { ladSettings } from '../testing/settings';
 import { FakeTemplateSrv } from '../testing/templateSrv';
 import { backendSrvViaDataProxyStandIn, startWireServer, type WireServer } from '../testing/wireBackend';
@@ -263,6 +263,7 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     expect(events).toHaveLength(2);
     expect(events![1]).toMatchObject({ time: Date.UTC(2026, 10, 25, 12, 0, 1), title: 'Anomaly in auth', tags: ['anomaly', 'auth'] });
     expect(events![1].text).toContain('user u1');
-    expect(events![1].text).toContain('score 0.600 (threshold 0.400)');
+    const at = (name: string) => (fieldValue(anomaliesFrameJSON('Anno', 2), name, 1) as number).toFixed(3);
+    expect(events![1].text).toContain(`score ${at('score')} (threshold ${at('threshold')})`);
   });
 });
