@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from 'express';
-import { feedbackListQuerySchema, feedbackRequestSchema, type FeedbackRecord } from '../contract';
+import { feedbackListQuerySchema, feedbackRequestSchema, rateAnswerOf, type FeedbackRecord } from '../contract';
 import type { Metrics } from '../metrics/metrics';
 import { ANY_SOURCE, type FactStore } from '../store/fact-store';
 import type { ResultsReader } from '../store/results-reader';
@@ -33,7 +33,8 @@ export function feedbackRouter(deps: FeedbackDeps): Router {
       message: input.message,
       kind: input.kind,
       source,
-      template: input.template ?? anomaly?.template ?? deps.templateOf(input.message, source),
+      // an answer about a rate event names its template in the message (rateAnswerMessage), not a line to mine
+      template: input.template ?? anomaly?.template ?? rateAnswerOf(input.message)?.template ?? deps.templateOf(input.message, source),
       score: input.score ?? anomaly?.score ?? null,
       comment: input.comment ?? null,
       user: input.user ?? null,

@@ -25,6 +25,27 @@ export function feedbackRequestSchema(maxLineBytes = DEFAULT_MAX_LINE) {
 }
 export type FeedbackRequest = z.input<ReturnType<typeof feedbackRequestSchema>>;
 
+/** The kinds of rate event (the rate_events frame's `kind`): a template far above its rate, a regular one stopped. */
+export const rateEventKindSchema = z.enum(['surge', 'drop']);
+export type RateEventKind = z.infer<typeof rateEventKindSchema>;
+
+/**
+ * An answer about a rate event (the panel's surge and drop rows) is a feedback record with this message and the
+ * event's template. It answers for the template's rate, not for a line: the rate model applies it
+ * (backend/pipeline/rate-watch.ts), the line-level answers (backend/feedback/feedback-index.ts) leave it out.
+ */
+export function rateAnswerMessage(kind: RateEventKind, template: string): string {
+  return `rate ${kind}: ${template}`;
+}
+
+const RATE_ANSWER = /^rate (surge|drop): ([^]+)$/;
+
+/** The rate event a feedback message answers for, or null when it is about a line. */
+export function rateAnswerOf(message: string): { kind: RateEventKind; template: string } | null {
+  const m = RATE_ANSWER.exec(message);
+  return m === null ? null : { kind: rateEventKindSchema.parse(m[1]), template: m[2] };
+}
+
 /** GET /api/feedback?source=&kind=&from=&to= */
 export const feedbackListQuerySchema = z.object({
   source: z.string().min(1).optional(),

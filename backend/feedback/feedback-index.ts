@@ -2,6 +2,7 @@
 // start-up, kept current by its change events (an answer takes effect on the next line scored, DELETE undoes
 // it), and applied after model.score by the service pipeline and by `lad eval --feedback` alike.
 
+import { rateAnswerOf } from '../contract';
 import { templateOf as maskedTemplateOf } from '../engine/tokenizer';
 import { ANY_SOURCE, type FactStore, type FeedbackRecord } from '../store/fact-store';
 import type { ComponentScores } from '../engine/model';
@@ -163,6 +164,9 @@ export class FeedbackIndex {
 
   private add(record: FeedbackRecord): void {
     if (record.source !== this.source && record.source !== ANY_SOURCE) return;
+    // An answer about a template's rate (a surge or drop) says nothing of its lines: the rate model applies it
+    // (pipeline/rate-watch.ts). Taken as a line answer, "Anomaly" on a drop would flag the returning lines.
+    if (rateAnswerOf(record.message) !== null) return;
     this.answers.set(record.id, { id: record.id, kind: record.kind, features: featuresOf(record.message) });
     this.messages.set(record.id, record.message);
     const masked = maskedTemplateOf(record.message);

@@ -14,6 +14,7 @@ import { LadModel } from '../engine/model';
 import { loadBaseline, saveBaseline } from '../engine/rate/persist';
 import { carryTemplates } from '../engine/rate/baseline';
 import type { RateBaseline } from '../engine/rate/baseline';
+import { rateAnswerMessage, rateAnswerOf } from '../contract';
 import { ANY_SOURCE } from '../store/fact-store';
 import type { FactStore, FeedbackRecord } from '../store/fact-store';
 import { baselineOf } from '../engine/rate/template-ids';
@@ -21,17 +22,10 @@ import { RateTracker, roundExpected, surgeReason } from '../engine/rate/tracker'
 import { TimestampParser } from '../engine/timestamps';
 import type { LineScore, Model } from './engine-port';
 import { RateHistory, rateHistoryFileSchema } from './rate-history';
-import type { RateEventKind } from './rate-history';
 
-/**
- * An answer about a rate event (the panel's surge and drop rows) is a feedback record whose message is
- * "rate surge: <template>" or "rate drop: <template>" and whose template is the event's.
- */
-const RATE_ANSWER = /^rate (surge|drop): /;
-
-export function rateAnswerMessage(kind: RateEventKind, template: string): string {
-  return `rate ${kind}: ${template}`;
-}
+// An answer about a rate event (the panel's surge and drop rows) is a feedback record whose message is
+// rateAnswerMessage(kind, template) (the contract's convention, shared with the panel and the line-level index).
+export { rateAnswerMessage };
 
 /** The rate history's file, beside the baseline (rate.json) in the model directory. */
 export const RATE_HISTORY_FILE = 'rate-history.json';
@@ -108,10 +102,10 @@ export class RateWatch {
 
   private answer(record: FeedbackRecord, added: boolean): void {
     if (record.source !== this.source && record.source !== ANY_SOURCE) return;
-    const m = RATE_ANSWER.exec(record.message);
-    if (m === null) return;
-    const kind = m[1] as RateEventKind;
-    const id = this.history.idOf(record.template) ?? this.history.idOf(record.message.slice(m[0].length));
+    const rate = rateAnswerOf(record.message);
+    if (rate === null) return;
+    const kind = rate.kind;
+    const id = this.history.idOf(record.template) ?? this.history.idOf(rate.template);
     if (id === undefined) return;
     const model = this.tracker?.model;
     if (record.kind === 'confirmed') {

@@ -1,5 +1,6 @@
 import type { DataFrame } from '@grafana/data';
 
+import { rateAnswerMessage as contractRateAnswerMessage } from '../shared/contract';
 import type { AnomalyRow } from './types';
 
 /** A surge or drop of a line template, from the datasource's `rate_events` frame. */
@@ -58,11 +59,11 @@ export function rateEventRowsFromFrames(series: DataFrame[]): RateEventRow[] {
 }
 
 /**
- * The message an answer about a rate event is recorded with: the backend recognises "rate surge: <template>" and
- * "rate drop: <template>" (backend/pipeline/rate-watch.ts rateAnswerMessage) and applies it to that template's rate.
+ * The message an answer about a rate event is recorded with (the contract's rateAnswerMessage): the backend
+ * applies it to that template's rate and never takes it for an answer about a line.
  */
 export function rateAnswerMessage(e: Pick<RateEventRow, 'kind' | 'template'>): string {
-  return `rate ${e.kind}: ${e.template}`;
+  return contractRateAnswerMessage(e.kind, e.template);
 }
 
 /** The event as the row feedback is sent for: no stored line, so no anomaly id and no score. */
