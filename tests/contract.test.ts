@@ -6,7 +6,15 @@
 import type { z } from 'zod';
 
 import type { Service } from '../backend/server/service';
-import { contextSchema, healthSchema, livenessSchema, sourceHealthSchema } from '../src/shared/contract';
+import {
+  contextSchema,
+  feedbackRecordSchema,
+  healthSchema,
+  livenessSchema,
+  queryResponseSchema,
+  reviewResponseSchema,
+  sourceHealthSchema,
+} from '../src/shared/contract';
 import { anomalyLines, normalLines, postJson, pushLines, removeDir, rowsOf, startTestService, tempDir, waitScored } from './service-helpers';
 
 jest.setTimeout(60_000);
@@ -31,10 +39,16 @@ afterAll(async () => {
   removeDir(dir);
 });
 
-/** Parses strictly and compares key sets, so an extra backend field is a failure too (zod strips unknown keys). */
+/**
+ * Parses strictly and compares key sets, so an extra backend field is a failure too (zod strips unknown keys): every
+ * key sent is one the schema names, and every key the schema requires is sent.
+ */
 function sameKeys(schema: z.ZodObject, value: unknown): void {
   expect(schema.safeParse(value).error?.issues ?? []).toEqual([]);
-  expect(Object.keys(value as object).sort()).toEqual(Object.keys(schema.shape).sort());
+  const sent = Object.keys(value as object).sort();
+  const shape = schema.shape as Record<string, z.ZodType>;
+  expect(sent.filter((k) => !(k in shape))).toEqual([]);
+  expect(Object.keys(shape).filter((k) => !shape[k].safeParse(undefined).success && !sent.includes(k))).toEqual([]);
 }
 
 describe('the plugin parses the real backend', () => {
@@ -66,5 +80,34 @@ describe('the plugin parses the real backend', () => {
     sameKeys(contextSchema, ctx);
     const row = (ctx as { anomaly: unknown }).anomaly;
     sameKeys(contextSchema.shape.anomaly as unknown as z.ZodObject, row);
+  });
+
+  it('GET /api/review: the queue and each item', async () => {
+    const body = await (await fetch(`${service.url}/api/review?source=shop&limit=3`, { headers: auth })).json();
+    sameKeys(reviewResponseSchema, body);
+    const items = (body as { items: unknown[] }).items;
+    expect(items.length).toBeGreaterThan(0);
+    for (const item of items) sameKeys(reviewResponseSchema.shape.items.element, item);
+  });
+
+  it('POST /api/feedback and GET /api/feedback: the fact-store record', async () => {
+    const list = (await (await fetch(`${service.url}/api/feedback`, { headers: auth })).json()) as unknown[];
+    expect(list.length).toBe(1);
+    sameKeys(feedbackRecordSchema, list[0]);
+  });
+
+  it('POST /api/query: every query type answers frames the plugin reads', async () => {
+    const types = ['anomalies', 'rate', 'templates', 'feedback', 'review', 'template_rates', 'rate_events'];
+    const res = await fetch(`${service.url}/api/query`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ range: { from: Date.now() - 3600_000, to: Date.now() + 60_000 }, targets: types.map((queryType) => ({ refId: queryType, queryType })) }),
+    });
+    const body = await res.json();
+    sameKeys(queryResponseSchema, body);
+    for (const type of types) {
+      const frames = queryResponseSchema.parse(body).results[type].frames ?? [];
+      for (const frame of frames) sameKeys(queryResponseSchema.shape.results.valueType.shape.frames.unwrap().element, frame);
+    }
   });
 });
