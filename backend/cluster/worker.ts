@@ -105,18 +105,28 @@ export class ScoringWorker {
       await Promise.all(extra.map((t) => this.release(t)));
       return;
     }
-    // start at a place that depends on this worker, so workers do not all race for the same free source
+    // start at a place that depends on this worker, so workers do not all race for the same free source;
+    // the takes run side by side: a dead worker's sources should move in one round trip, not one per source
     const offset = hash(this.workerId) % Math.max(1, tokens.length);
-    for (let i = 0; i < tokens.length && this.owned.size < share && !this.stopped; i++) {
+    const candidates: string[] = [];
+    for (let i = 0; i < tokens.length; i++) {
       const token = tokens[(offset + i) % tokens.length];
-      if (this.owned.has(token)) continue;
-      const revision = await leases.acquire(token);
-      if (revision === null) continue;
-      const source = this.known.get(token)!;
-      const scorer = new SourceScorer(source, revision, this.opts.scorer);
-      this.owned.set(token, { scorer, revision });
-      this.log.info({ source, share, alive }, 'took source');
-      scorer.start();
+      if (!this.owned.has(token)) candidates.push(token);
+    }
+    let room = share - this.owned.size;
+    while (room > 0 && candidates.length > 0 && !this.stopped) {
+      const tries = candidates.splice(0, room);
+      const revisions = await Promise.all(tries.map((token) => leases.acquire(token).catch(() => null)));
+      tries.forEach((token, i) => {
+        const revision = revisions[i];
+        if (revision === null || this.stopped) return;
+        const source = this.known.get(token)!;
+        const scorer = new SourceScorer(source, revision, this.opts.scorer);
+        this.owned.set(token, { scorer, revision });
+        this.log.info({ source, share, alive }, 'took source');
+        scorer.start();
+      });
+      room = share - this.owned.size;
     }
   }
 

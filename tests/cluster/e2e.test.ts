@@ -144,6 +144,8 @@ describe('cluster mode end to end', () => {
   beforeAll(async () => {
     [nats, pgServer] = await Promise.all([startNatsServer(), startPostgres()]);
     db = new pg.Pool({ connectionString: pgServer.url, max: 2 });
+    // the restart test takes PostgreSQL away under the pool's idle connections
+    db.on('error', () => undefined);
     cluster = await startCluster();
   });
 
@@ -189,9 +191,10 @@ describe('cluster mode end to end', () => {
     const pushedMs = Date.now() - started;
     expect(killed).not.toBeNull();
     const k = killed as unknown as { at: number; sources: string[] };
-    // the killed worker's sources are owned by the other two within the lease time (plus one lease round)
+    // the killed worker's sources are owned by the other two once its leases run out: the lease time after its
+    // last renewal, seen at the next lease round (a third of it), plus scheduling on a loaded 2-core machine
     const movedMs = await moved!;
-    expect(movedMs).toBeLessThan(LEASE_SECONDS * 1000 + 2000);
+    expect(movedMs).toBeLessThan(LEASE_SECONDS * 1000 * (1 + 1 / 3) + 2000);
     await waitFor(async () => (await totalCounted()) >= totalAcked(), diagnosis, 150_000);
     const scoredMs = Date.now() - started;
     const counted = await countedPerSource();
@@ -265,6 +268,7 @@ describe('cluster mode end to end', () => {
   async function pushAndScore(s: number, line: string): Promise<{ anomaly: boolean; suppressed: boolean }> {
     const res = await fetch(`${cluster.ingest[0].url}/api/push?source=${sourceName(s)}`, { method: 'POST', body: `${line}\n` });
     expect(res.status).toBe(204);
+    acked.set(sourceName(s), (acked.get(sourceName(s)) ?? 0) + 1);
     let row: { suppressed: boolean } | undefined;
     await waitFor(
       async () => {
