@@ -27,8 +27,16 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   environment?: Record<string, string>;
+  profiles?: string[];
+  working_dir?: string;
+  depends_on?: string[] | Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
 }
-const compose = yaml('docker-compose.yaml') as { services: Record<string, Service> };
+interface Compose {
+  services: Record<string, Service>;
+}
+// merge: the cluster services share their block through YAML merge keys (<<: *lad-cluster), as compose reads them.
+const compose = parse(read('docker-compose.yaml'), { merge: true }) as Compose;
 const grafana = compose.services.grafana;
 const backend = compose.services['lad-backend'];
 const prometheus = compose.services.prometheus;
@@ -42,6 +50,33 @@ const dashboard = json('provisioning/dashboards/json/log-anomalies.json');
 const alerting = yaml('provisioning/alerting/anomaly-rate.yaml');
 const promConfig = yaml('provisioning/prometheus/prometheus.yml');
 const promRules = yaml('provisioning/prometheus/rules.yml');
+
+/**
+ * A compose value with its variables substituted from `hostEnv` as compose does: `${VAR}`, `${VAR:-default}`
+ * (default when unset or empty) and `${VAR:?message}` (refused when unset or empty).
+ */
+function interpolate(value: string, hostEnv: Record<string, string>): string {
+  return value.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_all, name: string, op: string | undefined, arg: string) => {
+    const set = hostEnv[name] !== undefined && hostEnv[name] !== '';
+    if (op === '?' && !set) {
+      throw new Error(`required variable ${name} is missing a value: ${arg}`);
+    }
+    return set ? hostEnv[name] : op === '-' ? arg : '';
+  });
+}
+
+/** Every environment entry of a service as its container sees it, given the host's environment. */
+function containerEnv(service: Service, hostEnv: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), hostEnv)]));
+}
+
+/** A host environment with the one variable compose requires. */
+const HOST_ENV = { LAD_API_TOKEN: 'compose-token-1234' };
+
+/** The Scorpio datasource's URL as Grafana provisions it: its ${VAR}s come from the grafana container's environment. */
+function scorpioUrl(hostEnv: Record<string, string>): URL {
+  return new URL(interpolate(String(scorpioDs.jsonData!.url), containerEnv(grafana, { ...HOST_ENV, ...hostEnv })));
+}
 
 /** Container-side path of a compose volume whose host side is `host`. */
 function mountOf(service: Service, host: string): string | undefined {
@@ -86,7 +121,8 @@ describe('compose, provisioning, plugin manifests and backend defaults agree', (
   });
 
   it('the backend service listens where the Scorpio datasource and Prometheus look for it', () => {
-    const url = new URL(String(scorpioDs.jsonData!.url));
+    // Without SCORPIO_BACKEND_URL on the host (the default stack): the embedded backend.
+    const url = scorpioUrl({});
     expect(compose.services[url.hostname]).toBe(backend);
     const port = Number(backend.environment!.LAD_PORT ?? backendDefaults.port);
     expect(Number(url.port)).toBe(port);
@@ -118,11 +154,15 @@ describe('compose, provisioning, plugin manifests and backend defaults agree', (
     const scrape = promConfig.scrape_configs.find((s: { job_name: string }) => s.job_name === 'scorpio');
     expect(scrape.authorization).toEqual({ type: 'Bearer', credentials_file: '/run/secrets/lad_api_token' });
     expect(backendDefaults.metricsPublic).toBe(false);
-    // The read route (GET, the whole API under ROUTE_PATH); tests/manifest.test.ts checks the routes per purpose.
-    const route = json('src/datasource/plugin.json').routes.find((r: { path: string }) => r.path === ROUTE_PATH);
-    expect(route.path).toBe(ROUTE_PATH);
-    expect(route.url).toBe('{{ .JsonData.url }}');
-    expect(route.headers).toEqual([{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.token }}' }]);
+    // Every proxy route (one per read or write under ROUTE_PATH; tests/manifest.test.ts checks them per purpose)
+    // forwards to the datasource's URL with the token.
+    const routes = json('src/datasource/plugin.json').routes as Array<{ path: string; url: string; headers: unknown }>;
+    expect(routes.length).toBeGreaterThan(0);
+    for (const route of routes) {
+      expect(route.path.startsWith(`${ROUTE_PATH}/`)).toBe(true);
+      expect(route.url.startsWith('{{ .JsonData.url }}/')).toBe(true);
+      expect(route.headers).toEqual([{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.token }}' }]);
+    }
   });
 
   it('the Prometheus datasource points at the compose prometheus, which loads the checked config and rules', () => {
@@ -185,6 +225,198 @@ describe('compose, provisioning, plugin manifests and backend defaults agree', (
       // Histograms and counters appear in PromQL with their exposition names; the registry holds the base name.
       const base = name.replace(/_(bucket|sum|count)$/, '');
       expect({ name, exported: exported.has(name) || exported.has(base) }).toEqual({ name, exported: true });
+    }
+  });
+});
+
+// The cluster profile (docs/cluster.md): the same checkout in cluster mode, as separate services per role.
+const DEFAULT_SERVICES = ['grafana', 'lad-backend', 'prometheus'];
+const CLUSTER_REPLICAS: Record<string, number> = { ingest: 2, score: 3, query: 1 };
+
+/** Every LAD_* variable backend/server/config.ts reads: its ENV_KEYS table and the ones it reads directly (env.LAD_X). */
+const configSource = read('backend/server/config.ts');
+const SETTINGS_READ = new Set([...configSource.matchAll(/^\s+(LAD_\w+): \{ path:/gm), ...configSource.matchAll(/\benv\.(LAD_\w+)/g)].map((m) => m[1]));
+
+interface ScrapeConfig {
+  job_name: string;
+  metrics_path?: string;
+  authorization?: unknown;
+  static_configs?: Array<{ targets: string[] }>;
+  dns_sd_configs?: Array<{ names: string[]; type: string; port: number }>;
+}
+
+/** Every string in a parsed YAML tree. */
+function strings(node: unknown): string[] {
+  if (typeof node === 'string') return [node];
+  if (Array.isArray(node)) return node.flatMap(strings);
+  if (node && typeof node === 'object') return Object.values(node).flatMap(strings);
+  return [];
+}
+
+function dependsOn(service: Service): string[] {
+  return Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {});
+}
+
+/**
+ * What is wrong with the cluster profile of `c` against the code (backend/server/config.ts, package.json), the
+ * default stack and the Prometheus config `prom`; [] when nothing. A list rather than assertions, so the test
+ * below can show that each kind of mistake is caught.
+ */
+function clusterProblems(c: Compose, prom: { scrape_configs: ScrapeConfig[] }): string[] {
+  const problems: string[] = [];
+  const embedded = c.services['lad-backend'];
+  for (const [name, service] of Object.entries(c.services)) {
+    if (DEFAULT_SERVICES.includes(name)) {
+      // `docker compose up` without a profile starts exactly the default stack, as before the cluster profile.
+      if (service.profiles !== undefined) problems.push(`${name}: a default service has profiles ${JSON.stringify(service.profiles)}`);
+    } else if (JSON.stringify(service.profiles) !== JSON.stringify(['cluster'])) {
+      problems.push(`${name}: not a default service, so it must have profiles [cluster], has ${JSON.stringify(service.profiles)}`);
+    }
+  }
+  // Compose substitutes variables in every service before it applies profiles: a variable required only by the
+  // cluster services would stop the default stack too. LAD_API_TOKEN is required by the default stack already.
+  for (const text of strings(c.services)) {
+    for (const m of text.matchAll(/\$\{(\w+):?\?/g)) {
+      if (m[1] !== 'LAD_API_TOKEN') problems.push(`\${${m[1]}:?...}: only LAD_API_TOKEN may be required (compose checks it without the profile too)`);
+    }
+  }
+  const startEntry = /node (\S+)$/.exec(json('package.json').scripts.start)?.[1];
+  const lad = Object.entries(c.services).filter(([name, s]) => !DEFAULT_SERVICES.includes(name) && s.image === embedded.image);
+  const byRole: Record<string, string[]> = {};
+  for (const [name, service] of lad) {
+    const at = (what: string) => problems.push(`${name}: ${what}`);
+    if (service.working_dir !== embedded.working_dir || mountOf(service, '.') !== mountOf(embedded, '.')) at('does not run the mounted checkout as lad-backend does');
+    if (JSON.stringify(service.command) !== JSON.stringify(['node', startEntry])) at(`command ${JSON.stringify(service.command)} is not the built entry of npm start (${startEntry})`);
+    for (const key of Object.keys(service.environment ?? {})) {
+      if (!SETTINGS_READ.has(key)) at(`${key} is not a setting backend/server/config.ts reads`);
+    }
+    const token = service.environment?.LAD_API_TOKEN;
+    if (!/^\$\{LAD_API_TOKEN:\?[^}]+\}$/.test(token ?? '') || token !== embedded.environment!.LAD_API_TOKEN) at('LAD_API_TOKEN is not required as for lad-backend');
+    let config: ReturnType<typeof loadConfig>;
+    try {
+      config = loadConfig(containerEnv(service, HOST_ENV));
+    } catch (err) {
+      at(`loadConfig: ${(err as Error).message}`);
+      continue;
+    }
+    if (config.mode !== 'cluster') at(`mode ${config.mode}`);
+    if (config.roles.length !== 1) at(`roles ${config.roles.join(',')}: one role per service`);
+    (byRole[config.roles.join(',')] ??= []).push(name);
+    if (!service.healthcheck?.test.join(' ').includes(`127.0.0.1:${config.port}/api/health`)) at(`healthcheck does not ask port ${config.port}`);
+
+    const nats = new URL(config.cluster.natsUrl!);
+    const natsService = c.services[nats.hostname];
+    if (nats.protocol !== 'nats:' || !natsService || !/^nats:/.test(natsService.image)) {
+      at(`LAD_NATS_URL ${nats.href} is not a compose nats service`);
+    } else {
+      const args = natsService.command ?? [];
+      const store = args[args.indexOf('-sd') + 1];
+      if (!args.includes('-js') || !args.includes('-sd') || !natsService.volumes?.some((v) => v.split(':')[1] === store)) at(`${nats.hostname} does not run JetStream with its store (-sd) in a volume`);
+      // nats-server listens on 4222 unless told otherwise (-p/--port).
+      const port = args.includes('-p') ? Number(args[args.indexOf('-p') + 1]) : 4222;
+      if (Number(nats.port || 4222) !== port) at(`LAD_NATS_URL port ${nats.port} is not ${nats.hostname}'s ${port}`);
+    }
+    const pg = new URL(config.cluster.postgresUrl!);
+    const pgService = c.services[pg.hostname];
+    if (!/^postgres(ql)?:$/.test(pg.protocol) || !pgService || !/^postgres:15\b/.test(pgService.image)) {
+      at(`LAD_POSTGRES_URL ${pg.host} is not a compose postgres:15 service`);
+    } else {
+      // The official image's defaults: user postgres, database named as the user, port 5432.
+      const pgEnv = containerEnv(pgService, HOST_ENV);
+      const user = pgEnv.POSTGRES_USER ?? 'postgres';
+      if (decodeURIComponent(pg.username) !== user || pg.pathname !== `/${pgEnv.POSTGRES_DB ?? user}` || Number(pg.port || 5432) !== 5432) {
+        at(`LAD_POSTGRES_URL user/database/port do not match ${pg.hostname}'s`);
+      }
+      for (const hostEnv of [HOST_ENV, { ...HOST_ENV, LAD_POSTGRES_PASSWORD: 'a-chosen-password' }]) {
+        const password = decodeURIComponent(new URL(loadConfig(containerEnv(service, hostEnv)).cluster.postgresUrl!).password);
+        if (password !== containerEnv(pgService, hostEnv).POSTGRES_PASSWORD) at(`LAD_POSTGRES_URL's password is not ${pg.hostname}'s POSTGRES_PASSWORD (host env ${JSON.stringify(hostEnv)})`);
+      }
+      if (!pgService.volumes?.some((v) => v.split(':')[1] === '/var/lib/postgresql/data')) at(`${pg.hostname} keeps its data outside a volume`);
+    }
+    for (const needed of [nats.hostname, pg.hostname]) {
+      if (!dependsOn(service).includes(needed)) at(`does not depend on ${needed}`);
+    }
+  }
+  for (const [role, count] of Object.entries(CLUSTER_REPLICAS)) {
+    if ((byRole[role] ?? []).length !== count) problems.push(`role ${role}: ${(byRole[role] ?? []).length} services, expected ${count}`);
+  }
+  // Two services publishing the same host port could not start together.
+  const hostPorts = Object.values(c.services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]));
+  if (new Set(hostPorts).size !== hostPorts.length) problems.push(`host ports published twice: ${hostPorts.join(', ')}`);
+
+  // Grafana reaches the query replica when the host sets SCORPIO_BACKEND_URL; Prometheus finds it by name.
+  const queries = (byRole.query ?? []).sort();
+  const queryPort = queries.length ? Number(containerEnv(c.services[queries[0]], HOST_ENV).LAD_PORT) : NaN;
+  for (const q of queries) {
+    const url = `http://${q}:${queryPort}`;
+    const grafanaEnv = containerEnv(c.services.grafana, { ...HOST_ENV, SCORPIO_BACKEND_URL: url });
+    if (interpolate(String(scorpioDs.jsonData!.url), grafanaEnv) !== url) problems.push(`SCORPIO_BACKEND_URL=${url} does not reach Grafana's Scorpio datasource`);
+  }
+  const scorpioJob = prom.scrape_configs.find((j) => j.job_name === 'scorpio');
+  const clusterJob = prom.scrape_configs.find((j) => j.job_name === 'scorpio-cluster');
+  const sd = clusterJob?.dns_sd_configs?.[0];
+  if (!clusterJob || clusterJob.metrics_path !== '/metrics' || JSON.stringify(clusterJob.authorization) !== JSON.stringify(scorpioJob?.authorization)) {
+    problems.push('prometheus.yml: job scorpio-cluster does not scrape /metrics with the token as job scorpio does');
+  } else if (JSON.stringify([...(sd?.names ?? [])].sort()) !== JSON.stringify(queries) || sd?.port !== queryPort || sd?.type !== 'A') {
+    problems.push(`prometheus.yml: job scorpio-cluster finds ${JSON.stringify(sd)}, the query services are ${queries.join(',')} on ${queryPort}`);
+  }
+  return problems;
+}
+
+describe('the cluster profile agrees with the code and leaves the default stack alone', () => {
+  it('2 ingest, 3 scoring and 1 query services in cluster mode, on the compose nats and postgres, token required', () => {
+    expect(clusterProblems(compose, promConfig)).toEqual([]);
+    // The settings really reach the configuration: each role, its engines, listening for the other containers.
+    const ingest = loadConfig(containerEnv(compose.services['lad-ingest-1'], HOST_ENV));
+    expect(ingest).toMatchObject({ mode: 'cluster', roles: ['ingest'], host: '0.0.0.0', port: 8080, apiToken: HOST_ENV.LAD_API_TOKEN });
+    expect(ingest.cluster).toEqual({ natsUrl: 'nats://nats:4222', postgresUrl: 'postgres://postgres:scorpio@postgres:5432/postgres', leaseSeconds: 10 });
+    expect(() => containerEnv(compose.services['lad-query'], {})).toThrow(/required variable LAD_API_TOKEN/);
+    expect([...SETTINGS_READ]).toEqual(expect.arrayContaining(['LAD_MODE', 'LAD_ROLES', 'LAD_NATS_URL', 'LAD_POSTGRES_URL', 'LAD_API_TOKEN', 'LAD_API_TOKEN_FILE']));
+  });
+
+  it('the default stack has no profile and its Scorpio datasource still reaches lad-backend', () => {
+    for (const name of DEFAULT_SERVICES) {
+      expect({ name, profiles: compose.services[name].profiles }).toEqual({ name, profiles: undefined });
+    }
+    expect(scorpioUrl({}).href).toBe('http://lad-backend:8080/');
+    expect(scorpioUrl({ SCORPIO_BACKEND_URL: 'http://lad-query:8080' }).hostname).toBe('lad-query');
+    // The command in compose's header and the README starts the profile with the datasource on the query replica.
+    const command = /SCORPIO_BACKEND_URL=http:\/\/([\w-]+):(\d+)/;
+    for (const text of [read('docker-compose.yaml'), read('README.md')]) {
+      const [, host, port] = command.exec(text) ?? [];
+      expect(loadConfig(containerEnv(compose.services[host], HOST_ENV))).toMatchObject({ roles: ['query'], port: Number(port) });
+      expect(text).toContain('--profile cluster');
+    }
+  });
+
+  it('each kind of mistake is caught (the check can fail)', () => {
+    const mutated = (change: (c: Compose, prom: { scrape_configs: ScrapeConfig[] }) => void): string[] => {
+      const c = structuredClone(compose);
+      const prom = structuredClone(promConfig) as { scrape_configs: ScrapeConfig[] };
+      change(c, prom);
+      return clusterProblems(c, prom);
+    };
+    const env = (c: Compose, name: string) => c.services[name].environment!;
+    const cases: Array<[string, (c: Compose, prom: { scrape_configs: ScrapeConfig[] }) => void, RegExp]> = [
+      ['a worker missing', (c) => delete c.services['lad-score-3'], /role score: 2 services, expected 3/],
+      ['an unknown role', (c) => (env(c, 'lad-query').LAD_ROLES = 'querry'), /lad-query: loadConfig: .*roles/],
+      ['a setting the code does not read', (c) => (env(c, 'lad-ingest-1').LAD_NATS_SERVER = 'nats://nats:4222'), /LAD_NATS_SERVER is not a setting/],
+      ['NATS at another host', (c) => (env(c, 'lad-score-1').LAD_NATS_URL = 'nats://natz:4222'), /LAD_NATS_URL nats:\/\/natz:4222\/? is not a compose nats service/],
+      ['NATS at another port', (c) => (env(c, 'lad-score-1').LAD_NATS_URL = 'nats://nats:4223'), /LAD_NATS_URL port 4223/],
+      ['JetStream off', (c) => (c.services.nats.command = ['-sd', '/data']), /does not run JetStream/],
+      ['another PostgreSQL password', (c) => (c.services.postgres.environment!.POSTGRES_PASSWORD = '${PGPASS:-other}'), /password is not postgres's POSTGRES_PASSWORD/],
+      ['a PostgreSQL port that is not 5432', (c) => (env(c, 'lad-query').LAD_POSTGRES_URL = 'postgres://postgres:scorpio@postgres:5433/postgres'), /lad-query: LAD_POSTGRES_URL user\/database\/port/],
+      ['a token with a default', (c) => (env(c, 'lad-ingest-2').LAD_API_TOKEN = '${LAD_API_TOKEN:-changeme}'), /lad-ingest-2: LAD_API_TOKEN is not required/],
+      ['a default service in a profile', (c) => (c.services['lad-backend'].profiles = ['embedded']), /lad-backend: a default service has profiles/],
+      ['a cluster service without the profile', (c) => delete c.services.nats.profiles, /nats: not a default service/],
+      ['another required variable', (c) => (c.services.nats.image = 'nats:${NATS_VERSION:?set it}'), /NATS_VERSION:\?...\}: only LAD_API_TOKEN/],
+      ['a second service on host port 8081', (c) => (c.services['lad-query'].ports = ['8081:8080']), /host ports published twice/],
+      ['Prometheus scraping an ingest replica', (_c, prom) => (prom.scrape_configs.find((j) => j.job_name === 'scorpio-cluster')!.dns_sd_configs![0].names = ['lad-ingest-1']), /job scorpio-cluster finds/],
+      ['Grafana not passing SCORPIO_BACKEND_URL on', (c) => (c.services.grafana.environment!.SCORPIO_BACKEND_URL = 'http://lad-backend:8080'), /SCORPIO_BACKEND_URL=http:\/\/lad-query:8080 does not reach/],
+    ];
+    for (const [what, change, expected] of cases) {
+      const problems = mutated(change);
+      expect({ what, caught: problems.some((p) => expected.test(p)) }).toEqual({ what, caught: true });
     }
   });
 });
