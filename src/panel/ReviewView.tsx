@@ -34,10 +34,17 @@ const answered = (state: FeedbackState | undefined): boolean => state?.status ==
  * The open items of the queue, then the items answered here: an answered item leaves the queue (the service
  * does not offer it again) and stays listed below with what it changed and Undo; Undo puts it back.
  */
-export function reviewSections(items: readonly ReviewRow[], states: FeedbackApi['states'], seen: Map<string, ReviewRow>): { open: ReviewRow[]; done: ReviewRow[] } {
-  for (const item of items) seen.set(item.key, item);
+export function reviewSections(
+  items: readonly ReviewRow[],
+  states: FeedbackApi['states'],
+  seen: ReadonlyMap<string, ReviewRow>
+): { open: ReviewRow[]; done: ReviewRow[] } {
+  const all = new Map(seen);
+  for (const item of items) {
+    all.set(item.key, item);
+  }
   const open = items.filter((item) => !answered(states[item.key]));
-  const done = [...seen.values()].filter((item) => answered(states[item.key]));
+  const done = [...all.values()].filter((item) => answered(states[item.key]));
   return { open, done };
 }
 
@@ -46,7 +53,19 @@ export function ReviewView({ load, anomalies, feedback, clientOf, contextLines, 
   const [expanded, setExpanded] = useState<string | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
   // Every item shown here, so an answered one stays listed after the reloaded queue leaves it out.
-  const seen = useRef(new Map<string, ReviewRow>());
+  // Updated while rendering when a new queue arrives (React's pattern for state derived from a changed prop).
+  const [seen, setSeen] = useState<ReadonlyMap<string, ReviewRow>>(() => new Map());
+  const [seenLoad, setSeenLoad] = useState<ReviewLoad | null>(null);
+  if (load !== seenLoad) {
+    setSeenLoad(load);
+    if (load.state === 'done') {
+      const next = new Map(seen);
+      for (const item of load.items) {
+        next.set(item.key, item);
+      }
+      setSeen(next);
+    }
+  }
   if (load.state === 'loading') {
     return (
       <div className={styles.empty} role="status">
@@ -61,7 +80,7 @@ export function ReviewView({ load, anomalies, feedback, clientOf, contextLines, 
       </div>
     );
   }
-  const { open, done } = reviewSections(load.items, feedback.states, seen.current);
+  const { open, done } = reviewSections(load.items, feedback.states, seen);
   if (open.length === 0 && done.length === 0) {
     return (
       <div className={styles.empty} role="status">
