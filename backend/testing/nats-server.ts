@@ -31,6 +31,8 @@ export interface NatsServer {
   /** Stops it and removes the store. */
   stop(): Promise<void>;
   output(): string;
+  /** The running server's process id (for CPU accounting). */
+  pid(): number;
 }
 
 async function portOpen(port: number): Promise<boolean> {
@@ -89,5 +91,6 @@ export async function startNatsServer(): Promise<NatsServer> {
       removeDir(dir);
     },
     output: () => output,
+    pid: () => (child as ChildProcess | null)?.pid ?? 0,
   };
 }
