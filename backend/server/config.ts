@@ -241,7 +241,9 @@ function readConfigFile(file: string): Record<string, unknown> {
 /** Env var name for a config path, to name it in errors when it came from the environment. */
 function envNameFor(pathKeys: PropertyKey[], env: NodeJS.ProcessEnv): string | undefined {
   const dotted = pathKeys.map(String).join('.');
-  return Object.entries(ENV_KEYS).find(([name, spec]) => spec.path.join('.') === dotted && env[name] !== undefined)?.[0];
+  // A list variable's issue names an element (roles.0 for LAD_ROLES=querry): the variable holds the whole list.
+  const covers = (specPath: readonly string[]): boolean => dotted === specPath.join('.') || dotted.startsWith(`${specPath.join('.')}.`);
+  return Object.entries(ENV_KEYS).find(([name, spec]) => covers(spec.path) && env[name] !== undefined)?.[0];
 }
 
 /** LAD_API_TOKEN_FILE: the token from a file (container secrets), trimmed. Errors name the file, never its content. */
