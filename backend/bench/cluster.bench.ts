@@ -129,6 +129,7 @@ async function embedded(ctx: BenchContext, lines: number): Promise<Measured> {
 }
 
 interface ClusterRun {
+  workerEnv: Parameters<typeof startBuiltServer>[0];
   nats: NatsServer;
   pgServer: PostgresServer;
   db: pg.Pool;
@@ -154,7 +155,7 @@ async function startCluster(ctx: BenchContext, workers: number): Promise<Cluster
   const [ingest, ...ws] = await Promise.all([startBuiltServer(env('ingest')), ...Array.from({ length: workers }, () => startBuiltServer(env('score')))]);
   const db = new pg.Pool({ connectionString: pgServer.url, max: 1 });
   db.on('error', () => undefined);
-  return { nats, pgServer, db, ingest, workers: ws };
+  return { workerEnv: env('score'), nats, pgServer, db, ingest, workers: ws };
 }
 
 async function stopCluster(c: ClusterRun): Promise<void> {
@@ -188,7 +189,14 @@ function clusterCpu(c: ClusterRun): Record<Part, number> {
   };
 }
 
-async function clusterThroughput(ctx: BenchContext, workers: number, lines: number, failover: boolean): Promise<Measured & { failoverMs?: number }> {
+interface ClusterMeasured extends Measured {
+  failoverMs?: number;
+  victimSources: number;
+  /** Scoring a backlog of `lines` with fresh workers (no push beside it). */
+  backlog?: { pushMs: number; ms: number; startupMs: number; workerCpuSeconds: number };
+}
+
+async function clusterThroughput(ctx: BenchContext, workers: number, lines: number, failover: boolean): Promise<ClusterMeasured> {
   const c = await startCluster(ctx, workers);
   try {
     await pushAll([c.ingest.url], 0, TRAIN_LINES);
@@ -196,11 +204,14 @@ async function clusterThroughput(ctx: BenchContext, workers: number, lines: numb
     const cpuBefore = clusterCpu(c);
     const started = Date.now();
     let failoverMs: number | undefined;
+    let victimSources = 0;
     const pushing = pushAll([c.ingest.url], TRAIN_LINES, lines / SOURCES);
     if (failover) {
       await new Promise((r) => setTimeout(r, 2000));
       const victim = c.workers[0];
-      const sources = await owned(victim);
+      let sources: string[] = [];
+      await waitFor(async () => (sources = await owned(victim)).length > 0, 'the victim owning a source');
+      victimSources = sources.length;
       const killedAt = Date.now();
       victim.child.kill('SIGKILL');
       await waitFor(async () => {
@@ -214,7 +225,20 @@ async function clusterThroughput(ctx: BenchContext, workers: number, lines: numb
     const totalMs = Date.now() - started;
     const after = clusterCpu(c);
     const parts = Object.fromEntries(PARTS.map((p) => [p, after[p] - cpuBefore[p]])) as Record<Part, number>;
-    return { pushMs, totalMs, cpuSeconds: PARTS.reduce((n, p) => n + parts[p], 0), parts, failoverMs };
+    const result = { pushMs, totalMs, cpuSeconds: PARTS.reduce((n, p) => n + parts[p], 0), parts, failoverMs, victimSources };
+    if (failover) return result;
+    // Backlog: the workers stopped (leases given back), the same number of lines pushed again (ingest alone),
+    // then as many new workers started (loading the stored models): their scoring rate without a push beside it.
+    await Promise.all(c.workers.map((w) => w.stop('SIGTERM')));
+    const backlogPushMs = await pushAll([c.ingest.url], TRAIN_LINES + lines / SOURCES, lines / SOURCES);
+    const before = clusterCpu(c);
+    const startedWorkers = Date.now();
+    c.workers = await Promise.all(c.workers.map(() => startBuiltServer(c.workerEnv)));
+    const startupMs = Date.now() - startedWorkers;
+    await waitFor(async () => (await counted(c.db)) >= TRAIN_LINES * SOURCES + 2 * lines, `backlog (${workers} workers) counted`);
+    const backlogMs = Date.now() - startedWorkers;
+    const workerCpu = clusterCpu(c).workers - before.workers;
+    return { ...result, backlog: { pushMs: backlogPushMs, ms: backlogMs, startupMs, workerCpuSeconds: workerCpu } };
   } finally {
     await stopCluster(c);
   }
@@ -239,13 +263,20 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       note: `push acknowledged at ${Math.round(lines / (m.pushMs / 1000))} lines/s; CPU ${cpuUs.toFixed(1)} µs/line over all processes = ${(cpuUs / eCpuUs).toFixed(2)} × embedded`,
     });
     rows.push({ name: `cluster, ${workers} worker(s): CPU per line / embedded CPU per line`, value: Number((cpuUs / eCpuUs).toFixed(2)), unit: '×' });
+    const b = m.backlog!;
+    rows.push({
+      name: `cluster, ${workers} worker(s): lines/s scoring a backlog (no push beside it)`,
+      value: Math.round(lines / (b.ms / 1000)),
+      unit: 'lines/s',
+      note: `from the workers' start (${b.startupMs} ms of it start-up and model loads); worker CPU ${((b.workerCpuSeconds / lines) * 1e6).toFixed(1)} µs/line; the ingest alone acknowledged the backlog at ${Math.round(lines / (b.pushMs / 1000))} lines/s`,
+    });
     for (const part of PARTS) {
       rows.push({ name: `cluster, ${workers} worker(s): CPU per line in ${part}`, value: Number(((m.parts![part] / lines) * 1e6).toFixed(1)), unit: 'µs' });
     }
   }
   ctx.log('cluster: failover under load (3 workers, kill -9 of one)');
   const f = await clusterThroughput(ctx, 3, lines, true);
-  rows.push({ name: `cluster: failover, kill -9 of 1 of 3 workers until its sources are owned again (lease ${LEASE_SECONDS} s)`, value: f.failoverMs ?? NaN, unit: 'ms' });
+  rows.push({ name: `cluster: failover, kill -9 of 1 of 3 workers until its sources are owned again (lease ${LEASE_SECONDS} s)`, value: f.failoverMs ?? NaN, unit: 'ms', note: `${f.victimSources} sources moved` });
   rows.push({ name: 'cluster, 3 workers with the failover: lines/s', value: Math.round(lines / (f.totalMs / 1000)), unit: 'lines/s' });
   return rows;
 }
