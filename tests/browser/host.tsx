@@ -206,6 +206,7 @@ async function main() {
   const width = Number(params.get('width') ?? 1100);
   const height = Number(params.get('height') ?? 640);
   const limit = Number(params.get('limit') ?? 1000);
+  const rateEvents = params.get('rate') === '1';
 
   const dsModule = await loadPluginModule(`${base}/datasource/module.js`);
   const panelModule = await loadPluginModule(`${base}/panel/module.js`);
@@ -241,7 +242,11 @@ async function main() {
         maxDataPoints: 1000,
         range,
         scopedVars: {},
-        targets: [{ refId: 'A', datasource: { uid, type: 'scorpio-lad-datasource' }, queryType: 'anomalies', includeSuppressed: true, limit }],
+        targets: [
+          { refId: 'A', datasource: { uid, type: 'scorpio-lad-datasource' }, queryType: 'anomalies', includeSuppressed: true, limit },
+          // `?rate=1`: the surges and drops too, as a dashboard's second query (the panel shows them as rows of their own)
+          ...(rateEvents ? [{ refId: 'B', datasource: { uid, type: 'scorpio-lad-datasource' }, queryType: 'rate_events' }] : []),
+        ],
         timezone: 'utc',
         app: 'dashboard',
         startTime: now,

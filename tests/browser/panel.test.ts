@@ -6,15 +6,18 @@
  *   and dist/panel/module.js their shared packages (tests/browser/host.tsx) and reaches the backend through a
  *   stand-in for Grafana's data proxy that applies the datasource's plugin.json route (tests/browser/host-server.ts);
  * - the panel shows the anomalies; clicking "False positive" stores the line in the fact-store, and a
- *   near-duplicate pushed afterwards is suppressed. Screenshots (dark, light, narrow) go to artifacts/.
+ *   near-duplicate pushed afterwards is suppressed. Screenshots (dark, light, narrow) go to artifacts/;
+ * - a second backend fed a timed log over time (a burst of a known line, a heartbeat that stops) gives the panel's
+ *   surge and drop rows (`?rate=1` adds the rate_events query), answered as rate answers (artifacts/panel-rate-*).
  */
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 import { templateOf } from '../../backend/engine';
 import { BUILT_MAIN, startBuiltServer, type BuiltServer } from '../../backend/testing/built-server';
+import { BURST_LINES, HEARTBEAT, rateLines } from '../../backend/testing/rate-lines';
 import { waitForValue } from '../../backend/testing/wait';
 import { bundleHost, startHostServer, type HostServer } from './host-server';
 
@@ -45,8 +48,9 @@ let host: HostServer;
 let context: BrowserContext;
 let page: Page;
 
-async function api<T>(method: string, p: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${backendUrl}${p}`, {
+/** A request to the backend at `base` (with the API token). */
+async function apiAt<T>(base: string, method: string, p: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${base}${p}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -54,6 +58,7 @@ async function api<T>(method: string, p: string, body?: unknown, contentType = '
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
+const api = <T>(method: string, p: string, body?: unknown, contentType?: string) => apiAt<T>(backendUrl, method, p, body, contentType);
 
 /** The shared poller, with the tail of the backend's log in the failure message. */
 const waitUntil = <T>(what: string, check: () => Promise<T | undefined>): Promise<T> =>
@@ -64,8 +69,8 @@ interface SourceHealth {
   linesScored: number;
   modelState: string;
 }
-const scored = async (source: string) =>
-  (await api<{ sources: SourceHealth[] }>('GET', '/api/health')).body.sources.find((s) => s.name === source);
+const scored = async (source: string, base = backendUrl) =>
+  (await apiAt<{ sources: SourceHealth[] }>(base, 'GET', '/api/health')).body.sources.find((s) => s.name === source);
 
 async function push(lines: string[]): Promise<void> {
   const res = await api('POST', '/api/push?source=shop', lines.join('\n'), 'text/plain');
@@ -76,12 +81,12 @@ interface Frame {
   schema: { fields: Array<{ name: string }> };
   data: { values: unknown[][] };
 }
-async function anomalyRows(): Promise<Array<Record<string, unknown>>> {
-  const { body } = await api<{ results: Record<string, { frames: Frame[] }> }>('POST', '/api/query', {
+async function anomalyRows(base = backendUrl, source = 'shop'): Promise<Array<Record<string, unknown>>> {
+  const { body } = await apiAt<{ results: Record<string, { frames: Frame[] }> }>(base, 'POST', '/api/query', {
     range: { from: Date.now() - 3600_000, to: Date.now() + 300_000 },
     intervalMs: 60_000,
     maxDataPoints: 100,
-    targets: [{ refId: 'A', queryType: 'anomalies', includeSuppressed: true, source: 'shop' }],
+    targets: [{ refId: 'A', queryType: 'anomalies', includeSuppressed: true, source }],
   });
   const frame = body.results.A.frames[0];
   const n = frame.data.values[0].length;
@@ -374,8 +379,9 @@ const recordsOf = async (kind: string) => (await api<Array<{ id: string; message
 const otherNumbers = (line: string) => line.replace(/\d/g, (d) => String((Number(d) + 1) % 10));
 
 /** A row of the (virtual) Lines list: scrolls down until it is rendered. */
-async function lineRow(text: string) {
-  const row = page.getByRole('listitem').filter({ hasText: text });
+const lineRow = (text: string) => scrolledTo(page.getByRole('listitem').filter({ hasText: text }));
+
+async function scrolledTo(row: Locator) {
   await page.getByRole('listitem').first().hover();
   for (let i = 0; i < 60 && (await row.count()) === 0; i++) {
     await page.mouse.wheel(0, 300);
@@ -469,3 +475,120 @@ test('Review: three answers reach the fact-store, leave the queue (Undo brings o
   await page.getByRole('tooltip').waitFor({ state: 'detached' }).catch(() => undefined);
   await screenshot('review-light.png');
 });
+
+interface RateEventBody {
+  time: number;
+  source: string;
+  template: string;
+  kind: 'surge' | 'drop';
+  observed: number;
+  expected: number;
+  interval: string;
+}
+/** backend/testing/rate-lines.ts's log (from 2024-01-01T00:00Z) moved so that its minute 0 starts at `baseMs`. */
+const movedTo = (baseMs: number, lines: string[]) =>
+  lines.map((l) => l.replace(/^\S+/, (iso) => new Date(Date.parse(iso) - Date.UTC(2024, 0, 1) + baseMs).toISOString()));
+
+test('rate rows: a real surge and drop in the built panel; "Anomaly" on the drop and "Not an anomaly" on the surge are rate answers in the fact-store', async () => {
+  // A backend of its own (one timed source, trained on its first 30 minutes), so the shop above keeps its one
+  // source. The log ends now: the panel's range (the last hour) holds the burst (minute 35) and the stop (40).
+  const baseMs = Math.floor(Date.now() / 60_000) * 60_000 - 50 * 60_000;
+  const training = movedTo(baseMs, rateLines(0, 30));
+  const scoredLines = movedTo(baseMs, rateLines(30, 50, { burstAt: 35, stopAt: 40 }));
+  const rateBackend = await startBuiltServer({
+    env: { LAD_HOST: '127.0.0.1', LAD_DATA_DIR: path.join(tmp, 'rate-data'), LAD_DEMO: 'false', LAD_TRAIN_LINES: String(training.length), LAD_API_TOKEN: TOKEN, LAD_LOG_LEVEL: 'info' },
+  });
+  const rapi = <T>(method: string, p: string, body?: unknown, contentType?: string) => apiAt<T>(rateBackend.url, method, p, body, contentType);
+  const waitRate = <T>(what: string, check: () => Promise<T | undefined>): Promise<T> =>
+    waitForValue(check, () => `${what}\nrate backend log:\n${rateBackend.output().slice(-3000)}`, 60_000, 100);
+  const pushApp = async (lines: string[]) => expect((await rapi('POST', '/api/push?source=app', lines.join('\n'), 'text/plain')).status).toBe(204);
+  const scoredApp = async (n: number) => waitRate(`${n} lines of app scored`, async () => (((await scored('app', rateBackend.url))?.linesScored ?? 0) >= n ? true : undefined));
+  const rateHost = await startHostServer({
+    distDir: DIST,
+    hostJs: path.join(tmp, 'host.js'),
+    appId: 'scorpio-lad-app',
+    datasource: { uid: 'scorpio-lad', jsonData: { url: rateBackend.url }, secureJsonData: { token: TOKEN } },
+  });
+  try {
+    await pushApp(training);
+    await scoredApp(training.length);
+    // the next 20 minutes of log time in pushes of five minutes each, as a shipper sends them
+    for (let from = 30; from < 50; from += 5) {
+      await pushApp(scoredLines.filter((l) => { const m = Math.floor((Date.parse(l.slice(0, 24)) - baseMs) / 60_000); return m >= from && m < from + 5; }));
+    }
+    await scoredApp(training.length + scoredLines.length);
+    const eventsNow = async () => {
+      const { body } = await rapi<{ results: Record<string, { frames: Frame[] }> }>('POST', '/api/query', {
+        range: { from: baseMs, to: Date.now() + 300_000 },
+        targets: [{ refId: 'E', queryType: 'rate_events', source: 'app' }],
+      });
+      const frame = body.results.E.frames[0];
+      return Array.from({ length: frame.data.values[0].length }, (_, i) =>
+        Object.fromEntries(frame.schema.fields.map((f, j) => [f.name, frame.data.values[j][i]])) as unknown as RateEventBody
+      );
+    };
+    const [surge, drop] = await waitRate('the surge and the drop', async () => {
+      const events = await eventsNow();
+      const s = events.find((e) => e.kind === 'surge' && e.template.includes('cache miss'));
+      const d = events.find((e) => e.kind === 'drop' && e.template.includes(HEARTBEAT));
+      return s && d ? ([s, d] as const) : undefined;
+    });
+    // the same figures as the service test (tests/service-rate.test.ts) with the log moved to now
+    expect(surge).toMatchObject({ time: baseMs + 35 * 60_000, observed: BURST_LINES, expected: 0.3, interval: '1 min' });
+    expect(drop).toMatchObject({ time: baseMs + 40 * 60_000, observed: 0, interval: '1 min' });
+
+    // The panel with the rate_events query beside the anomalies query: a row for each, among the lines by time.
+    await page.goto(`${rateHost.url}/?theme=dark&rate=1`);
+    await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
+    expect(await page.evaluate(HOST_ERROR)).toBeNull();
+    const stamp = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+    const rateRow = (kind: string) => scrolledTo(page.getByRole('listitem').filter({ has: page.locator(`[data-rate-event="${kind}"]`) }));
+    // Rows are ordered by time: the events by their interval's start, the pushed lines by their arrival.
+    const dropRow = await rateRow('drop');
+    const surgeRow = await rateRow('surge');
+    const dropText = await dropRow.textContent();
+    expect(dropText).toContain('Drop');
+    expect(dropText).toContain(stamp(drop.time));
+    expect(dropText).toContain(HEARTBEAT);
+    expect(dropText).toContain(`drop: stopped: 0 in 1 min, expected ${drop.expected}`);
+    const surgeText = await surgeRow.textContent();
+    expect(surgeText).toContain('Surge');
+    expect(surgeText).toContain(stamp(surge.time));
+    expect(surgeText).toContain('cache miss for key');
+    expect(surgeText).toContain(`surge: ${BURST_LINES} in 1 min, expected 0.3`);
+    // both at the end of the list (their intervals began before the pushes of their lines): scroll it down to them
+    await surgeRow.scrollIntoViewIfNeeded();
+    await page.mouse.move(5, 700);
+    await screenshot('panel-rate-dark.png');
+
+    // "Anomaly" on the drop: through the route to the fact-store, as a rate answer naming the template.
+    await dropRow.getByRole('button', { name: 'Anomaly', exact: true }).click();
+    const answered = async (row: Locator, badge: string) =>
+      row.getByText(badge).waitFor({ timeout: 60_000 }).catch(async (err: Error) => {
+        const frame = await page.getByTestId('panel-frame').textContent().catch(() => '?');
+        throw new Error(`${err.message}\nrow: ${await row.textContent().catch(() => '?')}\nproxied: ${rateHost.proxied.join(', ')}\nframe: ${frame?.slice(0, 1500)}`);
+      });
+    await answered(dropRow, 'Answered: anomaly');
+    expect(rateHost.proxied).toContain('POST /api/feedback');
+    const confirmed = (await rapi<Array<{ message: string; template: string; kind: string; source: string }>>('GET', '/api/feedback?kind=confirmed')).body;
+    expect(confirmed).toEqual([expect.objectContaining({ message: `rate drop: ${drop.template}`, template: drop.template, source: 'app', kind: 'confirmed' })]);
+    // "Not an anomaly" on the surge.
+    await surgeRow.getByRole('button', { name: 'Not an anomaly' }).click();
+    await answered(surgeRow, 'Answered: not an anomaly');
+    const normal = (await rapi<Array<{ message: string; template: string; source: string }>>('GET', '/api/feedback?kind=false_positive')).body;
+    expect(normal).toEqual([expect.objectContaining({ message: `rate surge: ${surge.template}`, template: surge.template, source: 'app' })]);
+    await page.mouse.move(5, 700);
+    await screenshot('panel-rate-answered-dark.png');
+
+    // The heartbeat is back: its lines are not "like a confirmed anomaly" (the drop's answer is about the rate).
+    const back = movedTo(baseMs, rateLines(50, 51));
+    await pushApp(back);
+    await scoredApp(training.length + scoredLines.length + back.length);
+    const flagged = await anomalyRows(rateBackend.url, 'app');
+    expect(flagged.filter((r) => String(r.reason).startsWith('surge: '))).toHaveLength(BURST_LINES - 19);
+    expect(flagged.filter((r) => String(r.reason).includes('like confirmed anomaly')).map((r) => r.line)).toEqual([]);
+  } finally {
+    await rateHost.close();
+    await rateBackend.stop();
+  }
+}, 180_000);
