@@ -284,3 +284,20 @@ test('an answer on a rate event is not a line answer: the lines of a confirmed s
   expect(likeConfirmed.map((a) => a.line)).toEqual([]);
   // (that the rate model still acts on these answers: the confirmed arm of the test above)
 });
+
+test('"Not an anomaly" on a surge event answers for its rate: the template is not suppressed, the message is not learnt as a line', async () => {
+  const { s, events } = await serviceWithEvents();
+  const surge = events.find((e) => e.kind === 'surge')!;
+  const template = surge.template as string;
+  const message = rateAnswerMessage('surge', template);
+  expect((await postJson(`${s.url}/api/feedback`, { message, template, kind: 'false_positive', source: 'app' })).status).toBe(201);
+  expect(s.facts.list({ kind: 'false_positive' }).map((r) => r.message)).toEqual([message]);
+  // before: the surge's template suppressed at line level (every later surge of it accepted, whatever its size)
+  expect(s.facts.isSuppressed('app', template)).toBe(false);
+  expect(s.facts.falsePositiveMessages('app')).toEqual([]);
+  // a line answer still does both
+  const line = scored.find((l) => l.includes('cache miss for key user-77'))!;
+  expect((await postJson(`${s.url}/api/feedback`, { message: line, kind: 'false_positive', source: 'app' })).status).toBe(201);
+  expect(s.facts.falsePositiveMessages('app')).toEqual([line]);
+  expect(s.facts.isSuppressed('app', s.facts.list({ kind: 'false_positive' }).find((r) => r.message === line)!.template)).toBe(true);
+});

@@ -2,6 +2,7 @@
  * What every fact-store backend keeps in memory: the records and, per source, the templates of its false
  * positives. Shared so the backends agree on filtering, counting and suppression.
  */
+import { rateAnswerOf } from '../contract';
 import { TemplateSet } from '../engine/drain/template-match';
 import type { FeedbackCounts, FeedbackFilter, FeedbackRecord } from './fact-store';
 
@@ -42,7 +43,8 @@ export function countRecords(records: Iterable<FeedbackRecord>): FeedbackCounts 
 export function falsePositiveMessagesOf(records: Iterable<FeedbackRecord>, source: string): string[] {
   const out: string[] = [];
   for (const r of records) {
-    if (r.kind === 'false_positive' && (r.source === source || r.source === ANY_SOURCE)) out.push(r.message);
+    // an answer about a template's rate (rateAnswerMessage) is no line to learn as normal
+    if (r.kind === 'false_positive' && (r.source === source || r.source === ANY_SOURCE) && rateAnswerOf(r.message) === null) out.push(r.message);
   }
   return out;
 }
@@ -55,7 +57,9 @@ export class SuppressionIndex {
   private readonly suppressed = new Map<string, TemplateSet>();
 
   update(record: FeedbackRecord, delta: 1 | -1): void {
-    if (record.kind !== 'false_positive') {
+    // "Not an anomaly" on a surge answers for that rate (pipeline/rate-watch.ts raises the template's peak), not
+    // for every line of the template: it does not suppress them, nor a later, larger surge of it.
+    if (record.kind !== 'false_positive' || rateAnswerOf(record.message) !== null) {
       return;
     }
     let templates = this.suppressed.get(record.source);
