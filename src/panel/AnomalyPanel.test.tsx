@@ -574,5 +574,9 @@ describe('Rate events in the Lines view', () => {
     expect(await within(surge).findByText('Answered: not an anomaly')).toBeInTheDocument();
     expect(server.requests.find((r) => r.method === 'POST')?.body).toEqual({ message: `rate surge: ${SURGE_TEMPLATE}`, kind: 'false_positive', source: 'web', template: SURGE_TEMPLATE });
     expect(screen.getAllByRole('listitem')).toHaveLength(5);
+    // the notice names an answer about the rate, not a false positive line (the template's lines are not suppressed)
+    expect(screen.getByText('Answered not an anomaly', { exact: false })).toBeInTheDocument();
+    expect(screen.queryByText('Marked as false positive', { exact: false })).toBeNull();
+    expect(screen.getAllByRole('listitem').filter((i) => i.querySelector('[data-suppressed]') !== null)).toHaveLength(0);
   });
 });

@@ -7,13 +7,13 @@ import { areEqual, VariableSizeList, type ListChildComponentProps } from 'react-
 import { LadClient } from '../shared/api';
 import { scorpioDatasources, scorpioUidOf } from '../shared/scorpioDatasources';
 import { GroupItem, LineItem } from './AnomalyItems';
-import { isAllSources } from '../shared/contract';
+import { isAllSources, type FeedbackKind } from '../shared/contract';
 import { isReviewFrame, reviewRowsFromFrames } from './review';
 import { ReviewView, useFetchedReview } from './ReviewView';
 import { emptyState } from './emptyState';
 import { arrowTarget } from './keyboard';
 import { RateEventItem } from './RateEventItem';
-import { rateEventExample, rateEventRowsFromFrames, type RateEventRow } from './rateEvents';
+import { isRateEventKey, rateEventExample, rateEventRowsFromFrames, type RateEventRow } from './rateEvents';
 import { anomalyRowsFromFrames, groupByTemplate, isAnomalyFrame, templateKey } from './rows';
 import { getPanelStyles, type PanelStyles } from './styles';
 import { DEFAULT_OPTIONS, type AnomalyRow, type Column, type PanelOptions, type TemplateGroup } from './types';
@@ -24,6 +24,14 @@ type Item =
   | { kind: 'line'; key: string; row: AnomalyRow; suppressed: boolean }
   | { kind: 'group'; key: string; group: TemplateGroup; suppressed: boolean }
   | { kind: 'rate'; key: string; event: RateEventRow; suppressed: boolean };
+
+/** The notice after an answer: a rate event's answers are about its rate, not a false positive line to suppress. */
+function noticeOf(last: { key: string; kind: FeedbackKind }): string {
+  if (isRateEventKey(last.key)) {
+    return last.kind === 'false_positive' ? 'Answered not an anomaly' : 'Answered anomaly';
+  }
+  return last.kind === 'false_positive' ? 'Marked as false positive' : 'Confirmed as anomaly';
+}
 
 /** When an item happened: a line's time, a rate event's interval start. */
 function itemTime(item: Item): number {
@@ -287,7 +295,7 @@ export function AnomalyPanel(props: Props) {
       {last ? (
         <div className={styles.notice} role="status" style={{ height: NOTICE_HEIGHT - 4, marginBottom: 4 }}>
           <span className={styles.noticeText}>
-            {last.kind === 'false_positive' ? 'Marked as false positive' : 'Confirmed as anomaly'}: <code>{last.excerpt}</code>
+            {noticeOf(last)}: <code>{last.excerpt}</code>
           </span>
           <span className={styles.toolbarSpacer} />
           <Button size="sm" variant="secondary" onClick={() => void feedback.undo(last.key)} disabled={feedback.states[last.key]?.status === 'undoing'}>

@@ -21,6 +21,13 @@ export interface RateEventRow {
 
 const REQUIRED = ['time', 'kind', 'template', 'observed', 'expected'];
 
+const RATE_KEY = 'rate:';
+
+/** True for the key of a rate event's row (its feedback state and notice are keyed by it). */
+export function isRateEventKey(key: string): boolean {
+  return key.startsWith(RATE_KEY);
+}
+
 /** The frames of a `rate_events` query (backend/api/query.ts rateEventsFrame). */
 export function isRateEventFrame(frame: DataFrame): boolean {
   return REQUIRED.every((name) => frame.fields.some((f) => f.name === name));
@@ -51,7 +58,7 @@ export function rateEventRowsFromFrames(series: DataFrame[]): RateEventRow[] {
         expected: Number(expected![i]),
         interval: String(interval?.[i] ?? ''),
       };
-      row.key = `rate:${row.source}:${row.kind}:${row.time}:${row.template}`;
+      row.key = `${RATE_KEY}${row.source}:${row.kind}:${row.time}:${row.template}`;
       rows.push(row);
     }
   }
