@@ -577,6 +577,8 @@ test('rate rows: a real surge and drop in the built panel; "Anomaly" on the drop
     // "Not an anomaly" on the surge.
     await surgeRow.getByRole('button', { name: 'Not an anomaly' }).click();
     await answered(surgeRow, 'Answered: not an anomaly');
+    // the panel's notice names an answer about the rate (not "Marked as false positive": no line is suppressed)
+    await page.getByRole('status').filter({ hasText: `Answered not an anomaly: rate surge:` }).waitFor();
     const normal = (await rapi<Array<{ message: string; template: string; source: string }>>('GET', '/api/feedback?kind=false_positive')).body;
     expect(normal).toEqual([expect.objectContaining({ message: `rate surge: ${surge.template}`, template: surge.template, source: 'app' })]);
     await page.mouse.move(5, 700);
