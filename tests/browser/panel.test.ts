@@ -20,6 +20,7 @@ import { BUILT_MAIN, startBuiltServer, type BuiltServer } from '../../backend/te
 import { BURST_LINES, HEARTBEAT, rateLines } from '../../backend/testing/rate-lines';
 import { waitForValue } from '../../backend/testing/wait';
 import { bundleHost, startHostServer, type HostServer } from './host-server';
+import { settledClick } from './settled-click';
 
 jest.setTimeout(120_000);
 
@@ -187,7 +188,7 @@ test('the built panel shows real anomalies; "False positive" reaches the fact-st
   await screenshot('panel-dark.png');
 
   // Expanding the line loads its context from the backend through the proxy.
-  await row.getByRole('button', { name: 'Expand line and its context' }).click();
+  await settledClick(page, row.getByRole('button', { name: 'Expand line and its context' }));
   await row
     .getByRole('group', { name: 'Surrounding log lines' })
     .waitFor()
@@ -198,9 +199,9 @@ test('the built panel shows real anomalies; "False positive" reaches the fact-st
   expect(await row.getByRole('group', { name: 'Surrounding log lines' }).locator('[aria-current="true"]').textContent()).toContain(FLAGGED);
   await row.scrollIntoViewIfNeeded();
   await row.screenshot({ path: path.join(ARTIFACTS, 'panel-expanded-row-dark.png') });
-  await row.getByRole('button', { name: 'Collapse line and its context' }).click();
+  await settledClick(page, row.getByRole('button', { name: 'Collapse line and its context' }));
 
-  await row.getByRole('button', { name: 'False positive' }).click();
+  await settledClick(page, row.getByRole('button', { name: 'False positive' }));
   await page.getByRole('status').filter({ hasText: 'Marked as false positive' }).waitFor();
   // showSuppressed is on in the host: the line stays, greyed, with an Undo.
   await row.getByRole('button', { name: 'Undo' }).waitFor();
@@ -318,7 +319,7 @@ test('"Confirm anomaly" then Undo: the record appears in and leaves the real fac
   await page.waitForFunction(HOST_DONE, null, { timeout: 30_000 });
   const line = anomalies.find((l) => l.includes('StockSync'))!;
   const row = page.getByRole('listitem').filter({ hasText: line });
-  await row.getByRole('button', { name: 'Confirm anomaly' }).click();
+  await settledClick(page, row.getByRole('button', { name: 'Confirm anomaly' }));
   const notice = page.getByRole('status').filter({ hasText: 'Confirmed as anomaly' });
   await notice.waitFor();
   const confirmed = await api<Array<{ id: string; message: string }>>('GET', '/api/feedback?kind=confirmed');
@@ -409,12 +410,12 @@ test('Review: three answers reach the fact-store, leave the queue (Undo brings o
   expect(host.proxied).toContain('GET /api/review');
 
   // Any item's surrounding lines, by its stored line id (not only a line the panel holds as an anomaly).
-  await item(z!.line).getByRole('button', { name: 'Expand line and its context' }).click();
+  await settledClick(page, item(z!.line).getByRole('button', { name: 'Expand line and its context' }));
   await item(z!.line).getByRole('group', { name: 'Surrounding log lines' }).waitFor();
   expect(host.proxied).toContain(`GET /api/anomalies/${z!.lineId}/context`);
 
   // 1. "Normal" on a flagged item: the fact-store gains it, the badge says what it changed, the queue drops it.
-  await item(x.line).getByRole('button', { name: 'Normal' }).click();
+  await settledClick(page, item(x.line).getByRole('button', { name: 'Normal' }));
   const xAffected = `${x.affected} similar recent line${x.affected === 1 ? '' : 's'}`;
   await item(x.line).getByRole('status').filter({ hasText: `Answered Normal: ${xAffected} now treated as normal` }).waitFor();
   const xRecord = (await recordsOf('false_positive')).find((r) => r.message === x.line);
@@ -425,18 +426,18 @@ test('Review: three answers reach the fact-store, leave the queue (Undo brings o
   await page.getByRole('tooltip').waitFor({ state: 'detached' }).catch(() => undefined);
   await screenshot('review-dark.png');
   // Undo brings it back into the queue, asking again.
-  await item(x.line).getByRole('button', { name: 'Undo' }).click();
+  await settledClick(page, item(x.line).getByRole('button', { name: 'Undo' }));
   await item(x.line).getByRole('button', { name: 'Normal' }).waitFor();
   expect(host.proxied).toContain(`DELETE /api/feedback/${xRecord!.id}`);
   expect(await recordsOf('false_positive')).toHaveLength(fpBefore);
   await waitUntil('the undone item back in the queue', async () => ((await reviewQueue()).some((i) => i.line === x.line) ? true : undefined));
 
   // 2. Three answers: "Normal" on both flagged items, "Anomaly" on the unflagged one.
-  await item(x.line).getByRole('button', { name: 'Normal' }).click();
+  await settledClick(page, item(x.line).getByRole('button', { name: 'Normal' }));
   await item(x.line).getByRole('status').waitFor();
-  await item(y.line).getByRole('button', { name: 'Normal' }).click();
+  await settledClick(page, item(y.line).getByRole('button', { name: 'Normal' }));
   await item(y.line).getByRole('status').waitFor();
-  await item(z!.line).getByRole('button', { name: 'Anomaly' }).click();
+  await settledClick(page, item(z!.line).getByRole('button', { name: 'Anomaly' }));
   await item(z!.line).getByRole('status').filter({ hasText: 'Answered Anomaly:' }).waitFor();
   await page.getByText('Answered here (3)').waitFor();
   expect(await recordsOf('false_positive')).toHaveLength(fpBefore + 2);
