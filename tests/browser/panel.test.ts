@@ -565,7 +565,7 @@ test('rate rows: a real surge and drop in the built panel; "Anomaly" on the drop
     await screenshot('panel-rate-dark.png');
 
     // "Anomaly" on the drop: through the route to the fact-store, as a rate answer naming the template.
-    await dropRow.getByRole('button', { name: 'Anomaly', exact: true }).click();
+    await settledClick(page, dropRow.getByRole('button', { name: 'Anomaly', exact: true }));
     const answered = async (row: Locator, badge: string) =>
       row.getByText(badge).waitFor({ timeout: 60_000 }).catch(async (err: Error) => {
         const frame = await page.getByTestId('panel-frame').textContent().catch(() => '?');
@@ -576,7 +576,7 @@ test('rate rows: a real surge and drop in the built panel; "Anomaly" on the drop
     const confirmed = (await rapi<Array<{ message: string; template: string; kind: string; source: string }>>('GET', '/api/feedback?kind=confirmed')).body;
     expect(confirmed).toEqual([expect.objectContaining({ message: `rate drop: ${drop.template}`, template: drop.template, source: 'app', kind: 'confirmed' })]);
     // "Not an anomaly" on the surge.
-    await surgeRow.getByRole('button', { name: 'Not an anomaly' }).click();
+    await settledClick(page, surgeRow.getByRole('button', { name: 'Not an anomaly' }));
     await answered(surgeRow, 'Answered: not an anomaly');
     // the panel's notice names an answer about the rate (not "Marked as false positive": no line is suppressed)
     await page.getByRole('status').filter({ hasText: `Answered not an anomaly: rate surge:` }).waitFor();
