@@ -18,6 +18,12 @@ it('the committed fixtures are what the backend answers now', async () => {
     fs.writeFileSync(FILE, `${JSON.stringify(now, null, 2)}\n`);
   }
   const committed = JSON.parse(fs.readFileSync(FILE, 'utf8')) as BackendFixtures;
-  // On a difference: rebuild nothing, just run UPDATE_FIXTURES=1 npx jest tests/backend-fixtures.test.ts and review the diff.
-  expect(now).toEqual(committed);
+  try {
+    expect(now).toEqual(committed);
+  } catch (err) {
+    throw new Error(
+      `src/testing/backend-fixtures.json is not what the backend answers now. If the backend's change is intended, run\n` +
+        `  UPDATE_FIXTURES=1 npx jest tests/backend-fixtures.test.ts\nand commit the file with it.\n${(err as Error).message}`
+    );
+  }
 });
