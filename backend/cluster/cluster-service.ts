@@ -86,7 +86,7 @@ export async function startClusterService(config: Config, options: ClusterOption
   const pool = needsPostgres ? await openPostgresPatiently(config.cluster.postgresUrl!, logger, timeout) : null;
   const facts = pool ? await PostgresFactStore.open(pool, { onError: (err, what) => logger.warn({ err: err.message }, what) }) : null;
 
-  const queue = roles.has('ingest') ? new JetStreamQueue({ js: nats.js, link, logger }) : null;
+  const queue = roles.has('ingest') ? new JetStreamQueue({ link, logger }) : null;
   let worker: ScoringWorker | null = null;
   if (roles.has('score')) {
     worker = new ScoringWorker({

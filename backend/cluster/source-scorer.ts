@@ -74,9 +74,13 @@ export class SourceScorer {
     this.models = deps.models(this.rate);
   }
 
+  /** Set when the loop ended on an error: the worker gives the lease back so the source is taken again. */
+  failed = false;
+
   start(): void {
     this.loop ??= this.run().catch((err: Error) => {
       this.lastError = err.message;
+      this.failed = true;
       this.log.error({ err: err.message }, 'scorer stopped on an error');
     });
   }
@@ -90,7 +94,18 @@ export class SourceScorer {
   }
 
   private async run(): Promise<void> {
-    let consumerName = await this.resumeConsumer();
+    let consumerName = '';
+    // NATS busy or away at take-over: keep trying (the lease decides whether this owner goes on)
+    for (;;) {
+      try {
+        consumerName = await this.resumeConsumer();
+        break;
+      } catch (err) {
+        this.lastError = `starting the consumer failed: ${(err as Error).message}`;
+        if (this.stopping) return;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     const stored = await this.models.load(this.source).catch((err: Error) => {
       this.log.warn({ err: err.message }, 'stored model unusable, will train');
       return null;
@@ -105,14 +120,15 @@ export class SourceScorer {
     this.ticker = setInterval(() => {
       if (this.model) this.rate.tick(Date.now());
     }, 1000);
-    let consumer = await this.deps.js.consumers.get(LINES_STREAM, consumerName);
+    let consumer = await this.deps.js.consumers.get(LINES_STREAM, consumerName).catch(() => null);
     /** The consumer's next delivery number: a gap means a delivered message never reached us. */
     let nextDelivery = 1;
     while (!this.stopping) {
       let batch: Pending[] = [];
       let broken: string | null = null;
       try {
-        const msgs = await consumer.fetch({ max_messages: this.deps.batchLines, expires: 1000 });
+        if (consumer === null) throw new Error('no consumer');
+        const msgs = await consumer.fetch({ max_messages: this.deps.batchLines, expires: 2000 });
         for await (const msg of msgs) {
           if (msg.info.deliverySequence !== nextDelivery || msg.info.redelivered) {
             broken = `delivery ${msg.info.deliverySequence} after ${nextDelivery - 1}`;
@@ -171,7 +187,8 @@ export class SourceScorer {
     const earlier: string[] = [];
     let floor = 0;
     for await (const c of jsm.consumers.list(LINES_STREAM)) {
-      if (c.config.filter_subject !== subject) continue;
+      // (an entry can be empty when a consumer is deleted while the list is read)
+      if (c?.config?.filter_subject !== subject) continue;
       earlier.push(c.name);
       floor = Math.max(floor, c.ack_floor.stream_seq);
     }

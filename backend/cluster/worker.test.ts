@@ -92,7 +92,7 @@ describe('scoring workers', () => {
   });
 
   it('spreads sources, moves a stopped worker\'s sources within the lease time, and writes every line once', async () => {
-    const q = new JetStreamQueue({ js: res.js, link: links[0], logger });
+    const q = new JetStreamQueue({ link: links[0], logger });
     await startWorker();
     await startWorker();
     await startWorker();

@@ -96,6 +96,8 @@ export class ScoringWorker {
     const { leases } = this.opts;
     await leases.heartbeat();
     await this.renewAll();
+    // a scorer that died on an error must not sit on its lease: give it back, the source is taken again
+    await Promise.all([...this.owned].filter(([, o]) => o.scorer.failed).map(([token]) => this.release(token)));
     const tokens = await this.discover();
     const alive = Math.max(1, (await leases.aliveWorkers()).length);
     const share = Math.ceil(tokens.length / alive);

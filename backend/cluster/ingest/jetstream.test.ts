@@ -27,7 +27,7 @@ describe('JetStream ingest queue', () => {
   });
 
   it('stores every line of a batch on its source subject before resolving, and a full stream is backpressure', async () => {
-    const q = new JetStreamQueue({ js: res.js, link, logger });
+    const q = new JetStreamQueue({ link, logger });
     await q.pushDurably([...lines('web', 300), ...lines('db/1', 200)]);
     const info = await res.jsm.streams.info(LINES_STREAM, { subjects_filter: '>' });
     expect(info.state.messages).toBe(500);
@@ -41,7 +41,7 @@ describe('JetStream ingest queue', () => {
   });
 
   it('answers 503 naming NATS while nats-server is down and recovers when it returns', async () => {
-    const q = new JetStreamQueue({ js: res.js, link, logger, ackTimeoutMs: 1000 });
+    const q = new JetStreamQueue({ link, logger, ackTimeoutMs: 1000 });
     await nats.kill('SIGKILL');
     const deadline = Date.now() + 5000;
     while (link.downReason() === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
