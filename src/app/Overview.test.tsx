@@ -13,12 +13,15 @@ const TYPE = 'scorpio-lad-datasource';
 // The machine is shared and often loaded: a generous per-test limit (no test here measures time).
 jest.setTimeout(30_000);
 
+/** An answer no backend sends, on purpose: the page must explain it (the stand-in lets it through). */
+const NOT_HEALTH = { nope: true };
+
 describe('app overview page against a server speaking the documented /api/health wire format', () => {
   let server: WireServer;
   let backendSrv: StandInBackendSrv;
   let health: unknown;
   beforeAll(async () => {
-    server = await startWireServer((r) => (r.path === '/api/health' ? { body: health } : undefined));
+    server = await startWireServer((r) => (r.path === '/api/health' ? { body: health, offContract: health === NOT_HEALTH } : undefined));
     // Uids an installation chose: nothing here is the provisioned "scorpio-lad".
     backendSrv = backendSrvViaDataProxyStandIn(server.url, { uids: ['lad-prod', 'lad-staging'] });
     setBackendSrv(backendSrv);
@@ -93,7 +96,7 @@ describe('app overview page against a server speaking the documented /api/health
   });
 
   it('explains a backend that does not answer, and refreshes', async () => {
-    health = { nope: true };
+    health = NOT_HEALTH;
     render(<Overview />);
     expect(await screen.findByText(/unexpected answer from the backend/)).toBeInTheDocument();
     health = healthJSON({ sources: [] });

@@ -220,7 +220,7 @@ describe('LadDataSource against a server speaking the documented Scorpio HTTP wi
     expect(denied.message).toContain('HTTP 400 Authentication to data source failed');
     expect(denied.message).toContain('check the API token');
 
-    server.handle(() => ({ body: { hello: 'world' } }));
+    server.handle(() => ({ body: { hello: 'world' }, offContract: true }));
     const wrong = await ds.testDatasource();
     expect(wrong.status).toBe('error');
     expect(wrong.message).toMatch(/unexpected answer from the backend \(status/);

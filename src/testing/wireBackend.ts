@@ -16,6 +16,16 @@ import path from 'path';
 import { Observable } from 'rxjs';
 import type { BackendSrv, BackendSrvRequest, FetchResponse } from '@grafana/runtime';
 
+import {
+  contextSchema,
+  feedbackListSchema,
+  feedbackRecordSchema,
+  healthSchema,
+  livenessSchema,
+  queryResponseSchema,
+  reviewResponseSchema,
+  sourcesSchema,
+} from '../shared/contract';
 import { proxiedResponse, proxyDecision, type DataProxyConfig, type OrgRole, type PluginRoute } from './grafanaDataProxy';
 
 export interface RecordedRequest {
@@ -28,6 +38,8 @@ export interface RecordedRequest {
 export interface WireReply {
   status?: number;
   body?: unknown;
+  /** A body the real backend would never send, on purpose (the contract check below lets it through). */
+  offContract?: boolean;
   /** Hold the answer until this promise settles (to test pending states). */
   delay?: Promise<unknown>;
 }
@@ -39,6 +51,37 @@ export interface WireServer {
   requests: RecordedRequest[];
   handle(handler: WireHandler): void;
   close(): Promise<void>;
+}
+
+/** The contract's schema of a successful answer to `method path` (backend/contract), when the path has one. */
+function answerSchema(method: string, path: string): { safeParse(v: unknown): { success: boolean; error?: { message: string } } } | undefined {
+  const p = path.split('?')[0];
+  if (method === 'GET' && p === '/api/health') return healthSchema.or(livenessSchema);
+  if (method === 'GET' && p === '/api/sources') return sourcesSchema;
+  if (method === 'GET' && /^\/api\/anomalies\/[^/]+\/context$/.test(p)) return contextSchema;
+  if (method === 'GET' && p === '/api/review') return reviewResponseSchema;
+  if (method === 'GET' && p === '/api/feedback') return feedbackListSchema;
+  if (method === 'POST' && p === '/api/feedback') return feedbackRecordSchema;
+  if (method === 'POST' && p === '/api/query') return queryResponseSchema;
+  return undefined;
+}
+
+/**
+ * The stand-in answers only what the real backend could: a successful body that breaks the contract becomes a 500
+ * naming the problem, so a hand-written answer cannot drift from the backend unnoticed.
+ */
+function checkedReply(recorded: RecordedRequest, reply: WireReply): WireReply {
+  const status = reply.status ?? 200;
+  if (reply.offContract || status >= 300 || reply.body === undefined) {
+    return reply;
+  }
+  const result = answerSchema(recorded.method, recorded.path)?.safeParse(reply.body);
+  if (!result || result.success) {
+    return reply;
+  }
+  const message = `the stand-in's answer to ${recorded.method} ${recorded.path} breaks the contract: ${result.error?.message}`;
+  console.error(message);
+  return { status: 500, body: { error: message } };
 }
 
 export async function startWireServer(initial?: WireHandler): Promise<WireServer> {
@@ -57,7 +100,7 @@ export async function startWireServer(initial?: WireHandler): Promise<WireServer
       }
       const recorded = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
       requests.push(recorded);
-      const reply = handler(recorded) ?? { status: 404, body: { error: `no route ${recorded.method} ${recorded.path}` } };
+      const reply = checkedReply(recorded, handler(recorded) ?? { status: 404, body: { error: `no route ${recorded.method} ${recorded.path}` } });
       if (reply.delay) {
         await reply.delay.catch(() => undefined);
       }
