@@ -193,7 +193,10 @@ export class ResultsStore implements ResultsReader {
   get lastError(): string | null {
     for (const results of this.sources.values()) {
       for (const log of [results.lines, results.anomalyLog, results.countLog]) {
-        if (log.failed !== null) return `results of ${results.source}: ${log.failed}`;
+        // a write being retried counts too, not only a log that gave up: a flush elsewhere may have
+        // succeeded meanwhile and cleared backgroundError
+        const error = log.writeError;
+        if (error !== null) return `results of ${results.source}: ${error}`;
       }
     }
     return this.backgroundError;
