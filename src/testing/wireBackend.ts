@@ -53,17 +53,22 @@ export interface WireServer {
   close(): Promise<void>;
 }
 
-/** The contract's schema of a successful answer to `method path` (backend/contract), when the path has one. */
-function answerSchema(method: string, path: string): { safeParse(v: unknown): { success: boolean; error?: { message: string } } } | undefined {
-  const p = path.split('?')[0];
-  if (method === 'GET' && p === '/api/health') return healthSchema.or(livenessSchema);
-  if (method === 'GET' && p === '/api/sources') return sourcesSchema;
-  if (method === 'GET' && /^\/api\/anomalies\/[^/]+\/context$/.test(p)) return contextSchema;
-  if (method === 'GET' && p === '/api/review') return reviewResponseSchema;
-  if (method === 'GET' && p === '/api/feedback') return feedbackListSchema;
-  if (method === 'POST' && p === '/api/feedback') return feedbackRecordSchema;
-  if (method === 'POST' && p === '/api/query') return queryResponseSchema;
-  return undefined;
+type Schema = { safeParse(v: unknown): { success: boolean; error?: { message: string } } };
+
+/** The contract's schema of a successful answer per `METHOD path` (backend/contract); context paths end in /context. */
+const ANSWERS: Array<[RegExp, Schema]> = [
+  [/^GET \/api\/health$/, healthSchema.or(livenessSchema)],
+  [/^GET \/api\/sources$/, sourcesSchema],
+  [/^GET \/api\/anomalies\/[^/]+\/context$/, contextSchema],
+  [/^GET \/api\/review$/, reviewResponseSchema],
+  [/^GET \/api\/feedback$/, feedbackListSchema],
+  [/^POST \/api\/feedback$/, feedbackRecordSchema],
+  [/^POST \/api\/query$/, queryResponseSchema],
+];
+
+function answerSchema(method: string, path: string): Schema | undefined {
+  const key = `${method} ${path.split('?')[0]}`;
+  return ANSWERS.find(([pattern]) => pattern.test(key))?.[1];
 }
 
 /**
