@@ -193,13 +193,18 @@ export class ResultsStore implements ResultsReader {
   get lastError(): string | null {
     for (const results of this.sources.values()) {
       for (const log of [results.lines, results.anomalyLog, results.countLog]) {
-        // a write being retried counts too, not only a log that gave up: a flush elsewhere may have
-        // succeeded meanwhile and cleared backgroundError
-        const error = log.writeError;
-        if (error !== null) return `results of ${results.source}: ${error}`;
+        if (log.failed !== null) return `results of ${results.source}: ${log.failed}`;
       }
     }
-    return this.backgroundError;
+    if (this.backgroundError !== null) return this.backgroundError;
+    // A write still being retried counts too: a flush of another log may have succeeded meanwhile and cleared
+    // backgroundError while this one holds its failed write.
+    for (const results of this.sources.values()) {
+      for (const log of [results.lines, results.anomalyLog, results.countLog]) {
+        if (log.writeError !== null) return `results of ${results.source}: ${log.writeError}`;
+      }
+    }
+    return null;
   }
 
   private reportError(err: Error, what: string): void {
