@@ -3,7 +3,11 @@
  * backend sends is one the plugin's schema names, and every field the schema requires is sent. A field added on one
  * side only fails here instead of never reaching the app page.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
+
+import * as backendContract from '../backend/contract';
 
 import type { Service } from '../backend/server/service';
 import {
@@ -15,6 +19,7 @@ import {
   reviewResponseSchema,
   sourceHealthSchema,
 } from '../src/shared/contract';
+import * as pluginContract from '../src/shared/contract';
 import { anomalyLines, normalLines, postJson, pushLines, removeDir, rowsOf, startTestService, tempDir, waitScored } from './service-helpers';
 
 jest.setTimeout(60_000);
@@ -109,5 +114,22 @@ describe('the plugin parses the real backend', () => {
       const frames = queryResponseSchema.parse(body).results[type].frames ?? [];
       for (const frame of frames) sameKeys(queryResponseSchema.shape.results.valueType.shape.frames.unwrap().element, frame);
     }
+  });
+});
+
+describe('one contract module', () => {
+  it("the plugin's contract is the backend's module itself, not a copy", () => {
+    expect(Object.keys(pluginContract).sort()).toEqual(Object.keys(backendContract).sort());
+    for (const [name, value] of Object.entries(backendContract)) expect({ name, same: (pluginContract as Record<string, unknown>)[name] === value }).toEqual({ name, same: true });
+  });
+
+  it('imports nothing but zod and its own modules (it is bundled into the browser)', () => {
+    const dir = path.join(__dirname, '..', 'backend', 'contract');
+    const imports = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .flatMap((f) => [...fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => `${f}: ${m[1]}`));
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((i) => !/: (zod|\.\/[\w-]+)$/.test(i))).toEqual([]);
   });
 });
