@@ -88,6 +88,14 @@ describe('app overview page against a server speaking the documented /api/health
     expect(screen.getByText(/ENOSPC/)).toBeInTheDocument();
   });
 
+  it('lists what is failing when the backend says it is degraded (a full disk under the spool)', async () => {
+    const problem = 'spool cannot write, pushes are answered 503: ENOSPC: no space left on device';
+    health = { ...healthJSON(), status: 'degraded', problems: [problem], spool: { lastError: 'ENOSPC: no space left on device' } };
+    render(<Overview />);
+    await screen.findByText('The backend is degraded');
+    expect(within(screen.getByRole('list', { name: 'Backend problems' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual([problem]);
+  });
+
   it('says so when the organisation has no Scorpio datasource', () => {
     setDataSourceSrv(fakeDataSourceSrv([{ uid: 'prom', type: 'prometheus', name: 'Prometheus', isDefault: true }]));
     render(<Overview />);

@@ -167,7 +167,15 @@ function BackendHealth({ datasourceUid, picker }: { datasourceUid: string; picke
             </div>
           </div>
         </div>
-        {health.resultsStore.lastError ? (
+        {health.status === 'degraded' && health.problems.length > 0 ? (
+          <Alert severity="error" title="The backend is degraded">
+            <ul aria-label="Backend problems">
+              {health.problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          </Alert>
+        ) : health.resultsStore.lastError ? (
           <Alert severity="warning" title="The results store could not be written">
             {health.resultsStore.lastError}. Recent anomalies may be missing from queries.
           </Alert>
