@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import * as engine from '../engine';
 import { CONTEXT_PATH, contextRouter } from '../api/context';
 import { FEEDBACK_ID_PATH, feedbackRouter } from '../api/feedback';
+import { healthProblems, type HealthResponse } from '../api/health';
 import { errorHandler } from '../api/http-error';
 import { queryRouter } from '../api/query';
 import type { Metrics } from '../metrics/metrics';
@@ -42,19 +43,12 @@ export interface QueryRoleHandle {
   close(): Promise<void>;
 }
 
-/** The body of GET /api/health in a query replica (token holders; others get liveness only). */
-export interface ClusterHealthResponse {
-  status: 'ok';
-  mode: 'cluster';
-  roles: string[];
-  version: string;
-  uptimeSeconds: number;
-  /** Scoring runs on the workers: no per-source pipeline stats here (GET /api/sources lists the names). */
-  sources: [];
-  factStore: ReturnType<FactStore['counts']>;
-  resultsStore: { lastError: string | null };
-  postgres: { where: string };
-}
+/**
+ * The body of GET /api/health in a query replica (token holders; others get liveness only): the contract's health
+ * (backend/contract/health.ts, what the plugin parses) plus where it runs. Scoring runs on the workers: no
+ * per-source pipeline stats here (GET /api/sources lists the names), and a query replica has no spool.
+ */
+export type ClusterHealthResponse = HealthResponse & { mode: 'cluster'; roles: string[]; postgres: { where: string } };
 
 export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHandle> {
   const { config, logger, pool, facts, metrics } = deps;
@@ -94,8 +88,10 @@ export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHand
       res.json({ status: 'ok' });
       return;
     }
+    const problems = healthProblems(results.lastError, null);
     const body: ClusterHealthResponse = {
-      status: 'ok',
+      status: problems.length > 0 ? 'degraded' : 'ok',
+      problems,
       mode: 'cluster',
       roles: config.roles,
       version,
@@ -103,6 +99,7 @@ export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHand
       sources: [],
       factStore: facts.counts(),
       resultsStore: { lastError: results.lastError },
+      spool: null,
       postgres: { where: pool.where },
     };
     res.json(body);

@@ -9,6 +9,7 @@ import express from 'express';
 import pino from 'pino';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { healthSchema } from '../../backend/contract';
 import { ensureClusterResources, type ClusterResources } from '../../backend/cluster/nats/resources';
 import { linesSubject, type ClusterScoredLine, type StreamLine } from '../../backend/cluster/ports';
 import type { PostgresPool } from '../../backend/cluster/postgres/pool';
@@ -190,7 +191,10 @@ test('PostgreSQL stopped: 503 naming PostgreSQL, no crash; answers again once it
     if (status !== 200) await new Promise((r) => setTimeout(r, 100));
   }
   expect(status).toBe(200);
-  expect((await fetch(`${base}/api/health`)).status).toBe(200);
+  const healthy = await fetch(`${base}/api/health`);
+  expect(healthy.status).toBe(200);
+  // What the plugin's app page and "Save & test" parse (backend/contract/health.ts).
+  expect(healthSchema.safeParse(await healthy.json()).error?.issues ?? []).toEqual([]);
 }, 30_000);
 
 test('nats-server killed: context answers 503 naming NATS, anomalies still answer; context again once it is back', async () => {
