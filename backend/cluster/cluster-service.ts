@@ -2,6 +2,7 @@
  * `mode: cluster`: one binary, the roles its configuration names (backend/server/main.ts starts this instead
  * of the embedded service):
  * - ingest: the push endpoints publish to JetStream (ingest/jetstream.ts) and answer once it has stored them;
+ *   configured sources (file tail, syslog, pulls) run here too and publish the same way;
  * - score: a ScoringWorker takes sources through leases and writes scored lines to PostgreSQL;
  * - query: the datasource API from PostgreSQL and the stream (the query role, passed in as `query`).
  * Every role connects to NATS and creates the stream and buckets when missing; score and query also bring the
@@ -16,9 +17,12 @@ import { Metrics } from '../metrics/metrics';
 import { refuse, tokenJudge } from '../server/auth';
 import type { Config } from '../server/config';
 import { createLinePushRouter } from '../sources/line-push';
+import { createSource } from '../sources/registry';
+import type { LogSource } from '../sources/source';
 import { createLokiPushRouter } from '../sources/loki-push';
 import { PostgresFactStore } from '../store/fact-store-postgres';
 import { JetStreamQueue } from './ingest/jetstream';
+import { sourceSink } from './ingest/source-sink';
 import { LeaseTable } from './lease';
 import { ObjectModelStore } from './model-store-object';
 import { connectNats, type NatsLink } from './nats/connection';
@@ -87,6 +91,8 @@ export async function startClusterService(config: Config, options: ClusterOption
   const facts = pool ? await PostgresFactStore.open(pool, { onError: (err, what) => logger.warn({ err: err.message }, what) }) : null;
 
   const queue = roles.has('ingest') ? new JetStreamQueue({ link, logger }) : null;
+  // configured sources (file tail, syslog, pulls, demo) run on ingest replicas and publish like the push routes
+  const sources: LogSource[] = queue ? config.sources.map((c) => createSource(c, { dataDir: config.dataDir })) : [];
   let worker: ScoringWorker | null = null;
   if (roles.has('score')) {
     worker = new ScoringWorker({
@@ -142,7 +148,10 @@ export async function startClusterService(config: Config, options: ClusterOption
   server.headersTimeout = 20_000;
   const port = (server.address() as AddressInfo).port;
   await worker?.start();
-  logger.info({ port, host: config.host, mode: 'cluster', roles: [...roles], worker: worker?.workerId }, 'listening');
+  logger.info({ port, host: config.host, mode: 'cluster', roles: [...roles], worker: worker?.workerId, sources: sources.map((s) => s.name) }, 'listening');
+  for (const source of sources) {
+    source.start(sourceSink(queue!)).catch((err: Error) => logger.error({ source: source.name, err: err.message }, 'source failed to start'));
+  }
 
   let closing: Promise<void> | null = null;
   return {
@@ -155,6 +164,7 @@ export async function startClusterService(config: Config, options: ClusterOption
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await Promise.all(sources.map((s) => s.stop().catch(() => undefined)));
         await queue?.close();
         await worker?.stop();
         await query?.close();

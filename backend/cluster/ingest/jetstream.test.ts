@@ -5,7 +5,9 @@ import { BackpressureError, type LogEntry } from '../../sources/source';
 import { connectNats, type NatsLink } from '../nats/connection';
 import { ensureClusterResources, type ClusterResources } from '../nats/resources';
 import { LINES_STREAM, linesSubject } from '../ports';
+import { deliver } from '../../sources/deliver';
 import { JetStreamQueue } from './jetstream';
+import { sourceSink } from './source-sink';
 
 const logger = pino({ level: 'silent' });
 const lines = (source: string, n: number, from = 0): LogEntry[] =>
@@ -56,5 +58,21 @@ describe('JetStream ingest queue', () => {
       if (!ok) await new Promise((r) => setTimeout(r, 100));
     }
     expect(ok).toBe(true);
+  });
+
+  it('a configured source (through sourceSink and deliver) waits while NATS is away and delivers once it is back', async () => {
+    const q = new JetStreamQueue({ link, logger, ackTimeoutMs: 1000 });
+    await nats.kill('SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (link.downReason() === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const refusals: string[] = [];
+    const delivered = deliver(sourceSink(q), lines('tail', 5), { onRefused: (err) => refusals.push(err.message) });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(refusals[0]).toMatch(/NATS at 127\.0\.0\.1:\d+ is unreachable/);
+    await nats.restart();
+    await expect(delivered).resolves.toBe(true);
+    const info = await res.jsm.streams.info(LINES_STREAM, { subjects_filter: '>' });
+    expect(info.state.subjects?.[linesSubject('tail')]).toBe(5);
   });
 });
