@@ -12,7 +12,10 @@ import type { Metrics } from '../metrics/metrics';
 import type { EngineApi, Model } from '../pipeline/engine-port';
 import { LineDecider } from '../pipeline/line-decision';
 import type { ModelCompanion } from '../pipeline/model-directory';
+import { DriftWatch } from '../pipeline/drift-watch';
 import { RateWatch } from '../pipeline/rate-watch';
+import { RecentLines } from '../pipeline/recent-lines';
+import { RetrainPolicy, type RetrainReason } from '../pipeline/retrain-policy';
 import type { Config } from '../server/config';
 import type { FactStore } from '../store/fact-store';
 import type { ModelStore } from './model-store';
@@ -55,6 +58,11 @@ export class SourceScorer {
   private readonly rate: RateWatch;
   private readonly models: ModelStore;
   private ticker: NodeJS.Timeout | null = null;
+  /** Retraining as the embedded pipeline does it: the newest lines, drift of the flagged share, the policy. */
+  private readonly recent: RecentLines;
+  private readonly drift: DriftWatch;
+  private readonly policy: RetrainPolicy;
+  private retraining: Promise<void> | null = null;
   private readonly decoder = new TextDecoder();
   private readonly log: Logger;
   /** Consumers this ownership has made (each reset after a lost delivery makes a new one). */
@@ -71,6 +79,9 @@ export class SourceScorer {
     this.token = sourceToken(source);
     this.log = deps.logger.child({ source });
     this.rate = new RateWatch(source, deps.metrics.rateAnomalies, deps.logger);
+    this.recent = new RecentLines(deps.training.retrainLines);
+    this.drift = new DriftWatch(deps.training.driftWindowLines, deps.training.driftRatio);
+    this.policy = new RetrainPolicy(deps.training);
     this.models = deps.models(this.rate);
   }
 
@@ -90,6 +101,7 @@ export class SourceScorer {
     this.stopping = true;
     await this.loop;
     if (this.ticker) clearInterval(this.ticker);
+    await this.retraining;
     this.feedback?.close();
   }
 
@@ -118,7 +130,9 @@ export class SourceScorer {
     this.decider = new LineDecider(this.source, this.feedback, this.deps.facts, this.rate);
     // the rate model's clock moves on while the source is silent, so a drop is still reported
     this.ticker = setInterval(() => {
-      if (this.model) this.rate.tick(Date.now());
+      if (!this.model) return;
+      this.rate.tick(Date.now());
+      this.retrainIfDue();
     }, 1000);
     let consumer = await this.deps.js.consumers.get(LINES_STREAM, consumerName).catch(() => null);
     /** The consumer's next delivery number: a gap means a delivered message never reached us. */
@@ -222,29 +236,53 @@ export class SourceScorer {
     const timeUp = n >= training.minLines && Date.now() - this.collectStartedAt >= training.windowSeconds * 1000;
     if (n < training.windowLines && !timeUp) return [];
     const window = this.collected;
-    const model = await this.train(window.map((p) => p.line.line));
+    const model = await this.train(window.map((p) => p.line.line), 'initial', window.map((p) => p.line.t));
     if (model === null) return [];
     this.use(model);
     this.collected = [];
     return window;
   }
 
-  private async train(lines: string[]): Promise<Model | null> {
+  /** Retrains in the background (periodic, or the flagged share drifted up) while scoring goes on with the old model. */
+  private retrainIfDue(): void {
+    const model = this.model;
+    if (!model || this.retraining || this.stopping) return;
+    const created = Date.parse(model.info.createdAt);
+    const ageSeconds = Number.isFinite(created) ? (Date.now() - created) / 1000 : Infinity;
+    const reason = this.policy.due(Date.now(), ageSeconds, this.drift.drifted);
+    if (reason === null || this.recent.size < this.deps.training.minLines) return;
+    // lines like a confirmed anomaly are not normal (their arrival times then no longer line up: untimed)
+    const lines = this.recent.lines();
+    const kept = this.feedback ? this.feedback.withoutConfirmed(model, lines) : lines;
+    const arrivals = kept.length === lines.length ? this.recent.times() : undefined;
+    this.retraining = this.train(kept, reason, arrivals, model)
+      .then((next) => {
+        if (next === null) this.policy.failed(Date.now());
+        else if (!this.stopping) this.use(next);
+      })
+      .finally(() => {
+        this.retraining = null;
+      });
+  }
+
+  private async train(lines: string[], reason: 'initial' | RetrainReason, arrivals?: ArrayLike<number>, current?: Model): Promise<Model | null> {
     const { training, engine, facts } = this.deps;
     const started = Date.now();
     try {
       const model = await (training.useWorker ? engine.trainModelInWorker : engine.trainModel)(lines, {
         config: training.engine,
         normalLines: facts.falsePositiveMessages(this.source),
+        // continuing from the current templates keeps template identity (and so feedback) across retraining
+        templates: current?.minedTemplates(),
       });
-      this.rate.learn(model, lines);
-      this.log.info({ lines: lines.length, seconds: (Date.now() - started) / 1000 }, 'trained');
+      this.rate.learn(model, lines, arrivals);
+      this.log.info({ reason, lines: lines.length, seconds: (Date.now() - started) / 1000 }, 'trained');
       await this.models.save(this.source, model).catch((err: Error) => this.log.error({ err: err.message }, 'saving the model to the object store failed (it is still used)'));
       return model;
     } catch (err) {
       this.lastError = `training failed: ${(err as Error).message}`;
-      this.log.error({ err: (err as Error).message }, 'training failed');
-      await new Promise((r) => setTimeout(r, 5000));
+      this.log.error({ reason, err: (err as Error).message }, 'training failed');
+      if (reason === 'initial') await new Promise((r) => setTimeout(r, 5000));
       return null;
     }
   }
@@ -252,6 +290,7 @@ export class SourceScorer {
   private use(model: Model): void {
     this.model = model;
     this.rate.use(model);
+    this.drift.reset();
   }
 
   /** Scores a batch with the embedded pipeline's LineDecider (model, answers, suppression, rate), writes, acks. */
@@ -260,7 +299,9 @@ export class SourceScorer {
     const decider = this.decider!;
     const threshold = model.info.threshold;
     const rows: ClusterScoredLine[] = batch.map(({ msg, line }) => {
-      const d = decider.decide(model, line.line, Date.now());
+      const d = decider.decide(model, line.line, line.t);
+      this.recent.push(line.line, line.t);
+      this.drift.observe(d.flagged);
       return {
         source: this.source,
         seq: msg.seq,
@@ -294,6 +335,7 @@ export class SourceScorer {
       this.lastError = `ack failed: ${err.message}`;
     });
     this.scored += rows.length;
+    if (this.drift.drifted) this.retrainIfDue();
   }
 }
 

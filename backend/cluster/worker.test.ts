@@ -54,6 +54,7 @@ describe('scoring workers', () => {
   const sink = new MemorySink();
   const workers: ScoringWorker[] = [];
   let modelLoads = 0;
+  let modelSaves = 0;
 
   async function startWorker(): Promise<ScoringWorker> {
     const link = await connectNats(nats.url, logger, 'worker');
@@ -61,10 +62,10 @@ describe('scoring workers', () => {
     const r = await ensureClusterResources(link.nc, LEASE_SECONDS);
     const dir = tempDir();
     dirs.push(dir);
-    const config = loadConfig({ LAD_TRAIN_LINES: '200', LAD_TRAIN_IN_WORKER: 'false' });
+    const config = loadConfig({ LAD_TRAIN_LINES: '200', LAD_TRAIN_IN_WORKER: 'false', LAD_RETRAIN_INTERVAL_SECONDS: '2' });
     const counting = (companion: ModelCompanion) => {
       const models = new ObjectModelStore(r.models, engine, companion);
-      return { load: async (s: string) => { const m = await models.load(s); if (m) modelLoads++; return m; }, save: (s: string, m: engine.Model) => models.save(s, m) };
+      return { load: async (s: string) => { const m = await models.load(s); if (m) modelLoads++; return m; }, save: (s: string, m: engine.Model) => { modelSaves++; return models.save(s, m); } };
     };
     const w = new ScoringWorker({
       nc: link.nc,
@@ -117,4 +118,10 @@ describe('scoring workers', () => {
     // the taking-over workers loaded the models the gone worker trained (when it had trained them)
     expect(modelLoads).toBeGreaterThan(0);
   }, 60_000);
+
+  it('retrains a scored source periodically (retrainIntervalSeconds 2) and stores the new model', async () => {
+    const before = modelSaves;
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(modelSaves).toBeGreaterThan(before);
+  });
 });
