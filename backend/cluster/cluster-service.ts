@@ -84,7 +84,7 @@ export async function startClusterService(config: Config, options: ClusterOption
   const timeout = options.connectTimeoutMs ?? 30_000;
   if (roles.has('query') && !options.query) throw new Error('the query role is not available in this build');
   const link: NatsLink = await connectNats(config.cluster.natsUrl!, logger, `lad ${[...roles].join('+')} ${process.pid}`, timeout);
-  const nats = await ensureClusterResources(link.nc, config.cluster.leaseSeconds, streamLimits(config));
+  const nats = await ensureClusterResources(link.nc, config.cluster.leaseSeconds, streamLimits(config), (message) => logger.warn(message));
   const metrics = new Metrics();
   const needsPostgres = roles.has('score') || roles.has('query');
   const pool = needsPostgres ? await openPostgresPatiently(config.cluster.postgresUrl!, logger, timeout) : null;

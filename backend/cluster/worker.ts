@@ -38,6 +38,8 @@ export class ScoringWorker {
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private stopped = false;
+  /** No lease round before this (see start). */
+  private firstRoundAt = Infinity;
   private readonly log: Logger;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -55,12 +57,15 @@ export class ScoringWorker {
 
   async start(): Promise<void> {
     await this.opts.leases.heartbeat();
+    // The first round waits one period after the first heartbeat: workers started together then see each
+    // other before taking a share (else the first takes everything and gives most of it back: a consumer
+    // and a model load per source moved).
+    const every = Math.max(200, (this.opts.leaseSeconds * 1000) / 3);
+    this.firstRoundAt = Date.now() + every;
     // a source an ingest replica just saw: look now rather than at the next tick
     const sub = this.opts.nc.subscribe(SOURCES_SUBJECT, { callback: () => this.kick() });
     void sub;
-    const every = Math.max(200, (this.opts.leaseSeconds * 1000) / 3);
     this.timer = setInterval(() => this.kick(), every);
-    this.kick();
   }
 
   async stop(): Promise<void> {
@@ -84,7 +89,7 @@ export class ScoringWorker {
   }
 
   private kick(): void {
-    if (this.ticking || this.stopped) return;
+    if (this.ticking || this.stopped || Date.now() < this.firstRoundAt) return;
     this.ticking = this.tick()
       .catch((err: Error) => this.log.warn({ err: err.message }, 'lease round failed'))
       .finally(() => {

@@ -76,3 +76,21 @@ describe('JetStream ingest queue', () => {
     expect(info.state.subjects?.[linesSubject('tail')]).toBe(5);
   });
 });
+
+describe('the lines stream', () => {
+  it('is made as large as the JetStream server holds when asked for more, with a warning', async () => {
+    const nats = await startNatsServer();
+    const link = await connectNats(nats.url, logger, 'test');
+    try {
+      const warnings: string[] = [];
+      const res = await ensureClusterResources(link.nc, 5, { maxAgeMs: 3600_000, maxBytes: 2 ** 50 }, (m) => warnings.push(m));
+      const info = await res.jsm.streams.info(LINES_STREAM);
+      expect(info.config.max_bytes).toBeLessThan(2 ** 50);
+      expect(info.config.max_bytes).toBeGreaterThan(0);
+      expect(warnings.join('\n')).toMatch(/cannot hold 1125899906842624 bytes/);
+    } finally {
+      await link.close();
+      await nats.stop();
+    }
+  });
+});

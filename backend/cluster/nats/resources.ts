@@ -27,7 +27,10 @@ export interface ClusterResources {
 }
 
 /** Creates the stream when missing, and brings its limits to the configured ones when they differ. */
-export async function ensureLinesStream(jsm: JetStreamManager, limits: StreamLimits): Promise<void> {
+/** The smallest bound the stream is shrunk to when the server has less room than asked for. */
+const MIN_STREAM_BYTES = 64 * 1024 * 1024;
+
+export async function ensureLinesStream(jsm: JetStreamManager, limits: StreamLimits, warn?: (message: string) => void): Promise<void> {
   const wanted = {
     name: LINES_STREAM,
     subjects: [`${LINES_SUBJECT_PREFIX}>`],
@@ -42,17 +45,34 @@ export async function ensureLinesStream(jsm: JetStreamManager, limits: StreamLim
     throw err;
   });
   if (info === null) {
-    await jsm.streams.add(wanted);
-  } else if (info.config.max_age !== wanted.max_age || info.config.max_bytes !== wanted.max_bytes) {
-    await jsm.streams.update(LINES_STREAM, { ...info.config, max_age: wanted.max_age, max_bytes: wanted.max_bytes });
+    // nats-server keeps JetStream within a share of its disk (75 % by default): a bound beyond it is refused,
+    // so the stream is made with the largest half of it that fits, and the warning says which
+    for (;;) {
+      try {
+        await jsm.streams.add(wanted);
+        break;
+      } catch (err) {
+        if (!/insufficient storage/i.test((err as Error).message) || wanted.max_bytes <= MIN_STREAM_BYTES) throw err;
+        wanted.max_bytes = Math.max(MIN_STREAM_BYTES, Math.floor(wanted.max_bytes / 2));
+      }
+    }
+    if (wanted.max_bytes !== limits.maxBytes) warn?.(`the JetStream server cannot hold ${limits.maxBytes} bytes for ${LINES_STREAM}: made it ${wanted.max_bytes} bytes (pushes get 429 once it is full)`);
+  } else if (info.config.max_age !== wanted.max_age) {
+    // (the byte bound is kept: it may have been shrunk to what the server holds)
+    await jsm.streams.update(LINES_STREAM, { ...info.config, max_age: wanted.max_age });
   }
 }
 
 /** Stream, lease bucket (keys expire leaseSeconds after their last renewal) and model store. */
-export async function ensureClusterResources(nc: NatsConnection, leaseSeconds: number, limits: StreamLimits = DEFAULT_STREAM_LIMITS): Promise<ClusterResources> {
+export async function ensureClusterResources(
+  nc: NatsConnection,
+  leaseSeconds: number,
+  limits: StreamLimits = DEFAULT_STREAM_LIMITS,
+  warn?: (message: string) => void
+): Promise<ClusterResources> {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  await ensureLinesStream(jsm, limits);
+  await ensureLinesStream(jsm, limits, warn);
   const leases = await new Kvm(js).create(LEASE_BUCKET, { ttl: leaseSeconds * 1000, history: 1, storage: StorageType.File });
   const models = await new Objm(js).create(MODEL_BUCKET, { storage: StorageType.File });
   return { js, jsm, leases, models };
