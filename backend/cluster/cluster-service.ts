@@ -8,14 +8,13 @@
  * Every role connects to NATS and creates the stream and buckets when missing; score and query also bring the
  * PostgreSQL schema up to date. GET /api/cluster says what this process does and whether its engines answer.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import * as engine from '../engine';
 import { Metrics } from '../metrics/metrics';
 import { refuse, tokenJudge } from '../server/auth';
 import type { Config } from '../server/config';
+import { listen } from '../server/listen';
 import { createLinePushRouter } from '../sources/line-push';
 import { createSource } from '../sources/registry';
 import type { LogSource } from '../sources/source';
@@ -140,13 +139,8 @@ export async function startClusterService(config: Config, options: ClusterOption
   if (query) app.use(query.router);
   else app.get('/api/health', (_req, res) => res.json({ status: link.downReason() === null ? 'ok' : 'degraded', mode: 'cluster', roles: [...roles] }));
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 20_000;
-  const port = (server.address() as AddressInfo).port;
+  const http = await listen(app, config.host, config.port);
+  const port = http.port;
   await worker?.start();
   logger.info({ port, host: config.host, mode: 'cluster', roles: [...roles], worker: worker?.workerId, sources: sources.map((s) => s.name) }, 'listening');
   for (const source of sources) {
@@ -156,14 +150,11 @@ export async function startClusterService(config: Config, options: ClusterOption
   let closing: Promise<void> | null = null;
   return {
     port,
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    url: http.url,
     worker,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await http.close();
         await Promise.all(sources.map((s) => s.stop().catch(() => undefined)));
         await queue?.close();
         await worker?.stop();

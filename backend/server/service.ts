@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import * as engine from '../engine';
 import { Metrics } from '../metrics/metrics';
@@ -16,6 +14,7 @@ import { ResultsStore } from '../store/results-store';
 import { Spool } from '../spool/spool';
 import { SpooledSink } from '../spool/spooled-sink';
 import { createApp } from './app';
+import { listen } from './listen';
 import { ensureDataDir } from './data-dir';
 import type { Config, SourceConfig } from './config';
 
@@ -102,14 +101,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const pushSink = spool ? new SpooledSink(pipelines, spool) : undefined;
   const spoolError = spool ? () => spool.lastError : undefined;
   const app = createApp({ config, logger, pipelines, pushSink, spoolError, facts, results, metrics, templateOf: (line, source) => pipelines.get(source)?.templateOf(line) ?? engine.templateOf(line), version: packageVersion(), startedAt });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
-  // Slow or stuck clients must not hold sockets forever.
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 20_000;
-  const port = (server.address() as AddressInfo).port;
+  const http = await listen(app, config.host, config.port);
+  const port = http.port;
   logger.info({ port, host: config.host, dataDir: config.dataDir, sources: sources.map((s) => s.name) }, 'listening');
 
   for (const source of sources) {
@@ -130,17 +123,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let closing: Promise<void> | null = null;
   return {
     port,
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    url: http.url,
     pipelines,
     facts,
     results,
     metrics,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await http.close();
         await pipelines.stop();
         // after the pipelines stopped: the last checkpoint covers all they scored; the rest stays spooled
         await spool?.close();

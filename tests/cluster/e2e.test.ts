@@ -153,10 +153,15 @@ describe('cluster mode end to end', () => {
   }
 
   async function ownedBy(worker: BuiltServer): Promise<string[]> {
+    return (await holdings(worker)).map((s) => s.source);
+  }
+
+  /** The sources a worker holds, with the lines it scored of each since it took it. */
+  async function holdings(worker: BuiltServer): Promise<{ source: string; scored: number }[]> {
     const res = await fetch(`${worker.url}/api/cluster`).catch(() => null);
     if (!res?.ok) return [];
-    const body = (await res.json()) as { worker: { sources: { source: string }[] } | null };
-    return body.worker?.sources.map((s) => s.source) ?? [];
+    const body = (await res.json()) as { worker: { sources: { source: string; scored: number }[] } | null };
+    return body.worker?.sources ?? [];
   }
 
   beforeAll(async () => {
@@ -191,23 +196,32 @@ describe('cluster mode end to end', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
+    /**
+     * Kills worker 0 once half the lines are acknowledged and it has scored lines of every source it holds
+     * (so their models are stored: the takers must load them). True once killed.
+     */
+    const killWhenReady = async (): Promise<boolean> => {
+      if (killed !== null) return true;
+      if (totalAcked() < LINES / 2) return false;
+      const held = await holdings(cluster.workers[0]);
+      if (killed !== null || held.length === 0 || held.some((h) => h.scored === 0)) return false;
+      killed = { at: Date.now(), sources: held.map((h) => h.source) };
+      cluster.workers[0].child.kill('SIGKILL');
+      moved = watchTakeover(killed);
+      return true;
+    };
     const sender = async (lane: number) => {
       while (next < requests.length) {
         const [s, from] = requests[next++];
         await push(s, from, Math.min(LINES_PER_REQUEST, perSource - from), lane);
-        if (killed === null && totalAcked() >= LINES / 2) {
-          const owned = await ownedBy(cluster.workers[0]);
-          if (owned.length > 0) {
-            killed = { at: Date.now(), sources: owned };
-            cluster.workers[0].child.kill('SIGKILL');
-            moved = watchTakeover(killed);
-          }
-        }
+        await killWhenReady();
       }
     };
     await Promise.all([sender(0), sender(1), sender(0), sender(1)]);
     const pushedMs = Date.now() - started;
-    expect(killed).not.toBeNull();
+    // pushes can outrun the first training: then the kill comes after the last push, still mid-stream for scoring
+    await waitFor(killWhenReady, () => 'worker 0 holding trained sources', 60_000);
+    expect(await totalCounted()).toBeLessThan(totalAcked());
     const k = killed as unknown as { at: number; sources: string[] };
     // the killed worker's sources are owned by the other two once its leases run out: the lease time after its
     // last renewal, seen at the next lease round (a third of it), plus scheduling on a loaded 2-core machine
