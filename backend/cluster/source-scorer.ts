@@ -74,7 +74,9 @@ export class SourceScorer {
     readonly source: string,
     /** Revision of the lease this ownership holds: names its consumer. */
     private readonly revision: number,
-    private readonly deps: ScorerDeps
+    private readonly deps: ScorerDeps,
+    /** Whether this worker still holds the lease (asked before a new consumer replaces the others). */
+    private readonly owns: () => Promise<boolean> = async () => true
   ) {
     this.token = sourceToken(source);
     this.log = deps.logger.child({ source });
@@ -163,6 +165,8 @@ export class SourceScorer {
         this.collected = [];
         await new Promise((r) => setTimeout(r, 500));
         if (this.stopping) break;
+        // an owner that lost its lease must not delete the new owner's consumer: it waits to be stopped
+        if (!(await this.owns().catch(() => false))) continue;
         try {
           consumerName = await this.resumeConsumer();
           consumer = await this.deps.js.consumers.get(LINES_STREAM, consumerName);

@@ -128,7 +128,7 @@ export class ScoringWorker {
         const revision = revisions[i];
         if (revision === null || this.stopped) return;
         const source = this.known.get(token)!;
-        const scorer = new SourceScorer(source, revision, this.opts.scorer);
+        const scorer = new SourceScorer(source, revision, this.opts.scorer, async () => (await leases.owner(token)) === this.workerId);
         this.owned.set(token, { scorer, revision });
         this.log.info({ source, share, alive }, 'took source');
         scorer.start();
