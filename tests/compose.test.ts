@@ -357,8 +357,12 @@ function clusterProblems(c: Compose, prom: { scrape_configs: ScrapeConfig[] }): 
   const sd = clusterJob?.dns_sd_configs?.[0];
   if (!clusterJob || clusterJob.metrics_path !== '/metrics' || JSON.stringify(clusterJob.authorization) !== JSON.stringify(scorpioJob?.authorization)) {
     problems.push('prometheus.yml: job scorpio-cluster does not scrape /metrics with the token as job scorpio does');
-  } else if (JSON.stringify([...(sd?.names ?? [])].sort()) !== JSON.stringify(queries) || sd?.port !== queryPort || sd?.type !== 'A') {
-    problems.push(`prometheus.yml: job scorpio-cluster finds ${JSON.stringify(sd)}, the query services are ${queries.join(',')} on ${queryPort}`);
+  } else {
+    // every role serves /metrics (workers count the scored lines and anomalies), all on the same port
+    const roleServices = Object.values(byRole).flat().sort();
+    if (JSON.stringify([...(sd?.names ?? [])].sort()) !== JSON.stringify(roleServices) || sd?.port !== queryPort || sd?.type !== 'A') {
+      problems.push(`prometheus.yml: job scorpio-cluster finds ${JSON.stringify(sd)}, the cluster role services are ${roleServices.join(',')} on ${queryPort}`);
+    }
   }
   return problems;
 }
@@ -411,7 +415,7 @@ describe('the cluster profile agrees with the code and leaves the default stack 
       ['a cluster service without the profile', (c) => delete c.services.nats.profiles, /nats: not a default service/],
       ['another required variable', (c) => (c.services.nats.image = 'nats:${NATS_VERSION:?set it}'), /NATS_VERSION:\?...\}: only LAD_API_TOKEN/],
       ['a second service on host port 8081', (c) => (c.services['lad-query'].ports = ['8081:8080']), /host ports published twice/],
-      ['Prometheus scraping an ingest replica', (_c, prom) => (prom.scrape_configs.find((j) => j.job_name === 'scorpio-cluster')!.dns_sd_configs![0].names = ['lad-ingest-1']), /job scorpio-cluster finds/],
+      ['Prometheus missing a scoring worker', (_c, prom) => (prom.scrape_configs.find((j) => j.job_name === 'scorpio-cluster')!.dns_sd_configs![0].names = ['lad-ingest-1', 'lad-ingest-2', 'lad-query', 'lad-score-1', 'lad-score-2']), /job scorpio-cluster finds/],
       ['Grafana not passing SCORPIO_BACKEND_URL on', (c) => (c.services.grafana.environment!.SCORPIO_BACKEND_URL = 'http://lad-backend:8080'), /SCORPIO_BACKEND_URL=http:\/\/lad-query:8080 does not reach/],
     ];
     for (const [what, change, expected] of cases) {

@@ -119,7 +119,8 @@ export async function startClusterService(config: Config, options: ClusterOption
   app.disable('x-powered-by');
   const judge = tokenJudge(config.apiToken);
   app.use((req, res, next) => {
-    const verdict = req.path === '/api/health' ? 'ok' : judge(req);
+    const open = req.path === '/api/health' || (config.metricsPublic && req.path === '/metrics');
+    const verdict = open ? 'ok' : judge(req);
     if (verdict === 'ok') next();
     else refuse(res, verdict);
   });
@@ -137,7 +138,15 @@ export async function startClusterService(config: Config, options: ClusterOption
     app.use(createLinePushRouter(queue, pushOptions));
   }
   if (query) app.use(query.router);
-  else app.get('/api/health', (_req, res) => res.json({ status: link.downReason() === null ? 'ok' : 'degraded', mode: 'cluster', roles: [...roles] }));
+  else {
+    app.get('/api/health', (_req, res) => res.json({ status: link.downReason() === null ? 'ok' : 'degraded', mode: 'cluster', roles: [...roles] }));
+    // every role exports its own series (workers: lines scored, anomalies, scores); the query role's router
+    // has its own /metrics with the fact-store counts
+    app.get('/metrics', async (_req, res) => {
+      res.set('Content-Type', metrics.registry.contentType);
+      res.send(await metrics.registry.metrics());
+    });
+  }
 
   const http = await listen(app, config.host, config.port);
   const port = http.port;

@@ -302,10 +302,16 @@ export class SourceScorer {
     const model = this.model!;
     const decider = this.decider!;
     const threshold = model.info.threshold;
+    let anomalies = 0;
+    let suppressed = 0;
+    const scoreHist = this.deps.metrics.score.labels(this.source);
     const rows: ClusterScoredLine[] = batch.map(({ msg, line }) => {
       const d = decider.decide(model, line.line, line.t);
       this.recent.push(line.line, line.t);
       this.drift.observe(d.flagged);
+      if (d.suppressed) suppressed++;
+      else if (d.flagged) anomalies++;
+      scoreHist.observe(d.line.score);
       return {
         source: this.source,
         seq: msg.seq,
@@ -339,6 +345,11 @@ export class SourceScorer {
       this.lastError = `ack failed: ${err.message}`;
     });
     this.scored += rows.length;
+    // the same series as the embedded pipeline's, so the provisioned rules and dashboard work for a cluster
+    const m = this.deps.metrics;
+    m.linesScored.labels(this.source).inc(rows.length);
+    if (anomalies > 0) m.anomalies.labels(this.source).inc(anomalies);
+    if (suppressed > 0) m.suppressed.labels(this.source).inc(suppressed);
     if (this.drift.drifted) this.retrainIfDue();
   }
 }
