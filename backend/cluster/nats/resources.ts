@@ -52,6 +52,9 @@ export async function ensureLinesStream(jsm: JetStreamManager, limits: StreamLim
         await jsm.streams.add(wanted);
         break;
       } catch (err) {
+        // roles starting together race to create it: another one made it meanwhile (perhaps already shrunk to a
+        // different bound, which this one's add then refuses as "a different configuration"): use theirs
+        if (/already in use/i.test((err as Error).message)) return;
         if (!/insufficient storage/i.test((err as Error).message) || wanted.max_bytes <= MIN_STREAM_BYTES) throw err;
         wanted.max_bytes = Math.max(MIN_STREAM_BYTES, Math.floor(wanted.max_bytes / 2));
       }
