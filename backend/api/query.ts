@@ -157,7 +157,32 @@ function rateGrid(deps: QueryDeps, query: QueryRequest): { step: number; points:
   return { step, points: Math.floor((to - from) / step) + 2 };
 }
 
+/**
+ * Why this server cannot answer a query type, or null. A cluster query replica has no review queue nor rate
+ * history (they live in the scoring workers' memory): its frames then carry a Grafana notice instead of
+ * looking like an empty, all-clear answer.
+ */
+function unavailable(deps: QueryDeps, queryType: Target['queryType']): string | null {
+  if (queryType === 'review' && deps.review === undefined) {
+    return 'The review queue is not served by this replica: in cluster mode it lives in the scoring workers (docs/cluster.md)';
+  }
+  if ((queryType === 'template_rates' || queryType === 'rate_events') && deps.rates === undefined) {
+    return 'Rate series and events are not served by this replica: in cluster mode they live in the scoring workers (docs/cluster.md)';
+  }
+  return null;
+}
+
 async function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
+  const frames = await framesOf(deps, query, target);
+  const why = unavailable(deps, target.queryType);
+  if (why === null) return frames;
+  if (frames.length === 0) frames.push(frame(target.refId, target.queryType, []));
+  const notice = { severity: 'warning', text: why };
+  for (const f of frames) f.schema.meta = { ...f.schema.meta, notices: [notice] };
+  return frames;
+}
+
+async function framesOf(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
   switch (target.queryType) {
     case 'anomalies':
       return [await anomaliesFrame(deps, query, target)];

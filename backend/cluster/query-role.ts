@@ -115,7 +115,7 @@ export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHand
     res.set('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
-  // review and template_rates live in the workers' memory: those targets answer empty here (docs/cluster.md)
+  // review, template_rates and rate_events live in the workers' memory: those targets answer a frame with a notice saying so (api/query.ts)
   router.use(queryRouter({ results, facts, sourceNames: () => results.sourceNames() }));
   router.use(contextRouter(results));
   router.use(
