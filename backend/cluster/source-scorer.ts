@@ -81,6 +81,11 @@ export class SourceScorer {
     this.token = sourceToken(source);
     this.log = deps.logger.child({ source });
     this.rate = new RateWatch(source, deps.metrics.rateAnomalies, deps.logger);
+    // every series of the source from the start, at 0 (as the embedded pipeline does): rate() over a counter
+    // that appears with its first anomaly misses that anomaly
+    deps.metrics.linesScored.labels(source).inc(0);
+    deps.metrics.anomalies.labels(source).inc(0);
+    deps.metrics.suppressed.labels(source).inc(0);
     this.recent = new RecentLines(deps.training.retrainLines);
     this.drift = new DriftWatch(deps.training.driftWindowLines, deps.training.driftRatio);
     this.policy = new RetrainPolicy(deps.training);
