@@ -8,7 +8,7 @@
  * - heartbeat of a worker: key `worker.<id>`, put every renewal; the live keys say how many workers share
  *   the sources.
  * The server removes an expired key on its own schedule (seconds late for short TTLs), so a key whose
- * renewedAt is older than two renewal periods (see live) also counts as expired: it is taken over with update at the stale
+ * renewedAt is older than the lease time also counts as expired: it is taken over with update at the stale
  * revision (compare-and-set, so only one taker wins). This assumes the workers' clocks agree to well within
  * the lease time (NTP).
  */
@@ -26,14 +26,8 @@ export class LeaseTable {
     private readonly leaseSeconds: number
   ) {}
 
-  /**
-   * Holders renew every third of the lease time (worker.ts), so a value not renewed for two of those periods
-   * belongs to a worker that is gone or stalled: treating it as expired then, not after the whole lease time,
-   * lets the next round (a third later) take it over within the lease time of the holder's death. A stalled
-   * holder that comes back finds its revision gone and stops scoring the source.
-   */
   private live(value: LeaseValue): boolean {
-    return Date.now() - value.renewedAt <= (this.leaseSeconds * 1000 * 2) / 3;
+    return Date.now() - value.renewedAt <= this.leaseSeconds * 1000;
   }
 
   private value(): Uint8Array {
