@@ -1,6 +1,7 @@
 /**
  * Cluster mode's shared contract: what the ingest role, the scoring workers and the query role hand each
- * other through NATS JetStream and PostgreSQL. Both sides import this one module, so the subject names,
+ * other through NATS JetStream and PostgreSQL. (Feedback travels through PostgreSQL: fact-store-postgres.ts's
+ * LISTEN/NOTIFY, not a NATS subject.) Both sides import this one module, so the subject names,
  * the wire form of a line and the row a worker writes are stated once.
  *
  * Embedded mode does not use this module.
@@ -17,8 +18,6 @@ export const LINES_SUBJECT_PREFIX = 'lad.lines.';
 export const LEASE_BUCKET = 'lad_leases';
 /** Object store bucket of trained models (object name: sourceToken). */
 export const MODEL_BUCKET = 'lad_models';
-/** Subject a replica publishes feedback changes on, so the owning worker applies them within a second. */
-export const FEEDBACK_SUBJECT = 'lad.feedback';
 /** Subject on which ingest replicas announce sources they have seen (workers discover sources from it). */
 export const SOURCES_SUBJECT = 'lad.sources';
 
@@ -47,7 +46,7 @@ export const streamLineSchema = z.object({
 });
 export type StreamLine = z.infer<typeof streamLineSchema>;
 
-/** Value of a lease key: who owns the source and until when (the bucket's TTL is the real expiry). */
+/** Value of a lease key: who owns the source and when it last renewed (lease.ts: older than the lease time = expired; the bucket TTL removes the key later). */
 export const leaseValueSchema = z.object({ worker: z.string(), renewedAt: z.number() });
 export type LeaseValue = z.infer<typeof leaseValueSchema>;
 
@@ -58,11 +57,3 @@ export type LeaseValue = z.infer<typeof leaseValueSchema>;
 export interface ClusterScoredLine extends ScoredLine {
   seq: number;
 }
-
-/** A feedback change as announced on FEEDBACK_SUBJECT. */
-export const feedbackChangeSchema = z.object({
-  change: z.enum(['added', 'deleted']),
-  id: z.string(),
-  source: z.string(),
-});
-export type FeedbackChange = z.infer<typeof feedbackChangeSchema>;
