@@ -44,7 +44,10 @@ it('runs the three arms and reports them', async () => {
     { system: 'Other', level: 5, message: 'disk quota exceeded, write aborted' },
   ];
   const r = await runProtocol({ dataDir: dir, config: resolveConfig({ neural: { enabled: false } }), seeds: 2, injectPerSeed: 2, failures });
-  expect(r.labelled.map((a) => a.fraction)).toEqual([0.3, 0.5, 0.7]);
+  expect(r.labelled.map((a) => `${a.fraction}${a.reversed ? 'r' : ''}`)).toEqual(['0.3', '0.5', '0.7', '0.3r', '0.5r', '0.7r']);
+  // reversed: trained on the last fraction, scored on the lines before it
+  expect(r.labelled[5].testLines).toBe(r.labelled[2].testLines);
+  expect(r.labelled[5].trainLines).toBe(r.labelled[2].trainLines);
   expect(r.injection.map((a) => a.log)).toEqual(['App_2k', 'plain']);
   for (const a of r.injection) {
     expect(a.recall).toHaveLength(2);
@@ -53,6 +56,7 @@ it('runs the three arms and reports them', async () => {
   expect(r.healthy.map((h) => h.log)).toEqual(['App_2k', 'Toy_2k (normal lines)', 'plain']);
   const md = markdown(r);
   expect(md).toContain('| Toy_2k | 0.5 |');
+  expect(md).toContain('| Toy_2k | 0.7 reversed |');
   expect(md).toContain('| **all hosts** |');
   expect(targets(r)).toHaveLength(5);
 });

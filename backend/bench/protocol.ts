@@ -85,6 +85,8 @@ function incidents(s: Scored, threshold: number, keep: (i: number) => boolean): 
 export interface LabelledArm extends Metrics {
   log: string;
   fraction: number;
+  /** Trained on the LAST fraction and scored on the lines before it (a second split of the same log). */
+  reversed: boolean;
   trainLines: number;
   testLines: number;
   anomalies: number;
@@ -142,16 +144,17 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
   for (const f of logs) {
     const withAlerts = f.labels !== null && f.labels.some(Boolean);
     if (withAlerts) {
-      for (const fraction of TRAIN_FRACTIONS) {
-        log(`(a) ${f.name} train fraction ${fraction}`);
-        const cut = Math.floor(f.lines.length * fraction);
-        const model = await train(f.lines.slice(0, cut), o.config);
-        const test = f.lines.slice(cut);
-        const labels = f.labels!.slice(cut);
+      for (const reversed of [false, true]) for (const fraction of TRAIN_FRACTIONS) {
+        log(`(a) ${f.name} train fraction ${fraction}${reversed ? ' (reversed)' : ''}`);
+        // forward: the first `fraction` trains and the rest is scored; reversed: the last `fraction` trains
+        const cut = reversed ? f.lines.length - Math.floor(f.lines.length * fraction) : Math.floor(f.lines.length * fraction);
+        const model = await train(reversed ? f.lines.slice(cut) : f.lines.slice(0, cut), o.config);
+        const test = reversed ? f.lines.slice(0, cut) : f.lines.slice(cut);
+        const labels = reversed ? f.labels!.slice(0, cut) : f.labels!.slice(cut);
         const s = scoreAll(model, test);
         const m = evaluate(s.scores, labels, model.threshold);
-        result.labelled.push({ log: f.name, fraction, trainLines: cut, testLines: test.length, anomalies: labels.filter(Boolean).length, ...m });
-        if (fraction === 0.5) {
+        result.labelled.push({ log: f.name, fraction, reversed, trainLines: f.lines.length - test.length, testLines: test.length, anomalies: labels.filter(Boolean).length, ...m });
+        if (fraction === 0.5 && !reversed) {
           // (c) for a labelled log: its normal lines only
           const normal = (i: number): boolean => !labels[i];
           let flagged = 0;
@@ -222,9 +225,11 @@ export function targets(r: ProtocolResult): { name: string; value: string; met: 
   const rec = pooledRecall(r);
   const normal = pooledNormalFlagged(r);
   const worstHealthy = Math.max(...r.healthy.map((h) => h.flaggedLines / h.testLines));
+  // the issue's targets are set on the forward splits; the reversed ones are reported beside them
+  const forward = r.labelled.filter((a) => !a.reversed);
   return [
-    { name: 'every labelled split F1 ≥ 0.70', value: r.labelled.map((a) => f3(a.f1)).join(', '), met: r.labelled.every((a) => a.f1 >= 0.7) },
-    { name: 'every labelled split ROC-AUC ≥ 0.95', value: r.labelled.map((a) => f3(a.rocAuc)).join(', '), met: r.labelled.every((a) => a.rocAuc >= 0.95) },
+    { name: 'every labelled split F1 ≥ 0.70', value: forward.map((a) => f3(a.f1)).join(', '), met: forward.every((a) => a.f1 >= 0.7) },
+    { name: 'every labelled split ROC-AUC ≥ 0.95', value: forward.map((a) => f3(a.rocAuc)).join(', '), met: forward.every((a) => a.rocAuc >= 0.95) },
     { name: 'injected failures recall ≥ 0.8 (every seed)', value: spread(rec, f3), met: rec.every((x) => x >= 0.8) },
     { name: 'normal lines of the injection hosts flagged ≤ 1%', value: pct(normal), met: normal <= 0.01 },
     { name: 'every healthy log ≤ 3% of lines flagged', value: `worst ${pct(worstHealthy)}`, met: worstHealthy <= 0.03 },
@@ -233,10 +238,10 @@ export function targets(r: ProtocolResult): { name: string; value: string; met: 
 
 export function markdown(r: ProtocolResult): string {
   const out: string[] = [];
-  out.push(`(a) Labelled logs, trained on the first fraction, scored on the rest, default threshold:`, '');
+  out.push(`(a) Labelled logs, trained on the first fraction and scored on the rest (reversed: trained on the last fraction, scored on the lines before it), default threshold:`, '');
   out.push('| log | train fraction | test lines (alerts) | flagged | precision | recall | F1 | ROC-AUC | best F1 |', '|---|---|---|---|---|---|---|---|---|');
   for (const a of r.labelled) {
-    out.push(`| ${a.log} | ${a.fraction} | ${a.testLines} (${a.anomalies}) | ${a.flagged} | ${f3(a.precision)} | ${f3(a.recall)} | ${f3(a.f1)} | ${f3(a.rocAuc)} | ${f3(a.bestF1)} |`);
+    out.push(`| ${a.log} | ${a.fraction}${a.reversed ? ' reversed' : ''} | ${a.testLines} (${a.anomalies}) | ${a.flagged} | ${f3(a.precision)} | ${f3(a.recall)} | ${f3(a.f1)} | ${f3(a.rocAuc)} | ${f3(a.bestF1)} |`);
   }
   if (r.labelled.length > 1) {
     const col = (k: 'precision' | 'recall' | 'f1' | 'rocAuc' | 'bestF1'): string => spread(r.labelled.map((a) => a[k]), f3);
