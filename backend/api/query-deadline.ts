@@ -97,6 +97,8 @@ export function readerWithDeadline(reader: ResultsReader, deadline: QueryDeadlin
 }
 
 /** A per-source lookup with the deadline checked before each call (review queues, rate histories). */
+export function perSourceWithDeadline<A extends unknown[], R>(fn: (source: string, ...rest: A) => R, deadline: QueryDeadline, what: string): (source: string, ...rest: A) => R;
+export function perSourceWithDeadline<A extends unknown[], R>(fn: ((source: string, ...rest: A) => R) | undefined, deadline: QueryDeadline, what: string): ((source: string, ...rest: A) => R) | undefined;
 export function perSourceWithDeadline<A extends unknown[], R>(fn: ((source: string, ...rest: A) => R) | undefined, deadline: QueryDeadline, what: string): ((source: string, ...rest: A) => R) | undefined {
   if (!fn) return undefined;
   return (source, ...rest) => {

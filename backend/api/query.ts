@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { QUERY_LIMITS, queryRequestSchema, selectedSources, targetSchema, type QueryResponse } from '../contract';
 import type { ReviewItem } from '../feedback/review-queue';
 import type { FactStore, FeedbackKind } from '../store/fact-store';
-import type { ResultsReader } from '../store/results-reader';
+import type { ResultsReader, ScoringStateReader } from '../store/results-reader';
 import type { AnomalyRecord } from '../store/results-store';
-import type { RateHistory } from '../pipeline/rate-history';
 import { frame, type DataFrameJSON } from './frames';
 import { HttpError, parseOr400 } from './http-error';
 import { DEFAULT_QUERY_DEADLINE_MS, perSourceWithDeadline, QueryDeadline, readerWithDeadline } from './query-deadline';
@@ -23,12 +22,15 @@ export interface QueryDeps {
   facts: FactStore;
   /** All source names known (configured, pushed to, or with stored results). */
   sourceNames: () => string[];
-  /** A source's review queue (GET /api/review); null when it has no model. Absent: review targets are empty. */
-  review?: (source: string, limit: number) => ReviewItem[] | null;
-  /** Lines a source's review queue would examine (0 when it has no model): counted against reviewLinesPerQuery. */
+  /**
+   * A source's review queue (GET /api/review); null when it has no model. Embedded: the pipeline's, computed now;
+   * cluster: what the owning worker last wrote to PostgreSQL (PostgresResultsReader).
+   */
+  review: ScoringStateReader['review'];
+  /** Lines a source's review queue would examine now (0 when none is computed here): counted against reviewLinesPerQuery. */
   reviewLines?: (source: string) => number;
-  /** A source's rate history and interval (ms; null: no timed rate model). Absent: rate targets are empty. */
-  rates?: (source: string) => { history: RateHistory; intervalMs: number | null } | null;
+  /** A source's rate history and interval (ms; null: no timed rate model): the pipeline's, or PostgreSQL's in cluster mode. */
+  rates: ScoringStateReader['rates'];
   /** A request stops with a 503 naming queryDeadlineMs once it ran this long (query-deadline.ts). */
   deadlineMs?: number;
 }
@@ -56,7 +58,7 @@ export function queryRouter(deps: QueryDeps): Router {
         continue;
       }
       deadline.check(`starting target ${JSON.stringify(target.refId)}`);
-      results[target.refId] = { frames: await deadline.race(runTarget(bounded, query, target), `answering target ${JSON.stringify(target.refId)}`) };
+      results[target.refId] = { frames: await deadline.race(framesOf(bounded, query, target), `answering target ${JSON.stringify(target.refId)}`) };
     }
     res.json({ results });
   });
@@ -143,7 +145,7 @@ function templateRatesPoints(deps: QueryDeps, query: QueryRequest, target: Targe
   const n = templateRatesLimit(target);
   let points = 0;
   for (const source of selectedSources(target.source) ?? deps.sourceNames()) {
-    const width = deps.rates?.(source)?.intervalMs ?? null;
+    const width = deps.rates(source)?.intervalMs ?? null;
     if (width !== null) points += 2 * n * (Math.floor((query.range.to - query.range.from) / width) + 2);
   }
   return points;
@@ -157,31 +159,6 @@ function rateGrid(deps: QueryDeps, query: QueryRequest): { step: number; points:
   return { step, points: Math.floor((to - from) / step) + 2 };
 }
 
-/**
- * Why this server cannot answer a query type, or null. A cluster query replica has no review queue nor rate
- * history (they live in the scoring workers' memory): its frames then carry a Grafana notice instead of
- * looking like an empty, all-clear answer.
- */
-function unavailable(deps: QueryDeps, queryType: Target['queryType']): string | null {
-  if (queryType === 'review' && deps.review === undefined) {
-    return 'The review queue is not served by this replica: in cluster mode it lives in the scoring workers (docs/cluster.md)';
-  }
-  if ((queryType === 'template_rates' || queryType === 'rate_events') && deps.rates === undefined) {
-    return 'Rate series and events are not served by this replica: in cluster mode they live in the scoring workers (docs/cluster.md)';
-  }
-  return null;
-}
-
-async function runTarget(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
-  const frames = await framesOf(deps, query, target);
-  const why = unavailable(deps, target.queryType);
-  if (why === null) return frames;
-  if (frames.length === 0) frames.push(frame(target.refId, target.queryType, []));
-  const notice = { severity: 'warning', text: why };
-  for (const f of frames) f.schema.meta = { ...f.schema.meta, notices: [notice] };
-  return frames;
-}
-
 async function framesOf(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
   switch (target.queryType) {
     case 'anomalies':
@@ -193,11 +170,11 @@ async function framesOf(deps: QueryDeps, query: QueryRequest, target: Target): P
     case 'feedback':
       return [feedbackFrame(deps, query, target)];
     case 'review':
-      return [reviewFrame(deps, target)];
+      return [await reviewFrame(deps, target)];
     case 'template_rates':
       return templateRateFrames(deps, query, target);
     case 'rate_events':
-      return [rateEventsFrame(deps, query, target)];
+      return [await rateEventsFrame(deps, query, target)];
   }
 }
 
@@ -359,11 +336,11 @@ function feedbackFrame(deps: QueryDeps, query: QueryRequest, target: Target): Da
 }
 
 /** The review queue of each selected source (GET /api/review), one row per item, most teaching first per source. */
-function reviewFrame(deps: QueryDeps, target: Target): DataFrameJSON {
+async function reviewFrame(deps: QueryDeps, target: Target): Promise<DataFrameJSON> {
   const limit = target.limit ?? DEFAULT_LIMITS.review;
   const rows: (ReviewItem & { source: string })[] = [];
   for (const source of selectedSources(target.source) ?? deps.sourceNames()) {
-    for (const item of deps.review?.(source, limit) ?? []) rows.push({ ...item, source });
+    for (const item of (await deps.review(source, limit)) ?? []) rows.push({ ...item, source });
   }
   return frame(
     target.refId,
@@ -386,13 +363,13 @@ function reviewFrame(deps: QueryDeps, target: Target): DataFrameJSON {
 }
 
 /** Observed and expected counts per interval of each source's most surprising templates: one frame a template. */
-function templateRateFrames(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON[] {
+async function templateRateFrames(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
   const frames: DataFrameJSON[] = [];
   for (const source of selectedSources(target.source) ?? deps.sourceNames()) {
-    const rates = deps.rates?.(source);
+    const rates = deps.rates(source);
     if (!rates || rates.intervalMs === null) continue;
     const width = rates.intervalMs;
-    for (const s of rates.history.series(query.range.from, query.range.to, width, templateRatesLimit(target))) {
+    for (const s of await rates.history.series(query.range.from, query.range.to, width, templateRatesLimit(target))) {
       const labels = { source, template: s.template };
       frames.push(
         frame(target.refId, `${source} ${s.template}`, [
@@ -407,9 +384,14 @@ function templateRateFrames(deps: QueryDeps, query: QueryRequest, target: Target
 }
 
 /** Surges and drops of the selected sources in the range, newest first (dashboard annotations read them). */
-function rateEventsFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
-  const rows = (selectedSources(target.source) ?? deps.sourceNames())
-    .flatMap((source) => (deps.rates?.(source)?.history.eventsIn(query.range.from, query.range.to) ?? []).map((e) => ({ ...e, source })))
+async function rateEventsFrame(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON> {
+  const perSource = await Promise.all(
+    (selectedSources(target.source) ?? deps.sourceNames()).map(async (source) =>
+      ((await deps.rates(source)?.history.eventsIn(query.range.from, query.range.to)) ?? []).map((e) => ({ ...e, source }))
+    )
+  );
+  const rows = perSource
+    .flat()
     .sort((a, b) => b.time - a.time)
     .slice(0, target.limit ?? DEFAULT_LIMITS.rateEvents);
   return frame(

@@ -1,7 +1,8 @@
 /**
  * The query role of cluster mode: the datasource API (POST /api/query, anomalies' context, feedback,
  * GET /api/health, /api/sources, /metrics) answered from shared state, so any number of query replicas
- * answer alike: anomalies and counts from PostgreSQL, context lines from the JetStream stream, feedback in
+ * answer alike: anomalies, counts, rate series and events and review queues from PostgreSQL (as the scoring
+ * workers wrote them), context lines from the JetStream stream, feedback in
  * the PostgreSQL fact-store (which tells every replica and the owning worker through LISTEN/NOTIFY).
  * The routers are the embedded ones (backend/api); only the reader and the fact-store differ.
  * PostgreSQL down: reads that need it answer 503 naming PostgreSQL and where (PostgresUnavailableError),
@@ -115,8 +116,17 @@ export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHand
     res.set('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
-  // review, template_rates and rate_events live in the workers' memory: those targets answer a frame with a notice saying so (api/query.ts)
-  router.use(queryRouter({ results, facts, sourceNames: () => results.sourceNames() }));
+  // every query type from PostgreSQL: rate series and events, review queues as the owning workers wrote them
+  router.use(
+    queryRouter({
+      results,
+      facts,
+      sourceNames: () => results.sourceNames(),
+      review: (source, limit) => results.review(source, limit),
+      rates: (source) => results.rates(source),
+      deadlineMs: config.queryDeadlineMs,
+    })
+  );
   router.use(contextRouter(results));
   router.use(
     feedbackRouter({

@@ -7,7 +7,10 @@
  */
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
+import { QUERY_LIMITS } from '../contract';
 import { FeedbackIndex } from '../feedback/feedback-index';
+import { REVIEW_WINDOW_LINES, reviewQueue, type ReviewItem } from '../feedback/review-queue';
+import { isWindowModel, scoreWindow } from '../feedback/window';
 import type { Metrics } from '../metrics/metrics';
 import type { EngineApi, Model } from '../pipeline/engine-port';
 import { LineDecider } from '../pipeline/line-decision';
@@ -18,13 +21,23 @@ import { RecentLines } from '../pipeline/recent-lines';
 import { RetrainPolicy, type RetrainReason } from '../pipeline/retrain-policy';
 import type { Config } from '../server/config';
 import type { FactStore } from '../store/fact-store';
+import { sourceKey } from '../store/results-store';
+import { ScoredBatch, type RateEventRow, type ResultsWriter } from '../store/results-writer';
 import type { ModelStore } from './model-store';
-import { LINES_STREAM, linesSubject, sourceToken, streamLineSchema, type ClusterScoredLine, type StreamLine } from './ports';
+import { LINES_STREAM, linesSubject, sourceToken, streamLineSchema, type StreamLine } from './ports';
 
-/** Where scored lines go (PostgresResultsSink in cluster mode): idempotent by (source, seq). */
-export interface ScoredLineSink {
-  writeBatch(lines: ClusterScoredLine[]): Promise<unknown>;
-}
+/**
+ * Where scored lines go (PostgresResultsSink in cluster mode): idempotent by (source, seq). With writeReview,
+ * the source's review queue is written too, so query replicas answer review targets.
+ */
+export type ScoredLineSink = ResultsWriter & { writeReview?(source: string, items: ReviewItem[] | null): Promise<void> };
+
+/**
+ * How often an owner recomputes its review queue for the query replicas while lines come (and within a second
+ * of a feedback change). Rule: the queue is read by people deciding what to answer; ten seconds old is fresh for
+ * that, and one window scoring (5,000 lines) per source every ten seconds is a small share of a worker.
+ */
+export const REVIEW_REFRESH_MS = 10_000;
 
 export interface ScorerDeps {
   js: JetStreamClient;
@@ -67,6 +80,24 @@ export class SourceScorer {
   private readonly log: Logger;
   /** Consumers this ownership has made (each reset after a lost delivery makes a new one). */
   private consumers = 0;
+  /** The batch handed to the sink, reused. */
+  private readonly out = new ScoredBatch();
+  /** The rate model's count of the line being decided (RateHistory's observer), copied into the batch. */
+  private rateCounted = false;
+  private rateId = 0;
+  private rateStart = 0;
+  private rateExpected = 0;
+  /** Surges and drops not yet written (a drop comes from the clock's tick, between batches too). */
+  private pendingEvents: RateEventRow[] = [];
+  /** The newest lines with their stream sequence: a review item names its line's newest occurrence (its context). */
+  private readonly windowLines: string[] = new Array<string>(REVIEW_WINDOW_LINES);
+  private readonly windowSeqs = new Float64Array(REVIEW_WINDOW_LINES);
+  private windowNext = 0;
+  /** When the review queue was last written, and whether lines or answers changed it since. */
+  private reviewAt = 0;
+  private reviewDirty = false;
+  private reviewing: Promise<void> | null = null;
+  private unsubscribeFacts: () => void = () => undefined;
   scored = 0;
   lastError: string | null = null;
 
@@ -90,6 +121,17 @@ export class SourceScorer {
     this.drift = new DriftWatch(deps.training.driftWindowLines, deps.training.driftRatio);
     this.policy = new RetrainPolicy(deps.training);
     this.models = deps.models(this.rate);
+    this.rate.history.observer = {
+      counted: (id, _template, start, expected) => {
+        this.rateCounted = true;
+        this.rateId = id;
+        this.rateStart = start;
+        this.rateExpected = expected;
+      },
+      evented: (event, templateId) => {
+        this.pendingEvents.push({ templateId, event: { ...event } });
+      },
+    };
   }
 
   /** Set when the loop ended on an error: the worker gives the lease back so the source is taken again. */
@@ -108,7 +150,9 @@ export class SourceScorer {
     this.stopping = true;
     await this.loop;
     if (this.ticker) clearInterval(this.ticker);
+    this.unsubscribeFacts();
     await this.retraining;
+    await this.reviewing;
     this.feedback?.close();
   }
 
@@ -136,10 +180,17 @@ export class SourceScorer {
     this.feedback = new FeedbackIndex(this.deps.facts, this.source);
     this.decider = new LineDecider(this.source, this.feedback, this.deps.facts, this.rate);
     // the rate model's clock moves on while the source is silent, so a drop is still reported
+    // an answer given on any replica changes the queue: rewritten within a second (the next tick)
+    this.unsubscribeFacts = this.deps.facts.onChange((record) => {
+      if (record.source !== this.source) return;
+      this.reviewDirty = true;
+      this.reviewAt = 0;
+    });
     this.ticker = setInterval(() => {
       if (!this.model) return;
       this.rate.tick(Date.now());
       this.retrainIfDue();
+      this.reviewIfDue();
     }, 1000);
     let consumer = await this.deps.js.consumers.get(LINES_STREAM, consumerName).catch(() => null);
     /** The consumer's next delivery number: a gap means a delivered message never reached us. */
@@ -181,6 +232,8 @@ export class SourceScorer {
         }
         continue;
       }
+      // a drop found by the clock while no lines come: written without a batch
+      if (batch.length === 0 && this.pendingEvents.length > 0 && this.model !== null) await this.writeEvents();
       if (this.model === null) batch = await this.collect(batch);
       // the same batch again until it is written: going on past it would leave a hole below what is written next
       while (batch.length > 0 && !this.stopping) {
@@ -306,56 +359,100 @@ export class SourceScorer {
   private async scoreAndAck(batch: Pending[]): Promise<void> {
     const model = this.model!;
     const decider = this.decider!;
-    const threshold = model.info.threshold;
     let anomalies = 0;
     let suppressed = 0;
     const scoreHist = this.deps.metrics.score.labels(this.source);
-    const rows: ClusterScoredLine[] = batch.map(({ msg, line }) => {
+    const out = this.out.reset(this.source, model.info.threshold);
+    for (const { msg, line } of batch) {
+      this.rateCounted = false;
       const d = decider.decide(model, line.line, line.t);
       this.recent.push(line.line, line.t);
       this.drift.observe(d.flagged);
       if (d.suppressed) suppressed++;
       else if (d.flagged) anomalies++;
       scoreHist.observe(d.line.score);
-      return {
-        source: this.source,
-        seq: msg.seq,
-        time: line.t,
-        line: line.line,
-        labels: line.labels,
-        score: d.score,
-        threshold,
-        anomaly: d.stored,
-        suppressed: d.suppressed,
-        template: d.line.template,
-        reason: d.reason,
-        level: d.line.level,
-      };
-    });
-    // the write must hold before the ack: retry until it does or the lease is gone
-    for (;;) {
-      try {
-        await this.deps.sink.writeBatch(rows);
-        break;
-      } catch (err) {
-        this.lastError = `writing scored lines failed: ${(err as Error).message}`;
-        this.log.warn({ err: (err as Error).message }, 'writing scored lines failed, retrying');
-        if (this.stopping) return;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      const i = out.add({ timestampMs: line.t, line: line.line, labels: line.labels }, d.score, d.stored, d.suppressed, d.line.template, d.reason, d.line.level, msg.seq);
+      if (this.rateCounted) out.setRate(i, this.rateId, this.rateStart, this.rateExpected);
+      this.windowLines[this.windowNext] = line.line;
+      this.windowSeqs[this.windowNext] = msg.seq;
+      this.windowNext = (this.windowNext + 1) % REVIEW_WINDOW_LINES;
     }
+    this.reviewDirty = true;
+    out.rateIntervalMs = this.rate.intervalMs;
+    out.rateEvents.push(...this.pendingEvents);
+    this.pendingEvents = [];
+    // the write must hold before the ack: retry until it does or the lease is gone
+    if (!(await this.write(out))) return;
     // AckPolicy.All: acknowledging the newest acknowledges the batch
     const newest = batch.reduce((a, b) => (b.msg.seq > a.msg.seq ? b : a));
     await newest.msg.ackAck().catch((err: Error) => {
       this.lastError = `ack failed: ${err.message}`;
     });
-    this.scored += rows.length;
+    this.scored += batch.length;
     // the same series as the embedded pipeline's, so the provisioned rules and dashboard work for a cluster
     const m = this.deps.metrics;
-    m.linesScored.labels(this.source).inc(rows.length);
+    m.linesScored.labels(this.source).inc(batch.length);
     if (anomalies > 0) m.anomalies.labels(this.source).inc(anomalies);
     if (suppressed > 0) m.suppressed.labels(this.source).inc(suppressed);
     if (this.drift.drifted) this.retrainIfDue();
+  }
+
+  /** Writes `out` until it holds; false when the scorer stopped first. */
+  private async write(out: ScoredBatch): Promise<boolean> {
+    for (;;) {
+      try {
+        await this.deps.sink.writeBatch(out);
+        return true;
+      } catch (err) {
+        this.lastError = `writing scored lines failed: ${(err as Error).message}`;
+        this.log.warn({ err: (err as Error).message }, 'writing scored lines failed, retrying');
+        if (this.stopping) return false;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Surges and drops raised since the last batch, written alone (no lines came since). */
+  private async writeEvents(): Promise<void> {
+    const out = this.out.reset(this.source, this.model?.info.threshold ?? 0);
+    out.rateIntervalMs = this.rate.intervalMs;
+    out.rateEvents.push(...this.pendingEvents);
+    this.pendingEvents = [];
+    await this.write(out);
+  }
+
+  /** Recomputes and writes the review queue when lines or answers changed it and it is due (the ticker). */
+  private reviewIfDue(): void {
+    const write = this.deps.sink.writeReview?.bind(this.deps.sink);
+    if (!write || this.reviewing || this.stopping || !this.reviewDirty || Date.now() - this.reviewAt < REVIEW_REFRESH_MS) return;
+    this.reviewDirty = false;
+    this.reviewAt = Date.now();
+    const items = this.review(QUERY_LIMITS.reviewItemsPerSource);
+    this.reviewing = write(this.source, items)
+      .catch((err: Error) => {
+        this.reviewDirty = true;
+        this.log.warn({ err: err.message }, 'writing the review queue failed');
+      })
+      .finally(() => (this.reviewing = null));
+  }
+
+  /** The review queue over the newest lines, as the embedded pipeline's (SourcePipeline.review); null before a model. */
+  review(limit: number): ReviewItem[] | null {
+    const model = this.model;
+    if (model === null || !isWindowModel(model) || this.feedback === null) return null;
+    const items = reviewQueue(model, scoreWindow(model, this.recent.lines().slice(-REVIEW_WINDOW_LINES)), this.feedback, limit);
+    for (const item of items) item.lineId = this.lineIdOf(item.line);
+    return items;
+  }
+
+  /** The id (`<stream seq>-<source key>`) of the newest line with this text among the newest lines, null when none. */
+  private lineIdOf(line: string): string | null {
+    for (let k = 1; k <= REVIEW_WINDOW_LINES; k++) {
+      const i = (this.windowNext - k + REVIEW_WINDOW_LINES) % REVIEW_WINDOW_LINES;
+      if (this.windowLines[i] === undefined) return null;
+      if (this.windowLines[i] === line) return `${this.windowSeqs[i]}-${sourceKey(this.source)}`;
+    }
+    return null;
   }
 }
 

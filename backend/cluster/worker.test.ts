@@ -19,6 +19,7 @@ import { ObjectModelStore } from './model-store-object';
 import { connectNats, type NatsLink } from './nats/connection';
 import { ensureClusterResources, type ClusterResources } from './nats/resources';
 import type { ClusterScoredLine } from './ports';
+import type { ScoredBatch, WriteResult } from '../store/results-writer';
 import { ScoringWorker } from './worker';
 
 const logger = pino({ level: 'silent' });
@@ -28,11 +29,13 @@ const SOURCES = 6;
 class MemorySink {
   readonly rows = new Map<string, ClusterScoredLine>();
   writes = 0;
-  async writeBatch(lines: ClusterScoredLine[]): Promise<void> {
-    for (const l of lines) {
+  async writeBatch(batch: ScoredBatch): Promise<WriteResult> {
+    for (let i = 0; i < batch.length; i++) {
+      const l = batch.row(i);
       this.writes++;
       if (!this.rows.has(`${l.source}#${l.seq}`)) this.rows.set(`${l.source}#${l.seq}`, l);
     }
+    return { anomalies: 0, counted: batch.length, duplicates: 0 };
   }
 }
 

@@ -64,7 +64,15 @@ interface Track {
   counts: Map<number, [number, number]>;
 }
 
+/** Told of every count and event as it is recorded (cluster workers write them to PostgreSQL for query replicas). */
+export interface RateHistoryObserver {
+  counted(id: number, template: string, start: number, expected: number): void;
+  evented(e: RateEvent, id: number): void;
+}
+
 export class RateHistory {
+  /** Set by a cluster scoring worker (source-scorer.ts); null in embedded mode. */
+  observer: RateHistoryObserver | null = null;
   private readonly tracks = new Map<number, Track>();
   private readonly events: RateEvent[] = [];
   /** Template id of each event (parallel to `events`), so a saved surge still follows its interval's lines. */
@@ -100,6 +108,7 @@ export class RateHistory {
     } else c[0]++;
     const surge = this.openSurge.get(id);
     if (surge !== undefined && surge.time === start) surge.observed = Math.max(surge.observed, c?.[0] ?? 1);
+    this.observer?.counted(id, template, start, expected);
   }
 
   /** A surge or drop event; a surge's observed count follows its interval's later lines (`count`). */
@@ -112,6 +121,7 @@ export class RateHistory {
       this.eventIds.shift();
     }
     if (e.kind === 'surge') this.openSurge.set(id, e);
+    this.observer?.evented(e, id);
   }
 
   /** The template id of a template text seen here (a track or an event), undefined when none. */

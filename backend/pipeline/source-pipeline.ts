@@ -6,6 +6,7 @@ import { REVIEW_WINDOW_LINES, reviewQueue, type ReviewItem } from '../feedback/r
 import { isWindowModel, scoreWindow } from '../feedback/window';
 import type { FactStore } from '../store/fact-store';
 import type { ResultsStore } from '../store/results-store';
+import { ScoredBatch } from '../store/results-writer';
 import { BackpressureError, type LogEntry } from '../sources/source';
 import { DriftWatch } from './drift-watch';
 import type { EngineApi, Model } from './engine-port';
@@ -57,6 +58,8 @@ export interface PipelineStats {
  */
 export class SourcePipeline {
   private readonly queue = new LineQueue();
+  /** The scored chunk handed to the results store (ResultsWriter), reused for every chunk. */
+  private readonly batch = new ScoredBatch();
   private model: Model | null = null;
   private state: ModelState = 'collecting';
   private ready: Promise<void>;
@@ -437,19 +440,21 @@ export class SourcePipeline {
     const feedback = this.feedback;
     const changedBefore = feedback.changed;
     let last: LogEntry | null = null;
+    const batch = this.batch.reset(name, threshold);
     this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
       last = entry;
       const d = decider.decide(model, entry.line, entry.timestampMs);
       const r = d.line;
       if (d.suppressed) suppressed++;
       else if (d.flagged) anomalies++;
-      results.addScored(name, entry, d.score, threshold, d.stored, d.suppressed, r.template, d.reason, r.level);
+      batch.add(entry, d.score, d.stored, d.suppressed, r.template, d.reason, r.level);
       scoreHist.observe(r.score);
       recent.push(entry.line, entry.timestampMs);
       drift.observe(d.flagged);
       scored++;
       return true;
     });
+    results.writeBatch(batch);
     const spoolSeq = (last as LogEntry | null)?.spoolSeq;
     if (spoolSeq !== undefined) this.scoredSpoolSeq = spoolSeq;
     this.linesScored += scored;

@@ -3,6 +3,8 @@
  * files) or the cluster's PostgreSQL plus JetStream reader (backend/cluster/postgres/results-reader.ts).
  * Methods may answer synchronously (memory) or with a promise (a database): callers await either.
  */
+import type { ReviewItem } from '../feedback/review-queue';
+import type { RateEvent, TemplateSeries } from '../pipeline/rate-history';
 import type { AnomalyRecord, IntervalCount, Row } from './results-store';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -39,6 +41,29 @@ export interface ResultsReader {
   readonly bucketMs: number;
   /** The last background failure, if any (shown by /api/health). */
   readonly lastError: string | null;
+}
+
+/**
+ * What the rate model saw of one source (query types template_rates and rate_events): the embedded pipeline's
+ * RateHistory in memory, or the rows the cluster's workers wrote to PostgreSQL (postgres/results-reader.ts).
+ */
+export interface RateHistoryView {
+  /** Each template's series over [from, to] in intervals of `width` ms, the `limit` most surprising first. */
+  series(from: number, to: number, width: number, limit: number): MaybePromise<TemplateSeries[]>;
+  /** Surges and drops in [from, to], oldest first. */
+  eventsIn(from: number, to: number): MaybePromise<RateEvent[]>;
+}
+
+/**
+ * The state the scoring side keeps besides lines, for the datasource API: rate history and review queue. Embedded,
+ * the pipelines answer from memory (server/app.ts); in cluster mode, PostgresResultsReader answers from what the
+ * owning workers wrote, so a query replica answers every query type.
+ */
+export interface ScoringStateReader {
+  /** A source's rate history and interval (ms; null: no timed rate model); null when the source has none. */
+  rates(source: string): { history: RateHistoryView; intervalMs: number | null } | null;
+  /** A source's review queue, at most `limit` items, most teaching first; null when it has no model. */
+  review(source: string, limit: number): MaybePromise<ReviewItem[] | null>;
 }
 
 export interface BucketCounts {

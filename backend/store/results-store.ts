@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { countGrid, parseAnomalyId as parseId, type AnomalyContext, type AnomalyFilter, type ResultsReader } from './results-reader';
+import type { ResultsWriter, ScoredBatch, WriteResult } from './results-writer';
 import { SegmentLog } from './segment-log';
 
 /** One scored line, as the pipeline hands it over. */
@@ -147,7 +148,7 @@ export function sourceKey(source: string): string {
  *  - per-interval counts of lines/anomalies/suppressed, persisted as append-only deltas.
  * Anomaly ids are `<seq>-<source key>`: sequence numbers only grow, also across restarts.
  */
-export class ResultsStore implements ResultsReader {
+export class ResultsStore implements ResultsReader, ResultsWriter {
   private readonly sources = new Map<string, SourceResults>();
   private readonly byKey = new Map<string, SourceResults>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -322,6 +323,21 @@ export class ResultsStore implements ResultsReader {
       }
     }
     return n;
+  }
+
+  /**
+   * The pipeline's write (ResultsWriter): every line of the batch through addScored, synchronously. Rate
+   * columns are not stored here: the embedded pipeline's RateHistory keeps them (rate-watch.ts).
+   */
+  writeBatch(batch: ScoredBatch): WriteResult {
+    const { source, threshold, entries, scores, templates, reasons, levels } = batch;
+    let anomalies = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const anomaly = batch.anomaly(i);
+      if (anomaly) anomalies++;
+      this.addScored(source, entries[i], scores[i], threshold, anomaly, batch.suppressed(i), templates[i], reasons[i], levels[i]);
+    }
+    return { anomalies, counted: batch.length, duplicates: 0 };
   }
 
   /** Stores one scored line; returns its id. */

@@ -20,6 +20,10 @@ import { loadConfig } from '../../backend/server/config';
 import type { FeedbackRecord } from '../../backend/store/fact-store';
 import { PostgresFactStore } from '../../backend/store/fact-store-postgres';
 import type { AnomalyContext } from '../../backend/store/results-reader';
+import { queryRouter } from '../../backend/api/query';
+import type { ReviewItem } from '../../backend/feedback/review-queue';
+import { RateHistory, type RateEvent } from '../../backend/pipeline/rate-history';
+import { batchesOf, ScoredBatch } from '../../backend/store/results-writer';
 import { closeServer, listenLoopback } from '../../backend/testing/loopback';
 import { startNatsServer, type NatsServer } from './nats-server';
 import { startPostgres, type PostgresServer } from './postgres-server';
@@ -104,8 +108,8 @@ beforeAll(async () => {
     await publish('db', 7);
   }
   const sink = new PostgresResultsSink(pool, { bucketMs: config.retention.bucketSeconds * 1000 });
-  await sink.writeBatch(Array.from({ length: 50 }, (_, i) => scored('api', i, i === 25 || i === 40)));
-  await sink.writeBatch(Array.from({ length: 35 }, (_, i) => scored('db', i, i === 3)));
+  for (const batch of batchesOf(Array.from({ length: 50 }, (_, i) => scored('api', i, i === 25 || i === 40)))) await sink.writeBatch(batch);
+  for (const batch of batchesOf(Array.from({ length: 35 }, (_, i) => scored('db', i, i === 3)))) await sink.writeBatch(batch);
   await role.results.refreshNames();
 }, 90_000);
 
@@ -150,7 +154,7 @@ test('context of a quiet source among a busy one: the stream window grows until 
     await publish('busy', 600);
   }
   const sink = new PostgresResultsSink(pool, { bucketMs: 10_000 });
-  await sink.writeBatch(Array.from({ length: 6 }, (_, i) => scored('quiet', i, i === 5)));
+  for (const batch of batchesOf(Array.from({ length: 6 }, (_, i) => scored('quiet', i, i === 5)))) await sink.writeBatch(batch);
   const id = (await columns(await post('/api/query', anomaliesQuery('quiet')), 'A')).id[0] as string;
   const started = performance.now();
   const context = await getJson<AnomalyContext>(`/api/anomalies/${id}/context?before=5&after=5`);
@@ -169,6 +173,91 @@ test('feedback goes to the PostgreSQL fact-store and suppresses in queries', asy
   const { rows } = await pool.query('SELECT source, template FROM lad_feedback WHERE id = $1', [record.id]);
   expect(rows).toEqual([{ source: 'db', template: 'db line <*>' }]);
   expect((await columns(await post('/api/query', anomaliesQuery('db')), 'A')).id).toEqual([]);
+});
+
+/**
+ * The same rate history and review queue given to an embedded router (in memory, as the pipeline keeps them)
+ * and written to PostgreSQL through the sink (as a worker writes them): the query replica answers the same
+ * frames. The batch is written twice (a replay after a failover): nothing is counted twice.
+ */
+test('template_rates, rate_events and review come from PostgreSQL, in the embedded frames', async () => {
+  const source = 'rates';
+  const width = 60_000;
+  const start = Math.floor(T0 / width) * width;
+  const history = new RateHistory();
+  const batch = new ScoredBatch().reset(source, 5);
+  batch.rateIntervalMs = width;
+  const templates = [
+    { id: 3, text: 'GET /api <*>', perInterval: [4, 5, 4, 14, 0, 4], expected: 4 },
+    { id: 8, text: 'cache refresh <*>', perInterval: [2, 2, 2, 0, 0, 0], expected: 2 },
+  ];
+  let seq = 0;
+  for (let k = 0; k < 6; k++) {
+    for (const t of templates) {
+      for (let n = 0; n < t.perInterval[k]; n++) {
+        const time = start + k * width + n * 100;
+        const i = batch.add({ timestampMs: time, line: `${t.text} ${n}`, labels: {} }, 1, false, false, t.text, '', null, ++seq);
+        batch.setRate(i, t.id, start + k * width, t.expected);
+        history.count(t.id, t.text, start + k * width, t.expected);
+        if (t.id === 3 && k === 3 && n === 9) {
+          // the surge is raised at its tenth line; its observed count follows the interval's later lines
+          const surge: RateEvent = { time: start + 3 * width, template: t.text, kind: 'surge', observed: 10, expected: 4, interval: '1 min' };
+          history.event({ ...surge }, 3);
+          batch.rateEvents.push({ templateId: 3, event: surge });
+        }
+      }
+    }
+  }
+  const drop: RateEvent = { time: start + 3 * width, template: 'cache refresh <*>', kind: 'drop', observed: 0, expected: 2, interval: '1 min' };
+  history.event({ ...drop }, 8);
+  const sink = new PostgresResultsSink(pool, { bucketMs: 10_000 });
+  expect((await sink.writeBatch(batch)).counted).toBe(seq);
+  // a drop found by the clock between batches: written alone
+  const alone = new ScoredBatch().reset(source, 5);
+  alone.rateEvents.push({ templateId: 8, event: drop });
+  await sink.writeBatch(alone);
+  // a new owner replaying the same lines and raising the same events
+  batch.rateEvents.push({ templateId: 8, event: drop });
+  expect(await sink.writeBatch(batch)).toEqual({ anomalies: 0, counted: 0, duplicates: seq });
+  const items: ReviewItem[] = [
+    { line: 'GET /api 3', lineId: `7-0123456789`, template: 'GET /api <*>', score: 4.9, threshold: 5, flagged: false, affected: 12, templateLines: 30, priority: 3.5, why: ['score 4.90 is 0.10 below the threshold 5.00'] },
+  ];
+  await sink.writeReview(source, items);
+  await role.results.refreshNames();
+
+  const embedded = express();
+  embedded.use(express.json());
+  embedded.use(queryRouter({ results: role.results, facts, sourceNames: () => [source], review: () => items, rates: () => ({ history, intervalMs: width }) }));
+  const local = createServer(embedded);
+  const localBase = await listenLoopback(local);
+  try {
+    const body = {
+      range: { from: start, to: start + 6 * width },
+      targets: [
+        { refId: 'T', queryType: 'template_rates', source },
+        { refId: 'E', queryType: 'rate_events', source },
+        { refId: 'V', queryType: 'review', source },
+      ],
+    };
+    const ask = async (where: string) => {
+      const res = await fetch(`${where}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { results: Record<string, { frames: FrameJson[] }> };
+    };
+    const [cluster, memory] = await Promise.all([ask(base), ask(localBase)]);
+    expect(cluster).toEqual(memory);
+    // and they hold what was written
+    expect(cluster.results.T.frames).toHaveLength(2);
+    const events = await columns(new Response(JSON.stringify(cluster)), 'E');
+    expect(events.kind).toEqual(['surge', 'drop']);
+    expect(events.observed).toEqual([14, 0]);
+    const observed = cluster.results.T.frames[0].data.values[1];
+    expect(observed).toEqual([4, 5, 4, 14, 0, 4]);
+    expect((await columns(new Response(JSON.stringify(cluster)), 'V')).lineId).toEqual(['7-0123456789']);
+    expect(JSON.stringify(cluster)).not.toMatch(/notices/);
+  } finally {
+    await closeServer(local);
+  }
 });
 
 test('PostgreSQL stopped: 503 naming PostgreSQL, no crash; answers again once it is back', async () => {

@@ -88,6 +88,48 @@ export const MIGRATIONS: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION lad_feedback_notify();
     `,
   },
+  {
+    version: 3,
+    name: 'rate model state (template interval counts, surge and drop events) and review queues, for query replicas',
+    sql: `
+      -- Lines of each template per rate interval, and what the rate model expected there (template_rates).
+      -- Counted with the lines of lad_counts, under the same per-source high-water mark: a replay adds nothing.
+      CREATE TABLE lad_template_counts (
+        source      text             NOT NULL,
+        template_id integer          NOT NULL,
+        start_ms    bigint           NOT NULL,
+        template    text             NOT NULL,
+        observed    bigint           NOT NULL,
+        expected    double precision NOT NULL,
+        PRIMARY KEY (source, template_id, start_ms)
+      );
+      CREATE INDEX lad_template_counts_start ON lad_template_counts (start_ms);
+      -- Surges and drops (rate_events), keyed by what they are: raised again by a new owner, they stay one row.
+      CREATE TABLE lad_rate_events (
+        source      text             NOT NULL,
+        kind        text             NOT NULL CHECK (kind IN ('surge', 'drop')),
+        template_id integer          NOT NULL,
+        time_ms     bigint           NOT NULL,
+        template    text             NOT NULL,
+        observed    bigint           NOT NULL,
+        expected    double precision NOT NULL,
+        interval    text             NOT NULL,
+        PRIMARY KEY (source, kind, template_id, time_ms)
+      );
+      CREATE INDEX lad_rate_events_time ON lad_rate_events (source, time_ms DESC);
+      -- Width of each source's rate intervals (ms): the query replica's frame grid and cost check.
+      CREATE TABLE lad_rate_intervals (
+        source      text   PRIMARY KEY,
+        interval_ms bigint NOT NULL
+      );
+      -- Each source's review queue as its owning worker last computed it (items in priority order).
+      CREATE TABLE lad_review (
+        source     text        PRIMARY KEY,
+        items      jsonb       NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /** Any fixed number: the advisory lock all replicas take while migrating. */
