@@ -64,6 +64,16 @@ export const engineConfigSchema = z
       .number()
       .refine((p) => PERCENTILES.includes(p), { message: `percentile must be one of ${PERCENTILES.join(', ')}` })
       .default(99.9),
+    /**
+     * Count a template's training lines as events (events.ts): a burst confined to a small part of the training
+     * window weighs about one line per part it touches, so a failure burst in the window is not learned as normal.
+     */
+    eventCounts: z.boolean().default(false),
+    /**
+     * A percentile threshold keeps at least this many training lines (events) above it: with fewer, the
+     * percentile would be the training maximum, set by whatever burst the window held. 0 = the plain percentile.
+     */
+    thresholdMinExceedances: z.number().min(0).default(0),
     /** How many of a line's rarest words the rare-word detector averages. */
     topWords: z.number().int().min(1).max(20).default(3),
     weights: weightsSchema.prefault({}),

@@ -27,17 +27,36 @@ export function summarize(values: ArrayLike<number>, weights: ArrayLike<number>)
   const mean = sum / total;
   let sq = 0;
   for (let i = 0; i < n; i++) sq += (values[i] - mean) * (values[i] - mean) * weights[i];
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b]);
-  const quantiles = QUANTILE_POINTS.map((q) => {
-    const target = q * total;
-    let acc = 0;
-    for (const i of order) {
-      acc += weights[i];
-      if (acc >= target) return values[i];
-    }
-    return max;
-  });
+  const order = sortedOrder(values);
+  const quantiles = QUANTILE_POINTS.map((q) => quantileOf(values, weights, order, q, total));
   return { count: total, mean, std: Math.sqrt(sq / total), max, quantiles };
+}
+
+function sortedOrder(values: ArrayLike<number>): number[] {
+  return Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[a] - values[b]);
+}
+
+function quantileOf(values: ArrayLike<number>, weights: ArrayLike<number>, order: readonly number[], q: number, total: number): number {
+  const target = q * total;
+  let acc = 0;
+  for (const i of order) {
+    acc += weights[i];
+    if (acc >= target) return values[i];
+  }
+  return order.length > 0 ? values[order[order.length - 1]] : 0;
+}
+
+/**
+ * The weighted q-quantile, with q lowered so that at least `minAbove` of the total weight lies above it: an
+ * extreme percentile of few training lines is their single highest score, i.e. whatever burst the training
+ * window happened to hold, not an estimate of the percentile (see docs/engine.md, "Threshold").
+ */
+export function estimableQuantile(values: ArrayLike<number>, weights: ArrayLike<number>, q: number, minAbove: number): number {
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) total += weights[i];
+  if (total === 0) return 0;
+  const capped = minAbove > 0 ? Math.min(q, Math.max(0, 1 - minAbove / total)) : q;
+  return quantileOf(values, weights, sortedOrder(values), capped, total);
 }
 
 export type ThresholdMethod = 'sigma' | 'percentile';

@@ -12,10 +12,12 @@ import type { DetectorName, EngineConfig } from './config';
 import { LadModel, NEURAL_CAP } from './model';
 import type { ModelNorms } from './model';
 import { lineVector, loadNeuralModules, NeuralDetector } from './neural';
+import { eventCount, foldSpread, FINE_BUCKETS, markSpread, newSpread, PositionClock, spreadCount } from './events';
+import type { Spread } from './events';
 import { pruneSmallest, pruneTarget } from './prune';
 import { SeededRandom } from './random';
 import { RarityModel } from './rarity';
-import { chooseThreshold, summarize } from './stats';
+import { chooseThreshold, estimableQuantile, summarize } from './stats';
 import type { Summary } from './stats';
 import { LineScanner } from './tokenizer';
 import type { TemplateCluster } from './drain/cluster';
@@ -27,7 +29,11 @@ export const MODEL_FORMAT_VERSION = 1;
 /** A template seen in training: its first line (enough to rescan its words, template and level) and count. */
 interface Seen {
   example: string;
+  /** Lines, training and marked-normal ones (the latter weighted). */
   count: number;
+  /** Training lines only, and where in the training window they fell (events.ts). */
+  lines: number;
+  spread: Spread;
   /** The mined template its lines joined. */
   cluster: TemplateCluster;
 }
@@ -39,6 +45,8 @@ interface Entry {
   level: number;
   levelWord: string | null;
   count: number;
+  /** What one of its lines weighs in the counts (its events ÷ its lines, events.ts): the leave-one-out share. */
+  loo: number;
 }
 
 function uniqueOf(words: readonly string[]): string[] {
@@ -120,6 +128,9 @@ export class TrainingSet {
   private start = 0;
   private end = 0;
   private finished = false;
+  /** Line positions for the event counts (events.ts). */
+  private readonly clock = new PositionClock();
+  private readonly foldScratch = new Uint32Array(FINE_BUCKETS / 32);
   /** Mines templates from every line, continuing from the previous model's when given (stable templates). */
   private readonly miner: TemplateMiner;
 
@@ -183,18 +194,42 @@ export class TrainingSet {
    * Every training line passes here once, in input order (the lines marked normal last, with their weight).
    * Returns the id of its mined template.
    */
-  private observe(scanner: LineScanner, weight: number): number {
+  private observe(scanner: LineScanner, weight: number, training = true): number {
+    const bucket = training ? this.tick() : -1;
     const known = this.seen.get(scanner.hash);
     if (known !== undefined) {
       known.count += weight;
+      if (training) {
+        known.lines++;
+        markSpread(known.spread, bucket);
+      }
       // the line counts for its mined template (and keeps it recently used)
       (this.miner.touch(known.cluster.id) ?? known.cluster).size += weight;
       return known.cluster.id;
     }
     const cluster = this.miner.add(this.miner.tokensOf(scanner.template()), weight);
-    this.seen.set(scanner.hash, { example: this.example(), count: weight, cluster });
+    const spread = newSpread(Math.max(bucket, 0));
+    this.seen.set(scanner.hash, { example: this.example(), count: weight, lines: training ? 1 : 0, spread, cluster });
     if (this.seen.size > this.config.maxTrainTemplates) this.dropRarest();
     return cluster.id;
+  }
+
+  /** The fine bucket of the next training line, doubling the buckets (and folding every spread) when full. */
+  private tick(): number {
+    let b = this.clock.tick();
+    while (b < 0) {
+      this.clock.doubled();
+      for (const e of this.seen.values()) foldSpread(e.spread, this.foldScratch);
+      b = this.clock.tick();
+    }
+    return b;
+  }
+
+  /** What a template's lines count for: its training lines as events (events.ts), marked-normal lines in full. */
+  private weightOf(e: Seen): number {
+    if (!this.config.eventCounts) return e.count;
+    const { group, buckets } = this.clock.coarse();
+    return eventCount(e.lines, spreadCount(e.spread, group), buckets) + (e.count - e.lines);
   }
 
   /** The line being observed as a string of its own, cut after the part the scanner reads. */
@@ -210,7 +245,7 @@ export class TrainingSet {
   private dropRarest(): void {
     pruneSmallest(this.seen, pruneTarget(this.config.maxTrainTemplates), (e) => e.count, (_, e) => {
       const s = this.rescanner.scan(e.example);
-      this.rarity.add(uniqueOf(s.words()), null, s.level, e.count);
+      this.rarity.add(uniqueOf(s.words()), null, s.level, this.weightOf(e));
       this.dropped++;
       // reservoir sampling: each dropped template is in the sample with the same chance, so the rare lines
       // still shape the training score distribution (and the threshold)
@@ -228,7 +263,7 @@ export class TrainingSet {
   private entryOf(seen: Seen): Entry {
     const s = this.rescanner.scan(seen.example);
     const words = s.words();
-    return { words, unique: uniqueOf(words), template: s.template(), level: s.level, levelWord: s.levelWord(), count: seen.count };
+    return { words, unique: uniqueOf(words), template: s.template(), level: s.level, levelWord: s.levelWord(), count: seen.count, loo: this.weightOf(seen) / seen.count };
   }
 
   finish(): LadModel {
@@ -241,14 +276,14 @@ export class TrainingSet {
     const normalWeight = Math.max(1, Math.round(config.normalLineWeight * this.added));
     for (const line of normalLines) {
       this.line = line;
-      this.observe(this.scanner.scan(line), normalWeight);
+      this.observe(this.scanner.scan(line), normalWeight, false);
     }
 
     const rarity = this.rarity;
     const kept = [...this.seen.values()];
     for (const e of kept) {
       const s = this.rescanner.scan(e.example);
-      rarity.add(uniqueOf(s.words()), s.template(), s.level, e.count);
+      rarity.add(uniqueOf(s.words()), s.template(), s.level, this.weightOf(e));
     }
     if (rarity.df.size > config.maxVocabulary) this.wordsForgotten += rarity.pruneWords(config.maxVocabulary);
     for (const line of normalLines) rarity.normalTemplates.add(this.rescanner.scan(line).template());
@@ -265,7 +300,8 @@ export class TrainingSet {
     const keptSample = stride > 1 ? kept.filter((_, i) => i % stride === 0) : kept;
     const sample = [...keptSample, ...this.droppedSample].map((e) => this.entryOf(e));
     const droppedScale = this.droppedSample.length > 0 ? this.dropped / this.droppedSample.length : 0;
-    const counts = Float64Array.from(sample, (e, i) => e.count * (i < keptSample.length ? stride : droppedScale));
+    // each template weighs its events (events.ts) in the distributions: a burst in the window is one event there too
+    const counts = Float64Array.from(sample, (e, i) => e.count * e.loo * (i < keptSample.length ? stride : droppedScale));
     return fitModel(
       { config, rarity, trained, sample, counts, progress, miner: this.miner },
       { trainedLines: this.added, templates: kept.length, templatesDropped: this.dropped, wordsForgotten: this.wordsForgotten, normalLines: normalLines.length },
@@ -305,8 +341,8 @@ function fitModel(fit: Fit, set: SetCounts): LadModel {
   const placed = new Float64Array(sample.length);
   for (let i = 0; i < sample.length; i++) {
     const e = sample[i];
-    words[i] = rarity.wordsBits(e.unique, 1);
-    level[i] = rarity.levelBits(e.level, 1);
+    words[i] = rarity.wordsBits(e.unique, e.loo);
+    level[i] = rarity.levelBits(e.level, e.loo);
     if (neural !== null) {
       const d = neural.distance(e.unique, Float64Array.from(e.unique, rarity.weight));
       if (d !== null) {
@@ -342,7 +378,7 @@ function fitModel(fit: Fit, set: SetCounts): LadModel {
   };
   for (let i = 0; i < sample.length; i++) {
     const e = sample[i];
-    const c = provisional.componentsOf(e.words, e.template, e.level, e.levelWord, 1);
+    const c = provisional.componentsOf(e.words, e.template, e.level, e.levelWord, e.loo);
     perDetector.combined[i] = c.combined;
     perDetector['w2v-som'][i] = c.neural;
     perDetector.rarity[i] = c.rarity;
@@ -358,7 +394,10 @@ function fitModel(fit: Fit, set: SetCounts): LadModel {
     // w2v-som alone: never below 1 = the largest training distance (LAD's normalisation), so a map that fits
     // its training lines exactly does not flag float noise.
     const floor = config.thresholdFloor === 'none' ? 0 : d === 'w2v-som' ? 1 : noveltyFloor;
-    thresholds[d] = chooseThreshold(summaries[d], config.thresholdMethod, config.thresholdK, config.thresholdPercentile, floor);
+    thresholds[d] =
+      config.thresholdMethod === 'percentile'
+        ? Math.max(floor, estimableQuantile(perDetector[d], counts, config.thresholdPercentile / 100 - 1e-12, config.thresholdMinExceedances))
+        : chooseThreshold(summaries[d], config.thresholdMethod, config.thresholdK, config.thresholdPercentile, floor);
   }
   const summary = summaries[config.detector];
   info.threshold = thresholds[config.detector];
