@@ -16,6 +16,7 @@ import path from 'path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 import { templateOf } from '../../backend/engine';
+import type { RateEvent } from '../../backend/pipeline/rate-history';
 import { BUILT_MAIN, startBuiltServer, type BuiltServer } from '../../backend/testing/built-server';
 import { BURST_LINES, HEARTBEAT, rateLines } from '../../backend/testing/rate-lines';
 import { waitForValue } from '../../backend/testing/wait';
@@ -477,15 +478,8 @@ test('Review: three answers reach the fact-store, leave the queue (Undo brings o
   await screenshot('review-light.png');
 });
 
-interface RateEventBody {
-  time: number;
-  source: string;
-  template: string;
-  kind: 'surge' | 'drop';
-  observed: number;
-  expected: number;
-  interval: string;
-}
+/** A row of the rate_events frame: the service's event with its source (backend/api/query.ts rateEventsFrame). */
+type RateEventBody = RateEvent & { source: string };
 /** backend/testing/rate-lines.ts's log (from 2024-01-01T00:00Z) moved so that its minute 0 starts at `baseMs`. */
 const movedTo = (baseMs: number, lines: string[]) =>
   lines.map((l) => l.replace(/^\S+/, (iso) => new Date(Date.parse(iso) - Date.UTC(2024, 0, 1) + baseMs).toISOString()));
