@@ -95,7 +95,7 @@ export async function startClusterService(config: Config, options: ClusterOption
   let worker: ScoringWorker | null = null;
   if (roles.has('score')) {
     worker = new ScoringWorker({
-      nc: link.nc,
+      natsUrl: config.cluster.natsUrl!,
       leases: new LeaseTable(nats.leases, newWorkerId(), config.cluster.leaseSeconds),
       leaseSeconds: config.cluster.leaseSeconds,
       logger,

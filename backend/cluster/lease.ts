@@ -8,26 +8,47 @@
  * - heartbeat of a worker: key `worker.<id>`, put every renewal; the live keys say how many workers share
  *   the sources.
  * The server removes an expired key on its own schedule (seconds late for short TTLs), so a key whose
- * renewedAt is older than the lease time also counts as expired: it is taken over with update at the stale
- * revision (compare-and-set, so only one taker wins). This assumes the workers' clocks agree to well within
- * the lease time (NTP).
+ * renewedAt is older than `expiresAfterMs` (leaseTiming) also counts as expired: it is taken over with update
+ * at the stale revision (compare-and-set, so only one taker wins). This assumes the workers' clocks agree to
+ * well within the lease time (NTP).
  */
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { leaseValueSchema, type LeaseValue } from './ports';
+import { LEASE_BUCKET, leaseValueSchema, type LeaseValue } from './ports';
 
 const WORKER_PREFIX = 'worker.';
 
+/**
+ * The failover rule, with L = leaseSeconds (docs/cluster.md, "Failover"):
+ * - renew every L/6, from a thread of its own (lease-keeper.ts), so a busy main thread does not delay it;
+ * - a lease (or heartbeat) whose renewedAt is older than L/2 is free: a holder may miss two renewals in a row
+ *   (its renewal thread stalled up to L/3) and keep its sources;
+ * - the other workers look for free leases every L/10 (worker.ts).
+ * A kill -9 therefore frees its leases at most L/2 after the kill (the last renewal is no later than the kill),
+ * and they are taken at the next look, L/10 later, plus one round of the taker's main thread (reading the
+ * bucket, the event loop's own delay: up to 0.6 s measured on a loaded 2-core machine, see the doc): the
+ * sources move within 0.6 L + that round, leaving 0.4 L (1.2 s at L = 3 s) for it inside the lease time.
+ * Freeing later (say 0.8 L) would leave 0.1 L for the taker's round: less than the loop delays measured.
+ */
+export function leaseTiming(leaseSeconds: number): { renewEveryMs: number; expiresAfterMs: number; pollEveryMs: number } {
+  const ms = leaseSeconds * 1000;
+  return { renewEveryMs: ms / 6, expiresAfterMs: ms / 2, pollEveryMs: ms / 10 };
+}
+
 export class LeaseTable {
   private readonly encoder = new TextEncoder();
+  private readonly expiresAfterMs: number;
 
   constructor(
     private readonly kv: KV,
     readonly workerId: string,
-    private readonly leaseSeconds: number
-  ) {}
+    leaseSeconds: number
+  ) {
+    this.expiresAfterMs = leaseTiming(leaseSeconds).expiresAfterMs;
+  }
 
   private live(value: LeaseValue): boolean {
-    return Date.now() - value.renewedAt <= this.leaseSeconds * 1000;
+    return Date.now() - value.renewedAt <= this.expiresAfterMs;
   }
 
   private value(): Uint8Array {
@@ -43,15 +64,20 @@ export class LeaseTable {
     await this.kv.delete(WORKER_PREFIX + this.workerId);
   }
 
-  /** Workers whose heartbeat is live (this one included once it has beaten). */
-  async aliveWorkers(): Promise<string[]> {
+  /**
+   * Workers whose heartbeat is live (this one included once it has beaten). The keys come from the bucket
+   * stream's subjects (one request), not kv.keys(): its listing consumer never ended once in the e2e test (a
+   * round waited forever and the worker took none of a dead worker's sources), and it lists a key put again
+   * while it runs twice (6 "alive" of 3 workers measured under load).
+   */
+  async aliveWorkers(jsm: JetStreamManager): Promise<string[]> {
+    const prefix = `$KV.${LEASE_BUCKET}.${WORKER_PREFIX}`;
+    const info = await jsm.streams.info(`KV_${LEASE_BUCKET}`, { subjects_filter: `${prefix}>` });
     const out: string[] = [];
-    const keys = await this.kv.keys(`${WORKER_PREFIX}>`);
-    const names: string[] = [];
-    for await (const k of keys) names.push(k);
-    for (const k of names) {
-      const held = await this.read(k);
-      if (held !== null && this.live(held.value)) out.push(k.slice(WORKER_PREFIX.length));
+    for (const subject of Object.keys(info.state.subjects ?? {})) {
+      const key = subject.slice(`$KV.${LEASE_BUCKET}.`.length);
+      const held = await this.read(key);
+      if (held !== null && this.live(held.value)) out.push(key.slice(WORKER_PREFIX.length));
     }
     return out;
   }

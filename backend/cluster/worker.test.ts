@@ -18,7 +18,7 @@ import { LeaseTable } from './lease';
 import { ObjectModelStore } from './model-store-object';
 import { connectNats, type NatsLink } from './nats/connection';
 import { ensureClusterResources, type ClusterResources } from './nats/resources';
-import type { ClusterScoredLine } from './ports';
+import { sourceToken, type ClusterScoredLine } from './ports';
 import type { ScoredBatch, WriteResult } from '../store/results-writer';
 import { ScoringWorker } from './worker';
 
@@ -71,7 +71,7 @@ describe('scoring workers', () => {
       return { load: async (s: string) => { const m = await models.load(s); if (m) modelLoads++; return m; }, save: (s: string, m: engine.Model) => { modelSaves++; return models.save(s, m); } };
     };
     const w = new ScoringWorker({
-      nc: link.nc,
+      natsUrl: nats.url,
       leases: new LeaseTable(r.leases, `w${workers.length}`, LEASE_SECONDS),
       leaseSeconds: LEASE_SECONDS,
       logger,
@@ -113,14 +113,29 @@ describe('scoring workers', () => {
     for (let s = 0; s < SOURCES; s++) await q.pushDurably(batch(`src-${s}`, perSource / 2, perSource / 2));
     const others = workers.slice(1);
     await waitUntil(() => goneSources.every((s) => others.some((w) => w.ownedSources().some((o) => o.source === s))), 'the gone worker\'s sources taken', 15_000);
+    // within the lease time (lease.ts leaseTiming: free L/2 after the last renewal, taken at the next look, L/10)
     const movedMs = Date.now() - stoppedAt;
-    expect(movedMs).toBeLessThan((LEASE_SECONDS + 2) * 1000);
+    expect(movedMs).toBeLessThan(LEASE_SECONDS * 1000);
     await waitUntil(() => sink.rows.size === SOURCES * perSource, () => `every line written (${sink.rows.size} of ${SOURCES * perSource})`, 20_000);
     const seqs = new Set([...sink.rows.values()].map((r) => r.seq));
     expect(seqs.size).toBe(SOURCES * perSource);
     // the taking-over workers loaded the models the gone worker trained (when it had trained them)
     expect(modelLoads).toBeGreaterThan(0);
   }, 60_000);
+
+  it('a main thread busy for longer than the lease time keeps its leases (renewed from the keeper thread)', async () => {
+    const probe = new LeaseTable(res.leases, 'probe', LEASE_SECONDS);
+    const live = workers.filter((w) => w.ownedSources().length > 0);
+    const held = live.flatMap((w) => w.ownedSources().map((o) => ({ token: sourceToken(o.source), worker: w.workerId })));
+    expect(held.length).toBe(SOURCES);
+    // as synchronous scoring or a model load blocks it, only longer: every lease would be expired after this
+    const until = Date.now() + LEASE_SECONDS * 1000 + 500;
+    while (Date.now() < until) {
+      // busy
+    }
+    const owners = await Promise.all(held.map((h) => probe.owner(h.token)));
+    expect(owners).toEqual(held.map((h) => h.worker));
+  });
 
   it('retrains a scored source periodically (retrainIntervalSeconds 2) and stores the new model', async () => {
     const before = modelSaves;
