@@ -20,7 +20,7 @@ import { RateWatch } from '../pipeline/rate-watch';
 import { RecentLines } from '../pipeline/recent-lines';
 import { RetrainPolicy, type RetrainReason } from '../pipeline/retrain-policy';
 import type { Config } from '../server/config';
-import type { FactStore } from '../store/fact-store';
+import { ANY_SOURCE, type FactStore } from '../store/fact-store';
 import { sourceKey } from '../store/results-store';
 import { ScoredBatch, type RateEventRow, type ResultsWriter } from '../store/results-writer';
 import type { ModelStore } from './model-store';
@@ -182,7 +182,7 @@ export class SourceScorer {
     // the rate model's clock moves on while the source is silent, so a drop is still reported
     // an answer given on any replica changes the queue: rewritten within a second (the next tick)
     this.unsubscribeFacts = this.deps.facts.onChange((record) => {
-      if (record.source !== this.source) return;
+      if (record.source !== this.source && record.source !== ANY_SOURCE) return;
       this.reviewDirty = true;
       this.reviewAt = 0;
     });
@@ -427,7 +427,14 @@ export class SourceScorer {
     if (!write || this.reviewing || this.stopping || !this.reviewDirty || Date.now() - this.reviewAt < REVIEW_REFRESH_MS) return;
     this.reviewDirty = false;
     this.reviewAt = Date.now();
-    const items = this.review(QUERY_LIMITS.reviewItemsPerSource);
+    let items: ReviewItem[] | null;
+    try {
+      items = this.review(QUERY_LIMITS.reviewItemsPerSource);
+    } catch (err) {
+      // on the ticker: a throw here would end the process, not just this queue
+      this.log.warn({ err: (err as Error).message }, 'computing the review queue failed');
+      return;
+    }
     this.reviewing = write(this.source, items)
       .catch((err: Error) => {
         this.reviewDirty = true;
