@@ -40,7 +40,8 @@ export type ToKeeper =
 
 export type FromKeeper =
   | { type: 'ready' }
-  | { type: 'take'; token: string; source: string; revision: number; share: number; alive: number }
+  /** `at`: when the lease was taken (ms since the epoch), which the main thread may hear of later. */
+  | { type: 'take'; token: string; source: string; revision: number; share: number; alive: number; at: number }
   | { type: 'giveBack'; token: string }
   | { type: 'lost'; token: string }
   | { type: 'renewed'; gapMs: number }
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   const js = jetstream(nc);
   const table = new LeaseTable(await new Kvm(js).open(LEASE_BUCKET), data.workerId, data.leaseSeconds);
   const balance = new LeaseBalance(table, await jetstreamManager(nc), {
-    take: (token, source, revision, share, alive) => post({ type: 'take', token, source, revision, share, alive }),
+    take: (token, source, revision, share, alive) => post({ type: 'take', token, source, revision, share, alive, at: Date.now() }),
     giveBack: (token) => post({ type: 'giveBack', token }),
     lost: (token) => post({ type: 'lost', token }),
   });

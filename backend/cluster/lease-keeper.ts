@@ -17,8 +17,8 @@ import { leaseTiming } from './lease';
 import type { FromKeeper, KeeperData, ToKeeper } from './lease-keeper-thread';
 
 export interface KeeperEvents {
-  /** The lease is ours: start scoring the source. */
-  take(token: string, source: string, revision: number, share: number, alive: number): void;
+  /** The lease is ours (since `at`, ms since the epoch): start scoring the source. */
+  take(token: string, source: string, revision: number, share: number, alive: number, at: number): void;
   /** Stop scoring the source, then call keeper.drained(token): the lease goes back to the pool. */
   giveBack(token: string): void;
   /** Another worker holds the lease now: stop scoring at once. */
@@ -89,7 +89,7 @@ export class LeaseKeeper {
     if (this.stopping && m.type === 'take') return;
     switch (m.type) {
       case 'take':
-        return this.events.take(m.token, m.source, m.revision, m.share, m.alive);
+        return this.events.take(m.token, m.source, m.revision, m.share, m.alive, m.at);
       case 'giveBack':
         return this.events.giveBack(m.token);
       case 'lost':

@@ -46,7 +46,7 @@ export const streamLineSchema = z.object({
 });
 export type StreamLine = z.infer<typeof streamLineSchema>;
 
-/** Value of a lease key: who owns the source and when it last renewed (lease.ts: older than the lease time = expired; the bucket TTL removes the key later). */
+/** Value of a lease key: who owns the source and when it last renewed (lease.ts leaseTiming: older than half the lease time = expired; the bucket TTL removes the key later). */
 export const leaseValueSchema = z.object({ worker: z.string(), renewedAt: z.number() });
 export type LeaseValue = z.infer<typeof leaseValueSchema>;
 

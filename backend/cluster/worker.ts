@@ -28,8 +28,9 @@ export function newWorkerId(): string {
 }
 
 export class ScoringWorker {
-  /** sourceToken → the scorer of a source whose lease this worker holds. */
+  /** sourceToken → the scorer of a source whose lease this worker holds, and since when it holds it. */
   private readonly owned = new Map<string, SourceScorer>();
+  private readonly since = new WeakMap<SourceScorer, number>();
   /** Tokens whose scorers are draining to be given back. */
   private readonly draining = new Set<string>();
   private failedCheck: NodeJS.Timeout | null = null;
@@ -46,7 +47,7 @@ export class ScoringWorker {
     this.keeper = new LeaseKeeper(
       { natsUrl: opts.natsUrl, workerId: opts.leases.workerId, leaseSeconds: opts.leaseSeconds },
       {
-        take: (token, source, revision, share, alive) => this.take(token, source, revision, share, alive),
+        take: (token, source, revision, share, alive, at) => this.take(token, source, revision, share, alive, at),
         giveBack: (token) => void this.giveBack(token),
         lost: (token) => this.lost(token),
         lostAll: () => [...this.owned.keys()].forEach((token) => this.lost(token)),
@@ -60,9 +61,12 @@ export class ScoringWorker {
     return this.opts.leases.workerId;
   }
 
-  /** Sources this worker holds now, with lines scored since it took each. */
-  ownedSources(): { source: string; scored: number; lastError: string | null }[] {
-    return [...this.owned.values()].map((scorer) => ({ source: scorer.source, scored: scorer.scored, lastError: scorer.lastError }));
+  /**
+   * Sources this worker holds now: since when its lease thread holds each (ms since the epoch: this thread may
+   * hear of a take later, when busy), and the lines scored since.
+   */
+  ownedSources(): { source: string; since: number; scored: number; lastError: string | null }[] {
+    return [...this.owned.values()].map((scorer) => ({ source: scorer.source, since: this.since.get(scorer) ?? 0, scored: scorer.scored, lastError: scorer.lastError }));
   }
 
   async start(): Promise<void> {
@@ -97,10 +101,11 @@ export class ScoringWorker {
     this.owned.clear();
   }
 
-  private take(token: string, source: string, revision: number, share: number, alive: number): void {
+  private take(token: string, source: string, revision: number, share: number, alive: number, at: number): void {
     if (this.stopped || this.owned.has(token)) return;
     const scorer = new SourceScorer(source, revision, this.opts.scorer, async () => (await this.opts.leases.owner(token)) === this.workerId);
     this.owned.set(token, scorer);
+    this.since.set(scorer, at);
     this.log.info({ source, share, alive }, 'took source');
     scorer.start();
   }
@@ -124,7 +129,7 @@ export class ScoringWorker {
       // (lost meanwhile: another worker holds it, nothing to give back)
       if (this.owned.get(token) !== scorer) return;
       this.owned.delete(token);
-      this.keeper.drained(token);
+        this.keeper.drained(token);
       this.log.info({ source: scorer.source }, 'gave source back');
     } finally {
       this.draining.delete(token);
