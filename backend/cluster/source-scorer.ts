@@ -4,6 +4,8 @@
  * (idempotent by stream sequence) → ack the batch. The ack comes after the write, so a worker dying between
  * the two leaves the batch unacknowledged: the next owner scores it again and the write keeps one row per
  * (source, seq). Models go to the model store after training; a new owner loads the last one.
+ * What the query replicas read besides anomalies and counts goes through the same sink: the rate model's
+ * per-template interval counts and its surges and drops (in each batch's transaction), and the review queue.
  */
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
@@ -179,13 +181,13 @@ export class SourceScorer {
     }
     this.feedback = new FeedbackIndex(this.deps.facts, this.source);
     this.decider = new LineDecider(this.source, this.feedback, this.deps.facts, this.rate);
-    // the rate model's clock moves on while the source is silent, so a drop is still reported
     // an answer given on any replica changes the queue: rewritten within a second (the next tick)
     this.unsubscribeFacts = this.deps.facts.onChange((record) => {
       if (record.source !== this.source && record.source !== ANY_SOURCE) return;
       this.reviewDirty = true;
       this.reviewAt = 0;
     });
+    // the rate model's clock moves on while the source is silent, so a drop is still reported
     this.ticker = setInterval(() => {
       if (!this.model) return;
       this.rate.tick(Date.now());
