@@ -6,7 +6,7 @@
  * search, its neighbour index built on a model's first use, a whole training window scored at once when the
  * model arrives), and its NATS connection carries the scorers' fetched lines. A CPU profile of the e2e test's
  * workers showed the main thread busy without a break for up to 2.3 s in SourceScorer.scoreAndAck (profiled),
- * perf_hooks measured per-second loop delays of 0.4-0.6 s on an idle machine and up to 3.2 s with other
+ * perf_hooks measured per-second loop delays of 0.3-0.6 s on an idle machine and up to 3.2 s with other
  * jobs running. Renewals on that loop came late, the balancing round that renewed them also waited for scorers
  * to stop (a stop waits for the training in flight, 3.6 s): renewal gaps of 7.1 s at lease 3 s were measured,
  * and live workers lost their sources. On a thread of its own, a renewal waits only for NATS.
