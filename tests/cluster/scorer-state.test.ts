@@ -2,7 +2,7 @@
  * A scoring worker's source scorer against a real nats-server and PostgreSQL writes what the query replica needs
  * beside anomalies and counts: the rate model's per-template interval counts (every scored line once, as the
  * line counts), the source's rate interval and its review queue; the query role then answers template_rates and
- * review targets for that source with rows, not empty frames.
+ * review targets for that source with rows, not empty frames, and an answer takes its item out of the queue.
  */
 import { createServer, type Server } from 'node:http';
 import express from 'express';
@@ -126,3 +126,18 @@ test('every scored line is in the template interval counts, and the review queue
   expect((review.data.values[0] as string[]).every((s) => s === SOURCE)).toBe(true);
   expect(JSON.stringify(body)).not.toMatch(/notices/);
 }, 90_000);
+
+test('an answer posted to the query replica takes its item out of the replica\'s review queue within seconds', async () => {
+  const queue = async () => (await pool.query<{ items: { line: string; template: string }[] }>('SELECT items FROM lad_review WHERE source = $1', [SOURCE])).rows[0]?.items ?? [];
+  const [first] = await queue();
+  expect(first).toBeDefined();
+  const started = Date.now();
+  const res = await fetch(`${base}/api/feedback`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ source: SOURCE, message: first.line, kind: 'false_positive' }),
+  });
+  expect(res.status).toBe(201);
+  await eventually(async () => !(await queue()).some((item) => item.template === first.template), 'the answered item gone from lad_review', 5_000);
+  process.stdout.write(`answered review item gone from the replica's queue after ${Date.now() - started} ms\n`);
+}, 30_000);
