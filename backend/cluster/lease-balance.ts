@@ -44,16 +44,17 @@ export class LeaseBalance {
   /** Beats the heartbeat and renews every held lease; a lease that cannot be renewed is reported lost. */
   renew(): Promise<void> {
     return this.serial(async () => {
-      await this.table.heartbeat();
-      await Promise.all(
-        [...this.held].map(async ([token, revision]) => {
+      // one round trip for all of them: a renewal late by a loaded nats-server's answer counts twice otherwise
+      await Promise.all([
+        this.table.heartbeat(),
+        ...[...this.held].map(async ([token, revision]) => {
           const next = await this.table.renew(token, revision);
           if (next !== null) return void this.held.set(token, next);
           this.held.delete(token);
           this.giving.delete(token);
           this.events.lost(token);
-        })
-      );
+        }),
+      ]);
     });
   }
 
@@ -78,10 +79,10 @@ export class LeaseBalance {
 
   /** One balancing round. */
   async balance(): Promise<void> {
-    this.phase = 'reading the sources in the stream';
-    const tokens = await this.discover();
-    this.phase = 'reading the heartbeats';
-    const alive = Math.max(1, (await this.table.aliveWorkers(this.jsm)).length);
+    // side by side: each request waits for a loaded nats-server, and the round's length delays a takeover
+    this.phase = 'reading the sources in the stream and the heartbeats';
+    const [tokens, workers] = await Promise.all([this.discover(), this.table.aliveWorkers(this.jsm)]);
+    const alive = Math.max(1, workers.length);
     this.phase = 'taking leases';
     const share = Math.ceil(tokens.length / alive);
     const kept = [...this.held.keys()].filter((t) => !this.giving.has(t));

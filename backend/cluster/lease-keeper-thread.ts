@@ -10,6 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { LeaseTable, leaseTiming } from './lease';
 import { LeaseBalance } from './lease-balance';
@@ -21,6 +22,7 @@ import { LEASE_BUCKET, SOURCES_SUBJECT } from './ports';
  * one that does not come back (a hang) loses them; three lease times is well past every stall measured.
  */
 export const MAIN_SILENT_LEASES = 3;
+const WARN_EVERY_MS = 10_000;
 
 /** What the thread is started with. */
 export interface KeeperData {
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
   const data = workerData as KeeperData;
   const post = (m: FromKeeper) => port.postMessage(m);
   const timing = leaseTiming(data.leaseSeconds);
-  const nc = await connect({ servers: data.natsUrl, name: `lad lease keeper ${data.workerId}`, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 2000 });
+  const nc = await connectPatiently(data.natsUrl, `lad lease keeper ${data.workerId}`);
   const js = jetstream(nc);
   const table = new LeaseTable(await new Kvm(js).open(LEASE_BUCKET), data.workerId, data.leaseSeconds);
   const balance = new LeaseBalance(table, await jetstreamManager(nc), {
@@ -72,7 +74,16 @@ async function main(): Promise<void> {
     silent = !ok;
     return ok;
   };
-  const warn = (err: Error) => post({ type: 'warn', message: `lease round failed: ${err.message}` });
+  // NATS away fails every round (twice a second): the same message is said once per WARN_EVERY_MS
+  let lastWarn = '';
+  let lastWarnAt = 0;
+  const warn = (err: Error) => {
+    const message = `lease round failed: ${err.message}`;
+    if (message === lastWarn && Date.now() - lastWarnAt < WARN_EVERY_MS) return;
+    lastWarn = message;
+    lastWarnAt = Date.now();
+    post({ type: 'warn', message });
+  };
 
   await table.heartbeat();
   let renewing = false;
@@ -92,10 +103,10 @@ async function main(): Promise<void> {
       });
   }, timing.renewEveryMs);
 
-  // The first round waits two renewal periods after the first heartbeat: workers started together then see
-  // each other before taking a share (else the first takes everything and gives most of it back: a consumer
+  // The first round waits a third of the lease time after the first heartbeat: workers started together then
+  // see each other before taking a share (else the first takes everything and gives most of it back: a consumer
   // and a model load per source moved).
-  const firstRoundAt = Date.now() + 2 * timing.renewEveryMs;
+  const firstRoundAt = Date.now() + (data.leaseSeconds * 1000) / 3;
   let balancing = 0;
   let round = 0;
   const kick = (): void => {
@@ -139,6 +150,19 @@ async function main(): Promise<void> {
     }
   });
   post({ type: 'ready' });
+}
+
+/** Connects, retrying for up to 30 s (the main thread has just connected: NATS is there unless it just went). */
+async function connectPatiently(servers: string, name: string): Promise<NatsConnection> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 2000 });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 if (parentPort) {

@@ -36,6 +36,7 @@ export class LeaseKeeper {
   private nextId = 0;
   private readonly waiting = new Map<number, () => void>();
   private stopping = false;
+  private lastWarn = '';
 
   constructor(
     private readonly data: KeeperData,
@@ -46,14 +47,18 @@ export class LeaseKeeper {
   async start(): Promise<void> {
     const thread = startThread(this.data);
     this.thread = thread;
+    let ready = false;
     await new Promise<void>((resolve, reject) => {
       thread.on('message', (m: FromKeeper) => {
-        if (m.type === 'ready') resolve();
-        else this.onMessage(m);
+        if (m.type === 'ready') {
+          ready = true;
+          resolve();
+        } else this.onMessage(m);
       });
       thread.once('exit', (code) => {
-        reject(new Error(`lease keeper thread exited with code ${code} before connecting`));
-        this.onExit(code);
+        // a thread that never connected fails start(); one that dies later is replaced
+        if (ready) this.onExit(code);
+        else reject(new Error(`lease keeper thread exited with code ${code} before connecting${this.lastWarn ? `: ${this.lastWarn}` : ''}`));
       });
       thread.on('error', (err) => this.events.warn(`lease keeper thread: ${err.message}`));
     });
@@ -97,6 +102,7 @@ export class LeaseKeeper {
       case 'renewed':
         return this.events.renewed(m.gapMs);
       case 'warn':
+        this.lastWarn = m.message;
         return this.events.warn(m.message);
       case 'done':
         this.waiting.get(m.id)?.();

@@ -19,20 +19,21 @@ import { LEASE_BUCKET, leaseValueSchema, type LeaseValue } from './ports';
 const WORKER_PREFIX = 'worker.';
 
 /**
- * The failover rule, with L = leaseSeconds (docs/cluster.md, "Failover"):
- * - renew every L/6, from a thread of its own (lease-keeper.ts), so a busy main thread does not delay it;
- * - a lease (or heartbeat) whose renewedAt is older than L/2 is free: a holder may miss two renewals in a row
- *   (its renewal thread stalled up to L/3) and keep its sources;
- * - the other workers look for free leases every L/10 (worker.ts).
- * A kill -9 therefore frees its leases at most L/2 after the kill (the last renewal is no later than the kill),
- * and they are taken at the next look, L/10 later, plus one round of the taker's main thread (reading the
- * bucket, the event loop's own delay: up to 0.6 s measured on a loaded 2-core machine, see the doc): the
- * sources move within 0.6 L + that round, leaving 0.4 L (1.2 s at L = 3 s) for it inside the lease time.
- * Freeing later (say 0.8 L) would leave 0.1 L for the taker's round: less than the loop delays measured.
+ * The failover rule, with L = leaseSeconds (docs/cluster.md, "Failover"). Renewals and takeovers both run on
+ * the workers' lease threads (lease-keeper.ts), and both are late by the same thing, that thread's and
+ * nats-server's delay on a loaded machine (d), so the rule leaves each side the same room:
+ * - renew every L/10: a holder keeps its sources while L/10 + d < L/2, i.e. d < 0.4 L;
+ * - a lease (or heartbeat) whose renewedAt is older than L/2 is free;
+ * - look for free leases every L/10: a kill -9 frees its leases at most L/2 after the kill (the last renewal is
+ *   no later than the kill), taken at the next look, so the sources move within L/2 + L/10 + d < L, i.e. again
+ *   d < 0.4 L (1.2 s at L = 3 s, 4 s at the default 10 s).
+ * Measured d with renewals every L/6 at L = 3 s and load average 16 on 2 cores: renewal gaps up to 1.45 s (0.95 s
+ * late, 0.05 s from losing the lease), takeovers up to 2.61 s after the kill (load 20). Freeing later (say 0.8 L)
+ * would leave the taker 0.1 L.
  */
 export function leaseTiming(leaseSeconds: number): { renewEveryMs: number; expiresAfterMs: number; pollEveryMs: number } {
   const ms = leaseSeconds * 1000;
-  return { renewEveryMs: ms / 6, expiresAfterMs: ms / 2, pollEveryMs: ms / 10 };
+  return { renewEveryMs: ms / 10, expiresAfterMs: ms / 2, pollEveryMs: ms / 10 };
 }
 
 export class LeaseTable {

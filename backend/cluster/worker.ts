@@ -1,7 +1,7 @@
 /**
  * A scoring worker (roles include score): scores each source whose lease it holds with a SourceScorer. The
  * leases themselves are kept on a thread of their own (lease-keeper.ts, lease-balance.ts): it beats the
- * heartbeat and renews the held leases every leaseSeconds/6, and every leaseSeconds/10 balances (at most
+ * heartbeat and renews the held leases every leaseSeconds/10, and every leaseSeconds/10 balances (at most
  * ceil(sources / live workers) each, a dead worker's sources taken within the lease time: leaseTiming says how
  * soon), whatever the scorers do on this thread. This class starts, drains and stops scorers as it is told.
  */
