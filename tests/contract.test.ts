@@ -11,11 +11,14 @@ import * as backendContract from '../backend/contract';
 
 import type { Service } from '../backend/server/service';
 import {
+  ANOMALY_FIELDS,
   contextSchema,
   feedbackRecordSchema,
   healthSchema,
   livenessSchema,
   queryResponseSchema,
+  RATE_EVENT_FIELDS,
+  REVIEW_FIELDS,
   reviewResponseSchema,
   sourceHealthSchema,
 } from '../src/shared/contract';
@@ -114,6 +117,27 @@ describe('the plugin parses the real backend', () => {
       const frames = queryResponseSchema.parse(body).results[type].frames ?? [];
       for (const frame of frames) sameKeys(queryResponseSchema.shape.results.valueType.shape.frames.unwrap().element, frame);
     }
+  });
+
+  it("POST /api/query: the frames the plugin reads by field name have exactly the contract's fields, in order", async () => {
+    // backend/contract/frames.ts: the plugin (src/panel, src/datasource) looks these fields up by these names
+    const contract: Record<string, readonly string[]> = { anomalies: ANOMALY_FIELDS, review: REVIEW_FIELDS, rate_events: RATE_EVENT_FIELDS };
+    const res = await fetch(`${service.url}/api/query`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ range: { from: Date.now() - 3600_000, to: Date.now() + 60_000 }, targets: Object.keys(contract).map((queryType) => ({ refId: queryType, queryType })) }),
+    });
+    const { results } = queryResponseSchema.parse(await res.json());
+    for (const [type, names] of Object.entries(contract)) {
+      const frames = results[type].frames ?? [];
+      expect({ type, frames: frames.length }).toEqual({ type, frames: 1 });
+      expect({ type, fields: frames[0].schema.fields.map((f) => f.name) }).toEqual({ type, fields: [...names] });
+      // the table has a column per field: the names are not sent without their values
+      expect({ type, columns: frames[0].data.values.length }).toEqual({ type, columns: names.length });
+    }
+    // rows, not just a header (rate_events stays empty here: no surge or drop in these lines)
+    const rows = (type: string) => results[type].frames![0].data.values[0].length;
+    expect({ anomalies: rows('anomalies') > 0, review: rows('review') > 0 }).toEqual({ anomalies: true, review: true });
   });
 });
 

@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { QUERY_LIMITS, queryRequestSchema, selectedSources, targetSchema, type QueryResponse } from '../contract';
+import { ANOMALY_FIELDS, QUERY_LIMITS, queryRequestSchema, RATE_EVENT_FIELDS, REVIEW_FIELDS, selectedSources, targetSchema, type QueryResponse } from '../contract';
 import type { ReviewItem } from '../feedback/review-queue';
 import type { FactStore, FeedbackKind } from '../store/fact-store';
 import type { ResultsReader, ScoringStateReader } from '../store/results-reader';
 import type { AnomalyRecord } from '../store/results-store';
-import { frame, type DataFrameJSON } from './frames';
+import { frame, namedFrame, type DataFrameJSON } from './frames';
 import { HttpError, parseOr400 } from './http-error';
 import { DEFAULT_QUERY_DEADLINE_MS, perSourceWithDeadline, QueryDeadline, readerWithDeadline } from './query-deadline';
 
@@ -208,27 +208,27 @@ async function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Targ
     }
   }
   const suppressed = rows.map((a) => a.suppressed || deps.facts.isSuppressed(a.source, a.template));
-  return frame(
+  return namedFrame(
     target.refId,
     'anomalies',
-    [
-      { name: 'time', type: 'time', values: rows.map((a) => a.time) },
-      { name: 'id', type: 'string', values: rows.map((a) => a.id) },
-      { name: 'source', type: 'string', values: rows.map((a) => a.source) },
+    ANOMALY_FIELDS,
+    {
+      time: { type: 'time', values: rows.map((a) => a.time) },
+      id: { type: 'string', values: rows.map((a) => a.id) },
+      source: { type: 'string', values: rows.map((a) => a.source) },
       // No unit, decimals or displayName here: a field config set by the datasource beats the panel's standard
       // options (Grafana fills only what the datasource left unset: @grafana/data field/fieldOverrides.ts).
-      { name: 'score', type: 'number', values: rows.map((a) => a.score) },
-      { name: 'threshold', type: 'number', values: rows.map((a) => a.threshold) },
-      { name: 'line', type: 'string', values: rows.map((a) => a.line) },
-      { name: 'template', type: 'string', values: rows.map((a) => a.template) },
-      { name: 'reason', type: 'string', values: rows.map((a) => a.reason) },
-      { name: 'suppressed', type: 'boolean', values: suppressed },
-      {
-        name: 'feedback',
+      score: { type: 'number', values: rows.map((a) => a.score) },
+      threshold: { type: 'number', values: rows.map((a) => a.threshold) },
+      line: { type: 'string', values: rows.map((a) => a.line) },
+      template: { type: 'string', values: rows.map((a) => a.template) },
+      reason: { type: 'string', values: rows.map((a) => a.reason) },
+      suppressed: { type: 'boolean', values: suppressed },
+      feedback: {
         type: 'string',
         values: rows.map((a, i) => feedbackByAnomaly.get(a.id) ?? (suppressed[i] ? 'false_positive' : '')),
       },
-    ],
+    },
     { preferredVisualisationType: 'table' }
   );
 }
@@ -342,22 +342,23 @@ async function reviewFrame(deps: QueryDeps, target: Target): Promise<DataFrameJS
   for (const source of selectedSources(target.source) ?? deps.sourceNames()) {
     for (const item of (await deps.review(source, limit)) ?? []) rows.push({ ...item, source });
   }
-  return frame(
+  return namedFrame(
     target.refId,
     'review',
-    [
-      { name: 'source', type: 'string', values: rows.map((r) => r.source) },
-      { name: 'line', type: 'string', values: rows.map((r) => r.line) },
+    REVIEW_FIELDS,
+    {
+      source: { type: 'string', values: rows.map((r) => r.source) },
+      line: { type: 'string', values: rows.map((r) => r.line) },
       // The stored line's id ('' when not stored): GET /api/anomalies/:id/context answers the lines around it.
-      { name: 'lineId', type: 'string', values: rows.map((r) => r.lineId ?? '') },
-      { name: 'template', type: 'string', values: rows.map((r) => r.template) },
-      { name: 'score', type: 'number', values: rows.map((r) => r.score) },
-      { name: 'threshold', type: 'number', values: rows.map((r) => r.threshold) },
-      { name: 'flagged', type: 'boolean', values: rows.map((r) => r.flagged) },
-      { name: 'affected', type: 'number', values: rows.map((r) => r.affected) },
-      { name: 'priority', type: 'number', values: rows.map((r) => r.priority) },
-      { name: 'why', type: 'string', values: rows.map((r) => r.why.join('; ')) },
-    ],
+      lineId: { type: 'string', values: rows.map((r) => r.lineId ?? '') },
+      template: { type: 'string', values: rows.map((r) => r.template) },
+      score: { type: 'number', values: rows.map((r) => r.score) },
+      threshold: { type: 'number', values: rows.map((r) => r.threshold) },
+      flagged: { type: 'boolean', values: rows.map((r) => r.flagged) },
+      affected: { type: 'number', values: rows.map((r) => r.affected) },
+      priority: { type: 'number', values: rows.map((r) => r.priority) },
+      why: { type: 'string', values: rows.map((r) => r.why.join('; ')) },
+    },
     { preferredVisualisationType: 'table' }
   );
 }
@@ -394,18 +395,19 @@ async function rateEventsFrame(deps: QueryDeps, query: QueryRequest, target: Tar
     .flat()
     .sort((a, b) => b.time - a.time)
     .slice(0, target.limit ?? DEFAULT_LIMITS.rateEvents);
-  return frame(
+  return namedFrame(
     target.refId,
     'rate_events',
-    [
-      { name: 'time', type: 'time', values: rows.map((e) => e.time) },
-      { name: 'source', type: 'string', values: rows.map((e) => e.source) },
-      { name: 'template', type: 'string', values: rows.map((e) => e.template) },
-      { name: 'kind', type: 'string', values: rows.map((e) => e.kind) },
-      { name: 'observed', type: 'number', values: rows.map((e) => e.observed) },
-      { name: 'expected', type: 'number', values: rows.map((e) => e.expected) },
-      { name: 'interval', type: 'string', values: rows.map((e) => e.interval) },
-    ],
+    RATE_EVENT_FIELDS,
+    {
+      time: { type: 'time', values: rows.map((e) => e.time) },
+      source: { type: 'string', values: rows.map((e) => e.source) },
+      template: { type: 'string', values: rows.map((e) => e.template) },
+      kind: { type: 'string', values: rows.map((e) => e.kind) },
+      observed: { type: 'number', values: rows.map((e) => e.observed) },
+      expected: { type: 'number', values: rows.map((e) => e.expected) },
+      interval: { type: 'string', values: rows.map((e) => e.interval) },
+    },
     { preferredVisualisationType: 'table' }
   );
 }

@@ -7,6 +7,7 @@ import {
   type Field,
 } from '@grafana/data';
 
+import { ANOMALY_FIELDS, fieldsByName, RATE_EVENT_FIELDS } from '../shared/contract';
 import { anomaliesLogsFrame, LOGS_FIELDS } from './logsFrame';
 import { withLokiLinks, type LokiLinkSettings } from './lokiLinks';
 
@@ -68,18 +69,15 @@ export function framesFromJSON(frames: DataFrameJSON[], refId: string, queryType
 export function anomalyAnnotations(frames: DataFrame[]): AnnotationEvent[] {
   const events: AnnotationEvent[] = [];
   for (const frame of frames) {
-    const get = (name: string) => frame.fields.find((f) => f.name === name);
-    const time = get(LOGS_FIELDS.time) ?? get('time');
-    const line = get(LOGS_FIELDS.body) ?? get('line');
+    // the logs frame (anomaliesLogsFrame) renames time and line; the others keep the contract's names
+    const f = fieldsByName(frame.fields, ANOMALY_FIELDS);
+    const logs = fieldsByName(frame.fields, [LOGS_FIELDS.time, LOGS_FIELDS.body]);
+    const time = logs[LOGS_FIELDS.time] ?? f.time;
+    const line = logs[LOGS_FIELDS.body] ?? f.line;
     if (!time || !line) {
       continue;
     }
-    const source = get('source');
-    const score = get('score');
-    const threshold = get('threshold');
-    const template = get('template');
-    const reason = get('reason');
-    const id = get('id');
+    const { source, score, threshold, template, reason, id } = f;
     for (let i = 0; i < frame.length; i++) {
       const s = score?.values[i] as number | undefined;
       const t = threshold?.values[i] as number | undefined;
@@ -105,12 +103,10 @@ export function anomalyAnnotations(frames: DataFrame[]): AnnotationEvent[] {
 export function rateEventAnnotations(frames: DataFrame[]): AnnotationEvent[] {
   const events: AnnotationEvent[] = [];
   for (const frame of frames) {
-    const get = (name: string) => frame.fields.find((f) => f.name === name);
-    const [time, kind, observed, expected] = [get('time'), get('kind'), get('observed'), get('expected')];
+    const { time, kind, observed, expected, source, template, interval } = fieldsByName(frame.fields, RATE_EVENT_FIELDS);
     if (!time || !kind || !observed || !expected) {
       continue;
     }
-    const [source, template, interval] = [get('source'), get('template'), get('interval')];
     for (let i = 0; i < frame.length; i++) {
       const k = String(kind.values[i]);
       const src = source?.values[i] as string | undefined;

@@ -1,6 +1,6 @@
 import { DataFrameType, FieldType, type DataFrame, type Field } from '@grafana/data';
 
-import type { ContextRow } from '../shared/contract';
+import { ANOMALY_FIELDS, fieldsByName, type AnomalyField, type ContextRow } from '../shared/contract';
 
 /**
  * Anomalies as a logs frame in Grafana's data-plane logs shape (DataFrameType.LogLines), as Grafana's logs code
@@ -36,14 +36,13 @@ function field(name: string, type: FieldType, values: unknown[], config: Field['
 
 /** The backend's anomalies frame (time, id, source, line, template, ...) as a LogLines frame, extras kept. */
 export function anomaliesLogsFrame(frame: DataFrame): DataFrame {
-  const byName = new Map(frame.fields.map((f) => [f.name, f]));
-  const time = byName.get('time');
-  const line = byName.get('line');
+  const byName = fieldsByName(frame.fields, ANOMALY_FIELDS);
+  const { time, line } = byName;
   if (!time || !line) {
     return frame;
   }
   const n = frame.length;
-  const column = (name: string) => byName.get(name)?.values ?? Array.from({ length: n }, () => undefined);
+  const column = (name: AnomalyField) => byName[name]?.values ?? Array.from({ length: n }, () => undefined);
   const lines = line.values.map((v) => String(v ?? ''));
   const sources = column('source');
   const templates = column('template');
@@ -51,7 +50,7 @@ export function anomaliesLogsFrame(frame: DataFrame): DataFrame {
     source: String(sources[i] ?? ''),
     ...(templates[i] ? { template: String(templates[i]) } : {}),
   }));
-  const core = new Set(['time', 'line', 'id']);
+  const core = new Set<string>(['time', 'line', 'id'] satisfies AnomalyField[]);
   const extras = frame.fields.filter((f) => !core.has(f.name));
   return {
     ...frame,

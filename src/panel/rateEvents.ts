@@ -1,6 +1,11 @@
 import type { DataFrame } from '@grafana/data';
 
-import { rateAnswerMessage as contractRateAnswerMessage } from '../shared/contract';
+import {
+  fieldsByName,
+  RATE_EVENT_FIELDS,
+  rateAnswerMessage as contractRateAnswerMessage,
+  type RateEventField,
+} from '../shared/contract';
 import type { AnomalyRow } from './types';
 
 /** A surge or drop of a line template, from the datasource's `rate_events` frame. */
@@ -19,7 +24,8 @@ export interface RateEventRow {
   interval: string;
 }
 
-const REQUIRED = ['time', 'kind', 'template', 'observed', 'expected'];
+/** The fields a row cannot do without (source and interval may be blank), of the contract's RATE_EVENT_FIELDS. */
+const REQUIRED: readonly RateEventField[] = ['time', 'kind', 'template', 'observed', 'expected'];
 
 const RATE_KEY = 'rate:';
 
@@ -40,23 +46,23 @@ export function rateEventRowsFromFrames(series: DataFrame[]): RateEventRow[] {
     if (!isRateEventFrame(frame)) {
       continue;
     }
-    const get = (name: string) => frame.fields.find((f) => f.name === name)?.values;
-    const [time, kind, template, observed, expected, source, interval] = ['time', 'kind', 'template', 'observed', 'expected', 'source', 'interval'].map(get);
+    // the REQUIRED ones are there (isRateEventFrame)
+    const { time, kind, template, observed, expected, source, interval } = fieldsByName(frame.fields, RATE_EVENT_FIELDS);
     for (let i = 0; i < frame.length; i++) {
-      const k = String(kind![i]);
+      const k = String(kind!.values[i]);
       if (k !== 'surge' && k !== 'drop') {
         continue;
       }
       const row: RateEventRow = {
         key: '',
         refId: frame.refId ?? '',
-        time: Number(time![i]),
-        source: String(source?.[i] ?? ''),
-        template: String(template![i] ?? ''),
+        time: Number(time!.values[i]),
+        source: String(source?.values[i] ?? ''),
+        template: String(template!.values[i] ?? ''),
         kind: k,
-        observed: Number(observed![i]),
-        expected: Number(expected![i]),
-        interval: String(interval?.[i] ?? ''),
+        observed: Number(observed!.values[i]),
+        expected: Number(expected!.values[i]),
+        interval: String(interval?.values[i] ?? ''),
       };
       row.key = `${RATE_KEY}${row.source}:${row.kind}:${row.time}:${row.template}`;
       rows.push(row);

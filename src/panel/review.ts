@@ -1,6 +1,6 @@
 import type { DataFrame } from '@grafana/data';
 import type { LadClient } from '../shared/api';
-import { reviewResponseSchema } from '../shared/contract';
+import { fieldsByName, REVIEW_FIELDS, reviewResponseSchema, type ReviewField } from '../shared/contract';
 import type { AnomalyRow } from './types';
 
 /** One item of a source's review queue (backend/feedback/review-queue.ts ReviewItem, with its source). */
@@ -26,10 +26,13 @@ export function reviewKey(source: string, line: string): string {
   return `review:${source}:${line}`;
 }
 
+/** The fields of the contract's REVIEW_FIELDS that only a review frame has together. */
+const REVIEW_MARKS: readonly ReviewField[] = ['affected', 'why', 'line'];
+
 /** The `review` query's table frame (backend/api/query.ts reviewFrame): told apart by its `affected` and `why` fields. */
 export function isReviewFrame(frame: DataFrame): boolean {
   const names = new Set(frame.fields.map((f) => f.name));
-  return names.has('affected') && names.has('why') && names.has('line');
+  return REVIEW_MARKS.every((name) => names.has(name));
 }
 
 export function reviewRowsFromFrames(frames: DataFrame[]): ReviewRow[] {
@@ -38,25 +41,24 @@ export function reviewRowsFromFrames(frames: DataFrame[]): ReviewRow[] {
     if (!isReviewFrame(frame)) {
       continue;
     }
-    const field = (name: string) => frame.fields.find((f) => f.name === name)?.values;
-    const [source, line, lineId, template, score, threshold, flagged, affected, why] = ['source', 'line', 'lineId', 'template', 'score', 'threshold', 'flagged', 'affected', 'why'].map(field);
+    const { source, line, lineId, template, score, threshold, flagged, affected, why } = fieldsByName(frame.fields, REVIEW_FIELDS);
     for (let i = 0; i < frame.length; i++) {
-      const src = String(source?.[i] ?? '');
-      const tpl = String(template?.[i] ?? '');
-      const text = String(line?.[i] ?? '');
-      const th = threshold?.[i];
+      const src = String(source?.values[i] ?? '');
+      const tpl = String(template?.values[i] ?? '');
+      const text = String(line?.values[i] ?? '');
+      const th = threshold?.values[i];
       rows.push({
         key: reviewKey(src, text),
         refId: frame.refId ?? '',
         source: src,
         line: text,
-        lineId: lineId?.[i] ? String(lineId[i]) : null,
+        lineId: lineId?.values[i] ? String(lineId.values[i]) : null,
         template: tpl,
-        score: Number(score?.[i] ?? NaN),
+        score: Number(score?.values[i] ?? NaN),
         threshold: typeof th === 'number' ? th : null,
-        flagged: Boolean(flagged?.[i]),
-        affected: Number(affected?.[i] ?? 0),
-        why: String(why?.[i] ?? ''),
+        flagged: Boolean(flagged?.values[i]),
+        affected: Number(affected?.values[i] ?? 0),
+        why: String(why?.values[i] ?? ''),
       });
     }
   }

@@ -1,13 +1,14 @@
 import type { DataFrame, Field } from '@grafana/data';
 
+import { ANOMALY_FIELDS, fieldsByName, type AnomalyField } from '../shared/contract';
 import type { AnomalyRow, TemplateGroup } from './types';
 
 /**
  * The time and line fields of an anomalies frame: the datasource's logs frame names them `timestamp` and `body`
  * (Grafana's data-plane logs shape), the backend's own frame `time` and `line`.
  */
-const TIME_NAMES = ['timestamp', 'time'];
-const LINE_NAMES = ['body', 'line'];
+const TIME_NAMES = ['timestamp', 'time' satisfies AnomalyField];
+const LINE_NAMES = ['body', 'line' satisfies AnomalyField];
 
 function fieldOf(frame: DataFrame, names: string[]): Field | undefined {
   for (const name of names) {
@@ -36,17 +37,9 @@ export function anomalyRowsFromFrames(series: DataFrame[], maxRows: number): Ano
     if (!isAnomalyFrame(frame)) {
       continue;
     }
-    const byName = new Map(frame.fields.map((f) => [f.name, f]));
     const time = fieldOf(frame, TIME_NAMES);
-    const id = byName.get('id');
-    const source = byName.get('source');
-    const score = byName.get('score');
-    const threshold = byName.get('threshold');
     const line = fieldOf(frame, LINE_NAMES);
-    const template = byName.get('template');
-    const reason = byName.get('reason');
-    const suppressed = byName.get('suppressed');
-    const feedback = byName.get('feedback');
+    const { id, source, score, threshold, template, reason, suppressed, feedback } = fieldsByName(frame.fields, ANOMALY_FIELDS);
     for (let i = 0; i < frame.length; i++) {
       const t = Number(valueAt(time, i, 0));
       rows.push({
