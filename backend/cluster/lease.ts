@@ -8,7 +8,8 @@
  * - heartbeat of a worker: key `worker.<id>`, put every renewal; the live keys say how many workers share
  *   the sources.
  * The server removes an expired key on its own schedule (seconds late for short TTLs), so a key whose
- * renewedAt is older than `expiresAfterMs` (leaseTiming) also counts as expired: it is taken over with update
+ * renewedAt (or, if later, the time the server stored it) is older than `expiresAfterMs` (leaseTiming) also
+ * counts as expired: it is taken over with update
  * at the stale revision (compare-and-set, so only one taker wins). This assumes the workers' clocks agree to
  * well within the lease time (NTP).
  */
@@ -17,6 +18,13 @@ import type { KV } from '@nats-io/kv';
 import { LEASE_BUCKET, leaseValueSchema, type LeaseValue } from './ports';
 
 const WORKER_PREFIX = 'worker.';
+
+/** A lease or heartbeat as read: its value, revision, and when the server stored it (ms since the epoch). */
+interface Held {
+  value: LeaseValue;
+  revision: number;
+  storedAt: number;
+}
 
 /**
  * The failover rule, with L = leaseSeconds (docs/cluster.md, "Failover"). Renewals and takeovers both run on
@@ -48,8 +56,13 @@ export class LeaseTable {
     this.expiresAfterMs = leaseTiming(leaseSeconds).expiresAfterMs;
   }
 
-  private live(value: LeaseValue): boolean {
-    return Date.now() - value.renewedAt <= this.expiresAfterMs;
+  /**
+   * Renewed within expiresAfterMs, counted from the later of the holder's renewedAt and the time the server stored
+   * it: a renewal that waited in a starved nats-server counts from when it was stored (measured: renewal gaps of
+   * 1.6 s on all three workers at once under load, which a taker reading right after would have seen as expired).
+   */
+  private live(held: Held): boolean {
+    return Date.now() - Math.max(held.value.renewedAt, held.storedAt) <= this.expiresAfterMs;
   }
 
   private value(): Uint8Array {
@@ -78,22 +91,22 @@ export class LeaseTable {
     for (const subject of Object.keys(info.state.subjects ?? {})) {
       const key = subject.slice(`$KV.${LEASE_BUCKET}.`.length);
       const held = await this.read(key);
-      if (held !== null && this.live(held.value)) out.push(key.slice(WORKER_PREFIX.length));
+      if (held !== null && this.live(held)) out.push(key.slice(WORKER_PREFIX.length));
     }
     return out;
   }
 
-  private async read(key: string): Promise<{ value: LeaseValue; revision: number } | null> {
+  private async read(key: string): Promise<Held | null> {
     const e = await this.kv.get(key);
     if (e === null || e.operation !== 'PUT') return null;
     const parsed = leaseValueSchema.safeParse(safeJson(e.string()));
-    return parsed.success ? { value: parsed.data, revision: e.revision } : null;
+    return parsed.success ? { value: parsed.data, revision: e.revision, storedAt: e.created.getTime() } : null;
   }
 
   /** The live owner of a source's lease, or null when free (absent, deleted or not renewed in time). */
   async owner(token: string): Promise<string | null> {
     const held = await this.read(token);
-    return held !== null && this.live(held.value) ? held.value.worker : null;
+    return held !== null && this.live(held) ? held.value.worker : null;
   }
 
   /** Takes a free or expired lease; resolves with its revision, or null when another worker holds it. */
@@ -101,7 +114,7 @@ export class LeaseTable {
     try {
       const held = await this.read(token);
       if (held === null) return await this.kv.create(token, this.value());
-      if (this.live(held.value)) return null;
+      if (this.live(held)) return null;
       return await this.kv.update(token, this.value(), held.revision);
     } catch (err) {
       if (isWrongRevision(err)) return null;
