@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     silent = !ok;
     return ok;
   };
-  // NATS away fails every round (twice a second): the same message is said once per WARN_EVERY_MS
+  // NATS away fails every round (several a second): the same message is said once per WARN_EVERY_MS
   let lastWarn = '';
   let lastWarnAt = 0;
   const warn = (err: Error) => {
