@@ -195,14 +195,13 @@ export class TrainingSet {
    * Returns the id of its mined template.
    */
   private observe(scanner: LineScanner, weight: number, training = true): number {
-    const bucket = training ? this.tick() : -1;
+    // positions are only recorded when event counts are on (events.ts); lines marked normal have none
+    const bucket = training && this.config.eventCounts ? this.tick() : -1;
     const known = this.seen.get(scanner.hash);
     if (known !== undefined) {
       known.count += weight;
-      if (training) {
-        known.lines++;
-        markSpread(known.spread, bucket);
-      }
+      if (training) known.lines++;
+      if (bucket >= 0) markSpread(known.spread, bucket);
       // the line counts for its mined template (and keeps it recently used)
       (this.miner.touch(known.cluster.id) ?? known.cluster).size += weight;
       return known.cluster.id;
