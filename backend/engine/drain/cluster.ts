@@ -9,7 +9,7 @@
 
 import { WILDCARD } from './config';
 import { hasPlaceholder } from './similarity';
-import { FIELD_DELIMITER, joinTokens } from './tokens';
+import { joinTokens } from './tokens';
 
 /** Distinct values of one wildcard position, or null once it has had more than the limit (a variable). */
 type PositionValues = Set<string> | null;
@@ -90,13 +90,7 @@ export class TemplateCluster {
    * name in every template of the log), not the name of this event.
    */
   textOf(tokens: readonly string[], isShared: (position: number, word: string) => boolean): string {
-    let out = '';
-    for (let i = 0; i < this.tokens.length; i++) {
-      let t = this.tokens[i];
-      if (t === WILDCARD && this.values.get(i)?.has(tokens[i]) && !isShared(i, tokens[i])) t = tokens[i];
-      out = i === 0 || t === FIELD_DELIMITER || this.tokens[i - 1] === FIELD_DELIMITER ? out + t : `${out} ${t}`;
-    }
-    return out;
+    return joinTokens(this.tokens.map((t, i) => (t === WILDCARD && this.values.get(i)?.has(tokens[i]) && !isShared(i, tokens[i]) ? tokens[i] : t)));
   }
 
   /** True when the line's tokens fit the template exactly (wildcards take anything). */
