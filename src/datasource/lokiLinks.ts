@@ -1,5 +1,7 @@
 import { FieldType, type DataFrame } from '@grafana/data';
 
+import type { AnomalyField } from '../shared/contract';
+
 import { LOGS_FIELDS } from './logsFrame';
 import type { LadDataSourceOptions } from './types';
 
@@ -49,7 +51,8 @@ export function lokiPanes(settings: LokiLinkSettings, source: string, time: numb
 export function withLokiLinks(frame: DataFrame, settings: LokiLinkSettings | undefined): DataFrame {
   const body = frame.fields.find((f) => f.name === LOGS_FIELDS.body);
   const time = frame.fields.find((f) => f.name === LOGS_FIELDS.time);
-  const source = frame.fields.find((f) => f.name === 'source');
+  // the anomalies frame's source field, kept by the logs frame (the name is the contract's: a rename fails to compile)
+  const source = frame.fields.find((f) => f.name === ('source' satisfies AnomalyField));
   if (!settings || !body || !time || !source) {
     return frame;
   }
