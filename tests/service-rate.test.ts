@@ -185,6 +185,33 @@ test('lines without a time of their own: their arrival time is the clock (surge,
   ]);
 });
 
+test('a pause in a shipper\'s push, with entry times in the past, does not restart the interval\'s count', async () => {
+  // Entry times are the shipper's (2024 here), not the wall clock. The one-second tick must move the clock on
+  // from the newest line's time, not to "now": else the next line, two years "late", restarts every count.
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  expect((await pushUntimed(service.url, training)).status).toBe(204);
+  await waitScored(service, 'app', training.length);
+  const firstBurst = scored.findIndex((l) => l.includes('cache miss for key'));
+  const cut = firstBurst + 15; // 15 lines of the burst, under its surge level of 20
+  expect((await pushUntimed(service.url, scored.slice(0, cut))).status).toBe(204);
+  await waitScored(service, 'app', training.length + cut);
+  await new Promise((r) => setTimeout(r, 2500)); // two ticks or more while the shipper pauses
+  expect((await pushUntimed(service.url, scored.slice(cut))).status).toBe(204);
+  await waitScored(service, 'app', training.length + scored.length);
+  // the same surge as without the pause: every burst line from the 20th on
+  expect(surgeLines(service).length).toBe(BURST_LINES - 19);
+  // and the same events: no drop of the heartbeat, which only paused with its shipper, before its real stop
+  const res = await postJson(`${service.url}/api/query`, {
+    range: { from: '2024-01-01T00:30:00Z', to: '2024-01-01T00:50:00Z' },
+    targets: [{ refId: 'E', queryType: 'rate_events', source: 'app' }],
+  });
+  const { results } = (await res.json()) as { results: Record<string, { frames: Frame[] }> };
+  expect(rowsOf(results.E.frames[0]).map((e) => [e.kind, e.time])).toEqual([
+    ['drop', Date.UTC(2024, 0, 1, 0, 40)],
+    ['surge', Date.UTC(2024, 0, 1, 0, 35)],
+  ]);
+});
+
 test('the rate history survives a restart: the same series and events, saved beside the baseline', async () => {
   service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
   expect((await pushLines(service.url, 'app', training)).status).toBe(204);

@@ -52,9 +52,16 @@ export class RateWatch {
   private tracker: RateTracker | null = null;
   private model: LadModel | null = null;
   private readonly parser = new TimestampParser();
-  /** The newest line's own time (NaN: none yet) and arrival time: where the clock stands between lines. */
-  private lastParsed = NaN;
-  private lastArrival = NaN;
+  /**
+   * Where the clock stood at the last tick that saw lines: the newest line's time (its own, or its entry's) and
+   * the wall-clock time of that tick. Between lines the clock moves on from there at wall-clock pace. An
+   * entry's time is not the wall clock: a shipper stamps it (Loki push, NDJSON `time`), and a backfill or a
+   * late batch is minutes or days behind, so moving the clock to "now" would restart every count at the next line.
+   */
+  private anchorLine = NaN;
+  private anchorWall = NaN;
+  /** Lines observed since the last tick (no clock call per line). */
+  private observedSinceTick = 0;
   /** Observed and expected counts per template and the surge and drop events, for queries (rate-history.ts). */
   readonly history = new RateHistory();
 
@@ -197,8 +204,9 @@ export class RateWatch {
     const b = this.baselines.get(model);
     this.model = model instanceof LadModel ? model : null;
     this.tracker = b !== undefined && this.model !== null ? new RateTracker(this.model.config.rate, b) : null;
-    this.lastParsed = NaN;
-    this.lastArrival = NaN;
+    this.anchorLine = NaN;
+    this.anchorWall = NaN;
+    this.observedSinceTick = 0;
     // the answers given so far (at start, once the history that names their templates is read)
     if (this.facts !== null && this.confirmed.size === 0) for (const r of this.facts.list()) this.answer(r, true);
     for (const [id, kinds] of this.confirmed) if (kinds.has('surge')) this.tracker?.model.pin(id, true);
@@ -211,8 +219,7 @@ export class RateWatch {
     if (tracker === null || id === undefined) return null;
     const parsed = tracker.model.unit === 'ms' ? this.parser.parse(line) : NaN;
     // the entry's time is when it arrived (or its own, from sources that read it): no clock call per line
-    if (!Number.isNaN(parsed)) this.lastParsed = parsed;
-    this.lastArrival = arrivalMs;
+    this.observedSinceTick++;
     const observed = tracker.observe(id, parsed, arrivalMs);
     const expected = tracker.expected;
     let start: number | undefined;
@@ -250,14 +257,21 @@ export class RateWatch {
     this.tracker?.accept();
   }
 
-  /** The one-second tick: time moves on at wall-clock pace from the newest line's. */
+  /** The one-second tick: time moves on at wall-clock pace from the newest line's (see anchorLine). */
   tick(nowMs: number): void {
     if (this.historyDir !== undefined && this.saving === null && this.history.version !== this.savedVersion && Date.now() - this.lastSave >= HISTORY_SAVE_MS) {
       void this.saveHistory(this.historyDir);
     }
-    if (this.tracker === null || Number.isNaN(this.lastArrival)) return;
-    const offset = (Number.isNaN(this.lastParsed) ? this.lastArrival : this.lastParsed) - this.lastArrival;
-    this.tracker.advanceTo(nowMs + offset);
+    const tracker = this.tracker;
+    if (tracker === null) return;
+    if (this.observedSinceTick > 0) {
+      // lines are coming: their times move the clock
+      this.observedSinceTick = 0;
+      this.anchorLine = tracker.time;
+      this.anchorWall = nowMs;
+    } else if (!Number.isNaN(this.anchorLine)) {
+      tracker.advanceTo(this.anchorLine + (nowMs - this.anchorWall));
+    }
     this.reportDrops();
   }
 
