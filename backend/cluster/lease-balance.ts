@@ -11,7 +11,7 @@
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { LeaseTable } from './lease';
-import { LINES_STREAM, LINES_SUBJECT_PREFIX, streamLineSchema } from './ports';
+import { decodeJson, LINES_STREAM, LINES_SUBJECT_PREFIX, streamLineSchema } from './ports';
 
 export interface BalanceEvents {
   take(token: string, source: string, revision: number, share: number, alive: number): void;
@@ -126,9 +126,9 @@ export class LeaseBalance {
       const token = subject.slice(LINES_SUBJECT_PREFIX.length);
       if (!this.known.has(token)) {
         const msg = await this.jsm.streams.getMessage(LINES_STREAM, { last_by_subj: subject }).catch(() => null);
-        const parsed = msg ? streamLineSchema.safeParse(safeJson(msg.string())) : null;
-        if (!parsed?.success) continue;
-        this.known.set(token, parsed.data.source);
+        const line = msg ? decodeJson(streamLineSchema, msg.string()) : null;
+        if (line === null) continue;
+        this.known.set(token, line.source);
       }
       tokens.push(token);
     }
@@ -140,12 +140,4 @@ function hash(s: string): number {
   let h = 0;
   for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
   return h;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }

@@ -15,7 +15,7 @@
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { LEASE_BUCKET, leaseValueSchema, type LeaseValue } from './ports';
+import { decodeJson, LEASE_BUCKET, leaseValueSchema, type LeaseValue } from './ports';
 
 const WORKER_PREFIX = 'worker.';
 
@@ -99,8 +99,8 @@ export class LeaseTable {
   private async read(key: string): Promise<Held | null> {
     const e = await this.kv.get(key);
     if (e === null || e.operation !== 'PUT') return null;
-    const parsed = leaseValueSchema.safeParse(safeJson(e.string()));
-    return parsed.success ? { value: parsed.data, revision: e.revision, storedAt: e.created.getTime() } : null;
+    const value = decodeJson(leaseValueSchema, e.string());
+    return value !== null ? { value, revision: e.revision, storedAt: e.created.getTime() } : null;
   }
 
   /** The live owner of a source's lease, or null when free (absent, deleted or not renewed in time). */
@@ -135,14 +135,6 @@ export class LeaseTable {
   /** Gives a lease up (only if still ours at that revision). */
   async release(token: string, revision: number): Promise<void> {
     await this.kv.delete(token, { previousSeq: revision }).catch(() => undefined);
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
   }
 }
 

@@ -57,3 +57,18 @@ export type LeaseValue = z.infer<typeof leaseValueSchema>;
 export interface ClusterScoredLine extends ScoredLine {
   seq: number;
 }
+
+/**
+ * A JSON message read with its schema (a stream line, a lease value): the value, or null when the text is not
+ * JSON or not of that shape. Messages come from other processes, of other versions too: never trusted, never thrown.
+ */
+export function decodeJson<T>(schema: z.ZodType<T>, text: string): T | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}

@@ -26,7 +26,7 @@ import { ANY_SOURCE, type FactStore } from '../store/fact-store';
 import { sourceKey } from '../store/results-store';
 import { ScoredBatch, type RateEventRow, type ResultsWriter } from '../store/results-writer';
 import type { ModelStore } from './model-store';
-import { LINES_STREAM, linesSubject, sourceToken, streamLineSchema, type StreamLine } from './ports';
+import { decodeJson, LINES_STREAM, linesSubject, sourceToken, streamLineSchema, type StreamLine } from './ports';
 
 /**
  * Where scored lines go (PostgresResultsSink in cluster mode): idempotent by (source, seq). With writeReview,
@@ -286,9 +286,9 @@ export class SourceScorer {
   }
 
   private parse(msg: JsMsg): StreamLine {
-    const parsed = streamLineSchema.safeParse(safeJson(this.decoder.decode(msg.data)));
+    const text = this.decoder.decode(msg.data);
     // a line that is not ours (or corrupt) is scored as its raw text rather than blocking the source
-    return parsed.success ? parsed.data : { source: this.source, t: Date.now(), line: this.decoder.decode(msg.data), labels: {} };
+    return decodeJson(streamLineSchema, text) ?? { source: this.source, t: Date.now(), line: text, labels: {} };
   }
 
   /** Holds lines until the training window is full (or its time is up with minLines), then trains. */
@@ -461,14 +461,6 @@ export class SourceScorer {
       if (this.windowLines[i] === undefined) return null;
       if (this.windowLines[i] === line) return `${this.windowSeqs[i]}-${sourceKey(this.source)}`;
     }
-    return null;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
     return null;
   }
 }

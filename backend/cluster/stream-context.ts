@@ -9,7 +9,7 @@
  */
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { HttpError } from '../api/http-error';
-import { LINES_STREAM, linesSubject, streamLineSchema, type StreamLine } from './ports';
+import { decodeJson, LINES_STREAM, linesSubject, streamLineSchema, type StreamLine } from './ports';
 
 export interface StreamRecord {
   seq: number;
@@ -104,11 +104,7 @@ export class StreamContextReader implements LineContextSource {
   }
 
   private decode(seq: number, data: Uint8Array): StreamRecord | null {
-    try {
-      const parsed = streamLineSchema.safeParse(JSON.parse(this.decoder.decode(data)));
-      return parsed.success ? { seq, line: parsed.data } : null;
-    } catch {
-      return null;
-    }
+    const line = decodeJson(streamLineSchema, this.decoder.decode(data));
+    return line !== null ? { seq, line } : null;
   }
 }

@@ -393,10 +393,13 @@ function fitModel(fit: Fit, set: SetCounts): LadModel {
     // w2v-som alone: never below 1 = the largest training distance (LAD's normalisation), so a map that fits
     // its training lines exactly does not flag float noise.
     const floor = config.thresholdFloor === 'none' ? 0 : d === 'w2v-som' ? 1 : noveltyFloor;
-    thresholds[d] =
-      config.thresholdMethod === 'percentile'
-        ? Math.max(floor, estimableQuantile(perDetector[d], counts, config.thresholdPercentile / 100 - 1e-12, config.thresholdMinExceedances))
-        : chooseThreshold(summaries[d], config.thresholdMethod, config.thresholdK, config.thresholdPercentile, floor);
+    const plain = chooseThreshold(summaries[d], config.thresholdMethod, config.thresholdK, config.thresholdPercentile, floor);
+    // thresholdMinExceedances can only lower a percentile (to one with enough training lines above it)
+    const lowered =
+      config.thresholdMethod === 'percentile' && config.thresholdMinExceedances > 0
+        ? estimableQuantile(perDetector[d], counts, config.thresholdPercentile / 100, config.thresholdMinExceedances)
+        : Infinity;
+    thresholds[d] = Math.max(floor, Math.min(plain, lowered));
   }
   const summary = summaries[config.detector];
   info.threshold = thresholds[config.detector];
