@@ -22,6 +22,19 @@ import type { ProtocolResult } from './protocol';
 
 const FAILURES_TSV = resolve(__dirname, '../../testdata/injection/failures.tsv');
 
+/**
+ * Session 5's contamination grid (docs/engine.md, "Contaminated training windows"): event counts × the estimable
+ * threshold × rare words averaged over the 1–3 rarest × level weight 1 or 2, everything else at today's defaults.
+ */
+export function contaminationCandidates(): EngineConfigInput[] {
+  const out: EngineConfigInput[] = [];
+  for (const eventCounts of [false, true])
+    for (const thresholdMinExceedances of [0, 10])
+      for (const topWords of [1, 2, 3])
+        for (const level of [1, 2]) out.push({ eventCounts, thresholdMinExceedances, topWords, weights: { level } });
+  return out;
+}
+
 /** The grid: threshold percentile × failure-word weight × W2V+SOM weight × level weight (rare words = 1). */
 export function candidates(): EngineConfigInput[] {
   const out: EngineConfigInput[] = [];
@@ -33,6 +46,8 @@ export function candidates(): EngineConfigInput[] {
 }
 
 export interface Outcome {
+  /** Mean recall of the injection host with the lowest one. */
+  worstHost: number;
   input: EngineConfigInput;
   changed: number;
   worstHealthy: number;
@@ -47,14 +62,17 @@ export interface Outcome {
 function changedFields(c: EngineConfig): number {
   let n = 0;
   if (c.thresholdMethod !== DEFAULT_CONFIG.thresholdMethod || c.thresholdPercentile !== DEFAULT_CONFIG.thresholdPercentile) n++;
+  for (const k of ['eventCounts', 'thresholdMinExceedances', 'topWords'] as const) if (c[k] !== DEFAULT_CONFIG[k]) n++;
   for (const k of ['words', 'level', 'problem', 'neural'] as const) if (c.weights[k] !== DEFAULT_CONFIG.weights[k]) n++;
   return n;
 }
 
 export function outcomeOf(input: EngineConfigInput, result: ProtocolResult): Outcome {
   const arms = [...result.labelled.map((a) => a.f1), ...pooledRecall(result)];
+  const hostRecall = result.injection.map((a) => a.recall.reduce((x, y) => x + y, 0) / a.recall.length);
   return {
     input,
+    worstHost: Math.min(...hostRecall),
     changed: changedFields(result.config),
     worstHealthy: Math.max(...result.healthy.map((h) => h.flaggedLines / h.testLines)),
     normal: pooledNormalFlagged(result),
@@ -76,28 +94,58 @@ export function choose(outcomes: readonly Outcome[], today: Outcome): Outcome {
     .sort((a, b) => a.changed - b.changed || b.mean - a.mean)[0];
 }
 
+/**
+ * Session 5's rule (docs/engine.md, "Contaminated training windows", written before its grid was run):
+ *   1. feasible as in `choose`, the fallback bound being max(3%, today's worst healthy log);
+ *   2. guard: the worst injection host's mean recall at most 0.05 below today's;
+ *   3. leximin over the arm values (every labelled split's F1, forward and reversed, and each seed's pooled
+ *      recall): sorted ascending and compared element by element, a difference within 0.01 being a tie;
+ *   4. full tie: fewest fields changed, then the higher mean.
+ */
+export function chooseLeximin(outcomes: readonly Outcome[], today: Outcome): Outcome {
+  const guarded = (o: Outcome): boolean => o.normal <= 0.01 && o.worstHost >= today.worstHost - 0.05;
+  let feasible = outcomes.filter((o) => guarded(o) && o.worstHealthy <= 0.03);
+  if (feasible.length === 0) feasible = outcomes.filter((o) => guarded(o) && o.worstHealthy <= Math.max(0.03, today.worstHealthy));
+  if (feasible.length === 0) return today;
+  const sorted = (o: Outcome): number[] => [...o.arms].sort((a, b) => a - b);
+  const compare = (a: Outcome, b: Outcome): number => {
+    const x = sorted(a);
+    const y = sorted(b);
+    for (let i = 0; i < x.length; i++) if (Math.abs(x[i] - y[i]) > 0.01) return y[i] - x[i];
+    return a.changed - b.changed || b.mean - a.mean;
+  };
+  return [...feasible].sort(compare)[0];
+}
+
 const describe = (c: EngineConfig): string =>
-  `p${c.thresholdPercentile} level ${c.weights.level} problem ${c.weights.problem} neural ${c.weights.neural}`;
+  `p${c.thresholdPercentile} level ${c.weights.level} problem ${c.weights.problem} neural ${c.weights.neural}` +
+  ` events ${c.eventCounts ? 'on' : 'off'} K ${c.thresholdMinExceedances} top ${c.topWords}`;
 
 async function main(argv: string[]): Promise<void> {
-  const o = new Command('protocol-grid').option('--data <dir>', 'samples directory', '/work/shared/data').parse(argv).opts<{ data: string }>();
+  const o = new Command('protocol-grid')
+    .option('--data <dir>', 'samples directory', '/work/shared/data')
+    .option('--grid <name>', 'weights (session 3) or contamination (session 5)', 'weights')
+    .parse(argv)
+    .opts<{ data: string; grid: string }>();
+  if (o.grid !== 'weights' && o.grid !== 'contamination') throw new Error(`--grid must be weights or contamination, not ${o.grid}`);
+  const grid = o.grid === 'weights' ? candidates() : contaminationCandidates();
   if (!existsSync(o.data)) throw new Error(`no samples at ${o.data}`);
   const failures = parseFailures(readFileSync(FAILURES_TSV, 'utf8'));
   const run = async (input: EngineConfigInput): Promise<Outcome> =>
     outcomeOf(input, await runProtocol({ dataDir: o.data, config: resolveConfig(input), seeds: 3, injectPerSeed: 20, failures }));
   const today = await run({});
   const outcomes: Outcome[] = [];
-  for (const c of candidates()) {
+  for (const c of grid) {
     outcomes.push(await run(c));
-    process.stderr.write(`${outcomes.length}/${candidates().length} ${describe(outcomes[outcomes.length - 1].result.config)}\n`);
+    process.stderr.write(`${outcomes.length}/${grid.length} ${describe(outcomes[outcomes.length - 1].result.config)}\n`);
   }
-  const chosen = choose(outcomes, today);
+  const chosen = o.grid === 'weights' ? choose(outcomes, today) : chooseLeximin(outcomes, today);
   const rows = [...outcomes].sort((a, b) => b.worst - a.worst);
   const f = (x: number): string => x.toFixed(3);
-  let out = '| candidate | labelled F1 (per split) | injection recall (per seed) | worst arm | normal flagged | worst healthy log |\n|---|---|---|---|---|---|\n';
+  let out = '| candidate | labelled F1 (per split) | injection recall (per seed) | worst arm | normal flagged | worst healthy log | worst host |\n|---|---|---|---|---|---|---|\n';
   for (const r of [today, ...rows]) {
     const n = r.result.labelled.length;
-    out += `| ${r === today ? 'today: ' : ''}${r === chosen ? '**chosen** ' : ''}${describe(r.result.config)} | ${r.arms.slice(0, n).map(f).join(' ')} | ${r.arms.slice(n).map(f).join(' ')} | ${f(r.worst)} | ${(100 * r.normal).toFixed(1)}% | ${(100 * r.worstHealthy).toFixed(1)}% |\n`;
+    out += `| ${r === today ? 'today: ' : ''}${r === chosen ? '**chosen** ' : ''}${describe(r.result.config)} | ${r.arms.slice(0, n).map(f).join(' ')} | ${r.arms.slice(n).map(f).join(' ')} | ${f(r.worst)} | ${(100 * r.normal).toFixed(1)}% | ${(100 * r.worstHealthy).toFixed(1)}% | ${f(r.worstHost)} |\n`;
   }
   process.stdout.write(out + `\nChosen: ${describe(chosen.result.config)}\n\n` + markdown(chosen.result));
 }

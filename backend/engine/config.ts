@@ -74,8 +74,13 @@ export const engineConfigSchema = z
      * percentile would be the training maximum, set by whatever burst the window held. 0 = the plain percentile.
      */
     thresholdMinExceedances: z.number().min(0).default(0),
-    /** How many of a line's rarest words the rare-word detector averages. */
-    topWords: z.number().int().min(1).max(20).default(3),
+    /**
+     * How many of a line's rarest words the rare-word detector averages. 1 (session 5, chosen by the rule in
+     * docs/engine.md "Contaminated training windows"): ids are already masked by type, so one real word never
+     * seen in training is evidence, and averaging it with two everyday words hid a short new failure line
+     * (`data TLB error interrupt`) below register dumps with three new words.
+     */
+    topWords: z.number().int().min(1).max(20).default(1),
     weights: weightsSchema.prefault({}),
     /**
      * 'novel-line': the threshold is never below the score of a line whose words are all new but whose level is

@@ -1,6 +1,6 @@
 // Learned frequency statistics and the detectors built on them:
-//  - rare words: surprisal (IDF, in bits) of the line's rarest words, so one never-seen id-like word does not
-//    dominate but a line whose several words are new or rare stands out;
+//  - rare words: surprisal (IDF, in bits) of the line's `topWords` rarest words (by default the rarest one: ids
+//    are masked by type before this, so a never-seen word is a real word, and evidence);
 //  - level: how rare a level AT LEAST this severe was in training (ordinal tail), learned per log, so a log full
 //    of routine errors does not flag its errors;
 //  - template: how rare the masked template was (reported in the reason; novelty alone is a weak signal).
@@ -19,6 +19,9 @@ export interface RarityJson {
   normalTemplates?: string[];
 }
 
+/** A reason names up to this many of a line's rarest words. */
+const REASON_WORDS = 3;
+
 export class RarityModel {
   /** Lines (weighted) containing each word at least once. */
   readonly df = new Map<string, number>();
@@ -29,7 +32,8 @@ export class RarityModel {
   /** Templates of lines people marked false positive: never anomalous (near-duplicates share a template). */
   readonly normalTemplates = new Set<string>();
 
-  constructor(readonly topWords = 3) {}
+  /** topWords: see EngineConfig.topWords (its default lives in config.ts only). */
+  constructor(readonly topWords: number) {}
 
   /**
    * Counts `count` lines with these words, template and level. `template` null: the lines count for words,
@@ -80,21 +84,23 @@ export class RarityModel {
 
   /**
    * Mean surprisal of the `topWords` rarest distinct words (fewer words count as zeros, so a two-word line is
-   * not as suspicious as a line with three rare words). `rare` receives those words, rarest first.
+   * not as suspicious as a line with three rare words, when topWords is 3). `rare` receives the rarest words,
+   * rarest first: at least REASON_WORDS of them, so a reason names more than the one word a score may use.
    */
   wordsBits(uniqueWords: readonly string[], loo = 0, rare?: { word: string; bits: number }[], known?: ArrayLike<number>): number {
     const k = this.topWords;
+    const keep = rare ? Math.max(k, REASON_WORDS) : k;
     const top: { word: string; bits: number }[] = [];
     for (let i = 0; i < uniqueWords.length; i++) {
       const w = uniqueWords[i];
       const bits = known !== undefined ? known[i] : this.wordBits(w, loo);
-      if (top.length < k) top.push({ word: w, bits });
-      else if (bits > top[k - 1].bits) top[k - 1] = { word: w, bits };
+      if (top.length < keep) top.push({ word: w, bits });
+      else if (bits > top[keep - 1].bits) top[keep - 1] = { word: w, bits };
       else continue;
       top.sort((a, b) => b.bits - a.bits);
     }
     let sum = 0;
-    for (const t of top) sum += t.bits;
+    for (let i = 0; i < Math.min(k, top.length); i++) sum += top[i].bits;
     if (rare) rare.push(...top);
     return sum / k;
   }
