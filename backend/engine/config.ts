@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { minerConfigSchema } from './drain/config';
 import { rateConfigSchema } from './rate/config';
+import { DEFAULT_MAX_LINE_LENGTH } from './tokenizer';
 
 export const DETECTORS = ['combined', 'w2v-som', 'rarity'] as const;
 export type DetectorName = (typeof DETECTORS)[number];
@@ -87,7 +88,8 @@ export const engineConfigSchema = z
      * the most common one, so novelty alone never flags a line; some learned severity evidence must add to it.
      */
     thresholdFloor: z.enum(['novel-line', 'none']).default('novel-line'),
-    maxLineLength: z.number().int().min(64).max(1_000_000).default(4096),
+    /** Characters of a line the tokenizer reads; one constant with the scanner's own default. */
+    maxLineLength: z.number().int().min(64).max(1_000_000).default(DEFAULT_MAX_LINE_LENGTH),
     /** Lines marked false positive count as this share of the training lines each (at least 1 line). */
     normalLineWeight: z.number().min(0).max(1).default(0.01),
     neural: neuralSchema.prefault({}),
