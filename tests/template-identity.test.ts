@@ -4,12 +4,12 @@
  * widens, after a retraining that continues from the templates, after a retraining from scratch, and after
  * the fact-store is reopened; and records written before the miner are stamped, not dropped.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadModel, saveModel, trainModel } from '../backend/engine';
-import { TEMPLATE_VERSION } from '../backend/engine/drain/config';
+import { DEFAULT_TEMPLATE_VERSION, DEFAULT_MINER_CONFIG, templateVersionOf } from '../backend/engine/drain/config';
 import { FactStore } from '../backend/store/fact-store';
-import { removeDir, tempDir } from './service-helpers';
+import { postJson, removeDir, startTestService, tempDir } from './service-helpers';
 
 jest.setTimeout(60_000);
 
@@ -33,7 +33,7 @@ test('a false positive keeps covering its lines through widening, retraining and
 
   const facts = await FactStore.open(dir);
   const fp = await facts.add({ message: warn('alpha', 2), kind: 'false_positive', source: 's', template: first, score: 1, comment: null, user: null });
-  expect(fp.templateVersion).toBe(TEMPLATE_VERSION);
+  expect(fp.templateVersion).toBe(DEFAULT_TEMPLATE_VERSION);
 
   // more host names arrive while scoring: the template widens to <*>, and the suppression still covers them
   for (const h of ['beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta']) model.score(warn(h, 3));
@@ -60,7 +60,42 @@ test('records written before the miner are stamped with the template version and
   writeFileSync(path.join(dir, 'fact-store.json'), JSON.stringify({ version: 1, feedback: [legacy, { ...legacy, id: 'x2' }] }));
   const facts = await FactStore.open(dir);
   expect(facts.migrated).toBe(2);
-  expect(facts.list().map((r) => r.templateVersion)).toEqual([TEMPLATE_VERSION, TEMPLATE_VERSION]);
+  expect(facts.list().map((r) => r.templateVersion)).toEqual([DEFAULT_TEMPLATE_VERSION, DEFAULT_TEMPLATE_VERSION]);
   expect(facts.isSuppressed('a', 'm <NUM>')).toBe(true);
   expect((await FactStore.open(dir)).migrated).toBe(0);
+});
+
+test('a record names the miner settings that made its template; other settings re-stamp it, counted', async () => {
+  const wider = templateVersionOf({ ...DEFAULT_MINER_CONFIG, similarity: 0.5, maxValues: 4 });
+  expect(wider).toContain('similarity=0.5');
+  expect(wider).toContain('maxValues=4');
+  expect(DEFAULT_TEMPLATE_VERSION).toContain('similarity=0.4');
+  const facts = await FactStore.open(dir);
+  await facts.add({ message: 'm 1', kind: 'false_positive', source: 'a', template: 'm <NUM>', score: 3, comment: null, user: null });
+  await facts.flush();
+  const reopened = await FactStore.open(dir, { templateVersion: wider });
+  expect(reopened.migrated).toBe(1);
+  expect(reopened.list()[0].templateVersion).toBe(wider);
+  // the suppression is kept: the template text still overlaps the lines it covered
+  expect(reopened.isSuppressed('a', 'm <NUM>')).toBe(true);
+  expect((await FactStore.open(dir, { templateVersion: wider })).migrated).toBe(0);
+});
+
+test('the service stamps answers with its own miner settings, and a restart with others re-stamps them', async () => {
+  const withMiner = (similarity: number) => (c: Parameters<NonNullable<Parameters<typeof startTestService>[2]>>[0]) => ({
+    ...c,
+    training: { ...c.training, engine: { ...c.training.engine, miner: { ...c.training.engine.miner, similarity } } },
+  });
+  let service = await startTestService(dir, {}, withMiner(0.5));
+  try {
+    const res = await postJson(`${service.url}/api/feedback`, { message: 'disk sda failed', kind: 'false_positive', source: 'a' });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { templateVersion: string }).templateVersion).toContain('similarity=0.5');
+  } finally {
+    await service.close();
+  }
+  service = await startTestService(dir, {}, withMiner(0.4));
+  await service.close();
+  const stored = JSON.parse(readFileSync(path.join(dir, 'fact-store.json'), 'utf8')) as { feedback: { templateVersion: string }[] };
+  expect(stored.feedback.map((r) => r.templateVersion)).toEqual([DEFAULT_TEMPLATE_VERSION]);
 });

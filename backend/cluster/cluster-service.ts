@@ -11,6 +11,7 @@
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import * as engine from '../engine';
+import { templateVersionOf } from '../engine/drain/config';
 import { Metrics } from '../metrics/metrics';
 import { refuse, tokenJudge } from '../server/auth';
 import type { Config } from '../server/config';
@@ -87,7 +88,10 @@ export async function startClusterService(config: Config, options: ClusterOption
   const metrics = new Metrics();
   const needsPostgres = roles.has('score') || roles.has('query');
   const pool = needsPostgres ? await openPostgresPatiently(config.cluster.postgresUrl!, logger, timeout) : null;
-  const facts = pool ? await PostgresFactStore.open(pool, { onError: (err, what) => logger.warn({ err: err.message }, what) }) : null;
+  const facts = pool
+    ? await PostgresFactStore.open(pool, { templateVersion: templateVersionOf(config.training.engine.miner), onError: (err, what) => logger.warn({ err: err.message }, what) })
+    : null;
+  if (facts !== null && facts.migrated > 0) logger.info({ records: facts.migrated, templateVersion: facts.templateVersion }, 'fact-store: stamped feedback records with the current template version');
 
   const queue = roles.has('ingest') ? new JetStreamQueue({ link, logger }) : null;
   // configured sources (file tail, syslog, pulls, demo) run on ingest replicas and publish like the push routes

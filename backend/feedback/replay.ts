@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { templateVersionOf } from '../engine/drain/config';
 import { evaluate } from '../engine/evaluation';
 import type { LadModel } from '../engine/model';
 import { FactStore } from '../store/fact-store';
@@ -46,7 +47,7 @@ export async function replayFeedback(input: ReplayInput): Promise<FeedbackCurveP
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lad-feedback-'));
     try {
       const model = await input.train();
-      const facts = await FactStore.open(dir);
+      const facts = await FactStore.open(dir, { templateVersion: templateVersionOf(model.info.config.miner) });
       const index = new FeedbackIndex(facts, source);
       const window = scoreWindow(model, input.trainLines);
       for (let k = 0; k < clicks; k++) {

@@ -8,7 +8,7 @@ import { Pipelines } from '../pipeline/pipelines';
 import { DemoSource } from '../sources/demo';
 import { createSource, type SourceContext } from '../sources/registry';
 import type { LogSource } from '../sources/source';
-import { TEMPLATE_VERSION } from '../engine/drain/config';
+import { templateVersionOf } from '../engine/drain/config';
 import { FactStore } from '../store/fact-store';
 import { ResultsStore } from '../store/results-store';
 import { Spool } from '../spool/spool';
@@ -54,9 +54,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const startedAt = Date.now();
   const metrics = new Metrics();
   await ensureDataDir(config.dataDir);
-  const facts = await FactStore.open(config.dataDir);
+  const facts = await FactStore.open(config.dataDir, { templateVersion: templateVersionOf(config.training.engine.miner) });
   if (facts.migrated > 0) {
-    logger.info({ records: facts.migrated, templateVersion: TEMPLATE_VERSION }, 'fact-store: stamped feedback records with the current template version');
+    logger.info({ records: facts.migrated, templateVersion: facts.templateVersion }, 'fact-store: stamped feedback records with the current template version');
   }
   const results = await ResultsStore.open({
     dir: path.join(config.dataDir, 'results'),

@@ -3,9 +3,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { z } from 'zod';
-import { TEMPLATE_VERSION } from '../engine/drain/config';
+import { DEFAULT_TEMPLATE_VERSION } from '../engine/drain/config';
 import { DurableJSONFile } from './durable-json-file';
-import type { FactStore, FeedbackChangeListener, FeedbackCounts, FeedbackFilter, FeedbackRecord, NewFeedback } from './fact-store';
+import type { FactStore, FactStoreOptions, FeedbackChangeListener, FeedbackCounts, FeedbackFilter, FeedbackRecord, NewFeedback } from './fact-store';
 import { countRecords, falsePositiveMessagesOf, matchesFilter, SuppressionIndex } from './fact-store-index';
 
 interface FactData {
@@ -41,17 +41,21 @@ const factDataSchema = z.looseObject({ feedback: z.array(recordSchema) });
 export class LowdbFactStore implements FactStore {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly suppressed = new SuppressionIndex();
-  /** Records stamped with the current TEMPLATE_VERSION at open (logged by the service). */
+  /** Records stamped with the current template version at open (logged by the service). */
   migrated = 0;
   private readonly listeners = new Set<FeedbackChangeListener>();
 
-  private constructor(private readonly db: Low<FactData>) {
+  private constructor(
+    private readonly db: Low<FactData>,
+    /** What new records are stamped with (templateVersionOf the miner settings in use). */
+    readonly templateVersion: string,
+  ) {
     for (const record of db.data.feedback) {
       this.index(record, +1);
     }
   }
 
-  static async open(dataDir: string): Promise<LowdbFactStore> {
+  static async open(dataDir: string, options: FactStoreOptions = {}): Promise<LowdbFactStore> {
     await fs.mkdir(dataDir, { recursive: true });
     const db = new Low<FactData>(new DurableJSONFile<FactData>(path.join(dataDir, 'fact-store.json')), {
       version: 1,
@@ -71,7 +75,7 @@ export class LowdbFactStore implements FactStore {
       const where = issue.path.length === 0 ? 'the file' : issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i > 0 ? '.' : ''}${String(k)}`)).join('');
       throw new Error(`fact-store ${file} is invalid at ${where}: ${issue.message}; fix or move it away`);
     }
-    const store = new LowdbFactStore(db);
+    const store = new LowdbFactStore(db, options.templateVersion ?? DEFAULT_TEMPLATE_VERSION);
     await store.migrateTemplates();
     return store;
   }
@@ -89,7 +93,7 @@ export class LowdbFactStore implements FactStore {
         id: randomUUID(),
         time: input.time ?? new Date().toISOString(),
         ...input,
-        templateVersion: TEMPLATE_VERSION,
+        templateVersion: this.templateVersion,
       };
       if (record.anomalyId === undefined) {
         delete record.anomalyId;
@@ -176,8 +180,8 @@ export class LowdbFactStore implements FactStore {
    */
   private async migrateTemplates(): Promise<void> {
     for (const record of this.db.data.feedback) {
-      if (record.templateVersion !== TEMPLATE_VERSION) {
-        record.templateVersion = TEMPLATE_VERSION;
+      if (record.templateVersion !== this.templateVersion) {
+        record.templateVersion = this.templateVersion;
         this.migrated++;
       }
     }

@@ -11,9 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { TEMPLATE_VERSION } from '../engine/drain/config';
+import { DEFAULT_TEMPLATE_VERSION } from '../engine/drain/config';
 import type { PostgresPool } from '../cluster/postgres/pool';
-import type { FactStore, FeedbackChangeListener, FeedbackCounts, FeedbackFilter, FeedbackRecord, NewFeedback } from './fact-store';
+import type { FactStore, FactStoreOptions, FeedbackChangeListener, FeedbackCounts, FeedbackFilter, FeedbackRecord, NewFeedback } from './fact-store';
 import { countRecords, falsePositiveMessagesOf, matchesFilter, SuppressionIndex } from './fact-store-index';
 
 export const FEEDBACK_CHANNEL = 'lad_feedback';
@@ -46,7 +46,7 @@ function fromRow(r: FeedbackRow): FeedbackRecord {
   return record;
 }
 
-export interface PostgresFactStoreOptions {
+export interface PostgresFactStoreOptions extends FactStoreOptions {
   /** Told when the listening connection fails or a notification cannot be applied (the store keeps going). */
   onError?: (err: Error, what: string) => void;
   /** Wait before reconnecting the listener (default 500 ms). */
@@ -63,7 +63,7 @@ export class PostgresFactStore implements FactStore {
   private listener: pg.Client | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Records stamped with the current TEMPLATE_VERSION at open. */
+  /** Records stamped with the current template version at open. */
   migrated = 0;
   /** Why the listener is disconnected (null while listening): changes from other replicas are late meanwhile. */
   lastError: string | null = null;
@@ -71,11 +71,16 @@ export class PostgresFactStore implements FactStore {
   private constructor(
     private readonly pool: PostgresPool,
     private readonly options: PostgresFactStoreOptions
-  ) {}
+  ) {
+    this.templateVersion = options.templateVersion ?? DEFAULT_TEMPLATE_VERSION;
+  }
+
+  /** What new records are stamped with (templateVersionOf the miner settings in use). */
+  readonly templateVersion: string;
 
   static async open(pool: PostgresPool, options: PostgresFactStoreOptions = {}): Promise<PostgresFactStore> {
     const store = new PostgresFactStore(pool, options);
-    const stamped = await pool.query('UPDATE lad_feedback SET template_version = $1 WHERE template_version IS DISTINCT FROM $1', [TEMPLATE_VERSION]);
+    const stamped = await pool.query('UPDATE lad_feedback SET template_version = $1 WHERE template_version IS DISTINCT FROM $1', [store.templateVersion]);
     store.migrated = stamped.rowCount ?? 0;
     // LISTEN before loading: a change committed between the two is then seen (twice at worst, applied once).
     await store.listen();
@@ -85,7 +90,7 @@ export class PostgresFactStore implements FactStore {
 
   add(input: NewFeedback): Promise<FeedbackRecord> {
     return this.track(async () => {
-      const record: FeedbackRecord = { id: randomUUID(), time: input.time ?? new Date().toISOString(), ...input, templateVersion: TEMPLATE_VERSION };
+      const record: FeedbackRecord = { id: randomUUID(), time: input.time ?? new Date().toISOString(), ...input, templateVersion: this.templateVersion };
       if (record.anomalyId === undefined) delete record.anomalyId;
       await this.pool.query(`INSERT INTO lad_feedback (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
         record.id,

@@ -23,8 +23,8 @@ export interface FeedbackRecord {
   user: string | null;
   anomalyId?: string;
   /**
-   * Which tokenizer and miner made `template` (TEMPLATE_VERSION). Absent on records written before the
-   * miner; those are stamped at start-up (their masked templates still match, see TemplateSet).
+   * Which tokenizer, miner and miner settings made `template` (templateVersionOf). Absent on records written
+   * before the miner; those are stamped at start-up (their masked templates still match, see TemplateSet).
    */
   templateVersion?: string;
   /** The template as first recorded, when a migration changed it. */
@@ -66,7 +66,15 @@ export interface FactStore {
   flush(): Promise<void>;
 }
 
+export interface FactStoreOptions {
+  /**
+   * The template version new records are stamped with and older ones are migrated to at open
+   * (templateVersionOf the miner settings in use; default: the default settings').
+   */
+  templateVersion?: string;
+}
+
 /** The embedded default (lowdb): `FactStore.open(dataDir)` as before the interface existed. */
 export const FactStore = {
-  open: (dataDir: string): Promise<LowdbFactStore> => LowdbFactStore.open(dataDir),
+  open: (dataDir: string, options: FactStoreOptions = {}): Promise<LowdbFactStore> => LowdbFactStore.open(dataDir, options),
 };

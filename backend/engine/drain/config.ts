@@ -47,8 +47,21 @@ export const DEFAULT_MINER_CONFIG: MinerConfig = Object.freeze(minerConfigSchema
 /** Bumped when a change to the miner or the tokenizer changes which lines share a template. */
 export const MINER_VERSION = 3;
 
-/** What the fact-store records beside each template: which tokenizer and miner made it. */
-export const TEMPLATE_VERSION = `masked-1+drain-${MINER_VERSION}`;
+/** Which tokenizer and miner made a template (without the miner's settings: see templateVersionOf). */
+const TEMPLATE_VERSION = `masked-1+drain-${MINER_VERSION}`;
+
+/**
+ * What the fact-store records beside each template: the tokenizer and miner version and the settings that
+ * decide which lines share a template (the bounds on memory do not). A record made under other settings is
+ * re-stamped at start-up and counted in the log, so a change is visible, never silent.
+ */
+export function templateVersionOf(miner: MinerConfig): string {
+  const { similarity, prefixTokens, maxChildren, maxValues, maxTokens } = miner;
+  return `${TEMPLATE_VERSION} similarity=${similarity} prefixTokens=${prefixTokens} maxChildren=${maxChildren} maxValues=${maxValues} maxTokens=${maxTokens}`;
+}
+
+/** The template version of the default miner settings. */
+export const DEFAULT_TEMPLATE_VERSION = templateVersionOf(DEFAULT_MINER_CONFIG);
 
 /** The placeholder of a position that varies between the lines of a template. */
 export const WILDCARD = '<*>';
