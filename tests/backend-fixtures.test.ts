@@ -1,5 +1,5 @@
 /**
- * The plugin tests' fixtures (src/testing/backend-fixtures.json) are the real backend's answers: this test asks a
+ * The plugin tests' fixtures (tests/fixtures/backend-fixtures.json) are the real backend's answers: this test asks a
  * real service again and fails when the committed file is not what it answers now.
  *   UPDATE_FIXTURES=1 npx jest tests/backend-fixtures.test.ts   rewrites the file
  */
@@ -10,7 +10,7 @@ import { generateBackendFixtures, type BackendFixtures } from './backend-fixture
 
 jest.setTimeout(120_000);
 
-const FILE = path.join(__dirname, '..', 'src', 'testing', 'backend-fixtures.json');
+const FILE = path.join(__dirname, 'fixtures', 'backend-fixtures.json');
 
 it('the committed fixtures are what the backend answers now', async () => {
   const now = await generateBackendFixtures();
@@ -22,7 +22,7 @@ it('the committed fixtures are what the backend answers now', async () => {
     expect(now).toEqual(committed);
   } catch (err) {
     throw new Error(
-      `src/testing/backend-fixtures.json is not what the backend answers now. If the backend's change is intended, run\n` +
+      `tests/fixtures/backend-fixtures.json is not what the backend answers now. If the backend's change is intended, run\n` +
         `  UPDATE_FIXTURES=1 npx jest tests/backend-fixtures.test.ts\nand commit the file with it.\n${(err as Error).message}`
     );
   }

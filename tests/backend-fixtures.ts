@@ -2,7 +2,7 @@
  * The plugin's test fixtures, produced by the real backend: a service (the backend's own code, on a real port)
  * gets lines of two sources, an answer, and then every endpoint the plugin reads is asked. Its answers are
  * kept as they came, except what depends on the clock of the run (normalise below), so the committed file
- * (src/testing/backend-fixtures.json) changes only when the backend's answers do.
+ * (tests/fixtures/backend-fixtures.json) changes only when the backend's answers do.
  * tests/backend-fixtures.test.ts checks the committed file is current; UPDATE_FIXTURES=1 rewrites it.
  */
 import type { Service } from '../backend/server/service';

@@ -9,10 +9,11 @@ import {
   reviewResponseSchema,
   type QueryType,
 } from '../shared/contract';
-import generated from './backend-fixtures.json';
+// kept under tests/, not src/: the plugin build copies every JSON file of src/ into dist
+import generated from '../../tests/fixtures/backend-fixtures.json';
 
 /**
- * The plugin tests' backend answers. backend-fixtures.json is what a real backend answered (written by
+ * The plugin tests' backend answers. tests/fixtures/backend-fixtures.json is what a real backend answered (written by
  * tests/backend-fixtures.ts, kept current by tests/backend-fixtures.test.ts); it is parsed here with the
  * contract's schemas, so a fixture the plugin could not read fails every test that uses it. The helpers below
  * keep the backend's shapes, names, templates and reasons, and let a test choose only how many rows, which ids
