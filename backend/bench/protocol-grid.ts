@@ -124,11 +124,11 @@ const describe = (c: EngineConfig): string =>
 async function main(argv: string[]): Promise<void> {
   const o = new Command('protocol-grid')
     .option('--data <dir>', 'samples directory', '/work/shared/data')
-    .option('--grid <name>', 'weights (session 3) or contamination (session 5)', 'weights')
+    .option('--grid <name>', 'weights (session 3), contamination (session 5) or weights-leximin (the weights grid under session 5\'s rule)', 'weights')
     .parse(argv)
     .opts<{ data: string; grid: string }>();
-  if (o.grid !== 'weights' && o.grid !== 'contamination') throw new Error(`--grid must be weights or contamination, not ${o.grid}`);
-  const grid = o.grid === 'weights' ? candidates() : contaminationCandidates();
+  if (o.grid !== 'weights' && o.grid !== 'contamination' && o.grid !== 'weights-leximin') throw new Error(`--grid must be weights, contamination or weights-leximin, not ${o.grid}`);
+  const grid = o.grid === 'contamination' ? contaminationCandidates() : candidates();
   if (!existsSync(o.data)) throw new Error(`no samples at ${o.data}`);
   const failures = parseFailures(readFileSync(FAILURES_TSV, 'utf8'));
   const run = async (input: EngineConfigInput): Promise<Outcome> =>
