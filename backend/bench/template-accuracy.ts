@@ -48,7 +48,7 @@ function events(dir: string, system: string): string[] {
     .map((row) => /,(E\d+),(?:"(?:[^"]|"")*"|[^,]*)$/.exec(row)?.[1] ?? '?');
 }
 
-export function measure(dir: string, miner: { similarity?: number; maxValues?: number }): { system: string; ga: number; templates: number; events: number }[] {
+export function measure(dir: string, miner: { similarity?: number; maxValues?: number; prefixTokens?: number }): { system: string; ga: number; templates: number; events: number }[] {
   return Object.keys(DRAIN_PUBLISHED).map((system) => {
     const log = lines(join(dir, `${system}_2k.log`));
     const truth = events(dir, system);
@@ -63,9 +63,9 @@ const GRID_MAX_VALUES = [0, 2, 4, 6, 8];
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** The grid (mean and worst GA per cell) and leave-one-system-out, as markdown. */
-export function gridReport(dir: string): string {
+export function gridReport(dir: string, prefixTokens?: number): string {
   const cells = GRID_SIMILARITY.flatMap((similarity) =>
-    GRID_MAX_VALUES.map((maxValues) => ({ similarity, maxValues, ga: new Map(measure(dir, { similarity, maxValues }).map((r) => [r.system, r.ga])) })),
+    GRID_MAX_VALUES.map((maxValues) => ({ similarity, maxValues, ga: new Map(measure(dir, { similarity, maxValues, prefixTokens }).map((r) => [r.system, r.ga])) })),
   );
   const systems = [...cells[0].ga.keys()];
   const f = (x: number): string => x.toFixed(3);
@@ -89,14 +89,15 @@ if (require.main === module) {
     .option('--data <dir>', 'folder of Loghub 2k samples with ground truth', LOGHUB_DIR)
     .option('--similarity <x>', 'miner.similarity', Number)
     .option('--max-values <n>', 'miner.maxValues', Number)
+    .option('--prefix-tokens <n>', 'miner.prefixTokens', Number)
     .option('--grid', 'the grid over similarity and maxValues, and leave-one-system-out')
     .parse()
-    .opts<{ data: string; similarity?: number; maxValues?: number; grid?: boolean }>();
+    .opts<{ data: string; similarity?: number; maxValues?: number; prefixTokens?: number; grid?: boolean }>();
   if (o.grid === true) {
-    process.stdout.write(gridReport(o.data));
+    process.stdout.write(gridReport(o.data, o.prefixTokens));
     process.exit(0);
   }
-  const rows = measure(o.data, { similarity: o.similarity, maxValues: o.maxValues });
+  const rows = measure(o.data, { similarity: o.similarity, maxValues: o.maxValues, prefixTokens: o.prefixTokens });
   const f = (x: number): string => x.toFixed(3);
   let out = '| system | Scorpio GA | templates / events | Drain GA (published) |\n|---|---|---|---|\n';
   for (const r of rows) out += `| ${r.system} | ${f(r.ga)} | ${r.templates} / ${r.events} | ${f(DRAIN_PUBLISHED[r.system])} |\n`;
