@@ -10,8 +10,14 @@ export const minerConfigSchema = z
      * with header words not counted as evidence, 0.4 to 0.5 is a plateau, not a peak.
      */
     similarity: z.number().min(0).max(1).default(0.4),
-    /** Leading content tokens that route a line in the prefix tree (Drain's depth − 2). */
-    prefixTokens: z.number().int().min(0).max(16).default(2),
+    /**
+     * Leading token positions that route a line in the prefix tree (Drain's depth − 2), after its token count.
+     * 1, not Drain's 2: Scorpio parses the whole line, header included, so position 1 is often a header field
+     * that varies (a program or host name without digits): routed on, it put each value's lines in a subtree of
+     * their own, never compared (a synthetic `[time] <program> - …` log: 408 templates for 3 events, 3 with 1).
+     * GA on the ten samples is the same with 2, 1 or 0 (docs/engine.md).
+     */
+    prefixTokens: z.number().int().min(0).max(16).default(1),
     /** A tree node with this many children sends new tokens to its wildcard child (Drain's max_children). */
     maxChildren: z.number().int().min(1).max(10_000).default(100),
     /** Templates kept; the least recently used is evicted beyond it (counted in lad_templates_evicted_total). */

@@ -1,3 +1,4 @@
+import { SeededRandom } from '../random';
 import { TemplateMiner } from './miner';
 import { WILDCARD } from './config';
 
@@ -14,7 +15,7 @@ describe('TemplateMiner', () => {
     expect(m.textOf(clusters[0], tok(m, 'session opened for user alice by sshd'))).toBe('session opened for user <*> by sshd');
   });
 
-  // Lines share a header here: the prefix tree routes on the first content words, as in Drain.
+  // Lines share a header here: the prefix tree routes on the first token position, after the token count.
   it('keeps a word from a small closed set in the line template (VM Started / Paused)', () => {
     const m = new TemplateMiner();
     for (let i = 0; i < 20; i++) {
@@ -25,6 +26,28 @@ describe('TemplateMiner', () => {
     expect(c.text).toBe('<TS> node VM <*> (Lifecycle Event)');
     expect(m.textOf(c, tok(m, '<TS> node VM Paused (Lifecycle Event)'))).toBe('<TS> node VM Paused (Lifecycle Event)');
     expect(m.textOf(c, tok(m, '<TS> node VM Started (Lifecycle Event)'))).toBe('<TS> node VM Started (Lifecycle Event)');
+  });
+
+  // Scorpio mines whole lines, header included: a header field at position 1 that varies without digits (a
+  // program or host name) must not split an event, as routing on Drain's two leading tokens did.
+  it('groups events whose second token is a varying program name (routing on one position)', () => {
+    const programs = ['curl', 'wget', 'python', 'java', 'node', 'ruby', 'perl', 'git', 'docker', 'kubectl', 'ssh', 'rsync'];
+    const hosts = ['proxy.example.org', 'cache.internal.net', 'mirror.acme.com', 'api.service.io'];
+    const events = [
+      (h: string, g: string): string => `${h}:<NUM> open through proxy ${g}:<NUM> HTTPS`,
+      (h: string): string => `${h}:<NUM> close, <NUM> bytes sent, <NUM> bytes received, lifetime <TS>`,
+      (h: string, g: string): string => `${h}:<NUM> error : Could not connect to proxy ${g}:<NUM> - connection attempt failed`,
+    ];
+    const mine = (miner: TemplateMiner): number => {
+      const rng = new SeededRandom(7);
+      const pick = <T>(xs: readonly T[]): T => xs[rng.nextInt(xs.length)];
+      const ids = new Set<number>();
+      for (let i = 0; i < 600; i++) ids.add(miner.add(tok(miner, `[<TS>] ${pick(programs)} - ${pick(events)(pick(hosts), pick(hosts))}`)).id);
+      return ids.size;
+    };
+    expect(mine(new TemplateMiner())).toBe(3);
+    // Drain's depth: every program's lines in a subtree of their own, never compared
+    expect(mine(new TemplateMiner({ prefixTokens: 2 }))).toBeGreaterThan(12);
   });
 
   it('never keeps a masked value or a dotted module name as a closed-set word', () => {
