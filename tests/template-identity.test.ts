@@ -99,3 +99,29 @@ test('the service stamps answers with its own miner settings, and a restart with
   const stored = JSON.parse(readFileSync(path.join(dir, 'fact-store.json'), 'utf8')) as { feedback: { templateVersion: string }[] };
   expect(stored.feedback.map((r) => r.templateVersion)).toEqual([DEFAULT_TEMPLATE_VERSION]);
 });
+
+test('a JSON false positive recorded before JSON lines were mined on their message is re-derived, visibly', async () => {
+  const line = (host: string): string => `{"time":1700000001000,"pid":1012,"hostname":"${host}","level":40,"msg":"cache miss","key":"item:251"}`;
+  // the template the miner gave it when a compact JSON line was split at spaces only (MINER_VERSION 3): the
+  // message's first word glued to every member before it, and the rest of the line one token, here a wildcard
+  const old = '{"time":<NUM>,"pid":<NUM>,"hostname":"hotel","level":<NUM>,"msg":"cache <*>';
+  const text = { message: 'disk sda failed', kind: 'false_positive', source: 'a', template: 'disk <*> failed', score: 3, comment: null, user: null, id: 't1', time: new Date(0).toISOString(), templateVersion: 'masked-1+drain-3' };
+  const json = { ...text, id: 'j1', message: line('hotel'), template: old };
+  // an old template that is still the whole line splits into its message anyway: kept as it is
+  const whole = { ...json, id: 'j2', template: '{"time":<NUM>,"pid":<NUM>,"hostname":"hotel","level":<NUM>,"msg":"cache miss","key":"item:<NUM>"}' };
+  writeFileSync(path.join(dir, 'fact-store.json'), JSON.stringify({ version: 1, feedback: [text, json, whole] }));
+  const facts = await FactStore.open(dir);
+  expect(facts.migrated).toBe(3);
+  expect(facts.rederived).toBe(1);
+  const [t, j, w] = facts.list();
+  expect(w.template).toBe(whole.template);
+  expect(t.template).toBe('disk <*> failed'); // still covers its message: kept
+  expect(t.previousTemplate).toBeUndefined();
+  expect(j.template).toBe('{…"msg":"cache miss"…}');
+  expect(j.previousTemplate).toBe(old);
+  // and it suppresses the same message from another host, as the model now templates it
+  const model = await trainModel([line('alpha'), line('bravo'), 'disk sdb failed'], { config: noNeural });
+  expect(model.score(line('echo')).template).toBe('{…"msg":"cache miss"…}');
+  expect(facts.isSuppressed('a', model.score(line('echo')).template)).toBe(true);
+  expect((await FactStore.open(dir)).rederived).toBe(0);
+});

@@ -91,7 +91,9 @@ export async function startClusterService(config: Config, options: ClusterOption
   const facts = pool
     ? await PostgresFactStore.open(pool, { templateVersion: templateVersionOf(config.training.engine.miner), onError: (err, what) => logger.warn({ err: err.message }, what) })
     : null;
-  if (facts !== null && facts.migrated > 0) logger.info({ records: facts.migrated, templateVersion: facts.templateVersion }, 'fact-store: stamped feedback records with the current template version');
+  if (facts !== null && facts.migrated > 0) {
+    logger.info({ records: facts.migrated, rederived: facts.rederived, templateVersion: facts.templateVersion }, 'fact-store: stamped feedback records with the current template version');
+  }
 
   const queue = roles.has('ingest') ? new JetStreamQueue({ link, logger }) : null;
   // configured sources (file tail, syslog, pulls, demo) run on ingest replicas and publish like the push routes

@@ -56,7 +56,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   await ensureDataDir(config.dataDir);
   const facts = await FactStore.open(config.dataDir, { templateVersion: templateVersionOf(config.training.engine.miner) });
   if (facts.migrated > 0) {
-    logger.info({ records: facts.migrated, templateVersion: facts.templateVersion }, 'fact-store: stamped feedback records with the current template version');
+    logger.info({ records: facts.migrated, rederived: facts.rederived, templateVersion: facts.templateVersion }, 'fact-store: stamped feedback records with the current template version');
   }
   const results = await ResultsStore.open({
     dir: path.join(config.dataDir, 'results'),

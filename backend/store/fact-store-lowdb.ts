@@ -5,6 +5,7 @@ import { Low } from 'lowdb';
 import { z } from 'zod';
 import { DEFAULT_TEMPLATE_VERSION } from '../engine/drain/config';
 import { DurableJSONFile } from './durable-json-file';
+import { migratedTemplate } from './template-migration';
 import type { FactStore, FactStoreOptions, FeedbackChangeListener, FeedbackCounts, FeedbackFilter, FeedbackRecord, NewFeedback } from './fact-store';
 import { countRecords, falsePositiveMessagesOf, matchesFilter, SuppressionIndex } from './fact-store-index';
 
@@ -43,6 +44,8 @@ export class LowdbFactStore implements FactStore {
   private readonly suppressed = new SuppressionIndex();
   /** Records stamped with the current template version at open (logged by the service). */
   migrated = 0;
+  /** Of those, records whose template no longer covered their message and was re-derived from it. */
+  rederived = 0;
   private readonly listeners = new Set<FeedbackChangeListener>();
 
   private constructor(
@@ -174,16 +177,22 @@ export class LowdbFactStore implements FactStore {
   }
 
   /**
-   * Stamps records made by an older tokenizer or miner with the current version, re-deriving nothing: a
-   * record's template is the masked or mined text of its own message, and overlap matching keeps it
-   * covering the lines it covered. Counted in `migrated` so the change is visible, never silent.
+   * Stamps records made by an older tokenizer or miner (or other miner settings) with the current version.
+   * A record whose template no longer covers its own message takes the message's template
+   * (template-migration.ts). Counted in `migrated` and `rederived` so the change is visible, never silent.
    */
   private async migrateTemplates(): Promise<void> {
     for (const record of this.db.data.feedback) {
-      if (record.templateVersion !== this.templateVersion) {
-        record.templateVersion = this.templateVersion;
-        this.migrated++;
-      }
+      if (record.templateVersion === this.templateVersion) continue;
+      record.templateVersion = this.templateVersion;
+      this.migrated++;
+      const fresh = migratedTemplate(record);
+      if (fresh === null) continue;
+      this.index(record, -1);
+      record.previousTemplate = record.template;
+      record.template = fresh;
+      this.index(record, +1);
+      this.rederived++;
     }
     if (this.migrated > 0) await this.db.write();
   }

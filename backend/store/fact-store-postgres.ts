@@ -14,6 +14,7 @@ import type pg from 'pg';
 import { DEFAULT_TEMPLATE_VERSION } from '../engine/drain/config';
 import type { PostgresPool } from '../cluster/postgres/pool';
 import type { FactStore, FactStoreOptions, FeedbackChangeListener, FeedbackCounts, FeedbackFilter, FeedbackRecord, NewFeedback } from './fact-store';
+import { migratedTemplate } from './template-migration';
 import { countRecords, falsePositiveMessagesOf, matchesFilter, SuppressionIndex } from './fact-store-index';
 
 export const FEEDBACK_CHANNEL = 'lad_feedback';
@@ -65,6 +66,8 @@ export class PostgresFactStore implements FactStore {
   private closed = false;
   /** Records stamped with the current template version at open. */
   migrated = 0;
+  /** Of those, records whose template no longer covered their message and was re-derived from it. */
+  rederived = 0;
   /** Why the listener is disconnected (null while listening): changes from other replicas are late meanwhile. */
   lastError: string | null = null;
 
@@ -80,8 +83,18 @@ export class PostgresFactStore implements FactStore {
 
   static async open(pool: PostgresPool, options: PostgresFactStoreOptions = {}): Promise<PostgresFactStore> {
     const store = new PostgresFactStore(pool, options);
-    const stamped = await pool.query('UPDATE lad_feedback SET template_version = $1 WHERE template_version IS DISTINCT FROM $1', [store.templateVersion]);
+    const stamped = await pool.query<{ id: string; message: string; template: string }>(
+      'UPDATE lad_feedback SET template_version = $1 WHERE template_version IS DISTINCT FROM $1 RETURNING id, message, template',
+      [store.templateVersion],
+    );
     store.migrated = stamped.rowCount ?? 0;
+    // the replica that stamped them re-derives what no longer covers its message (template-migration.ts)
+    for (const row of stamped.rows) {
+      const fresh = migratedTemplate(row);
+      if (fresh === null) continue;
+      await pool.query('UPDATE lad_feedback SET previous_template = template, template = $2 WHERE id = $1', [row.id, fresh]);
+      store.rederived++;
+    }
     // LISTEN before loading: a change committed between the two is then seen (twice at worst, applied once).
     await store.listen();
     await store.reload();

@@ -51,7 +51,7 @@ export type MinerConfigInput = z.input<typeof minerConfigSchema>;
 export const DEFAULT_MINER_CONFIG: MinerConfig = Object.freeze(minerConfigSchema.parse({}));
 
 /** Bumped when a change to the miner or the tokenizer changes which lines share a template. */
-export const MINER_VERSION = 3;
+export const MINER_VERSION = 4;
 
 /** Which tokenizer and miner made a template (without the miner's settings: see templateVersionOf). */
 const TEMPLATE_VERSION = `masked-1+drain-${MINER_VERSION}`;

@@ -9,7 +9,7 @@
 // (BGL's `RAS KERNEL <*> <*> <*> <*>`).
 
 import { WILDCARD } from './config';
-import { FIELD_DELIMITER } from './tokens';
+import { isDelimiter } from './tokens';
 
 /** True for a masked placeholder or the wildcard: `<NUM>`, `<IP>`, `<*>` … */
 export function isPlaceholder(token: string): boolean {
@@ -46,8 +46,8 @@ export function similarity(
       // A wildcard stands for a varying word: the line's word fits it, but it is evidence of nothing.
       continue;
     }
-    // A field delimiter on both sides is structure, not evidence (tokens.ts).
-    if (t === FIELD_DELIMITER && w === FIELD_DELIMITER) continue;
+    // A delimiter on both sides is structure, not evidence (tokens.ts).
+    if (t === w && isDelimiter(t)) continue;
     const tp = isPlaceholder(t);
     const wp = isPlaceholder(w);
     if (tp && wp) {

@@ -1,5 +1,6 @@
 import { groupingAccuracy } from './grouping-accuracy';
 import { mineLines } from './mine-lines';
+import { SeededRandom } from '../random';
 import { joinTokens, splitTemplate } from './tokens';
 
 describe('miner tokens', () => {
@@ -10,11 +11,55 @@ describe('miner tokens', () => {
     expect(splitTemplate('')).toEqual([]);
   });
 
+  it('mines a JSON line on its message (as Loki does), and splits one without a message into its members', () => {
+    expect(splitTemplate('{"time":<NUM>,"host":"echo","msg":"cache miss","key":"item:<NUM>"}')).toEqual(['{…"msg":"', 'cache', 'miss', '"…}']);
+    // Loki's order of keys: "log" before "msg"; a key is a member's, not words inside a string
+    expect(splitTemplate('{"msg":"a","log":"b c"}')).toEqual(['{…"log":"', 'b', 'c', '"…}']);
+    expect(splitTemplate('{"note":"say \\"msg\\":\\"x\\"","message":"m"}')).toEqual(['{…"message":"', 'm', '"…}']);
+    expect(joinTokens(splitTemplate('{"a":<NUM>,"b":"x y"}'))).toBe('{"a":<NUM>,"b":"x y"}');
+    expect(splitTemplate('{"a":<NUM>,"b":"x y"}')).toHaveLength(4); // `{"a":<NUM>` `,` `"b":"x` `y"}`
+    expect(splitTemplate('plain text , here')).toEqual(['plain', 'text', ',', 'here']);
+  });
+
   it('joins back to the same text, so a stored template splits into the tokens the miner compares', () => {
-    for (const text of ['a [b c] d', '<TS>|Step_LSC|<NUM>|onStandStepChanged <NUM>', 'x||y z', '|lead and trail|']) {
+    for (const text of [
+      'a [b c] d',
+      '<TS>|Step_LSC|<NUM>|onStandStepChanged <NUM>',
+      'x||y z',
+      '|lead and trail|',
+      '{…"msg":"cache <*>"…}',
+      '{…"msg":""…}',
+      '{"a":<NUM>,<*>,"c":"x <*>"}',
+      'plain text , here',
+    ]) {
       expect(joinTokens(splitTemplate(text))).toBe(text);
       expect(splitTemplate(joinTokens(splitTemplate(text)))).toEqual(splitTemplate(text));
     }
+  });
+
+  // A generated JSON log (pino-style): host, user and method vary beyond the closed-set limit; the events are the
+  // messages. Split at spaces, every field before the message was one token with it: a template per host.
+  it('groups the events of a compact JSON log by message, whichever host, user or method wrote them', () => {
+    const rng = new SeededRandom(11);
+    const pick = <T>(xs: readonly T[]): T => xs[rng.nextInt(xs.length)];
+    const hosts = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy'];
+    const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE'];
+    const events: (() => Record<string, unknown>)[] = [
+      () => ({ level: 30, msg: 'request completed', method: pick(methods), url: '/api/items', status: 200, user: pick(users) }),
+      () => ({ level: 40, msg: 'cache miss', key: `item:${rng.nextInt(1000)}`, user: pick(users) }),
+      () => ({ level: 50, msg: 'db query slow', ms: rng.nextInt(5000), method: pick(methods) }),
+    ];
+    const lines: string[] = [];
+    const truth: string[] = [];
+    for (let i = 0; i < 900; i++) {
+      const e = rng.nextInt(events.length);
+      lines.push(JSON.stringify({ time: 1_700_000_000_000 + i * 1000, pid: 1000 + rng.nextInt(50), hostname: pick(hosts), ...events[e]() }));
+      truth.push(`E${e}`);
+    }
+    const { templates } = mineLines(lines);
+    expect(groupingAccuracy(templates, truth)).toBeGreaterThanOrEqual(0.99);
+    expect(new Set(templates)).toEqual(new Set(['{…"msg":"request completed"…}', '{…"msg":"cache miss"…}', '{…"msg":"db query slow"…}']));
   });
 
   // A generated pipe-delimited log (time|component|pid|message): events are the message shapes, whichever

@@ -1,5 +1,8 @@
 // The miner's tokens: a masked template split at spaces, with bracket groups kept whole, and fields glued by a
-// delimiter (`ts|component|pid|message`) split apart with the delimiter as a token of its own.
+// delimiter (`ts|component|pid|message`, or the members of a compact JSON object) split apart with the
+// delimiter as a token of its own.
+
+import { WILDCARD } from './config';
 
 const OPEN = '[(';
 const CLOSE = '])';
@@ -63,17 +66,102 @@ function splitFields(parts: string[]): string[] {
   return out;
 }
 
-/** The tokens of a template text (a mined template, or a masked line): the inverse of joinTokens. */
-export function splitTemplate(text: string): string[] {
-  return text.length === 0 ? [] : splitFields(groupBrackets(text.split(' ')));
+/**
+ * The comma between two members of a compact JSON object (`{"time":<NUM>,"host":"echo","msg":"cache miss"}`).
+ * Such a line has spaces only inside its strings, so split at spaces it is one token holding every field
+ * before the message and one holding the rest: each host (or user, or method) made a template of its own,
+ * and a false positive silenced one host's variant. A comma followed by a quote starts a member; so does one
+ * next to a wildcard (a member a template has turned into `<*>`), which keeps the text round-tripping. The
+ * token is a control character that no masked line holds as a token of its own; the text shows a comma.
+ */
+export const MEMBER_DELIMITER = '\u001f';
+
+function isMemberComma(p: string, i: number): boolean {
+  return p.startsWith('"', i + 1) || p.startsWith(WILDCARD, i + 1) || (i >= WILDCARD.length && p.startsWith(WILDCARD, i - WILDCARD.length));
 }
 
-/** A template's text from its tokens: spaces between tokens, none around a field delimiter. */
+function splitMembers(parts: string[]): string[] {
+  const out: string[] = [];
+  for (const p of parts) {
+    // a bracket group (a JSON array too) is one token whatever it holds
+    if (OPEN.includes(p.charAt(0)) || p.indexOf(',') < 0) {
+      out.push(p);
+      continue;
+    }
+    let start = 0;
+    for (let i = p.indexOf(','); i >= 0; i = p.indexOf(',', i + 1)) {
+      if (!isMemberComma(p, i)) continue;
+      if (i > start) out.push(p.slice(start, i));
+      out.push(MEMBER_DELIMITER);
+      start = i + 1;
+    }
+    if (start < p.length) out.push(p.slice(start));
+  }
+  return out;
+}
+
+/**
+ * Keys whose string value is a JSON line's message, in the order Loki's pattern miner looks for them
+ * (pkg/pattern/drain/line_tokenizer.go, jsonTokenizer).
+ */
+const MESSAGE_KEYS = ['log', 'message', 'msg', 'msg_', '_msg', 'content'];
+/** Stands for the members around the message in a JSON line's template text: `{…"msg":"cache miss"…}`. */
+const ELIDED = '…';
+const MESSAGE_CLOSE = `"${ELIDED}}`;
+
+/**
+ * A JSON line is mined on its message, as Loki's pattern miner does: the event is what the message says, and
+ * the other members (time, host, caller, ids) are the line's circumstances. Mined on all of them, a host or
+ * user name without digits made a template per value, and a false positive silenced one host's variant.
+ * Returns the opening marker (`{…"msg":"`, the key as found) and the message text, or null.
+ */
+function jsonMessage(text: string): { open: string; message: string } | null {
+  if (text.charCodeAt(0) !== 123 /* { */) return null;
+  for (const key of MESSAGE_KEYS) {
+    const needle = `"${key}":"`;
+    for (let at = text.indexOf(needle); at > 0; at = text.indexOf(needle, at + 1)) {
+      // a member's key (after `{` or `,`, or the `…` of a template text), not words inside a string
+      const before = text.charAt(at - 1);
+      if (before !== '{' && before !== ',' && before !== ELIDED) continue;
+      const start = at + needle.length;
+      let end = start;
+      while (end < text.length && text.charCodeAt(end) !== 34 /* " */) end += text.charCodeAt(end) === 92 /* \ */ ? 2 : 1;
+      if (end >= text.length) continue;
+      return { open: `{${ELIDED}${needle}`, message: text.slice(start, end) };
+    }
+  }
+  return null;
+}
+
+/** The opening and closing markers of a JSON line's tokens: structure, like the delimiters. */
+function isMessageMarker(token: string): boolean {
+  return token === MESSAGE_CLOSE || (token.startsWith(`{${ELIDED}"`) && token.endsWith('":"'));
+}
+
+/** A delimiter token: structure, never compared as evidence, written without spaces around it. */
+export function isDelimiter(token: string): boolean {
+  return token === FIELD_DELIMITER || token === MEMBER_DELIMITER || isMessageMarker(token);
+}
+
+function splitWords(text: string): string[] {
+  return splitMembers(splitFields(groupBrackets(text.split(' '))));
+}
+
+/** The tokens of a template text (a mined template, or a masked line): the inverse of joinTokens. */
+export function splitTemplate(text: string): string[] {
+  if (text.length === 0) return [];
+  const json = jsonMessage(text);
+  if (json === null) return splitWords(text);
+  return [json.open, ...(json.message.length === 0 ? [] : splitWords(json.message)), MESSAGE_CLOSE];
+}
+
+/** A template's text from its tokens: spaces between tokens, none around a delimiter. */
 export function joinTokens(tokens: readonly string[]): string {
   let out = '';
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    out = i === 0 || t === FIELD_DELIMITER || tokens[i - 1] === FIELD_DELIMITER ? out + t : `${out} ${t}`;
+    const shown = t === MEMBER_DELIMITER ? ',' : t;
+    out = i === 0 || isDelimiter(t) || isDelimiter(tokens[i - 1]) ? out + shown : `${out} ${shown}`;
   }
   return out;
 }
