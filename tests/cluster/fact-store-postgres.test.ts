@@ -6,6 +6,7 @@ import { PostgresUnavailableError } from '../../backend/cluster/postgres/pool';
 import { openPostgres } from '../../backend/cluster/postgres/results-sink';
 import { ANY_SOURCE, FactStore, type FactStore as FactStoreApi, type FeedbackRecord, type NewFeedback } from '../../backend/store/fact-store';
 import { PostgresFactStore } from '../../backend/store/fact-store-postgres';
+import { DEFAULT_TEMPLATE_VERSION } from '../../backend/engine/drain/config';
 import { startPostgres, type PostgresServer } from './postgres-server';
 
 let server: PostgresServer;
@@ -146,6 +147,29 @@ describe('PostgresFactStore across replicas (LISTEN/NOTIFY)', () => {
     expect(b.lastError).toBeNull();
     process.stdout.write(`after restart, B had the record in ${(performance.now() - started).toFixed(0)} ms\n`);
   }, 30_000);
+});
+
+test('postgres: a record made by an older miner is re-stamped once; a template that no longer covers its message is re-derived', async () => {
+  const pool = await openPostgres(server.url);
+  pools.push(pool);
+  const line = '{"time":1700000001000,"hostname":"hotel","level":40,"msg":"cache miss","key":"item:251"}';
+  // MINER_VERSION 3 split a compact JSON line at spaces: the message's first word glued to the members before it
+  const old = '{"time":<NUM>,"hostname":"hotel","level":<NUM>,"msg":"cache <*>';
+  const insert = `INSERT INTO lad_feedback (id, time, source, message, template, score, kind, template_version)
+    VALUES ($1, $2, 'web', $3, $4, 1, 'false_positive', 'masked-1+drain-3')`;
+  await pool.query(insert, ['old-json', new Date(0).toISOString(), line, old]);
+  await pool.query(insert, ['old-text', new Date(0).toISOString(), 'disk sda failed', 'disk <*> failed']);
+  const store = await PostgresFactStore.open(pool, { reconnectMs: 200 });
+  stores.push(store);
+  expect(store.migrated).toBe(2);
+  expect(store.rederived).toBe(1);
+  expect(store.get('old-json')).toMatchObject({ template: '{…"msg":"cache miss"…}', previousTemplate: old, templateVersion: DEFAULT_TEMPLATE_VERSION });
+  expect(store.get('old-text')).toMatchObject({ template: 'disk <*> failed', templateVersion: DEFAULT_TEMPLATE_VERSION });
+  expect(store.isSuppressed('web', '{…"msg":"cache miss"…}')).toBe(true);
+  // another replica opening after it finds nothing left to do
+  const again = await PostgresFactStore.open(pool, { reconnectMs: 200 });
+  stores.push(again);
+  expect([again.migrated, again.rederived]).toEqual([0, 0]);
 });
 
 async function retry<T>(work: () => Promise<T>, ms = 10_000): Promise<T> {
