@@ -192,6 +192,20 @@ test('lines without a time of their own: their arrival time is the clock (surge,
   ]);
 });
 
+test('anomalies of a backfill older than the retention are counted as expired, not silently dropped', async () => {
+  // the default retention (24 h): the surge lines carry 2024 times, the store prunes them at its next flush
+  service = await startTestService(dir, { LAD_TRAIN_LINES: String(training.length) });
+  expect((await pushUntimed(service.url, training)).status).toBe(204);
+  await waitScored(service, 'app', training.length);
+  expect((await pushUntimed(service.url, scored)).status).toBe(204);
+  await waitScored(service, 'app', training.length + scored.length);
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const expired = /lad_anomalies_expired_total\{source="app"\} (\d+)/.exec(text);
+  const counted = /lad_anomalies_total\{source="app"\} (\d+)/.exec(text);
+  expect(Number(expired?.[1])).toBe(BURST_LINES - 19);
+  expect(Number(counted?.[1])).toBe(BURST_LINES - 19);
+});
+
 test('a pause in a shipper\'s push, with entry times in the past, does not restart the interval\'s count', async () => {
   // Entry times are the shipper's (2024 here), not the wall clock. The one-second tick must move the clock on
   // from the newest line's time, not to "now": else the next line, two years "late", restarts every count.

@@ -25,6 +25,12 @@ export class Metrics {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
+  readonly anomaliesExpired = new Counter({
+    name: 'lad_anomalies_expired_total',
+    help: 'Anomalous lines whose own time was already older than the results retention when scored (a backfill with its original times): counted in lad_anomalies_total, not kept in the results store',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
   readonly rateAnomalies = new Counter({
     name: 'lad_rate_anomalies_total',
     help: 'Rate anomalies per template (engine/rate): kind="surge" when a template\'s count in an interval reaches its surge level, kind="drop" when a regular template stops',

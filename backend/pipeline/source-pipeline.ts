@@ -89,6 +89,8 @@ export class SourcePipeline {
   scoredSpoolSeq: number | null = null;
   private anomalyCount = 0;
   private suppressedCount = 0;
+  /** Anomalies stored past the retention (a backfill with its original times); logged the first time. */
+  private expiredCount = 0;
   /** Lines scored per second over the last 10 one-second ticks. */
   private readonly throughput = new Throughput(10);
   private readonly ticker: NodeJS.Timeout;
@@ -116,6 +118,7 @@ export class SourcePipeline {
       ingested: metrics.linesIngested.labels(name),
       scored: metrics.linesScored.labels(name),
       anomalies: metrics.anomalies.labels(name),
+      anomaliesExpired: metrics.anomaliesExpired.labels(name),
       suppressed: metrics.suppressed.labels(name),
       score: metrics.score.labels(name),
       // Refusals, not losses: the sender retries (push clients on 429, syslog TCP and file tail resume, pulls wait).
@@ -289,6 +292,22 @@ export class SourcePipeline {
     this.deps.logger.info({ source: this.name, createdAt: model.info.createdAt }, 'loaded saved model');
   }
 
+  /**
+   * The results store keeps anomalies by their own time for retention.hours: those of a backfill older than
+   * that are counted (health, lad_anomalies_total) but gone within a flush, so a panel shows none of them.
+   * Said once per source in the log, counted always.
+   */
+  private reportExpired(n: number): void {
+    this.m.anomaliesExpired.inc(n);
+    if (this.expiredCount === 0) {
+      this.deps.logger.warn(
+        { source: this.name, retentionHours: this.deps.config.retention.hours },
+        'anomalies of lines older than the results retention are counted but not kept (lad_anomalies_expired_total); push lines with current times, or raise LAD_RETENTION_HOURS'
+      );
+    }
+    this.expiredCount += n;
+  }
+
   private schedule(): void {
     if (this.scheduled || this.stopped) {
       return;
@@ -454,7 +473,8 @@ export class SourcePipeline {
       scored++;
       return true;
     });
-    results.writeBatch(batch);
+    const written = results.writeBatch(batch);
+    if (written.expired) this.reportExpired(written.expired);
     const spoolSeq = (last as LogEntry | null)?.spoolSeq;
     if (spoolSeq !== undefined) this.scoredSpoolSeq = spoolSeq;
     this.linesScored += scored;

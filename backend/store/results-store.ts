@@ -331,13 +331,19 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
    */
   writeBatch(batch: ScoredBatch): WriteResult {
     const { source, threshold, entries, scores, templates, reasons, levels } = batch;
+    // the flush prunes anomalies older than the retention by their own time; one clock read per batch
+    const keepFrom = Date.now() - this.opts.retentionMs;
     let anomalies = 0;
+    let expired = 0;
     for (let i = 0; i < batch.length; i++) {
       const anomaly = batch.anomaly(i);
-      if (anomaly) anomalies++;
+      if (anomaly) {
+        anomalies++;
+        if (entries[i].timestampMs < keepFrom) expired++;
+      }
       this.addScored(source, entries[i], scores[i], threshold, anomaly, batch.suppressed(i), templates[i], reasons[i], levels[i]);
     }
-    return { anomalies, counted: batch.length, duplicates: 0 };
+    return { anomalies, counted: batch.length, duplicates: 0, expired };
   }
 
   /** Stores one scored line; returns its id. */

@@ -22,6 +22,11 @@ export interface WriteResult {
   counted: number;
   /** Lines written before (a replay after a failover), not counted again. */
   duplicates: number;
+  /**
+   * Anomalous lines whose own time was already past the store's retention when written (a backfill pushed with
+   * its original times): counted, but gone at the next pruning. Reported by the embedded store.
+   */
+  expired?: number;
 }
 
 export interface ResultsWriter {
