@@ -44,7 +44,7 @@ function closes(part: string, close: string): boolean {
  * position. The delimiter becomes a token of its own: it never varies, so a wildcard never swallows it, and
  * similarity.ts does not count it as evidence. None of the development samples contains it.
  */
-export const FIELD_DELIMITER = '|';
+const FIELD_DELIMITER = '|';
 
 function splitFields(parts: string[]): string[] {
   let any = false;
@@ -74,7 +74,7 @@ function splitFields(parts: string[]): string[] {
  * next to a wildcard (a member a template has turned into `<*>`), which keeps the text round-tripping. The
  * token is a control character that no masked line holds as a token of its own; the text shows a comma.
  */
-export const MEMBER_DELIMITER = '\u001f';
+const MEMBER_DELIMITER = '\u001f';
 
 function isMemberComma(p: string, i: number): boolean {
   return p.startsWith('"', i + 1) || p.startsWith(WILDCARD, i + 1) || (i >= WILDCARD.length && p.startsWith(WILDCARD, i - WILDCARD.length));
