@@ -108,13 +108,18 @@ export function chooseLeximin(outcomes: readonly Outcome[], today: Outcome): Out
   if (feasible.length === 0) feasible = outcomes.filter((o) => guarded(o) && o.worstHealthy <= Math.max(0.03, today.worstHealthy));
   if (feasible.length === 0) return today;
   const sorted = (o: Outcome): number[] => [...o.arms].sort((a, b) => a - b);
-  const compare = (a: Outcome, b: Outcome): number => {
+  /** True when `a` beats `b` under steps 3 and 4. */
+  const beats = (a: Outcome, b: Outcome): boolean => {
     const x = sorted(a);
     const y = sorted(b);
-    for (let i = 0; i < x.length; i++) if (Math.abs(x[i] - y[i]) > 0.01) return y[i] - x[i];
-    return a.changed - b.changed || b.mean - a.mean;
+    for (let i = 0; i < x.length; i++) if (Math.abs(x[i] - y[i]) > 0.01) return x[i] > y[i];
+    return a.changed < b.changed || (a.changed === b.changed && a.mean > b.mean);
   };
-  return [...feasible].sort(compare)[0];
+  // One pass in grid order: the 0.01 tie makes the relation intransitive, so no sort comparator (whose result
+  // would depend on the engine's sort) but a fixed order of comparison.
+  let best = feasible[0];
+  for (const o of feasible.slice(1)) if (beats(o, best)) best = o;
+  return best;
 }
 
 const describe = (c: EngineConfig): string =>
