@@ -17,7 +17,13 @@ beforeAll(() => {
   const plain: string[] = [];
   for (let i = 0; i < 240; i++) {
     const alert = i % 40 === 39;
-    labelled.push(alert ? `KERNDTLB 11${i} node-${i % 7} RAS KERNEL FATAL data TLB error interrupt` : `- 11${i} node-${i % 7} RAS KERNEL INFO generating core.${i}`);
+    // a FATAL line labelled normal, as BGL has: the fatal-level rule flags it, so that rule's precision is 1/2
+    const normalFatal = i % 40 === 19;
+    labelled.push(
+      alert ? `KERNDTLB 11${i} node-${i % 7} RAS KERNEL FATAL data TLB error interrupt`
+      : normalFatal ? `- 11${i} node-${i % 7} RAS APP FATAL ciod: Error loading /bin/x: Permission denied`
+      : `- 11${i} node-${i % 7} RAS KERNEL INFO generating core.${i}`,
+    );
     leveled.push(`2015-10-18 18:01:${String(i % 60).padStart(2, '0')},978 INFO [main] org.apache.app.Master: task ${i % 5} done in ${i} ms`);
     plain.push(`Jun 14 15:16:${String(i % 60).padStart(2, '0')} combo sshd[${1000 + i}]: session opened for user u${i % 3}`);
   }
@@ -58,5 +64,9 @@ it('runs the three arms and reports them', async () => {
   expect(md).toContain('| Toy_2k | 0.5 |');
   expect(md).toContain('| Toy_2k | 0.7 reversed |');
   expect(md).toContain('| **all hosts** |');
-  expect(targets(r)).toHaveLength(5);
+  // the 0.5 split scores lines 120-239: alerts 159, 199, 239 and normal FATAL lines 139, 179, 219
+  expect(r.labelled[1].fatalRuleF1).toBeCloseTo(2 / 3, 6);
+  expect(md).toContain('| fatal-level rule F1 |');
+  expect(targets(r).map((t) => t.name)).toContain('every labelled split (forward and reversed) F1 ≥ the fatal-level rule');
+  expect(targets(r)).toHaveLength(6);
 });
