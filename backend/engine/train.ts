@@ -413,6 +413,8 @@ function fitModel(fit: Fit, set: SetCounts): LadModel {
     thresholdCombined: thresholds.combined,
     thresholdW2vSom: thresholds['w2v-som'],
     thresholdRarity: thresholds.rarity,
+    // the floor under the configured detector's threshold: feedback calibration never goes below it
+    thresholdFloor: config.thresholdFloor === 'none' ? 0 : config.detector === 'w2v-som' ? 1 : noveltyFloor,
     scoreMean: summary.mean,
     scoreStd: summary.std,
     scoreMax: summary.max,

@@ -26,6 +26,17 @@ describe('calibratedThreshold: the answers place the threshold', () => {
   });
 });
 
+describe('calibratedThreshold with the model floor', () => {
+  it('never places the threshold below the floor, however the answers fall', () => {
+    // two confirmations below one false positive: unbounded, one error at 9.07 beats two at the model's 14.23
+    const answers = [fp(6.85), ok(11.29), ok(11.69), fp(12.74)];
+    expect(calibratedThreshold(14.23, answers)).toBeCloseTo(9.07, 6);
+    expect(calibratedThreshold(14.23, answers, 14.23)).toBe(14.23);
+    // a floor below the answers' choice does not bind
+    expect(calibratedThreshold(14.23, answers, 9)).toBeCloseTo(9.07, 6);
+  });
+});
+
 describe('judge with the calibration shift', () => {
   it('flags a line the model scored below its threshold once the answers lower it, and says so', () => {
     const j = judge(9, 10, 'rare words', null, 2);

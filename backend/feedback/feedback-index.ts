@@ -13,7 +13,8 @@ import { UNIFORM_WEIGHT, type WordWeight } from './similarity';
 
 /** The part of a model this needs; `rarity` is the engine's LadModel statistics when present. */
 export interface FeedbackModel {
-  readonly info: { threshold: number };
+  /** `stats.thresholdFloor` (engine train.ts): the answers never place the threshold below it. */
+  readonly info: { threshold: number; stats?: Readonly<Record<string, number>> };
   readonly rarity?: { wordBits(word: string, loo?: number): number };
   /** Scores without side effects (the engine's LadModel): present, the answers calibrate the threshold. */
   components?(line: string): ComponentScores;
@@ -150,7 +151,8 @@ export class FeedbackIndex {
         confirmed: a.kind === 'confirmed',
       }));
       const threshold = model.info.threshold;
-      shift = threshold - calibratedThreshold(threshold, answered);
+      // a model saved before the floor was recorded has none: the answers move it as before
+      shift = threshold - calibratedThreshold(threshold, answered, model.info.stats?.thresholdFloor ?? -Infinity);
     }
     this.shifts.set(model, { version: this.version, shift });
     return shift;

@@ -82,3 +82,27 @@ describe('reviewQueue', () => {
     }
   });
 });
+
+describe('the threshold the answers place', () => {
+  it('stays at or above the model floor: a few answers never make novelty alone flag lines', async () => {
+    // BGL_2k time-reversed, trained on its last 600 lines (the reversed 0.3 split of docs/engine.md). Its first
+    // answers confirm two `ciod` lines scored 11.3 and 11.7 against a false positive at 12.7; unbounded, they
+    // moved the threshold from 14.2 to 9.1 and flipped 700 everyday test lines to anomalies.
+    const all = readFileSync(path.join(LOGHUB_DIR, 'BGL_2k.log'), 'utf8').split('\n').filter((l) => l.length > 0).reverse().map(splitLabel);
+    const trainPart = all.slice(0, 600);
+    const testPart = all.slice(600);
+    let model: LadModel | undefined;
+    const curve = await replayFeedback({
+      train: async () => (model = (await trainModel(trainPart.map((r) => r.line))) as LadModel),
+      trainLines: trainPart.map((r) => r.line),
+      trainLabel: (i) => trainPart[i].anomaly,
+      testLines: testPart.map((r) => r.line),
+      testLabels: () => testPart.map((r) => r.anomaly),
+      clicks: [0, 5],
+    });
+    expect(model!.info.stats.thresholdFloor).toBeGreaterThan(0);
+    expect(model!.info.stats.thresholdFloor).toBeLessThanOrEqual(model!.info.threshold);
+    expect(curve[1].changed).toBeLessThan(0.05 * testPart.length);
+    expect(curve[1].f1).toBeGreaterThan(curve[0].f1 - 0.05);
+  });
+});
