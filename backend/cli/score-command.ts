@@ -24,6 +24,7 @@ import { loadBaseline } from '../engine/rate/persist';
 import { intervalText, RateTracker, roundExpected, surgeReason } from '../engine/rate/tracker';
 import type { DropEvent } from '../engine/rate/model';
 import { TimestampParser } from '../engine/timestamps';
+import { lineBreakAt, lineEndBefore, widenChunk } from '../engine/chunk-lines';
 import { CliError, streamChunks } from './input';
 import { OutputClosed, OutputSink } from './output';
 
@@ -206,18 +207,11 @@ async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink, r
   let wide = new Uint16Array(0);
   await streamChunks(o.input, async (chunk) => {
     const n = chunk.length;
-    if (bytesModel !== null) {
-      if (wide.length < n + 1) wide = new Uint16Array(n + 1 + (n >> 2));
-      wide.set(chunk);
-      wide[n] = 0; // after a last line without a line break: not a stale code from the previous chunk
-    }
-    // Lines are byte ranges between LFs (a CR before the LF is not part of the line, as in splitLines).
+    if (bytesModel !== null) wide = widenChunk(chunk, wide);
     let p = 0;
     while (p < n) {
-      let e = chunk.indexOf(10, p);
-      if (e < 0) e = n;
-      const next = e + 1;
-      if (e > p && chunk[e - 1] === 13) e--;
+      const lf = lineBreakAt(chunk, p);
+      const e = lineEndBefore(chunk, p, lf);
       lineNo++;
       let s = bytesModel !== null ? bytesModel.scoreAscii(chunk, p, e, wide) : null;
       let line: string | null = null;
@@ -246,7 +240,7 @@ async function scoreAll(model: Model, o: ScoreCommandOptions, out: OutputSink, r
       const pending = jsonl !== null && tail !== undefined ? jsonl.add(lineNo, tail) : emit(s, line, chunk, p, e);
       if (pending) await pending;
       if (isFull()) await flush();
-      p = next;
+      p = lf + 1;
     }
   });
   if (jsonl !== null) await jsonl.flush();

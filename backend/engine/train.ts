@@ -23,6 +23,7 @@ import { LineScanner } from './tokenizer';
 import type { TemplateCluster } from './drain/cluster';
 import { TemplateMiner } from './drain/miner';
 import type { Model, TrainOptions, TrainProgress } from './types';
+import { lineBreakAt, lineEndBefore, widenChunk } from './chunk-lines';
 
 export const MODEL_FORMAT_VERSION = 1;
 
@@ -161,17 +162,12 @@ export class TrainingSet {
    */
   addChunk(chunk: Buffer): void {
     const n = chunk.length;
-    if (this.wide.length < n + 1) this.wide = new Uint16Array(n + 1 + (n >> 2));
-    const wide = this.wide;
-    wide.set(chunk);
-    wide[n] = 0; // after a last line without a line break: not a code from the previous chunk
+    const wide = (this.wide = widenChunk(chunk, this.wide));
     this.chunk = chunk;
     let p = 0;
     while (p < n) {
-      let e = chunk.indexOf(10, p);
-      if (e < 0) e = n;
-      const next = e + 1;
-      if (e > p && chunk[e - 1] === 13) e--;
+      const lf = lineBreakAt(chunk, p);
+      const e = lineEndBefore(chunk, p, lf);
       this.added++;
       if (this.scanner.scanAscii(chunk, p, e, wide)) {
         this.line = null;
@@ -185,7 +181,7 @@ export class TrainingSet {
         const id = this.observe(this.scanner.scan(this.line), 1);
         this.options.onLine?.(id, this.line, wide, 0, 0);
       }
-      p = next;
+      p = lf + 1;
     }
     this.chunk = null;
   }
