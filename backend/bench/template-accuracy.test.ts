@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { gaTable, measure, systemsIn } from './template-accuracy';
+
+// A samples folder of systems the repository does not hold, written by the test: the command must measure
+// whatever samples with ground truth it is given (the held-out systems are other Loghub ones).
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lad-ga-'));
+  const log: string[] = [];
+  const csv = ['LineId,Time,Component,Content,EventId,EventTemplate'];
+  for (let i = 0; i < 60; i++) {
+    const open = i % 2 === 0;
+    const app = ['chrome.exe', 'Dropbox.exe', 'git.exe'][i % 3];
+    const content = open ? `${app} - proxy.example.org:${5000 + i} open through proxy proxy.example.org:5070 HTTPS` : `${app} - www.site${i}.com:443 close, ${i} bytes sent, ${i * 2} bytes received, lifetime 00:0${i % 10}`;
+    log.push(`[10.30 16:49:${String(i).padStart(2, '0')}] ${content}`);
+    csv.push(`${i + 1},16:49:${i},${app},"${content}",${open ? 'E1' : 'E2'},"${open ? '<*> - <*> open through proxy <*> HTTPS' : '<*> - <*> close, <*> bytes sent, <*> bytes received, lifetime <*>'}"`);
+  }
+  writeFileSync(join(dir, 'Proxy_2k.log'), log.join('\n') + '\n');
+  writeFileSync(join(dir, 'Proxy_2k.log_structured.csv'), csv.join('\n') + '\n');
+  writeFileSync(join(dir, 'NoTruth_2k.log'), 'a line\n'); // no ground truth beside it: not a sample
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it('measures every sample with ground truth in the folder, whatever its system', () => {
+  expect(systemsIn(dir)).toEqual(['Proxy']);
+  const rows = measure(dir, {});
+  expect(rows).toEqual([{ system: 'Proxy', ga: 1, templates: 2, events: 2 }]);
+  const table = gaTable(rows);
+  expect(table).toContain('| Proxy | 1.000 | 2 / 2 | – |');
+  expect(table).toContain('| **mean** (min) | **1.000** (1.000) | | – |');
+});
+
+it('shows Drain\'s published figure for a Loghub system and averages only those', () => {
+  const table = gaTable([
+    { system: 'Proxifier', ga: 0.5, templates: 9, events: 8 },
+    { system: 'Other', ga: 1, templates: 1, events: 1 },
+  ]);
+  expect(table).toContain('| Proxifier | 0.500 | 9 / 8 | 0.526 |');
+  expect(table).toContain('| **mean** (min) | **0.750** (0.500) | | 0.526 (0.526) |');
+});
+
+it('says what it needs when the folder holds no sample', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'lad-ga-empty-'));
+  try {
+    expect(() => measure(empty, {})).toThrow(/no <System>_2k.log/);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+});
