@@ -70,3 +70,15 @@ it('runs the three arms and reports them', async () => {
   expect(targets(r).map((t) => t.name)).toContain('every labelled split (forward and reversed) F1 ≥ the fatal-level rule');
   expect(targets(r)).toHaveLength(6);
 });
+
+it('reads a flat folder of logs too, and says so when there are none', () => {
+  const flat = mkdtempSync(join(tmpdir(), 'lad-protocol-flat-'));
+  try {
+    expect(() => readLogs(flat)).toThrow(/no \.log files/);
+    writeFileSync(join(flat, 'Other_2k.log'), 'Jun 14 15:16:01 combo sshd[1]: session opened\n');
+    expect(readLogs(flat).map((l) => l.name)).toEqual(['Other_2k']);
+    expect(() => readLogs(join(flat, 'missing'))).toThrow(/no such samples folder/);
+  } finally {
+    rmSync(flat, { recursive: true, force: true });
+  }
+});

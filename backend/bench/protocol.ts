@@ -51,13 +51,18 @@ function readLog(path: string): LogFile {
   };
 }
 
+/**
+ * The `.log` files of `dataDir`'s `loghub/` and `modern/` folders (the layout of the shared samples), and of
+ * `dataDir` itself, so a folder of other logs is measured as it is given.
+ */
 export function readLogs(dataDir: string): LogFile[] {
+  if (!existsSync(dataDir)) throw new Error(`no such samples folder: ${dataDir}`);
   const out: LogFile[] = [];
-  for (const sub of ['loghub', 'modern']) {
-    const dir = join(dataDir, sub);
+  for (const dir of [join(dataDir, 'loghub'), join(dataDir, 'modern'), dataDir]) {
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir).sort()) if (f.endsWith('.log')) out.push(readLog(join(dir, f)));
   }
+  if (out.length === 0) throw new Error(`no .log files in ${dataDir}, ${join(dataDir, 'loghub')} or ${join(dataDir, 'modern')}`);
   return out;
 }
 
