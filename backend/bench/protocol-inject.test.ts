@@ -61,6 +61,10 @@ describe('inject', () => {
     expect(inject(host.slice(25), host, 'Host', failures, 2, 7)).toEqual(a);
     expect(inject(host.slice(25), host, 'Host', failures, 3, 8).injected.filter(Boolean).length).toBe(3);
   });
+
+  it('knows its own system whatever the case of the name', () => {
+    for (let seed = 1; seed <= 5; seed++) expect(inject(host.slice(25), host, 'host', failures, 3, seed).lines.some((l) => l.includes('own failure'))).toBe(false);
+  });
 });
 
 it('failures.tsv parses: error or fatal messages, no empty ones', () => {

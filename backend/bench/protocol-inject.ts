@@ -199,7 +199,8 @@ export function inject(
 ): Injection {
   const rng = new SeededRandom(seed);
   const bySystem = new Map<string, FailureMessage[]>();
-  for (const f of failures) if (f.system !== hostSystem) bySystem.set(f.system, [...(bySystem.get(f.system) ?? []), f]);
+  const host = hostSystem.toLowerCase();
+  for (const f of failures) if (f.system.toLowerCase() !== host) bySystem.set(f.system, [...(bySystem.get(f.system) ?? []), f]);
   const chosen: FailureMessage[] = [];
   const systems = [...bySystem.keys()].sort();
   while (chosen.length < count && systems.some((s) => bySystem.get(s)!.length > 0)) {

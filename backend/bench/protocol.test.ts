@@ -76,7 +76,9 @@ it('reads a flat folder of logs too, and says so when there are none', () => {
   try {
     expect(() => readLogs(flat)).toThrow(/no \.log files/);
     writeFileSync(join(flat, 'Other_2k.log'), 'Jun 14 15:16:01 combo sshd[1]: session opened\n');
-    expect(readLogs(flat).map((l) => l.name)).toEqual(['Other_2k']);
+    writeFileSync(join(flat, 'BGL_part2.log'), '- 1 INFO a\n');
+    // a slice of a known system is that system, so its own failures are not injected into it
+    expect(readLogs(flat).map((l) => [l.name, l.system])).toEqual([['BGL_part2', 'BGL'], ['Other_2k', 'Other']]);
     expect(() => readLogs(join(flat, 'missing'))).toThrow(/no such samples folder/);
   } finally {
     rmSync(flat, { recursive: true, force: true });

@@ -31,7 +31,10 @@ const FAILURES_TSV = resolve(__dirname, '../../testdata/injection/failures.tsv')
 
 export interface LogFile {
   name: string;
-  /** The system name failures.tsv uses for this log (file name up to `_2k`), so its own failures are skipped. */
+  /**
+   * The system name failures.tsv uses for this log, so its own failures are skipped: the file name up to its
+   * first `_`, `-` or `.` (`BGL_2k`, and a slice named `BGL_part2`, are both BGL).
+   */
   system: string;
   lines: string[];
   /** Per-line labels when the file carries them in its first field; null for an unlabelled log. */
@@ -45,7 +48,7 @@ function readLog(path: string): LogFile {
   const name = basename(path).replace(/\.log$/, '');
   return {
     name,
-    system: name.replace(/_2k$/, ''),
+    system: name.split(/[_.-]/)[0],
     lines: labelled ? raw.map((l) => l.replace(/^\S+\s?/, '')) : raw,
     labels: labelled ? raw.map((l) => !l.startsWith('- ')) : null,
   };
