@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { gaTable, measure, systemsIn } from './template-accuracy';
+import { gaTable, measure, samplesIn } from './template-accuracy';
 
 // A samples folder of systems the repository does not hold, written by the test: the command must measure
 // whatever samples with ground truth it is given (the held-out systems are other Loghub ones).
@@ -21,16 +21,23 @@ beforeAll(() => {
   writeFileSync(join(dir, 'Proxy_2k.log'), log.join('\n') + '\n');
   writeFileSync(join(dir, 'Proxy_2k.log_structured.csv'), csv.join('\n') + '\n');
   writeFileSync(join(dir, 'NoTruth_2k.log'), 'a line\n'); // no ground truth beside it: not a sample
+  // a sample of another size, with Loghub's file names: measured, shown under its own name
+  writeFileSync(join(dir, 'Proxy_full.log'), log.join('\n') + '\n');
+  writeFileSync(join(dir, 'Proxy_full.log_structured.csv'), csv.join('\n') + '\n');
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it('measures every sample with ground truth in the folder, whatever its system', () => {
-  expect(systemsIn(dir)).toEqual(['Proxy']);
+  expect(samplesIn(dir)).toEqual(['Proxy_2k', 'Proxy_full']);
   const rows = measure(dir, {});
-  expect(rows).toEqual([{ system: 'Proxy', ga: 1, templates: 2, events: 2 }]);
+  expect(rows).toEqual([
+    { system: 'Proxy', ga: 1, templates: 2, events: 2 },
+    { system: 'Proxy_full', ga: 1, templates: 2, events: 2 },
+  ]);
   const table = gaTable(rows);
   expect(table).toContain('| Proxy | 1.000 | 2 / 2 | – |');
+  expect(table).toContain('| Proxy_full | 1.000 | 2 / 2 | – |');
   expect(table).toContain('| **mean** (min) | **1.000** (1.000) | | – |');
 });
 
@@ -46,7 +53,7 @@ it('shows Drain\'s published figure for a Loghub system and averages only those'
 it('says what it needs when the folder holds no sample', () => {
   const empty = mkdtempSync(join(tmpdir(), 'lad-ga-empty-'));
   try {
-    expect(() => measure(empty, {})).toThrow(/no <System>_2k.log/);
+    expect(() => measure(empty, {})).toThrow(/no <Name>.log/);
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }

@@ -6,8 +6,8 @@
  * table beside Drain's published figures (logpai/logparser, logparser/Drain/README.md, Loghub_2k; Drain is
  * given a log format and regexes per system, Scorpio nothing).
  *
- * Options: --data DIR (a folder of <System>_2k.log with <System>_2k.events.txt or
- * <System>_2k.log_structured.csv beside them; default the in-repository backend/testdata/loghub),
+ * Options: --data DIR (a folder of <Name>.log with <Name>.events.txt or Loghub's <Name>.log_structured.csv
+ * beside them, e.g. Apache_2k.log; default the in-repository backend/testdata/loghub),
  * --similarity X and --max-values N to see how the figures move with the miner's two main settings, --grid for
  * the grid over both and its leave-one-system-out figure (for each system, the cell best on the other nine,
  * measured on it): how a default chosen on these samples can be expected to carry to a log of another system.
@@ -39,20 +39,21 @@ export const DRAIN_PUBLISHED: Readonly<Record<string, number>> = {
   Zookeeper: 0.9665,
 };
 
-const SAMPLE_SUFFIX = '_2k.log';
-
 /**
- * The systems of `dir`: every `<System>_2k.log` with its ground truth beside it (`<System>_2k.events.txt` or
- * Loghub's `<System>_2k.log_structured.csv`), whatever the system, so the same command measures samples of
- * systems that are not in the repository.
+ * The samples of `dir` (their names without `.log`): every `<Name>.log` with its ground truth beside it
+ * (`<Name>.events.txt` or Loghub's `<Name>.log_structured.csv`), whatever the system, so the same command
+ * measures samples of systems that are not in the repository.
  */
-export function systemsIn(dir: string): string[] {
+export function samplesIn(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith(SAMPLE_SUFFIX))
-    .map((f) => f.slice(0, -SAMPLE_SUFFIX.length))
-    .filter((system) => existsSync(join(dir, `${system}_2k.events.txt`)) || existsSync(join(dir, `${system}_2k.log_structured.csv`)))
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => f.slice(0, -'.log'.length))
+    .filter((name) => existsSync(join(dir, `${name}.events.txt`)) || existsSync(join(dir, `${name}.log_structured.csv`)))
     .sort();
 }
+
+/** The system a sample is shown as: `Apache_2k` is Apache, whose published Drain figure is for that sample. */
+const systemOf = (sample: string): string => sample.replace(/_2k$/, '');
 
 function lines(file: string): string[] {
   const out = readFileSync(file, 'utf8').split('\n');
@@ -61,21 +62,22 @@ function lines(file: string): string[] {
 }
 
 /** EventIds in line order: from the in-repo events.txt, or the EventId column of Loghub's structured CSV. */
-function events(dir: string, system: string): string[] {
-  const txt = join(dir, `${system}_2k.events.txt`);
+function events(dir: string, sample: string): string[] {
+  const txt = join(dir, `${sample}.events.txt`);
   if (existsSync(txt)) return lines(txt);
   // EventId is the second-to-last column; the last (EventTemplate) may hold commas inside quotes.
-  return lines(join(dir, `${system}_2k.log_structured.csv`))
+  return lines(join(dir, `${sample}.log_structured.csv`))
     .slice(1)
     .map((row) => /,(E\d+),(?:"(?:[^"]|"")*"|[^,]*)$/.exec(row)?.[1] ?? '?');
 }
 
 export function measure(dir: string, miner: { similarity?: number; maxValues?: number; prefixTokens?: number }): { system: string; ga: number; templates: number; events: number }[] {
-  const systems = systemsIn(dir);
-  if (systems.length === 0) throw new Error(`no <System>_2k.log with <System>_2k.events.txt or <System>_2k.log_structured.csv beside it in ${dir}`);
-  return systems.map((system) => {
-    const log = lines(join(dir, `${system}_2k.log`));
-    const truth = events(dir, system);
+  const samples = samplesIn(dir);
+  if (samples.length === 0) throw new Error(`no <Name>.log with <Name>.events.txt or <Name>.log_structured.csv beside it in ${dir}`);
+  return samples.map((sample) => {
+    const system = systemOf(sample);
+    const log = lines(join(dir, `${sample}.log`));
+    const truth = events(dir, sample);
     const model = trainModelSync(log, { config: { neural: { enabled: false }, miner } });
     const templates = log.map((l) => model.score(l).template);
     return { system, ga: groupingAccuracy(templates, truth), templates: new Set(templates).size, events: new Set(truth).size };
