@@ -13,12 +13,10 @@ import { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { basename, join, resolve } from 'path';
 import { trainModel } from '../engine';
-import { evaluate, rocAuc } from '../engine/evaluation';
+import { evaluate, fatalLevelRule, rocAuc } from '../engine/evaluation';
 import type { Metrics } from '../engine/evaluation';
 import { IncidentTracker } from '../engine/incidents';
 import type { LadModel } from '../engine/model';
-import { tokenize } from '../engine/tokenizer';
-import { LEVEL_NAMES } from '../engine/levels';
 import { splitLines } from '../cli/input';
 import { configFromOptions } from '../cli/options';
 import type { EngineConfig } from '../engine';
@@ -26,7 +24,6 @@ import { inject, parseFailures } from './protocol-inject';
 import type { FailureMessage } from './protocol-inject';
 
 export const TRAIN_FRACTIONS = [0.3, 0.5, 0.7] as const;
-const FATAL_RANK = LEVEL_NAMES.indexOf('fatal');
 const FAILURES_TSV = resolve(__dirname, '../../testdata/injection/failures.tsv');
 
 export interface LogFile {
@@ -105,12 +102,6 @@ export interface LabelledArm extends Metrics {
   fatalRuleF1: number;
 }
 
-/** The fatal-level rule's F1 on a labelled test part: no training, no threshold to choose. */
-function fatalRuleF1(test: readonly string[], labels: readonly boolean[]): number {
-  const flags = Float64Array.from(test, (l) => (tokenize(l).level === FATAL_RANK ? 1 : 0));
-  return evaluate(flags, labels, 0.5).f1;
-}
-
 export interface InjectionArm {
   log: string;
   /** Per seed: injected lines flagged ÷ injected. */
@@ -172,7 +163,7 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
         const labels = reversed ? f.labels!.slice(0, cut) : f.labels!.slice(cut);
         const s = scoreAll(model, test);
         const m = evaluate(s.scores, labels, model.threshold);
-        result.labelled.push({ log: f.name, fraction, reversed, trainLines: f.lines.length - test.length, testLines: test.length, anomalies: labels.filter(Boolean).length, fatalRuleF1: fatalRuleF1(test, labels), ...m });
+        result.labelled.push({ log: f.name, fraction, reversed, trainLines: f.lines.length - test.length, testLines: test.length, anomalies: labels.filter(Boolean).length, fatalRuleF1: fatalLevelRule(test, labels).f1, ...m });
         if (fraction === 0.5 && !reversed) {
           // (c) for a labelled log: its normal lines only
           const normal = (i: number): boolean => !labels[i];

@@ -217,6 +217,9 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     expect(report.detectors.combined.recall).toBe(1);
     expect(report.detectors.combined.rocAuc).toBeGreaterThan(0.99);
     expect(report.detectors.combined).toMatchObject({ alerts: 1, trueAlerts: 1 });
+    // the trivial bar beside it: the one FATAL line of the test part is the one alert
+    expect(text.stdout).toMatch(/the bar, a line flagged iff its level is fatal: 1 flagged, precision 1\.000, recall 1\.000, F1 1\.000/);
+    expect((JSON.parse(json.stdout) as { fatalLevelRule: { flagged: number; f1: number } }).fatalLevelRule).toMatchObject({ flagged: 1, f1: 1 });
   });
 
   it('templates: mined templates, most frequent first, with counts summing to the lines and an example each', async () => {

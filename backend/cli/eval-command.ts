@@ -5,7 +5,7 @@
 
 import { DETECTORS, trainModel } from '../engine';
 import type { DetectorName } from '../engine';
-import { alertCounts, evaluate } from '../engine/evaluation';
+import { alertCounts, evaluate, fatalLevelRule } from '../engine/evaluation';
 import type { AlertCounts, Metrics } from '../engine/evaluation';
 import type { LadModel } from '../engine/model';
 import { replayFeedback } from '../feedback/replay';
@@ -44,6 +44,8 @@ export interface EvalReport {
   testAnomalies: number;
   /** Per-line metrics, plus the alerts under the incident view (engine/incidents.ts). */
   detectors: Partial<Record<DetectorName, Metrics & AlertCounts>>;
+  /** With labels: the trivial bar, a line flagged iff its level is fatal (engine/evaluation.ts fatalLevelRule). */
+  fatalLevelRule?: Metrics;
   /** With --feedback: the configured detector's figures after N answers to the review queue. */
   feedbackCurve?: FeedbackCurvePoint[];
 }
@@ -91,6 +93,7 @@ export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
     const threshold = model.info.stats[STAT_KEY[d]];
     report.detectors[d] = { ...evaluate(scores[d], labels, threshold), ...alertCounts(scores[d], labels, templates, threshold) };
   }
+  if (report.testAnomalies > 0) report.fatalLevelRule = fatalLevelRule(test.map((r) => r.line), labels);
   if (clicks !== undefined) {
     const trainLines = rows.slice(0, cut).map((r) => r.line);
     report.feedbackCurve = await replayFeedback({
@@ -115,6 +118,8 @@ export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
       out += `${d.padEnd(10)} ${m.threshold.toFixed(3).padStart(9)}  ${String(m.flagged).padStart(7)}  ${share.padStart(8)}  ${g(m.precision).padStart(9)}  ${g(m.recall).padStart(6)}  ${g(m.f1)}  ${f(m.rocAuc).padStart(7)}  ${g(m.bestF1).padStart(7)}  ${String(m.alerts).padStart(6)}  ${(((100 * m.alerts) / report.testLines).toFixed(1) + '%').padStart(7)}  ${noLabels ? '        n/a' : String(m.trueAlerts).padStart(11)}\n`;
     }
     out += 'flagged = lines above the threshold; alerts = incidents (repeats of one template close together count once)\n';
+    const bar = report.fatalLevelRule;
+    if (bar !== undefined) out += `the bar, a line flagged iff its level is fatal: ${bar.flagged} flagged, precision ${f(bar.precision)}, recall ${f(bar.recall)}, F1 ${f(bar.f1)}\n`;
     if (model.neural === null) out += 'w2v-som: not available (neural part disabled or word2vec/som modules missing)\n';
     if (report.feedbackCurve !== undefined) {
       out += `\nfeedback (${model.config.detector}): answers to the review queue drawn from the training part\n`;

@@ -2,6 +2,10 @@
 // half credit, via average ranks) and the best F1 over all thresholds.
 
 import { DEFAULT_INCIDENT_GAP_LINES, IncidentTracker } from './incidents';
+import { LEVEL_NAMES } from './levels';
+import { tokenize } from './tokenizer';
+
+const FATAL_RANK = LEVEL_NAMES.indexOf('fatal');
 
 export interface Metrics {
   threshold: number;
@@ -112,4 +116,12 @@ export function alertCounts(
     if (scores[i] > threshold && tracker.observe(templates[i], i + 1) === i + 1 && labels[i]) trueAlerts++;
   }
   return { alerts: tracker.opened, trueAlerts };
+}
+
+/**
+ * The trivial bar a detector must clear on labelled logs (the one issue 13 names): flag a line iff its level is
+ * fatal (BGL's FATAL), with no training and no threshold to choose.
+ */
+export function fatalLevelRule(lines: readonly string[], labels: ArrayLike<boolean>): Metrics {
+  return evaluate(Float64Array.from(lines, (l) => (tokenize(l).level === FATAL_RANK ? 1 : 0)), labels, 0.5);
 }
