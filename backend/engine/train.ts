@@ -382,13 +382,14 @@ function fitModel(fit: Fit, set: SetCounts): LadModel {
     config.weights.words * rarity.maxWordBits() +
     config.weights.level * rarity.levelBits(rarity.modalLevel()) +
     (neural !== null ? config.weights.neural * NEURAL_CAP : 0);
+  // The floor under a detector's threshold. w2v-som alone: never below 1 = the largest training distance (LAD's
+  // normalisation), so a map that fits its training lines exactly does not flag float noise.
+  const floorOf = (d: DetectorName): number => (config.thresholdFloor === 'none' ? 0 : d === 'w2v-som' ? 1 : noveltyFloor);
   const thresholds = {} as Record<DetectorName, number>;
   const summaries = {} as Record<DetectorName, Summary>;
   for (const d of DETECTORS) {
     summaries[d] = summarize(perDetector[d], counts);
-    // w2v-som alone: never below 1 = the largest training distance (LAD's normalisation), so a map that fits
-    // its training lines exactly does not flag float noise.
-    const floor = config.thresholdFloor === 'none' ? 0 : d === 'w2v-som' ? 1 : noveltyFloor;
+    const floor = floorOf(d);
     const plain = chooseThreshold(summaries[d], config.thresholdMethod, config.thresholdK, config.thresholdPercentile, floor);
     // thresholdMinExceedances can only lower a percentile (to one with enough training lines above it)
     const lowered =
@@ -410,7 +411,7 @@ function fitModel(fit: Fit, set: SetCounts): LadModel {
     thresholdW2vSom: thresholds['w2v-som'],
     thresholdRarity: thresholds.rarity,
     // the floor under the configured detector's threshold: feedback calibration never goes below it
-    thresholdFloor: config.thresholdFloor === 'none' ? 0 : config.detector === 'w2v-som' ? 1 : noveltyFloor,
+    thresholdFloor: floorOf(config.detector),
     scoreMean: summary.mean,
     scoreStd: summary.std,
     scoreMax: summary.max,
