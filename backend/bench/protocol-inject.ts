@@ -97,6 +97,8 @@ export function messageStart(line: string): number {
 const LOGFMT_MSG = /(^|\s)msg=("(?:[^"\\]|\\.)*"|\S*)/;
 const LOGFMT_LEVEL = /(^|\s)(level|lvl|severity)=("?)(\w+)\3/;
 const KLOG = /^[IWEF](\d{4} )/;
+/** logcat threadtime: date, time, pid, tid, then the priority letter. */
+const LOGCAT = /^(\S+\s+\S+\s+\d+\s+\d+\s+)[VDIWEFA](?= )/;
 
 /** `word` spelled like `like` (upper, lower or capitalised). */
 function sameCase(word: string, like: string): string {
@@ -105,11 +107,12 @@ function sameCase(word: string, like: string): string {
   return word;
 }
 
-/** The level in `header` raised to `level` where the header spells one (key, klog letter or level word). */
+/** The level in `header` raised to `level` where the header spells one (key, klog or logcat letter, level word). */
 function raiseLevel(header: string, level: number): string {
   if (level < 0 || tokenize(header).level >= level) return header;
   const name = LEVEL_NAMES[level];
   if (KLOG.test(header)) return (level >= 6 ? 'F' : level === 5 ? 'E' : 'W') + header.slice(1);
+  if (LOGCAT.test(header)) return header.replace(LOGCAT, (_m, pre: string) => pre + (level >= 6 ? 'F' : level === 5 ? 'E' : 'W'));
   if (LOGFMT_LEVEL.test(header)) {
     return header.replace(LOGFMT_LEVEL, (_m, pre: string, key: string, q: string, v: string) => `${pre}${key}=${q}${sameCase(name, v)}${q}`);
   }

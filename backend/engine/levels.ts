@@ -28,6 +28,12 @@ export const WORD_TO_RANK: ReadonlyMap<string, number> = new Map([
   ['emerg', 6],
   ['emergency', 6],
   ['panic', 6],
+  // Serilog's three-letter codes ([INF], [WRN]); read only where a level is expected (bracketed, after level=)
+  ['vrb', 0],
+  ['dbg', 1],
+  ['inf', 2],
+  ['wrn', 4],
+  ['ftl', 6],
 ]);
 
 /** klog's one-letter severity (I, W, E, F). */
@@ -38,6 +44,19 @@ export function klogRank(letterCode: number): number {
     case 69: return 5; // E
     case 70: return 6; // F
     default: return NO_LEVEL;
+  }
+}
+
+/**
+ * Android logcat's one-letter priority (V, D, I, W, E, F, A) in its `threadtime` format
+ * (`03-17 16:13:38.811  1702  2395 D WindowManager: …`): verbose is trace, assert is fatal.
+ */
+export function logcatRank(letterCode: number): number {
+  switch (letterCode) {
+    case 86: return 0; // V
+    case 68: return 1; // D
+    case 65: return 6; // A
+    default: return klogRank(letterCode);
   }
 }
 

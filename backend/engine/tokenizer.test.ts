@@ -68,6 +68,26 @@ describe('tokenizer: structured lines and levels', () => {
     expect(level('Jun 14 15:16:01 combo sshd[19939]: authentication failure')).toBeNull();
   });
 
+  it('logcat threadtime: the letter after the pid and tid columns', () => {
+    expect(level('03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs')).toBe('debug');
+    expect(level('03-17 16:13:38.811  1702  8671 E PowerManagerService: ready=true')).toBe('error');
+    expect(level('03-17 16:13:38.811  1702  8671 V Tag: x')).toBe('trace');
+    expect(level('03-17 16:13:38.811  1702  8671 A libc: Fatal signal 6')).toBe('fatal');
+    // a lone letter elsewhere is not a level
+    expect(level('Jul 27 14:41:58 combo kernel: CPU: L1 I cache: 16K, L1 D cache: 16K')).toBeNull();
+    expect(level('copied 3 I think')).toBeNull(); // one number before it, not logcat's pid and tid
+  });
+
+  it('a capitalised level word followed by a colon or a padded column; one space after it is prose', () => {
+    expect(level('2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1')).toBe('info');
+    expect(level('2016-09-28 04:30:31, Warning               CBS    Expecting attribute name')).toBe('warn');
+    expect(level('local@tbird-admin1 gmetad: Warning: we failed to resolve data source name an14')).toBe('warn');
+    expect(level('local@tbird-admin1 CPU: Trace cache: 12K uops')).toBeNull();
+    expect(level('ciod: Error loading /bgl/apps/x: invalid or missing program image')).toBeNull();
+    expect(level('[12:00:01 WRN] Cache miss for key')).toBeNull(); // not bracketed on both sides
+    expect(level('12:00:01 [WRN] Cache miss for key')).toBe('warn');
+  });
+
   it('reads the level from the level token only, and says which token it was', () => {
     const s = new LineScanner().scan('level=error msg="disk error"');
     expect(s.levelWord()).toBe('error');

@@ -6,10 +6,11 @@
 //
 // Structured lines need no separate parser: keys of logfmt (`key=value`) and JSON (`"key":value`) are plain
 // words, their values are masked by the same type rules, and quoted message text splits into words. The level
-// is read from klog's first letter, a `level=`/`"level":` style key, a bracketed `[ERROR]`, or a bare
-// upper-case level word near the start of the line.
+// is read from klog's first letter, a `level=`/`"level":` style key, a bracketed `[ERROR]`, a bare
+// upper-case level word near the start of the line, a capitalised one followed by a colon or a padded column
+// (`Warning:`, `Info    `), or logcat's letter after its pid and tid columns.
 
-import { NO_LEVEL, WORD_TO_RANK, klogRank } from './levels';
+import { NO_LEVEL, WORD_TO_RANK, klogRank, logcatRank } from './levels';
 
 export const enum TokenKind {
   Word = 0,
@@ -152,6 +153,16 @@ function isUpperAscii(codes: Uint16Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const c = codes[i];
     if (c < 65 || c > 90) return false;
+  }
+  return true;
+}
+
+/** True when the first character is an upper-case ASCII letter and the rest lower-case ones (Info, Warning). */
+function isCapitalisedAscii(codes: Uint16Array, start: number, end: number): boolean {
+  if (codes[start] < 65 || codes[start] > 90) return false;
+  for (let i = start + 1; i < end; i++) {
+    const c = codes[i];
+    if (c < 97 || c > 122) return false;
   }
   return true;
 }
@@ -480,16 +491,40 @@ export class LineScanner {
   /** Looks for a level in a word token; returns whether this token is a level key (so the next is its value). */
   private readLevel(start: number, end: number, afterLevelKey: boolean): boolean {
     const len = end - start;
-    if (len < 3 || len > 13) return false;
     const codes = this.codes;
     const before = start > this.base ? codes[start - 1] : 0;
     const after = end < this.scanEnd ? codes[end] : 0;
+    if (len === 1) {
+      // logcat threadtime: `… 1702  2395 D WindowManager: …`, the letter between the tid column and the tag
+      const index = this.count - 1;
+      if (
+        index > 1 &&
+        this.kinds[index - 1] === TokenKind.Num &&
+        this.kinds[index - 2] === TokenKind.Num &&
+        isSpace(before) &&
+        after === 32
+      ) {
+        const rank = logcatRank(codes[start]);
+        if (rank !== NO_LEVEL) {
+          this.level = rank;
+          this.levelToken = index;
+        }
+      }
+      return false;
+    }
+    if (len < 3 || len > 13) return false;
     const bracketed = before === 91 && after === 93;
     const c0 = codes[start] | 32;
     const upper = len >= 4 && len <= 8 && isUpperAscii(codes, start, end);
+    // A capitalised level word is a header field when a colon or a padded column follows it (`Warning: …`,
+    // Windows' `Info                  CBS`); followed by one space it is message text (`Error loading …`).
+    const column =
+      len >= 4 &&
+      (after === 58 || (after === 32 && end + 1 < this.scanEnd && codes[end + 1] === 32)) &&
+      isCapitalisedAscii(codes, start, end);
     // cheap exits: only level keys (level, lvl, log…, severity) and level candidates are looked up
-    if (!afterLevelKey && !bracketed && !upper && c0 !== 108 && c0 !== 115) return false;
-    if (afterLevelKey || bracketed || upper) {
+    if (!afterLevelKey && !bracketed && !upper && !column && c0 !== 108 && c0 !== 115) return false;
+    if (afterLevelKey || bracketed || upper || column) {
       const rank = LEVEL_WORDS.get(codes, start, end);
       if (rank !== -1) {
         this.level = rank;
