@@ -88,6 +88,15 @@ describe('tokenizer: structured lines and levels', () => {
     expect(level('12:00:01 [WRN] Cache miss for key')).toBe('warn');
   });
 
+  it('a Windows path is <PATH> like a slash path; a JSON escape before a quote is not a path', () => {
+    // without a digit it was a plain word: every file named made a new word, novel to the rare-word detector
+    expect(tokenize('Info CBS Failed to open file C:\\Windows\\servicing\\Packages\\Package_for_KB.mum').template).toBe(
+      'Info CBS Failed to open file C:<PATH>',
+    );
+    expect(tokenize('ACPI: PCI Interrupt Routing Table [\\_SB_.PCI0.PALO._PRT]').template).toBe('ACPI: PCI Interrupt Routing Table [<PATH>]');
+    expect(tokenize('{"msg":"say \\"hi\\" now"}').words).toEqual(['msg', 'say', '\\', 'hi\\', 'now']);
+  });
+
   it('reads the level from the level token only, and says which token it was', () => {
     const s = new LineScanner().scan('level=error msg="disk error"');
     expect(s.levelWord()).toBe('error');

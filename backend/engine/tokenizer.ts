@@ -50,6 +50,8 @@ for (let c = 0; c < 65536; c++) {
   if (c <= 32 || c === 127) TABLE[c] = K_SPACE;
   else if (c >= 48 && c <= 57) TABLE[c] = P_DIGIT;
   else if (c === 47) TABLE[c] = P_SLASH | P_NOT_DIGIT;
+  // a backslash separates path parts as a slash does (C:\Windows\servicing\Packages, ACPI's \_SB_.PCI0)
+  else if (c === 92) TABLE[c] = P_SLASH | P_NOT_HEX | P_NOT_DIGIT;
   else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) TABLE[c] = P_NOT_DIGIT;
   else TABLE[c] = P_NOT_HEX | P_NOT_DIGIT | (c >= 128 ? P_NOT_ASCII : 0);
 }
@@ -164,6 +166,16 @@ function isCapitalisedAscii(codes: Uint16Array, start: number, end: number): boo
     const c = codes[i];
     if (c < 97 || c > 122) return false;
   }
+  return true;
+}
+
+/**
+ * True when the token's only slash or backslash is a backslash at its end: the escape before a quote in a JSON
+ * string (`\"hi\"` splits into `\` and `hi\`), not a path.
+ */
+function isEscapedQuote(codes: Uint16Array, start: number, end: number): boolean {
+  if (codes[end - 1] !== 92) return false;
+  for (let i = start; i < end - 1; i++) if (codes[i] === 92 || codes[i] === 47) return false;
   return true;
 }
 
@@ -436,7 +448,7 @@ export class LineScanner {
       const len = i - start;
       seen |= props;
       let kind: TokenKind;
-      if ((props & P_SLASH) !== 0 && len > 1) {
+      if ((props & P_SLASH) !== 0 && len > 1 && !isEscapedQuote(codes, start, i)) {
         kind = (props & P_DIGIT) !== 0 && !hasLetterBetween(codes, start, i) ? TokenKind.Ts : TokenKind.Path;
       } else if ((props & P_DIGIT) !== 0) {
         if ((props & P_NOT_DIGIT) !== 0) kind = classifyVariable(codes, start, i);

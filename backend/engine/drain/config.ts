@@ -53,8 +53,11 @@ export const DEFAULT_MINER_CONFIG: MinerConfig = Object.freeze(minerConfigSchema
 /** Bumped when a change to the miner or the tokenizer changes which lines share a template. */
 export const MINER_VERSION = 4;
 
+/** Bumped when the tokenizer's masking changes which lines share a template (2: backslash paths are <PATH>). */
+export const MASKING_VERSION = 2;
+
 /** Which tokenizer and miner made a template (without the miner's settings: see templateVersionOf). */
-const TEMPLATE_VERSION = `masked-1+drain-${MINER_VERSION}`;
+const TEMPLATE_VERSION = `masked-${MASKING_VERSION}+drain-${MINER_VERSION}`;
 
 /**
  * What the fact-store records beside each template: the tokenizer and miner version and the settings that
