@@ -13,14 +13,12 @@
  */
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'fs';
-import { resolve } from 'path';
 import { DEFAULT_CONFIG, resolveConfig } from '../engine';
 import type { EngineConfig, EngineConfigInput } from '../engine';
 import { parseFailures } from './protocol-inject';
-import { markdown, pooledNormalFlagged, pooledRecall, runProtocol } from './protocol';
+import { FAILURES_TSV, markdown, pooledNormalFlagged, pooledRecall, runProtocol } from './protocol';
 import type { ProtocolResult } from './protocol';
 
-const FAILURES_TSV = resolve(__dirname, '../../testdata/injection/failures.tsv');
 
 /**
  * Session 5's contamination grid (docs/engine.md, "Contaminated training windows"): event counts × the estimable

@@ -3,7 +3,9 @@
 // message part), so a detector cannot tell an injected line by its format, only by what it says.
 //
 // The header/message split is one generic rule for every log, no per-system configuration:
-//  - JSON lines: the value of the `msg` or `message` key is replaced;
+//  - JSON lines: the value of the member the miner reads as the message (`log`, `message`, `msg`, …) is
+//    replaced; a log none of whose lines has a message part cannot be injected (NotInjectable), and the
+//    protocol reports it as such rather than stopping;
 //  - logfmt lines: the value of the `msg=` key is replaced (quoted);
 //  - other lines: the header is the first run of "terminator" tokens among the first 10 (a token ending in ':'
 //    or ']', a bracketed group, a level word, a lone '-'), extended over following terminators, bracketed
@@ -12,6 +14,7 @@
 //    Zookeeper's `- LEVEL [thread] -` end.
 
 import { tokenize } from '../engine';
+import { MESSAGE_KEYS } from '../engine/drain/tokens';
 import { LEVEL_NAMES, NO_LEVEL, WORD_TO_RANK } from '../engine/levels';
 import { SeededRandom } from '../engine/random';
 
@@ -135,7 +138,8 @@ export function dress(host: string, message: string, level = NO_LEVEL): string |
   if (trimmed.startsWith('{')) {
     try {
       const obj = JSON.parse(trimmed) as Record<string, unknown>;
-      const key = ['msg', 'message'].find((k) => typeof obj[k] === 'string');
+      // the member the miner reads as the message (Docker's `log`, `message`, `msg`, …)
+      const key = MESSAGE_KEYS.find((k) => typeof obj[k] === 'string');
       if (key === undefined) return null;
       obj[key] = message;
       const lk = ['level', 'lvl', 'severity'].find((k) => typeof obj[k] === 'string');
@@ -186,6 +190,9 @@ export function headerPool(hostLines: readonly string[], level: number): string[
   return dressable.filter((_, i) => levels[i] === target);
 }
 
+/** A host log none of whose lines has a message part (e.g. JSON access records without a message member). */
+export class NotInjectable extends Error {}
+
 /**
  * Picks `count` failures (not from `hostSystem`), balanced over their source systems, dresses each in a
  * random header line of the host and inserts them at random positions of `testLines`. Same seed, same result.
@@ -217,7 +224,7 @@ export function inject(
   const dressed = chosen.map((f) => {
     let pool = pools.get(f.level);
     if (pool === undefined) pools.set(f.level, (pool = headerPool(hostLines, f.level)));
-    if (pool.length === 0) throw new Error(`no header line in ${hostSystem} can carry a message`);
+    if (pool.length === 0) throw new NotInjectable(`no line of ${hostSystem} has a message part to replace`);
     return { line: dress(pool[rng.nextInt(pool.length)], f.message, raiseLevel ? f.level : NO_LEVEL)!, system: f.system };
   });
   const at = dressed.map(() => rng.nextInt(testLines.length + 1)).sort((a, b) => a - b);

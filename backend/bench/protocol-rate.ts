@@ -14,7 +14,8 @@
  */
 import { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'fs';
-import { resolve } from 'path';
+import { join } from 'path';
+import { TESTDATA_DIR } from '../testdata/paths';
 import { DEFAULT_CONFIG, trainModel } from '../engine';
 import type { EngineConfig } from '../engine';
 import type { LadModel } from '../engine/model';
@@ -22,9 +23,9 @@ import { SeededRandom } from '../engine/random';
 import { RateTracker } from '../engine/rate/tracker';
 import { baselineOf, TemplateIds } from '../engine/rate/template-ids';
 import { TimestampParser } from '../engine/timestamps';
-import { readLogs } from './protocol';
+import { MIN_LOG_LINES, readLogs } from './protocol';
 
-const PROTOCOL = resolve(__dirname, '../../testdata/rate/protocol.json');
+const PROTOCOL = join(TESTDATA_DIR, 'rate', 'protocol.json');
 
 export interface RateProtocol {
   seeds: number[];
@@ -178,6 +179,11 @@ export async function runRateProtocol(dataDir: string, p: RateProtocol, config: 
     const lines = healthyLines(f);
     log(`${f.name}: ${lines.length} healthy lines`);
     const r: RateLogResult = { log: f.name, lines: lines.length, surge: [], heartbeat: [] };
+    if (lines.length < MIN_LOG_LINES) {
+      r.skipped = `${lines.length} healthy lines, fewer than ${MIN_LOG_LINES}`;
+      out.push(r);
+      continue;
+    }
     for (const seed of p.seeds) {
       const s = await surgeArm(lines, p, seed, config);
       if (typeof s === 'string') r.skipped = s;
@@ -222,10 +228,13 @@ export function markdown(results: readonly RateLogResult[], p: RateProtocol): st
   const worstOther = Math.max(0, ...results.flatMap((r) => r.surge.map((s) => s.otherFlagged / s.otherLines)));
   const minRecall = Math.min(...all.recall);
   out.push('', 'Targets:', '');
-  out.push(`- ${minRecall >= 0.8 ? 'met' : '**MISSED**'}: burst recall ≥ 0.80 on every log and seed — min ${f2(minRecall)}`);
+  if (all.recall.length === 0) out.push('- not measured: burst recall ≥ 0.80 on every log and seed — no log with a surge run');
+  else out.push(`- ${minRecall >= 0.8 ? 'met' : '**MISSED**'}: burst recall ≥ 0.80 on every log and seed — min ${f2(minRecall)}`);
   out.push(`- ${worstOther <= 0.03 ? 'met' : '**MISSED**'}: other lines flagged ≤ 3% on every log and seed — worst ${pct(worstOther)}`);
   const late = all.delays.filter((d) => d > p.heartbeat.reportWithin).length + all.missed;
-  out.push(`- ${late === 0 ? 'met' : '**MISSED**'}: heartbeat stop reported within ${p.heartbeat.reportWithin} intervals — ${late} of ${all.delays.length + all.missed} runs late or not reported`);
+  const runs = all.delays.length + all.missed;
+  if (runs === 0) out.push('- not measured: heartbeat stop reported in time — no log with a heartbeat run');
+  else out.push(`- ${late === 0 ? 'met' : '**MISSED**'}: heartbeat stop reported within ${p.heartbeat.reportWithin} intervals — ${late} of ${runs} runs late or not reported`);
   return out.join('\n') + '\n';
 }
 

@@ -84,3 +84,32 @@ it('reads a flat folder of logs too, and says so when there are none', () => {
     rmSync(flat, { recursive: true, force: true });
   }
 });
+
+// A folder of logs we have never seen may hold a log no arm can use: it is reported, and the others measured.
+it('reports a log it cannot measure and goes on: too short, or no line with a message part to replace', async () => {
+  const odd = mkdtempSync(join(tmpdir(), 'lad-protocol-odd-'));
+  try {
+    writeFileSync(join(odd, 'short.log'), 'Jun 14 15:16:01 combo sshd[1]: session opened\n');
+    // JSON access records (Envoy-style) have no message member: nothing to dress a failure in
+    const records = Array.from({ length: 60 }, (_, i) =>
+      JSON.stringify({ method: 'GET', path: `/api/items/${i % 7}`, protocol: 'HTTP/1.1', response_code: 200, duration: i }),
+    );
+    writeFileSync(join(odd, 'access.log'), records.join('\n') + '\n');
+    // Docker's json-file lines carry the message in `log`: dressed there
+    const docker = Array.from({ length: 60 }, (_, i) => JSON.stringify({ log: `GET /health ${i % 3} ok`, stream: 'stdout', time: `2024-05-01T10:00:${String(i % 60).padStart(2, '0')}Z` }));
+    writeFileSync(join(odd, 'docker.log'), docker.join('\n') + '\n');
+    const failures = [{ system: 'Other', level: 5, message: 'disk quota exceeded, write aborted' }];
+    const r = await runProtocol({ dataDir: odd, config: resolveConfig({ neural: { enabled: false } }), seeds: 1, injectPerSeed: 2, failures });
+    expect(r.skipped).toEqual([
+      { log: 'access', arm: 'injection', reason: 'no line of access has a message part to replace' },
+      { log: 'short', arm: 'healthy', reason: '1 non-empty lines, fewer than 10' },
+    ]);
+    expect(r.injection.map((a) => a.log)).toEqual(['docker']);
+    expect(r.healthy.map((h) => h.log)).toEqual(['access', 'docker']);
+    const md = markdown(r);
+    expect(md).toContain('- access ((b) injection): no line of access has a message part to replace');
+    expect(md).toContain('- not measured: every labelled split F1 ≥ 0.70 — no labelled log in the folder');
+  } finally {
+    rmSync(odd, { recursive: true, force: true });
+  }
+});

@@ -11,7 +11,8 @@
  */
 import { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'fs';
-import { basename, join, resolve } from 'path';
+import { basename, join } from 'path';
+import { TESTDATA_DIR } from '../testdata/paths';
 import { trainModel } from '../engine';
 import { evaluate, fatalLevelRule, rocAuc } from '../engine/evaluation';
 import type { Metrics } from '../engine/evaluation';
@@ -20,11 +21,14 @@ import type { LadModel } from '../engine/model';
 import { splitLines } from '../cli/input';
 import { configFromOptions } from '../cli/options';
 import type { EngineConfig } from '../engine';
-import { inject, parseFailures } from './protocol-inject';
+import { NotInjectable, inject, parseFailures } from './protocol-inject';
 import type { FailureMessage } from './protocol-inject';
 
 export const TRAIN_FRACTIONS = [0.3, 0.5, 0.7] as const;
-const FAILURES_TSV = resolve(__dirname, '../../testdata/injection/failures.tsv');
+/** A log shorter than this is reported as not measured (0.3 of 10 lines trains on 3). */
+export const MIN_LOG_LINES = 10;
+/** The failure messages injected into healthy logs (backend/testdata/injection, see its README). */
+export const FAILURES_TSV = join(TESTDATA_DIR, 'injection', 'failures.tsv');
 
 export interface LogFile {
   name: string;
@@ -122,8 +126,16 @@ export interface HealthyArm {
   incidents: number;
 }
 
+/** A log, or one arm of it, that could not be measured, and why (the run goes on with the others). */
+export interface SkippedArm {
+  log: string;
+  arm: 'labelled' | 'injection' | 'healthy';
+  reason: string;
+}
+
 export interface ProtocolResult {
   config: EngineConfig;
+  skipped: SkippedArm[];
   seeds: number;
   injectPerSeed: number;
   raiseLevel: boolean;
@@ -150,9 +162,14 @@ async function train(lines: readonly string[], config: EngineConfig): Promise<La
 export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
   const log = o.log ?? ((): void => undefined);
   const logs = readLogs(o.dataDir);
-  const result: ProtocolResult = { config: o.config, seeds: o.seeds, injectPerSeed: o.injectPerSeed, raiseLevel: o.raiseLevel ?? true, labelled: [], injection: [], healthy: [] };
+  const result: ProtocolResult = { config: o.config, seeds: o.seeds, injectPerSeed: o.injectPerSeed, raiseLevel: o.raiseLevel ?? true, labelled: [], injection: [], healthy: [], skipped: [] };
   for (const f of logs) {
     const withAlerts = f.labels !== null && f.labels.some(Boolean);
+    // every split needs lines on both sides: 0.3 of 3 lines trains on none
+    if (f.lines.length < MIN_LOG_LINES) {
+      result.skipped.push({ log: f.name, arm: withAlerts ? 'labelled' : 'healthy', reason: `${f.lines.length} non-empty lines, fewer than ${MIN_LOG_LINES}` });
+      continue;
+    }
     if (withAlerts) {
       for (const reversed of [false, true]) for (const fraction of TRAIN_FRACTIONS) {
         log(`(a) ${f.name} train fraction ${fraction}${reversed ? ' (reversed)' : ''}`);
@@ -184,7 +201,14 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
     result.healthy.push({ log: f.name, testLines: test.length, flaggedLines: flagged, incidents: incidents(s, model.threshold, () => true) });
     const arm: InjectionArm = { log: f.name, recall: [], auc: [], injected: 0, normalFlagged: flagged / test.length, bySource: {} };
     for (let seed = 1; seed <= o.seeds; seed++) {
-      const inj = inject(test, f.lines, f.system, o.failures, o.injectPerSeed, seed, result.raiseLevel);
+      let inj;
+      try {
+        inj = inject(test, f.lines, f.system, o.failures, o.injectPerSeed, seed, result.raiseLevel);
+      } catch (e) {
+        if (!(e instanceof NotInjectable)) throw e;
+        result.skipped.push({ log: f.name, arm: 'injection', reason: e.message });
+        break;
+      }
       const injectedLines = inj.lines.filter((_, i) => inj.injected[i]);
       const si = scoreAll(model, injectedLines);
       let hit = 0;
@@ -202,7 +226,7 @@ export async function runProtocol(o: ProtocolOptions): Promise<ProtocolResult> {
       const labels = [...s.scores].map(() => false).concat(injectedLines.map(() => true));
       arm.auc.push(rocAuc(all, labels));
     }
-    result.injection.push(arm);
+    if (arm.recall.length === o.seeds) result.injection.push(arm);
   }
   return result;
 }
@@ -231,23 +255,35 @@ export function pooledNormalFlagged(r: ProtocolResult): number {
   return lines === 0 ? 0 : flagged / lines;
 }
 
-export function targets(r: ProtocolResult): { name: string; value: string; met: boolean }[] {
+/** One of the issue's targets: met, missed, or not measurable on this folder (no log for its arm). */
+export interface Target {
+  name: string;
+  value: string;
+  met: boolean | null;
+}
+
+export function targets(r: ProtocolResult): Target[] {
   const rec = pooledRecall(r);
   const normal = pooledNormalFlagged(r);
-  const worstHealthy = Math.max(...r.healthy.map((h) => h.flaggedLines / h.testLines));
   // the issue's targets are set on the forward splits; the reversed ones are reported beside them
   const forward = r.labelled.filter((a) => !a.reversed);
+  const none = (what: string): Omit<Target, 'name'> => ({ value: `no ${what} in the folder`, met: null });
+  const labelled = (t: Target): Target => (forward.length > 0 ? t : { name: t.name, ...none('labelled log') });
+  const injected = (t: Target): Target => (r.injection.length > 0 ? t : { name: t.name, ...none('injectable healthy log') });
+  const worstHealthy = Math.max(...r.healthy.map((h) => h.flaggedLines / h.testLines));
   return [
-    { name: 'every labelled split F1 ≥ 0.70', value: forward.map((a) => f3(a.f1)).join(', '), met: forward.every((a) => a.f1 >= 0.7) },
-    {
+    labelled({ name: 'every labelled split F1 ≥ 0.70', value: forward.map((a) => f3(a.f1)).join(', '), met: forward.every((a) => a.f1 >= 0.7) }),
+    labelled({
       name: 'every labelled split (forward and reversed) F1 ≥ the fatal-level rule',
       value: r.labelled.map((a) => `${f3(a.f1)} vs ${f3(a.fatalRuleF1)}`).join(', '),
       met: r.labelled.every((a) => a.f1 >= a.fatalRuleF1),
-    },
-    { name: 'every labelled split ROC-AUC ≥ 0.95', value: forward.map((a) => f3(a.rocAuc)).join(', '), met: forward.every((a) => a.rocAuc >= 0.95) },
-    { name: 'injected failures recall ≥ 0.8 (every seed)', value: spread(rec, f3), met: rec.every((x) => x >= 0.8) },
-    { name: 'normal lines of the injection hosts flagged ≤ 1%', value: pct(normal), met: normal <= 0.01 },
-    { name: 'every healthy log ≤ 3% of lines flagged', value: `worst ${pct(worstHealthy)}`, met: worstHealthy <= 0.03 },
+    }),
+    labelled({ name: 'every labelled split ROC-AUC ≥ 0.95', value: forward.map((a) => f3(a.rocAuc)).join(', '), met: forward.every((a) => a.rocAuc >= 0.95) }),
+    injected({ name: 'injected failures recall ≥ 0.8 (every seed)', value: spread(rec, f3), met: rec.every((x) => x >= 0.8) }),
+    injected({ name: 'normal lines of the injection hosts flagged ≤ 1%', value: pct(normal), met: normal <= 0.01 }),
+    r.healthy.length > 0
+      ? { name: 'every healthy log ≤ 3% of lines flagged', value: `worst ${pct(worstHealthy)}`, met: worstHealthy <= 0.03 }
+      : { name: 'every healthy log ≤ 3% of lines flagged', ...none('healthy log') },
   ];
 }
 
@@ -279,8 +315,12 @@ export function markdown(r: ProtocolResult): string {
   out.push('', '(c) Healthy logs: second half flagged after training on the first half:', '');
   out.push('| log | test lines | lines flagged | incidents |', '|---|---|---|---|');
   for (const h of r.healthy) out.push(`| ${h.log} | ${h.testLines} | ${pct(h.flaggedLines / h.testLines)} (${h.flaggedLines}) | ${h.incidents} (${pct(h.incidents / h.testLines)}) |`);
+  if (r.skipped.length > 0) {
+    out.push('', 'Not measured:', '');
+    for (const k of r.skipped) out.push(`- ${k.log} (${k.arm === 'injection' ? '(b) injection' : k.arm === 'labelled' ? '(a) labelled splits' : '(b) and (c)'}): ${k.reason}`);
+  }
   out.push('', 'Targets at the default threshold:', '');
-  for (const t of targets(r)) out.push(`- ${t.met ? 'met' : '**MISSED**'}: ${t.name} — ${t.value}`);
+  for (const t of targets(r)) out.push(`- ${t.met === null ? 'not measured' : t.met ? 'met' : '**MISSED**'}: ${t.name} — ${t.value}`);
   return out.join('\n') + '\n';
 }
 

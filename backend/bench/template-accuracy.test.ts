@@ -58,3 +58,19 @@ it('says what it needs when the folder holds no sample', () => {
     rmSync(empty, { recursive: true, force: true });
   }
 });
+
+it('leaves out a sample whose ground truth is for another number of lines, and says why', () => {
+  const odd = mkdtempSync(join(tmpdir(), 'lad-ga-odd-'));
+  try {
+    writeFileSync(join(odd, 'Good.log'), 'a started\nb started\nc stopped\n');
+    writeFileSync(join(odd, 'Good.events.txt'), 'E1\nE1\nE2\n');
+    writeFileSync(join(odd, 'Short.log'), 'x\ny\n');
+    writeFileSync(join(odd, 'Short.events.txt'), 'E1\n');
+    const skipped: string[] = [];
+    expect(measure(odd, {}, skipped).map((r) => r.system)).toEqual(['Good']);
+    expect(skipped).toEqual(['Short: 2 log lines, ground truth for 1']);
+    expect(() => measure(join(odd, 'missing'), {})).toThrow(/no such folder/);
+  } finally {
+    rmSync(odd, { recursive: true, force: true });
+  }
+});

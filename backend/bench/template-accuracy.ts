@@ -45,6 +45,7 @@ export const DRAIN_PUBLISHED: Readonly<Record<string, number>> = {
  * measures samples of systems that are not in the repository.
  */
 export function samplesIn(dir: string): string[] {
+  if (!existsSync(dir)) throw new Error(`no such folder: ${dir}`);
   return readdirSync(dir)
     .filter((f) => f.endsWith('.log'))
     .map((f) => f.slice(0, -'.log'.length))
@@ -71,17 +72,32 @@ function events(dir: string, sample: string): string[] {
     .map((row) => /,(E\d+),(?:"(?:[^"]|"")*"|[^,]*)$/.exec(row)?.[1] ?? '?');
 }
 
-export function measure(dir: string, miner: { similarity?: number; maxValues?: number; prefixTokens?: number }): { system: string; ga: number; templates: number; events: number }[] {
+/**
+ * GA of every sample of `dir` with ground truth. A sample that cannot be measured (an empty log, or ground truth
+ * for another number of lines: GA would compare the wrong lines) is left out and its reason pushed to `skipped`.
+ */
+export function measure(
+  dir: string,
+  miner: { similarity?: number; maxValues?: number; prefixTokens?: number },
+  skipped: string[] = [],
+): { system: string; ga: number; templates: number; events: number }[] {
   const samples = samplesIn(dir);
   if (samples.length === 0) throw new Error(`no <Name>.log with <Name>.events.txt or <Name>.log_structured.csv beside it in ${dir}`);
-  return samples.map((sample) => {
+  const rows = [];
+  for (const sample of samples) {
     const system = systemOf(sample);
     const log = lines(join(dir, `${sample}.log`));
     const truth = events(dir, sample);
+    if (log.length === 0 || truth.length !== log.length) {
+      skipped.push(`${sample}: ${log.length} log lines, ground truth for ${truth.length}`);
+      continue;
+    }
     const model = trainModelSync(log, { config: { neural: { enabled: false }, miner } });
     const templates = log.map((l) => model.score(l).template);
-    return { system, ga: groupingAccuracy(templates, truth), templates: new Set(templates).size, events: new Set(truth).size };
-  });
+    rows.push({ system, ga: groupingAccuracy(templates, truth), templates: new Set(templates).size, events: new Set(truth).size });
+  }
+  if (rows.length === 0) throw new Error(`no sample in ${dir} can be measured: ${skipped.join('; ')}`);
+  return rows;
 }
 
 /** The GA table beside Drain's published figures; Drain's mean is over the systems measured that it has one for. */
@@ -121,18 +137,29 @@ export function gridReport(dir: string, prefixTokens?: number): string {
   return out;
 }
 
-if (require.main === module) {
+export function main(argv: string[]): void {
   const o = new Command()
     .option('--data <dir>', 'folder of Loghub 2k samples with ground truth', LOGHUB_DIR)
     .option('--similarity <x>', 'miner.similarity', Number)
     .option('--max-values <n>', 'miner.maxValues', Number)
     .option('--prefix-tokens <n>', 'miner.prefixTokens', Number)
     .option('--grid', 'the grid over similarity and maxValues, and leave-one-system-out')
-    .parse()
+    .parse(argv)
     .opts<{ data: string; similarity?: number; maxValues?: number; prefixTokens?: number; grid?: boolean }>();
   if (o.grid === true) {
     process.stdout.write(gridReport(o.data, o.prefixTokens));
     process.exit(0);
   }
-  process.stdout.write(gaTable(measure(o.data, { similarity: o.similarity, maxValues: o.maxValues, prefixTokens: o.prefixTokens })));
+  const skipped: string[] = [];
+  process.stdout.write(gaTable(measure(o.data, { similarity: o.similarity, maxValues: o.maxValues, prefixTokens: o.prefixTokens }, skipped)));
+  if (skipped.length > 0) process.stdout.write(`\nNot measured: ${skipped.join('; ')}\n`);
+}
+
+if (require.main === module) {
+  try {
+    main(process.argv);
+  } catch (err) {
+    process.stderr.write(`eval:templates: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
 }

@@ -104,7 +104,7 @@ function splitMembers(parts: string[]): string[] {
  * Keys whose string value is a JSON line's message, in the order Loki's pattern miner looks for them
  * (pkg/pattern/drain/line_tokenizer.go, jsonTokenizer).
  */
-const MESSAGE_KEYS = ['log', 'message', 'msg', 'msg_', '_msg', 'content'];
+export const MESSAGE_KEYS: readonly string[] = ['log', 'message', 'msg', 'msg_', '_msg', 'content'];
 /** Stands for the members around the message in a JSON line's template text: `{…"msg":"cache miss"…}`. */
 const ELIDED = '…';
 const MESSAGE_CLOSE = `"${ELIDED}}`;
