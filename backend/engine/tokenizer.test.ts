@@ -88,6 +88,16 @@ describe('tokenizer: structured lines and levels', () => {
     expect(level('12:00:01 [WRN] Cache miss for key')).toBe('warn');
   });
 
+  it("pino's numeric level after a level key; the number stays in the template, so the cache tells levels apart", () => {
+    const info = tokenize('{"level":30,"time":1714557600000,"pid":7,"hostname":"web","msg":"request completed"}');
+    const error = tokenize('{"level":50,"time":1714557600000,"pid":7,"hostname":"web","msg":"request completed"}');
+    expect([levelName(info.level), levelName(error.level)]).toEqual(['info', 'error']);
+    expect(error.template).toBe('{"level":50,"time":<NUM>,"pid":<NUM>,"hostname":"web","msg":"request completed"}');
+    expect(level('level=60 msg="out of memory"')).toBe('fatal');
+    expect(level('{"level":35,"msg":"x"}')).toBeNull(); // not one of pino's levels
+    expect(level('{"count":50,"msg":"x"}')).toBeNull(); // not after a level key
+  });
+
   it('a Windows path is <PATH> like a slash path; a JSON escape before a quote is not a path', () => {
     // without a digit it was a plain word: every file named made a new word, novel to the rare-word detector
     expect(tokenize('Info CBS Failed to open file C:\\Windows\\servicing\\Packages\\Package_for_KB.mum').template).toBe(

@@ -8,7 +8,7 @@
 // words, their values are masked by the same type rules, and quoted message text splits into words. The level
 // is read from klog's first letter, a `level=`/`"level":` style key, a bracketed `[ERROR]`, a bare
 // upper-case level word near the start of the line, a capitalised one followed by a colon or a padded column
-// (`Warning:`, `Info    `), or logcat's letter after its pid and tid columns.
+// (`Warning:`, `Info    `), logcat's letter after its pid and tid columns, or pino's `"level":50`.
 
 import { NO_LEVEL, WORD_TO_RANK, klogRank, logcatRank } from './levels';
 
@@ -108,6 +108,8 @@ class CodeWordMap {
 }
 
 const LEVEL_WORDS = new CodeWordMap(WORD_TO_RANK);
+/** pino's and bunyan's numeric levels by their tens digit: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal. */
+const PINO_RANKS: readonly number[] = [NO_LEVEL, 0, 1, 2, 4, 5, 6];
 const LEVEL_KEYS = new CodeWordMap(['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'log.level'].map((k) => [k, 1]));
 const DURATION_UNITS = ['ns', 'us', 'µs', 'ms', 's', 'm', 'h', 'd', 'min', 'sec', 'secs'];
 const SIZE_UNITS = ['b', 'k', 'kb', 'kib', 'mb', 'mib', 'g', 'gb', 'gib', 'tb', 'tib', 'x', '%'];
@@ -467,6 +469,16 @@ export class LineScanner {
       }
       emittedAny = true;
       const index = this.count;
+      if (levelKey && kind === TokenKind.Num && this.level === NO_LEVEL) {
+        // pino and bunyan write the level as a number ("level":30); kept as a word, so the template (and the
+        // score cache's key) tells an error line from an info one
+        const rank = i - start === 2 && codes[start + 1] === 48 ? PINO_RANKS[codes[start] - 48] ?? NO_LEVEL : NO_LEVEL;
+        if (rank !== NO_LEVEL) {
+          kind = TokenKind.Word;
+          this.level = rank;
+          this.levelToken = index;
+        }
+      }
       this.push(start, i, kind);
       if (kind === TokenKind.Word) {
         // the word's own hash, computed only now that the token is known to stay a word
