@@ -143,8 +143,24 @@ export function isDelimiter(token: string): boolean {
   return token === FIELD_DELIMITER || token === MEMBER_DELIMITER || isMessageMarker(token);
 }
 
+/**
+ * A run of identical type placeholders (`<ID> <ID> <ID>`: a list of hosts, ids or numbers) is one token, so a
+ * line listing three hosts and one listing fourteen are the same event (Drain compares only lines of equal
+ * token count). Never a run of wildcards: a template's `<*>` positions are its own.
+ */
+function collapseRuns(parts: string[]): string[] {
+  let out: string[] | null = null;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const repeat = i > 0 && p === parts[i - 1] && p !== WILDCARD && p.length > 2 && p.charCodeAt(0) === 60 && p.charCodeAt(p.length - 1) === 62;
+    if (repeat && out === null) out = parts.slice(0, i);
+    else if (!repeat && out !== null) out.push(p);
+  }
+  return out ?? parts;
+}
+
 function splitWords(text: string): string[] {
-  return splitMembers(splitFields(groupBrackets(text.split(' '))));
+  return splitMembers(splitFields(collapseRuns(groupBrackets(text.split(' ')))));
 }
 
 /** The tokens of a template text (a mined template, or a masked line): the inverse of joinTokens. */
