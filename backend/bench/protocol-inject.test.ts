@@ -17,6 +17,7 @@ describe('dress: the host header, a foreign message', () => {
     ['ts=2024-05-02T12:17:22Z caller=http.go:194 level=debug orgID=1 msg="POST /push (200)" x=1', 'ts=2024-05-02T12:17:22Z caller=http.go:194 level=error orgID=1 msg="disk quota exceeded" x=1'],
     ['{"level":"debug","msg":"request completed","status":200}', '{"level":"error","msg":"disk quota exceeded","status":200}'],
     ['{"level":30,"time":1714557600000,"msg":"request completed"}', '{"level":50,"time":1714557600000,"msg":"disk quota exceeded"}'],
+    ['20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579', '20171223-22:15:29:606|Step_LSC|30002312|disk quota exceeded'],
     ['03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs', '03-17 16:13:38.811  1702  2395 E WindowManager: disk quota exceeded'],
     ['2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack', '2016-09-28 04:30:30, Error                  disk quota exceeded'],
   ])('%s', (host, want) => {

@@ -7,6 +7,7 @@
 //    replaced; a log none of whose lines has a message part cannot be injected (NotInjectable), and the
 //    protocol reports it as such rather than stopping;
 //  - logfmt lines: the value of the `msg=` key is replaced (quoted);
+//  - fields glued by `|` (`time|component|pid|message`): the message follows the last `|` of the line's head;
 //  - other lines: the header is the first run of "terminator" tokens among the first 10 (a token ending in ':'
 //    or ']', a bracketed group, a level word, a lone '-'), extended over following terminators, bracketed
 //    groups and dotted component names (org.apache.x.Y); the message is the rest. That is where syslog's
@@ -77,6 +78,9 @@ function isTerminator(t: string): boolean {
 
 /** Offset where the message part of a plain-text line starts, or -1 when no header is found. */
 export function messageStart(line: string): number {
+  // fields glued by `|` (`time|component|pid|message …`, as the miner splits them): the message follows the last
+  const head = /^\S*/.exec(line)![0];
+  if (head.split('|').length > 2 && !head.endsWith('|')) return head.lastIndexOf('|') + 1;
   const toks = tokens(line, HEADER_SCAN_TOKENS + 4);
   const first = toks.findIndex((t, i) => i < HEADER_SCAN_TOKENS && isTerminator(t.text));
   if (first < 0) return -1;
