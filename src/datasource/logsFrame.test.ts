@@ -51,6 +51,12 @@ describe('anomalies as logs', () => {
     expect(severityOf('level=warn msg="slow"')).toBe('warning');
     expect(severityOf('[CRIT] kernel panic')).toBe('critical');
     expect(severityOf('GET /index.html 200')).toBe('unknown');
+    // the engine's reading: spellings the old keyword search missed or misread
+    expect(severityOf('E0507 12:04:17.597069       1 node.go:169] "Pod does not fit" pod="ns/pod-4"')).toBe('error');
+    expect(severityOf('03-17 16:13:38.811  1702  8671 W PowerManagerService: slow')).toBe('warning');
+    expect(severityOf('{"level":50,"msg":"request failed"}')).toBe('error');
+    expect(severityOf('- 1117838570 2005.06.03 R02-M1-N0 RAS KERNEL INFO instruction cache parity error corrected')).toBe('info');
+    expect(severityOf('Dec 10 06:55:46 LabSZ sshd[24200]: error: Received disconnect')).toBe('error'); // prose, no level
   });
 });
 

@@ -1,5 +1,7 @@
 import { DataFrameType, FieldType, type DataFrame, type Field } from '@grafana/data';
 
+import { levelName, type LevelName } from '../../backend/engine/levels';
+import { LineScanner } from '../../backend/engine/tokenizer';
 import { ANOMALY_FIELDS, fieldsByName, type AnomalyField, type ContextRow } from '../shared/contract';
 
 /**
@@ -11,8 +13,31 @@ import { ANOMALY_FIELDS, fieldsByName, type AnomalyField, type ContextRow } from
  */
 export const LOGS_FIELDS = { time: 'timestamp', body: 'body', severity: 'severity', id: 'id', labels: 'labels' } as const;
 
-/** The level a line states about itself (ERROR, warn, ...), in the words Grafana's logs code maps to colours. */
+// The engine's own level reading (backend/engine/tokenizer.ts, defined once): the level a line was scored with,
+// in every spelling the engine reads (klog's E0507, logcat's letter, pino's "level":50, level=warn, [ERROR], …).
+const scanner = new LineScanner();
+
+/** Grafana's words for the engine's levels (trace < debug < info < notice < warn < error < fatal). */
+const GRAFANA_LEVEL: Record<LevelName, string> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  notice: 'info',
+  warn: 'warning',
+  error: 'error',
+  fatal: 'critical',
+};
+
+/**
+ * The level a line states about itself, in the words Grafana's logs code maps to colours: the level the engine
+ * read from it, else the first level-like word of its first 200 characters (prose such as `error: disk full` in a
+ * log without levels, as Grafana's own guess would colour it).
+ */
 export function severityOf(line: string): string {
+  const read = levelName(scanner.scan(line).level);
+  if (read !== null) {
+    return GRAFANA_LEVEL[read];
+  }
   const m = /\b(emerg|alert|crit(?:ical)?|fatal|panic|err(?:or)?|warn(?:ing)?|notice|info|debug|trace)\b/i.exec(line.slice(0, 200));
   if (!m) {
     return 'unknown';
