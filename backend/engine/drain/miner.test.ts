@@ -90,6 +90,18 @@ describe('TemplateMiner', () => {
     expect(alone.add(tok(alone, '<TS> <NUM> host kernel: link eth0 up')).id).toBe(c.id);
   });
 
+  // Linux's `authentication failure; … rhost=<IP>` / `rhost=<ID>` / `rhost=zummit.com`: once another event of the
+  // log shares the other words, the field's value was the only evidence left, and each kind of value split off
+  it('takes a named field holding a variable as a parameter; a plain word value stays evidence', () => {
+    const m = new TemplateMiner();
+    const root = m.add(tok(m, '<TS> sshd: auth failure; tty=ssh ruser= rhost=<IP> user=root'));
+    const ip = m.add(tok(m, '<TS> sshd: auth failure; tty=ssh ruser= rhost=<IP>'));
+    expect(m.add(tok(m, '<TS> sshd: auth failure; tty=ssh ruser= rhost=<ID>')).id).toBe(ip.id);
+    expect(m.add(tok(m, '<TS> sshd: auth failure; tty=ssh ruser= rhost=zummit.com')).id).toBe(ip.id);
+    // user=guest against user=root, every other word shared with the template above: no evidence for joining
+    expect(m.add(tok(m, '<TS> sshd: auth failure; tty=ssh ruser= rhost=<IP> user=guest')).id).not.toBe(root.id);
+  });
+
   it('stays within maxTemplates, evicting the least recently used, and counts evictions', () => {
     const m = new TemplateMiner({ maxTemplates: 3 });
     const ids = ['alpha one', 'beta two', 'gamma three', 'delta four'].map((s) => m.add(tok(m, `${s} x y`)).id);

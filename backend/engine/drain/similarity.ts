@@ -22,6 +22,20 @@ export function hasPlaceholder(token: string): boolean {
   return open >= 0 && token.indexOf('>', open + 2) > 0;
 }
 
+/**
+ * Two `key=value` words with the same key, one of whose values is evidently a variable: it holds a masked
+ * placeholder or a dot (a host, file or class name). `user=root` and `user=guest` stay different words.
+ */
+function sameKeyVariable(a: string, b: string): boolean {
+  const eq = a.indexOf('=');
+  if (eq <= 0 || eq === a.length - 1 || b.length <= eq + 1 || b.charCodeAt(eq) !== 61 || !a.startsWith(b.slice(0, eq))) return false;
+  return isVariableValue(a, eq + 1) || isVariableValue(b, eq + 1);
+}
+
+function isVariableValue(word: string, from: number): boolean {
+  return word.indexOf('.', from) > from || hasPlaceholder(word.slice(from));
+}
+
 export interface Similarity {
   /** Share of informative positions that are equal (1 when there are none). */
   score: number;
@@ -56,6 +70,8 @@ export function similarity(
       continue;
     }
     if (t === w && isShared(i, t)) continue;
+    // the same named field holding a variable (rhost=<IP>, rhost=zummit.com): a parameter, like a wildcard
+    if (t !== w && sameKeyVariable(t, w)) continue;
     informative++;
     if (t === w) equal++;
   }
