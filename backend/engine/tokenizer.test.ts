@@ -126,6 +126,10 @@ describe('tokenizer: golden figures over the test corpora', () => {
     'generated/ingester-logfmt.log': { templates: 7, levels: { debug: 924, warn: 8, info: 50, error: 18 } },
     'generated/drone-json.log': { templates: 67, levels: { debug: 848, warn: 23, error: 20, info: 109 } },
     'generated/kubernetes-klog.log': { templates: 24, levels: { info: 1910, warn: 58, error: 32 } },
+    // session 7's spellings: logcat's letter, Windows' padded Info column, pino's numbers
+    'generated/android-logcat.log': { templates: 12, levels: { fatal: 22, warn: 117, info: 377, debug: 744, trace: 197, error: 43 } },
+    'generated/windows-cbs.log': { templates: 8, levels: { info: 1112, warn: 77, error: 11 } },
+    'generated/node-pino.log': { templates: 423, levels: { info: 671, debug: 446, error: 24, warn: 49, fatal: 10 } },
   };
   it.each(Object.keys(GOLDEN))('%s', (file) => {
     const lines = readFileSync(path.join(TESTDATA_DIR, file), 'utf8').split('\n').filter((l) => l.length > 0);

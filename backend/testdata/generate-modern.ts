@@ -5,7 +5,9 @@
  * - distributor-logfmt.log, ingester-logfmt.log: Go kit logfmt as a Loki/Pyroscope distributor and ingester
  *   write it (ts=RFC3339Nano caller=file.go:N level=... key=value msg="...");
  * - kubernetes-klog.log: klog as a Kubernetes descheduler writes it (I0507 12:04:17.597069  1 file.go:N] "msg" k="v");
- * - drone-json.log: one JSON object per line, keys sorted, as a drone autoscaler writes it.
+ * - drone-json.log: one JSON object per line, keys sorted, as a drone autoscaler writes it;
+ * - android-logcat.log, windows-cbs.log, node-pino.log (session 7): level spellings other logs use (logcat's
+ *   letter, Windows' padded `Info` column and backslash paths, pino's numeric levels), pinned by the golden tests.
  *
  * Each has several message templates with weights, and varying trace ids, org ids, durations, IPs, pod and node
  * names and levels, so a template miner sees realistic variety. Deterministic: the same seed gives the same
@@ -377,6 +379,70 @@ function drone(seed: number): string {
   });
 }
 
+/** Android logcat, `threadtime` format: MM-DD hh:mm:ss.mmm  PID  TID L Tag: message (level letter V D I W E F). */
+function logcat(seed: number): string {
+  const d = new Draw(seed);
+  const clock = new Clock(d, '2026-03-17T16:13:38Z', 400_000);
+  const pids = [1702, 2218, 3190, 812];
+  const head = (level: string, tag: string) => {
+    const t = clock.rfc3339Nano();
+    return `${t.slice(5, 7)}-${t.slice(8, 10)} ${t.slice(11, 19)}.${(t.slice(20, 23) + '000').slice(0, 3)}  ${d.pick(pids)}  ${d.int(1800, 9999)} ${level} ${tag}: `;
+  };
+  return lines(1500, clock, () =>
+    d.weighted([
+      [30, () => `${head('D', 'WindowManager')}handle window event ${d.int(1, 40)} for Token{${d.hex(7)}} visible=${d.pick(['true', 'false'])}`],
+      [20, () => `${head('I', 'ActivityManager')}Start proc ${d.int(2000, 30000)}:com.example.${d.pick(['mail', 'maps', 'chat'])}/u0a${d.int(10, 200)} for service`],
+      [15, () => `${head('D', 'PowerManagerService')}acquire wake lock flags=0x${d.hex(1)} tag=${d.pick(['job', 'sync', 'alarm'])}${d.int(1, 30)} uid=${d.int(1000, 10400)}`],
+      [10, () => `${head('V', 'InputDispatcher')}dispatch key event action=${d.pick(['DOWN', 'UP'])} keyCode=${d.int(1, 120)} to window`],
+      [6, () => `${head('W', 'ConnectivityService')}network ${d.int(100, 140)} validation failed, retrying in ${d.int(1, 30)}s`],
+      [4, () => `${head('I', 'chatty')}uid=${d.int(1000, 10400)} identical ${d.int(2, 40)} lines`],
+      [2, () => `${head('E', 'AudioFlinger')}write blocked for ${d.int(80, 400)} msecs, ${d.int(1, 30)} delayed writes`],
+      [1, () => `${head('F', 'libc')}Fatal signal 6 (SIGABRT), code -6 in tid ${d.int(1800, 9999)} (RenderThread)`],
+    ])
+  );
+}
+
+/** Windows servicing (CBS) log: date time, padded level and component columns, backslash paths. */
+function windowsCbs(seed: number): string {
+  const d = new Draw(seed);
+  const clock = new Clock(d, '2026-09-28T04:30:30Z', 2_000_000);
+  const pad = (s: string, n: number) => s + ' '.repeat(Math.max(1, n - s.length));
+  const head = (level: string, component: string) => `${clock.rfc3339().slice(0, 10)} ${clock.rfc3339().slice(11, 19)}, ${pad(level, 22)}${pad(component, 7)}`;
+  const dirs = ['servicing', 'winsxs', 'Logs', 'Temp', 'System32', 'SoftwareDistribution'];
+  const path = () => `C:\\Windows\\${d.pick(dirs)}\\${d.pick(['Packages', 'Manifests', 'Catalogs', 'Download'])}\\${d.pick(['Package_for_KB', 'Microsoft-Windows-Foundation', 'wcp', 'cbscore'])}${d.int(1, 9)}.${d.pick(['mum', 'cat', 'manifest', 'dll'])}`;
+  return lines(1200, clock, () =>
+    d.weighted([
+      [30, () => `${head('Info', 'CBS')}Read out cached package applicability for package: ${path()}, ApplicableState: ${d.pick([80, 112])}, CurrentState:${d.pick([80, 112])}`],
+      [20, () => `${head('Info', 'CBS')}Session: ${d.int(30546173, 30546999)}_${d.int(1000000000, 4000000000)} initialized by client WindowsUpdateAgent.`],
+      [15, () => `${head('Info', 'CSI')}${d.hex(8)}@2016/9/28:${d.int(10, 23)}:${d.int(10, 59)}:${d.int(10, 59)}.${d.int(100, 999)} WcpInitialize (wcp.dll version 0.0.0.6) called (stack @0x${d.hex(11)} @0x${d.hex(11)})`],
+      [10, () => `${head('Info', 'CBS')}Loaded Servicing Stack v6.1.7601.${d.int(23000, 23999)} with Core: ${path()}`],
+      [5, () => `${head('Warning', 'CBS')}Unrecognized packageExtended attribute.`],
+      [3, () => `${head('Info', 'CBS')}Failed to open file ${path()} [HRESULT = 0x80070002 - ERROR_FILE_NOT_FOUND]`],
+      [1, () => `${head('Error', 'CBS')}Failed to internally open package. [HRESULT = 0x800f0805 - CBS_E_INVALID_PACKAGE]`],
+    ])
+  );
+}
+
+/** pino's JSON lines (Node.js): numeric levels 10-60, epoch-millisecond time, msg last. */
+function pino(seed: number): string {
+  const d = new Draw(seed);
+  const clock = new Clock(d, '2026-05-01T10:00:00Z', 900_000);
+  const hosts = ['api-7c9f', 'api-k2m4', 'worker-x81q'];
+  const line = (level: number, fields: Record<string, unknown>, msg: string) =>
+    JSON.stringify({ level, time: Date.parse(clock.rfc3339Nano()), pid: d.pick([17, 18, 23]), hostname: d.pick(hosts), ...fields, msg });
+  return lines(1200, clock, () =>
+    d.weighted([
+      [40, () => line(30, { reqId: `req-${d.alnum(6)}`, res: { statusCode: 200 }, responseTime: d.int(1, 90) }, 'request completed')],
+      [20, () => line(20, { reqId: `req-${d.alnum(6)}`, query: d.pick(['users', 'orders', 'carts']) }, 'cache hit')],
+      [10, () => line(20, { reqId: `req-${d.alnum(6)}`, query: d.pick(['users', 'orders', 'carts']) }, 'cache miss')],
+      [5, () => line(30, { job: d.pick(['email', 'report', 'cleanup']), took: d.int(10, 4000) }, 'job finished')],
+      [3, () => line(40, { reqId: `req-${d.alnum(6)}`, responseTime: d.int(900, 5000) }, 'slow request')],
+      [2, () => line(50, { reqId: `req-${d.alnum(6)}`, err: { type: 'Error', message: 'connect ECONNREFUSED 10.0.3.7:5432' } }, 'request errored')],
+      [1, () => line(60, { err: { type: 'Error', message: 'out of memory' } }, 'process exiting')],
+    ])
+  );
+}
+
 /** The generated files by name, each a few thousand lines at most, each from its own seeded stream. */
 export function generateModern(seed = MODERN_SEED): Record<string, string> {
   return {
@@ -384,6 +450,9 @@ export function generateModern(seed = MODERN_SEED): Record<string, string> {
     'ingester-logfmt.log': ingester(seed + 1),
     'kubernetes-klog.log': kubernetes(seed + 2),
     'drone-json.log': drone(seed + 3),
+    'android-logcat.log': logcat(seed + 4),
+    'windows-cbs.log': windowsCbs(seed + 5),
+    'node-pino.log': pino(seed + 6),
   };
 }
 

@@ -117,20 +117,42 @@ const MESSAGE_CLOSE = `"${ELIDED}}`;
  */
 function jsonMessage(text: string): { open: string; message: string } | null {
   if (text.charCodeAt(0) !== 123 /* { */) return null;
-  for (const key of MESSAGE_KEYS) {
-    const needle = `"${key}":"`;
-    for (let at = text.indexOf(needle); at > 0; at = text.indexOf(needle, at + 1)) {
-      // a member's key (after `{` or `,`, or the `…` of a template text), not words inside a string
-      const before = text.charAt(at - 1);
-      if (before !== '{' && before !== ',' && before !== ELIDED) continue;
-      const start = at + needle.length;
-      let end = start;
-      while (end < text.length && text.charCodeAt(end) !== 34 /* " */) end += text.charCodeAt(end) === 92 /* \ */ ? 2 : 1;
-      if (end >= text.length) continue;
-      return { open: `{${ELIDED}${needle}`, message: text.slice(start, end) };
+  // One pass over the object: the string members of the top level only. A nested object's `message` (pino's
+  // `"err":{"message":"…"}`) is a detail of the event, not the line's message.
+  const found = new Map<string, { start: number; end: number }>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123 /* { */ || c === 91 /* [ */) depth++;
+    else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+    else if (c === 34 /* " */) {
+      const end = stringEnd(text, i + 1);
+      if (end < 0) return null;
+      // a key of the top level whose value is a string: "key":"value"
+      if (depth === 1 && text.charCodeAt(end + 1) === 58 /* : */ && text.charCodeAt(end + 2) === 34) {
+        const key = text.slice(i + 1, end);
+        const valueEnd = stringEnd(text, end + 3);
+        if (valueEnd < 0) return null;
+        if (!found.has(key)) found.set(key, { start: end + 3, end: valueEnd });
+        i = valueEnd;
+      } else i = end;
     }
   }
+  for (const key of MESSAGE_KEYS) {
+    const at = found.get(key);
+    if (at !== undefined) return { open: `{${ELIDED}"${key}":"`, message: text.slice(at.start, at.end) };
+  }
   return null;
+}
+
+/** Index of the quote that closes the string starting at `from` (after its opening quote), or -1. */
+function stringEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 92 /* \ */) i++;
+    else if (c === 34 /* " */) return i;
+  }
+  return -1;
 }
 
 /** The opening and closing markers of a JSON line's tokens: structure, like the delimiters. */
