@@ -9,6 +9,7 @@ export const NO_LEVEL = -1;
 /** Level words (lower case) and their ranks. */
 export const WORD_TO_RANK: ReadonlyMap<string, number> = new Map([
   ['trace', 0],
+  ['verbose', 0], // Serilog's and logcat's lowest
   ['debug', 1],
   ['dbug', 1],
   ['info', 2],

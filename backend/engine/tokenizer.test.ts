@@ -98,6 +98,14 @@ describe('tokenizer: structured lines and levels', () => {
     expect(level('{"count":50,"msg":"x"}')).toBeNull(); // not after a level key
   });
 
+  it("Serilog's compact JSON (@l), OpenTelemetry's severity_text, and verbose as the lowest level", () => {
+    expect(level('{"@t":"2026-05-01T10:00:00Z","@mt":"Order {OrderId} failed","@l":"Warning","OrderId":42}')).toBe('warn');
+    expect(level('{"@t":"2026-05-01T10:00:00Z","@mt":"Cache hit for {Key}","Key":"users"}')).toBeNull(); // Information: no @l
+    expect(level('{"severity_text":"ERROR","body":"disk full"}')).toBe('error');
+    expect(level('level=VERBOSE msg="x"')).toBe('trace');
+    expect(level('{"@x":"Error","msg":"m"}')).toBeNull(); // another two-letter key is not a level key
+  });
+
   it('a Windows path is <PATH> like a slash path; a JSON escape before a quote is not a path', () => {
     // without a digit it was a plain word: every file named made a new word, novel to the rare-word detector
     expect(tokenize('Info CBS Failed to open file C:\\Windows\\servicing\\Packages\\Package_for_KB.mum').template).toBe(

@@ -110,7 +110,10 @@ class CodeWordMap {
 const LEVEL_WORDS = new CodeWordMap(WORD_TO_RANK);
 /** pino's and bunyan's numeric levels by their tens digit: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal. */
 const PINO_RANKS: readonly number[] = [NO_LEVEL, 0, 1, 2, 4, 5, 6];
-const LEVEL_KEYS = new CodeWordMap(['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'log.level'].map((k) => [k, 1]));
+// `severity_text`: OpenTelemetry's log records (Serilog's `@l` is read in readLevel: two letters)
+const LEVEL_KEYS = new CodeWordMap(
+  ['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'log.level', 'severity_text', 'severitytext'].map((k) => [k, 1]),
+);
 const DURATION_UNITS = ['ns', 'us', 'µs', 'ms', 's', 'm', 'h', 'd', 'min', 'sec', 'secs'];
 const SIZE_UNITS = ['b', 'k', 'kb', 'kib', 'mb', 'mib', 'g', 'gb', 'gib', 'tb', 'tib', 'x', '%'];
 
@@ -536,6 +539,8 @@ export class LineScanner {
       }
       return false;
     }
+    // Serilog's compact JSON names its level `@l` ("@l":"Warning"; absent for Information)
+    if (len === 2) return codes[start] === 64 && (codes[start + 1] | 32) === 108 && this.keySeparatorAfter(end);
     if (len < 3 || len > 13) return false;
     const bracketed = before === 91 && after === 93;
     const c0 = codes[start] | 32;
@@ -556,14 +561,16 @@ export class LineScanner {
         return false;
       }
     }
-    if (LEVEL_KEYS.get(codes, start, end) !== -1) {
-      // level=info, "level":"info", level: info
-      let k = end;
-      while (k < this.scanEnd && (codes[k] === 34 || codes[k] === 39)) k++;
-      const sep = codes[k];
-      return sep === 61 || sep === 58;
-    }
-    return false;
+    return LEVEL_KEYS.get(codes, start, end) !== -1 && this.keySeparatorAfter(end);
+  }
+
+  /** level=info, "level":"info", level: info: the key's closing quotes, then `=` or `:`. */
+  private keySeparatorAfter(end: number): boolean {
+    const codes = this.codes;
+    let k = end;
+    while (k < this.scanEnd && (codes[k] === 34 || codes[k] === 39)) k++;
+    const sep = codes[k];
+    return sep === 61 || sep === 58;
   }
 
   /** Words of the scanned line for the models: kept words lower-cased, masked tokens as their placeholder. */

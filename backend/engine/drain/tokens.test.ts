@@ -16,6 +16,8 @@ describe('miner tokens', () => {
     // Loki's order of keys: "log" before "msg"; a key is a member's, not words inside a string
     expect(splitTemplate('{"msg":"a","log":"b c"}')).toEqual(['{…"log":"', 'b', 'c', '"…}']);
     expect(splitTemplate('{"note":"say \\"msg\\":\\"x\\"","message":"m"}')).toEqual(['{…"message":"', 'm', '"…}']);
+    // Serilog's compact JSON: the message template `@mt`, holes and all
+    expect(splitTemplate('{"@t":"<TS>","@mt":"Order {OrderId} failed","OrderId":<NUM>}')).toEqual(['{…"@mt":"', 'Order', '{OrderId}', 'failed', '"…}']);
     // a nested object's message is a detail of the event (pino's err object), the line's message is the top level's
     expect(splitTemplate('{"level":<NUM>,"err":{"type":"Error","message":"out of memory"},"msg":"process exiting"}')).toEqual(['{…"msg":"', 'process', 'exiting', '"…}']);
     expect(joinTokens(splitTemplate('{"a":<NUM>,"b":"x y"}'))).toBe('{"a":<NUM>,"b":"x y"}');

@@ -104,7 +104,8 @@ function splitMembers(parts: string[]): string[] {
  * Keys whose string value is a JSON line's message, in the order Loki's pattern miner looks for them
  * (pkg/pattern/drain/line_tokenizer.go, jsonTokenizer).
  */
-export const MESSAGE_KEYS: readonly string[] = ['log', 'message', 'msg', 'msg_', '_msg', 'content'];
+// then Serilog's compact JSON (CLEF): `@mt`, the message template with its {Property} holes, else `@m`, rendered
+export const MESSAGE_KEYS: readonly string[] = ['log', 'message', 'msg', 'msg_', '_msg', 'content', '@mt', '@m'];
 /** Stands for the members around the message in a JSON line's template text: `{…"msg":"cache miss"…}`. */
 const ELIDED = '…';
 const MESSAGE_CLOSE = `"${ELIDED}}`;
