@@ -18,6 +18,7 @@ describe('dress: the host header, a foreign message', () => {
     ['{"level":"debug","msg":"request completed","status":200}', '{"level":"error","msg":"disk quota exceeded","status":200}'],
     ['{"level":30,"time":1714557600000,"msg":"request completed"}', '{"level":50,"time":1714557600000,"msg":"disk quota exceeded"}'],
     ['20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579', '20171223-22:15:29:606|Step_LSC|30002312|disk quota exceeded'],
+    ['{"@t":"2026-05-01T10:00:00Z","@mt":"Slow {Op}","@l":"Warning","Op":"x"}', '{"@t":"2026-05-01T10:00:00Z","@mt":"disk quota exceeded","@l":"Error","Op":"x"}'],
     ['03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs', '03-17 16:13:38.811  1702  2395 E WindowManager: disk quota exceeded'],
     ['2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack', '2016-09-28 04:30:30, Error                  disk quota exceeded'],
   ])('%s', (host, want) => {
