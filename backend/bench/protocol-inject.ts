@@ -16,7 +16,7 @@
 
 import { tokenize } from '../engine';
 import { MESSAGE_KEYS } from '../engine/drain/tokens';
-import { LEVEL_NAMES, NO_LEVEL, WORD_TO_RANK } from '../engine/levels';
+import { LEVEL_KEY_NAMES, LEVEL_NAMES, NO_LEVEL, WORD_TO_RANK } from '../engine/levels';
 import { SeededRandom } from '../engine/random';
 
 export interface FailureMessage {
@@ -146,7 +146,7 @@ export function dress(host: string, message: string, level = NO_LEVEL): string |
       const key = MESSAGE_KEYS.find((k) => typeof obj[k] === 'string');
       if (key === undefined) return null;
       obj[key] = message;
-      const lk = ['level', 'lvl', 'severity', '@l', 'severity_text'].find((k) => typeof obj[k] === 'string' || typeof obj[k] === 'number');
+      const lk = LEVEL_KEY_NAMES.find((k) => typeof obj[k] === 'string' || typeof obj[k] === 'number');
       if (lk !== undefined && level > tokenize(JSON.stringify({ [lk]: obj[lk] })).level) {
         // pino's numbers (40 warn, 50 error, 60 fatal), or a level word spelled as the host spells it
         obj[lk] = typeof obj[lk] === 'number' ? (level >= 6 ? 60 : level === 5 ? 50 : 40) : sameCase(LEVEL_NAMES[level], String(obj[lk]));

@@ -37,6 +37,23 @@ export const WORD_TO_RANK: ReadonlyMap<string, number> = new Map([
   ['ftl', 6],
 ]);
 
+/**
+ * Keys whose value is the line's level (`level=warn`, `"severity":"ERROR"`), compared without case: the common
+ * ones, Serilog's compact JSON `@l` and OpenTelemetry's `severity_text`.
+ */
+export const LEVEL_KEY_NAMES: readonly string[] = [
+  'level',
+  'lvl',
+  'severity',
+  'loglevel',
+  'log_level',
+  'levelname',
+  'log.level',
+  'severity_text',
+  'severitytext',
+  '@l',
+];
+
 /** klog's one-letter severity (I, W, E, F). */
 export function klogRank(letterCode: number): number {
   switch (letterCode) {

@@ -10,7 +10,7 @@
 // upper-case level word near the start of the line, a capitalised one followed by a colon or a padded column
 // (`Warning:`, `Info    `), logcat's letter after its pid and tid columns, or pino's `"level":50`.
 
-import { NO_LEVEL, WORD_TO_RANK, klogRank, logcatRank } from './levels';
+import { LEVEL_KEY_NAMES, NO_LEVEL, WORD_TO_RANK, klogRank, logcatRank } from './levels';
 
 export const enum TokenKind {
   Word = 0,
@@ -110,10 +110,7 @@ class CodeWordMap {
 const LEVEL_WORDS = new CodeWordMap(WORD_TO_RANK);
 /** pino's and bunyan's numeric levels by their tens digit: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal. */
 const PINO_RANKS: readonly number[] = [NO_LEVEL, 0, 1, 2, 4, 5, 6];
-// `severity_text`: OpenTelemetry's log records (Serilog's `@l` is read in readLevel: two letters)
-const LEVEL_KEYS = new CodeWordMap(
-  ['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'log.level', 'severity_text', 'severitytext'].map((k) => [k, 1]),
-);
+const LEVEL_KEYS = new CodeWordMap(LEVEL_KEY_NAMES.map((k) => [k, 1]));
 const DURATION_UNITS = ['ns', 'us', 'µs', 'ms', 's', 'm', 'h', 'd', 'min', 'sec', 'secs'];
 const SIZE_UNITS = ['b', 'k', 'kb', 'kib', 'mb', 'mib', 'g', 'gb', 'gib', 'tb', 'tib', 'x', '%'];
 
@@ -540,7 +537,7 @@ export class LineScanner {
       return false;
     }
     // Serilog's compact JSON names its level `@l` ("@l":"Warning"; absent for Information)
-    if (len === 2) return codes[start] === 64 && (codes[start + 1] | 32) === 108 && this.keySeparatorAfter(end);
+    if (len === 2) return codes[start] === 64 && LEVEL_KEYS.get(codes, start, end) !== -1 && this.keySeparatorAfter(end);
     if (len < 3 || len > 13) return false;
     const bracketed = before === 91 && after === 93;
     const c0 = codes[start] | 32;
