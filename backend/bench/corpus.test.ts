@@ -94,7 +94,7 @@ describe('benchmark corpus generator', () => {
     const samples = loadSamples(TESTDATA_DIR);
     const perFolder: Record<string, number> = {};
     for (const s of samples) perFolder[s.name.split('/')[0]] = (perFolder[s.name.split('/')[0]] ?? 0) + 1;
-    expect(perFolder).toEqual({ loghub: 10, generated: 4 });
+    expect(perFolder).toEqual({ loghub: 10, generated: 7 });
     const labelled = samples.filter((s) => s.alerts.length > 0);
     expect(labelled.length).toBeGreaterThanOrEqual(1);
     const result = writeCorpus(join(dir, 'testdata.log'), samples, { lines: 5000, seed: 1 });
