@@ -28,12 +28,16 @@ export function hasPlaceholder(token: string): boolean {
  */
 function sameKeyVariable(a: string, b: string): boolean {
   const eq = a.indexOf('=');
-  if (eq <= 0 || eq === a.length - 1 || b.length <= eq + 1 || b.charCodeAt(eq) !== 61 || !a.startsWith(b.slice(0, eq))) return false;
+  if (eq <= 0 || eq === a.length - 1 || b.length <= eq + 1 || b.charCodeAt(eq) !== 61) return false;
+  for (let i = 0; i < eq; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return false;
   return isVariableValue(a, eq + 1) || isVariableValue(b, eq + 1);
 }
 
+/** The value from `from` on holds a dot after its first character, or a placeholder (no string is built). */
 function isVariableValue(word: string, from: number): boolean {
-  return word.indexOf('.', from) > from || hasPlaceholder(word.slice(from));
+  if (word.indexOf('.', from) > from) return true;
+  const open = word.indexOf('<', from);
+  return open >= 0 && word.indexOf('>', open + 2) > 0;
 }
 
 export interface Similarity {
