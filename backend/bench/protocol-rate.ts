@@ -64,10 +64,15 @@ function healthyLines(f: { lines: string[]; labels: boolean[] | null }): string[
   return f.labels === null ? f.lines : f.lines.filter((_, i) => !f.labels![i]);
 }
 
-/** `line` with its timestamp text replaced by `stamp` (null when it has no timestamp). */
-function restamp(parser: TimestampParser, line: string, stamp: string): string | null {
+/**
+ * `line` with its timestamp text replaced by `stamp` (null when it has no timestamp). A stamp of another format
+ * (`native` false: the heartbeat arm's ISO times) is set apart from a prefix glued to the old one (klog's
+ * severity letter, `W0507 …` → `W 2024-01-01T…`), so the letter stays and the new time is still read.
+ */
+export function restamp(parser: TimestampParser, line: string, stamp: string, native = true): string | null {
   if (Number.isNaN(parser.parse(line))) return null;
-  return line.slice(0, parser.matchStart) + stamp + line.slice(parser.matchEnd);
+  const glued = !native && parser.matchStart > 0 && !/\s/.test(line[parser.matchStart - 1]);
+  return line.slice(0, parser.matchStart) + (glued ? ' ' : '') + stamp + line.slice(parser.matchEnd);
 }
 
 async function trained(lines: readonly string[], config: EngineConfig): Promise<LadModel> {
@@ -135,7 +140,7 @@ async function heartbeatArm(lines: string[], p: RateProtocol, seed: number, conf
     const out: { time: number; line: string }[] = [];
     part.forEach((l, i) => {
       const time = t0 + first * width + Math.floor(((i + 0.5) * intervals * width) / part.length);
-      out.push({ time, line: restamp(parser, l, iso(time)) ?? `${iso(time)} ${l}` });
+      out.push({ time, line: restamp(parser, l, iso(time), false) ?? `${iso(time)} ${l}` });
     });
     for (let k = first; k < first + intervals; k++) {
       if (!beat(k)) continue;

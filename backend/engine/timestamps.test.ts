@@ -74,6 +74,8 @@ describe('timestamps', () => {
       ['1117838570 2005.06.03 R02', '1117838570'],
       ['[10/Oct/2000:13:55:36 -0700] "GET', '10/Oct/2000:13:55:36 -0700'],
       ['Jun 14 15:16:01 combo sshd', 'Jun 14 15:16:01'],
+      // klog's letter is the severity: a re-stamp must not turn a W line into an I line
+      ['W0507 12:04:17.597069       1 x.go:1] "y"', '0507 12:04:17.597069'],
     ]) {
       p.parse(line);
       expect(line.slice(p.matchStart, p.matchEnd)).toBe(stamp);

@@ -86,6 +86,8 @@ export class TimestampParser {
   private readonly scratch = new Uint16Array(MAX_SCAN);
   /** Where the last timestamp found was: [matchStart, matchEnd) of the parsed input (for tools that re-stamp). */
   matchStart = -1;
+  /** Characters at the start of the last format read that are not its time (klog's severity letter). */
+  private skip = 0;
   matchEnd = -1;
 
   /** @param reference the "now" that year-less formats are placed near (epoch ms). */
@@ -125,8 +127,9 @@ export class TimestampParser {
   }
 
   private found(start: number, t: number): number {
-    this.matchStart = start;
+    this.matchStart = start + this.skip;
     this.matchEnd = this.p;
+    this.skip = 0;
     return t;
   }
 
@@ -235,6 +238,8 @@ export class TimestampParser {
       if (mo < 1 || d < 1 || !this.expect(32)) return NaN;
       const secs = this.clock(58);
       if (secs < 0) return NaN;
+      // the letter is the line's severity, not part of its time: the match starts after it
+      this.skip = 1;
       return this.yearless(mo, d, secs, this.fraction());
     }
     if (i + 3 > this.n) return NaN;
