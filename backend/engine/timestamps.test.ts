@@ -39,6 +39,8 @@ describe('timestamps', () => {
     expect(iso('E1127 01:02:03.000001 1 x.go:1] failed')).toBe('2026-11-27T01:02:03.000Z');
     expect(iso('127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326')).toBe('2000-10-10T20:55:36.000Z');
     expect(iso('[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok')).toBe('2005-12-04T04:47:44.000Z');
+    // Android logcat threadtime, year-less at the start of the line
+    expect(iso('03-17 16:13:38.811  1702  2395 D WindowManager: handle')).toBe('2026-03-17T16:13:38.811Z');
   });
 
   it('reads epoch seconds or milliseconds in the leading field, and HDFS yymmdd hhmmss', () => {
@@ -57,6 +59,7 @@ describe('timestamps', () => {
       'version 2024-13-45T99:00:00Z', // impossible fields
       'Jun 14 but not a time',
       '123456 abcdef',
+      '10-20 items processed', // mm-dd without a time
     ]) {
       expect(at(line)).toBeNaN();
     }

@@ -12,6 +12,7 @@
 //   NCSA / Apache         10/Oct/2000:13:55:36 -0700, Sun Dec 04 04:47:44 2005
 //   RFC 3164 syslog       Jun 14 15:16:01 (year-less)
 //   klog                  I0507 12:04:17.597069 (year-less; at the start of the line)
+//   Android logcat        03-17 16:13:38.811 (year-less; at the start of the line)
 //   compact               081109 203615 (yymmdd hhmmss, HDFS; at the start of the line)
 //   epoch                 1117838570 or 1117838570123 (s or ms; the first field of the line)
 // A time without a zone is read as UTC: only differences between a log's own lines matter for rates.
@@ -317,6 +318,16 @@ export class TimestampParser {
       return utcMs(2000 + y, mo, d, 0, 0, 0, 0) + secs * 1000 + this.fraction();
     }
     if (!lineStart) return NaN;
+    if (run === 2 && next === 45) {
+      // mm-dd hh:mm:ss.fff (Android logcat; year-less)
+      const mo = this.digits(2);
+      this.p++;
+      const d = this.digits(2);
+      if (d < 1 || !this.expect(32)) return NaN;
+      const secs = this.clock(58);
+      if (secs < 0) return NaN;
+      return this.yearless(mo, d, secs, this.fraction());
+    }
     if (run === 6 && next === 32) {
       // yymmdd hhmmss (HDFS)
       const y = this.digits(2);
