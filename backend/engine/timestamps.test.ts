@@ -48,6 +48,10 @@ describe('timestamps', () => {
     expect(iso('1117838570123 something')).toBe('2005-06-03T22:42:50.123Z');
     expect(iso('1117838570.5 something')).toBe('2005-06-03T22:42:50.500Z');
     expect(iso('081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1')).toBe('2008-11-09T20:36:15.000Z');
+    // or as the value of a time key (pino's epoch milliseconds, GELF's seconds with a fraction, logfmt)
+    expect(iso('{"level":30,"time":1777629600201,"pid":23,"msg":"request completed"}')).toBe('2026-05-01T10:00:00.201Z');
+    expect(iso('{"version":"1.1","timestamp":1385053862.3072,"short_message":"x"}')).toBe('2013-11-21T17:11:02.307Z');
+    expect(iso('level=info ts=1714557600 msg=x')).toBe('2024-05-01T10:00:00.000Z');
   });
 
   it('returns NaN for a line without a timestamp, and for look-alikes', () => {
@@ -60,6 +64,8 @@ describe('timestamps', () => {
       'Jun 14 but not a time',
       '123456 abcdef',
       '10-20 items processed', // mm-dd without a time
+      '{"count":1777629600201,"msg":"x"}', // a number under another key
+      '{"runtime":1777629600201}',
     ]) {
       expect(at(line)).toBeNaN();
     }

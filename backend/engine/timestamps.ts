@@ -14,7 +14,8 @@
 //   klog                  I0507 12:04:17.597069 (year-less; at the start of the line)
 //   Android logcat        03-17 16:13:38.811 (year-less; at the start of the line)
 //   compact               081109 203615 (yymmdd hhmmss, HDFS; at the start of the line)
-//   epoch                 1117838570 or 1117838570123 (s or ms; the first field of the line)
+//   epoch                 1117838570 or 1117838570123 (s or ms; the first field of the line, or the value of a
+//                         time key: pino's "time":1714557600000, ts=1714557600)
 // A time without a zone is read as UTC: only differences between a log's own lines matter for rates.
 // A year-less time takes the reference year (the current one), or the year before when that would put it
 // more than a month in the future (a December line read in January).
@@ -122,6 +123,13 @@ export class TimestampParser {
           const r = this.at(i, false);
           if (!Number.isNaN(r)) return this.found(i, r);
         }
+      }
+      // epoch seconds or milliseconds as the value of a time key: pino's "time":1714557600000, ts=1714557600
+      if ((prev === 58 || prev === 61) && isDigit(s[i]) && this.afterTimeKey(i - 1)) {
+        let k = i;
+        while (k < this.n && isDigit(s[k])) k++;
+        const r = this.epoch(i, k);
+        if (!Number.isNaN(r)) return this.found(i, r);
       }
     }
     return NaN;
@@ -340,14 +348,38 @@ export class TimestampParser {
       if (sec < 0 || (this.p < this.n && s[this.p] !== 32)) return NaN;
       return utcMs(2000 + y, mo, d, h, mi, sec, 0);
     }
-    if ((run === 10 || run === 13) && (next === 32 || next === 46 || next === 44 || next === 9 || k === this.n)) {
-      // epoch seconds (2001-09-09 … 2286) or milliseconds in the first field
-      let v = 0;
-      for (let j = i; j < k; j++) v = v * 10 + s[j] - 48;
-      this.p = k;
-      return run === 10 ? v * 1000 + this.fraction() : v;
+    // epoch seconds or milliseconds in the first field
+    return this.epoch(i, k);
+  }
+
+  /** The digit run [i, k) as epoch seconds (2001-09-09 … 2286, 10 digits) or milliseconds (13), else NaN. */
+  private epoch(i: number, k: number): number {
+    const s = this.s;
+    const run = k - i;
+    const next = k < this.n ? s[k] : 32;
+    if ((run !== 10 && run !== 13) || !(next === 32 || next === 46 || next === 44 || next === 9 || next === 125 || k === this.n)) return NaN;
+    let v = 0;
+    for (let j = i; j < k; j++) v = v * 10 + s[j] - 48;
+    this.p = k;
+    return run === 10 ? v * 1000 + this.fraction() : v;
+  }
+
+  /** True when the `:` or `=` at `sep` ends a time key: `"time":`, `"ts":`, `"timestamp":`, `time=`, `ts=`. */
+  private afterTimeKey(sep: number): boolean {
+    const s = this.s;
+    let end = sep;
+    if (s[sep] === 58) {
+      if (sep < 1 || s[sep - 1] !== 34) return false;
+      end = sep - 1;
     }
-    return NaN;
+    let start = end;
+    while (start > 0 && isLetter(s[start - 1]) && end - start < 9) start--;
+    const len = end - start;
+    if (start > 0 && isLetter(s[start - 1])) return false;
+    const lower = (j: number): number => s[start + j] | 32;
+    if (len === 2) return lower(0) === 116 && lower(1) === 115; // ts
+    if (len === 4) return lower(0) === 116 && lower(1) === 105 && lower(2) === 109 && lower(3) === 101; // time
+    return len === 9 && lower(0) === 116 && lower(4) === 115 && lower(8) === 112; // timestamp
   }
 }
 
