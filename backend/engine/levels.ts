@@ -9,6 +9,7 @@ export const NO_LEVEL = -1;
 /** Level words (lower case) and their ranks. */
 export const WORD_TO_RANK: ReadonlyMap<string, number> = new Map([
   ['trace', 0],
+  ['trce', 0],
   ['verbose', 0], // Serilog's and logcat's lowest
   ['debug', 1],
   ['dbug', 1],
@@ -19,6 +20,7 @@ export const WORD_TO_RANK: ReadonlyMap<string, number> = new Map([
   ['warn', 4],
   ['warning', 4],
   ['error', 5],
+  ['fail', 5], // ASP.NET Core's console logger: info, warn, fail, crit, dbug, trce
   ['err', 5],
   ['eror', 5],
   ['severe', 5], // java.util.logging's highest level is an error, not a crash

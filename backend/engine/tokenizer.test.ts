@@ -98,6 +98,14 @@ describe('tokenizer: structured lines and levels', () => {
     expect(level('{"count":50,"msg":"x"}')).toBeNull(); // not after a level key
   });
 
+  it("a line that starts with a level word and a colon, in any case (ASP.NET Core's console: info, fail, dbug)", () => {
+    expect(level('info: Microsoft.Hosting.Lifetime[14]')).toBe('info');
+    expect(level('fail: Microsoft.AspNetCore.Server.Kestrel[13]')).toBe('error');
+    expect(level('trce: Microsoft.EntityFrameworkCore.Query[10101]')).toBe('trace');
+    expect(level('note: nothing to do')).toBeNull();
+    expect(level('the job: fail: retry')).toBeNull(); // only as the line's first word
+  });
+
   it("Serilog's compact JSON (@l), OpenTelemetry's severity_text, and verbose as the lowest level", () => {
     expect(level('{"@t":"2026-05-01T10:00:00Z","@mt":"Order {OrderId} failed","@l":"Warning","OrderId":42}')).toBe('warn');
     expect(level('{"@t":"2026-05-01T10:00:00Z","@mt":"Cache hit for {Key}","Key":"users"}')).toBeNull(); // Information: no @l

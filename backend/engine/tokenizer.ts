@@ -544,10 +544,12 @@ export class LineScanner {
     const upper = len >= 4 && len <= 8 && isUpperAscii(codes, start, end);
     // A capitalised level word is a header field when a colon or a padded column follows it (`Warning: …`,
     // Windows' `Info                  CBS`); followed by one space it is message text (`Error loading …`).
+    // A line that starts with a level word and a colon, in any case: ASP.NET Core's console `info: …`, `fail: …`.
     const column =
-      len >= 4 &&
-      (after === 58 || (after === 32 && end + 1 < this.scanEnd && codes[end + 1] === 32)) &&
-      isCapitalisedAscii(codes, start, end);
+      (len >= 4 &&
+        (after === 58 || (after === 32 && end + 1 < this.scanEnd && codes[end + 1] === 32)) &&
+        isCapitalisedAscii(codes, start, end)) ||
+      (start === this.base && after === 58);
     // cheap exits: only level keys (level, lvl, log…, severity) and level candidates are looked up
     if (!afterLevelKey && !bracketed && !upper && !column && c0 !== 108 && c0 !== 115) return false;
     if (afterLevelKey || bracketed || upper || column) {
