@@ -28,6 +28,13 @@ const HEAD = 64;
 const DAY_MS = 86_400_000;
 const YEARLESS_FUTURE_MS = 31 * DAY_MS;
 
+/** True when codes[start, end) spell `word` (lower-case ASCII) in any case. */
+function isWordAt(s: ArrayLike<number>, start: number, end: number, word: string): boolean {
+  if (end - start !== word.length) return false;
+  for (let j = 0; j < word.length; j++) if ((s[start + j] | 32) !== word.charCodeAt(j)) return false;
+  return true;
+}
+
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil), no Date object. */
 function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
@@ -374,12 +381,8 @@ export class TimestampParser {
     }
     let start = end;
     while (start > 0 && isLetter(s[start - 1]) && end - start < 9) start--;
-    const len = end - start;
     if (start > 0 && isLetter(s[start - 1])) return false;
-    const lower = (j: number): number => s[start + j] | 32;
-    if (len === 2) return lower(0) === 116 && lower(1) === 115; // ts
-    if (len === 4) return lower(0) === 116 && lower(1) === 105 && lower(2) === 109 && lower(3) === 101; // time
-    return len === 9 && lower(0) === 116 && lower(4) === 115 && lower(8) === 112; // timestamp
+    return isWordAt(s, start, end, 'ts') || isWordAt(s, start, end, 'time') || isWordAt(s, start, end, 'timestamp');
   }
 }
 
