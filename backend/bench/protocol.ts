@@ -133,6 +133,13 @@ export interface SkippedArm {
   reason: string;
 }
 
+/** How the report names what was left out: a short log skips everything its kind of log would get. */
+const SKIPPED_ARM_TEXT: Record<SkippedArm['arm'], string> = {
+  labelled: '(a) labelled splits',
+  injection: '(b) injection',
+  healthy: '(b) and (c)',
+};
+
 export interface ProtocolResult {
   config: EngineConfig;
   skipped: SkippedArm[];
@@ -317,7 +324,7 @@ export function markdown(r: ProtocolResult): string {
   for (const h of r.healthy) out.push(`| ${h.log} | ${h.testLines} | ${pct(h.flaggedLines / h.testLines)} (${h.flaggedLines}) | ${h.incidents} (${pct(h.incidents / h.testLines)}) |`);
   if (r.skipped.length > 0) {
     out.push('', 'Not measured:', '');
-    for (const k of r.skipped) out.push(`- ${k.log} (${k.arm === 'injection' ? '(b) injection' : k.arm === 'labelled' ? '(a) labelled splits' : '(b) and (c)'}): ${k.reason}`);
+    for (const k of r.skipped) out.push(`- ${k.log} (${SKIPPED_ARM_TEXT[k.arm]}): ${k.reason}`);
   }
   out.push('', 'Targets at the default threshold:', '');
   for (const t of targets(r)) out.push(`- ${t.met === null ? 'not measured' : t.met ? 'met' : '**MISSED**'}: ${t.name} — ${t.value}`);
