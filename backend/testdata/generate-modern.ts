@@ -28,6 +28,8 @@ type Gen = () => string;
 /** Random draws for one file, from its own stream so that editing one format leaves the others unchanged. */
 class Draw {
   private readonly rng: SeededRandom;
+  /** The event (one log statement) of the entry `weighted` chose last: its name, else its place in the table. */
+  event = '';
   constructor(seed: number) {
     this.rng = new SeededRandom(seed);
   }
@@ -62,15 +64,23 @@ class Draw {
     if (ns < 1_000_000_000) return `${trim((ns / 1_000_000).toFixed(6))}ms`;
     return `${trim((ns / 1_000_000_000).toFixed(9))}s`;
   }
-  /** One generator by weight. */
-  weighted(table: ReadonlyArray<readonly [number, Gen]>): string {
+  /**
+   * One generator by weight. An entry may name its event: entries that are one log statement in the program
+   * (distributor's http.go:194 `POST <path> (<status>) <duration>` for every path and status) share a name.
+   */
+  weighted(table: ReadonlyArray<readonly [number, Gen] | readonly [number, Gen, string]>): string {
     const total = table.reduce((s, [w]) => s + w, 0);
     let r = this.rng.nextFloat() * total;
-    for (const [w, gen] of table) {
-      r -= w;
-      if (r < 0) return gen();
+    for (let i = 0; i < table.length; i++) {
+      r -= table[i][0];
+      if (r < 0) return this.write(table, i);
     }
-    return table[table.length - 1][1]();
+    return this.write(table, table.length - 1);
+  }
+  private write(table: ReadonlyArray<readonly [number, Gen] | readonly [number, Gen, string]>, i: number): string {
+    const entry = table[i];
+    this.event = entry.length === 3 ? entry[2] : `E${i + 1}`;
+    return entry[1]();
   }
 }
 
@@ -109,18 +119,26 @@ class Clock {
   }
 }
 
-function lines(n: number, clock: Clock, line: () => string): string {
+/** A generated log and its ground truth: the event of each line (see Draw.weighted). */
+interface Generated {
+  log: string;
+  events: string;
+}
+
+function lines(n: number, clock: Clock, d: Draw, line: () => string): Generated {
   const out: string[] = [];
+  const events: string[] = [];
   for (let i = 0; i < n; i++) {
     clock.tick();
     out.push(line());
+    events.push(d.event);
   }
-  return out.join('\n') + '\n';
+  return { log: out.join('\n') + '\n', events: events.join('\n') + '\n' };
 }
 
 const q = (s: string) => JSON.stringify(s);
 
-function distributor(seed: number): string {
+function distributor(seed: number): Generated {
   const d = new Draw(seed);
   const clock = new Clock(d, '2026-05-02T12:17:22Z', 900);
   const orgs = [1218, 3648, 4410, 29, 12372];
@@ -128,9 +146,9 @@ function distributor(seed: number): string {
   const head = (caller: string, level: string) => `ts=${clock.rfc3339Nano()} caller=${caller} level=${level}`;
   const http = (path: string, status: number, maxMs: number) =>
     `${head('http.go:194', 'debug')} traceID=${d.hex(16)} orgID=${d.pick(orgs)} msg="POST ${path} (${status}) ${d.goDuration(maxMs)}"`;
-  return lines(3000, clock, () =>
+  return lines(3000, clock, d, () =>
     d.weighted([
-      [80, () => http('/push.v1.PusherService/Push', 200, 6)],
+      [80, () => http('/push.v1.PusherService/Push', 200, 6), 'http'],
       [
         4,
         () =>
@@ -139,8 +157,9 @@ function distributor(seed: number): string {
             200,
             40
           ),
+        'http',
       ],
-      [3, () => http('/push.v1.PusherService/Push', d.pick([400, 429, 499]), 3)],
+      [3, () => http('/push.v1.PusherService/Push', d.pick([400, 429, 499]), 3), 'http'],
       [
         2,
         () =>
@@ -170,22 +189,24 @@ function distributor(seed: number): string {
   );
 }
 
-function ingester(seed: number): string {
+function ingester(seed: number): Generated {
   const d = new Draw(seed);
   const clock = new Clock(d, '2026-04-17T09:52:46Z', 3000);
   const org = () => d.pick([12372, 12372, 12372, 881, 5]);
   const head = (caller: string, level: string) => `ts=${clock.rfc3339Nano()} caller=${caller} level=${level}`;
-  return lines(1000, clock, () =>
+  return lines(1000, clock, d, () =>
     d.weighted([
       [
         70,
         () =>
           `${head('http.go:194', 'debug')} traceID=${d.hex(16)} orgID=${org()} msg="POST /ingester.v1.IngesterService/Push (200) ${d.goDuration(4)}"`,
+        'http',
       ],
       [
         6,
         () =>
           `${head('http.go:194', 'debug')} traceID=${d.hex(16)} orgID=${org()} msg="POST /querier.v1.QuerierService/SelectMergeStacktraces (200) ${d.goDuration(900)}"`,
+        'http',
       ],
       [
         3,
@@ -216,7 +237,7 @@ function ingester(seed: number): string {
   );
 }
 
-function kubernetes(seed: number): string {
+function kubernetes(seed: number): Generated {
   const d = new Draw(seed);
   const clock = new Clock(d, '2026-05-07T12:02:27Z', 20000);
   const namespaces = ['gel-sbdev', 'loki-dev-005', 'mimir-ops', 'hosted-grafana', 'kube-system'];
@@ -224,7 +245,7 @@ function kubernetes(seed: number): string {
     `${d.pick(namespaces)}/${d.pick(['gel', 'ingester', 'querier', 'compactor', 'distributor'])}-${d.int(0, 30)}`;
   const node = () => `gke-dev-us-central-0-main-n2s16-3-1dd-${d.hex(8)}-${d.alnum(4).toLowerCase()}`;
   const head = (letter: string, file: string) => `${letter}${clock.klog()}       1 ${file}]`;
-  return lines(2000, clock, () =>
+  return lines(2000, clock, d, () =>
     d.weighted([
       [30, () => `${head('I', 'node.go:339')} "no Pod antiaffinity rule found" pod="${pod()}"`],
       [
@@ -282,7 +303,7 @@ function kubernetes(seed: number): string {
   );
 }
 
-function drone(seed: number): string {
+function drone(seed: number): Generated {
   const d = new Draw(seed);
   const clock = new Clock(d, '2026-04-16T14:48:48Z', 5_000_000);
   const json = (fields: Record<string, string | number>) =>
@@ -299,7 +320,7 @@ function drone(seed: number): string {
     json({ ...base(level, msg), id, ...extra });
   const server = (level: string, msg: string, extra: Record<string, string | number>) =>
     job(level, msg, { name: `agent-${d.alnum(8)}`, ...extra });
-  return lines(1000, clock, () => {
+  return lines(1000, clock, d, () => {
     if (d.chance(0.15)) id = d.alnum(16);
     return d.weighted([
       [
@@ -380,7 +401,7 @@ function drone(seed: number): string {
 }
 
 /** Android logcat, `threadtime` format: MM-DD hh:mm:ss.mmm  PID  TID L Tag: message (level letter V D I W E F). */
-function logcat(seed: number): string {
+function logcat(seed: number): Generated {
   const d = new Draw(seed);
   const clock = new Clock(d, '2026-03-17T16:13:38Z', 400_000);
   const pids = [1702, 2218, 3190, 812];
@@ -388,72 +409,146 @@ function logcat(seed: number): string {
     const t = clock.rfc3339Nano();
     return `${t.slice(5, 7)}-${t.slice(8, 10)} ${t.slice(11, 19)}.${(t.slice(20, 23) + '000').slice(0, 3)}  ${d.pick(pids)}  ${d.int(1800, 9999)} ${level} ${tag}: `;
   };
-  return lines(1500, clock, () =>
+  return lines(1500, clock, d, () =>
     d.weighted([
-      [30, () => `${head('D', 'WindowManager')}handle window event ${d.int(1, 40)} for Token{${d.hex(7)}} visible=${d.pick(['true', 'false'])}`],
-      [20, () => `${head('I', 'ActivityManager')}Start proc ${d.int(2000, 30000)}:com.example.${d.pick(['mail', 'maps', 'chat'])}/u0a${d.int(10, 200)} for service`],
-      [15, () => `${head('D', 'PowerManagerService')}acquire wake lock flags=0x${d.hex(1)} tag=${d.pick(['job', 'sync', 'alarm'])}${d.int(1, 30)} uid=${d.int(1000, 10400)}`],
-      [10, () => `${head('V', 'InputDispatcher')}dispatch key event action=${d.pick(['DOWN', 'UP'])} keyCode=${d.int(1, 120)} to window`],
-      [6, () => `${head('W', 'ConnectivityService')}network ${d.int(100, 140)} validation failed, retrying in ${d.int(1, 30)}s`],
+      [
+        30,
+        () =>
+          `${head('D', 'WindowManager')}handle window event ${d.int(1, 40)} for Token{${d.hex(7)}} visible=${d.pick(['true', 'false'])}`,
+      ],
+      [
+        20,
+        () =>
+          `${head('I', 'ActivityManager')}Start proc ${d.int(2000, 30000)}:com.example.${d.pick(['mail', 'maps', 'chat'])}/u0a${d.int(10, 200)} for service`,
+      ],
+      [
+        15,
+        () =>
+          `${head('D', 'PowerManagerService')}acquire wake lock flags=0x${d.hex(1)} tag=${d.pick(['job', 'sync', 'alarm'])}${d.int(1, 30)} uid=${d.int(1000, 10400)}`,
+      ],
+      [
+        10,
+        () =>
+          `${head('V', 'InputDispatcher')}dispatch key event action=${d.pick(['DOWN', 'UP'])} keyCode=${d.int(1, 120)} to window`,
+      ],
+      [
+        6,
+        () =>
+          `${head('W', 'ConnectivityService')}network ${d.int(100, 140)} validation failed, retrying in ${d.int(1, 30)}s`,
+      ],
       [4, () => `${head('I', 'chatty')}uid=${d.int(1000, 10400)} identical ${d.int(2, 40)} lines`],
-      [2, () => `${head('E', 'AudioFlinger')}write blocked for ${d.int(80, 400)} msecs, ${d.int(1, 30)} delayed writes`],
+      [
+        2,
+        () => `${head('E', 'AudioFlinger')}write blocked for ${d.int(80, 400)} msecs, ${d.int(1, 30)} delayed writes`,
+      ],
       [1, () => `${head('F', 'libc')}Fatal signal 6 (SIGABRT), code -6 in tid ${d.int(1800, 9999)} (RenderThread)`],
     ])
   );
 }
 
 /** Windows servicing (CBS) log: date time, padded level and component columns, backslash paths. */
-function windowsCbs(seed: number): string {
+function windowsCbs(seed: number): Generated {
   const d = new Draw(seed);
   const clock = new Clock(d, '2026-09-28T04:30:30Z', 2_000_000);
   const pad = (s: string, n: number) => s + ' '.repeat(Math.max(1, n - s.length));
-  const head = (level: string, component: string) => `${clock.rfc3339().slice(0, 10)} ${clock.rfc3339().slice(11, 19)}, ${pad(level, 22)}${pad(component, 7)}`;
+  const head = (level: string, component: string) =>
+    `${clock.rfc3339().slice(0, 10)} ${clock.rfc3339().slice(11, 19)}, ${pad(level, 22)}${pad(component, 7)}`;
   const dirs = ['servicing', 'winsxs', 'Logs', 'Temp', 'System32', 'SoftwareDistribution'];
-  const path = () => `C:\\Windows\\${d.pick(dirs)}\\${d.pick(['Packages', 'Manifests', 'Catalogs', 'Download'])}\\${d.pick(['Package_for_KB', 'Microsoft-Windows-Foundation', 'wcp', 'cbscore'])}${d.int(1, 9)}.${d.pick(['mum', 'cat', 'manifest', 'dll'])}`;
-  return lines(1200, clock, () =>
+  const path = () =>
+    `C:\\Windows\\${d.pick(dirs)}\\${d.pick(['Packages', 'Manifests', 'Catalogs', 'Download'])}\\${d.pick(['Package_for_KB', 'Microsoft-Windows-Foundation', 'wcp', 'cbscore'])}${d.int(1, 9)}.${d.pick(['mum', 'cat', 'manifest', 'dll'])}`;
+  return lines(1200, clock, d, () =>
     d.weighted([
-      [30, () => `${head('Info', 'CBS')}Read out cached package applicability for package: ${path()}, ApplicableState: ${d.pick([80, 112])}, CurrentState:${d.pick([80, 112])}`],
-      [20, () => `${head('Info', 'CBS')}Session: ${d.int(30546173, 30546999)}_${d.int(1000000000, 4000000000)} initialized by client WindowsUpdateAgent.`],
-      [15, () => `${head('Info', 'CSI')}${d.hex(8)}@2016/9/28:${d.int(10, 23)}:${d.int(10, 59)}:${d.int(10, 59)}.${d.int(100, 999)} WcpInitialize (wcp.dll version 0.0.0.6) called (stack @0x${d.hex(11)} @0x${d.hex(11)})`],
+      [
+        30,
+        () =>
+          `${head('Info', 'CBS')}Read out cached package applicability for package: ${path()}, ApplicableState: ${d.pick([80, 112])}, CurrentState:${d.pick([80, 112])}`,
+      ],
+      [
+        20,
+        () =>
+          `${head('Info', 'CBS')}Session: ${d.int(30546173, 30546999)}_${d.int(1000000000, 4000000000)} initialized by client WindowsUpdateAgent.`,
+      ],
+      [
+        15,
+        () =>
+          `${head('Info', 'CSI')}${d.hex(8)}@2016/9/28:${d.int(10, 23)}:${d.int(10, 59)}:${d.int(10, 59)}.${d.int(100, 999)} WcpInitialize (wcp.dll version 0.0.0.6) called (stack @0x${d.hex(11)} @0x${d.hex(11)})`,
+      ],
       [10, () => `${head('Info', 'CBS')}Loaded Servicing Stack v6.1.7601.${d.int(23000, 23999)} with Core: ${path()}`],
       [5, () => `${head('Warning', 'CBS')}Unrecognized packageExtended attribute.`],
       [3, () => `${head('Info', 'CBS')}Failed to open file ${path()} [HRESULT = 0x80070002 - ERROR_FILE_NOT_FOUND]`],
-      [1, () => `${head('Error', 'CBS')}Failed to internally open package. [HRESULT = 0x800f0805 - CBS_E_INVALID_PACKAGE]`],
+      [
+        1,
+        () =>
+          `${head('Error', 'CBS')}Failed to internally open package. [HRESULT = 0x800f0805 - CBS_E_INVALID_PACKAGE]`,
+      ],
     ])
   );
 }
 
 /** pino's JSON lines (Node.js): numeric levels 10-60, epoch-millisecond time, msg last. */
-function pino(seed: number): string {
+function pino(seed: number): Generated {
   const d = new Draw(seed);
   const clock = new Clock(d, '2026-05-01T10:00:00Z', 900_000);
   const hosts = ['api-7c9f', 'api-k2m4', 'worker-x81q'];
   const line = (level: number, fields: Record<string, unknown>, msg: string) =>
-    JSON.stringify({ level, time: Date.parse(clock.rfc3339Nano()), pid: d.pick([17, 18, 23]), hostname: d.pick(hosts), ...fields, msg });
-  return lines(1200, clock, () =>
+    JSON.stringify({
+      level,
+      time: Date.parse(clock.rfc3339Nano()),
+      pid: d.pick([17, 18, 23]),
+      hostname: d.pick(hosts),
+      ...fields,
+      msg,
+    });
+  return lines(1200, clock, d, () =>
     d.weighted([
-      [40, () => line(30, { reqId: `req-${d.alnum(6)}`, res: { statusCode: 200 }, responseTime: d.int(1, 90) }, 'request completed')],
+      [
+        40,
+        () =>
+          line(
+            30,
+            { reqId: `req-${d.alnum(6)}`, res: { statusCode: 200 }, responseTime: d.int(1, 90) },
+            'request completed'
+          ),
+      ],
       [20, () => line(20, { reqId: `req-${d.alnum(6)}`, query: d.pick(['users', 'orders', 'carts']) }, 'cache hit')],
       [10, () => line(20, { reqId: `req-${d.alnum(6)}`, query: d.pick(['users', 'orders', 'carts']) }, 'cache miss')],
       [5, () => line(30, { job: d.pick(['email', 'report', 'cleanup']), took: d.int(10, 4000) }, 'job finished')],
       [3, () => line(40, { reqId: `req-${d.alnum(6)}`, responseTime: d.int(900, 5000) }, 'slow request')],
-      [2, () => line(50, { reqId: `req-${d.alnum(6)}`, err: { type: 'Error', message: 'connect ECONNREFUSED 10.0.3.7:5432' } }, 'request errored')],
+      [
+        2,
+        () =>
+          line(
+            50,
+            { reqId: `req-${d.alnum(6)}`, err: { type: 'Error', message: 'connect ECONNREFUSED 10.0.3.7:5432' } },
+            'request errored'
+          ),
+      ],
       [1, () => line(60, { err: { type: 'Error', message: 'out of memory' } }, 'process exiting')],
     ])
   );
 }
 
-/** The generated files by name, each a few thousand lines at most, each from its own seeded stream. */
+/**
+ * The generated files by name, each a few thousand lines at most, each from its own seeded stream: every
+ * `<name>.log` with its ground truth `<name>.events.txt` (one event id per line, as beside the Loghub samples),
+ * so `npm run eval:templates -- --data backend/testdata/generated` measures grouping accuracy on them.
+ */
 export function generateModern(seed = MODERN_SEED): Record<string, string> {
-  return {
-    'distributor-logfmt.log': distributor(seed),
-    'ingester-logfmt.log': ingester(seed + 1),
-    'kubernetes-klog.log': kubernetes(seed + 2),
-    'drone-json.log': drone(seed + 3),
-    'android-logcat.log': logcat(seed + 4),
-    'windows-cbs.log': windowsCbs(seed + 5),
-    'node-pino.log': pino(seed + 6),
+  const logs: Record<string, Generated> = {
+    'distributor-logfmt': distributor(seed),
+    'ingester-logfmt': ingester(seed + 1),
+    'kubernetes-klog': kubernetes(seed + 2),
+    'drone-json': drone(seed + 3),
+    'android-logcat': logcat(seed + 4),
+    'windows-cbs': windowsCbs(seed + 5),
+    'node-pino': pino(seed + 6),
   };
+  const files: Record<string, string> = {};
+  for (const [name, { log, events }] of Object.entries(logs)) {
+    files[`${name}.log`] = log;
+    files[`${name}.events.txt`] = events;
+  }
+  return files;
 }
 
 if (require.main === module) {
