@@ -6,7 +6,7 @@
 // side are compared. For the same reason an equal word that other templates also hold at that position (`RAS`,
 // `KERNEL`, `INFO`: a field of the log's format) is not evidence either: otherwise a template whose own words
 // have all become wildcards keeps matching every line of its length on its header alone, and absorbs them
-// (BGL's `RAS KERNEL <*> <*> <*> <*>`).
+// (BGL's `RAS KERNEL <*> <*> <*> <*>`). Two different such words are no evidence either (below).
 
 import { WILDCARD } from './config';
 import { isDelimiter } from './tokens';
@@ -74,6 +74,12 @@ export function similarity(
       continue;
     }
     if (t === w && isShared(i, t)) continue;
+    // Two values of a header field (both held by other templates there: `chrome.exe` / `git.exe`) are no
+    // evidence against either. Otherwise, once an event's own words are shared (the same event written at
+    // another length holds them too), only such fields would be compared, every new value would start a
+    // template, and each new template would make more words shared: a loop that mined ~70 templates from
+    // one proxy log's 4 events (miner.test.ts).
+    if (t !== w && isShared(i, t) && isShared(i, w)) continue;
     // the same named field holding a variable (rhost=<IP>, rhost=zummit.com): a parameter, like a wildcard
     if (t !== w && sameKeyVariable(t, w)) continue;
     informative++;
