@@ -88,6 +88,33 @@ describe('the combined detector', () => {
     expect(c.combined).toBeCloseTo(c.wordsBits + c.levelBits + 0.5 * c.problemBits, 10);
   });
 
+  // A level-less log where "failed" is everyday (sshd's failed logins): the word's rarity is low, but in a kind of
+  // line no training line made it marks a new failure mode, and weighs as an unseen word.
+  it('weighs a common failure word as unseen in a kind of line training never made', async () => {
+    const users = ['root', 'admin', 'guest', 'oracle', 'test', 'ubuntu', 'pi', 'postgres'];
+    const sshd = (i: number): string =>
+      [
+        `sshd[${1000 + i}]: Failed password for ${users[i % 8]} from 10.0.${i % 200}.${i % 250} port ${2000 + i} ssh2`,
+        `sshd[${1000 + i}]: Accepted publickey for ${users[i % 8]} from 10.0.${i % 200}.${i % 250} port ${2000 + i} ssh2`,
+        `sshd[${1000 + i}]: Connection closed by 10.0.${i % 200}.${i % 250} port ${2000 + i} [preauth]`,
+        `sshd[${1000 + i}]: Received disconnect from 10.0.${i % 200}.${i % 250} port ${2000 + i}:11: Bye Bye [preauth]`,
+      ][i % 4];
+    const model = (await trainModel(Array.from({ length: 2000 }, (_, i) => sshd(i)), { config: { neural: { enabled: false } } })) as LadModel;
+    const known = model.components('sshd[4242]: Failed password for root from 10.0.7.9 port 4242 ssh2');
+    expect(known.newEvent).toBe(false);
+    expect(model.score('sshd[4242]: Failed password for root from 10.0.7.9 port 4242 ssh2').anomaly).toBe(false);
+    const line = 'sshd[4243]: Lustre mount failed on volume scratch point /p/gb1';
+    const c = model.components(line);
+    expect(c.newEvent).toBe(true);
+    expect(c.problemWord).toBe('failed');
+    expect(c.problemBits).toBeCloseTo(model.rarity.maxWordBits(), 10);
+    const r = model.score(line);
+    expect(r.anomaly).toBe(true);
+    expect(r.reason).toMatch(/failure word "failed" in a kind of line not seen in training/);
+    // the same words in a known kind of line keep their own rarity
+    expect(known.problemBits).toBeLessThan(2);
+  });
+
   it('learns that a level is routine when training is full of it', async () => {
     const noisy = training.map((l, i) => (i % 2 === 0 ? l.replace('INFO', 'ERROR') : l));
     const model = await trainModel(noisy, { config: { neural: { enabled: false } } });

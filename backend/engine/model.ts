@@ -42,6 +42,8 @@ export interface ComponentScores {
   levelBits: number;
   problemBits: number;
   problemWord: string | null;
+  /** The line's mined template is new since training (its failure word then weighs as unseen). */
+  newEvent: boolean;
   templateBits: number;
   rareWords: { word: string; bits: number }[];
   level: number;
@@ -82,7 +84,11 @@ export class LadModel implements Model {
     readonly miner: TemplateMiner = new TemplateMiner(info.config.miner),
   ) {
     this.scanner = new LineScanner(info.config.maxLineLength);
+    // saved with the model; a model saved before it takes the templates it was loaded with as the trained ones
+    this.firstNewTemplateId = info.stats.firstNewTemplateId ?? miner.nextTemplateId;
   }
+  /** Templates with this id or above were made after training (by lines scored since). */
+  private readonly firstNewTemplateId: number;
 
   templateStats(): { templates: number; evicted: number } {
     return { templates: this.miner.size, evicted: this.miner.evicted };
@@ -127,13 +133,13 @@ export class LadModel implements Model {
       return hit;
     }
     const masked = s.template();
-    const c = this.componentsOf(s.words(), masked, s.level, s.levelWord(), 0);
+    const tokens = this.miner.tokensOf(masked);
+    const cluster = this.miner.add(tokens);
+    const c = this.componentsOf(s.words(), masked, s.level, s.levelWord(), 0, cluster.id >= this.firstNewTemplateId);
     let score = this.pick(c);
     const markedNormal = this.rarity.normalTemplates.has(c.template);
     // A template people marked false positive stays at most at the threshold, so it is never flagged again.
     if (markedNormal && score > this.info.threshold) score = this.info.threshold;
-    const tokens = this.miner.tokensOf(masked);
-    const cluster = this.miner.add(tokens);
     const entry: CachedScore = {
       score,
       anomaly: score > this.info.threshold,
@@ -172,7 +178,10 @@ export class LadModel implements Model {
   /** Every component score of a line (uncached). */
   components(line: string): ComponentScores {
     const s = this.scanner.scan(line);
-    return this.componentsOf(s.words(), s.template(), s.level, s.levelWord(), 0);
+    const masked = s.template();
+    const cluster = this.miner.match(this.miner.tokensOf(masked));
+    const newEvent = cluster === undefined || cluster.id >= this.firstNewTemplateId;
+    return this.componentsOf(s.words(), masked, s.level, s.levelWord(), 0, newEvent);
   }
 
   /** The configured detector's score of a component set. */
@@ -187,8 +196,11 @@ export class LadModel implements Model {
     }
   }
 
-  /** `loo` = 1 computes a training line's score with its own occurrence left out. */
-  componentsOf(words: readonly string[], template: string, level: number, levelWord: string | null, loo: number): ComponentScores {
+  /**
+   * `loo` = 1 computes a training line's score with its own occurrence left out. `newEvent`: the line's mined
+   * template is not one the training lines made (training lines never are).
+   */
+  componentsOf(words: readonly string[], template: string, level: number, levelWord: string | null, loo: number, newEvent = false): ComponentScores {
     const unique = [...new Set(words)];
     // Each word's surprisal once, shared by the rare-word, failure-word and vector-weight computations.
     const bits = this.rarity.bitsOf(unique, loo);
@@ -197,8 +209,12 @@ export class LadModel implements Model {
     const levelBits = this.rarity.levelBits(level, loo);
     const templateBits = this.rarity.templateBits(template, loo);
     const found = { word: '' };
-    const problemBits =
+    let problemBits =
       level === NO_LEVEL || level >= PROBLEM_MIN_LEVEL ? this.rarity.problemBits(unique, levelWord, loo, found, bits) : 0;
+    // A failure word's rarity says how often the log reports failures of the kinds it knows. In a line of a kind
+    // no training line made (a new template), it is a new failure mode: weighed as an unseen word, so a failure
+    // the host's everyday words also describe ("failed" in an sshd log) is not discounted by them.
+    if (newEvent && problemBits > 0) problemBits = this.rarity.maxWordBits();
     const { weights } = this.config;
     let neural = 0;
     let neuralZ = 0;
@@ -215,7 +231,7 @@ export class LadModel implements Model {
     const rarity = weights.words * wordsBits + weights.level * levelBits + weights.problem * problemBits;
     const combined = rarity + weights.neural * neuralZ;
     const problemWord = problemBits > 0 ? found.word : null;
-    return { combined, neural, rarity, wordsBits, levelBits, problemBits, problemWord, templateBits, rareWords, level, template };
+    return { combined, neural, rarity, wordsBits, levelBits, problemBits, problemWord, newEvent, templateBits, rareWords, level, template };
   }
 
   private explain(c: ComponentScores, anomaly: boolean): string {
@@ -233,7 +249,9 @@ export class LadModel implements Model {
       const share = Math.pow(2, -c.levelBits) * 100;
       parts.push(`level ${levelName(c.level)} or worse in ${share < 1 ? share.toFixed(2) : share.toFixed(0)}% of training lines`);
     }
-    if (c.problemWord !== null && c.problemBits > this.norms.words.mean) {
+    if (c.problemWord !== null && c.newEvent) {
+      parts.push(`failure word "${c.problemWord}" in a kind of line not seen in training`);
+    } else if (c.problemWord !== null && c.problemBits > this.norms.words.mean) {
       parts.push(`failure word "${c.problemWord}" rare in training`);
     }
     if (!this.rarity.templates.has(c.template)) parts.push('template never seen in training');

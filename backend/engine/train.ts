@@ -412,6 +412,8 @@ function fitModel(fit: Fit, set: SetCounts): LadModel {
     thresholdRarity: thresholds.rarity,
     // the floor under the configured detector's threshold: feedback calibration never goes below it
     thresholdFloor: floorOf(config.detector),
+    // templates from this id on are made by lines scored after training: a new kind of line (model.ts)
+    firstNewTemplateId: fit.miner.nextTemplateId,
     scoreMean: summary.mean,
     scoreStd: summary.std,
     scoreMax: summary.max,

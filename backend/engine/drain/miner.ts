@@ -67,6 +67,11 @@ export class TemplateMiner {
     return this.clusters.size;
   }
 
+  /** The id the next new template will take: templates with a smaller id existed before now. */
+  get nextTemplateId(): number {
+    return this.nextId;
+  }
+
   /** Splits a masked template (the tokenizer's `template()`) into the miner's tokens, bounded. */
   tokensOf(maskedTemplate: string): string[] {
     const tokens = splitTemplate(maskedTemplate);
