@@ -73,6 +73,21 @@ describe('engine: train, score, save and load', () => {
     expect((loaded as LadModel).neural === null).toBe((model as LadModel).neural === null);
   });
 
+  // The model is saved with the templates scored lines made since training (the service saves its miner); the
+  // boundary is saved too, so after a restart a new kind of line made before it is still new.
+  it('keeps which templates are new since training across a save/load round trip', async () => {
+    const model = (await trainModel(routineLog(500), { config: { neural: { enabled: false } } })) as LadModel;
+    const novel = 'level=warn msg="replica set failed over, primary lost" shard=7';
+    model.score(novel); // makes its template, after training
+    expect(model.components(novel).newEvent).toBe(true);
+    const modelDir = path.join(dir, 'boundary');
+    await saveModel(model, modelDir);
+    const loaded = (await loadModel(modelDir)) as LadModel;
+    expect(loaded.miner.size).toBe(model.miner.size);
+    expect(loaded.components(novel).newEvent).toBe(true);
+    expect(loaded.components(routineLog(1)[0]).newEvent).toBe(false);
+  });
+
   it('rejects a model directory with an unknown format version, naming the version', async () => {
     const model = await trainModel(routineLog(200), { config: { neural: { enabled: false } } });
     const modelDir = path.join(dir, 'future');
