@@ -54,6 +54,35 @@ export class TemplateCluster {
     }
   }
 
+  /**
+   * Takes in another template of the same length (merging two templates of one event): positions where the two
+   * differ become wildcards holding both sides' words, as if the other's lines had joined one by one.
+   */
+  absorb(other: TemplateCluster, maxValues: number, onValue: (position: number, word: string) => void): void {
+    this.size += other.size;
+    for (let i = 0; i < this.tokens.length; i++) {
+      const t = this.tokens[i];
+      const o = other.tokens[i];
+      if (t !== WILDCARD && t === o) continue;
+      if (t !== WILDCARD) {
+        this.tokens[i] = WILDCARD;
+        this.values.set(i, maxValues > 0 && !hasPlaceholder(t) ? new Set([t]) : null);
+        this.changed();
+      }
+      if (o !== WILDCARD) {
+        if (this.record(i, o, maxValues)) onValue(i, o);
+        continue;
+      }
+      const theirs = other.values.get(i);
+      if (theirs === null || theirs === undefined) {
+        if (this.values.get(i) !== null) {
+          this.values.set(i, null);
+          this.changed();
+        }
+      } else for (const w of theirs) if (this.record(i, w, maxValues)) onValue(i, w);
+    }
+  }
+
   /** Records a wildcard position's word; true when it is a new value of a position still counting. */
   private record(position: number, word: string, maxValues: number): boolean {
     const seen = this.values.get(position);

@@ -1,7 +1,8 @@
 // The online template miner (Drain-class). It sees the masked tokens of each line (the tokenizer has already
 // replaced numbers, ids, IPs, times… by typed placeholders), routes them through a prefix tree to the
 // templates of the same length and leading words, and joins the most similar one when it is similar enough,
-// turning the positions that differ into wildcards. Otherwise the line starts a new template.
+// turning the positions that differ into wildcards. Otherwise the line starts a new template. A template that
+// widens takes in the templates of its leaf it now covers (made before a header field's values were known).
 //
 // State is bounded by configuration: at most `maxTemplates` templates (least recently used evicted first,
 // as Loki's pkg/pattern/drain does), at most `maxLeafTemplates` in one leaf of the tree (so a flood of
@@ -12,9 +13,9 @@ import { LRUCache } from 'lru-cache';
 import { TemplateCluster } from './cluster';
 import { MINER_VERSION, WILDCARD, minerConfigSchema, type MinerConfig, type MinerConfigInput } from './config';
 import { PrefixTree } from './prefix-tree';
-import { similarity, type Similarity } from './similarity';
+import { isPlaceholder, similarity, type Similarity } from './similarity';
 import type { MinerState } from './state';
-import { splitTemplate } from './tokens';
+import { isDelimiter, splitTemplate } from './tokens';
 
 export class TemplateMiner {
   readonly config: MinerConfig;
@@ -24,6 +25,8 @@ export class TemplateMiner {
   private nextId = 1;
   /** Templates evicted to stay within maxTemplates, over the miner's life. */
   evicted = 0;
+  /** True while a merge deletes a template: the deletion is not an eviction. */
+  private merging = false;
   private readonly sim: Similarity = { score: 0, wildcards: 0 };
   /** How many templates hold each (position, word): a word many templates share there is a header field. */
   /**
@@ -54,7 +57,7 @@ export class TemplateMiner {
       dispose: (cluster, id, reason) => {
         // 'evict': over maxTemplates; 'delete': the oldest of a full leaf (insert)
         if (reason !== 'evict' && reason !== 'delete') return;
-        this.evicted++;
+        if (!this.merging) this.evicted++;
         cluster.forEachWord(this.dropHolder);
         const leaf = this.leaves.get(id);
         if (leaf !== undefined) PrefixTree.remove(id, leaf);
@@ -86,12 +89,43 @@ export class TemplateMiner {
   add(tokens: readonly string[], count = 1): TemplateCluster {
     const found = this.best(tokens);
     if (found !== undefined) {
+      const revision = found.revision;
       found.join(tokens, count, this.config.maxValues, this.countHolder);
-      return found;
+      return found.revision !== revision ? this.mergeCovered(found) : found;
     }
     const cluster = new TemplateCluster(this.nextId++, [...tokens], count);
     this.insert(cluster);
     return cluster;
+  }
+
+  /**
+   * A template that has just widened may now cover others of its leaf: templates of the same event made before
+   * it was wide (a header field's first values, before they were known as such). They become one template,
+   * which keeps the oldest id (a template made before training is never replaced by one made after). Returns
+   * the template that remains.
+   */
+  private mergeCovered(wide: TemplateCluster): TemplateCluster {
+    const leaf = this.leaves.get(wide.id);
+    if (leaf === undefined || leaf.length < 2 || !describesEvent(wide.tokens)) return wide;
+    const group: TemplateCluster[] = [wide];
+    for (const id of leaf) {
+      const c = this.clusters.peek(id);
+      if (c !== undefined && c !== wide && wide.matches(c.tokens)) group.push(c);
+    }
+    if (group.length === 1) return wide;
+    let survivor = wide;
+    for (const c of group) if (c.id < survivor.id) survivor = c;
+    this.merging = true;
+    try {
+      for (const c of group) {
+        if (c === survivor) continue;
+        this.clusters.delete(c.id); // drops its holders and its place in the leaf (dispose)
+        survivor.absorb(c, this.config.maxValues, this.countHolder);
+      }
+    } finally {
+      this.merging = false;
+    }
+    return survivor;
   }
 
   /** The template this line belongs to, without learning; undefined when it would start a new one. */
@@ -170,3 +204,17 @@ export class TemplateMiner {
   }
 }
 
+/**
+ * A template whose literal words outnumber its wildcards: it names an event by its words. One that is mostly
+ * wildcards (BGL's `RAS KERNEL <*> <*> <*> <*> <HEX>`) covers lines of many events, and merging what it covers
+ * would join them.
+ */
+function describesEvent(tokens: readonly string[]): boolean {
+  let words = 0;
+  let wildcards = 0;
+  for (const t of tokens) {
+    if (t === WILDCARD) wildcards++;
+    else if (!isPlaceholder(t) && !isDelimiter(t)) words++;
+  }
+  return words > wildcards;
+}
