@@ -73,8 +73,9 @@ describe('engine: train, score, save and load', () => {
     expect((loaded as LadModel).neural === null).toBe((model as LadModel).neural === null);
   });
 
-  // The model is saved with the templates scored lines made since training (the service saves its miner); the
-  // boundary is saved too, so after a restart a new kind of line made before it is still new.
+  // A model saved after it has scored lines holds the templates they made (the service saves right after
+  // training, but the engine may be saved at any time); the boundary is saved too, so after loading, a kind of line
+  // first seen before the save is still new.
   it('keeps which templates are new since training across a save/load round trip', async () => {
     const model = (await trainModel(routineLog(500), { config: { neural: { enabled: false } } })) as LadModel;
     const novel = 'level=warn msg="replica set failed over, primary lost" shard=7';
