@@ -80,9 +80,10 @@ function scoreAll(model: LadModel, lines: readonly string[]): Scored {
   const scores = new Float64Array(lines.length);
   const templates = new Array<string>(lines.length);
   lines.forEach((l, i) => {
-    const c = model.components(l);
-    scores[i] = model.pick(c);
-    templates[i] = c.template;
+    // the score the product gives, in stream order: the model keeps mining as it scores (a line's template may
+    // be one an earlier scored line made), which components() alone, learning nothing, would not see
+    scores[i] = model.score(l).score;
+    templates[i] = model.components(l).template;
   });
   return { scores, templates };
 }

@@ -81,6 +81,9 @@ export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
   };
   const templates: string[] = new Array<string>(test.length);
   test.forEach((r, i) => {
+    // score() first, as the product does: the model keeps mining as it scores, so the components of a line are
+    // taken against the templates the lines before it made
+    model.score(r.line);
     const c = model.components(r.line);
     templates[i] = c.template;
     scores.combined[i] = c.combined;
