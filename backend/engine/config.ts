@@ -21,8 +21,10 @@ const weightsSchema = z
   .object({
     words: z.number().min(0).default(1),
     level: z.number().min(0).default(1),
-    problem: z.number().min(0).default(0.5),
-    neural: z.number().min(0).default(0.5),
+    // 1 and 1 since session 8: session 5's selection rule (leximin over the BGL splits and injection seeds,
+    // docs/engine.md "Choosing the defaults") re-run on session 8's scores chose them over 0.5 and 0.5
+    problem: z.number().min(0).default(1),
+    neural: z.number().min(0).default(1),
   })
   .strict();
 

@@ -85,7 +85,7 @@ describe('the combined detector', () => {
     expect(newFatal.reason).toMatch(/terminated|corrupted/);
     expect(newFatal.reason).toMatch(/level fatal/);
     const c = model.components('FATAL scheduler terminated: partition table corrupted');
-    expect(c.combined).toBeCloseTo(c.wordsBits + c.levelBits + 0.5 * c.problemBits, 10);
+    expect(c.combined).toBeCloseTo(c.wordsBits + c.levelBits + c.problemBits, 10);
   });
 
   // A level-less log where "failed" is everyday (sshd's failed logins): the word's rarity is low, but in a kind of
