@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { basename, join } from 'path';
 import { TESTDATA_DIR } from '../testdata/paths';
-import { trainModel } from '../engine';
+import { templateOf, trainModel } from '../engine';
 import { evaluate, fatalLevelRule, rocAuc } from '../engine/evaluation';
 import type { Metrics } from '../engine/evaluation';
 import { IncidentTracker } from '../engine/incidents';
@@ -83,7 +83,7 @@ function scoreAll(model: LadModel, lines: readonly string[]): Scored {
     // the score the product gives, in stream order: the model keeps mining as it scores (a line's template may
     // be one an earlier scored line made), which components() alone, learning nothing, would not see
     scores[i] = model.score(l).score;
-    templates[i] = model.components(l).template;
+    templates[i] = templateOf(l);
   });
   return { scores, templates };
 }

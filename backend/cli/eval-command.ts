@@ -82,13 +82,14 @@ export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {
   const templates: string[] = new Array<string>(test.length);
   test.forEach((r, i) => {
     // score() first, as the product does: the model keeps mining as it scores, so the components of a line are
-    // taken against the templates the lines before it made
-    model.score(r.line);
+    // taken against the templates the lines before it made; the configured detector's is the product's own score
+    const product = model.score(r.line).score;
     const c = model.components(r.line);
     templates[i] = c.template;
     scores.combined[i] = c.combined;
     scores['w2v-som'][i] = c.neural;
     scores.rarity[i] = c.rarity;
+    scores[model.config.detector][i] = product;
   });
   const report: EvalReport = { trainLines: cut, testLines: test.length, testAnomalies: labels.filter(Boolean).length, detectors: {} };
   for (const d of wanted) {
