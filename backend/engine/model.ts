@@ -90,6 +90,11 @@ export class LadModel implements Model {
   /** Templates with this id or above were made after training (by lines scored since). */
   private readonly firstNewTemplateId: number;
 
+  /** A line of this template is of a kind no training line made (no template at all: a kind never seen). */
+  private isNewKind(cluster: TemplateCluster | undefined): boolean {
+    return cluster === undefined || cluster.id >= this.firstNewTemplateId;
+  }
+
   templateStats(): { templates: number; evicted: number } {
     return { templates: this.miner.size, evicted: this.miner.evicted };
   }
@@ -135,7 +140,7 @@ export class LadModel implements Model {
     const masked = s.template();
     const tokens = this.miner.tokensOf(masked);
     const cluster = this.miner.add(tokens);
-    const c = this.componentsOf(s.words(), masked, s.level, s.levelWord(), 0, cluster.id >= this.firstNewTemplateId);
+    const c = this.componentsOf(s.words(), masked, s.level, s.levelWord(), 0, this.isNewKind(cluster));
     let score = this.pick(c);
     const markedNormal = this.rarity.normalTemplates.has(c.template);
     // A template people marked false positive stays at most at the threshold, so it is never flagged again.
@@ -180,8 +185,7 @@ export class LadModel implements Model {
     const s = this.scanner.scan(line);
     const masked = s.template();
     const cluster = this.miner.match(this.miner.tokensOf(masked));
-    const newEvent = cluster === undefined || cluster.id >= this.firstNewTemplateId;
-    return this.componentsOf(s.words(), masked, s.level, s.levelWord(), 0, newEvent);
+    return this.componentsOf(s.words(), masked, s.level, s.levelWord(), 0, this.isNewKind(cluster));
   }
 
   /** The configured detector's score of a component set. */
