@@ -40,18 +40,7 @@ export class TemplateCluster {
    */
   join(tokens: readonly string[], count: number, maxValues: number, onValue: (position: number, word: string) => void): void {
     this.size += count;
-    for (let i = 0; i < this.tokens.length; i++) {
-      const t = this.tokens[i];
-      const w = tokens[i];
-      if (t === WILDCARD) {
-        if (this.record(i, w, maxValues)) onValue(i, w);
-      } else if (t !== w) {
-        this.tokens[i] = WILDCARD;
-        this.values.set(i, maxValues > 0 && !hasPlaceholder(t) ? new Set([t]) : null);
-        if (this.record(i, w, maxValues)) onValue(i, w);
-        this.changed();
-      }
-    }
+    for (let i = 0; i < this.tokens.length; i++) this.take(i, tokens[i], maxValues, onValue);
   }
 
   /**
@@ -61,26 +50,41 @@ export class TemplateCluster {
   absorb(other: TemplateCluster, maxValues: number, onValue: (position: number, word: string) => void): void {
     this.size += other.size;
     for (let i = 0; i < this.tokens.length; i++) {
-      const t = this.tokens[i];
       const o = other.tokens[i];
-      if (t !== WILDCARD && t === o) continue;
-      if (t !== WILDCARD) {
-        this.tokens[i] = WILDCARD;
-        this.values.set(i, maxValues > 0 && !hasPlaceholder(t) ? new Set([t]) : null);
-        this.changed();
-      }
       if (o !== WILDCARD) {
-        if (this.record(i, o, maxValues)) onValue(i, o);
+        this.take(i, o, maxValues, onValue);
         continue;
       }
+      if (this.tokens[i] !== WILDCARD) this.widen(i, maxValues);
       const theirs = other.values.get(i);
-      if (theirs === null || theirs === undefined) {
-        if (this.values.get(i) !== null) {
-          this.values.set(i, null);
-          this.changed();
-        }
-      } else for (const w of theirs) if (this.record(i, w, maxValues)) onValue(i, w);
+      if (theirs === null || theirs === undefined) this.makeVariable(i);
+      else for (const w of theirs) if (this.record(i, w, maxValues)) onValue(i, w);
     }
+  }
+
+  /** Position i meets `word`: a different literal there becomes a wildcard, and a wildcard records the word. */
+  private take(i: number, word: string, maxValues: number, onValue: (position: number, word: string) => void): void {
+    const t = this.tokens[i];
+    if (t !== WILDCARD) {
+      if (t === word) return;
+      this.widen(i, maxValues);
+    }
+    if (this.record(i, word, maxValues)) onValue(i, word);
+  }
+
+  /** Turns literal position i into a wildcard that remembers its word as its first value (not a masked one). */
+  private widen(i: number, maxValues: number): void {
+    const t = this.tokens[i];
+    this.tokens[i] = WILDCARD;
+    this.values.set(i, maxValues > 0 && !hasPlaceholder(t) ? new Set([t]) : null);
+    this.changed();
+  }
+
+  /** Wildcard position i is a variable for good: it no longer keeps its words. */
+  private makeVariable(i: number): void {
+    if (this.values.get(i) === null) return;
+    this.values.set(i, null);
+    this.changed();
   }
 
   /** Records a wildcard position's word; true when it is a new value of a position still counting. */
@@ -91,8 +95,7 @@ export class TemplateCluster {
     // So is one holding a dotted name (org.apache.Foo, nova.compute.manager): those name code locations, a
     // header field, not the event.
     if (seen.size >= maxValues || hasPlaceholder(word) || isDottedName(word)) {
-      this.values.set(position, null);
-      this.changed();
+      this.makeVariable(position);
       return false;
     }
     seen.add(word);
