@@ -69,6 +69,18 @@ describe('rarity statistics', () => {
     expect(r.problemBits(['disk', 'failed'], null)).toBeCloseTo(r.wordBits('failed'), 10);
     expect(r.problemBits(['disk', 'error'], 'error')).toBe(0); // the level token is not a failure word
   });
+
+  it('counts an exception class as a failure word, but not a bare …error field or callback name', () => {
+    const r = new RarityModel(1);
+    r.add(['disk', 'ok'], 'disk ok', 2, 100);
+    const unseen = r.maxWordBits();
+    for (const w of ['java.io.ioexception', 'sockettimeoutexception', 'java.lang.outofmemoryerror']) {
+      expect([w, r.problemBits(['read', w], null)]).toEqual([w, unseen]);
+    }
+    for (const w of ['onerror', 'lasterror', 'x.error', 'exceptional']) {
+      expect([w, r.problemBits(['read', w], null)]).toEqual([w, 0]);
+    }
+  });
 });
 
 describe('the combined detector', () => {

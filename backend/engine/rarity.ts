@@ -8,7 +8,7 @@
 // scores of unseen lines and the threshold derived from them is not biased low.
 
 import { LEVEL_NAMES } from './levels';
-import { PROBLEM_WORDS } from './lexicon';
+import { isFailureWord } from './lexicon';
 import { pruneSmallest } from './prune';
 
 export interface RarityJson {
@@ -110,7 +110,7 @@ export class RarityModel {
     let best = 0;
     for (let i = 0; i < uniqueWords.length; i++) {
       const w = uniqueWords[i];
-      if (!PROBLEM_WORDS.has(w) || w === levelWord) continue;
+      if (!isFailureWord(w) || w === levelWord) continue;
       const bits = known !== undefined ? known[i] : this.wordBits(w, loo);
       if (bits > best) {
         best = bits;
