@@ -5,6 +5,13 @@ export const DEFAULT_SOURCE_LABELS: readonly string[] = ['source', 'job', 'servi
 export const MAX_SOURCE_NAME_LENGTH = 128;
 
 /**
+ * An unpaired UTF-16 surrogate (the u flag makes a paired one a single code point outside this range). JSON can
+ * carry one (`"\ud800"`), and cutting a name to its maximum length can split a pair; encodeURIComponent, which
+ * names the source's model directory, throws on it, so such a name was a 500 on every push.
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
  * A source name becomes a pipeline, a model and a Grafana template-variable value, so it must be short,
  * printable and free of path separators. Returns the problem, or null when the name is fine.
  */
@@ -22,6 +29,9 @@ export function sourceNameProblem(name: string): string | null {
   if (name === '.' || name === '..') {
     return 'source name cannot be "." or ".."';
   }
+  if (LONE_SURROGATE.test(name)) {
+    return 'source name is not well-formed Unicode (an unpaired surrogate)';
+  }
   return null;
 }
 
@@ -29,11 +39,15 @@ export function sourceNameProblem(name: string): string | null {
  * Makes a usable source name from a label value. Shippers' labels are not ours to reject: Promtail's
  * Kubernetes configs set `job="namespace/app"`, and a 400 loses the shipper's whole batch (Promtail and Alloy
  * drop batches answered 4xx other than 429).
- * So separators and control characters become `_` and the name is cut to the maximum length.
+ * So separators, control characters and unpaired surrogates become `_` and the name is cut to the maximum length
+ * (before the surrogate check: the cut can split a pair).
  */
 export function sourceNameFromLabel(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = value.replace(/[\x00-\x1f\x7f/\\]/g, '_').slice(0, MAX_SOURCE_NAME_LENGTH);
+  const cleaned = value
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\x00-\x1f\x7f/\\]/g, '_')
+    .slice(0, MAX_SOURCE_NAME_LENGTH)
+    .replace(new RegExp(LONE_SURROGATE.source, 'gu'), '_');
   return cleaned === '.' || cleaned === '..' ? '_' : cleaned;
 }
 

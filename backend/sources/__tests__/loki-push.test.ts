@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 import { compressSync } from 'snappy';
 import { createLokiPushRouter } from '../loki-push';
+import { sourceNameProblem } from '../source-name';
 import { RecordingSink, serveRouters, type TestServer } from './recording-sink';
 
 const LOKI_PUSH_PROTO = `
@@ -185,6 +186,26 @@ describe('edge cases', () => {
     expect(res.status).toBe(204);
     expect(sink.entries.map((e) => e.source)).toEqual(['default_nginx', '_', 'x'.repeat(128)]);
     expect(sink.entries[0].labels).toEqual({ job: 'default/nginx' }); // the labels themselves are untouched
+  });
+
+  it('turns unpaired surrogates into _ (JSON escapes, or a pair split by the length cut): they made a 500 on every push', async () => {
+    // The service names a source's model directory with encodeURIComponent, which throws URIError on these.
+    const res = await json({
+      streams: [
+        { stream: { job: 'a\ud800b' }, values: [['1000000', 'escaped surrogate']] },
+        { stream: { job: 'x' + '🔥'.repeat(100) }, values: [['1000000', 'pair cut at 128']] },
+      ],
+    });
+    expect(res.status).toBe(204);
+    const [escaped, cut] = sink.entries.map((e) => e.source);
+    expect(escaped).toBe('a_b');
+    expect(cut).toBe('x' + '🔥'.repeat(63) + '_');
+    expect(() => sink.entries.map((e) => encodeURIComponent(e.source))).not.toThrow();
+  });
+
+  it('refuses ?source= with an unpaired surrogate (it cannot come from the URL, but configured names share the check)', () => {
+    expect(sourceNameProblem('a\udc00')).toMatch(/unpaired surrogate/);
+    expect(sourceNameProblem('🔥')).toBeNull();
   });
 
   it('answers 204 to an empty push without calling the sink', async () => {
