@@ -52,15 +52,18 @@ export function queryRouter(deps: QueryDeps): Router {
       review: perSourceWithDeadline(deps.review, deadline, 'review queue'),
       rates: perSourceWithDeadline(deps.rates, deadline, 'rate history'),
     };
-    const results: QueryResponse['results'] = {};
+    // Entries, not assignment: `results[refId] = ...` with refId "__proto__" set the object's prototype, and that
+    // target's frames vanished from a 200 answer. Object.fromEntries defines an own property for any refId.
+    const answered: [string, QueryResponse['results'][string]][] = [];
     for (const target of query.targets) {
       if (target.hide) {
         continue;
       }
       deadline.check(`starting target ${JSON.stringify(target.refId)}`);
-      results[target.refId] = { frames: await deadline.race(framesOf(bounded, query, target), `answering target ${JSON.stringify(target.refId)}`) };
+      answered.push([target.refId, { frames: await deadline.race(framesOf(bounded, query, target), `answering target ${JSON.stringify(target.refId)}`) }]);
     }
-    res.json({ results });
+    const body: QueryResponse = { results: Object.fromEntries(answered) };
+    res.json(body);
   });
   return router;
 }

@@ -66,9 +66,23 @@ export const queryRequestSchema = z
       .positive()
       .transform((n) => Math.min(n, QUERY_LIMITS.pointsPerFrame))
       .optional(),
-    targets: z.array(targetSchema).max(QUERY_LIMITS.targetsPerQuery, {
-      message: `at most ${QUERY_LIMITS.targetsPerQuery} targets per query (limit targetsPerQuery)`,
-    }),
+    targets: z
+      .array(targetSchema)
+      .max(QUERY_LIMITS.targetsPerQuery, {
+        message: `at most ${QUERY_LIMITS.targetsPerQuery} targets per query (limit targetsPerQuery)`,
+      })
+      // Frames are answered under their refId: a second target with the same one silently replaced the first's.
+      .superRefine((targets, ctx) => {
+        const first = new Map<string, number>();
+        targets.forEach((target, i) => {
+          const earlier = first.get(target.refId);
+          if (earlier === undefined) {
+            first.set(target.refId, i);
+            return;
+          }
+          ctx.addIssue({ code: 'custom', path: [i, 'refId'], message: `refId ${JSON.stringify(target.refId)} is also targets.${earlier}'s: each target needs its own` });
+        });
+      }),
   })
   .passthrough();
 export type QueryRequest = z.input<typeof queryRequestSchema>;
