@@ -1,10 +1,12 @@
 /**
  * Listening for HTTP the way every mode does it (embedded service, cluster roles): on config.host:port, with
- * timeouts so slow or stuck clients cannot hold sockets forever, and a close that also drops keep-alive sockets.
+ * timeouts so slow or stuck clients cannot hold sockets forever, JSON answers to requests Node's parser refuses
+ * (client-error.ts), and a close that also drops keep-alive sockets.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import { answerClientError } from './client-error';
 
 export interface Listening {
   readonly server: Server;
@@ -21,6 +23,7 @@ export async function listen(app: Express, host: string, port: number): Promise<
   });
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
+  server.on('clientError', answerClientError);
   const actual = (server.address() as AddressInfo).port;
   return {
     server,
