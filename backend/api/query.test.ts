@@ -1,6 +1,7 @@
 /**
  * POST /api/query over real HTTP on loopback: every target's frames come back under its own refId, whatever the
- * refId, and a refId used twice is refused naming the second target (it silently replaced the first's frames).
+ * refId, and a refId used twice is refused naming the second target (it silently replaced the first's frames);
+ * a time string that is neither epoch digits nor ISO 8601 is refused naming its field.
  */
 import express from 'express';
 import pino from 'pino';
@@ -13,7 +14,8 @@ import { queryRouter } from './query';
 const results: ResultsReader = {
   anomalies: () => [],
   getAnomaly: () => undefined,
-  counts: () => [],
+  // one point at the range's start: the tests read back the time the router parsed
+  counts: (_source, fromMs) => [{ time: fromMs, lines: 0, anomalies: 0, suppressed: 0 }],
   context: async () => null,
   sourceNames: () => ['web'],
   bucketMs: 10_000,
@@ -21,7 +23,7 @@ const results: ResultsReader = {
 };
 const facts = { isSuppressed: () => false, list: () => [] } as unknown as FactStore;
 
-async function post(targets: object[]): Promise<{ status: number; text: string }> {
+async function post(targets: object[], range: object = { from: 0, to: 60_000 }): Promise<{ status: number; text: string }> {
   const app = express()
     .use(express.json())
     .use(queryRouter({ results, facts, sourceNames: () => ['web'], review: () => null, rates: () => null }))
@@ -31,7 +33,7 @@ async function post(targets: object[]): Promise<{ status: number; text: string }
     const res = await fetch(`${server.url}/api/query`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ range: { from: 0, to: 60_000 }, targets }),
+      body: JSON.stringify({ range, targets }),
     });
     return { status: res.status, text: await res.text() };
   } finally {
@@ -56,5 +58,27 @@ describe('POST /api/query refIds', () => {
     ]);
     expect(res.status).toBe(400);
     expect(JSON.parse(res.text)).toEqual({ error: expect.stringContaining('targets.0'), field: 'targets.2.refId' });
+  });
+});
+
+describe('POST /api/query range strings', () => {
+  // Date.parse's fallback read these as 2001 dates: a 200 for a range nobody asked for.
+  test.each(['+1', '  5 ', '1 2', 'Mon 5', 'now-1h'])('range.from %j → 400 naming range.from', async (from) => {
+    const res = await post([{ refId: 'A', queryType: 'anomalies' }], { from, to: '60000' });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toEqual({ error: expect.stringContaining('ISO 8601'), field: 'range.from' });
+  });
+
+  test.each([
+    ['-1', -1],
+    ['0', 0],
+    ['1970-01-01', 0],
+    ['1970-01-01T00:00:00.001Z', 1],
+    ['1970-01-01 01:00:00+01:00', 0],
+  ])('range.from %j is %d ms', async (from, ms) => {
+    const res = await post([{ refId: 'A', queryType: 'rate' }], { from, to: 60_000 });
+    expect(res.status).toBe(200);
+    const body = JSON.parse(res.text) as { results: { A: { frames: { data: { values: number[][] } }[] } } };
+    expect(body.results.A.frames[0].data.values[0][0]).toBe(ms);
   });
 });

@@ -1,10 +1,19 @@
 import { z } from 'zod';
 
+/** Epoch milliseconds as digits (a minus sign allowed, as for a number). */
+const EPOCH_MS = /^-?\d+$/;
+/**
+ * ISO 8601 (RFC 3339) dates and date-times: 2026-11-25, 2026-11-25T14:00:00.123Z, with a space for the T, with a
+ * zone offset, or a six-digit extended year. Only these reach Date.parse, whose fallback reads almost anything
+ * as some date: "-1" and "+1" were 2001-01-01, "  5 " 2001-05-01, "1 2" 2001-01-02, silently.
+ */
+const ISO_8601 = /^(?:[+-]\d{6}|\d{4})-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
 /** Epoch ms (number or numeric string) or an ISO 8601 date, read as epoch ms. */
 export const timeSchema = z.union([z.number().finite(), z.string().min(1)]).transform((v, ctx) => {
-  const ms = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  const ms = typeof v === 'number' ? v : EPOCH_MS.test(v) ? Number(v) : ISO_8601.test(v) ? Date.parse(v) : NaN;
   if (!Number.isFinite(ms)) {
-    ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 date' });
+    ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 date (e.g. 2026-11-25T14:00:00Z)' });
     return z.NEVER;
   }
   return ms;
