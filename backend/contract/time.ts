@@ -9,9 +9,17 @@ const EPOCH_MS = /^-?\d+$/;
  */
 const ISO_8601 = /^(?:[+-]\d{6}|\d{4})-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 
+/** A time string (epoch-ms digits or ISO 8601) as epoch ms; NaN for anything else. */
+export function timeStringMs(text: string): number {
+  return EPOCH_MS.test(text) ? Number(text) : ISO_8601.test(text) ? Date.parse(text) : NaN;
+}
+
+/** The latest time a Date can hold (ECMAScript's time range, year 275760): beyond it a "time" is no time. */
+export const MAX_TIME_MS = 8.64e15;
+
 /** Epoch ms (number or numeric string) or an ISO 8601 date, read as epoch ms. */
 export const timeSchema = z.union([z.number().finite(), z.string().min(1)]).transform((v, ctx) => {
-  const ms = typeof v === 'number' ? v : EPOCH_MS.test(v) ? Number(v) : ISO_8601.test(v) ? Date.parse(v) : NaN;
+  const ms = typeof v === 'number' ? v : timeStringMs(v);
   if (!Number.isFinite(ms)) {
     ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 date (e.g. 2026-11-25T14:00:00Z)' });
     return z.NEVER;

@@ -8,6 +8,7 @@
  */
 import type { Router } from 'express';
 import { z } from 'zod';
+import { MAX_TIME_MS, timeStringMs } from '../contract/time';
 import { checkLineLength, createPushRoute, decodeUtf8, PushRequestError, pushLimitsShape } from './push-http';
 import type { LogEntry, LogSink } from './source';
 import { sourceNameProblem } from './source-name';
@@ -28,13 +29,19 @@ const NDJSON_TYPES = new Set([
   'application/x-jsonlines',
 ]);
 
-const timeSchema = z.union([
-  z.number().finite().nonnegative(),
-  z
-    .string()
-    .refine((s) => !Number.isNaN(Date.parse(s)), 'time must be epoch milliseconds or an ISO 8601 date')
-    .transform((s) => Date.parse(s)),
-]);
+const TIME_MESSAGE = `time must be epoch milliseconds or an ISO 8601 date, from 1970 to the year 275760 (${MAX_TIME_MS} ms)`;
+/**
+ * Bounded by what a Date holds: a line timed 9e15 or 1e308 was answered 204, counted, and never found by any query
+ * (whose range is Dates). Strings go through the contract's parser: Date.parse alone read "-1" as 2001-01-01.
+ */
+const timeSchema = z.unknown().transform((value, ctx) => {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? timeStringMs(value) : NaN;
+  if (!(ms >= 0 && ms <= MAX_TIME_MS)) {
+    ctx.addIssue({ code: 'custom', message: TIME_MESSAGE });
+    return z.NEVER;
+  }
+  return ms;
+});
 const ndjsonEntrySchema = z.object({
   line: z.string(),
   time: timeSchema.optional(),

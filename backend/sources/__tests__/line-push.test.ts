@@ -107,6 +107,16 @@ describe('bad input answers 4xx JSON naming the line and field, and accepts noth
       'line 2.time',
       /time/,
     ],
+    // Accepted before (204) and never found by a query: beyond a Date, or Date.parse's guess ("-1" was 2001-01-01).
+    ...[9e15, 1e308, '9000000000000000', '-1', '+1', '  5 '].map(
+      (time): (typeof cases)[number] => [
+        `time ${JSON.stringify(time)}`,
+        () => push([good, JSON.stringify({ line: 'x', time })].join('\n'), 'application/x-ndjson'),
+        400,
+        'line 2.time',
+        /275760/,
+      ]
+    ),
     [
       'label value not a string',
       () => push(JSON.stringify({ line: 'x', labels: { a: 1 } }), 'application/x-ndjson'),
