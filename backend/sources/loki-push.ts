@@ -149,7 +149,8 @@ function entriesFromProtobuf(body: Buffer, ctx: EntryContext): LogEntry[] {
     if (err instanceof SnappyTooLargeError) {
       throw new PushRequestError(
         413,
-        `decompressed body of ${err.uncompressedBytes} bytes exceeds the limit of ${ctx.opts.maxBodyBytes}`
+        `decompressed body of ${err.uncompressedBytes} bytes exceeds the limit of ${ctx.opts.maxBodyBytes}`,
+        'body'
       );
     }
     throw new PushRequestError(
