@@ -8,6 +8,7 @@
  */
 import type { Router } from 'express';
 import { z } from 'zod';
+import { MAX_TIME_MS } from '../contract/time';
 import { LabelParseError, parseLabelString } from './loki-labels';
 import {
   decodePushRequest,
@@ -188,6 +189,11 @@ function entriesFromProtobuf(body: Buffer, ctx: EntryContext): LogEntry[] {
         Object.assign(entryLabels, labels); // stream labels win over structured metadata of the same name
       }
       const timestampMs = entry.timestamp ? timestampToMs(entry.timestamp) : ctx.receivedAtMs;
+      // Beyond a Date's range no query can find the line (their ranges are Dates): refused, as Loki refuses
+      // entries too far in the future, instead of a 204 for lines nobody will see.
+      if (!(Math.abs(timestampMs) <= MAX_TIME_MS)) {
+        throw new PushRequestError(400, `${field}.timestamp: beyond the time range of a date (±${MAX_TIME_MS} ms, the year 275760)`, `${field}.timestamp`);
+      }
       entries.push({ source, timestampMs, line, labels: entryLabels });
     });
   });

@@ -394,6 +394,16 @@ describe('bad input answers 4xx JSON and accepts nothing', () => {
       413,
       undefined,
     ],
+    // Answered 204 before, and no query could find the line (its time is beyond a Date's).
+    [
+      'protobuf timestamp beyond a Date',
+      () =>
+        post(snappyProtobuf({ streams: [{ labels: '{job="t"}', entries: [{ line: 'ok' }, { timestamp: { seconds: 2 ** 62, nanos: 0 }, line: 'far' }] }] }), {
+          'Content-Type': 'application/x-protobuf',
+        }),
+      400,
+      'streams.0.entries.1.timestamp',
+    ],
     [
       'snappy claiming a huge decompressed size',
       () => post(Buffer.from([0x80, 0x80, 0x80, 0x40, 0x00]), { 'Content-Type': 'application/x-protobuf' }),
