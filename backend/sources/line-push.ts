@@ -9,7 +9,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { MAX_TIME_MS, timeStringMs } from '../contract/time';
-import { checkLineLength, createPushRoute, decodeUtf8, PushRequestError, pushLimitsShape } from './push-http';
+import { checkLabels, checkLineLength, createPushRoute, decodeUtf8, PushRequestError, pushLimitsShape } from './push-http';
 import type { LogEntry, LogSink } from './source';
 import { sourceNameProblem } from './source-name';
 
@@ -132,6 +132,7 @@ function entriesFromNdjson(text: string, source: string, maxLineBytes: number): 
     }
     const { line, time, labels } = parsed.data;
     checkLineLength(line, maxLineBytes, `line ${lineNumber}.line`, `line ${lineNumber}:`);
+    if (labels) checkLabels(labels, maxLineBytes, `line ${lineNumber}.labels`, `line ${lineNumber}:`);
     entries.push({ source, timestampMs: time ?? now, line, labels: labels ?? noLabels });
   });
   return entries;

@@ -18,6 +18,7 @@ import {
   type ProtoPushRequest,
 } from './loki-proto';
 import {
+  checkLabels,
   checkLineLength,
   createPushRoute,
   decodeUtf8,
@@ -125,10 +126,12 @@ function entriesFromJson(body: Buffer, ctx: EntryContext): LogEntry[] {
   }
   const entries: LogEntry[] = [];
   result.data.streams.forEach((stream, s) => {
+    checkLabels(stream.stream, ctx.opts.maxLineBytes, `streams.${s}.stream`);
     const source = sourceFor(stream.stream, ctx);
     stream.values.forEach(([ns, line, metadata], v) => {
       checkLineLength(line, ctx.opts.maxLineBytes, `streams.${s}.values.${v}.1`);
       const labels = metadata && Object.keys(metadata).length > 0 ? { ...metadata, ...stream.stream } : stream.stream;
+      if (labels !== stream.stream) checkLabels(labels, ctx.opts.maxLineBytes, `streams.${s}.values.${v}.2`);
       entries.push({ source, timestampMs: nanosecondsToMs(ns), line, labels });
     });
   });
@@ -172,6 +175,7 @@ function entriesFromProtobuf(body: Buffer, ctx: EntryContext): LogEntry[] {
       }
       throw err;
     }
+    checkLabels(labels, ctx.opts.maxLineBytes, labelsField);
     const source = sourceFor(labels, ctx);
     stream.entries.forEach((entry, e) => {
       const field = `streams.${s}.entries.${e}`;
@@ -187,6 +191,7 @@ function entriesFromProtobuf(body: Buffer, ctx: EntryContext): LogEntry[] {
           );
         }
         Object.assign(entryLabels, labels); // stream labels win over structured metadata of the same name
+        checkLabels(entryLabels, ctx.opts.maxLineBytes, `${field}.structuredMetadata`);
       }
       const timestampMs = entry.timestamp ? timestampToMs(entry.timestamp) : ctx.receivedAtMs;
       // Beyond a Date's range no query can find the line (their ranges are Dates): refused, as Loki refuses

@@ -117,6 +117,21 @@ describe('bad input answers 4xx JSON naming the line and field, and accepts noth
         /275760/,
       ]
     ),
+    // Labels were unbounded but by the body: kept with every line in memory, 60 KB each grew the service 1 GB.
+    [
+      'labels longer than a line may be',
+      () => push([good, JSON.stringify({ line: 'x', labels: { a: 'v'.repeat(600), b: 'w'.repeat(400) } })].join('\n'), 'application/x-ndjson'),
+      400,
+      'line 2.labels',
+      /line limit of 1000 bytes/,
+    ],
+    [
+      'more than 256 labels',
+      () => push(JSON.stringify({ line: 'x', labels: Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`k${i}`, '']) ) }), 'application/x-ndjson'),
+      400,
+      'line 1.labels',
+      /257 labels/,
+    ],
     [
       'label value not a string',
       () => push(JSON.stringify({ line: 'x', labels: { a: 1 } }), 'application/x-ndjson'),

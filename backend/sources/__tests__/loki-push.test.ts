@@ -394,6 +394,37 @@ describe('bad input answers 4xx JSON and accepts nothing', () => {
       413,
       undefined,
     ],
+    // Labels were bounded by the body only, and are kept with every line in memory.
+    [
+      'JSON stream labels longer than a line may be',
+      () => json({ streams: [{ stream: { job: 'ok', a: 'v'.repeat(1100) }, values: [['1', 'l']] }] }),
+      400,
+      'streams.0.stream',
+    ],
+    [
+      'JSON structured metadata making the labels longer than a line may be',
+      () => json({ streams: [validStream, { stream: { job: 'ok' }, values: [['1', 'l'], ['2', 'l', { trace: 't'.repeat(1100) }]] }] }),
+      400,
+      'streams.1.values.1.2',
+    ],
+    [
+      'protobuf stream labels, 257 of them',
+      () =>
+        post(snappyProtobuf({ streams: [{ labels: `{${Array.from({ length: 257 }, (_, i) => `k${i}=""`).join(',')}}`, entries: [{ line: 'l' }] }] }), {
+          'Content-Type': 'application/x-protobuf',
+        }),
+      400,
+      'streams.0.labels',
+    ],
+    [
+      'protobuf structured metadata longer than a line may be',
+      () =>
+        post(snappyProtobuf({ streams: [{ labels: '{job="t"}', entries: [{ line: 'l', structuredMetadata: [{ name: 'trace', value: 't'.repeat(1100) }] }] }] }), {
+          'Content-Type': 'application/x-protobuf',
+        }),
+      400,
+      'streams.0.entries.0.structuredMetadata',
+    ],
     // Answered 204 before, and no query could find the line (its time is beyond a Date's).
     [
       'protobuf timestamp beyond a Date',
