@@ -71,7 +71,7 @@ export const engineConfigSchema = z
      * Count a template's training lines as events (events.ts): a burst confined to a small part of the training
      * window weighs about one line per part it touches, so a failure burst in the window is not learned as normal.
      */
-    eventCounts: z.boolean().default(false),
+    eventCounts: z.boolean().default(true),
     /**
      * A percentile threshold keeps at least this many training lines (events) above it: with fewer, the
      * percentile would be the training maximum, set by whatever burst the window held. 0 = the plain percentile.
