@@ -82,3 +82,19 @@ describe('POST /api/query range strings', () => {
     expect(body.results.A.frames[0].data.values[0][0]).toBe(ms);
   });
 });
+
+describe('POST /api/query rows', () => {
+  test('table targets asking for more than rowsPerQuery rows together → 400 naming the target that goes over', async () => {
+    // 50 such targets were 5 million rows: a 500 (JSON.stringify: Invalid string length) with the service at 1.7 GB.
+    const targets = Array.from({ length: 50 }, (_, i) => ({ refId: `R${i}`, queryType: 'anomalies', limit: 100_000 }));
+    const res = await post(targets);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toEqual({ error: expect.stringContaining('rowsPerQuery'), field: 'targets.2.limit' });
+  });
+
+  test('two targets at the largest limit, or 50 at the defaults, are answered', async () => {
+    expect((await post([{ refId: 'A', queryType: 'anomalies', limit: 100_000 }, { refId: 'B', queryType: 'rate_events', limit: 100_000 }])).status).toBe(200);
+    const types = ['anomalies', 'templates', 'feedback', 'rate_events'];
+    expect((await post(Array.from({ length: 50 }, (_, i) => ({ refId: `R${i}`, queryType: types[i % 4] })))).status).toBe(200);
+  });
+});

@@ -72,7 +72,16 @@ export function queryRouter(deps: QueryDeps): Router {
 function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
   let points = 0;
   let reviewLines = 0;
+  let rows = 0;
   query.targets.forEach((target, i) => {
+    rows += target.hide ? 0 : tableRows(target);
+    if (rows > QUERY_LIMITS.rowsPerQuery) {
+      throw new HttpError(
+        400,
+        `targets.${i}.limit: the query's tables would hold up to ${rows} rows by here, more than ${QUERY_LIMITS.rowsPerQuery} (limit rowsPerQuery): lower the targets' limit or split the query`,
+        `targets.${i}.limit`
+      );
+    }
     const named = selectedSources(target.source)?.length ?? 0;
     if (named > QUERY_LIMITS.sourcesPerTarget) {
       throw new HttpError(
@@ -115,6 +124,22 @@ function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
       `the review targets would examine ${reviewLines} lines, more than ${QUERY_LIMITS.reviewLinesPerQuery} (limit reviewLinesPerQuery): select fewer sources`,
       'targets'
     );
+  }
+}
+
+/** Rows a table target may answer (its limit or the default); 0 for the others, which have bounds of their own. */
+function tableRows(target: Target): number {
+  switch (target.queryType) {
+    case 'anomalies':
+      return target.limit ?? DEFAULT_LIMITS.anomalies;
+    case 'templates':
+      return target.limit ?? DEFAULT_LIMITS.templates;
+    case 'feedback':
+      return target.limit ?? DEFAULT_LIMITS.feedback;
+    case 'rate_events':
+      return target.limit ?? DEFAULT_LIMITS.rateEvents;
+    default:
+      return 0;
   }
 }
 

@@ -16,6 +16,13 @@ export const QUERY_LIMITS = {
   /** Sum over rate targets of sources × points. */
   pointsPerQuery: 1_000_000,
   searchChars: 1000,
+  /**
+   * Sum over table targets (anomalies, templates, feedback, rate_events) of their row limit (`limit` or its
+   * default): twice one target at its largest limit. 50 anomalies targets at limit 100,000 asked for 5 million
+   * rows, a response JSON.stringify could not build: a 500 after 5.3 s with the service at 1.7 GB. One target of
+   * 100,000 rows was 19 MB and 215 ms.
+   */
+  rowsPerQuery: 200_000,
   /** Templates per source of a `template_rates` target (target.limit, clamped to it): each is two series; more is more than a legend can hold. */
   templateRateSeries: 100,
   /** Items per source of a `review` target (target.limit) and of GET /api/review (limit): a queue is for people answering it. */
