@@ -18,6 +18,7 @@ import { FEEDBACK_ID_PATH, feedbackRouter } from '../api/feedback';
 import { healthProblems, type HealthResponse } from '../api/health';
 import { errorHandler } from '../api/http-error';
 import { queryRouter } from '../api/query';
+import { queryGate } from '../api/query-gate';
 import type { Metrics } from '../metrics/metrics';
 import { refuse, requireToken, tokenJudge } from '../server/auth';
 import type { Config } from '../server/config';
@@ -69,6 +70,8 @@ export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHand
   pruneTimer.unref();
 
   const router = Router();
+  // Before express.json, as in the embedded app (backend/api/query-gate.ts): a waiting query has not read its body.
+  router.post('/api/query', queryGate());
   router.use(
     express.json({
       limit: config.maxBodyBytes,

@@ -6,6 +6,7 @@ import { FEEDBACK_ID_PATH, feedbackRouter } from '../api/feedback';
 import { healthRouter } from '../api/health';
 import { errorHandler, HttpError } from '../api/http-error';
 import { queryRouter } from '../api/query';
+import { queryGate } from '../api/query-gate';
 import { reviewRouter } from '../api/review';
 import type { Metrics } from '../metrics/metrics';
 import type { Pipelines } from '../pipeline/pipelines';
@@ -79,6 +80,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(createLokiPushRouter(pushSink, pushOptions));
   app.use(createLinePushRouter(pushSink, pushOptions));
 
+  // Before express.json: a query waiting for its turn has not read its body yet.
+  app.post('/api/query', queryGate());
   app.use(
     express.json({
       limit: config.maxBodyBytes,
