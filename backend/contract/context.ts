@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { countParam } from './params';
 
 /** GET /api/anomalies/:id/context?before=&after= */
 export const contextQuerySchema = z.object({
-  before: z.coerce.number().int().min(0).max(1000).default(10),
-  after: z.coerce.number().int().min(0).max(1000).default(10),
+  before: countParam(0, 1000, 10),
+  after: countParam(0, 1000, 10),
 });
 
 export const contextRowSchema = z.object({

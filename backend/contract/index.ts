@@ -8,6 +8,7 @@ export * from './context';
 export * from './feedback';
 export * from './frames';
 export * from './health';
+export * from './params';
 export * from './query';
 export * from './review';
 export * from './sources';

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { modelStateSchema } from './health';
+import { countParam } from './params';
 import { QUERY_LIMITS } from './query';
 
 /** GET /api/review?source=&limit= (answers go to POST /api/feedback). */
 export const reviewQuerySchema = z.object({
   source: z.string().min(1).max(128),
   // Lines examined: at most REVIEW_WINDOW_LINES (one source), within QUERY_LIMITS.reviewLinesPerQuery.
-  limit: z.coerce.number().int().min(1).max(QUERY_LIMITS.reviewItemsPerSource).default(20),
+  limit: countParam(1, QUERY_LIMITS.reviewItemsPerSource, 20),
 });
 
 /** One item of a source's review queue (backend/feedback/review-queue.ts builds them). */
