@@ -10,6 +10,7 @@
 import { createReadStream, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import type { BenchContext, BenchRow } from './bench-api';
+import { SeededRandom } from '../engine/random';
 import { loadSamples, writeCorpus } from './corpus';
 import { ChildMeasurement, runMeasured } from './measure';
 
@@ -22,6 +23,8 @@ const STREAM_TRAIN_REPEATS = 5;
 const TARGET_STREAM_TRAIN_LINES = 5_000_000;
 const TARGET_STREAM_TRAIN_SECONDS = 60;
 const TARGET_STREAM_TRAIN_RSS_MB = 1024;
+/** Lines of the high-cardinality row: every line distinct, so every one goes through the miner's whole leaf. */
+const DISTINCT_LINES = 50_000;
 /** A detector that flags more of a healthy log than this is noise (issue 2). */
 const TARGET_MAX_NORMAL_FLAGGED_PERCENT = 3;
 
@@ -222,6 +225,22 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   });
   rmSync(corpusFile);
 
+  // High-cardinality text (free-form messages, user input, URLs): no two lines alike, so no line hits the score
+  // cache or an existing template, and each is compared with every template of its (full) leaf. The worst case
+  // of the miner, which the corpus above (a few hundred events) never reaches.
+  ctx.log(`lad templates on ${thousands(DISTINCT_LINES)} distinct lines`);
+  const distinctFile = join(ctx.tmpDir, 'distinct.log');
+  writeFileSync(distinctFile, distinctLines(DISTINCT_LINES, 1).join('\n') + '\n');
+  const mined = await child(lad, ['templates', '--input', distinctFile, '--format', 'jsonl'], 'ignore');
+  if (mined.exitCode !== 0) throw failed('lad templates (distinct lines)', mined);
+  rows.push({
+    name: `lad templates, ${thousands(DISTINCT_LINES)} distinct lines`,
+    value: perSecond(DISTINCT_LINES, mined.wallSeconds),
+    unit: 'lines/s',
+    note: `${mined.wallSeconds.toFixed(1)} s wall, peak RSS ${mb(mined.peakRssMb)} MB; 3-30 random 2-9-letter words a line`,
+  });
+  rmSync(distinctFile);
+
   // Each real sample: train on its first half, score its second half (label fields stripped), so the
   // flagged share says how noisy the detector is on healthy traffic it has not seen (target ≤ 3%).
   let worst: { name: string; share: number } | null = null;
@@ -283,4 +302,22 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     });
   }
   return rows;
+}
+
+/** `n` lines of 3-30 random lower-case words of 2-9 letters each (seeded): practically no two alike. */
+function distinctLines(n: number, seed: number): string[] {
+  const random = new SeededRandom(seed);
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const words: string[] = [];
+    const count = 3 + random.nextInt(28);
+    for (let w = 0; w < count; w++) {
+      let word = '';
+      const letters = 2 + random.nextInt(8);
+      for (let k = 0; k < letters; k++) word += String.fromCharCode(97 + random.nextInt(26));
+      words.push(word);
+    }
+    lines.push(words.join(' '));
+  }
+  return lines;
 }

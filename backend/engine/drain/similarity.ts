@@ -47,16 +47,24 @@ export interface Similarity {
   wildcards: number;
 }
 
+/**
+ * `lineShared[i]`, when given, is `isShared(i, tokens[i])`, computed once per line by the caller: a line is compared
+ * with every template of its leaf, and most of its words (in a high-cardinality log, all of them) are held by no
+ * other template, so the template side is then never looked up.
+ */
 export function similarity(
   template: readonly string[],
   tokens: readonly string[],
   out: Similarity,
   isShared: (position: number, word: string) => boolean = () => false,
+  lineShared?: ArrayLike<number>,
+  need = 0,
 ): Similarity {
   let informative = 0;
   let equal = 0;
   let wildcards = 0;
-  for (let i = 0; i < tokens.length; i++) {
+  const n = tokens.length;
+  for (let i = 0; i < n; i++) {
     const t = template[i];
     const w = tokens[i];
     if (t === WILDCARD) {
@@ -71,21 +79,41 @@ export function similarity(
     if (tp && wp) {
       if (t === w) continue;
       informative++;
+      if (cannotReach(equal, informative, n - i - 1, need)) return abandon(out);
       continue;
     }
-    if (t === w && isShared(i, t)) continue;
+    const wShared = lineShared === undefined ? isShared(i, w) : lineShared[i] === 1;
+    if (t === w && wShared) continue;
     // Two values of a header field (both held by other templates there: `chrome.exe` / `git.exe`) are no
     // evidence against either. Otherwise, once an event's own words are shared (the same event written at
     // another length holds them too), only such fields would be compared, every new value would start a
     // template, and each new template would make more words shared: a loop that mined ~70 templates from
     // one proxy log's 4 events (miner.test.ts).
-    if (t !== w && isShared(i, t) && isShared(i, w)) continue;
+    if (t !== w && wShared && isShared(i, t)) continue;
     // the same named field holding a variable (rhost=<IP>, rhost=zummit.com): a parameter, like a wildcard
     if (t !== w && sameKeyVariable(t, w)) continue;
     informative++;
     if (t === w) equal++;
+    else if (cannotReach(equal, informative, n - i - 1, need)) return abandon(out);
   }
   out.score = informative === 0 ? 1 : equal / informative;
   out.wildcards = wildcards;
+  return out;
+}
+
+/**
+ * Even if every one of the `left` positions still to come were an equal word, the score would stay below `need`:
+ * the caller (the miner's search of a leaf) has no use for it, so the comparison stops there. Without this, a
+ * line that matches nothing (every line of a high-cardinality log) is compared in full with each template of
+ * its leaf.
+ */
+function cannotReach(equal: number, informative: number, left: number, need: number): boolean {
+  // the same division as the final score, so a template that would tie `need` exactly is never left
+  return (equal + left) / (informative + left) < need;
+}
+
+function abandon(out: Similarity): Similarity {
+  out.score = -1;
+  out.wildcards = Infinity;
   return out;
 }
