@@ -31,6 +31,7 @@ function isExceptionClass(w: string): boolean {
   const dot = w.lastIndexOf('.');
   return dot >= 0 && w.length - dot - 1 > ERROR.length;
 }
+
 /** A word that says something went wrong: one of PROBLEM_WORDS, or an exception class. */
 export function isFailureWord(w: string): boolean {
   return PROBLEM_WORDS.has(w) || isExceptionClass(w);
