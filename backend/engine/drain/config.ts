@@ -51,7 +51,7 @@ export type MinerConfigInput = z.input<typeof minerConfigSchema>;
 export const DEFAULT_MINER_CONFIG: MinerConfig = Object.freeze(minerConfigSchema.parse({}));
 
 /** Bumped when a change to the miner or the tokenizer changes which lines share a template. */
-export const MINER_VERSION = 7;
+export const MINER_VERSION = 8;
 
 /** Bumped when the tokenizer's masking changes which lines share a template (2: backslash paths are <PATH>). */
 export const MASKING_VERSION = 2;

@@ -33,6 +33,21 @@ describe('TemplateMiner', () => {
     expect(m.textOf(c, tok(m, '<TS> node VM Started (Lifecycle Event)'))).toBe('<TS> node VM Started (Lifecycle Event)');
   });
 
+  it('never keeps a boolean as a closed-set word, alone or as a named field value (a state, not the event)', () => {
+    const m = new TemplateMiner();
+    const lines = [
+      'D WindowManager: handle window event <NUM> for <ID> visible=true',
+      'D WindowManager: handle window event <NUM> for <ID> visible=false',
+      'D WindowManager: app wtoken <ID> allDrawn= false, startingMoved= False, relaunching= true',
+      'D WindowManager: app wtoken <ID> allDrawn= true, startingMoved= false, relaunching= false',
+    ];
+    const [a, b, c, d] = lines.map((l) => m.add(tok(m, l)));
+    expect(a.id).toBe(b.id);
+    expect(c.id).toBe(d.id);
+    expect(m.textOf(a, tok(m, lines[0]))).toBe('D WindowManager: handle window event <NUM> for <ID> <*>');
+    expect(m.textOf(c, tok(m, lines[2]))).toBe('D WindowManager: app wtoken <ID> allDrawn= <*> startingMoved= <*> relaunching= <*>');
+  });
+
   // Scorpio mines whole lines, header included: a header field at position 1 that varies without digits (a
   // program or host name) must not split an event, as routing on Drain's two leading tokens did.
   it('groups events whose second token is a varying program name (routing on one position)', () => {

@@ -1,4 +1,4 @@
-import { similarity, type Similarity } from './similarity';
+import { isBoolean, similarity, type Similarity } from './similarity';
 
 describe('similarity', () => {
   const out: Similarity = { score: 0, wildcards: 0 };
@@ -27,5 +27,18 @@ describe('similarity', () => {
     const plain = similarity(template, line, out, isShared).score;
     expect(plain).toBeCloseTo(3 / 4, 12); // disk (shared, equal) and sda/sdb (both shared) are no evidence
     expect(similarity(template, line, out, isShared, lineShared).score).toBe(plain);
+  });
+
+  it('takes true and false in any case, with one trailing comma or semicolon, alone or after a key', () => {
+    for (const w of ['true', 'False', 'TRUE', 'false,', 'true;']) expect([w, isBoolean(w)]).toEqual([w, true]);
+    for (const w of ['truth', 'fals', 'falsey', 'true,,', 'tru3', '']) expect([w, isBoolean(w)]).toEqual([w, false]);
+    expect(isBoolean('visible=true', 'visible='.length)).toBe(true);
+    expect(isBoolean('visible=trueish', 'visible='.length)).toBe(false);
+  });
+
+  it('counts two different booleans at a position as no evidence', () => {
+    const t = ['window', 'event', 'shown', 'true'];
+    expect(similarity(t, ['window', 'event', 'shown', 'false'], out).score).toBe(1);
+    expect(similarity(t, ['window', 'event', 'shown', 'maybe'], out).score).toBeCloseTo(3 / 4, 12);
   });
 });
