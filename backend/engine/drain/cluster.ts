@@ -8,7 +8,7 @@
 // that many, the line's own word stays in its template text; past it, the position is a variable for good.
 
 import { WILDCARD } from './config';
-import { hasPlaceholder, isBoolean } from './similarity';
+import { hasPlaceholder, isValueLiteral } from './similarity';
 import { joinTokens } from './tokens';
 
 /** Distinct values of one wildcard position, or null once it has had more than the limit (a variable). */
@@ -76,7 +76,7 @@ export class TemplateCluster {
   private widen(i: number, maxValues: number): void {
     const t = this.tokens[i];
     this.tokens[i] = WILDCARD;
-    this.values.set(i, maxValues > 0 && !hasPlaceholder(t) && !holdsBoolean(t) ? new Set([t]) : null);
+    this.values.set(i, maxValues > 0 && !hasPlaceholder(t) && !holdsValueLiteral(t) ? new Set([t]) : null);
     this.changed();
   }
 
@@ -93,8 +93,8 @@ export class TemplateCluster {
     if (seen === null || seen === undefined || seen.has(word)) return false;
     // A position that has held a masked value (a number, an IP…) is a variable, whatever else it holds.
     // So is one holding a dotted name (org.apache.Foo, nova.compute.manager): those name code locations, a
-    // header field, not the event. And one holding a boolean (`visible=true`): a state, not the event's name.
-    if (seen.size >= maxValues || hasPlaceholder(word) || isDottedName(word) || holdsBoolean(word)) {
+    // header field, not the event. And one holding a boolean or a null (`visible=true`, `ws=null`): a state, not the event's name.
+    if (seen.size >= maxValues || hasPlaceholder(word) || isDottedName(word) || holdsValueLiteral(word)) {
       this.makeVariable(position);
       return false;
     }
@@ -145,10 +145,10 @@ export class TemplateCluster {
   }
 }
 
-/** A boolean, alone or as a named field's value (`visible=true`). */
-function holdsBoolean(word: string): boolean {
+/** A boolean or a null, alone or as a named field's value (`visible=true`, `ws=null`). */
+function holdsValueLiteral(word: string): boolean {
   const eq = word.indexOf('=');
-  return isBoolean(word, eq + 1);
+  return isValueLiteral(word, eq + 1);
 }
 
 /** Two or more inner dots: a module, class or host path. */

@@ -33,17 +33,21 @@ describe('TemplateMiner', () => {
     expect(m.textOf(c, tok(m, '<TS> node VM Started (Lifecycle Event)'))).toBe('<TS> node VM Started (Lifecycle Event)');
   });
 
-  it('never keeps a boolean as a closed-set word, alone or as a named field value (a state, not the event)', () => {
+  it('never keeps a boolean or a null as a closed-set word, alone or as a named field value (a state, not the event)', () => {
     const m = new TemplateMiner();
     const lines = [
       'D WindowManager: handle window event <NUM> for <ID> visible=true',
       'D WindowManager: handle window event <NUM> for <ID> visible=false',
       'D WindowManager: app wtoken <ID> allDrawn= false, startingMoved= False, relaunching= true',
       'D WindowManager: app wtoken <ID> allDrawn= true, startingMoved= false, relaunching= false',
+      'D PowerManagerService: acquire lock tag=wake ws=null uid=<NUM>',
+      'D PowerManagerService: acquire lock tag=wake ws=WorkSource uid=<NUM>',
     ];
-    const [a, b, c, d] = lines.map((l) => m.add(tok(m, l)));
+    const [a, b, c, d, e, f] = lines.map((l) => m.add(tok(m, l)));
     expect(a.id).toBe(b.id);
     expect(c.id).toBe(d.id);
+    expect(e.id).toBe(f.id);
+    expect(m.textOf(e, tok(m, lines[4]))).toBe('D PowerManagerService: acquire lock tag=wake <*> uid=<NUM>');
     expect(m.textOf(a, tok(m, lines[0]))).toBe('D WindowManager: handle window event <NUM> for <ID> <*>');
     expect(m.textOf(c, tok(m, lines[2]))).toBe('D WindowManager: app wtoken <ID> allDrawn= <*> startingMoved= <*> relaunching= <*>');
   });

@@ -1,4 +1,4 @@
-import { isBoolean, similarity, type Similarity } from './similarity';
+import { isValueLiteral, similarity, type Similarity } from './similarity';
 
 describe('similarity', () => {
   const out: Similarity = { score: 0, wildcards: 0 };
@@ -29,11 +29,16 @@ describe('similarity', () => {
     expect(similarity(template, line, out, isShared, lineShared).score).toBe(plain);
   });
 
-  it('takes true and false in any case, with one trailing comma or semicolon, alone or after a key', () => {
-    for (const w of ['true', 'False', 'TRUE', 'false,', 'true;']) expect([w, isBoolean(w)]).toEqual([w, true]);
-    for (const w of ['truth', 'fals', 'falsey', 'true,,', 'tru3', '']) expect([w, isBoolean(w)]).toEqual([w, false]);
-    expect(isBoolean('visible=true', 'visible='.length)).toBe(true);
-    expect(isBoolean('visible=trueish', 'visible='.length)).toBe(false);
+  it('takes booleans and nulls in any case, with one trailing comma or semicolon, alone or after a key', () => {
+    for (const w of ['true', 'False', 'TRUE', 'false,', 'true;', 'null', 'NULL', 'nil', '(null)', '<null>,']) {
+      expect([w, isValueLiteral(w)]).toEqual([w, true]);
+    }
+    for (const w of ['truth', 'fals', 'falsey', 'true,,', 'tru3', '', 'nullable', 'none', '(nul)']) {
+      expect([w, isValueLiteral(w)]).toEqual([w, false]);
+    }
+    expect(isValueLiteral('visible=true', 'visible='.length)).toBe(true);
+    expect(isValueLiteral('ws=null', 'ws='.length)).toBe(true);
+    expect(isValueLiteral('visible=trueish', 'visible='.length)).toBe(false);
   });
 
   it('counts two different booleans at a position as no evidence', () => {

@@ -17,19 +17,24 @@ export function isPlaceholder(token: string): boolean {
 }
 
 /**
- * A boolean (`true`, `False`, …) from `from` to the end of `word`, a trailing `,` or `;` allowed (`allDrawn= false,`):
- * a state, never the name of an event, so a word position or a named field holding one is a parameter. No string
- * is built: the miner asks for every mismatch it meets.
+ * A boolean or a null (`true`, `False`, `null`, `nil`, `(null)`, `<null>`) from `from` to the end of `word`, a
+ * trailing `,` or `;` allowed (`allDrawn= false,`): a state or the absence of a value, never the name of an event, so
+ * a word position or a named field holding one is a parameter. No string is built: the miner asks for every
+ * mismatch it meets.
  */
-export function isBoolean(word: string, from = 0): boolean {
+export function isValueLiteral(word: string, from = 0): boolean {
   const last = word.charCodeAt(word.length - 1);
   const end = last === 44 /* , */ || last === 59 /* ; */ ? word.length - 1 : word.length;
-  const spelled = end - from === 4 ? 'true' : end - from === 5 ? 'false' : null;
-  if (spelled === null) return false;
-  // lower-casing by | 32 maps only the letter's own capital onto it
-  for (let i = 0; i < spelled.length; i++) if ((word.charCodeAt(from + i) | 32) !== spelled.charCodeAt(i)) return false;
-  return true;
+  for (const spelled of VALUE_LITERALS) {
+    if (end - from !== spelled.length) continue;
+    let i = 0;
+    // lower-casing by | 32 maps only the letter's own capital onto it (and leaves ( ) < > as they are)
+    while (i < spelled.length && (word.charCodeAt(from + i) | 32) === spelled.charCodeAt(i)) i++;
+    if (i === spelled.length) return true;
+  }
+  return false;
 }
+const VALUE_LITERALS = ['true', 'false', 'null', 'nil', '(null)', '<null>'];
 
 /** True for a token that holds a placeholder anywhere: `<IP>,`, `LOCAL(<NUM>)`, `uid=<NUM>` … */
 export function hasPlaceholder(token: string): boolean {
@@ -50,7 +55,7 @@ function sameKeyVariable(a: string, b: string): boolean {
 
 /** The value from `from` on holds a dot after its first character, or a placeholder (no string is built). */
 function isVariableValue(word: string, from: number): boolean {
-  if (word.indexOf('.', from) > from || isBoolean(word, from)) return true;
+  if (word.indexOf('.', from) > from || isValueLiteral(word, from)) return true;
   const open = word.indexOf('<', from);
   return open >= 0 && word.indexOf('>', open + 2) > 0;
 }
@@ -107,8 +112,8 @@ export function similarity(
     if (t !== w && wShared && isShared(i, t)) continue;
     // the same named field holding a variable (rhost=<IP>, rhost=zummit.com): a parameter, like a wildcard
     if (t !== w && sameKeyVariable(t, w)) continue;
-    // two booleans: a state the event reports, not which event it is
-    if (t !== w && isBoolean(t) && isBoolean(w)) continue;
+    // two booleans or nulls: a state the event reports, not which event it is
+    if (t !== w && isValueLiteral(t) && isValueLiteral(w)) continue;
     informative++;
     if (t === w) equal++;
     else if (cannotReach(equal, informative, n - i - 1, need)) return abandon(out);
