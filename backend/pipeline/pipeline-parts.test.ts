@@ -32,6 +32,64 @@ describe('RecentLines', () => {
   it('refuses a capacity that is not a positive integer', () => {
     expect(() => new RecentLines(0)).toThrow(/positive integer/);
   });
+
+  it('keeps at most maxChars characters: the oldest lines go first, the newest always stays', () => {
+    const r = new RecentLines(100, 10);
+    for (const [l, t] of [['aaaa', 1], ['bbbb', 2], ['cc', 3]] as const) r.push(l, t);
+    expect(r.lines()).toEqual(['aaaa', 'bbbb', 'cc']);
+    expect(r.totalChars).toBe(10);
+    r.push('d', 4); // 11 characters: 'aaaa' goes
+    expect(r.lines()).toEqual(['bbbb', 'cc', 'd']);
+    expect([...r.times()]).toEqual([2, 3, 4]);
+    expect(r.totalChars).toBe(7);
+    r.push('x'.repeat(25), 5); // longer than the bound alone: kept alone
+    expect(r.lines()).toEqual(['x'.repeat(25)]);
+    expect(r.totalChars).toBe(25);
+    r.push('ee', 6);
+    expect(r.lines()).toEqual(['ee']);
+    expect(r.size).toBe(1);
+  });
+
+  it('counts characters right across wrap-around, eviction by count and clear', () => {
+    const r = new RecentLines(3, 9);
+    let pushed: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const line = 'y'.repeat(1 + ((i * 7) % 6));
+      r.push(line, i);
+      pushed.push(line);
+      // what the ring holds: the newest lines within both bounds
+      const want: string[] = [];
+      let chars = 0;
+      for (let k = pushed.length - 1; k >= 0 && want.length < 3; k--) {
+        if (want.length > 0 && chars + pushed[k].length > 9) break;
+        want.unshift(pushed[k]);
+        chars += pushed[k].length;
+      }
+      expect(r.lines()).toEqual(want);
+      expect(r.totalChars).toBe(chars);
+      if (i === 100) {
+        r.clear();
+        pushed = [];
+        expect(r.totalChars).toBe(0);
+      }
+    }
+  });
+
+  it('finds the newest kept line with a given text and the value pushed with it', () => {
+    const r = new RecentLines(4, 6);
+    r.push('ab', 1);
+    r.push('cd', 2);
+    r.push('ab', 3);
+    expect(r.newestArrivalOf('ab')).toBe(3);
+    expect(r.newestArrivalOf('cd')).toBe(2);
+    r.push('efgh', 4); // 'ab'@1 and 'cd' go
+    expect(r.newestArrivalOf('cd')).toBeNull();
+    expect(r.newestArrivalOf('ab')).toBe(3);
+    r.push('ijkl', 5); // both go
+    expect(r.newestArrivalOf('ab')).toBeNull();
+    expect(r.newestArrivalOf('efgh')).toBeNull();
+    expect(r.newestArrivalOf('ijkl')).toBe(5);
+  });
 });
 
 describe('DriftWatch', () => {

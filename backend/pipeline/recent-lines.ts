@@ -1,6 +1,8 @@
 /**
  * The newest lines of a source, a fixed-size ring: the training set of the next retraining and the window the
- * review queue looks at. Bounded by construction (retrainLines), whatever the input rate.
+ * review queue looks at. Bounded by construction, whatever the input rate: at most `capacity` lines
+ * (retrainLines) and at most `maxChars` characters of line text (retrainChars), so lines of 64 KiB cannot make
+ * a window of 20,000 lines hold 1.3 GB. The oldest lines go first, whichever bound a new line would pass.
  */
 export class RecentLines {
   private readonly ring: string[];
@@ -8,9 +10,16 @@ export class RecentLines {
   private readonly arrivals: Float64Array;
   private next = 0;
   private count = 0;
+  /** Characters of the kept lines: a running total, updated on push and eviction. */
+  private chars = 0;
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    /** Most characters of line text kept; a longer single line is kept alone (the newest line is never dropped). */
+    readonly maxChars = Infinity
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`RecentLines capacity must be a positive integer, got ${capacity}`);
+    if (!(maxChars >= 1)) throw new RangeError(`RecentLines maxChars must be at least 1, got ${maxChars}`);
     this.ring = new Array<string>(capacity);
     this.arrivals = new Float64Array(capacity);
   }
@@ -19,16 +28,34 @@ export class RecentLines {
     return this.count;
   }
 
+  /** Characters of line text kept now (at most maxChars, unless the newest line alone is longer). */
+  get totalChars(): number {
+    return this.chars;
+  }
+
   push(line: string, arrivalMs = NaN): void {
+    const cap = this.ring.length;
+    // the slot about to be overwritten holds the oldest line once the ring is full
+    if (this.count === cap) this.chars -= this.ring[this.next].length;
+    else this.count++;
     this.ring[this.next] = line;
     this.arrivals[this.next] = arrivalMs;
-    this.next = (this.next + 1) % this.ring.length;
-    if (this.count < this.ring.length) this.count++;
+    this.next = (this.next + 1) % cap;
+    this.chars += line.length;
+    while (this.chars > this.maxChars && this.count > 1) this.dropOldest();
+  }
+
+  private dropOldest(): void {
+    const cap = this.ring.length;
+    const oldest = (this.next - this.count + cap) % cap;
+    this.chars -= this.ring[oldest].length;
+    this.ring[oldest] = undefined as unknown as string;
+    this.count--;
   }
 
   /** Forgets every line (the ring's memory is reused). */
   clear(): void {
-    this.next = this.count = 0;
+    this.next = this.count = this.chars = 0;
     this.ring.fill(undefined as unknown as string);
   }
 
@@ -48,5 +75,15 @@ export class RecentLines {
     const start = (this.next - this.count + cap) % cap;
     for (let i = 0; i < this.count; i++) out[i] = this.arrivals[(start + i) % cap];
     return out;
+  }
+
+  /** The arrival value pushed with the newest kept line whose text is `line`, null when none is kept. */
+  newestArrivalOf(line: string): number | null {
+    const cap = this.ring.length;
+    for (let k = 1; k <= this.count; k++) {
+      const i = (this.next - k + cap) % cap;
+      if (this.ring[i] === line) return this.arrivals[i];
+    }
+    return null;
   }
 }
