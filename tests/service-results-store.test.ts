@@ -117,6 +117,57 @@ test('any stored line has context, not only an anomaly (review items name their 
   await store.close();
 });
 
+/** A scored line of `chars` characters. */
+function longLine(i: number, anomaly: boolean, chars: number, time = Date.now()): ScoredLine {
+  const base = line(i, anomaly, time);
+  return { ...base, line: `${base.line} `.padEnd(chars, String.fromCharCode(97 + (i % 26))) };
+}
+
+test('the ring of recent lines holds at most recentChars characters; context it no longer holds comes from disk', async () => {
+  const store = await ResultsStore.open(options({ recentLines: 1000, recentChars: 10_000 }));
+  const ids: string[] = [];
+  for (let i = 0; i < 100; i++) ids.push(store.add(longLine(i, false, 1000)));
+  // the count bound (1,000) is far: the character bound keeps the newest 10 lines
+  expect(store.heldInMemory('s')).toMatchObject({ recentLines: 10, recentChars: 10_000 });
+  expect(store.recentLineId('s', longLine(95, false, 1000).line)).toBe(ids[95]);
+  expect(store.recentLineId('s', longLine(89, false, 1000).line)).toBeNull();
+  // 8 lines before the 96th: the ring holds 5 of them, the older ones are read from disk
+  const ctx = await store.context(ids[95], 8, 2);
+  expect(ctx!.before.map((r) => r.id)).toEqual(ids.slice(87, 95));
+  expect(ctx!.after.map((r) => r.id)).toEqual([ids[96], ids[97]]);
+  // a line longer than the bound alone is kept alone (the newest line always is)
+  const big = store.add(longLine(100, false, 25_000));
+  expect(store.heldInMemory('s')).toMatchObject({ recentLines: 1, recentChars: 25_000 });
+  expect(store.recentLineId('s', longLine(100, false, 25_000).line)).toBe(big);
+  store.add(longLine(101, false, 1000));
+  expect(store.heldInMemory('s')).toMatchObject({ recentLines: 1, recentChars: 1000 });
+  await store.close();
+});
+
+test('the in-memory anomalies hold at most maxAnomalyChars characters, also after a reopen and a retention prune', async () => {
+  const store = await ResultsStore.open(options({ maxAnomalies: 1000, maxAnomalyChars: 20_000 }));
+  const ids: string[] = [];
+  for (let i = 0; i < 100; i++) ids.push(store.add(longLine(i, true, 1000)));
+  expect(store.heldInMemory('s')).toMatchObject({ anomalies: 20, anomalyChars: 20_000 });
+  expect(store.anomalies(all).map((a) => a.id)).toEqual(ids.slice(80).reverse());
+  expect(store.getAnomaly(ids[79])).toBeUndefined();
+  expect(store.getAnomaly(ids[80])?.line).toBe(longLine(80, true, 1000).line);
+  await store.close();
+  // every anomaly is on disk; a reopen loads only the newest within the bound
+  const reopened = await ResultsStore.open(options({ maxAnomalies: 1000, maxAnomalyChars: 20_000 }));
+  expect(reopened.heldInMemory('s')).toMatchObject({ anomalies: 20, anomalyChars: 20_000 });
+  expect(reopened.anomalies(all).map((a) => a.id)).toEqual(ids.slice(80).reverse());
+  await reopened.close();
+  // anomalies pruned by age (past retention.hours) give their characters back
+  const aged = await ResultsStore.open(options({ dir: path.join(dir, 'aged'), maxAnomalies: 1000, maxAnomalyChars: 20_000 }));
+  for (let i = 0; i < 5; i++) aged.add(longLine(i, true, 1000, Date.now() - 2 * 3600_000));
+  for (let i = 5; i < 8; i++) aged.add(longLine(i, true, 1000));
+  expect(aged.heldInMemory('s')).toMatchObject({ anomalies: 8, anomalyChars: 8000 });
+  await aged.flush();
+  expect(aged.heldInMemory('s')).toMatchObject({ anomalies: 3, anomalyChars: 3000 });
+  await aged.close();
+});
+
 test('segments rotate by size and the oldest are deleted beyond the size bound', async () => {
   const store = await ResultsStore.open(options({ segmentBytes: 64 * 1024, maxBytesPerSource: 1024 * 1024 }));
   for (let round = 0; round < 40; round++) {

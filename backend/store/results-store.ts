@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { countGrid, parseAnomalyId as parseId, type AnomalyContext, type AnomalyFilter, type ResultsReader } from './results-reader';
 import type { ResultsWriter, ScoredBatch, WriteResult } from './results-writer';
+import { AnomalyWindow } from './anomaly-window';
 import { SegmentLog } from './segment-log';
 
 /** One scored line, as the pipeline hands it over. */
@@ -54,7 +55,11 @@ export interface ResultsStoreOptions {
   maxBytesPerSource: number;
   segmentBytes: number;
   recentLines: number;
+  /** Most characters of line text in a source's ring of recent lines (none when not given): line-budgets.ts. */
+  recentChars?: number;
   maxAnomalies: number;
+  /** Most characters of line text in a source's in-memory anomalies (none when not given): line-budgets.ts. */
+  maxAnomalyChars?: number;
   bucketMs: number;
   /**
    * Told about background write failures (a failure must not stop scoring); `repeated` when it is the same failure
@@ -105,7 +110,10 @@ class SourceResults {
   readonly ringFlags: Uint8Array;
   ringNext = 0;
   ringSize = 0;
-  readonly anomalies: AnomalyRecord[] = [];
+  /** Characters of the ring's lines (running total), and whether a line ever left it (older ones are on disk). */
+  ringChars = 0;
+  ringDropped = false;
+  readonly anomalies = new AnomalyWindow<AnomalyRecord>();
   readonly anomalyBySeq = new Map<number, AnomalyRecord>();
   readonly buckets = new Map<number, Bucket>();
   readonly dirty = new Set<number>();
@@ -295,6 +303,14 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
     return results;
   }
 
+  /** What `source` holds in memory: the ring of recent lines and the anomalies, in lines and characters of line text. */
+  heldInMemory(source: string): { recentLines: number; recentChars: number; anomalies: number; anomalyChars: number } {
+    const r = this.sources.get(source);
+    return r
+      ? { recentLines: r.ringSize, recentChars: r.ringChars, anomalies: r.anomalies.length, anomalyChars: r.anomalies.chars }
+      : { recentLines: 0, recentChars: 0, anomalies: 0, anomalyChars: 0 };
+  }
+
   /** The sequence number of the newest line stored for `source` (-1 when none): the spool's checkpoint pairs it with its own. */
   lastSeq(source: string): number {
     const results = this.sources.get(source);
@@ -369,12 +385,26 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
     const results = this.get(source);
     const seq = results.nextSeq++;
     const slot = results.ringNext;
+    const len = results.ringEntries.length;
+    if (results.ringSize === len) {
+      // the slot about to be overwritten holds the oldest line
+      results.ringChars -= results.ringEntries[slot]!.line.length;
+      results.ringDropped = true;
+    } else {
+      results.ringSize++;
+    }
     results.ringEntries[slot] = entry;
     results.ringScores[slot] = score;
     results.ringFlags[slot] = (anomaly ? 1 : 0) | (suppressed ? 2 : 0);
-    results.ringNext = (slot + 1) % results.ringEntries.length;
-    if (results.ringSize < results.ringEntries.length) {
-      results.ringSize++;
+    results.ringNext = (slot + 1) % len;
+    results.ringChars += entry.line.length;
+    // the character bound: the oldest lines go (never the newest), their text stays on disk for context queries
+    while (results.ringChars > this.recentCharsBound && results.ringSize > 1) {
+      const oldest = (results.ringNext - results.ringSize + len) % len;
+      results.ringChars -= results.ringEntries[oldest]!.line.length;
+      results.ringEntries[oldest] = undefined;
+      results.ringSize--;
+      results.ringDropped = true;
     }
     if (entry.labels !== results.lastLabels) {
       results.lastLabels = entry.labels;
@@ -416,7 +446,7 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
         id,
         time: entry.timestampMs,
         source,
-        line: entry.line,
+        line: detached(entry.line),
         score,
         anomaly,
         suppressed,
@@ -431,20 +461,33 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
       results.anomalyBySeq.set(seq, record);
       const { id: _id, ...persisted } = record;
       results.anomalyLog.append(JSON.stringify(persisted), entry.timestampMs);
-      if (results.anomalies.length > this.opts.maxAnomalies * 1.1) {
+      if (results.anomalies.length > this.opts.maxAnomalies * 1.1 || results.anomalies.chars > this.anomalyCharsBound) {
         this.trimAnomalies(results);
       }
     }
     return id;
   }
 
+  /** Drops the oldest anomalies beyond maxAnomalies, then beyond maxAnomalyChars (the newest one always stays). */
   private trimAnomalies(results: SourceResults): void {
-    const excess = results.anomalies.length - this.opts.maxAnomalies;
-    if (excess > 0) {
-      for (const a of results.anomalies.splice(0, excess)) {
-        results.anomalyBySeq.delete(a.seq);
-      }
-    }
+    const { anomalies } = results;
+    let drop = Math.max(0, anomalies.length - this.opts.maxAnomalies);
+    let chars = anomalies.chars;
+    for (let i = 0; i < drop; i++) chars -= anomalies.at(i).line.length;
+    while (chars > this.anomalyCharsBound && drop < anomalies.length - 1) chars -= anomalies.at(drop++).line.length;
+    this.dropOldestAnomalies(results, drop);
+  }
+
+  private dropOldestAnomalies(results: SourceResults, n: number): void {
+    if (n > 0) results.anomalies.dropOldest(n, (a) => results.anomalyBySeq.delete(a.seq));
+  }
+
+  private get recentCharsBound(): number {
+    return this.opts.recentChars ?? Infinity;
+  }
+
+  private get anomalyCharsBound(): number {
+    return this.opts.maxAnomalyChars ?? Infinity;
   }
 
   /** Writes buffered lines, anomalies and count deltas; prunes what fell out of retention. */
@@ -470,13 +513,10 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
           }
         }
         let drop = 0;
-        while (drop < results.anomalies.length && results.anomalies[drop].time < cutoff) {
-          results.anomalyBySeq.delete(results.anomalies[drop].seq);
+        while (drop < results.anomalies.length && results.anomalies.at(drop).time < cutoff) {
           drop++;
         }
-        if (drop > 0) {
-          results.anomalies.splice(0, drop);
-        }
+        this.dropOldestAnomalies(results, drop);
         writes.push(results.lines.flush(), results.anomalyLog.flush(), results.countLog.flush());
       }
       await Promise.all(writes);
@@ -516,7 +556,9 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
     const needle = filter.search?.toLowerCase();
     const out: AnomalyRecord[] = [];
     for (const results of this.selected(filter.source)) {
-      for (const a of results.anomalies) {
+      const held = results.anomalies;
+      for (let i = 0; i < held.length; i++) {
+        const a = held.at(i);
         if (a.time < filter.fromMs || a.time > filter.toMs) {
           continue;
         }
@@ -616,10 +658,9 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
 
   private contextFromRing(results: SourceResults, seq: number, before: number, after: number): { before: Row[]; after: Row[] } | null {
     const n = results.ringSize;
-    const len = results.ringEntries.length;
     const offset = seq - (results.nextSeq - n);
-    // The ring must hold all wanted `before` lines, unless it never wrapped (then there are no older ones).
-    if (n === 0 || offset < 0 || offset >= n || (offset < before && n === len)) {
+    // The ring must hold all wanted `before` lines, unless none ever left it (then there are no older ones).
+    if (n === 0 || offset < 0 || offset >= n || (offset < before && results.ringDropped)) {
       return null;
     }
     const rowAt = (k: number): Row => this.ringRowAt(results, k);
@@ -686,6 +727,16 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
       }
     }
   }
+}
+
+/**
+ * The line as a string of its own. A pushed line is a slice of its request body (line-push.ts), and V8 keeps a
+ * slice's whole parent alive: an anomaly kept for hours would hold its 10 MiB body, so 100 anomalies of one
+ * 64 KB line per body held 944 MB while maxAnomalyChars counted 6.4 M characters. Concatenating flattens into a
+ * new string (the slice then refers to that copy only); about 11 µs for 64 KB, paid per anomaly, not per line.
+ */
+function detached(line: string): string {
+  return (' ' + line).slice(1);
 }
 
 /** A score as JSON: rounded to 6 decimals; non-finite values (never expected) as null. */
