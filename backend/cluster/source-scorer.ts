@@ -22,6 +22,7 @@ import { RateWatch } from '../pipeline/rate-watch';
 import { RecentLines } from '../pipeline/recent-lines';
 import { RetrainPolicy, type RetrainReason } from '../pipeline/retrain-policy';
 import type { Config } from '../server/config';
+import { retrainChars } from '../server/line-budgets';
 import { ANY_SOURCE, type FactStore } from '../store/fact-store';
 import { sourceKey } from '../store/results-store';
 import { ScoredBatch, type RateEventRow, type ResultsWriter } from '../store/results-writer';
@@ -92,9 +93,7 @@ export class SourceScorer {
   /** Surges and drops not yet written (a drop comes from the clock's tick, between batches too). */
   private pendingEvents: RateEventRow[] = [];
   /** The newest lines with their stream sequence: a review item names its line's newest occurrence (its context). */
-  private readonly windowLines: string[] = new Array<string>(REVIEW_WINDOW_LINES);
-  private readonly windowSeqs = new Float64Array(REVIEW_WINDOW_LINES);
-  private windowNext = 0;
+  private readonly window: RecentLines;
   /** When the review queue was last written, and whether lines or answers changed it since. */
   private reviewAt = 0;
   private reviewDirty = false;
@@ -119,7 +118,9 @@ export class SourceScorer {
     deps.metrics.linesScored.labels(source).inc(0);
     deps.metrics.anomalies.labels(source).inc(0);
     deps.metrics.suppressed.labels(source).inc(0);
-    this.recent = new RecentLines(deps.training.retrainLines);
+    this.recent = new RecentLines(deps.training.retrainLines, retrainChars(deps.training));
+    // the same character bound: the window holds the newest of `recent`'s lines (the same strings), never more text
+    this.window = new RecentLines(REVIEW_WINDOW_LINES, retrainChars(deps.training));
     this.drift = new DriftWatch(deps.training.driftWindowLines, deps.training.driftRatio);
     this.policy = new RetrainPolicy(deps.training);
     this.models = deps.models(this.rate);
@@ -375,9 +376,7 @@ export class SourceScorer {
       scoreHist.observe(d.line.score);
       const i = out.add({ timestampMs: line.t, line: line.line, labels: line.labels }, d.score, d.stored, d.suppressed, d.line.template, d.reason, d.line.level, msg.seq);
       if (this.rateCounted) out.setRate(i, this.rateId, this.rateStart, this.rateExpected);
-      this.windowLines[this.windowNext] = line.line;
-      this.windowSeqs[this.windowNext] = msg.seq;
-      this.windowNext = (this.windowNext + 1) % REVIEW_WINDOW_LINES;
+      this.window.push(line.line, msg.seq);
     }
     this.reviewDirty = true;
     out.rateIntervalMs = this.rate.intervalMs;
@@ -456,11 +455,7 @@ export class SourceScorer {
 
   /** The id (`<stream seq>-<source key>`) of the newest line with this text among the newest lines, null when none. */
   private lineIdOf(line: string): string | null {
-    for (let k = 1; k <= REVIEW_WINDOW_LINES; k++) {
-      const i = (this.windowNext - k + REVIEW_WINDOW_LINES) % REVIEW_WINDOW_LINES;
-      if (this.windowLines[i] === undefined) return null;
-      if (this.windowLines[i] === line) return `${this.windowSeqs[i]}-${sourceKey(this.source)}`;
-    }
-    return null;
+    const seq = this.window.newestArrivalOf(line);
+    return seq === null ? null : `${seq}-${sourceKey(this.source)}`;
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../server/config';
+import { retrainChars } from '../server/line-budgets';
 import type { Metrics } from '../metrics/metrics';
 import { FeedbackIndex } from '../feedback/feedback-index';
 import { REVIEW_WINDOW_LINES, reviewQueue, type ReviewItem } from '../feedback/review-queue';
@@ -109,7 +110,7 @@ export class SourcePipeline {
     private readonly deps: PipelineDeps
   ) {
     const { training } = deps.config;
-    this.recent = new RecentLines(training.retrainLines);
+    this.recent = new RecentLines(training.retrainLines, retrainChars(training));
     this.drift = new DriftWatch(training.driftWindowLines, training.driftRatio);
     this.policy = new RetrainPolicy(training);
     const metrics = deps.metrics;
@@ -202,6 +203,11 @@ export class SourcePipeline {
   /** Lines review(limit) examines now: the newest REVIEW_WINDOW_LINES, none before a model (QUERY_LIMITS.reviewLinesPerQuery). */
   reviewLines(): number {
     return this.model !== null && isWindowModel(this.model) ? Math.min(this.recent.size, REVIEW_WINDOW_LINES) : 0;
+  }
+
+  /** The next retraining's window as held now: lines and characters (bounded by retrainLines and retrainChars). */
+  retrainWindow(): { lines: number; chars: number } {
+    return { lines: this.recent.size, chars: this.recent.totalChars };
   }
 
   get modelState(): ModelState {

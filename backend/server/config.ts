@@ -44,6 +44,8 @@ export const ConfigSchema = z
         minLines: z.number().int().min(10).default(200),
         /** Lines kept (newest) as the training set of the next retraining. */
         retrainLines: z.number().int().min(10).default(20_000),
+        /** ...and at most this many characters of them (default retrainLines × 512: line-budgets.ts). */
+        retrainChars: z.number().int().min(1024).optional(),
         /** Periodic retraining; 0 disables it. */
         retrainIntervalSeconds: z.number().min(0).default(3600),
         /** Drift: retrain early when the anomaly ratio over the last driftWindowLines exceeds driftRatio. */
@@ -75,8 +77,12 @@ export const ConfigSchema = z
         segmentBytes: z.number().int().min(64 * 1024).default(32 * 1024 * 1024),
         /** Recent scored lines kept in memory per source (context queries). */
         recentLines: z.number().int().min(100).default(20_000),
+        /** ...and at most this many characters of them (default recentLines × 512: line-budgets.ts). */
+        recentChars: z.number().int().min(1024).optional(),
         /** Anomalies kept in memory per source (queries). */
         maxAnomalies: z.number().int().min(100).default(100_000),
+        /** ...and at most this many characters of their lines (default maxAnomalies × 512: line-budgets.ts). */
+        maxAnomalyChars: z.number().int().min(1024).optional(),
         /** Width of the per-interval line/anomaly counters. */
         bucketSeconds: z.number().int().min(1).max(3600).default(10),
       })

@@ -17,6 +17,7 @@ import { createApp } from './app';
 import { listen } from './listen';
 import { ensureDataDir } from './data-dir';
 import type { Config, SourceConfig } from './config';
+import { anomalyChars, recentChars } from './line-budgets';
 
 export interface Service {
   readonly port: number;
@@ -64,7 +65,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
     maxBytesPerSource: config.retention.maxBytesPerSource,
     segmentBytes: config.retention.segmentBytes,
     recentLines: config.retention.recentLines,
+    recentChars: recentChars(config.retention),
     maxAnomalies: config.retention.maxAnomalies,
+    maxAnomalyChars: anomalyChars(config.retention),
     bucketMs: config.retention.bucketSeconds * 1000,
     onError: (err, what, repeated) => {
       metrics.resultsWriteErrors.inc();
