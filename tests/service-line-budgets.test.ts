@@ -6,9 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../backend/server/config';
-import { anomalyChars, LINE_CHARS_BUDGET, recentChars, retrainChars } from '../backend/server/line-budgets';
+import { anomalyChars, LINE_CHARS_BUDGET, queueChars, recentChars, retrainChars } from '../backend/server/line-budgets';
 import type { Service } from '../backend/server/service';
-import { normalLines, pushLines, removeDir, startTestService, tempDir, waitScored } from './service-helpers';
+import { normalLines, pushLines, removeDir, startTestService, tempDir, waitFor, waitScored } from './service-helpers';
 
 let dir: string;
 let service: Service | null = null;
@@ -62,9 +62,31 @@ test('each bound defaults to its line count × LINE_CHARS_BUDGET, follows a chan
   expect(retrainChars(defaults.training)).toBe(20_000 * LINE_CHARS_BUDGET);
   expect(recentChars(defaults.retention)).toBe(20_000 * LINE_CHARS_BUDGET);
   expect(anomalyChars(defaults.retention)).toBe(100_000 * LINE_CHARS_BUDGET);
+  expect(queueChars(defaults.queue)).toBe(200_000 * LINE_CHARS_BUDGET);
+  expect(queueChars(loadConfig({ LAD_QUEUE_MAX_CHARS: '5000' }).queue)).toBe(5000);
   expect(retrainChars({ ...defaults.training, retrainLines: 50 })).toBe(50 * LINE_CHARS_BUDGET);
   const configFile = path.join(dir, 'lad.json');
   writeFileSync(configFile, JSON.stringify({ retention: { maxAnomalyChars: 1000 } }));
   expect(() => loadConfig({ LAD_CONFIG: configFile })).toThrow(ConfigError);
   expect(() => loadConfig({ LAD_CONFIG: configFile })).toThrow(/retention\.maxAnomalyChars/);
+});
+
+test('while the first model trains, long lines fill the queue to its character bound: 429, then it drains and accepts again', async () => {
+  service = await startTestService(dir, { LAD_TRAIN_LINES: '3000', LAD_QUEUE_MAX_CHARS: '50000', LAD_TRAIN_IN_WORKER: 'true' });
+  const url = service.url;
+  const pipeline = () => service!.pipelines.get('lq')!;
+  // the training window in batches (each taken when the queue is empty, however many characters)...
+  for (let i = 0; i < 3000; i += 1000) {
+    await waitFor(async () => ((await pushLines(url, 'lq', normalLines.slice(i, i + 1000))).status === 204 ? true : undefined), 'window batch accepted');
+  }
+  await waitFor(() => (pipeline().stats().modelState === 'training' ? true : undefined), 'training to start');
+  // ...then lines of 20,000 characters wait: 40,000 are taken, 20,000 more would pass 50,000 (the line count, 2, is far from 200,000)
+  const long = (i: number) => `${normalLines[i]} `.padEnd(20_000, 'z');
+  expect((await pushLines(url, 'lq', [long(0), long(1)])).status).toBe(204);
+  const refused = await pushLines(url, 'lq', [long(2)]);
+  expect(refused.status).toBe(429);
+  expect(await refused.text()).toMatch(/queue full \(2 lines, 40000 characters waiting\)/);
+  await waitScored(service, 'lq', 3002);
+  expect((await pushLines(url, 'lq', [long(2)])).status).toBe(204);
+  await waitScored(service, 'lq', 3003);
 });

@@ -1,22 +1,35 @@
 import type { LogEntry } from '../sources/source';
 
+/** Characters of a batch's lines (what the queue's character bound counts). */
+export function charsOf(batch: readonly LogEntry[]): number {
+  let chars = 0;
+  for (let i = 0; i < batch.length; i++) chars += batch[i].line.length;
+  return chars;
+}
+
 /**
  * FIFO of accepted log entries, stored as the batches they arrived in (no per-line copying on push).
- * Bounded by its owner: `size` is the number of lines held.
+ * Bounded by its owner: `size` is the number of lines held, `chars` the characters of their text.
  */
 export class LineQueue {
   private batches: LogEntry[][] = [];
   private head = 0; // index of the next entry in batches[0]
   private count = 0;
+  private charCount = 0;
 
   get size(): number {
     return this.count;
+  }
+
+  get chars(): number {
+    return this.charCount;
   }
 
   push(batch: LogEntry[]): void {
     if (batch.length > 0) {
       this.batches.push(batch);
       this.count += batch.length;
+      this.charCount += charsOf(batch);
     }
   }
 
@@ -31,6 +44,7 @@ export class LineQueue {
     }
     this.batches.unshift(batch);
     this.count += batch.length;
+    this.charCount += charsOf(batch);
   }
 
   /** Calls `visit` for up to `max` entries from the front, removing them; stops early when visit returns false. */
@@ -42,6 +56,7 @@ export class LineQueue {
         const entry = batch[this.head++];
         taken++;
         this.count--;
+        this.charCount -= entry.line.length;
         if (!visit(entry)) {
           this.compact(batch);
           return taken;

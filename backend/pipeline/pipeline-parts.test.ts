@@ -4,6 +4,8 @@ import path from 'node:path';
 import { DriftWatch } from './drift-watch';
 import type { Model } from './engine-port';
 import { DirectoryModelStore, modelDir } from './model-directory';
+import type { LogEntry } from '../sources/source';
+import { charsOf, LineQueue } from './line-queue';
 import { RecentLines } from './recent-lines';
 import { RETRAIN_BACKOFF_MS, RetrainPolicy } from './retrain-policy';
 import { Throughput } from './throughput';
@@ -89,6 +91,25 @@ describe('RecentLines', () => {
     expect(r.newestArrivalOf('ab')).toBeNull();
     expect(r.newestArrivalOf('efgh')).toBeNull();
     expect(r.newestArrivalOf('ijkl')).toBe(5);
+  });
+});
+
+describe('LineQueue', () => {
+  const entry = (line: string): LogEntry => ({ source: 's', line, timestampMs: 0, labels: {} });
+  it('counts the characters of the lines it holds through push, drain and unshift', () => {
+    const q = new LineQueue();
+    q.push(['aaa', 'bb'].map(entry));
+    q.push(['c', 'dddd'].map(entry));
+    expect([q.size, q.chars]).toEqual([4, 10]);
+    const seen: string[] = [];
+    q.drain(3, (e) => (seen.push(e.line), true));
+    expect(seen).toEqual(['aaa', 'bb', 'c']);
+    expect([q.size, q.chars]).toEqual([1, 4]);
+    q.unshift(['eeeee'].map(entry));
+    expect([q.size, q.chars]).toEqual([2, 9]);
+    q.drain(10, () => true);
+    expect([q.size, q.chars]).toEqual([0, 0]);
+    expect(charsOf(['ab', 'c'].map(entry))).toBe(3);
   });
 });
 

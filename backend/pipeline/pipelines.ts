@@ -3,6 +3,7 @@ import type { LogEntry, LogSink, LogSource, SourceStatus } from '../sources/sour
 import { Metrics } from '../metrics/metrics';
 import { DroppedLinesExporter } from '../sources/syslog-drops';
 import { SourcePipeline, type PipelineDeps } from './source-pipeline';
+import { charsOf } from './line-queue';
 
 const PUSH_SOURCE_STATUS = { state: 'connected', lastError: null, lagMs: null } as const;
 
@@ -57,7 +58,7 @@ export class Pipelines implements LogSink {
   /** push's checks alone (capacity of every source, source count): the spool takes a batch only if they pass. */
   reserve(entries: LogEntry[]): void {
     for (const { p, group } of this.targets(entries)) {
-      p.checkCapacity(group.length);
+      p.checkCapacity(group.length, charsOf(group));
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../server/config';
-import { retrainChars } from '../server/line-budgets';
+import { queueChars, retrainChars } from '../server/line-budgets';
 import type { Metrics } from '../metrics/metrics';
 import { FeedbackIndex } from '../feedback/feedback-index';
 import { REVIEW_WINDOW_LINES, reviewQueue, type ReviewItem } from '../feedback/review-queue';
@@ -146,12 +146,19 @@ export class SourcePipeline {
     this.ticker.unref();
   }
 
-  /** Accepts the whole batch or throws BackpressureError; never drops accepted lines. */
-  checkCapacity(lines: number): void {
-    if (this.queue.size + lines > this.deps.config.queue.maxLines || this.closing) {
+  /**
+   * Accepts the whole batch or throws BackpressureError; never drops accepted lines. The character bound
+   * (queue.maxChars) refuses only while lines wait: a batch alone over it is taken, so no batch waits forever.
+   */
+  checkCapacity(lines: number, chars: number): void {
+    const overChars = this.queue.size > 0 && this.queue.chars + chars > this.queueMaxChars;
+    if (this.queue.size + lines > this.deps.config.queue.maxLines || overChars || this.closing) {
       this.rejectedSinceDrain = true;
       this.m.refused.inc(lines);
-      throw new BackpressureError(this.retryAfterSeconds(), `source ${this.name}: queue full (${this.queue.size} lines waiting), retry later`);
+      throw new BackpressureError(
+        this.retryAfterSeconds(),
+        `source ${this.name}: queue full (${this.queue.size} lines, ${this.queue.chars} characters waiting), retry later`
+      );
     }
   }
 
@@ -164,7 +171,11 @@ export class SourcePipeline {
   }
 
   get saturated(): boolean {
-    return this.queue.size >= this.deps.config.queue.maxLines;
+    return this.queue.size >= this.deps.config.queue.maxLines || this.queue.chars >= this.queueMaxChars;
+  }
+
+  private get queueMaxChars(): number {
+    return queueChars(this.deps.config.queue);
   }
 
   onDrain(listener: () => void): () => void {
@@ -341,7 +352,7 @@ export class SourcePipeline {
   }
 
   private notifyDrainIfNeeded(): void {
-    if (this.rejectedSinceDrain && this.queue.size <= this.deps.config.queue.maxLines / 2) {
+    if (this.rejectedSinceDrain && this.queue.size <= this.deps.config.queue.maxLines / 2 && this.queue.chars <= this.queueMaxChars / 2) {
       this.rejectedSinceDrain = false;
       // A copy: a listener that pushes again may unsubscribe and subscribe anew while we iterate.
       for (const listener of [...this.drainListeners]) {

@@ -64,6 +64,8 @@ export const ConfigSchema = z
       .object({
         /** Per-source bound of accepted-but-not-yet-scored lines; beyond it pushes get 429. */
         maxLines: z.number().int().min(100).default(200_000),
+        /** ...and at most this many characters of them (default maxLines × 512: line-budgets.ts). */
+        maxChars: z.number().int().min(1024).optional(),
         /** Lines scored per event-loop turn (keeps queries responsive while ingesting). */
         batchLines: z.number().int().min(1).default(500),
       })
@@ -158,6 +160,7 @@ const ENV_KEYS: Record<string, { path: string[]; type: EnvType }> = {
   LAD_RETRAIN_INTERVAL_SECONDS: { path: ['training', 'retrainIntervalSeconds'], type: 'number' },
   LAD_TRAIN_IN_WORKER: { path: ['training', 'useWorker'], type: 'boolean' },
   LAD_QUEUE_MAX_LINES: { path: ['queue', 'maxLines'], type: 'number' },
+  LAD_QUEUE_MAX_CHARS: { path: ['queue', 'maxChars'], type: 'number' },
   LAD_RETENTION_HOURS: { path: ['retention', 'hours'], type: 'number' },
   LAD_SPOOL: { path: ['spool', 'enabled'], type: 'boolean' },
   LAD_SPOOL_FSYNC_INTERVAL_MS: { path: ['spool', 'fsyncIntervalMs'], type: 'number' },

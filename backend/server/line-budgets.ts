@@ -15,6 +15,11 @@ export function retrainChars(training: Pick<Config['training'], 'retrainLines' |
   return training.retrainChars ?? training.retrainLines * LINE_CHARS_BUDGET;
 }
 
+/** Characters of accepted, not yet scored lines a source's queue takes (more: 429, as over queue.maxLines). */
+export function queueChars(queue: Pick<Config['queue'], 'maxLines' | 'maxChars'>): number {
+  return queue.maxChars ?? queue.maxLines * LINE_CHARS_BUDGET;
+}
+
 /** Characters of line text the results store's recent-lines ring keeps per source. */
 export function recentChars(retention: Pick<Config['retention'], 'recentLines' | 'recentChars'>): number {
   return retention.recentChars ?? retention.recentLines * LINE_CHARS_BUDGET;
