@@ -13,7 +13,7 @@ import { LRUCache } from 'lru-cache';
 import { TemplateCluster } from './cluster';
 import { MINER_VERSION, WILDCARD, minerConfigSchema, type MinerConfig, type MinerConfigInput } from './config';
 import { PrefixTree } from './prefix-tree';
-import { isPlaceholder, similarity, type Similarity } from './similarity';
+import { isPlaceholder, lineFlagsOf, similarity, type Similarity } from './similarity';
 import type { MinerState } from './state';
 import { isDelimiter, splitTemplate } from './tokens';
 
@@ -28,8 +28,8 @@ export class TemplateMiner {
   /** True while a merge deletes a template: the deletion is not an eviction. */
   private merging = false;
   private readonly sim: Similarity = { score: 0, wildcards: 0 };
-  /** isShared of each of the current line's words, filled once per line for all its comparisons (best). */
-  private lineShared = new Uint8Array(64);
+  /** lineFlagsOf each of the current line's words, filled once per line for all its comparisons (best). */
+  private lineFlags = new Uint8Array(64);
   /** How many templates hold each (position, word): a word many templates share there is a header field. */
   /**
    * How many templates hold each word at each position (as a literal or a closed-set value), by position
@@ -152,9 +152,9 @@ export class TemplateMiner {
   private best(tokens: readonly string[]): TemplateCluster | undefined {
     const ids = this.tree.candidates(tokens);
     if (ids === undefined) return undefined;
-    if (this.lineShared.length < tokens.length) this.lineShared = new Uint8Array(tokens.length);
-    const shared = this.lineShared;
-    for (let i = 0; i < tokens.length; i++) shared[i] = this.isShared(i, tokens[i]) ? 1 : 0;
+    if (this.lineFlags.length < tokens.length) this.lineFlags = new Uint8Array(tokens.length);
+    const flags = this.lineFlags;
+    for (let i = 0; i < tokens.length; i++) flags[i] = lineFlagsOf(i, tokens[i], this.isShared);
     let best: TemplateCluster | undefined;
     let bestScore = -1;
     let bestWildcards = Infinity;
@@ -162,7 +162,7 @@ export class TemplateMiner {
       const cluster = this.clusters.peek(id);
       if (cluster === undefined) continue;
       // a template that cannot reach both the threshold and the best so far (nor tie it) is left mid-way
-      const s = similarity(cluster.tokens, tokens, this.sim, this.isShared, shared, Math.max(bestScore, this.config.similarity));
+      const s = similarity(cluster.tokens, tokens, this.sim, this.isShared, flags, Math.max(bestScore, this.config.similarity));
       if (s.score > bestScore || (s.score === bestScore && s.wildcards < bestWildcards)) {
         best = cluster;
         bestScore = s.score;

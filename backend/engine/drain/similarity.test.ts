@@ -1,4 +1,4 @@
-import { isValueLiteral, similarity, type Similarity } from './similarity';
+import { isValueLiteral, lineFlagsOf, similarity, type Similarity } from './similarity';
 
 describe('similarity', () => {
   const out: Similarity = { score: 0, wildcards: 0 };
@@ -23,10 +23,10 @@ describe('similarity', () => {
     const shared = new Set(['0:disk', '1:sda', '1:sdb']);
     const isShared = (i: number, w: string): boolean => shared.has(`${i}:${w}`);
     const line = ['disk', 'sdb', 'failed', 'on', 'node', 'n2'];
-    const lineShared = Uint8Array.from(line, (w, i) => (isShared(i, w) ? 1 : 0));
+    const lineFlags = Uint8Array.from(line, (w, i) => lineFlagsOf(i, w, isShared));
     const plain = similarity(template, line, out, isShared).score;
     expect(plain).toBeCloseTo(3 / 4, 12); // disk (shared, equal) and sda/sdb (both shared) are no evidence
-    expect(similarity(template, line, out, isShared, lineShared).score).toBe(plain);
+    expect(similarity(template, line, out, isShared, lineFlags).score).toBe(plain);
   });
 
   it('takes booleans and nulls in any case, with one trailing comma or semicolon, alone or after a key', () => {

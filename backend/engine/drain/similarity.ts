@@ -23,6 +23,8 @@ export function isPlaceholder(token: string): boolean {
  * mismatch it meets.
  */
 export function isValueLiteral(word: string, from = 0): boolean {
+  const n = word.length - from;
+  if (n < 3 || n > 7) return false; // nil … <null>,
   const last = word.charCodeAt(word.length - 1);
   const end = last === 44 /* , */ || last === 59 /* ; */ ? word.length - 1 : word.length;
   for (const spelled of VALUE_LITERALS) {
@@ -67,17 +69,26 @@ export interface Similarity {
   wildcards: number;
 }
 
+/** Bits of `lineFlags[i]`: the line's word at i is shared (isShared), and it is a boolean or a null. */
+export const LINE_SHARED = 1;
+export const LINE_VALUE_LITERAL = 2;
+
+/** The flags of one line word (see LINE_SHARED, LINE_VALUE_LITERAL). */
+export function lineFlagsOf(position: number, word: string, isShared: (position: number, word: string) => boolean): number {
+  return (isShared(position, word) ? LINE_SHARED : 0) | (isValueLiteral(word) ? LINE_VALUE_LITERAL : 0);
+}
+
 /**
- * `lineShared[i]`, when given, is `isShared(i, tokens[i])`, computed once per line by the caller: a line is compared
- * with every template of its leaf, and most of its words (in a high-cardinality log, all of them) are held by no
- * other template, so the template side is then never looked up.
+ * `lineFlags[i]`, when given, is `lineFlagsOf(i, tokens[i], isShared)`, computed once per line by the caller: a line
+ * is compared with every template of its leaf, and most of its words (in a high-cardinality log, all of them) are
+ * held by no other template and are no boolean, so the template side is then never looked up.
  */
 export function similarity(
   template: readonly string[],
   tokens: readonly string[],
   out: Similarity,
   isShared: (position: number, word: string) => boolean = () => false,
-  lineShared?: ArrayLike<number>,
+  lineFlags?: ArrayLike<number>,
   need = 0,
 ): Similarity {
   let informative = 0;
@@ -102,7 +113,8 @@ export function similarity(
       if (cannotReach(equal, informative, n - i - 1, need)) return abandon(out);
       continue;
     }
-    const wShared = lineShared === undefined ? isShared(i, w) : lineShared[i] === 1;
+    const flags = lineFlags === undefined ? lineFlagsOf(i, w, isShared) : lineFlags[i];
+    const wShared = (flags & LINE_SHARED) !== 0;
     if (t === w && wShared) continue;
     // Two values of a header field (both held by other templates there: `chrome.exe` / `git.exe`) are no
     // evidence against either. Otherwise, once an event's own words are shared (the same event written at
@@ -113,7 +125,7 @@ export function similarity(
     // the same named field holding a variable (rhost=<IP>, rhost=zummit.com): a parameter, like a wildcard
     if (t !== w && sameKeyVariable(t, w)) continue;
     // two booleans or nulls: a state the event reports, not which event it is
-    if (t !== w && isValueLiteral(t) && isValueLiteral(w)) continue;
+    if (t !== w && (flags & LINE_VALUE_LITERAL) !== 0 && isValueLiteral(t)) continue;
     informative++;
     if (t === w) equal++;
     else if (cannotReach(equal, informative, n - i - 1, need)) return abandon(out);
