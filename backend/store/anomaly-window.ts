@@ -6,7 +6,8 @@
  * (8.0 µs in the store bounded by count only).
  */
 export class AnomalyWindow<T extends { line: string }> {
-  private items: T[] = [];
+  /** Held items from `head` on; the dropped ones before it are cleared (undefined) so their lines are released now. */
+  private items: (T | undefined)[] = [];
   private head = 0;
   /** Characters of the held items' lines. */
   chars = 0;
@@ -17,7 +18,7 @@ export class AnomalyWindow<T extends { line: string }> {
 
   /** The i-th oldest held item. */
   at(i: number): T {
-    return this.items[this.head + i];
+    return this.items[this.head + i] as T;
   }
 
   push(item: T): void {
@@ -29,12 +30,13 @@ export class AnomalyWindow<T extends { line: string }> {
   dropOldest(n: number, dropped: (item: T) => void): void {
     const end = this.head + Math.min(n, this.length);
     for (let i = this.head; i < end; i++) {
-      const item = this.items[i];
+      const item = this.items[i] as T;
+      this.items[i] = undefined;
       this.chars -= item.line.length;
       dropped(item);
     }
     this.head = end;
-    // compact once the dropped prefix is half the array: amortised O(1) per item, the dropped items released
+    // compact once the dropped prefix is half the array: amortised O(1) per item
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
