@@ -10,6 +10,7 @@ describe('tokenizer: masking variable parts', () => {
     ['hex ids and 0x values', 'trace 4c0783390f6a589e reg=0x0002f900 ffffffff', 'trace <HEX> reg=<HEX> <HEX>'],
     ['UUIDs', 'req 38101a0b-2096-447d-96ea-a692162415ae done', 'req <UUID> done'],
     ['durations and sizes', 'took 1.604732ms and 10s for 64K', 'took <DUR> and <DUR> for <NUM>'],
+    ['Go compound durations', 'idle 101m0s, took 1h2m3.5s or 1m30.25s; not 12mb3s or 1m2x', 'idle <DUR>, took <DUR> or <DUR>; not <ID> or <ID>'],
     ['dates and times', '2005-06-03-15.42.50.675872 at 17/06/09 20:10:40', '<TS> at <TS> <NUM>:<NUM>:<NUM>'],
     ['paths', 'open /var/lib/app/data.db failed', 'open <PATH> failed'],
     ['mixed letter+digit ids', 'block blk_-6952295868487656571 on node R02-M1-N0', 'block <ID> on node <ID>'],

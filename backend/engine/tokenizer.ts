@@ -126,6 +126,32 @@ function unitKeyOf(text: string): number {
 const DURATION_KEYS = new Set(DURATION_UNITS.filter((u) => u.length <= 4).map(unitKeyOf));
 const SIZE_KEYS = new Set(SIZE_UNITS.filter((u) => u.length <= 4 && !DURATION_UNITS.includes(u)).map(unitKeyOf));
 
+/** Go's duration units (time.Duration's String): h, m, s, ms, us, µs, ns. */
+const GO_DURATION_UNIT_KEYS = new Set(['h', 'm', 's', 'ms', 'us', 'µs', 'ns'].map(unitKeyOf));
+
+/**
+ * Go's compound durations (`1m30s`, `101m0s`, `1h2m3.5s`: how time.Duration prints a minute or more): two or more
+ * number-unit groups, each unit one of Go's. A single group is the plain unit suffix below.
+ */
+function isCompoundDuration(codes: Uint16Array, start: number, end: number): boolean {
+  let groups = 0;
+  let i = start;
+  while (i < end) {
+    const numberStart = i;
+    while (i < end && (isDigit(codes[i]) || codes[i] === 46)) i++;
+    if (i === numberStart) return false;
+    const unitStart = i;
+    let key = 0;
+    while (i < end && i - unitStart < 3 && (isLetter(codes[i]) || codes[i] === 181)) {
+      key = key * 256 + (codes[i] === 181 ? 181 : codes[i] | 32);
+      i++;
+    }
+    if (i === unitStart || !GO_DURATION_UNIT_KEYS.has(key * 8 + (i - unitStart))) return false;
+    groups++;
+  }
+  return groups >= 2;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -231,6 +257,7 @@ function classifyVariable(codes: Uint16Array, start: number, end: number): Token
   } else if (hexStart > first && otherLetters === 1 && other === 0 && dots + dashes + colons === 0) {
     return TokenKind.Hex; // 0x... counts the x as a letter
   }
+  if (isCompoundDuration(codes, first, end)) return TokenKind.Dur; // 1m30s, 1h2m3.5s
   // number with a unit suffix: 1.604732ms, 64K, 10s
   let j = first;
   while (j < end && (isDigit(codes[j]) || codes[j] === 46)) j++;
