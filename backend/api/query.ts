@@ -74,7 +74,7 @@ function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
   let reviewLines = 0;
   let rows = 0;
   query.targets.forEach((target, i) => {
-    rows += target.hide ? 0 : tableRows(target);
+    rows += target.hide ? 0 : (rowLimitOf(target) ?? 0);
     if (rows > QUERY_LIMITS.rowsPerQuery) {
       throw new HttpError(
         400,
@@ -127,8 +127,11 @@ function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
   }
 }
 
-/** Rows a table target may answer (its limit or the default); 0 for the others, which have bounds of their own. */
-function tableRows(target: Target): number {
+/**
+ * Rows a table target answers at most (its limit or the default): the one reading of `limit` for the cost check
+ * and the frames, so the two cannot disagree. Undefined for the other query types, which have bounds of their own.
+ */
+function rowLimitOf(target: Target): number | undefined {
   switch (target.queryType) {
     case 'anomalies':
       return target.limit ?? DEFAULT_LIMITS.anomalies;
@@ -139,7 +142,7 @@ function tableRows(target: Target): number {
     case 'rate_events':
       return target.limit ?? DEFAULT_LIMITS.rateEvents;
     default:
-      return 0;
+      return undefined;
   }
 }
 
@@ -228,7 +231,7 @@ async function findAnomalies(deps: QueryDeps, query: QueryRequest, target: Targe
 }
 
 async function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON> {
-  const rows = await findAnomalies(deps, query, target, target.limit ?? DEFAULT_LIMITS.anomalies);
+  const rows = await findAnomalies(deps, query, target, rowLimitOf(target)!);
   const feedbackByAnomaly = new Map<string, FeedbackKind>();
   for (const record of deps.facts.list()) {
     if (record.anomalyId) {
@@ -321,7 +324,7 @@ async function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Targ
   }
   const top = [...groups.values()]
     .sort((a, b) => b.count - a.count || b.maxScore - a.maxScore)
-    .slice(0, target.limit ?? DEFAULT_LIMITS.templates);
+    .slice(0, rowLimitOf(target));
   return frame(
     target.refId,
     'templates',
@@ -344,7 +347,7 @@ function feedbackFrame(deps: QueryDeps, query: QueryRequest, target: Target): Da
     .filter((r) => sources === undefined || sources.includes(r.source))
     .filter((r) => !target.search || r.message.toLowerCase().includes(target.search.toLowerCase()))
     .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))
-    .slice(0, target.limit ?? DEFAULT_LIMITS.feedback);
+    .slice(0, rowLimitOf(target));
   return frame(
     target.refId,
     'feedback',
@@ -422,7 +425,7 @@ async function rateEventsFrame(deps: QueryDeps, query: QueryRequest, target: Tar
   const rows = perSource
     .flat()
     .sort((a, b) => b.time - a.time)
-    .slice(0, target.limit ?? DEFAULT_LIMITS.rateEvents);
+    .slice(0, rowLimitOf(target));
   return namedFrame(
     target.refId,
     'rate_events',
