@@ -2,7 +2,7 @@
 // backend/dist/cli/main.js: `npm run build` or `npx tsc -p backend/tsconfig.json` builds it).
 
 import { spawn, type ChildProcessByStdio } from 'child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import type { Readable, Writable } from 'stream';
@@ -292,4 +292,30 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     expect(noInput.code).not.toBe(0);
     expect(noInput.stderr).toMatch(/--input/);
   });
+
+  it('train never replaces a file or a directory that holds no model (saveModel deletes what was there)', async () => {
+    const logs = path.join(dir, 'logs');
+    mkdirSync(logs);
+    const log = path.join(logs, 'app.log');
+    writeFileSync(log, routine(300).join('\n') + '\n');
+    writeFileSync(path.join(logs, 'notes.txt'), 'keep me');
+    const intoLogs = await lad(['train', '--input', log, '--model', logs, '--no-neural', '-q']);
+    expect(intoLogs.code).not.toBe(0);
+    expect(intoLogs.stderr).toMatch(/--model .*logs is a directory with 2 entries and no model \(model\.json\)/);
+    expect(readdirSync(logs).sort()).toEqual(['app.log', 'notes.txt']);
+
+    const ontoLog = await lad(['train', '--input', log, '--model', log, '--no-neural', '-q']);
+    expect(ontoLog.code).not.toBe(0);
+    expect(ontoLog.stderr).toMatch(/--model .*app\.log is a file, not a model directory/);
+    expect(readFileSync(log, 'utf8')).toBe(routine(300).join('\n') + '\n');
+
+    // an empty directory and an existing model are replaced as before
+    const empty = path.join(dir, 'empty-model');
+    mkdirSync(empty);
+    for (let i = 0; i < 2; i++) {
+      const r = await lad(['train', '--input', log, '--model', empty, '--no-neural', '-q']);
+      expect(r.code).toBe(0);
+      expect(readdirSync(empty)).toContain('model.json');
+    }
+  }, 30_000);
 });

@@ -6,15 +6,38 @@ import { saveModel } from '../engine';
 import { saveBaseline } from '../engine/rate/persist';
 import { TrainingBaseline } from '../engine/rate/template-ids';
 import { TrainingSet } from '../engine/train';
-import { checkReadable, readLines, streamChunks } from './input';
+import { checkReadable, CliError, readLines, streamChunks } from './input';
 import { configFromOptions } from './options';
 import type { ModelOptionValues } from './options';
 import { progressReporter } from './progress';
+
+/** The file every model directory holds (engine/persist.ts). */
+const MODEL_MANIFEST = 'model.json';
 
 export interface TrainCommandOptions extends ModelOptionValues {
   input: string[];
   model: string;
   normal?: string[];
+}
+
+/**
+ * Fails unless `dir` may be replaced by a model: absent, an empty directory or a model directory (model.json).
+ * saveModel replaces the whole directory and deletes what was there, so `--model .` or `--model logs/` (beside
+ * the input) would delete the user's files, and `--model app.log` the log itself.
+ */
+export async function checkModelTarget(dir: string): Promise<void> {
+  const stat = await fs.stat(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw new CliError(`cannot use --model ${dir}: ${err.message}`);
+  });
+  if (stat === null) return;
+  if (!stat.isDirectory()) throw new CliError(`--model ${dir} is a file, not a model directory: not replacing it`);
+  const entries = await fs.readdir(dir).catch((err: Error) => {
+    throw new CliError(`cannot use --model ${dir}: ${err.message}`);
+  });
+  if (entries.length > 0 && !entries.includes(MODEL_MANIFEST)) {
+    throw new CliError(`--model ${dir} is a directory with ${entries.length} entries and no model (${MODEL_MANIFEST}): not replacing it; name a new or empty directory`);
+  }
 }
 
 /** Bytes in all the inputs, or 0 when one is stdin (its size is unknown until it ends). */
@@ -29,6 +52,7 @@ async function totalBytes(files: readonly string[]): Promise<number> {
 
 export async function runTrain(o: TrainCommandOptions): Promise<void> {
   const config = configFromOptions(o);
+  await checkModelTarget(o.model); // before the work of training, and before saveModel deletes anything
   for (const f of o.input) await checkReadable(f); // every input before the first is read
   // lines marked false positive: a short list people curated, read whole
   const normalLines = o.normal !== undefined ? await readLines(o.normal) : [];
