@@ -293,6 +293,16 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     expect(noInput.stderr).toMatch(/--input/);
   });
 
+  it('score --output naming the input file is refused and the input kept (opening the output would empty it)', async () => {
+    const input = path.join(dir, 'same.log');
+    const text = routine(20, 5000).join('\n') + '\n';
+    writeFileSync(input, text);
+    const r = await lad(['score', '--model', modelDir, '--input', input, '--output', input]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--output .*same\.log is the input file/);
+    expect(readFileSync(input, 'utf8')).toBe(text);
+  });
+
   it('train never replaces a file or a directory that holds no model (saveModel deletes what was there)', async () => {
     const logs = path.join(dir, 'logs');
     mkdirSync(logs);

@@ -14,7 +14,7 @@
 // `rate` field {observed, expected}. Drops (a regular template that stopped) have no line: the text format
 // prints them as incidents, jsonl counts them on stderr.
 
-import { createWriteStream } from 'fs';
+import { createWriteStream, promises as fs } from 'fs';
 import type { Writable } from 'stream';
 import { DEFAULT_INCIDENT_GAP_LINES, IncidentTracker, loadModel } from '../engine';
 import type { LineScore, Model } from '../engine';
@@ -47,8 +47,18 @@ function jsonTail(s: LineScore): string {
   );
 }
 
-/** Opens the output file, failing with a readable message (not an unhandled stream error). */
-function openOutput(file: string): Promise<Writable> {
+/**
+ * Opens the output file, failing with a readable message (not an unhandled stream error). Opening truncates it,
+ * so the input itself (`--output app.log --input app.log`, or a link to it) is refused: it would be emptied
+ * before a line of it was read.
+ */
+async function openOutput(file: string, input: string): Promise<Writable> {
+  if (input !== '-') {
+    const [out, inp] = await Promise.all([fs.stat(file).catch(() => null), fs.stat(input).catch(() => null)]);
+    if (out !== null && inp !== null && out.isFile() && out.dev === inp.dev && out.ino === inp.ino) {
+      throw new CliError(`--output ${file} is the input file: writing it would erase the input before it is read`);
+    }
+  }
   return new Promise((resolve, reject) => {
     const stream = createWriteStream(file);
     stream.once('open', () => resolve(stream));
@@ -119,7 +129,7 @@ export async function runScore(o: ScoreCommandOptions): Promise<void> {
         })
       : null;
   const rate = baseline !== null && model instanceof LadModel ? new RateTracker(model.config.rate, baseline) : null;
-  const out = new OutputSink(o.output !== undefined ? await openOutput(o.output) : process.stdout, o.output ?? 'to stdout');
+  const out = new OutputSink(o.output !== undefined ? await openOutput(o.output, o.input) : process.stdout, o.output ?? 'to stdout');
   try {
     await scoreAll(model, o, out, rate);
   } catch (err) {
