@@ -41,9 +41,32 @@ export const PROXY_AUTH_FAILED = 'Authentication to data source failed';
  */
 export const PROXY_ROUTE_DENIED = 'plugin proxy route access denied';
 
+/**
+ * The text of an answer Grafana's BackendSrv received as text: it hands a failed answer's text body to the plugin
+ * as `{message: text, error: statusText, response: text}` (public/app/core/services/backend_srv.ts
+ * processRequestError), never as a string. A bare string is accepted too (another client, or an older Grafana).
+ */
+function textBodyOf(body: unknown): string | undefined {
+  if (typeof body === 'string') {
+    return body;
+  }
+  const response = (body as { response?: unknown } | null | undefined)?.response;
+  return typeof body === 'object' && body !== null && typeof response === 'string' ? response : undefined;
+}
+
 /** Whether an answer means "the backend refused the token", directly or through Grafana's data proxy. */
 export function isTokenRejection(status: number | undefined, body: unknown): boolean {
-  return status === 401 || (status === 400 && typeof body === 'string' && body.includes(PROXY_AUTH_FAILED));
+  return status === 401 || (status === 400 && (textBodyOf(body) ?? '').includes(PROXY_AUTH_FAILED));
+}
+
+/** The first non-blank string of `candidates`, trimmed. */
+function firstText(...candidates: unknown[]): string | undefined {
+  for (const c of candidates) {
+    if (typeof c === 'string' && c.trim()) {
+      return c.trim();
+    }
+  }
+  return undefined;
 }
 
 /** Turns whatever getBackendSrv().fetch threw into one readable sentence (backend `{error, field}` first). */
@@ -54,14 +77,10 @@ export function readableError(err: unknown, what: string): LadApiError {
   if (isFetchError(err)) {
     const raw = err.data;
     const body = (typeof raw === 'object' && raw !== null ? raw : undefined) as { error?: unknown; field?: unknown; message?: unknown } | undefined;
-    const detail =
-      typeof body?.error === 'string'
-        ? body.error
-        : typeof body?.message === 'string'
-          ? body.message
-          : typeof raw === 'string' && raw.trim()
-            ? raw.trim().slice(0, 200)
-            : err.statusText;
+    const text = textBodyOf(raw);
+    // A text answer (Grafana's own, e.g. the data proxy's 400) says more than the statusText Grafana copies into
+    // `error`; a JSON one names its problem in `error` (the Scorpio backend) or `message` (Grafana's JSON errors).
+    const detail = text !== undefined ? firstText(text.slice(0, 200), err.statusText) : firstText(body?.error, body?.message, err.statusText);
     const field = typeof body?.field === 'string' ? body.field : undefined;
     const status = err.status;
     const tokenRejected = isTokenRejection(status, raw);

@@ -26,6 +26,7 @@ import {
   reviewResponseSchema,
   sourcesSchema,
 } from '../shared/contract';
+import { grafanaErrorData, grafanaResponseData } from './grafanaBackendSrv';
 import { proxiedResponse, proxyDecision, type DataProxyConfig, type OrgRole, type PluginRoute } from './grafanaDataProxy';
 
 export interface RecordedRequest {
@@ -145,7 +146,7 @@ function send(target: string, method: string, headers: Record<string, string>, p
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const answer = proxiedResponse(res.statusCode ?? 0, res.headers['content-type'], Buffer.concat(chunks).toString('utf8'));
-        resolve({ status: answer.status, statusText: answer.status === res.statusCode ? (res.statusMessage ?? '') : 'Bad Request', text: answer.body });
+        resolve({ status: answer.status, statusText: answer.status === res.statusCode ? (res.statusMessage ?? '') : (http.STATUS_CODES[answer.status] ?? ''), text: answer.body });
       });
     });
     req.on('error', reject);
@@ -197,7 +198,7 @@ export function backendSrvViaDataProxyStandIn(backendUrl: string, options: Stand
     const decision = proxyDecision(config, method, opts.url);
     let answer: { status: number; statusText: string; text: string };
     if (decision.kind === 'reply') {
-      answer = { status: decision.status, statusText: decision.status === 404 ? 'Not Found' : 'Error', text: decision.body };
+      answer = { status: decision.status, statusText: http.STATUS_CODES[decision.status] ?? '', text: decision.body };
     } else {
       proxied.push(`${decision.datasourceUid} ${method} ${new URL(decision.url).pathname}`);
       try {
@@ -206,14 +207,10 @@ export function backendSrvViaDataProxyStandIn(backendUrl: string, options: Stand
         answer = { status: 502, statusText: 'Bad Gateway', text: JSON.stringify({ message: err instanceof Error ? err.message : String(err) }) };
       }
     }
-    let data: unknown = answer.text;
-    try {
-      data = answer.text ? JSON.parse(answer.text) : undefined;
-    } catch {
-      // not JSON (Grafana's "Authentication to data source failed"): keep the text, as Grafana's BackendSrv does
-    }
+    const data = grafanaResponseData(answer.text);
     const response = {
-      data: data as T,
+      // A failed answer's data as Grafana's BackendSrv reshapes it (a text body becomes {message, error, response}).
+      data: (answer.status >= 400 ? grafanaErrorData(data, answer.statusText) : data) as T,
       status: answer.status,
       statusText: answer.statusText,
       ok: answer.status < 400,

@@ -18,6 +18,7 @@ import * as emotionCss from '@emotion/css';
 import type { BackendSrvRequest, FetchResponse } from '@grafana/runtime';
 
 import { fakeDataSourceSrv } from '../../src/testing/dataSourceSrv';
+import { grafanaErrorData, grafanaResponseData } from '../../src/testing/grafanaBackendSrv';
 
 const { createTheme, dateTime, EventBusSrv, LoadingState, ThemeContext } = grafanaData;
 
@@ -62,7 +63,7 @@ function loadPluginModule(url: string): Promise<Record<string, unknown>> {
   });
 }
 
-/** Grafana's BackendSrv over window.fetch, rejecting like Grafana does ({status, data, statusText}). */
+/** Grafana's BackendSrv over window.fetch, rejecting like Grafana does ({status, data, statusText}; src/testing/grafanaBackendSrv.ts). */
 function fetchBackendSrv(): grafanaRuntime.BackendSrv {
   const request = async <T,>(options: BackendSrvRequest): Promise<FetchResponse<T>> => {
     const init: RequestInit = { method: options.method ?? 'GET', headers: { accept: 'application/json' } };
@@ -76,15 +77,10 @@ function fetchBackendSrv(): grafanaRuntime.BackendSrv {
     } catch (err) {
       throw { status: 502, statusText: 'Bad Gateway', data: { message: String(err) }, config: options };
     }
-    const text = await res.text();
-    let data: unknown = text;
-    try {
-      data = text ? JSON.parse(text) : undefined;
-    } catch {
-      // keep text
-    }
+    const data = grafanaResponseData(await res.text());
     const response = {
-      data: data as T,
+      // A failed answer's data as Grafana's BackendSrv reshapes it (a text body becomes {message, error, response}).
+      data: (res.ok ? data : grafanaErrorData(data, res.statusText)) as T,
       status: res.status,
       statusText: res.statusText,
       ok: res.ok,
