@@ -1,8 +1,8 @@
 // The `lad` command-line contract, tested by spawning the real compiled CLI (backend/bin/lad.js, which runs
 // backend/dist/cli/main.js: `npm run build` or `npx tsc -p backend/tsconfig.json` builds it).
 
-import { spawn, type ChildProcessByStdio } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { execFileSync, spawn, type ChildProcessByStdio } from 'child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import type { Readable, Writable } from 'stream';
@@ -251,6 +251,21 @@ describe('lad CLI contract (spawns the compiled CLI)', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/input file not found/);
   });
+
+  it('templates reads a named pipe once (a second read would wait for a writer forever)', async () => {
+    const fifo = path.join(dir, 'templates.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = createWriteStream(fifo);
+    writer.end(routine(30).join('\n') + '\n');
+    const child = spawn(process.execPath, [BIN, 'templates', '--input', fifo, '--format', 'jsonl', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const r = await outcome(child);
+    clearTimeout(timer);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { count: number });
+    expect(rows.reduce((n, row) => n + row.count, 0)).toBe(30);
+  }, 20_000);
 
   it('--help for each command', async () => {
     for (const cmd of ['train', 'score', 'eval', 'templates']) {

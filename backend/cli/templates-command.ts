@@ -2,10 +2,11 @@
 // first, each with its line count and an example, for a person looking at their logs. No model is needed:
 // the miner learns from the file itself, exactly as training does (engine/drain).
 
+import { promises as fs } from 'fs';
 import { resolveConfig } from '../engine';
 import { LineScanner } from '../engine/tokenizer';
 import { TemplateMiner } from '../engine/drain/miner';
-import { CliError, streamChunks } from './input';
+import { checkReadable, CliError, streamChunks } from './input';
 import { progressReporter } from './progress';
 
 export interface TemplatesCommandOptions {
@@ -42,9 +43,11 @@ export async function runTemplates(o: TemplatesCommandOptions): Promise<void> {
   const miner = new TemplateMiner(config.miner);
   const progress = progressReporter(o.quiet !== true);
   // Pass 1 learns every template; pass 2 gives each line the template it ends up in (a template widens
-  // as lines arrive, so a line's final template is only known at the end). stdin cannot be read twice, so
-  // its lines are kept; a file is read again instead.
-  const kept: string[] | null = o.input === '-' ? [] : null;
+  // as lines arrive, so a line's final template is only known at the end). A regular file is read again;
+  // the lines of anything else are kept: stdin, a named pipe or `--input <(cmd)` cannot be read twice (opening
+  // such a pipe again waits for a writer that never comes).
+  await checkReadable(o.input);
+  const kept: string[] | null = o.input !== '-' && (await fs.stat(o.input)).isFile() ? null : [];
   let lines = 0;
   await forEachLine(o.input, (line) => {
     miner.add(miner.tokensOf(scanner.scan(line).template()));
