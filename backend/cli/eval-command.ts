@@ -51,9 +51,10 @@ export interface EvalReport {
 }
 
 export function parseClicks(list: string): number[] {
-  const clicks = list.split(',').map((x) => Number(x.trim()));
-  for (const n of clicks) if (!Number.isInteger(n) || n < 0) throw new CliError(`--feedback takes answer counts like 0,5,20 (got "${list}")`);
-  return clicks;
+  // digits only: Number() reads '' and ' ' as 0, '0x10' as 16 and '1e9' as a billion
+  const parts = list.split(',').map((x) => x.trim());
+  if (!parts.every((x) => /^\d{1,9}$/.test(x))) throw new CliError(`--feedback takes answer counts like 0,5,20 (got "${list}")`);
+  return parts.map(Number);
 }
 
 export async function runEval(o: EvalCommandOptions): Promise<EvalReport> {

@@ -41,6 +41,9 @@ describe('lad eval --feedback', () => {
   it('refuses bad counts and unlabelled input', async () => {
     expect(() => parseClicks('5,x')).toThrow(/--feedback takes answer counts/);
     expect(() => parseClicks('-1')).toThrow(/--feedback/);
+    // Number() would read these as 0, 0, 16 and 1,000,000,000 answers
+    for (const bad of ['', '5,', ' ', '0x10', '1e9']) expect(() => parseClicks(bad)).toThrow(/--feedback takes answer counts/);
+    expect(parseClicks(' 0, 5 ,20')).toEqual([0, 5, 20]);
     await expect(runEval({ ...base, labels: 'none', feedback: '5' })).rejects.toThrow(/needs labels/);
   });
 });
