@@ -173,8 +173,9 @@ describe('plugin manifest wiring', () => {
     it.each(['Viewer', 'Editor', 'Admin'] as OrgRole[])('a %s reads (health, sources, context, the review queue) and queries', (role) => {
       expect(outcome(role, 'GET', '/api/health')).toBe('http://backend:8080/api/health Bearer t0ken');
       expect(outcome(role, 'GET', '/api/sources')).toBe('http://backend:8080/api/sources Bearer t0ken');
-      expect(outcome(role, 'GET', '/api/anomalies/a1/context?before=5&after=5')).toBe('http://backend:8080/api/anomalies/a1/context?before=5&after=5 Bearer t0ken');
-      expect(outcome(role, 'GET', '/api/review?source=web&limit=20')).toBe('http://backend:8080/api/review?source=web&limit=20 Bearer t0ken');
+      // The query arrives re-encoded, keys sorted (pkg/api/pluginproxy/utils.go ApplyRoute, addQueryString).
+      expect(outcome(role, 'GET', '/api/anomalies/a1/context?before=5&after=5')).toBe('http://backend:8080/api/anomalies/a1/context?after=5&before=5 Bearer t0ken');
+      expect(outcome(role, 'GET', '/api/review?source=web&limit=20')).toBe('http://backend:8080/api/review?limit=20&source=web Bearer t0ken');
       expect(outcome(role, 'POST', '/api/query')).toBe('http://backend:8080/api/query Bearer t0ken');
     });
 

@@ -91,7 +91,8 @@ function defaultReplies(r: RecordedRequest): WireReply | undefined {
   if (r.method === 'DELETE' && r.path.startsWith('/api/feedback/')) {
     return { status: 204 };
   }
-  const ctx = /^\/api\/anomalies\/([^/]+)\/context\?before=(\d+)&after=(\d+)$/.exec(r.path);
+  // Grafana's data proxy re-encodes a routed query with its keys sorted (src/testing/grafanaDataProxy.ts).
+  const ctx = /^\/api\/anomalies\/([^/]+)\/context\?after=(\d+)&before=(\d+)$/.exec(r.path);
   if (ctx) {
     const row = (id: string, t: number, line: string, anomaly = false) => ({ id, time: t, source: 'web', line, score: 0.1, anomaly, suppressed: false, labels: { job: 'web' } });
     return {
@@ -236,7 +237,7 @@ describe('AnomalyPanel against a server speaking the documented Scorpio feedback
     const context = await screen.findByRole('group', { name: 'Surrounding log lines' });
     expect(within(context).getByText('GET /cart 200')).toBeInTheDocument();
     expect(within(context).getByText('THE ANOMALY ITSELF').closest('[aria-current]')).not.toBeNull();
-    expect(server.requests.map((r) => r.path)).toContain('/api/anomalies/a1/context?before=3&after=3');
+    expect(server.requests.map((r) => r.path)).toContain('/api/anomalies/a1/context?after=3&before=3');
   });
 
   it('groups 1,000 anomalies of one kind into one row with a count; one click suppresses the kind', async () => {
@@ -404,9 +405,9 @@ function reviewFrameJSON(): DataFrameJSON {
 }
 
 function reviewReplies(r: RecordedRequest): WireReply | undefined {
-  const q = /^\/api\/review\?source=([^&]+)&limit=(\d+)$/.exec(r.path);
+  const q = /^\/api\/review\?limit=(\d+)&source=([^&]+)$/.exec(r.path);
   if (r.method === 'GET' && q) {
-    const source = decodeURIComponent(q[1]);
+    const source = decodeURIComponent(q[2]);
     const items =
       source === 'web'
         ? [{ line: 'WARN cache miss for key k17', lineId: '5-0123456789', template: 'WARN cache miss for key <*>', score: 0.38, threshold: 0.4, flagged: false, affected: 12, templateLines: 9, priority: 3.1, why: ['score 0.38 is 0.02 below the threshold 0.40', '12 similar lines'] }]
@@ -423,7 +424,7 @@ describe('Review view', () => {
     await userEvent.click(screen.getByRole('radio', { name: 'Review' }));
     const list = await screen.findByRole('list', { name: 'Review queue' });
     const item = await within(list).findByRole('listitem');
-    expect(server.requests.filter((r) => r.method === 'GET').map((r) => r.path)).toEqual(['/api/review?source=auth&limit=20', '/api/review?source=web&limit=20']);
+    expect(server.requests.filter((r) => r.method === 'GET').map((r) => r.path)).toEqual(['/api/review?limit=20&source=auth', '/api/review?limit=20&source=web']);
     expect(within(item).getByText('WARN cache miss for key k17')).toBeInTheDocument();
     expect(within(item).getByText(/0.02 below the threshold/)).toBeInTheDocument();
     expect(within(item).getByLabelText('an answer decides 12 recent lines')).toHaveTextContent('×12');
@@ -457,7 +458,7 @@ describe('Review view', () => {
     await userEvent.click(within(item).getByRole('button', { name: 'Expand line and its context' }));
     const context = await within(item).findByRole('group', { name: 'Surrounding log lines' });
     expect(within(context).getByText('GET /cart 200')).toBeInTheDocument();
-    expect(server.requests.map((r) => r.path)).toContain('/api/anomalies/5-0123456789/context?before=2&after=2');
+    expect(server.requests.map((r) => r.path)).toContain('/api/anomalies/5-0123456789/context?after=2&before=2');
   });
 
   it('opens on the review queue of a `review` query\'s frame without asking the backend, and does not submit twice', async () => {
@@ -485,7 +486,7 @@ describe('Review view', () => {
     await userEvent.click(within(items[1]).getByRole('button', { name: 'Expand line and its context' }));
     const context = await within(items[1]).findByRole('group', { name: 'Surrounding log lines' });
     expect(within(context).getByText('THE ANOMALY ITSELF')).toBeInTheDocument();
-    expect(server.requests.map((r) => r.path)).toContain('/api/anomalies/a0/context?before=2&after=2');
+    expect(server.requests.map((r) => r.path)).toContain('/api/anomalies/a0/context?after=2&before=2');
     within(items[0]).getByRole('button', { name: 'Expand line and its context' }).focus();
     await userEvent.keyboard('{Enter}');
     expect(within(items[0]).getByText(/not among this panel.s anomalies/)).toBeInTheDocument();

@@ -7,7 +7,8 @@
  * - `backendSrvViaDataProxyStandIn` is a BackendSrv (Grafana's HTTP client interface) doing real HTTP with node's
  *   `http`, behind the stand-in for Grafana's data proxy (./grafanaDataProxy.ts): routes of the real
  *   src/datasource/plugin.json matched by path and method, reqRole enforced, the token injected from
- *   secureJsonData, a backend 401 turned into Grafana's 400.
+ *   secureJsonData, the browser's headers forwarded as Grafana forwards them, a backend 401 turned into Grafana's 400,
+ *   an unreachable backend an empty 502; errors reshaped as Grafana's BackendSrv does (./grafanaBackendSrv.ts).
  */
 import fs from 'fs';
 import http from 'http';
@@ -27,7 +28,8 @@ import {
   sourcesSchema,
 } from '../shared/contract';
 import { grafanaErrorData, grafanaResponseData } from './grafanaBackendSrv';
-import { proxiedResponse, proxyDecision, type DataProxyConfig, type OrgRole, type PluginRoute } from './grafanaDataProxy';
+import { forwardOverHttp } from './dataProxyHttp';
+import { proxyDecision, type DataProxyConfig, type OrgRole, type PluginRoute } from './grafanaDataProxy';
 
 export interface RecordedRequest {
   method: string;
@@ -134,28 +136,22 @@ export async function startWireServer(initial?: WireHandler): Promise<WireServer
   };
 }
 
-/** One HTTP exchange with the backend, its answer passed back as Grafana's data proxy passes it. */
-function send(target: string, method: string, headers: Record<string, string>, payload?: string): Promise<{ status: number; statusText: string; text: string }> {
-  return new Promise((resolve, reject) => {
-    const all: Record<string, string> = { accept: 'application/json', ...headers };
-    if (payload !== undefined) {
-      all['content-type'] = 'application/json';
-    }
-    const req = http.request(new URL(target), { method, headers: all }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const answer = proxiedResponse(res.statusCode ?? 0, res.headers['content-type'], Buffer.concat(chunks).toString('utf8'));
-        resolve({ status: answer.status, statusText: answer.status === res.statusCode ? (res.statusMessage ?? '') : (http.STATUS_CODES[answer.status] ?? ''), text: answer.body });
-      });
-    });
-    req.on('error', reject);
-    if (payload !== undefined) {
-      req.write(payload);
-    }
-    req.end();
-  });
+/** The headers Grafana's BackendSrv sends for a plugin request from a signed-in browser (core/utils/fetch.ts). */
+function browserHeaders(method: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    accept: 'application/json, text/plain, */*',
+    'x-grafana-org-id': '1',
+    cookie: 'grafana_session=stand-in-session; grafana_session_expiry=1',
+    referer: 'http://grafana.local/d/scorpio-log-anomalies',
+    origin: 'http://grafana.local',
+  };
+  if (['POST', 'PUT', 'PATCH'].includes(method)) {
+    headers['content-type'] = 'application/json';
+  }
+  return headers;
 }
+
+type Answer = { status: number; statusText: string; text: string };
 
 /** The routes of the datasource's plugin.json, as Grafana reads them. */
 export function pluginRoutes(): PluginRoute[] {
@@ -196,16 +192,13 @@ export function backendSrvViaDataProxyStandIn(backendUrl: string, options: Stand
   const request = async <T>(opts: BackendSrvRequest): Promise<FetchResponse<T>> => {
     const method = (opts.method ?? 'GET').toUpperCase();
     const decision = proxyDecision(config, method, opts.url);
-    let answer: { status: number; statusText: string; text: string };
+    let answer: Answer;
     if (decision.kind === 'reply') {
       answer = { status: decision.status, statusText: http.STATUS_CODES[decision.status] ?? '', text: decision.body };
     } else {
       proxied.push(`${decision.datasourceUid} ${method} ${new URL(decision.url).pathname}`);
-      try {
-        answer = await send(decision.url, method, decision.headers, opts.data === undefined ? undefined : JSON.stringify(opts.data));
-      } catch (err) {
-        answer = { status: 502, statusText: 'Bad Gateway', text: JSON.stringify({ message: err instanceof Error ? err.message : String(err) }) };
-      }
+      const proxiedAnswer = await forwardOverHttp(decision, method, browserHeaders(method), '127.0.0.1', opts.data === undefined ? undefined : JSON.stringify(opts.data));
+      answer = { status: proxiedAnswer.status, statusText: proxiedAnswer.statusText, text: proxiedAnswer.body };
     }
     const data = grafanaResponseData(answer.text);
     const response = {

@@ -3,8 +3,9 @@
  * built plugin at Grafana's plugin URL (/public/plugins/<app id>/...), and is the stand-in for Grafana's data
  * proxy for the Scorpio datasource (src/testing/grafanaDataProxy.ts, as pkg/api/pluginproxy/ds_proxy.go does):
  * the routes of the BUILT dist/datasource/plugin.json matched by path and method, `reqRole` enforced for the
- * test user's role, `{{ .JsonData.url }}` / `{{ .SecureJsonData.token }}` filled from the datasource settings, and
- * a backend 401 passed back as Grafana's 400 "Authentication to data source failed".
+ * test user's role, `{{ .JsonData.url }}` / `{{ .SecureJsonData.token }}` filled from the datasource settings, the
+ * browser's headers forwarded and the backend's answered as Grafana does, a backend 401 passed back as Grafana's 400
+ * "Authentication to data source failed", an unreachable backend as an empty 502 (504 after 30 s).
  */
 import fs from 'fs';
 import http from 'http';
@@ -13,7 +14,8 @@ import path from 'path';
 
 import { build } from 'esbuild';
 
-import { proxiedResponse, proxyDecision, type OrgRole, type PluginRoute } from '../../src/testing/grafanaDataProxy';
+import { forwardOverHttp } from '../../src/testing/dataProxyHttp';
+import { proxyDecision, type OrgRole, type PluginRoute } from '../../src/testing/grafanaDataProxy';
 
 export interface DatasourceSettings {
   uid: string;
@@ -106,29 +108,13 @@ export async function startHostServer(opts: {
     if (url.pathname.startsWith(proxyPrefix)) {
       const decision = proxyDecision(proxy, req.method ?? 'GET', req.url ?? '/');
       if (decision.kind === 'reply') {
-        res.writeHead(decision.status, { 'content-type': decision.contentType }).end(decision.body);
+        res.writeHead(decision.status, decision.contentType ? { 'content-type': decision.contentType } : {}).end(decision.body);
         return;
       }
-      const target = new URL(decision.url);
-      const headers: Record<string, string> = {};
-      for (const h of ['content-type', 'accept']) {
-        const v = req.headers[h];
-        if (typeof v === 'string') {
-          headers[h] = v;
-        }
-      }
-      Object.assign(headers, decision.headers);
-      proxied.push(`${req.method} ${target.pathname}`);
-      const upstream = http.request(target, { method: req.method, headers }, (up) => {
-        const chunks: Buffer[] = [];
-        up.on('data', (c: Buffer) => chunks.push(c));
-        up.on('end', () => {
-          const answer = proxiedResponse(up.statusCode ?? 502, up.headers['content-type'], Buffer.concat(chunks).toString('utf8'));
-          res.writeHead(answer.status, answer.contentType ? { 'content-type': answer.contentType } : {}).end(answer.body);
-        });
+      proxied.push(`${req.method} ${new URL(decision.url).pathname}`);
+      void forwardOverHttp(decision, req.method ?? 'GET', req.headers, req.socket.remoteAddress ?? '127.0.0.1', req).then((answer) => {
+        res.writeHead(answer.status, answer.headers).end(answer.body);
       });
-      upstream.on('error', (err) => res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: err.message })));
-      req.pipe(upstream);
       return;
     }
     res.writeHead(404).end();
