@@ -20,6 +20,10 @@ export function numberArg(name: string, opts: { int?: boolean; min?: number; max
   };
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -59,11 +63,20 @@ export function configFromOptions(o: ModelOptionValues): EngineConfig {
     } catch (err) {
       throw new CliError(`cannot read config ${o.config}: ${(err as Error).message}`);
     }
+    let parsed: unknown;
     try {
-      base = (o.config.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as EngineConfigInput;
+      parsed = o.config.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
     } catch (err) {
       throw new CliError(`config ${o.config} is not valid ${o.config.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
     }
+    // an empty file (YAML's null) sets nothing; a number, string or list is no config (spread, it read as {})
+    if (parsed !== null && !isPlainObject(parsed)) {
+      throw new CliError(`config ${o.config} must be a mapping of engine settings (docs/engine.md), not ${Array.isArray(parsed) ? 'a list' : `a ${typeof parsed}`}`);
+    }
+    base = (parsed ?? {}) as EngineConfigInput;
+    // the options below set neural fields on top of the file's, by spreading it: `neural: 5` would read as {}
+    const neural: unknown = base.neural;
+    if (neural !== undefined && !isPlainObject(neural)) throw new CliError(`invalid engine config neural in ${o.config}: expected a mapping, not ${JSON.stringify(neural)}`);
   }
   const cfg: EngineConfigInput = { ...base, neural: { ...base.neural } };
   if (o.detector !== undefined) cfg.detector = o.detector as EngineConfig['detector'];
