@@ -35,6 +35,12 @@ describe('errors as Grafana\'s BackendSrv hands them to the plugin', () => {
     expect(err.message).toBe('Health check failed: HTTP 502 Bad Gateway (is the Scorpio backend running and its URL right in the datasource settings?)');
   });
 
+  it('the data proxy\'s empty 504 (no answer within dataproxy.timeout) says Grafana stopped waiting, not that the backend is down', () => {
+    const err = readableError(failed(504, 'Gateway Timeout', ''), 'Query');
+    expect(err.message).toMatch(/^Query failed: HTTP 504 Gateway Timeout \(Grafana's data proxy stopped waiting for the backend: \[dataproxy\] timeout/);
+    expect(err.message).not.toContain('is the Scorpio backend running');
+  });
+
   it('Grafana\'s own JSON refusal (a route\'s reqRole) keeps its message and hint', () => {
     const err = readableError(failed(403, 'Forbidden', JSON.stringify({ message: 'plugin proxy route access denied' })), 'Sending feedback');
     expect(err.message).toBe('Sending feedback failed: HTTP 403 plugin proxy route access denied (your Grafana role may not do this: feedback needs Editor or Admin)');

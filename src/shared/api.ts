@@ -89,7 +89,10 @@ export function readableError(err: unknown, what: string): LadApiError {
       hint = ' (your Grafana role may not do this: feedback needs Editor or Admin)';
     } else if (tokenRejected || status === 403) {
       hint = ' (check the API token in the datasource settings)';
-    } else if (status === 502 || status === 504 || !status) {
+    } else if (status === 504) {
+      // reverse_proxy.go answers 504 when the backend sent no response headers within dataproxy.timeout.
+      hint = " (Grafana's data proxy stopped waiting for the backend: [dataproxy] timeout in grafana.ini, 30 s by default; a shorter time range or fewer sources answer sooner)";
+    } else if (status === 502 || !status) {
       hint = ' (is the Scorpio backend running and its URL right in the datasource settings?)';
     }
     const where = field ? ` [field ${field}]` : '';
