@@ -2,6 +2,7 @@ import fs from 'fs';
 import path from 'path';
 import { parse } from 'yaml';
 
+import { urlProblem } from '../src/datasource/backendUrl';
 import { DEFAULT_VARIABLE_QUERY, toVariableQuery } from '../src/datasource/variableQuery';
 
 // How Grafana 12.4 reads the provisioning files, checked against its source (no Grafana server runs here).
@@ -88,5 +89,19 @@ describe('the dashboard variable uses the datasource variable API', () => {
     const variable = dashboard.templating.list.find((v: { name: string }) => v.name === 'source');
     expect(typeof variable.query).toBe('object');
     expect(toVariableQuery(variable.query)).toEqual(DEFAULT_VARIABLE_QUERY);
+  });
+});
+
+describe('the provisioned Scorpio datasource URL fits its plugin.json routes', () => {
+  it('compose\'s default backend URL is one the routes can append /api/... to (no trailing slash, query or fragment)', () => {
+    // The routes are `{{ .JsonData.url }}/api/...` and Grafana sends the spliced text as it stands
+    // (pkg/api/pluginproxy/utils.go ApplyRoute): "http://b:8080/" would ask the backend for //api/health.
+    const ds = (yaml('provisioning/datasources/datasources.yaml') as { datasources: Array<{ type: string; jsonData: { url: string } }> }).datasources.find(
+      (d) => d.type === 'scorpio-lad-datasource'
+    )!;
+    const variable = /^\$\{(\w+)\}$/.exec(ds.jsonData.url)![1];
+    const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yaml'), 'utf8')) as { services: { grafana: { environment: Record<string, string> } } };
+    const fallback = /^\$\{\w+:-([^}]+)\}$/.exec(compose.services.grafana.environment[variable])![1];
+    expect({ fallback, problem: urlProblem(fallback) }).toEqual({ fallback: 'http://lad-backend:8080', problem: undefined });
   });
 });

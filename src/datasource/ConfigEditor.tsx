@@ -2,26 +2,13 @@ import React, { type ChangeEvent } from 'react';
 import type { DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { Field, FieldSet, Input, SecretInput } from '@grafana/ui';
 
+import { urlProblem } from './backendUrl';
 import { DEFAULT_LOKI_SOURCE_LABEL } from './lokiLinks';
 import type { LadDataSourceOptions, LadSecureJsonData } from './types';
 
 type Props = DataSourcePluginOptionsEditorProps<LadDataSourceOptions, LadSecureJsonData>;
 
-/** A backend URL that Grafana's data proxy can reach: http(s) with a host. */
-export function urlProblem(url: string | undefined): string | undefined {
-  if (!url) {
-    return 'Required: the Scorpio backend URL as the Grafana server reaches it, e.g. http://lad-backend:8080';
-  }
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      return 'Use an http:// or https:// URL';
-    }
-  } catch {
-    return 'Not a URL: write it like http://lad-backend:8080';
-  }
-  return undefined;
-}
+export { urlProblem };
 
 export function ConfigEditor({ options, onOptionsChange }: Props) {
   const { jsonData, secureJsonFields } = options;

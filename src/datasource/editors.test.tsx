@@ -108,6 +108,25 @@ describe('ConfigEditor', () => {
     expect(urlProblem(undefined)).toMatch(/^Required/);
     expect(urlProblem('ftp://x')).toBe('Use an http:// or https:// URL');
     expect(urlProblem('https://lad.example.com/base')).toBeUndefined();
+    expect(urlProblem('http://lad-backend:8080')).toBeUndefined();
+  });
+
+  it('urlProblem refuses what the route would splice wrongly: a trailing slash, a query, a fragment', async () => {
+    expect(urlProblem('http://lad-backend:8080/')).toMatch(/^Remove the trailing slash/);
+    expect(urlProblem('https://lad.example.com/base/')).toMatch(/^Remove the trailing slash/);
+    expect(urlProblem('http://lad-backend:8080?x=1')).toMatch(/^Leave out \?query/);
+    expect(urlProblem('http://lad-backend:8080#x')).toMatch(/^Leave out \?query/);
+    // Why: through Grafana's route ({{ .JsonData.url }}/api/health) a trailing slash reaches the backend as //api/health.
+    const server = await startWireServer((r) => (r.path === '/api/health' ? { body: { status: 'ok' } } : undefined));
+    try {
+      setBackendSrv(backendSrvViaDataProxyStandIn(`${server.url}/`));
+      const ds = new LadDataSource({ uid: 'scorpio-lad', url: '/api/datasources/proxy/uid/scorpio-lad', jsonData: {}, meta: {} } as unknown as DataSourceInstanceSettings<LadDataSourceOptions>, new NoVariables());
+      const result = await ds.testDatasource();
+      expect(server.requests.map((r) => r.path)).toContain('//api/health');
+      expect(result.status).toBe('error');
+    } finally {
+      await server.close();
+    }
   });
 });
 
