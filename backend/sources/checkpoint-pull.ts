@@ -41,6 +41,9 @@ export const PullOptionsSchema = z.object({
   url: z
     .string()
     .url()
+    // fetch answers file:, ftp: or data: only at the first poll ("not implemented... yet", "unknown scheme"),
+    // retried forever: an HTTP API's base URL is refused at start-up instead
+    .refine((u) => !URL.canParse(u) || ['http:', 'https:'].includes(new URL(u).protocol), 'must be an http:// or https:// URL')
     .refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password), 'put credentials in auth, not in the URL'),
   auth: PullAuthSchema.optional(),
   /** Extra request headers (e.g. a tenant header). Values are never logged. */

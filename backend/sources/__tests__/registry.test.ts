@@ -17,6 +17,9 @@ describe('parseSourceConfig names the bad key', () => {
     [{ type: 'file', name: 'a', path: '/x', labels: { a: 1 } }, 'labels.a', /expected string/],
     [{ type: 'file', name: 'a', path: '/x', firstLinePattern: '^(unclosed' }, 'firstLinePattern', /regular expression/],
     [5, '', /expected object/],
+    // a pull source's base URL is HTTP(S): fetch refused these only when polling, retried forever
+    [{ type: 'loki-pull', name: 'l', url: 'file:///etc/passwd', query: '{a="b"}' }, 'url', /http:\/\/ or https:\/\//],
+    [{ type: 'elasticsearch-pull', name: 'e', url: 'ftp://es.example', index: 'logs' }, 'url', /http:\/\/ or https:\/\//],
   ])('%j', (raw, field, message) => {
     let error: unknown;
     try {
