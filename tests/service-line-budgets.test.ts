@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../backend/server/config';
-import { anomalyChars, LINE_CHARS_BUDGET, queueChars, recentChars, retrainChars } from '../backend/server/line-budgets';
+import { anomalyChars, LINE_CHARS_BUDGET, queueChars, recentChars, retrainChars, windowChars } from '../backend/server/line-budgets';
 import type { Service } from '../backend/server/service';
 import { normalLines, pushLines, removeDir, startTestService, tempDir, waitFor, waitScored } from './service-helpers';
 
@@ -63,6 +63,7 @@ test('each bound defaults to its line count × LINE_CHARS_BUDGET, follows a chan
   expect(recentChars(defaults.retention)).toBe(20_000 * LINE_CHARS_BUDGET);
   expect(anomalyChars(defaults.retention)).toBe(100_000 * LINE_CHARS_BUDGET);
   expect(queueChars(defaults.queue)).toBe(200_000 * LINE_CHARS_BUDGET);
+  expect(windowChars(defaults.training)).toBe(2000 * LINE_CHARS_BUDGET);
   expect(queueChars(loadConfig({ LAD_QUEUE_MAX_CHARS: '5000' }).queue)).toBe(5000);
   expect(retrainChars({ ...defaults.training, retrainLines: 50 })).toBe(50 * LINE_CHARS_BUDGET);
   const configFile = path.join(dir, 'lad.json');
@@ -89,4 +90,15 @@ test('while the first model trains, long lines fill the queue to its character b
   await waitScored(service, 'lq', 3002);
   expect((await pushLines(url, 'lq', [long(2)])).status).toBe(204);
   await waitScored(service, 'lq', 3003);
+});
+
+test('the first training window is full at training.windowChars: the model trains on the lines that fit', async () => {
+  const configFile = path.join(dir, 'lad.json');
+  writeFileSync(configFile, JSON.stringify({ training: { windowChars: 20_000 } }));
+  service = await startTestService(path.join(dir, 'data'), { LAD_CONFIG: configFile });
+  // 300-line window by count (LAD_TRAIN_LINES), but 50 lines of 1,000 characters pass 20,000 at the 20th
+  const lines = normalLines.slice(0, 50).map((l) => l.padEnd(1000, ' '));
+  expect((await pushLines(service.url, 'wide', lines)).status).toBe(204);
+  await waitScored(service, 'wide', 50);
+  expect(service.pipelines.get('wide')!.stats().modelState).toBe('ready');
 });

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MemoryBudgetEvents, MemoryReading, RetainedKind } from '../server/memory-budget';
 
 /**
  * Every Prometheus metric of the service, on its own registry (never prom-client's global one, so two
@@ -206,8 +207,55 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // The process-wide memory budget (backend/server/memory-budget.ts): read at each scrape from `memoryReading`.
+  /** Set by the service to its memory budget's reading; the gauges below are absent until then. */
+  memoryReading: (() => MemoryReading) | null = null;
+  readonly memoryBudget = this.memoryGauge(
+    'lad_memory_budget_chars',
+    'Bound of the process-wide memory budget in characters of line text (part: waiting = queues and first training windows, refused beyond it; retained = recent lines, retraining windows and anomalies, oldest evicted beyond it)',
+    (r) => ({ waiting: r.waitingMax, retained: r.retainedMax })
+  );
+  readonly memoryUsed = this.memoryGauge(
+    'lad_memory_used_chars',
+    'Characters of line text held in memory by all sources (part: queued = accepted, not yet scored; window = first training windows; retained = kept after scoring)',
+    (r) => ({ queued: r.queued, window: r.window, retained: r.retained })
+  );
+  readonly memoryRefused = new Counter({
+    name: 'lad_memory_refused_lines_total',
+    help: 'Lines refused with a retry-later (429) because the waiting half of the process-wide memory budget was full; also counted in lad_refused_lines_total',
+    registers: [this.registry],
+  });
+  readonly memoryEvicted = new Counter({
+    name: 'lad_memory_evicted_lines_total',
+    help: 'Retained lines dropped from memory (oldest first) because all sources together passed the retained half of the memory budget (window: recent, retrain, anomalies); scored lines and anomalies stay on disk',
+    labelNames: ['window'] as const,
+    registers: [this.registry],
+  });
+
+  /** What the memory budget tells: its refusals and evictions, counted. */
+  readonly memoryEvents: MemoryBudgetEvents = {
+    refused: (lines) => this.memoryRefused.inc(lines),
+    evicted: (kind: RetainedKind, lines) => this.memoryEvicted.inc({ window: kind }, lines),
+  };
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.memoryRefused.inc(0);
+  }
+
+  /** A gauge by `part` of the memory budget's reading, set at each scrape. */
+  private memoryGauge(name: string, help: string, parts: (reading: MemoryReading) => Record<string, number>): Gauge<'part'> {
+    const gauge: Gauge<'part'> = new Gauge({
+      name,
+      help,
+      labelNames: ['part'] as const,
+      registers: [this.registry],
+      collect: () => {
+        const reading = this.memoryReading?.();
+        if (reading) for (const [part, value] of Object.entries(parts(reading))) gauge.set({ part }, value);
+      },
+    });
+    return gauge;
   }
 
   /** Sets a one-hot state gauge: 1 for `current`, 0 for the other states. */

@@ -1,10 +1,14 @@
+import type { MemoryBudget, RetainedWindow } from '../server/memory-budget';
+
 /**
  * The newest lines of a source, a fixed-size ring: the training set of the next retraining and the window the
  * review queue looks at. Bounded by construction, whatever the input rate: at most `capacity` lines
  * (retrainLines) and at most `maxChars` characters of line text (retrainChars), so lines of 64 KiB cannot make
- * a window of 20,000 lines hold 1.3 GB. The oldest lines go first, whichever bound a new line would pass.
+ * a window of 20,000 lines hold 1.3 GB. The oldest lines go first, whichever bound a new line would pass, or
+ * when the process-wide budget (memory-budget.ts), if given, shrinks it.
  */
-export class RecentLines {
+export class RecentLines implements RetainedWindow {
+  readonly kind = 'retrain';
   private readonly ring: string[];
   /** Each kept line's arrival time (epoch ms; NaN when not given): the rate baseline's clock for untimed lines. */
   private readonly arrivals: Float64Array;
@@ -16,12 +20,14 @@ export class RecentLines {
   constructor(
     capacity: number,
     /** Most characters of line text kept; a longer single line is kept alone (the newest line is never dropped). */
-    readonly maxChars = Infinity
+    readonly maxChars = Infinity,
+    private readonly budget?: MemoryBudget
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`RecentLines capacity must be a positive integer, got ${capacity}`);
     if (!(maxChars >= 1)) throw new RangeError(`RecentLines maxChars must be at least 1, got ${maxChars}`);
     this.ring = new Array<string>(capacity);
     this.arrivals = new Float64Array(capacity);
+    budget?.register(this);
   }
 
   get size(): number {
@@ -33,7 +39,12 @@ export class RecentLines {
     return this.chars;
   }
 
+  get heldChars(): number {
+    return this.chars;
+  }
+
   push(line: string, arrivalMs = NaN): void {
+    const before = this.chars;
     const cap = this.ring.length;
     // the slot about to be overwritten holds the oldest line once the ring is full
     if (this.count === cap) this.chars -= this.ring[this.next].length;
@@ -43,6 +54,16 @@ export class RecentLines {
     this.next = (this.next + 1) % cap;
     this.chars += line.length;
     while (this.chars > this.maxChars && this.count > 1) this.dropOldest();
+    this.budget?.addRetained(this.chars - before);
+  }
+
+  /** Drops the oldest lines until at most `chars` are kept (the newest stays): the process-wide budget's eviction. */
+  shrinkTo(chars: number): number {
+    const before = this.chars;
+    let dropped = 0;
+    for (; this.chars > chars && this.count > 1; dropped++) this.dropOldest();
+    this.budget?.addRetained(this.chars - before);
+    return dropped;
   }
 
   private dropOldest(): void {
@@ -55,6 +76,7 @@ export class RecentLines {
 
   /** Forgets every line (the ring's memory is reused). */
   clear(): void {
+    this.budget?.addRetained(-this.chars);
     this.next = this.count = this.chars = 0;
     this.ring.fill(undefined as unknown as string);
   }

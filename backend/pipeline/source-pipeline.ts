@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../server/config';
-import { queueChars, retrainChars } from '../server/line-budgets';
+import { queueChars, retrainChars, windowChars } from '../server/line-budgets';
+import { detached, type MemoryBudget } from '../server/memory-budget';
 import type { Metrics } from '../metrics/metrics';
 import { FeedbackIndex } from '../feedback/feedback-index';
 import { REVIEW_WINDOW_LINES, reviewQueue, type ReviewItem } from '../feedback/review-queue';
@@ -33,6 +34,8 @@ export interface PipelineDeps {
   metrics: Metrics;
   logger: Logger;
   config: Config;
+  /** The process-wide bound on line text in memory, shared by every source (none: each source's own bounds only). */
+  budget?: MemoryBudget;
 }
 
 export interface PipelineStats {
@@ -76,8 +79,12 @@ export class SourcePipeline {
   private rejectedSinceDrain = false;
   private readonly drainListeners = new Set<() => void>();
 
-  /** Lines waiting for the initial model. */
+  /** Lines waiting for the initial model, and the characters of their text. */
   private collected: LogEntry[] = [];
+  private collectedChars = 0;
+  /** Queue and window characters last told to the memory budget. */
+  private toldQueued = 0;
+  private toldWindow = 0;
   private collectStartedAt = 0;
   /** Newest lines, the training set of the next retraining. */
   private readonly recent: RecentLines;
@@ -110,7 +117,7 @@ export class SourcePipeline {
     private readonly deps: PipelineDeps
   ) {
     const { training } = deps.config;
-    this.recent = new RecentLines(training.retrainLines, retrainChars(training));
+    this.recent = new RecentLines(training.retrainLines, retrainChars(training), deps.budget);
     this.drift = new DriftWatch(training.driftWindowLines, training.driftRatio);
     this.policy = new RetrainPolicy(training);
     const metrics = deps.metrics;
@@ -149,33 +156,54 @@ export class SourcePipeline {
   /**
    * Accepts the whole batch or throws BackpressureError; never drops accepted lines. The character bound
    * (queue.maxChars) refuses only while lines wait: a batch alone over it is taken, so no batch waits forever.
+   * So does the process-wide budget (memory-budget.ts), while lines wait in any source's queue.
    */
   checkCapacity(lines: number, chars: number): void {
     const overChars = this.queue.size > 0 && this.queue.chars + chars > this.queueMaxChars;
     if (this.queue.size + lines > this.deps.config.queue.maxLines || overChars || this.closing) {
-      this.rejectedSinceDrain = true;
-      this.m.refused.inc(lines);
-      throw new BackpressureError(
-        this.retryAfterSeconds(),
-        `source ${this.name}: queue full (${this.queue.size} lines, ${this.queue.chars} characters waiting), retry later`
+      this.refuse(lines, `source ${this.name}: queue full (${this.queue.size} lines, ${this.queue.chars} characters waiting), retry later`);
+    }
+    const budget = this.deps.budget;
+    if (budget?.refuses(chars)) {
+      budget.refused(lines);
+      const { queued, window, waitingMax } = budget.reading();
+      this.refuse(
+        lines,
+        `source ${this.name}: memory budget full (${queued + window} characters of lines waiting in all sources, bound ${waitingMax}: half of memory.maxChars), retry later`
       );
     }
+  }
+
+  private refuse(lines: number, message: string): never {
+    this.rejectedSinceDrain = true;
+    this.m.refused.inc(lines);
+    throw new BackpressureError(this.retryAfterSeconds(), message);
   }
 
   /** Enqueue after checkCapacity (the manager checks every source of a batch before enqueueing any). */
   enqueue(entries: LogEntry[]): void {
     this.queue.push(entries);
+    this.tellWaiting();
     this.linesIngested += entries.length;
     this.m.ingested.inc(entries.length);
     this.schedule();
   }
 
   get saturated(): boolean {
-    return this.queue.size >= this.deps.config.queue.maxLines || this.queue.chars >= this.queueMaxChars;
+    return this.queue.size >= this.deps.config.queue.maxLines || this.queue.chars >= this.queueMaxChars || this.deps.budget?.waitingFull === true;
   }
 
   private get queueMaxChars(): number {
     return queueChars(this.deps.config.queue);
+  }
+
+  /** Tells the memory budget how the characters of this source's queue and training window changed. */
+  private tellWaiting(): void {
+    const queued = this.queue.chars;
+    const window = this.collectedChars;
+    this.deps.budget?.addWaiting(queued - this.toldQueued, window - this.toldWindow);
+    this.toldQueued = queued;
+    this.toldWindow = window;
   }
 
   onDrain(listener: () => void): () => void {
@@ -344,6 +372,7 @@ export class SourcePipeline {
     } else if (this.state === 'collecting') {
       this.collectChunk();
     }
+    this.tellWaiting();
     // state 'training' (initial), or a full window waiting for a retry: lines wait in the queue.
     if (this.queue.size > 0 && this.state !== 'training' && !(this.state === 'collecting' && this.windowFull)) {
       this.schedule();
@@ -352,7 +381,8 @@ export class SourcePipeline {
   }
 
   private notifyDrainIfNeeded(): void {
-    if (this.rejectedSinceDrain && this.queue.size <= this.deps.config.queue.maxLines / 2 && this.queue.chars <= this.queueMaxChars / 2) {
+    const budgetBelowHalf = this.deps.budget?.waitingBelowHalf ?? true;
+    if (this.rejectedSinceDrain && this.queue.size <= this.deps.config.queue.maxLines / 2 && this.queue.chars <= this.queueMaxChars / 2 && budgetBelowHalf) {
       this.rejectedSinceDrain = false;
       // A copy: a listener that pushes again may unsubscribe and subscribe anew while we iterate.
       for (const listener of [...this.drainListeners]) {
@@ -362,31 +392,38 @@ export class SourcePipeline {
   }
 
   private collectChunk(): void {
-    const { training } = this.deps.config;
     // Once the window is full, further lines stay in the (bounded) queue: backpressure, not unbounded memory,
     // also while a failed first training waits for its retry.
-    if (this.collected.length < training.windowLines) {
+    if (!this.windowFull) {
       this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
         if (this.collected.length === 0) {
           this.collectStartedAt = Date.now();
         }
         this.collected.push(entry);
+        this.collectedChars += entry.line.length;
         this.recent.push(entry.line, entry.timestampMs);
-        return this.collected.length < training.windowLines;
+        return !this.windowFull;
       });
     }
     this.maybeStartInitialTraining();
   }
 
+  /**
+   * windowLines lines, or windowChars characters (so 64 KB lines cannot make a window of 2,000 lines hold 131 MB),
+   * or any lines at all while the memory budget's waiting half is full: the window then trains on what it holds
+   * (the engine trains on a single line), so its lines are scored and leave, and a refusal never lasts.
+   */
   private get windowFull(): boolean {
-    return this.collected.length >= this.deps.config.training.windowLines;
+    const { training } = this.deps.config;
+    const n = this.collected.length;
+    return n >= training.windowLines || this.collectedChars >= windowChars(training) || (n > 0 && this.deps.budget?.waitingFull === true);
   }
 
   private maybeStartInitialTraining(): void {
     const { training } = this.deps.config;
     const n = this.collected.length;
     const windowTimeUp = n >= training.minLines && Date.now() - this.collectStartedAt >= training.windowSeconds * 1000;
-    if (this.state !== 'collecting' || this.retryTimer || (n < training.windowLines && !windowTimeUp)) {
+    if (this.state !== 'collecting' || this.retryTimer || (!this.windowFull && !windowTimeUp)) {
       return;
     }
     this.state = 'training';
@@ -412,6 +449,8 @@ export class SourcePipeline {
       this.recent.clear();
       this.queue.unshift(this.collected);
       this.collected = [];
+      this.collectedChars = 0;
+      this.tellWaiting();
       this.schedule();
     });
   }
@@ -479,6 +518,9 @@ export class SourcePipeline {
     const batch = this.batch.reset(name, threshold);
     this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
       last = entry;
+      // the recent lines and the results store keep the line: a copy of its own, not a slice that keeps its
+      // whole request body alive while they count the line only (memory-budget.ts)
+      entry.line = detached(entry.line);
       const d = decider.decide(model, entry.line, entry.timestampMs);
       const r = d.line;
       if (d.suppressed) suppressed++;

@@ -39,6 +39,8 @@ export const ConfigSchema = z
       .object({
         /** Initial training window: train once this many lines were collected... */
         windowLines: z.number().int().min(10).default(2000),
+        /** ...or once it holds this many characters (default windowLines × 512: line-budgets.ts)... */
+        windowChars: z.number().int().min(1024).optional(),
         /** ...or once this much time passed since the first line, if at least minLines were collected. */
         windowSeconds: z.number().positive().default(300),
         minLines: z.number().int().min(10).default(200),
@@ -108,6 +110,17 @@ export const ConfigSchema = z
       .prefault({}),
     /** POST /api/query stops a request that ran this long and answers 503 naming it (backend/api/query-deadline.ts). */
     queryDeadlineMs: z.number().int().min(100).max(600_000).default(10_000),
+    /**
+     * Line text held in memory by all sources together (memory-budget.ts): half for lines waiting (queues, first
+     * training windows; beyond it 429), half for lines kept after scoring (beyond it the oldest go). Default: a
+     * quarter of the heap limit, in characters.
+     */
+    memory: z
+      .object({
+        maxChars: z.number().int().min(16 * 1024 * 1024).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** Most distinct source names accepted from push endpoints (each gets its own model). */
     maxSources: z.number().int().min(1).default(100),
     /** Configured sources: each entry `{type, name, ...options}` is validated by its type's schema (sources registry). */
@@ -161,6 +174,7 @@ const ENV_KEYS: Record<string, { path: string[]; type: EnvType }> = {
   LAD_TRAIN_IN_WORKER: { path: ['training', 'useWorker'], type: 'boolean' },
   LAD_QUEUE_MAX_LINES: { path: ['queue', 'maxLines'], type: 'number' },
   LAD_QUEUE_MAX_CHARS: { path: ['queue', 'maxChars'], type: 'number' },
+  LAD_MEMORY_MAX_CHARS: { path: ['memory', 'maxChars'], type: 'number' },
   LAD_RETENTION_HOURS: { path: ['retention', 'hours'], type: 'number' },
   LAD_SPOOL: { path: ['spool', 'enabled'], type: 'boolean' },
   LAD_SPOOL_FSYNC_INTERVAL_MS: { path: ['spool', 'fsyncIntervalMs'], type: 'number' },

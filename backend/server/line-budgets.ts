@@ -10,6 +10,11 @@ import type { Config } from './config';
  */
 export const LINE_CHARS_BUDGET = 512;
 
+/** Characters of line text the first training window takes per source (full at windowLines or at this, whichever first). */
+export function windowChars(training: Pick<Config['training'], 'windowLines' | 'windowChars'>): number {
+  return training.windowChars ?? training.windowLines * LINE_CHARS_BUDGET;
+}
+
 /** Characters of line text the retraining window (RecentLines) keeps per source. */
 export function retrainChars(training: Pick<Config['training'], 'retrainLines' | 'retrainChars'>): number {
   return training.retrainChars ?? training.retrainLines * LINE_CHARS_BUDGET;

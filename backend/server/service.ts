@@ -18,6 +18,7 @@ import { listen } from './listen';
 import { ensureDataDir } from './data-dir';
 import type { Config, SourceConfig } from './config';
 import { anomalyChars, recentChars } from './line-budgets';
+import { MemoryBudget, memoryChars } from './memory-budget';
 
 export interface Service {
   readonly port: number;
@@ -54,6 +55,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const logger = options.logger ?? pino({ level: config.logLevel });
   const startedAt = Date.now();
   const metrics = new Metrics();
+  // one bound on line text in memory for every source, shared by the results store and the pipelines
+  const budget = new MemoryBudget(memoryChars(config.memory), metrics.memoryEvents);
+  metrics.memoryReading = () => budget.reading();
   await ensureDataDir(config.dataDir);
   const facts = await FactStore.open(config.dataDir, { templateVersion: templateVersionOf(config.training.engine.miner) });
   if (facts.migrated > 0) {
@@ -69,6 +73,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     maxAnomalies: config.retention.maxAnomalies,
     maxAnomalyChars: anomalyChars(config.retention),
     bucketMs: config.retention.bucketSeconds * 1000,
+    budget,
     onError: (err, what, repeated) => {
       metrics.resultsWriteErrors.inc();
       // a full disk fails every flush until space returns: one log line per failure, not four a second
@@ -76,7 +81,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     },
   });
   const engineApi: EngineApi = engine;
-  const pipelines = new Pipelines({ engine: engineApi, results, facts, metrics, logger, config });
+  const pipelines = new Pipelines({ engine: engineApi, results, facts, metrics, logger, config, budget });
 
   const build = options.buildSource ?? createSource;
   const sources: LogSource[] = [];

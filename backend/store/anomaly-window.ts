@@ -6,6 +6,9 @@
  * (8.0 µs in the store bounded by count only).
  */
 export class AnomalyWindow<T extends { line: string }> {
+  /** `onChars` is told every change of `chars`, after it (the process-wide memory budget counts them). */
+  constructor(private readonly onChars?: (delta: number) => void) {}
+
   /** Held items from `head` on; the dropped ones before it are cleared (undefined) so their lines are released now. */
   private items: (T | undefined)[] = [];
   private head = 0;
@@ -24,10 +27,12 @@ export class AnomalyWindow<T extends { line: string }> {
   push(item: T): void {
     this.items.push(item);
     this.chars += item.line.length;
+    this.onChars?.(item.line.length);
   }
 
   /** Drops the `n` oldest items, each told to `dropped`. */
   dropOldest(n: number, dropped: (item: T) => void): void {
+    const before = this.chars;
     const end = this.head + Math.min(n, this.length);
     for (let i = this.head; i < end; i++) {
       const item = this.items[i] as T;
@@ -44,5 +49,6 @@ export class AnomalyWindow<T extends { line: string }> {
       this.items = [];
       this.head = 0;
     }
+    if (this.chars !== before) this.onChars?.(this.chars - before);
   }
 }

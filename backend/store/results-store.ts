@@ -5,6 +5,7 @@ import { countGrid, parseAnomalyId as parseId, type AnomalyContext, type Anomaly
 import type { ResultsWriter, ScoredBatch, WriteResult } from './results-writer';
 import { AnomalyWindow } from './anomaly-window';
 import { SegmentLog } from './segment-log';
+import { detached, type MemoryBudget } from '../server/memory-budget';
 
 /** One scored line, as the pipeline hands it over. */
 export interface ScoredLine {
@@ -62,6 +63,11 @@ export interface ResultsStoreOptions {
   maxAnomalyChars?: number;
   bucketMs: number;
   /**
+   * The process-wide bound on line text in memory, shared with the pipelines (memory-budget.ts): the recent lines
+   * and the anomalies of every source are shrunk, the largest first, when all together pass its retained half.
+   */
+  budget?: MemoryBudget;
+  /**
    * Told about background write failures (a failure must not stop scoring); `repeated` when it is the same failure
    * as the last one (a full disk fails every 250 ms flush until space returns: log it once, count it each time).
    */
@@ -113,7 +119,7 @@ class SourceResults {
   /** Characters of the ring's lines (running total), and whether a line ever left it (older ones are on disk). */
   ringChars = 0;
   ringDropped = false;
-  readonly anomalies = new AnomalyWindow<AnomalyRecord>();
+  readonly anomalies: AnomalyWindow<AnomalyRecord>;
   readonly anomalyBySeq = new Map<number, AnomalyRecord>();
   readonly buckets = new Map<number, Bucket>();
   readonly dirty = new Set<number>();
@@ -132,8 +138,10 @@ class SourceResults {
     readonly anomalyLog: SegmentLog,
     readonly countLog: SegmentLog,
     ringSize: number,
-    firstSeq: number
+    firstSeq: number,
+    onAnomalyChars?: (delta: number) => void
   ) {
+    this.anomalies = new AnomalyWindow<AnomalyRecord>(onAnomalyChars);
     this.ringEntries = new Array(ringSize);
     this.ringScores = new Float64Array(ringSize);
     this.ringFlags = new Uint8Array(ringSize);
@@ -231,6 +239,7 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
     const key = sourceKey(source);
     const dir = path.join(this.opts.dir, key);
     const base = { dir, retentionMs: this.opts.retentionMs, maxBacklogBytes: this.opts.maxBacklogBytes };
+    const { budget } = this.opts;
     const results = new SourceResults(
       source,
       key,
@@ -244,8 +253,14 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
       new SegmentLog({ ...base, prefix: 'anomalies', segmentBytes: this.opts.segmentBytes, segmentMs: DAY_MS / 4, maxBytes: Infinity }),
       new SegmentLog({ ...base, prefix: 'counts', segmentBytes: this.opts.segmentBytes, segmentMs: DAY_MS / 4, maxBytes: Infinity }),
       this.opts.recentLines,
-      firstSeq
+      firstSeq,
+      budget && ((delta) => budget.addRetained(delta))
     );
+    if (budget) {
+      // the budget shrinks these windows when all sources' together pass its retained half (oldest lines first)
+      budget.register({ kind: 'recent', get heldChars() { return results.ringChars; }, shrinkTo: (chars) => this.shrinkRing(results, chars) });
+      budget.register({ kind: 'anomalies', get heldChars() { return results.anomalies.chars; }, shrinkTo: (chars) => this.shrinkAnomalies(results, chars) });
+    }
     this.sources.set(source, results);
     this.byKey.set(key, results);
     return results;
@@ -262,8 +277,9 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
           continue;
         }
         record.id = `${record.seq}-${results.key}`;
-        results.anomalies.push(record);
+        // indexed first: the push may make the memory budget drop older anomalies, which unindexes them
         results.anomalyBySeq.set(record.seq, record);
+        results.anomalies.push(record);
         maxSeq = Math.max(maxSeq, record.seq);
       }
     }
@@ -386,6 +402,7 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
     const seq = results.nextSeq++;
     const slot = results.ringNext;
     const len = results.ringEntries.length;
+    const ringCharsBefore = results.ringChars;
     if (results.ringSize === len) {
       // the slot about to be overwritten holds the oldest line
       results.ringChars -= results.ringEntries[slot]!.line.length;
@@ -399,13 +416,8 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
     results.ringNext = (slot + 1) % len;
     results.ringChars += entry.line.length;
     // the character bound: the oldest lines go (never the newest), their text stays on disk for context queries
-    while (results.ringChars > this.recentCharsBound && results.ringSize > 1) {
-      const oldest = (results.ringNext - results.ringSize + len) % len;
-      results.ringChars -= results.ringEntries[oldest]!.line.length;
-      results.ringEntries[oldest] = undefined;
-      results.ringSize--;
-      results.ringDropped = true;
-    }
+    if (results.ringChars > this.recentCharsBound) this.dropOldestLines(results, this.recentCharsBound);
+    this.opts.budget?.addRetained(results.ringChars - ringCharsBefore);
     if (entry.labels !== results.lastLabels) {
       results.lastLabels = entry.labels;
       let empty = true;
@@ -446,6 +458,7 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
         id,
         time: entry.timestampMs,
         source,
+        // its own copy: an anomaly kept for hours must not keep its request body alive (about 11 µs for 64 KB)
         line: detached(entry.line),
         score,
         anomaly,
@@ -457,8 +470,9 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
         reason,
         level,
       };
-      results.anomalies.push(record);
+      // indexed first: the push may make the memory budget drop older anomalies, which unindexes them
       results.anomalyBySeq.set(seq, record);
+      results.anomalies.push(record);
       const { id: _id, ...persisted } = record;
       results.anomalyLog.append(JSON.stringify(persisted), entry.timestampMs);
       if (results.anomalies.length > this.opts.maxAnomalies * 1.1 || results.anomalies.chars > this.anomalyCharsBound) {
@@ -470,12 +484,39 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
 
   /** Drops the oldest anomalies beyond maxAnomalies, then beyond maxAnomalyChars (the newest one always stays). */
   private trimAnomalies(results: SourceResults): void {
+    this.dropOldestAnomalies(results, results.anomalies.length - this.opts.maxAnomalies);
+    this.shrinkAnomalies(results, this.anomalyCharsBound);
+  }
+
+  /** Drops the oldest anomalies until their lines hold at most `chars` characters (the newest stays); returns how many. */
+  private shrinkAnomalies(results: SourceResults, chars: number): number {
     const { anomalies } = results;
-    let drop = Math.max(0, anomalies.length - this.opts.maxAnomalies);
-    let chars = anomalies.chars;
-    for (let i = 0; i < drop; i++) chars -= anomalies.at(i).line.length;
-    while (chars > this.anomalyCharsBound && drop < anomalies.length - 1) chars -= anomalies.at(drop++).line.length;
+    let drop = 0;
+    for (let held = anomalies.chars; held > chars && drop < anomalies.length - 1; drop++) held -= anomalies.at(drop).line.length;
     this.dropOldestAnomalies(results, drop);
+    return drop;
+  }
+
+  /** Drops the oldest lines of the memory ring until it holds at most `chars` characters (the newest stays); returns how many. */
+  private dropOldestLines(results: SourceResults, chars: number): number {
+    const len = results.ringEntries.length;
+    let dropped = 0;
+    for (; results.ringChars > chars && results.ringSize > 1; dropped++) {
+      const oldest = (results.ringNext - results.ringSize + len) % len;
+      results.ringChars -= results.ringEntries[oldest]!.line.length;
+      results.ringEntries[oldest] = undefined;
+      results.ringSize--;
+      results.ringDropped = true;
+    }
+    return dropped;
+  }
+
+  /** dropOldestLines for the memory budget, which is told the characters freed. */
+  private shrinkRing(results: SourceResults, chars: number): number {
+    const before = results.ringChars;
+    const dropped = this.dropOldestLines(results, chars);
+    this.opts.budget?.addRetained(results.ringChars - before);
+    return dropped;
   }
 
   private dropOldestAnomalies(results: SourceResults, n: number): void {
@@ -727,16 +768,6 @@ export class ResultsStore implements ResultsReader, ResultsWriter {
       }
     }
   }
-}
-
-/**
- * The line as a string of its own. A pushed line is a slice of its request body (line-push.ts), and V8 keeps a
- * slice's whole parent alive: an anomaly kept for hours would hold its 10 MiB body, so 100 anomalies of one
- * 64 KB line per body held 944 MB while maxAnomalyChars counted 6.4 M characters. Concatenating flattens into a
- * new string (the slice then refers to that copy only); about 11 µs for 64 KB, paid per anomaly, not per line.
- */
-function detached(line: string): string {
-  return (' ' + line).slice(1);
 }
 
 /** A score as JSON: rounded to 6 decimals; non-finite values (never expected) as null. */
