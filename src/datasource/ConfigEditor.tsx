@@ -50,7 +50,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </Field>
         <Field
           label="API token"
-          description="The backend's LAD_API_TOKEN, needed for feedback when the backend sets one. Stored encrypted; sent as a Bearer token by the data proxy."
+          description="The backend's LAD_API_TOKEN. Needed for every call (queries and feedback) when the backend sets one. Stored encrypted; sent as a Bearer token by the data proxy."
         >
           <SecretInput
             id="lad-config-token"
