@@ -174,6 +174,8 @@ export class FileGlobSource implements LogSource {
       { ...this.context, positionKey: `${this.name}--${createHash('sha256').update(path).digest('hex').slice(0, 16)}` }
     );
     this.children.set(path, child);
-    await child.start(this.sink!);
+    // A match that cannot be followed (a pipe, an unreadable file) keeps its error in its status; the other
+    // matches are still followed (thrown, it ended the scan, and each later scan reached one more file).
+    await child.start(this.sink!).catch(() => undefined);
   }
 }

@@ -15,13 +15,14 @@
  * saved (with the file's device and inode) in <dataDir>/checkpoints/, so a restart resumes exactly there:
  * no gap, no duplicate. A file replaced or truncated while Scorpio was down is read from its start.
  */
+import type { Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { liveTime, TimestampParser } from '../engine/timestamps';
 import { CheckpointStore, checkpointFile } from './checkpoint';
 import { MultilineJoiner, type JoinedEntry } from './multiline';
-import { checkFileSourcePath } from './path-check';
+import { checkFileSourcePath, notRegularFile } from './path-check';
 import { RateMeter } from './rate-meter';
 import { deliver, waitForRoom } from './deliver';
 import type { LogEntry, LogSink, LogSource, SourceStatus } from './source';
@@ -371,7 +372,7 @@ export class FileTailSource implements LogSource {
   /** Reads what is new; returns true when there is more to read right away. */
   private async follow(): Promise<boolean> {
     const path = this.config.path;
-    let byName: { dev: number; ino: number; size: number } | null = null;
+    let byName: Stats | null = null;
     try {
       byName = await stat(path);
     } catch (err) {
@@ -379,6 +380,8 @@ export class FileTailSource implements LogSource {
         throw err;
       }
     }
+    // a pipe or device that appeared at the path (or matched a pattern) is never opened: path-check.ts says why
+    const other = byName === null ? null : notRegularFile(byName);
     if (!this.file) {
       if (!byName) {
         this.state = 'error';
@@ -386,6 +389,7 @@ export class FileTailSource implements LogSource {
         this.firstOpen = false; // a file that appears later is read from its start
         return false;
       }
+      if (other !== null) return this.cannotOpen(`${path} ${other}`);
       await this.openFile(path);
     }
     const file = this.file!;
@@ -405,6 +409,7 @@ export class FileTailSource implements LogSource {
       // The old file is read to its end (above); what follows is the new file, from its start.
       this.finishFile();
       await this.closeFile();
+      if (other !== null) return this.cannotOpen(`${path} ${other}`);
       await this.openFile(path);
       return true;
     }
@@ -413,6 +418,13 @@ export class FileTailSource implements LogSource {
       this.state = 'connected';
       this.lastError = null;
     }
+    return false;
+  }
+
+  /** Reports a path that cannot be followed; it is looked at again at the next poll. */
+  private cannotOpen(why: string): false {
+    this.state = 'error';
+    this.lastError = why;
     return false;
   }
 

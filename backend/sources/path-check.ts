@@ -5,13 +5,25 @@
  * once the application writes its log (the file does not exist yet, no file matches the pattern yet), since
  * following a file that appears later is what `tail -F` does. Messages name the source and the resolved path.
  */
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 
 export interface PathProblem {
   level: 'error' | 'warning';
   message: string;
+}
+
+/**
+ * Why a path that is neither a file nor a directory cannot be followed, or null for a regular file. A file
+ * source reads up to the size stat reports, which is 0 for a pipe or a device, and opening a named pipe waits
+ * for a writer in one of libuv's 4 threads: four such sources stopped every disk write of the service
+ * (pushes and feedback unanswered).
+ */
+export function notRegularFile(st: Stats): string | null {
+  if (st.isFile()) return null;
+  const kind = st.isFIFO() ? 'a named pipe' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a file';
+  return `is ${kind}, not a regular file: a file source follows a file by its size (for a stream, use the syslog source or the push API)`;
 }
 
 function code(err: unknown): string {
@@ -43,7 +55,10 @@ export async function checkFileSourcePath(source: string, configured: string, ma
     return null;
   }
   try {
-    if ((await stat(path)).isDirectory()) return error('is a directory, not a file (use a pattern such as dir/*.log)');
+    const st = await stat(path);
+    if (st.isDirectory()) return error('is a directory, not a file (use a pattern such as dir/*.log)');
+    const other = notRegularFile(st);
+    if (other !== null) return error(other);
   } catch (err) {
     if (code(err) === 'ENOENT') return { level: 'warning', message: `${where}: does not exist yet; it is followed from its start when it appears` };
     return error(`cannot be examined (${code(err)})`);
