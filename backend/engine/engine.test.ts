@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { loadModel, saveModel, trainModel, trainModelInWorker, templateOf, ModelFormatError } from './index';
+import { loadBaseline, RATE_FILE } from './rate/persist';
 import type { LadModel } from './model';
 import { TESTDATA_DIR } from '../testdata/paths';
 
@@ -99,6 +100,16 @@ describe('engine: train, score, save and load', () => {
     await expect(loadModel(modelDir)).rejects.toThrow(ModelFormatError);
     await expect(loadModel(modelDir)).rejects.toThrow(/version 99/);
     await expect(loadModel(path.join(dir, 'missing'))).rejects.toThrow(/does not exist/);
+    // a file given as the model (lad score --model app.log) is named as a file, not as missing
+    await expect(loadModel(path.join(modelDir, 'model.json'))).rejects.toThrow(/is a file, not a model directory/);
+  });
+
+  it('names rate.json when it is not JSON', async () => {
+    const model = await trainModel(routineLog(200), { config: { neural: { enabled: false } } });
+    const modelDir = path.join(dir, 'bad-rate');
+    await saveModel(model, modelDir);
+    writeFileSync(path.join(modelDir, RATE_FILE), '{"version":2,');
+    await expect(loadBaseline(modelDir)).rejects.toThrow(`${path.join(modelDir, RATE_FILE)} is not valid JSON`);
   });
 
   it('learns lines marked false positive (normalLines) as normal', async () => {

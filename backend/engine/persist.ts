@@ -72,7 +72,8 @@ async function readJson(file: string): Promise<unknown> {
 
 export async function loadModel(dir: string): Promise<Model> {
   const stat = await fs.stat(dir).catch(() => null);
-  if (stat === null || !stat.isDirectory()) throw new ModelFormatError(`model directory ${dir} does not exist`);
+  if (stat === null) throw new ModelFormatError(`model directory ${dir} does not exist`);
+  if (!stat.isDirectory()) throw new ModelFormatError(`${dir} is a file, not a model directory (lad train --model writes a directory)`);
   const manifest = parseManifest(await readJson(path.join(dir, MANIFEST)));
   const rarity = parseRarity(await readJson(path.join(dir, RARITY)));
   let wordVectors: Float32Array | null = null;

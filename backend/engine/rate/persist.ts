@@ -21,7 +21,13 @@ export async function loadBaseline(dir: string): Promise<RateBaseline | null> {
     throw err;
   });
   if (text === null) return null;
-  const parsed = rateBaselineSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not valid JSON`);
+  }
+  const parsed = rateBaselineSchema.safeParse(json);
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues[0].message}`);
   return parsed.data;
 }
