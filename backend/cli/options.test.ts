@@ -1,10 +1,12 @@
 // configFromOptions: a --config file must be a mapping of engine settings; an empty one sets nothing.
+// addModelOptions: the two threshold rules are one or the other.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
+import { Command } from 'commander';
 import * as path from 'path';
 import { resolveConfig } from '../engine';
-import { configFromOptions } from './options';
+import { addModelOptions, configFromOptions } from './options';
 
 describe('lad --config', () => {
   let dir: string;
@@ -33,5 +35,22 @@ describe('lad --config', () => {
     expect(configFromOptions({ config: file('empty.yaml', '') })).toEqual(resolveConfig({}));
     expect(configFromOptions({ config: file('null.json', 'null') })).toEqual(resolveConfig({}));
     expect(configFromOptions({ config: file('seed.yaml', 'neural: {seed: 9}\n'), dim: 8 }).neural).toMatchObject({ seed: 9, dim: 8 });
+  });
+});
+
+describe('lad --threshold-k and --threshold-percentile', () => {
+  function parse(args: string[]): ReturnType<Command['opts']> {
+    const cmd = addModelOptions(new Command('train').exitOverride().configureOutput({ writeErr: () => undefined }));
+    return cmd.parse(args, { from: 'user' }).opts();
+  }
+
+  it('are one or the other: both given is refused (the percentile silently won, --threshold-k was ignored)', () => {
+    expect(() => parse(['--threshold-k', '3', '--threshold-percentile', '90'])).toThrow(/cannot be used with/);
+    expect(() => parse(['--threshold-percentile', '90', '--threshold-k', '3'])).toThrow(/cannot be used with/);
+  });
+
+  it('each alone still sets its rule', () => {
+    expect(configFromOptions(parse(['--threshold-k', '3']))).toMatchObject({ thresholdMethod: 'sigma', thresholdK: 3 });
+    expect(configFromOptions(parse(['--threshold-percentile', '90']))).toMatchObject({ thresholdMethod: 'percentile', thresholdPercentile: 90 });
   });
 });

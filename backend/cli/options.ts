@@ -32,7 +32,12 @@ export function addModelOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'engine config (JSON or YAML, any subset of the fields in docs/engine.md)')
     .addOption(new Option('--detector <name>', 'detector that decides anomalies').choices(DETECTORS as unknown as string[]))
-    .option('--threshold-k <k>', 'threshold = mean + k·std of training scores', numberArg('--threshold-k', numberBounds(engineConfigSchema.shape.thresholdK)))
+    // Two rules for one threshold: given both, one would be dropped without a word.
+    .addOption(
+      new Option('--threshold-k <k>', 'threshold = mean + k·std of training scores')
+        .argParser(numberArg('--threshold-k', numberBounds(engineConfigSchema.shape.thresholdK)))
+        .conflicts('thresholdPercentile')
+    )
     .option('--threshold-percentile <p>', `threshold = this percentile of training scores (${PERCENTILES.join(', ')})`, numberArg('--threshold-percentile'))
     .option('--no-neural', 'skip the Word2Vec + SOM detector (faster training)')
     .option('--dim <n>', 'Word2Vec dimension', numberArg('--dim', numberBounds(neuralSchema.shape.dim)))
