@@ -207,12 +207,23 @@ export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions
         headers,
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
         signal: AbortSignal.any([signal, timeout]),
+        // Followed redirects would send the `headers` (secrets too) to whatever host a peer names, turn the
+        // _search POST into a GET without its query, and loop 20 times per poll: a 3xx is an error instead.
+        redirect: 'manual',
       });
     } catch (err) {
       const reason = timeout.aborted ? `timed out after ${this.options.requestTimeoutSeconds}s` : (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
       throw new PullHttpError(`${init.method} ${url.origin}${url.pathname} failed: ${reason}`, null);
     }
     const where = `${init.method} ${url.origin}${url.pathname}`;
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel();
+      const location = res.headers.get('location');
+      const to = location && URL.canParse(location, url.href) ? new URL(location, url.href) : null;
+      // origin and path only: a Location's query may carry a token
+      const target = to ? ` to ${to.origin}${to.pathname}` : '';
+      throw new PullHttpError(`${where} answered ${res.status} redirecting${target}: redirects are not followed, set url to the address the API answers at`, res.status);
+    }
     const text = await readBounded(res, this.options.maxResponseBytes, where);
     if (!res.ok) {
       throw new PullHttpError(`${where} answered ${res.status}: ${text.slice(0, 200)}`, res.status);

@@ -1,0 +1,78 @@
+/**
+ * The pull sources' HTTP exchange against peers that misbehave (a HostilePeer on loopback): redirects,
+ * compression bombs, stalls, drips, throttling. Whatever the peer does, the poll ends, memory stays bounded,
+ * nothing wrong is delivered and the problem is in the source's status.
+ */
+import { ElasticsearchPullSource, type ElasticsearchPullConfig } from './elasticsearch-pull';
+import { LokiPullSource, type LokiPullConfig } from './loki-pull';
+import { CapacitySink } from '../testing/capacity-sink';
+import { HostilePeer, type HostileHandler } from '../testing/hostile-peer';
+import { removeDir, tempDir } from '../testing/temp-dir';
+import { waitUntil } from '../testing/wait';
+
+const emptyLoki = JSON.stringify({ status: 'success', data: { resultType: 'streams', result: [] } });
+
+describe('pull sources against a hostile peer', () => {
+  let dir: string;
+  const peers: HostilePeer[] = [];
+  const sources: Array<LokiPullSource | ElasticsearchPullSource> = [];
+  const peer = async (handler: HostileHandler): Promise<{ peer: HostilePeer; url: string }> => {
+    const p = new HostilePeer(handler);
+    peers.push(p);
+    return { peer: p, url: await p.start() };
+  };
+  const timing = { pollIntervalSeconds: 0.05, delaySeconds: 0, lookbackSeconds: 600, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.2, requestTimeoutSeconds: 5 };
+  const loki = (url: string, over: Partial<LokiPullConfig> = {}): LokiPullSource => {
+    const s = new LokiPullSource({ type: 'loki-pull', name: 'hostile-loki', url, query: '{job="api"}', ...timing, ...over }, { dataDir: dir });
+    sources.push(s);
+    return s;
+  };
+  const es = (url: string, over: Partial<ElasticsearchPullConfig> = {}): ElasticsearchPullSource => {
+    const s = new ElasticsearchPullSource({ type: 'elasticsearch-pull', name: 'hostile-es', url, index: 'logs-*', ...timing, ...over }, { dataDir: dir });
+    sources.push(s);
+    return s;
+  };
+
+  beforeEach(() => {
+    dir = tempDir('lad-hostile-pull-');
+  });
+  afterEach(async () => {
+    await Promise.all(sources.splice(0).map((s) => s.stop()));
+    await Promise.all(peers.splice(0).map((p) => p.stop()));
+    removeDir(dir);
+  });
+
+  it('does not follow a redirect: no secret header to another host, no _search turned into an unfiltered GET', async () => {
+    const other = await peer((_req, res) => {
+      const hit = { _index: 'elsewhere', _id: 'x', _source: { message: 'not what the query asked for' }, sort: [Date.now() - 60_000] };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hits: { hits: [hit] } }));
+    });
+    const redirecting = await peer((_req, res) => res.writeHead(302, { location: `${other.url}/logs-*/_search?token=abc` }).end());
+    const sink = new CapacitySink();
+    const source = es(redirecting.url, { headers: { 'x-api-key': 'header-secret' }, query: { term: { service: 'auth' } } });
+    await source.start(sink);
+    await waitUntil(() => redirecting.peer.requests.length >= 2, 'two polls');
+    expect(other.peer.requests).toHaveLength(0);
+    expect(sink.entries).toHaveLength(0);
+    expect(source.status()).toMatchObject({ state: 'error', lastError: expect.stringMatching(/answered 302 redirecting to http:\/\/127\.0\.0\.1:\d+\/logs-\*\/_search: redirects are not followed/) });
+    expect(source.status().lastError).not.toContain('token=abc');
+  });
+
+  it('a redirect loop costs one request per poll, not twenty', async () => {
+    const looping = await peer((req, res) => res.writeHead(307, { location: req.url }).end());
+    const source = loki(looping.url, { minBackoffSeconds: 0.5, maxBackoffSeconds: 0.5 });
+    await source.start(new CapacitySink());
+    await waitUntil(() => source.status().state === 'error', 'error state');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(looping.peer.requests.length).toBeLessThanOrEqual(2);
+    expect(source.status().lastError).toMatch(/answered 307 redirecting/);
+  });
+
+  it('keeps polling a well-behaved peer after all that (an empty answer is no error)', async () => {
+    const fine = await peer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(emptyLoki));
+    const source = loki(fine.url);
+    await source.start(new CapacitySink());
+    await waitUntil(() => fine.peer.requests.length >= 3, 'three polls');
+    expect(source.status()).toMatchObject({ state: 'connected', lastError: null });
+  });
+});
