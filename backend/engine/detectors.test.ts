@@ -145,3 +145,18 @@ describe('the combined detector', () => {
     expect(model.info.stats.thresholdRarity).toBe(model.info.threshold);
   });
 });
+
+describe('reasons a person reads', () => {
+  it('prints a training count weighed by event counts with at most one decimal', async () => {
+    // 6 lines of one kind in a row: with event counts (the default) the burst weighs about one line, a fraction
+    const routine = Array.from({ length: 2000 }, (_, i) => `worker ${i % 7} processed job ${i} in ${i % 50} ms`);
+    routine.splice(1000, 0, ...Array.from({ length: 6 }, (_, i) => `upstream zeta refused handshake ${i}`));
+    const model = (await trainModel(routine, { config: { neural: { enabled: false } } })) as LadModel;
+    const df = model.rarity.df.get('upstream');
+    expect(df).toBeDefined();
+    expect(Number.isInteger(df)).toBe(false);
+    const reason = model.score('upstream zeta refused handshake 99 after restart').reason;
+    expect(reason).toContain(`upstream (${Math.round(df! * 10) / 10}× in training)`);
+    expect(reason).not.toMatch(/\d\.\d{2,}×/);
+  });
+});

@@ -245,7 +245,7 @@ export class LadModel implements Model {
       parts.push(
         'rare words: ' +
           rare
-            .map((r) => (this.rarity.df.has(r.word) ? `${r.word} (${this.rarity.df.get(r.word)}× in training)` : `${r.word} (new)`))
+            .map((r) => (this.rarity.df.has(r.word) ? `${r.word} (${trainingCount(this.rarity.df.get(r.word)!)}× in training)` : `${r.word} (new)`))
             .join(', '),
       );
     }
@@ -263,4 +263,12 @@ export class LadModel implements Model {
     const head = anomaly ? `${this.config.detector} score above threshold` : `${this.config.detector} score within threshold`;
     return parts.length > 0 ? `${head}; ${parts.join('; ')}` : head;
   }
+}
+
+/**
+ * A word's training count as a person reads it. With event counts a burst's lines weigh less than one each, so a
+ * count can be 1.0158730158730158: one decimal below 10, whole above.
+ */
+export function trainingCount(count: number): string {
+  return count >= 10 ? String(Math.round(count)) : String(Math.round(count * 10) / 10);
 }
