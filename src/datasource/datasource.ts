@@ -186,7 +186,7 @@ export class LadDataSource extends DataSourceApi<LadQuery, LadDataSourceOptions>
         `; ${ready} model(s) ready; fact-store ${health.factStore.falsePositives} false positive(s), ${health.factStore.confirmed} confirmed.`;
       const problems: string[] = [];
       if ((await this.client.canWrite()) === 'denied') {
-        problems.push('Feedback will be refused: the backend wants an API token and this one is missing or wrong.');
+        problems.push('Feedback will be refused: the backend refused this token, or this user\'s role may not send feedback (Editor).');
       }
       if (errors.length) {
         problems.push(`Source errors: ${errors.join('; ')}`);

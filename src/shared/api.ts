@@ -194,8 +194,10 @@ export class LadClient {
 
   /**
    * Whether the backend accepts this datasource's writes (feedback), without writing: deleting an id that cannot
-   * exist answers 404 past the token check and 401 before it. Reads need no token, so a health check alone
-   * would pass with a wrong one.
+   * exist answers 404 past the token check and the route's role check, and 401 (400 through Grafana's data proxy)
+   * or 403 before them. A backend with a token guards reads too, so a wrong token usually fails the health check
+   * first; this still catches what refuses writes alone, such as a user whose role may not send feedback (the
+   * feedback routes' reqRole is Editor).
    */
   async canWrite(): Promise<'yes' | 'denied' | 'unknown'> {
     try {
