@@ -3,6 +3,7 @@
  * compression bombs, stalls, drips, throttling. Whatever the peer does, the poll ends, memory stays bounded,
  * nothing wrong is delivered and the problem is in the source's status.
  */
+import { gzipSync } from 'node:zlib';
 import { ElasticsearchPullSource, type ElasticsearchPullConfig } from './elasticsearch-pull';
 import { LokiPullSource, type LokiPullConfig } from './loki-pull';
 import { CapacitySink } from '../testing/capacity-sink';
@@ -66,6 +67,61 @@ describe('pull sources against a hostile peer', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(looping.peer.requests.length).toBeLessThanOrEqual(2);
     expect(source.status().lastError).toMatch(/answered 307 redirecting/);
+  });
+
+  it('inflates a gzip bomb only up to maxResponseBytes', async () => {
+    // 512 gzip members of 1 MiB of spaces each: a 0.5 MB body that inflates to 512 MiB.
+    const member = gzipSync(Buffer.alloc(1024 * 1024, 0x20));
+    const bomb = Buffer.concat(Array.from({ length: 512 }, () => member));
+    const bomber = await peer((_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(bomb));
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 2);
+    const source = loki(bomber.url, { maxResponseBytes: 1024 * 1024 });
+    try {
+      await source.start(new CapacitySink());
+      await waitUntil(() => source.status().state === 'error', 'error state');
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+    expect(source.status().lastError).toMatch(/answered more than maxResponseBytes \(1048576\)/);
+  });
+
+  it('ends a body that drips at the request deadline, naming the request', async () => {
+    const dripping = await peer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).write('{');
+      const timer = setInterval(() => res.write(' '), 100);
+      res.on('close', () => clearInterval(timer));
+    });
+    const source = loki(dripping.url, { requestTimeoutSeconds: 0.5 });
+    await source.start(new CapacitySink());
+    await waitUntil(() => source.status().state === 'error', 'error state');
+    expect(source.status().lastError).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/loki\/api\/v1\/query_range timed out after 0\.5s reading the body$/);
+  });
+
+  it('ends a request whose headers never come at the deadline, and polls again', async () => {
+    const silent = await peer(() => undefined);
+    const source = loki(silent.url, { requestTimeoutSeconds: 0.3 });
+    await source.start(new CapacitySink());
+    await waitUntil(() => silent.peer.requests.length >= 2, 'a second attempt after the first timed out');
+    expect(source.status().lastError).toMatch(/query_range failed: timed out after 0\.3s$/);
+  });
+
+  it('stops reading a body that never ends at maxResponseBytes', async () => {
+    const endless = await peer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(16 * 1024, 0x20);
+      const pump = (): void => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', pump);
+      pump();
+    });
+    const source = loki(endless.url, { maxResponseBytes: 256 * 1024 });
+    await source.start(new CapacitySink());
+    await waitUntil(() => source.status().state === 'error', 'error state');
+    expect(source.status().lastError).toMatch(/query_range answered more than maxResponseBytes \(262144\)$/);
   });
 
   it('keeps polling a well-behaved peer after all that (an empty answer is no error)', async () => {

@@ -224,7 +224,15 @@ export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions
       const target = to ? ` to ${to.origin}${to.pathname}` : '';
       throw new PullHttpError(`${where} answered ${res.status} redirecting${target}: redirects are not followed, set url to the address the API answers at`, res.status);
     }
-    const text = await readBounded(res, this.options.maxResponseBytes, where);
+    let text: string;
+    try {
+      text = await readBounded(res, this.options.maxResponseBytes, where);
+    } catch (err) {
+      // The deadline covers the body too: a body that drips ends there, named like a stall before the headers.
+      if (timeout.aborted) throw new PullHttpError(`${where} timed out after ${this.options.requestTimeoutSeconds}s reading the body`, res.status);
+      if (err instanceof PullHttpError) throw err;
+      throw new PullHttpError(`${where} failed reading the body: ${(err as Error).message}`, res.status);
+    }
     if (!res.ok) {
       throw new PullHttpError(`${where} answered ${res.status}: ${text.slice(0, 200)}`, res.status);
     }
