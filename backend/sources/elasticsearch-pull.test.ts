@@ -133,6 +133,21 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
     expect(es.requests[1].body.query.bool.must_not[0].ids.values).toHaveLength(3);
   });
 
+  it('without a tiebreaker, steps past a millisecond holding more documents than maxSeenPerTimestamp instead of re-reading it forever', async () => {
+    const sameMs = new Date(BASE_MS).toISOString();
+    es.docs.push(...makeDocs(0, 12).map((d) => ({ ...d, _source: { ...d._source, '@timestamp': sameMs } })));
+    es.docs.push(...makeDocs(12, 3, 5_000));
+    const sink = new CapacitySink();
+    const source = newSource({ pageSize: 3, maxSeenPerTimestamp: 5 });
+    await source.start(sink);
+    await waitUntil(() => sink.entries.some((e) => e.line === 'user 14 logged in'), () => `the documents after that millisecond, got ${sink.entries.length}`);
+    await new Promise((r) => setTimeout(r, 150));
+    const delivered = sink.entries.map((e) => e.line);
+    expect(new Set(delivered).size).toBe(delivered.length); // no duplicates
+    expect(delivered.slice(-3)).toEqual(['user 12 logged in', 'user 13 logged in', 'user 14 logged in']);
+    expect(source.status().lastError).toMatch(/more than 5 documents at .*: the rest of that millisecond was skipped \(set tiebreakerField/);
+  });
+
   it('runs inside the service from its config entry: lines scored with their labels counted, state in /api/health', async () => {
     const normal = readFileSync(path.join(__dirname, '..', 'demo', 'webshop.txt'), 'utf8').trim().split('\n').slice(0, 400);
     es.docs.push(

@@ -116,7 +116,15 @@ export class ElasticsearchPullSource extends ResumablePullSource<EsCursor, z.out
       if ((typeof t === 'number' ? t : Number(t)) !== timeMs) break;
       seen.push(hits[i]._id);
     }
-    return { after: null, fromMs: timeMs, seenIds: seen.slice(-this.options.maxSeenPerTimestamp) };
+    if (seen.length > this.options.maxSeenPerTimestamp) {
+      // The ids query can no longer exclude every delivered document at timeMs: keeping only the newest ids
+      // brought the oldest back, page after page, forever. Step past that millisecond and say so.
+      this.reportProblem(
+        `more than ${this.options.maxSeenPerTimestamp} documents at ${new Date(timeMs).toISOString()}: the rest of that millisecond was skipped (set tiebreakerField for exact paging)`
+      );
+      return { after: null, fromMs: timeMs + 1, seenIds: [] };
+    }
+    return { after: null, fromMs: timeMs, seenIds: seen };
   }
 
   private toEntry(index: string, source: Record<string, unknown>, timeMs: number): LogEntry {
