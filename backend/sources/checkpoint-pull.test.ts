@@ -124,6 +124,32 @@ describe('pull sources against a hostile peer', () => {
     expect(source.status().lastError).toMatch(/query_range answered more than maxResponseBytes \(262144\)$/);
   });
 
+  for (const tiebreakerField of ['event.id', undefined]) {
+    it(`refuses Elasticsearch pages that ignore the cursor instead of re-delivering them (${tiebreakerField ?? 'no tiebreaker'})`, async () => {
+      const t = Date.now() - 60_000;
+      const page = Array.from({ length: 4 }, (_, i) => ({ _index: 'logs-a', _id: `d${i}`, _source: { message: `line ${i}` }, sort: tiebreakerField ? [t, `ev-${i}`] : [t] }));
+      const stubborn = await peer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hits: { hits: page } })));
+      const sink = new CapacitySink();
+      const source = es(stubborn.url, { tiebreakerField, pageSize: 4 });
+      await source.start(sink);
+      await waitUntil(() => stubborn.peer.requests.length >= 3, 'three requests');
+      expect(sink.entries.map((e) => e.line)).toEqual(['line 0', 'line 1', 'line 2', 'line 3']);
+      expect(source.status()).toMatchObject({ state: 'error', lastError: expect.stringMatching(/_search answered hit d\d already delivered: the server did not apply/) });
+    });
+  }
+
+  it('refuses an Elasticsearch page whose hits go back in time', async () => {
+    const t = Date.now() - 60_000;
+    const hits = [t, t - 5].map((ms, i) => ({ _index: 'logs-a', _id: `d${i}`, _source: { message: `line ${i}` }, sort: [ms, `ev-${i}`] }));
+    const backwards = await peer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hits: { hits } })));
+    const sink = new CapacitySink();
+    const source = es(backwards.url, { tiebreakerField: 'event.id' });
+    await source.start(sink);
+    await waitUntil(() => source.status().state === 'error', 'error state');
+    expect(sink.entries).toHaveLength(0);
+    expect(source.status().lastError).toMatch(/hit d1 out of time order/);
+  });
+
   it('keeps polling a well-behaved peer after all that (an empty answer is no error)', async () => {
     const fine = await peer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(emptyLoki));
     const source = loki(fine.url);

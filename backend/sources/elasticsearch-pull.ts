@@ -94,6 +94,7 @@ export class ElasticsearchPullSource extends ResumablePullSource<EsCursor, z.out
     url.searchParams.set('allow_no_indices', 'true');
     const body = this.searchBody(cursor, until);
     const hits = (await this.requestShaped(SearchResponseSchema, '_search', url, { method: 'POST', body }, signal)).hits.hits;
+    this.checkAfterCursor(cursor, hits);
     const entries: LogEntry[] = [];
     const cursors: Array<() => EsCursor> = [];
     for (let i = 0; i < hits.length; i++) {
@@ -106,6 +107,28 @@ export class ElasticsearchPullSource extends ResumablePullSource<EsCursor, z.out
     const more = hits.length >= this.options.pageSize;
     const endCursor = hits.length > 0 ? cursors[hits.length - 1]() : cursor;
     return { entries, cursorAt: (index) => cursors[index](), endCursor, more };
+  }
+
+  /**
+   * Refuses a page that does not continue after `cursor` (a proxy or an incompatible server ignoring search_after,
+   * the range or the ids filter): delivering it re-read the same hits page after page, with no pause. Only
+   * exact equality and numeric time are compared, never tiebreaker strings (Elasticsearch orders those by bytes).
+   */
+  private checkAfterCursor(cursor: EsCursor, hits: Array<{ _id: string; sort: Array<number | string | null> }>): void {
+    const seen = new Set(cursor.seenIds);
+    const fromMs = cursor.after !== null ? Number(cursor.after[0]) : cursor.fromMs;
+    let previousMs = fromMs;
+    for (const hit of hits) {
+      const timeMs = Number(hit.sort[0]);
+      const repeated =
+        cursor.after !== null ? hit.sort.length === cursor.after.length && hit.sort.every((v, i) => v === cursor.after![i]) : timeMs === cursor.fromMs && seen.has(hit._id);
+      if (timeMs < previousMs || repeated) {
+        throw new Error(
+          `_search answered hit ${hit._id.slice(0, 64)} ${repeated ? 'already delivered' : timeMs < fromMs ? 'before the saved position' : 'out of time order'}: the server did not apply the ${cursor.after !== null ? 'search_after' : 'range, ids filter'} or sort sent; nothing of that page was delivered`
+        );
+      }
+      previousMs = timeMs;
+    }
   }
 
   private cursorAfter(previous: EsCursor, hits: Array<{ _id: string; sort: Array<number | string | null> }>, index: number, timeMs: number): EsCursor {
