@@ -150,6 +150,37 @@ describe('pull sources against a hostile peer', () => {
     expect(source.status().lastError).toMatch(/hit d1 out of time order/);
   });
 
+  it('ignores Loki entries outside the window asked for instead of delivering them at every poll', async () => {
+    const futureNs = (BigInt(Date.now() + 3_600_000) * 1_000_000n).toString();
+    const pastNs = (BigInt(Date.now() - 7_200_000) * 1_000_000n).toString();
+    const inNs = (BigInt(Date.now() - 60_000) * 1_000_000n).toString();
+    const streams = (values: string[][]): string => JSON.stringify({ status: 'success', data: { resultType: 'streams', result: [{ stream: { job: 'api' }, values }] } });
+    const careless = await peer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(streams([[pastNs, 'too old'], [inNs, 'in the window'], [futureNs, 'from the future']])));
+    const sink = new CapacitySink();
+    const source = loki(careless.url);
+    await source.start(sink);
+    await waitUntil(() => careless.peer.requests.length >= 4, 'four polls');
+    expect(sink.entries.map((e) => e.line)).toEqual(['in the window']);
+    expect(source.status().lastError).toMatch(/answered [23] of 3 entries outside the window asked for/);
+  });
+
+  it('backs off when a full Loki page holds nothing but entries outside the window', async () => {
+    const pastNs = BigInt(Date.now() - 7_200_000) * 1_000_000n;
+    const values = Array.from({ length: 5 }, (_, i) => [(pastNs + BigInt(i)).toString(), `old ${i}`]);
+    const body = JSON.stringify({ status: 'success', data: { resultType: 'streams', result: [{ stream: { job: 'api' }, values }] } });
+    // Answers `limit` entries whatever the limit, all before `start`.
+    const stubborn = await peer((req, res) => {
+      const limit = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('limit'));
+      const many = Array.from({ length: limit }, (_, i) => values[i % values.length]);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(limit === 5 ? body : JSON.stringify({ status: 'success', data: { resultType: 'streams', result: [{ stream: { job: 'api' }, values: many }] } }));
+    });
+    const source = loki(stubborn.url, { pageSize: 5, minBackoffSeconds: 0.2, maxBackoffSeconds: 0.2 });
+    await source.start(new CapacitySink());
+    await new Promise((r) => setTimeout(r, 500));
+    expect(stubborn.peer.requests.length).toBeLessThan(10);
+    expect(source.status()).toMatchObject({ state: 'error', lastError: expect.stringMatching(/answered 5 of 5 entries outside the window/) });
+  });
+
   it('keeps polling a well-behaved peer after all that (an empty answer is no error)', async () => {
     const fine = await peer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(emptyLoki));
     const source = loki(fine.url);

@@ -129,13 +129,25 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor, z.output<typ
     const entries: LogEntry[] = [];
     const keys: string[] = [];
     const nsOf: string[] = [];
+    let outside = 0;
     for (const r of raw) {
-      if (r.ns < start) continue; // defensive: outside the window asked for
+      // Outside the window asked for (Loki never answers those): one past `end` was delivered again at every
+      // poll, the cursor never reaching it. Entries at exactly `end` are kept (an end-inclusive Loki).
+      if (r.ns < start || r.ns > end) {
+        outside += 1;
+        continue;
+      }
       const key = entryKey(r.labels, r.line);
       if (r.ns === start && seenAtStart.has(key)) continue;
       entries.push({ source: this.name, timestampMs: Number(r.ns / NS_PER_MS), line: r.line, labels: { ...this.options.labels, ...r.labels } });
       keys.push(key);
       nsOf.push(r.nsText);
+    }
+    if (outside > 0) {
+      const problem = `Loki query_range answered ${outside} of ${raw.length} entries outside the window asked for (start ${start}, end ${end} ns): ignored`;
+      // A full page of nothing but those would otherwise step one nanosecond per request, without a pause.
+      if (entries.length === 0 && raw.length >= limit) throw new Error(problem);
+      this.reportProblem(problem);
     }
     return { entries, keys, nsOf, full: raw.length >= limit };
   }
