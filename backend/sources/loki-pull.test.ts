@@ -213,6 +213,33 @@ describe("LokiPullSource against Loki's documented query_range API", () => {
     expect(readdirSync(path.join(dir, 'pulls', 'checkpoints'))).toEqual(['loki-pull--loki-svc.json']);
   }, 60_000);
 
+  it('keeps the entry keys of checkpoints saved by earlier versions (sha256 of sorted labels, then the line)', async () => {
+    const at = BASE_NS.toString();
+    loki.entries.push({ ns: BASE_NS, line: 'request 1 served', labels: { pod: 'a', job: 'api' } });
+    loki.entries.push({ ns: BASE_NS, line: 'request 2 served', labels: { job: 'api', pod: 'a' } });
+    const file = path.join(dir, 'checkpoints', 'loki-pull--loki-api.json');
+    mkdirSync(path.dirname(file), { recursive: true });
+    // written by the version before streamHash: 'request 1 served' of {job="api", pod="a"} already delivered
+    writeFileSync(file, JSON.stringify({ startNs: at, seen: ['w8-hP0gnG4FPyLr3zK2tqT'] }));
+    const sink = new CapacitySink();
+    await newSource().start(sink);
+    await waitUntil(() => sink.entries.length >= 1, 'one line');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(sink.entries.map((e) => e.line)).toEqual(['request 2 served']);
+  });
+
+  it("shares one labels object among a stream's entries (a stream with thousands of labels is not copied per entry)", async () => {
+    const labels: Record<string, string> = { job: 'api' };
+    for (let i = 0; i < 2000; i++) labels[`k${i}`] = `v${i}`;
+    loki.entries.push(...Array.from({ length: 2000 }, (_, i) => ({ ns: BASE_NS + BigInt(i), line: `line ${i}`, labels })));
+    const sink = new CapacitySink();
+    await newSource({ pageSize: 5000, labels: { env: 'prod' } }).start(sink);
+    await waitUntil(() => sink.entries.length >= 2000, () => `2000 lines, got ${sink.entries.length}`);
+    expect(new Set(sink.entries.map((e) => e.labels)).size).toBe(1);
+    expect(Object.keys(sink.entries[0].labels)).toHaveLength(2002);
+    expect(sink.entries[1999].labels).toMatchObject({ env: 'prod', job: 'api', k1999: 'v1999' });
+  });
+
   it('refuses to start from a corrupt checkpoint and reports it in its status', async () => {
     const file = path.join(dir, 'checkpoints', 'loki-pull--loki-api.json');
     mkdirSync(path.dirname(file), { recursive: true });

@@ -8,7 +8,7 @@
  * The window is read up to now − delaySeconds (lines Loki ingests late are still picked up) and at most
  * maxWindowSeconds at a time (Loki rejects very long ranges, and catching up after downtime stays paged).
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { z } from 'zod';
 import { PullOptionsSchema, ResumablePullSource, type PullContext, type PullPage } from './checkpoint-pull';
 import type { LogEntry } from './source';
@@ -119,9 +119,13 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor, z.output<typ
     const body = await this.requestShaped(QueryRangeResponseSchema, 'Loki query_range', url, { method: 'GET' }, signal);
 
     // Streams arrive one after another; merge them into one time-ordered list.
-    const raw: Array<{ ns: bigint; nsText: string; line: string; labels: Record<string, string> }> = [];
+    // One labels object and one label digest per stream, shared by its entries: copied per entry, a stream of
+    // 1000 entries with 3000 labels (a 110 kB answer) took 220 MB.
+    const raw: Array<{ ns: bigint; nsText: string; line: string; labels: Record<string, string>; stream: Hash }> = [];
     for (const stream of body.data.result) {
-      for (const [nsText, line] of stream.values) raw.push({ ns: BigInt(nsText), nsText, line, labels: stream.stream });
+      const labels = { ...this.options.labels, ...stream.stream };
+      const hash = streamHash(stream.stream);
+      for (const [nsText, line] of stream.values) raw.push({ ns: BigInt(nsText), nsText, line, labels, stream: hash });
     }
     raw.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
 
@@ -137,9 +141,9 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor, z.output<typ
         outside += 1;
         continue;
       }
-      const key = entryKey(r.labels, r.line);
+      const key = entryKey(r.stream, r.line);
       if (r.ns === start && seenAtStart.has(key)) continue;
-      entries.push({ source: this.name, timestampMs: Number(r.ns / NS_PER_MS), line: r.line, labels: { ...this.options.labels, ...r.labels } });
+      entries.push({ source: this.name, timestampMs: Number(r.ns / NS_PER_MS), line: r.line, labels: r.labels });
       keys.push(key);
       nsOf.push(r.nsText);
     }
@@ -153,9 +157,17 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor, z.output<typ
   }
 }
 
-/** Identity of a Loki entry within one nanosecond: its stream and its line (what Loki itself deduplicates on). */
-function entryKey(labels: Record<string, string>, line: string): string {
+/** A stream's labels (sorted) fed to a hash, once per stream of an answer; entryKey copies it per entry. */
+function streamHash(labels: Record<string, string>): Hash {
   const hash = createHash('sha256');
   for (const name of Object.keys(labels).sort()) hash.update(name).update('\u0000').update(labels[name]).update('\u0001');
-  return hash.update('\u0002').update(line).digest('base64url').slice(0, 22);
+  return hash;
+}
+
+/**
+ * Identity of a Loki entry within one nanosecond: its stream and its line (what Loki itself deduplicates on).
+ * The same digest as before streamHash existed, so the keys in saved checkpoints still match.
+ */
+function entryKey(stream: Hash, line: string): string {
+  return stream.copy().update('\u0002').update(line).digest('base64url').slice(0, 22);
 }
