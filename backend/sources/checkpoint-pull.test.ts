@@ -181,6 +181,31 @@ describe('pull sources against a hostile peer', () => {
     expect(source.status()).toMatchObject({ state: 'error', lastError: expect.stringMatching(/answered 5 of 5 entries outside the window/) });
   });
 
+  it('refuses a Loki answer with more entries than the limit asked for (20,000 streams of one entry for limit 100)', async () => {
+    const ns = BigInt(Date.now() - 60_000) * 1_000_000n;
+    const result = Array.from({ length: 20_000 }, (_, i) => ({ stream: { job: 'api', id: String(i) }, values: [[(ns + BigInt(i)).toString(), `line ${i}`]] }));
+    const body = JSON.stringify({ status: 'success', data: { resultType: 'streams', result } });
+    const flooding = await peer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
+    const sink = new CapacitySink();
+    const source = loki(flooding.url, { pageSize: 100 });
+    await source.start(sink);
+    await waitUntil(() => source.status().state === 'error', 'error state');
+    expect(sink.entries).toHaveLength(0);
+    expect(source.status().lastError).toBe('Loki query_range answered 20000 entries, more than the 100 asked for: refused');
+  });
+
+  it('refuses an Elasticsearch answer with more hits than the size asked for', async () => {
+    const t = Date.now() - 60_000;
+    const hits = Array.from({ length: 50 }, (_, i) => ({ _index: 'logs-a', _id: `d${i}`, _source: { message: `line ${i}` }, sort: [t + i] }));
+    const flooding = await peer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hits: { hits } })));
+    const sink = new CapacitySink();
+    const source = es(flooding.url, { pageSize: 4 });
+    await source.start(sink);
+    await waitUntil(() => source.status().state === 'error', 'error state');
+    expect(sink.entries).toHaveLength(0);
+    expect(source.status().lastError).toBe('_search answered 50 hits, more than the 4 asked for: refused');
+  });
+
   it('keeps polling a well-behaved peer after all that (an empty answer is no error)', async () => {
     const fine = await peer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(emptyLoki));
     const source = loki(fine.url);

@@ -178,15 +178,23 @@ export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions
     return new URL(path, this.options.url.endsWith('/') ? this.options.url : `${this.options.url}/`);
   }
 
-  /** requestJson, and the answer checked against the API's documented shape (`what` names it in the error). */
+  /**
+   * requestJson, and the answer checked against the API's documented shape (`what` names it in the error).
+   * `maxItems` refuses an answer holding more items (entries, hits) than were asked for, before it is validated
+   * and copied: a real server never sends more, and each item costs several times its bytes once parsed.
+   */
   protected async requestShaped<T>(
     schema: z.ZodType<T>,
     what: string,
     url: URL,
     init: { method: 'GET' | 'POST'; body?: unknown },
-    signal: AbortSignal
+    signal: AbortSignal,
+    maxItems?: { limit: number; unit: string; count: (answer: unknown) => number }
   ): Promise<T> {
-    const parsed = schema.safeParse(await this.requestJson(url, init, signal));
+    const answer = await this.requestJson(url, init, signal);
+    const items = maxItems?.count(answer) ?? 0;
+    if (maxItems && items > maxItems.limit) throw new Error(`${what} answered ${items} ${maxItems.unit}, more than the ${maxItems.limit} asked for: refused`);
+    const parsed = schema.safeParse(answer);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new Error(`${what} answered an unexpected shape: ${issue?.message} at ${issue?.path.join('.')}`);

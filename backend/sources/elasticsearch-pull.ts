@@ -93,7 +93,12 @@ export class ElasticsearchPullSource extends ResumablePullSource<EsCursor, z.out
     url.searchParams.set('ignore_unavailable', 'true');
     url.searchParams.set('allow_no_indices', 'true');
     const body = this.searchBody(cursor, until);
-    const hits = (await this.requestShaped(SearchResponseSchema, '_search', url, { method: 'POST', body }, signal)).hits.hits;
+    const countHits = (answer: unknown): number => {
+      const found = (answer as { hits?: { hits?: unknown } } | null)?.hits?.hits;
+      return Array.isArray(found) ? found.length : 0;
+    };
+    const maxItems = { limit: this.options.pageSize, unit: 'hits', count: countHits };
+    const hits = (await this.requestShaped(SearchResponseSchema, '_search', url, { method: 'POST', body }, signal, maxItems)).hits.hits;
     this.checkAfterCursor(cursor, hits);
     const entries: LogEntry[] = [];
     const cursors: Array<() => EsCursor> = [];

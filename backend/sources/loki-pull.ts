@@ -116,7 +116,7 @@ export class LokiPullSource extends ResumablePullSource<LokiCursor, z.output<typ
     url.searchParams.set('end', end.toString());
     url.searchParams.set('limit', String(limit));
     url.searchParams.set('direction', 'forward');
-    const body = await this.requestShaped(QueryRangeResponseSchema, 'Loki query_range', url, { method: 'GET' }, signal);
+    const body = await this.requestShaped(QueryRangeResponseSchema, 'Loki query_range', url, { method: 'GET' }, signal, { limit, unit: 'entries', count: countEntries });
 
     // Streams arrive one after another; merge them into one time-ordered list.
     // One labels object and one label digest per stream, shared by its entries: copied per entry, a stream of
@@ -170,4 +170,16 @@ function streamHash(labels: Record<string, string>): Hash {
  */
 function entryKey(stream: Hash, line: string): string {
   return stream.copy().update('\u0002').update(line).digest('base64url').slice(0, 22);
+}
+
+/** Entries in a query_range answer of any shape (0 where it is not the documented one: the schema says why). */
+function countEntries(answer: unknown): number {
+  const result = (answer as { data?: { result?: unknown } } | null)?.data?.result;
+  if (!Array.isArray(result)) return 0;
+  let count = 0;
+  for (const stream of result) {
+    const values = (stream as { values?: unknown } | null)?.values;
+    if (Array.isArray(values)) count += values.length;
+  }
+  return count;
 }
