@@ -187,6 +187,17 @@ describe("ElasticsearchPullSource against Elasticsearch's documented _search API
     expect(sink.entries).toHaveLength(0);
   });
 
+  it("backs off on Elasticsearch's 429 es_rejected_execution_exception, shows it, then reads everything", async () => {
+    es.docs.push(...makeDocs(0, 10));
+    es.rejectNext = 2;
+    const sink = new CapacitySink();
+    const source = newSource({ tiebreakerField: 'event.id', minBackoffSeconds: 0.05, maxBackoffSeconds: 0.1 });
+    await source.start(sink);
+    await waitUntil(() => sink.entries.length >= 10, () => `10 lines, got ${sink.entries.length}`);
+    expect(sink.entries.map((e) => e.line)).toEqual(expected(10));
+    expect(source.status().lastError).toMatch(/answered 429: .*es_rejected_execution_exception/);
+  });
+
   it('rejects an index pattern with a path character and names the field', () => {
     expect(() => new ElasticsearchPullSource({ ...config(), index: 'logs/_delete' }, { dataDir: dir })).toThrow(/index/);
   });
