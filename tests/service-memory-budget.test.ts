@@ -4,6 +4,7 @@
  * all, more than the heap. Each source's own bounds allow far more (a first training window of LAD_TRAIN_LINES,
  * a queue of 200,000 lines), so without the budget the process runs out of heap and dies; with it, pushes beyond
  * the budget get 429 + Retry-After, every line answered 204 is scored, and the service keeps answering.
+ * The budget counts line characters: a body of mostly blank lines must not stay alive behind its few lines.
  */
 import path from 'node:path';
 import type { SourceHealth } from '../backend/api/health';
@@ -22,13 +23,22 @@ jest.setTimeout(120_000);
 
 let dir: string;
 let server: BuiltServer | null = null;
-beforeAll(() => {
+beforeEach(() => {
   dir = tempDir('lad-memory-budget-');
 });
-afterAll(async () => {
+afterEach(async () => {
   await server?.stop('SIGKILL');
+  server = null;
   removeDir(dir);
 });
+
+/** The error to fail with when a push could not connect: the service's exit and its fatal error, if any. */
+function pushFailed(err: Error): Error {
+  const out = server!.output();
+  const why = /FATAL ERROR[^\n]*/.exec(out)?.[0] ?? out.slice(-1500);
+  const cause = (err.cause as { code?: string; message?: string } | undefined) ?? {};
+  return new Error(`push failed (${err.message}: ${cause.code ?? ''} ${cause.message ?? ''}); service exit code ${server!.child.exitCode}, signal ${server!.child.signalCode}: ${why}`);
+}
 
 /** The value of one Prometheus sample line, e.g. `lad_memory_used_chars{part="retained"}`. */
 function sample(metrics: string, name: string): number {
@@ -64,9 +74,7 @@ test('lines of 65,000 characters into 32 sources: 429 beyond the budget, no cras
       for (;;) {
         // a crashed service refuses the connection: the test fails here, naming the exit
         const res = await fetch(`${url}/api/push?source=${source}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body }).catch((err: Error) => {
-          const out = server!.output();
-          const why = /FATAL ERROR[^\n]*/.exec(out)?.[0] ?? out.slice(-1500);
-          throw new Error(`push failed (${err.message}); service exit code ${child.exitCode}, signal ${child.signalCode}: ${why}`);
+          throw pushFailed(err);
         });
         if (res.status === 204) {
           acked.set(source, (acked.get(source) ?? 0) + LINES_PER_PUSH);
@@ -112,4 +120,25 @@ test('lines of 65,000 characters into 32 sources: 429 beyond the budget, no cras
   expect(sample(metrics, 'lad_memory_used_chars{part="retained"}')).toBeLessThanOrEqual(retainedMax + 3 * SOURCES * LINE_CHARS);
   expect(sample(metrics, 'lad_memory_evicted_lines_total{window="recent"}')).toBeGreaterThan(0);
   expect(child.exitCode).toBeNull();
+});
+
+test('bodies of 10 MiB holding one short line among blank lines do not stay alive behind it', async () => {
+  server = await startBuiltServer({
+    nodeArgs: [`--max-old-space-size=${HEAP_MB}`],
+    // the lines wait in the first training window (100,000 lines): 60 of them count 1,500 characters
+    env: { LAD_DATA_DIR: path.join(dir, 'data'), LAD_DEMO: 'false', LAD_LOG_LEVEL: 'info', LAD_TRAIN_LINES: '100000' },
+    keepOutputChars: 6000,
+  });
+  const blank = '\n'.repeat(10 * 1024 * 1024 - 100);
+  // 60 × 10 MiB: each line a slice of its body would hold 629 MB (before: a heap out of memory after 36 pushes).
+  // The line is longer than 12 characters: V8 copies a shorter slice instead of pointing into its parent.
+  for (let i = 0; i < 60; i++) {
+    const res = await fetch(`${server.url}/api/push?source=blank`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: `line ${i} among blank lines${blank}` }).catch((err: Error) => {
+      throw pushFailed(err);
+    });
+    expect(res.status).toBe(204);
+  }
+  const health = (await (await fetch(`${server.url}/api/health`)).json()) as { sources: SourceHealth[] };
+  expect(health.sources.find((h) => h.name === 'blank')?.linesIngested).toBe(60);
+  expect(server.child.exitCode).toBeNull();
 });
