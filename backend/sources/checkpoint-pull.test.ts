@@ -213,4 +213,19 @@ describe('pull sources against a hostile peer', () => {
     await waitUntil(() => fine.peer.requests.length >= 3, 'three polls');
     expect(source.status()).toMatchObject({ state: 'connected', lastError: null });
   });
+
+  it('a failure that is over leaves the status once the peer answers again (a reported problem stays)', async () => {
+    let calls = 0;
+    const flaky = await peer((_req, res) => {
+      calls += 1;
+      if (calls <= 2) res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(emptyLoki);
+    });
+    const source = loki(flaky.url);
+    await source.start(new CapacitySink());
+    await waitUntil(() => source.status().state === 'error', 'the first failure');
+    expect(source.status().lastError).toMatch(/answered 500/);
+    await waitUntil(() => calls >= 4, 'polls after the recovery');
+    expect(source.status()).toMatchObject({ state: 'connected', lastError: null });
+  });
 });

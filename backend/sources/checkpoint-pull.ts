@@ -109,6 +109,8 @@ export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions
   private readonly sleepers = new Set<() => void>();
   private state: SourceStatus['state'] = 'stopped';
   private lastError: string | null = null;
+  /** lastError is a failed poll's (cleared by the next page that arrives), not a problem reportProblem kept. */
+  private lastErrorIsFailure = false;
   private linesTotal = 0;
   private lagMs: number | null = null;
   private readonly rate = new RateMeter();
@@ -171,6 +173,7 @@ export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions
   /** Records a problem that does not stop the pull (shown as lastError in /api/health). */
   protected reportProblem(message: string): void {
     this.lastError = message;
+    this.lastErrorIsFailure = false;
   }
 
   /** `path` resolved against the configured base URL (which may or may not end with a slash). */
@@ -259,6 +262,11 @@ export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions
         const page = await this.fetchPage(cursor, untilMs, this.abort.signal);
         this.failures = 0;
         this.state = 'connected';
+        // recovered: a failure that is over no longer shows in /api/health (Save & test warned of it for ever)
+        if (this.lastErrorIsFailure) {
+          this.lastError = null;
+          this.lastErrorIsFailure = false;
+        }
         const { entries } = page;
         let complete = true;
         for (let start = 0; start < entries.length; start += this.options.batchLines) {
@@ -283,6 +291,7 @@ export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions
         this.failures += 1;
         this.state = 'error';
         this.lastError = err instanceof Error ? err.message : String(err);
+        this.lastErrorIsFailure = true;
         const backoff = Math.min(this.options.maxBackoffSeconds, this.options.minBackoffSeconds * 2 ** (this.failures - 1));
         await this.sleep(backoff * 1000 * (0.8 + 0.4 * Math.random()));
       }
