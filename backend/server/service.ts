@@ -8,6 +8,7 @@ import { Pipelines } from '../pipeline/pipelines';
 import { DemoSource } from '../sources/demo';
 import { createSource, type SourceContext } from '../sources/registry';
 import type { LogSource } from '../sources/source';
+import { logSourceStatus } from '../sources/status-log';
 import { templateVersionOf } from '../engine/drain/config';
 import { FactStore } from '../store/fact-store';
 import { ResultsStore } from '../store/results-store';
@@ -113,6 +114,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const port = http.port;
   logger.info({ port, host: config.host, dataDir: config.dataDir, sources: sources.map((s) => s.name) }, 'listening');
 
+  // a source's problems reach the log as they start and end, not only /api/health
+  const statusLog = logSourceStatus(sources, logger);
   for (const source of sources) {
     // Sources write through the spool too (deliver.ts awaits it): a read position or a pull cursor is saved
     // only once its lines are on disk, and syslog TCP reads on only after its lines are.
@@ -120,7 +123,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
       () => {
         // e.g. a file that does not exist yet (backend/sources/path-check.ts): the source waits, the log says so
         const { state, lastError } = source.status();
-        if (state === 'error' && lastError) logger.warn({ source: source.name, warning: lastError }, 'source started, not yet reading');
+        if (state === 'error' && lastError) {
+          logger.warn({ source: source.name, warning: lastError }, 'source started, not yet reading');
+          statusLog.logged(source);
+        }
       },
       (err: Error) => {
         logger.error({ source: source.name, err: err.message }, 'source failed to start');
@@ -138,6 +144,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     metrics,
     close() {
       closing ??= (async () => {
+        statusLog.stop();
         await http.close();
         await pipelines.stop();
         // after the pipelines stopped: the last checkpoint covers all they scored; the rest stays spooled
