@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../server/config';
-import { queueChars, retrainChars, windowChars } from '../server/line-budgets';
+import { LINE_CHARS_BUDGET, queueChars, retrainChars, windowChars } from '../server/line-budgets';
 import { detached, type MemoryBudget } from '../server/memory-budget';
 import type { Metrics } from '../metrics/metrics';
 import { FeedbackIndex } from '../feedback/feedback-index';
@@ -516,7 +516,11 @@ export class SourcePipeline {
     const changedBefore = feedback.changed;
     let last: LogEntry | null = null;
     const batch = this.batch.reset(name, threshold);
-    this.queue.drain(this.deps.config.queue.batchLines, (entry) => {
+    // a turn ends at batchLines lines or batchLines × 512 characters: 500 lines of 64 KB (32 MB to tokenize,
+    // copy and write) held the event loop for seconds, so health checks and pushes waited
+    const { batchLines } = this.deps.config.queue;
+    let charsLeft = batchLines * LINE_CHARS_BUDGET;
+    this.queue.drain(batchLines, (entry) => {
       last = entry;
       // the recent lines and the results store keep the line: a copy of its own, not a slice that keeps its
       // whole request body alive while they count the line only (memory-budget.ts)
@@ -530,7 +534,8 @@ export class SourcePipeline {
       recent.push(entry.line, entry.timestampMs);
       drift.observe(d.flagged);
       scored++;
-      return true;
+      charsLeft -= entry.line.length;
+      return charsLeft > 0;
     });
     const written = results.writeBatch(batch);
     if (written.expired) this.reportExpired(written.expired);
