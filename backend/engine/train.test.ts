@@ -1,5 +1,5 @@
 import { splitLines } from '../cli/input';
-import { trainModelInWorker, workerScriptPath } from './in-worker';
+import { trainModelInWorker, trainingsInWorkers, workerScriptPath } from './in-worker';
 import type { LadModel } from './model';
 import { TrainingSet, trainModelSync } from './train';
 
@@ -77,5 +77,27 @@ describe('the training worker', () => {
     const model = await trainModelInWorker(mixedLog(500), { config: { ...NO_NEURAL, maxTrainTemplates: 2 } });
     // figures only this version of train.ts reports
     expect(model.info.stats.templatesDropped).toBeGreaterThan(0);
+  });
+
+  it('runs at most one training a core at once, process-wide; the others wait their turn and all finish', async () => {
+    const { slots } = trainingsInWorkers();
+    const n = slots + 3;
+    let most = 0;
+    let mostWaiting = 0;
+    const sampler = setInterval(() => {
+      const now = trainingsInWorkers();
+      most = Math.max(most, now.running);
+      mostWaiting = Math.max(mostWaiting, now.waiting);
+    }, 1);
+    try {
+      const started = Array.from({ length: n }, () => trainModelInWorker(mixedLog(300), { config: NO_NEURAL }));
+      const models = await Promise.all(started);
+      expect(models).toHaveLength(n);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(most).toBe(slots);
+    expect(mostWaiting).toBeGreaterThanOrEqual(3);
+    expect(trainingsInWorkers()).toMatchObject({ running: 0, waiting: 0 });
   });
 });
