@@ -184,3 +184,17 @@ test('a drift in the anomaly ratio triggers a retraining on its own', async () =
   const text = await (await fetch(`${url}/metrics`)).text();
   expect(text).toMatch(/lad_training_runs_total\{source="dr",result="ok",reason="drift"\} 1/);
 });
+
+test('a retraining window full by characters (long lines) retrains with fewer than minLines', async () => {
+  // retrainChars 4096: the window holds a few dozen of these lines, far below minLines (200)
+  service = await startTestService(dir, { LAD_TRAIN_MIN_LINES: '200' }, (c) => ({ ...c, training: { ...c.training, retrainChars: 4096 } }));
+  expect((await pushLines(service.url, 'long', normalLines.slice(0, 400))).status).toBe(204);
+  await waitScored(service, 'long', 400);
+  const pipeline = service.pipelines.get('long')!;
+  const firstTrainedAt = pipeline.stats().lastTrainedAt;
+  await new Promise((resolve) => setTimeout(resolve, 5)); // a later createdAt for the next model
+  await pipeline.retrain('drift');
+  expect(pipeline.stats().lastTrainedAt).not.toBe(firstTrainedAt);
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  expect(text).toMatch(/lad_training_runs_total\{source="long",result="ok",reason="drift"\} 1/);
+});

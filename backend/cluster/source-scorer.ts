@@ -315,7 +315,7 @@ export class SourceScorer {
     const created = Date.parse(model.info.createdAt);
     const ageSeconds = Number.isFinite(created) ? (Date.now() - created) / 1000 : Infinity;
     const reason = this.policy.due(Date.now(), ageSeconds, this.drift.drifted);
-    if (reason === null || this.recent.size < this.deps.training.minLines) return;
+    if (reason === null || !this.recent.holdsEnoughToRetrain(this.deps.training.minLines)) return;
     // lines like a confirmed anomaly are not normal (their arrival times then no longer line up: untimed)
     const lines = this.recent.lines();
     const kept = this.feedback ? this.feedback.withoutConfirmed(model, lines) : lines;

@@ -11,6 +11,19 @@ import { RETRAIN_BACKOFF_MS, RetrainPolicy } from './retrain-policy';
 import { Throughput } from './throughput';
 
 describe('RecentLines', () => {
+  it('holds enough to retrain at minLines, or when long lines fill its character bound first (at least 10)', () => {
+    const short = new RecentLines(1000, 10_000);
+    for (let i = 0; i < 199; i++) short.push('x'.repeat(20));
+    expect(short.holdsEnoughToRetrain(200)).toBe(false); // 199 short lines: neither bound reached
+    short.push('x'.repeat(20));
+    expect(short.holdsEnoughToRetrain(200)).toBe(true);
+    const long = new RecentLines(1000, 10_000);
+    for (let i = 0; i < 9; i++) long.push('y'.repeat(1000));
+    expect(long.holdsEnoughToRetrain(200)).toBe(false); // full by characters, but 9 lines
+    long.push('y'.repeat(1000)); // 10 lines of 1,000: another would pass 10,000
+    expect(long.holdsEnoughToRetrain(200)).toBe(true);
+  });
+
   it('keeps the newest lines, oldest first, and never more than its capacity', () => {
     const r = new RecentLines(3);
     expect(r.lines()).toEqual([]);

@@ -7,6 +7,9 @@ import type { MemoryBudget, RetainedWindow } from '../server/memory-budget';
  * a window of 20,000 lines hold 1.3 GB. The oldest lines go first, whichever bound a new line would pass, or
  * when the process-wide budget (memory-budget.ts), if given, shrinks it.
  */
+/** The fewest lines a retraining takes when the window is full by characters (the schema's least minLines). */
+const MIN_LINES_BY_CHARS = 10;
+
 export class RecentLines implements RetainedWindow {
   readonly kind = 'retrain';
   private readonly ring: string[];
@@ -41,6 +44,17 @@ export class RecentLines implements RetainedWindow {
 
   get heldChars(): number {
     return this.chars;
+  }
+
+  /**
+   * Enough lines to retrain on: `minLines`, or what the character bound holds when that is fewer (another line as
+   * long as the window's average would pass maxChars), at least MIN_LINES_BY_CHARS. 64 KiB lines fill the default
+   * retrainChars (10 M) at about 160, and such a source never retrained.
+   */
+  holdsEnoughToRetrain(minLines: number): boolean {
+    if (this.count >= minLines) return true;
+    const fullByChars = this.count > 0 && this.chars + this.chars / this.count > this.maxChars;
+    return fullByChars && this.count >= MIN_LINES_BY_CHARS;
   }
 
   push(line: string, arrivalMs = NaN): void {

@@ -280,10 +280,10 @@ export class SourcePipeline {
     if (!this.policy.allowed(Date.now())) {
       return Promise.resolve();
     }
-    const lines = this.recent.lines();
-    if (lines.length < this.deps.config.training.minLines) {
+    if (!this.recent.holdsEnoughToRetrain(this.deps.config.training.minLines)) {
       return Promise.resolve();
     }
+    const lines = this.recent.lines();
     this.retraining = this.train(lines, reason, this.recent.times())
       .then((model) => {
         if (model) {
