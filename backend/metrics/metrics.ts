@@ -232,6 +232,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // The bound on request body bytes in flight (backend/server/body-budget.ts), read at each scrape.
+  /** Set by the app to its body budget's reading; the gauges below are absent until then. */
+  bodyReading: (() => { inFlight: number; maxBytes: number }) | null = null;
+  readonly bodyInFlight = this.bodyGauge('lad_body_bytes_in_flight', 'Bytes reserved by request bodies being read or parsed (Content-Length, or maxBodyBytes for a compressed or chunked body), all requests together', (r) => r.inFlight);
+  readonly bodyBudget = this.bodyGauge('lad_body_budget_bytes', 'Bound on request body bytes in flight (memory.bodyBytes)', (r) => r.maxBytes);
+  readonly bodyRefused = new Counter({
+    name: 'lad_body_refused_requests_total',
+    help: 'Requests refused before their body was read because it would pass the body budget (reason="budget", 429 + Retry-After), or cut because their body arrived too slowly (reason="too_slow", 408)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly bodyEvents = { refused: (reason: 'budget' | 'too_slow') => this.bodyRefused.inc({ reason }) };
+
   /** What the memory budget tells: its refusals and evictions, counted. */
   readonly memoryEvents: MemoryBudgetEvents = {
     refused: (lines) => this.memoryRefused.inc(lines),
@@ -241,6 +254,21 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.memoryRefused.inc(0);
+    for (const reason of ['budget', 'too_slow']) this.bodyRefused.inc({ reason }, 0);
+  }
+
+  /** A gauge of the body budget's reading, set at each scrape. */
+  private bodyGauge(name: string, help: string, value: (reading: { inFlight: number; maxBytes: number }) => number): Gauge {
+    const gauge: Gauge = new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect: () => {
+        const reading = this.bodyReading?.();
+        if (reading) gauge.set(value(reading));
+      },
+    });
+    return gauge;
   }
 
   /** A gauge by `part` of the memory budget's reading, set at each scrape. */

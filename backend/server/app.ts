@@ -17,6 +17,7 @@ import type { LogSink } from '../sources/source';
 import type { FactStore } from '../store/fact-store';
 import type { ResultsReader } from '../store/results-reader';
 import { refuse, requireToken, tokenJudge } from './auth';
+import { admitBodies, BodyBudget, bodyBudgetBytes } from './body-budget';
 import type { Config } from './config';
 
 export interface AppDeps {
@@ -73,6 +74,13 @@ export function createApp(deps: AppDeps): Express {
     refuse(res, verdict);
   });
 
+  // Every body is reserved in one process-wide budget before it is read (body-budget.ts). A query waiting for its
+  // turn at the gate has neither reserved nor read its body, so the gate comes first.
+  app.post('/api/query', queryGate());
+  const bodies = new BodyBudget(bodyBudgetBytes(config.memory), deps.metrics.bodyEvents);
+  deps.metrics.bodyReading = () => ({ inFlight: bodies.inFlight, maxBytes: bodies.maxBytes });
+  app.use(admitBodies(bodies, { maxBodyBytes: config.maxBodyBytes }));
+
   const requireWrite = requireToken(config.apiToken);
   const pushOptions = { maxBodyBytes: config.maxBodyBytes, maxLineBytes: config.maxLineBytes, maxBatchLines: config.queue.maxLines };
   // Push routers parse their own (raw, possibly compressed) bodies, so they come before express.json.
@@ -80,8 +88,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(createLokiPushRouter(pushSink, pushOptions));
   app.use(createLinePushRouter(pushSink, pushOptions));
 
-  // Before express.json: a query waiting for its turn has not read its body yet.
-  app.post('/api/query', queryGate());
   app.use(
     express.json({
       limit: config.maxBodyBytes,

@@ -118,6 +118,11 @@ export const ConfigSchema = z
     memory: z
       .object({
         maxChars: z.number().int().min(16 * 1024 * 1024).optional(),
+        /**
+         * Bytes of request bodies in flight, all requests together (body-budget.ts): a body is reserved before it
+         * is read, beyond it 429 + Retry-After. Default: a sixteenth of the heap limit.
+         */
+        bodyBytes: z.number().int().min(1024 * 1024).optional(),
       })
       .strict()
       .prefault({}),
@@ -175,6 +180,7 @@ const ENV_KEYS: Record<string, { path: string[]; type: EnvType }> = {
   LAD_QUEUE_MAX_LINES: { path: ['queue', 'maxLines'], type: 'number' },
   LAD_QUEUE_MAX_CHARS: { path: ['queue', 'maxChars'], type: 'number' },
   LAD_MEMORY_MAX_CHARS: { path: ['memory', 'maxChars'], type: 'number' },
+  LAD_MEMORY_BODY_BYTES: { path: ['memory', 'bodyBytes'], type: 'number' },
   LAD_RETENTION_HOURS: { path: ['retention', 'hours'], type: 'number' },
   LAD_SPOOL: { path: ['spool', 'enabled'], type: 'boolean' },
   LAD_SPOOL_FSYNC_INTERVAL_MS: { path: ['spool', 'fsyncIntervalMs'], type: 'number' },

@@ -3,7 +3,7 @@
  * timeouts so slow or stuck clients cannot hold sockets forever, JSON answers to requests Node's parser refuses
  * (client-error.ts), and a close that also drops keep-alive sockets.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { answerClientError } from './client-error';
@@ -16,13 +16,19 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/**
+ * A request's headers must arrive within 20 s and the whole request within 60 s (Node's defaults: 60 s and 300 s),
+ * else 408. Node checks them every connectionsCheckingInterval (default 30 s, so a request lived up to 90 s);
+ * every second makes them the limits they say. Bodies that trickle are cut sooner (body-budget.ts, SLOW_BODY).
+ */
+export const SERVER_TIMEOUTS = { headersTimeout: 20_000, requestTimeout: 60_000, connectionsCheckingInterval: 1_000 } as const;
+
 export async function listen(app: Express, host: string, port: number): Promise<Listening> {
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, host, () => resolve(s));
+    const s = createServer(SERVER_TIMEOUTS, app);
     s.once('error', reject);
+    s.listen(port, host, () => resolve(s));
   });
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 20_000;
   server.on('clientError', answerClientError);
   const actual = (server.address() as AddressInfo).port;
   return {

@@ -14,6 +14,7 @@ import {
   decodePushRequest,
   snappyDecompress,
   SnappyTooLargeError,
+  snappyUncompressedLength,
   timestampToMs,
   type ProtoPushRequest,
 } from './loki-proto';
@@ -27,6 +28,7 @@ import {
   type PushRequest,
 } from './push-http';
 import type { LogEntry, LogSink } from './source';
+import { BodyBudgetFullError, reservationOf, type BodyReservation } from '../server/body-budget';
 import {
   DEFAULT_SOURCE_LABELS,
   sourceFromLabels,
@@ -69,7 +71,7 @@ function parseLokiPush({ req, body, type }: PushRequest, opts: ResolvedOptions):
       throw new PushRequestError(400, problem, 'source');
     }
   }
-  const ctx: EntryContext = { opts, querySource, receivedAtMs: Date.now() };
+  const ctx: EntryContext = { opts, querySource, receivedAtMs: Date.now(), reservation: reservationOf(req) };
   if (type === 'application/json') {
     return entriesFromJson(body, ctx);
   }
@@ -83,6 +85,8 @@ interface EntryContext {
   opts: ResolvedOptions;
   querySource: string | undefined;
   receivedAtMs: number;
+  /** The body's share of the process-wide body budget (body-budget.ts), when the app has one. */
+  reservation: BodyReservation | undefined;
 }
 
 function sourceFor(labels: Record<string, string>, ctx: EntryContext): string {
@@ -147,6 +151,11 @@ function nanosecondsToMs(ns: string): number {
 
 function entriesFromProtobuf(body: Buffer, ctx: EntryContext): LogEntry[] {
   let message: ProtoPushRequest;
+  // The decompressed block is held beside the body: reserved too, before it is allocated.
+  const inflated = snappyUncompressedLength(body);
+  if (ctx.reservation && inflated > 0 && inflated <= ctx.opts.maxBodyBytes && !ctx.reservation.grow(inflated)) {
+    throw new BodyBudgetFullError(ctx.reservation.budget, inflated);
+  }
   try {
     message = decodePushRequest(snappyDecompress(body, ctx.opts.maxBodyBytes));
   } catch (err) {

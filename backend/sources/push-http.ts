@@ -12,6 +12,7 @@ import express, {
   type Router,
 } from 'express';
 import { z } from 'zod';
+import { BodyBudgetFullError } from '../server/body-budget';
 import { BackpressureError, type DurableSink, type LogEntry, type LogSink } from './source';
 
 export class PushRequestError extends Error {
@@ -174,6 +175,11 @@ export function sendPushError(res: Response, err: unknown): void {
     res.status(429).json({ error: err.message, retryAfterSeconds: seconds });
     return;
   }
+  if (err instanceof BodyBudgetFullError) {
+    res.set('Retry-After', String(err.retryAfterSeconds));
+    res.status(429).json({ error: err.message, field: 'body', retryAfterSeconds: err.retryAfterSeconds });
+    return;
+  }
   if (err instanceof PushRequestError) {
     res
       .status(err.status)
@@ -213,9 +219,12 @@ function bodyParserError(err: unknown): { status: number; message: string } | nu
 }
 
 /** Router-level error handler so body-parser failures (bad gzip, too large) answer JSON too. */
-export const pushErrorHandler: ErrorRequestHandler = (err, _req, res, next) => {
+// four parameters, even unused: express tells error handlers by their arity
+export const pushErrorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+  // Already answered (e.g. 408 for a body that arrived too slowly, body-budget.ts): the read's error that
+  // follows has nothing to add, and express's own handler would print its stack.
   if (res.headersSent) {
-    next(err);
+    res.end();
     return;
   }
   sendPushError(res, err);
