@@ -14,6 +14,7 @@ import * as engine from '../engine';
 import { templateVersionOf } from '../engine/drain/config';
 import { Metrics } from '../metrics/metrics';
 import { refuse, tokenJudge } from '../server/auth';
+import { admitBodies, BodyBudget, bodyBudgetBytes } from '../server/body-budget';
 import type { Config } from '../server/config';
 import { listen } from '../server/listen';
 import { createLinePushRouter } from '../sources/line-push';
@@ -130,6 +131,10 @@ export async function startClusterService(config: Config, options: ClusterOption
     if (verdict === 'ok') next();
     else refuse(res, verdict);
   });
+  // request bodies in flight are bounded for the process, as in the embedded service (server/body-budget.ts)
+  const bodies = new BodyBudget(bodyBudgetBytes(config.memory), metrics.bodyEvents);
+  metrics.bodyReading = () => ({ inFlight: bodies.inFlight, maxBytes: bodies.maxBytes });
+  app.use(admitBodies(bodies, { maxBodyBytes: config.maxBodyBytes }));
   app.get('/api/cluster', (_req, res) => {
     res.json({
       mode: 'cluster',

@@ -279,6 +279,12 @@ describe('cluster mode end to end', () => {
     }
     expect(anomalySeries).toBeGreaterThan(0);
     expect(scoredByMetrics).toBeGreaterThan(0);
+    // the ingest replicas bound request bodies in flight as the embedded service does, and hold none once answered
+    for (const replica of cluster.ingest) {
+      const text = await (await fetch(`${replica.url}/metrics`)).text();
+      expect(text).toMatch(/^lad_body_budget_bytes [1-9]\d*$/m);
+      expect(text).toMatch(/^lad_body_bytes_in_flight 0$/m);
+    }
     // the taking-over workers loaded the killed worker's models instead of training again
     const logs = cluster.workers.slice(1).map((w) => w.output()).join('\n');
     expect(logs).toMatch(/loaded the stored model/);
