@@ -121,6 +121,33 @@ describe('admitBodies over HTTP', () => {
     expect(budget.requests).toBe(0);
   });
 
+  /** POSTs with `Expect: 100-continue`, sending the body only on the server's 100; says whether it came. */
+  function postExpecting(body: Buffer): Promise<{ status: number; continued: boolean }> {
+    return new Promise((resolve, reject) => {
+      let continued = false;
+      const req = request(`${server.url}/p`, { method: 'POST', agent: false, headers: { 'content-length': String(body.length), expect: '100-continue' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, continued }));
+      });
+      req.on('continue', () => {
+        continued = true;
+        req.end(body);
+      });
+      req.on('error', reject);
+    });
+  }
+
+  it('sends 100 Continue only to a body it admits: a refused sender never sends its body', async () => {
+    const first = postExpecting(Buffer.alloc(60 * 1024, 97));
+    await waitUntil(() => handled === 1, 'handled === 1', 5000);
+    const bytesBefore = budget.inFlight;
+    const second = await postExpecting(Buffer.alloc(60 * 1024, 98));
+    expect(second).toEqual({ status: 429, continued: false });
+    expect(budget.inFlight).toBe(bytesBefore);
+    unhold();
+    expect(await first).toEqual({ status: 200, continued: true });
+  });
+
   it('reserves a gzip body at maxBodyBytes', async () => {
     const answer = post(gzipSync(Buffer.alloc(1000, 97)), { 'content-encoding': 'gzip' });
     await waitUntil(() => handled === 1, 'handled === 1', 5000);

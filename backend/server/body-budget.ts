@@ -224,12 +224,15 @@ export function admitBodies(budget: BodyBudget, options: AdmitOptions): RequestH
     }
     const bytes = bodyBytesToReserve(req, options.maxBodyBytes);
     const reservation = budget.reserve(bytes);
+    // a sender that asked `Expect: 100-continue` waits for our word before sending its body (listen.ts)
+    const waitsForContinue = (req.headers.expect ?? '').toLowerCase() === '100-continue';
     if (!reservation) {
       budget.refused('budget');
       const err = new BodyBudgetFullError(budget, bytes);
-      answerUnread(req, res, 429, { error: err.message, field: 'body', retryAfterSeconds: err.retryAfterSeconds }, { linger: true, retryAfterSeconds: err.retryAfterSeconds });
+      answerUnread(req, res, 429, { error: err.message, field: 'body', retryAfterSeconds: err.retryAfterSeconds }, { linger: !waitsForContinue, retryAfterSeconds: err.retryAfterSeconds });
       return;
     }
+    if (waitsForContinue) res.writeContinue();
     reservations.set(req, reservation);
     // 'close' comes once the answer is sent or the connection is gone, whichever happens first
     res.once('close', () => reservation.release());

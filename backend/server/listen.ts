@@ -30,6 +30,10 @@ export async function listen(app: Express, host: string, port: number): Promise<
     s.listen(port, host, () => resolve(s));
   });
   server.on('clientError', answerClientError);
+  // Node answers `Expect: 100-continue` itself, at once, unless someone listens: then the sender transmits a body
+  // the body budget may refuse. With this listener the app decides (body-budget.ts admitBodies sends the 100 only to
+  // a body it admits), so a refused sender (curl sends the header for bodies over 1 MiB) never sends its body.
+  server.on('checkContinue', (req, res) => server.emit('request', req, res));
   const actual = (server.address() as AddressInfo).port;
   return {
     server,
