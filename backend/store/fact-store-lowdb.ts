@@ -5,6 +5,7 @@ import { Low } from 'lowdb';
 import { z } from 'zod';
 import { DEFAULT_TEMPLATE_VERSION } from '../engine/drain/config';
 import { DurableJSONFile } from './durable-json-file';
+import { GroupCommit } from './group-commit';
 import { migratedTemplate } from './template-migration';
 import type { FactStore, FactStoreOptions, FeedbackChangeListener, FeedbackCounts, FeedbackFilter, FeedbackRecord, NewFeedback } from './fact-store';
 import { countRecords, falsePositiveMessagesOf, matchesFilter, SuppressionIndex } from './fact-store-index';
@@ -35,12 +36,27 @@ const recordSchema = z.looseObject({
 const factDataSchema = z.looseObject({ feedback: z.array(recordSchema) });
 
 /**
+ * A new record must be one open() accepts again and one JSON can write: checked before it joins a batch,
+ * so a bad one is refused alone instead of failing the whole batch's write (or the next start).
+ */
+function checkWritable(record: FeedbackRecord): void {
+  const checked = recordSchema.safeParse(record);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new Error(`feedback record refused: ${issue.path.join('.') || 'record'}: ${issue.message}`);
+  }
+  JSON.stringify(record); // throws on a BigInt or a cycle in a field open() does not know
+}
+
+/**
  * The fact-store: user feedback in a lowdb JSON file. Every mutation is written (and fsynced) before the
- * promise resolves, and mutations run one at a time so concurrent requests never lose each other's writes.
+ * promise resolves; mutations are applied in arrival order and those arriving during a write share the next
+ * one (group commit), so concurrent requests never lose each other's writes and cost one write per batch.
  * It keeps an index of false-positive templates per source for the scoring hot path.
  */
 export class LowdbFactStore implements FactStore {
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Mutations are applied in arrival order and made durable in batches: one file write per batch (group-commit.ts). */
+  private readonly commits: GroupCommit;
   private readonly suppressed = new SuppressionIndex();
   /** Records stamped with the current template version at open (logged by the service). */
   migrated = 0;
@@ -56,6 +72,21 @@ export class LowdbFactStore implements FactStore {
     for (const record of db.data.feedback) {
       this.index(record, +1);
     }
+    this.commits = new GroupCommit({
+      checkpoint: () => {
+        // add and delete only push and splice: the array's former contents are the whole undo.
+        const before = db.data.feedback.slice();
+        return () => {
+          db.data.feedback = before;
+        };
+      },
+      persist: () => db.write(),
+    });
+  }
+
+  /** Durable file writes since open (one per batch of mutations). */
+  get writes(): number {
+    return this.commits.writes;
   }
 
   static async open(dataDir: string, options: FactStoreOptions = {}): Promise<LowdbFactStore> {
@@ -83,15 +114,8 @@ export class LowdbFactStore implements FactStore {
     return store;
   }
 
-  /** Runs mutations one after another: lowdb writes the whole file, so two overlapping writes could race. */
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   add(input: NewFeedback): Promise<FeedbackRecord> {
-    return this.serial(async () => {
+    return this.commits.submit(() => {
       const record: FeedbackRecord = {
         id: randomUUID(),
         time: input.time ?? new Date().toISOString(),
@@ -101,36 +125,35 @@ export class LowdbFactStore implements FactStore {
       if (record.anomalyId === undefined) {
         delete record.anomalyId;
       }
+      checkWritable(record);
       this.db.data.feedback.push(record);
-      try {
-        await this.db.write();
-      } catch (err) {
-        this.db.data.feedback.pop();
-        throw err;
-      }
-      this.index(record, +1);
-      this.emit(record, 'added');
-      return record;
+      return {
+        result: record,
+        changed: true,
+        durable: () => {
+          this.index(record, +1);
+          this.emit(record, 'added');
+        },
+      };
     });
   }
 
   /** Resolves false when no record has this id. */
   delete(id: string): Promise<boolean> {
-    return this.serial(async () => {
+    return this.commits.submit(() => {
       const at = this.db.data.feedback.findIndex((r) => r.id === id);
       if (at < 0) {
-        return false;
+        return { result: false, changed: false };
       }
       const [record] = this.db.data.feedback.splice(at, 1);
-      try {
-        await this.db.write();
-      } catch (err) {
-        this.db.data.feedback.splice(at, 0, record);
-        throw err;
-      }
-      this.index(record, -1);
-      this.emit(record, 'deleted');
-      return true;
+      return {
+        result: true,
+        changed: true,
+        durable: () => {
+          this.index(record, -1);
+          this.emit(record, 'deleted');
+        },
+      };
     });
   }
 
@@ -162,8 +185,8 @@ export class LowdbFactStore implements FactStore {
   }
 
   /** Waits for queued writes (used at shutdown). */
-  async flush(): Promise<void> {
-    await this.queue;
+  flush(): Promise<void> {
+    return this.commits.flush();
   }
 
   private emit(record: FeedbackRecord, change: 'added' | 'deleted'): void {
