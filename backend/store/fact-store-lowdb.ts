@@ -36,7 +36,7 @@ const recordSchema = z.looseObject({
 const factDataSchema = z.looseObject({ feedback: z.array(recordSchema) });
 
 /**
- * A new record must be one open() accepts again and one JSON can write: checked before it joins a batch,
+ * A new record must be one open() accepts again and one JSON can write: checked before it is applied,
  * so a bad one is refused alone instead of failing the whole batch's write (or the next start).
  */
 function checkWritable(record: FeedbackRecord): void {
