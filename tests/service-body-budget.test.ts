@@ -7,10 +7,10 @@
  * a heap OOM 5 times in 5; that control is not kept as a test: a test that asserts a crash is only as steady as
  * the machine's timing.)
  */
-import { request } from 'node:http';
 import path from 'node:path';
 import type { SourceHealth } from '../backend/api/health';
 import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
+import { pushOnOwnConnection, type PushAnswer } from '../backend/testing/push-own-connection';
 import { waitForValue } from '../backend/testing/wait';
 import { removeDir, tempDir } from './service-helpers';
 
@@ -33,27 +33,9 @@ afterEach(async () => {
   removeDir(dir);
 });
 
-interface Answer {
-  status: number;
-  retryAfter: string | undefined;
-  text: string;
-}
+type Answer = PushAnswer;
 
-/** POST on a connection of its own; a connection refused or reset is an answer too (status 0: the service died). */
-function push(url: string, source: string, body: Buffer): Promise<Answer> {
-  return new Promise((resolve) => {
-    const req = request(`${url}/api/push?source=${source}`, { method: 'POST', agent: false, headers: { 'content-type': 'text/plain' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], text }));
-      res.on('error', () => resolve({ status: 0, retryAfter: undefined, text: '' }));
-    });
-    // EPIPE after an early answer still gets the answer ('response' came first); anything else: no answer
-    req.on('error', () => setTimeout(() => resolve({ status: 0, retryAfter: undefined, text: '' }), 200));
-    req.end(body);
-  });
-}
+const push = pushOnOwnConnection;
 
 async function run(env: Record<string, string>): Promise<{ answers: Answer[]; pushes: { source: string; answer: Answer }[] }> {
   server = await startBuiltServer({

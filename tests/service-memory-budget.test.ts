@@ -6,10 +6,10 @@
  * the budget get 429 + Retry-After, every line answered 204 is scored, and the service keeps answering.
  * The budget counts line characters: a body of mostly blank lines must not stay alive behind its few lines.
  */
-import { request } from 'node:http';
 import path from 'node:path';
 import type { SourceHealth } from '../backend/api/health';
 import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
+import { pushOnOwnConnection, type PushAnswer } from '../backend/testing/push-own-connection';
 import { waitForValue } from '../backend/testing/wait';
 import { removeDir, tempDir } from './service-helpers';
 
@@ -40,23 +40,11 @@ function pushFailed(err: Error): Error {
   return new Error(`push failed (${err.message}); service exit code ${server!.child.exitCode}, signal ${server!.child.signalCode}: ${why}`);
 }
 
-/**
- * POST text/plain on a connection of its own. With fetch's keep-alive pool, 2 runs in about 20 failed with
- * "fetch failed" while the service was alive (likely a request sent on a pooled connection the service was
- * closing after its 5 s keep-alive timeout, its event loop being busy), leaving that push's fate unknown.
- */
-function push(url: string, source: string, body: string): Promise<{ status: number; retryAfter: string | undefined; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}/api/push?source=${source}`, { method: 'POST', agent: false, headers: { 'content-type': 'text/plain' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], text }));
-      res.on('error', reject);
-    });
-    req.on('error', (err) => reject(pushFailed(err)));
-    req.end(body);
-  });
+/** POST text/plain on a connection of its own; no answer fails the test, naming the service's exit. */
+async function push(url: string, source: string, body: string): Promise<PushAnswer> {
+  const answer = await pushOnOwnConnection(url, source, body);
+  if (answer.status === 0) throw pushFailed(new Error(answer.error ?? 'no answer'));
+  return answer;
 }
 
 /** The value of one Prometheus sample line, e.g. `lad_memory_used_chars{part="retained"}`. */
