@@ -228,4 +228,19 @@ describe('pull sources against a hostile peer', () => {
     await waitUntil(() => calls >= 4, 'polls after the recovery');
     expect(source.status()).toMatchObject({ state: 'connected', lastError: null });
   });
+
+  it("waits as long as a 429's Retry-After asks, within maxBackoffSeconds", async () => {
+    const at: number[] = [];
+    const busy = await peer((_req, res) => {
+      at.push(Date.now());
+      if (at.length <= 2) res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': at.length === 1 ? '1' : '3600' }).end('too many requests');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(emptyLoki);
+    });
+    const source = loki(busy.url, { minBackoffSeconds: 0.05, maxBackoffSeconds: 1.5 });
+    await source.start(new CapacitySink());
+    await waitUntil(() => at.length >= 3, 'three requests', 10_000);
+    expect(at[1] - at[0]).toBeGreaterThanOrEqual(1000); // asked 1 s: not the 0.05 s backoff
+    expect(at[2] - at[1]).toBeGreaterThanOrEqual(1500); // asked an hour: capped at maxBackoffSeconds
+    expect(at[2] - at[1]).toBeLessThan(4500);
+  });
 });

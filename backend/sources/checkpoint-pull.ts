@@ -88,7 +88,9 @@ export interface PullPage<C> {
 export class PullHttpError extends Error {
   constructor(
     message: string,
-    readonly status: number | null
+    readonly status: number | null,
+    /** The peer's Retry-After (a 429 or 503), in seconds; null when it sent none or one that does not parse. */
+    readonly retryAfterSeconds: number | null = null
   ) {
     super(message);
     this.name = 'PullHttpError';
@@ -245,7 +247,7 @@ export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions
       throw new PullHttpError(`${where} failed reading the body: ${(err as Error).message}`, res.status);
     }
     if (!res.ok) {
-      throw new PullHttpError(`${where} answered ${res.status}: ${text.slice(0, 200)}`, res.status);
+      throw new PullHttpError(`${where} answered ${res.status}: ${text.slice(0, 200)}`, res.status, retryAfterSecondsOf(res.headers.get('retry-after')));
     }
     try {
       return JSON.parse(text);
@@ -292,8 +294,11 @@ export abstract class ResumablePullSource<C, O extends PullOptions = PullOptions
         this.state = 'error';
         this.lastError = err instanceof Error ? err.message : String(err);
         this.lastErrorIsFailure = true;
+        // a peer that says when to come back (Loki's or Elasticsearch's 429, a proxy's 503) is heard, within maxBackoffSeconds
+        const asked = err instanceof PullHttpError ? (err.retryAfterSeconds ?? 0) : 0;
         const backoff = Math.min(this.options.maxBackoffSeconds, this.options.minBackoffSeconds * 2 ** (this.failures - 1));
-        await this.sleep(backoff * 1000 * (0.8 + 0.4 * Math.random()));
+        const jittered = backoff * 1000 * (0.8 + 0.4 * Math.random());
+        await this.sleep(Math.max(jittered, Math.min(asked, this.options.maxBackoffSeconds) * 1000));
       }
     }
   }
@@ -352,4 +357,13 @@ async function readBounded(res: Response, maxBytes: number, where: string): Prom
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Retry-After as seconds (RFC 9110: delay-seconds or an HTTP-date); null when absent or unreadable. */
+export function retryAfterSecondsOf(header: string | null, nowMs = Date.now()): number | null {
+  if (header === null) return null;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, (at - nowMs) / 1000) : null;
 }
