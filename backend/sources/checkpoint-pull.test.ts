@@ -4,6 +4,7 @@
  * nothing wrong is delivered and the problem is in the source's status.
  */
 import { gzipSync } from 'node:zlib';
+import { retryAfterSecondsOf } from './checkpoint-pull';
 import { ElasticsearchPullSource, type ElasticsearchPullConfig } from './elasticsearch-pull';
 import { LokiPullSource, type LokiPullConfig } from './loki-pull';
 import { CapacitySink } from '../testing/capacity-sink';
@@ -242,5 +243,16 @@ describe('pull sources against a hostile peer', () => {
     expect(at[1] - at[0]).toBeGreaterThanOrEqual(1000); // asked 1 s: not the 0.05 s backoff
     expect(at[2] - at[1]).toBeGreaterThanOrEqual(1500); // asked an hour: capped at maxBackoffSeconds
     expect(at[2] - at[1]).toBeLessThan(4500);
+  });
+
+  it('reads Retry-After as seconds or an HTTP date, and nothing else', () => {
+    const now = Date.parse('2026-11-28T10:00:00Z');
+    expect(retryAfterSecondsOf('120', now)).toBe(120);
+    expect(retryAfterSecondsOf(' 7 ', now)).toBe(7);
+    expect(retryAfterSecondsOf('Sat, 28 Nov 2026 10:00:30 GMT', now)).toBe(30);
+    expect(retryAfterSecondsOf('Sat, 28 Nov 2026 09:00:00 GMT', now)).toBe(0);
+    expect(retryAfterSecondsOf(null, now)).toBeNull();
+    expect(retryAfterSecondsOf('soon', now)).toBeNull();
+    expect(retryAfterSecondsOf('-5', now)).toBeNull();
   });
 });

@@ -364,6 +364,8 @@ export function retryAfterSecondsOf(header: string | null, nowMs = Date.now()): 
   if (header === null) return null;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value);
+  // an HTTP-date ends in GMT (RFC 9110's three forms); Date.parse alone would read '-5' as the year -5
+  if (!/ GMT$/i.test(value)) return null;
   const at = Date.parse(value);
   return Number.isFinite(at) ? Math.max(0, (at - nowMs) / 1000) : null;
 }
