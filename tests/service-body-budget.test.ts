@@ -8,10 +8,9 @@
  * the machine's timing.)
  */
 import path from 'node:path';
-import type { SourceHealth } from '../backend/api/health';
 import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
+import { waitAcknowledgedScored } from '../backend/testing/health';
 import { pushOnOwnConnection, type PushAnswer } from '../backend/testing/push-own-connection';
-import { waitForValue } from '../backend/testing/wait';
 import { removeDir, tempDir } from './service-helpers';
 
 const HEAP_MB = 256;
@@ -63,18 +62,7 @@ test('64 concurrent 10 MB pushes under a 256 MB heap: 429 beyond the body budget
   const acked = new Map<string, number>();
   for (const { source, answer } of pushes) if (answer.status === 204) acked.set(source, (acked.get(source) ?? 0) + LINES_PER_PUSH);
   expect(acked.size).toBeGreaterThan(0);
-  let sources: SourceHealth[] = [];
-  await waitForValue(
-    async () => {
-      const res = await fetch(`${url}/api/health`);
-      expect(res.status).toBe(200);
-      sources = ((await res.json()) as { sources: SourceHealth[] }).sources;
-      return [...acked].every(([name, lines]) => sources.find((h) => h.name === name)?.linesScored === lines) ? true : undefined;
-    },
-    () => `every acknowledged line scored: ${JSON.stringify(sources.map((h) => [h.name, h.linesIngested, h.linesScored, acked.get(h.name)]))}`,
-    45_000,
-    500
-  );
+  await waitAcknowledgedScored(url, acked, 45_000);
   const metrics = await (await fetch(`${url}/metrics`)).text();
   expect(metrics).toMatch(/^lad_body_refused_requests_total\{reason="budget"\} [1-9]/m);
   expect(metrics).toMatch(/^lad_body_bytes_in_flight 0$/m);

@@ -9,8 +9,8 @@
 import path from 'node:path';
 import type { SourceHealth } from '../backend/api/health';
 import { startBuiltServer, type BuiltServer } from '../backend/testing/built-server';
+import { waitAcknowledgedScored } from '../backend/testing/health';
 import { pushOnOwnConnection, type PushAnswer } from '../backend/testing/push-own-connection';
-import { waitForValue } from '../backend/testing/wait';
 import { removeDir, tempDir } from './service-helpers';
 
 const HEAP_MB = 384;
@@ -102,18 +102,8 @@ test('lines of 65,000 characters into 32 sources: 429 beyond the budget, no cras
   // every line answered 204 is counted and scored, and the service answers throughout
   const pushed = SOURCES * PUSHES_PER_SOURCE * LINES_PER_PUSH;
   expect([...acked.values()].reduce((a, b) => a + b, 0)).toBe(pushed);
-  let sources: SourceHealth[] = [];
-  await waitForValue(
-    async () => {
-      const res = await fetch(`${url}/api/health`);
-      expect(res.status).toBe(200);
-      sources = ((await res.json()) as { sources: SourceHealth[] }).sources;
-      return sources.length === SOURCES && sources.every((h) => h.linesScored === acked.get(h.name)) ? true : undefined;
-    },
-    () => `every acknowledged line scored: ${JSON.stringify(sources.map((h) => [h.name, h.linesIngested, h.linesScored, h.modelState]))}`,
-    60_000,
-    500
-  );
+  const sources = await waitAcknowledgedScored(url, acked, 60_000);
+  expect(sources).toHaveLength(SOURCES);
   for (const h of sources) expect(h.linesIngested).toBe(acked.get(h.name));
 
   // the metrics show the budget: refusals counted, retained lines evicted and within their half
