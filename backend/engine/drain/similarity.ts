@@ -95,9 +95,15 @@ export function similarity(
   let equal = 0;
   let wildcards = 0;
   const n = tokens.length;
+  // Only a position whose words are the same can add to `equal`: counting them first (plain string equality,
+  // cheap) bounds what the positions still to come can add, so a template that shares no word with the line
+  // (every template, for a line of free text) is left at its first informative position instead of half-way.
+  let sameLeft = 0;
+  for (let i = 0; i < n; i++) if (template[i] === tokens[i]) sameLeft++;
   for (let i = 0; i < n; i++) {
     const t = template[i];
     const w = tokens[i];
+    if (t === w) sameLeft--;
     if (t === WILDCARD) {
       wildcards++;
       // A wildcard stands for a varying word: the line's word fits it, but it is evidence of nothing.
@@ -110,7 +116,7 @@ export function similarity(
     if (tp && wp) {
       if (t === w) continue;
       informative++;
-      if (cannotReach(equal, informative, n - i - 1, need)) return abandon(out);
+      if (cannotReach(equal, informative, sameLeft, need)) return abandon(out);
       continue;
     }
     const flags = lineFlags === undefined ? lineFlagsOf(i, w, isShared) : lineFlags[i];
@@ -128,7 +134,7 @@ export function similarity(
     if (t !== w && (flags & LINE_VALUE_LITERAL) !== 0 && isValueLiteral(t)) continue;
     informative++;
     if (t === w) equal++;
-    else if (cannotReach(equal, informative, n - i - 1, need)) return abandon(out);
+    else if (cannotReach(equal, informative, sameLeft, need)) return abandon(out);
   }
   out.score = informative === 0 ? 1 : equal / informative;
   out.wildcards = wildcards;
@@ -136,14 +142,16 @@ export function similarity(
 }
 
 /**
- * Even if every one of the `left` positions still to come were an equal word, the score would stay below `need`:
+ * Even if every position still to come whose words are the same counted as equal, the score would stay below `need`:
  * the caller (the miner's search of a leaf) has no use for it, so the comparison stops there. Without this, a
  * line that matches nothing (every line of a high-cardinality log) is compared in full with each template of
  * its leaf.
  */
-function cannotReach(equal: number, informative: number, left: number, need: number): boolean {
-  // the same division as the final score, so a template that would tie `need` exactly is never left
-  return (equal + left) / (informative + left) < need;
+function cannotReach(equal: number, informative: number, sameLeft: number, need: number): boolean {
+  // At best every one of the `sameLeft` positions still to come whose words are equal adds to both counts, and
+  // no other position adds to `equal`. The same division as the final score, so a template that would tie
+  // `need` exactly is never left.
+  return (equal + sameLeft) / (informative + sameLeft) < need;
 }
 
 function abandon(out: Similarity): Similarity {
