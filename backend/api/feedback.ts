@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { feedbackListQuerySchema, feedbackRequestSchema, rateAnswerOf, type FeedbackRecord } from '../contract';
 import type { Metrics } from '../metrics/metrics';
-import { ANY_SOURCE, type FactStore } from '../store/fact-store';
+import { ANY_SOURCE, FactStoreFullError, type FactStore } from '../store/fact-store';
 import type { ResultsReader } from '../store/results-reader';
 import { HttpError, parseOr400 } from './http-error';
 
@@ -39,6 +39,10 @@ export function feedbackRouter(deps: FeedbackDeps): Router {
       comment: input.comment ?? null,
       user: input.user ?? null,
       anomalyId: input.anomalyId,
+    }).catch((err: unknown) => {
+      // 507 Insufficient Storage: the request is fine, the store has no room for it until records are deleted
+      if (err instanceof FactStoreFullError) throw new HttpError(507, err.message);
+      throw err;
     });
     deps.metrics.feedback.inc({ kind: record.kind });
     const body: FeedbackRecord = record;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { removeDir, tempDir } from '../testing/temp-dir';
 import { DurableJSONFile } from './durable-json-file';
-import type { NewFeedback } from './fact-store';
+import { defaultFactStoreChars, FACT_STORE_LIMITS, FactStoreFullError, type NewFeedback } from './fact-store';
 import { LowdbFactStore } from './fact-store-lowdb';
 
 let dir: string;
@@ -102,4 +102,30 @@ test('a failed write fails every change of its batch and undoes them; the next b
   await store.add(answer(4));
   expect(store.list().map((r) => r.message)).toEqual(['disk at 0%', 'disk at 1%', 'disk at 4%']);
   expect(idsOnDisk()).toEqual(store.list().map((r) => r.id));
+});
+
+test('an add that would take the records past maxChars is refused alone, stores nothing, and a delete makes room', async () => {
+  const long = (i: number): NewFeedback => ({ ...answer(i), message: `${'x'.repeat(900)} ${i}` });
+  // One record's characters in the file (its JSON and a comma), from a store of its own: room for three and a half.
+  const one = JSON.stringify(await (await LowdbFactStore.open(path.join(dir, 'probe'))).add(long(9))).length + 1;
+  const maxChars = Math.floor(3.5 * one);
+  const store = await LowdbFactStore.open(dir, { maxChars });
+  // Three fit, the fourth does not; arriving together they share one batch.
+  const results = await Promise.allSettled([0, 1, 2, 3].map((i) => store.add(long(i))));
+  expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+  const refused = (results[3] as PromiseRejectedResult).reason as Error;
+  expect(refused).toBeInstanceOf(FactStoreFullError);
+  expect(refused.message).toMatch(new RegExp(`^fact-store full: its records take \\d+ characters of JSON, this one \\d+ more, and the bound is ${maxChars} `));
+  expect(idsOnDisk()).toHaveLength(3);
+  // a store reopened over the same file counts what it holds: still full
+  const reopened = await LowdbFactStore.open(dir, { maxChars });
+  await expect(reopened.add(long(4))).rejects.toBeInstanceOf(FactStoreFullError);
+  await expect(reopened.delete(reopened.list()[0].id)).resolves.toBe(true);
+  await expect(reopened.add(long(5))).resolves.toMatchObject({ message: expect.stringMatching(/ 5$/) });
+  expect(idsOnDisk()).toHaveLength(3);
+});
+
+test('the default bound is the smaller of 64 Mi characters and a sixteenth of the heap limit', () => {
+  expect(defaultFactStoreChars(384 * 1024 * 1024)).toBe(24 * 1024 * 1024);
+  expect(defaultFactStoreChars(4144 * 1024 * 1024)).toBe(FACT_STORE_LIMITS.maxChars);
 });

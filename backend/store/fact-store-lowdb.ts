@@ -7,6 +7,7 @@ import { DEFAULT_TEMPLATE_VERSION } from '../engine/drain/config';
 import { DurableJSONFile } from './durable-json-file';
 import { GroupCommit } from './group-commit';
 import { migratedTemplate } from './template-migration';
+import { defaultFactStoreChars, FactStoreFullError } from './fact-store-bound';
 import type { FactStore, FactStoreOptions, FeedbackChangeListener, FeedbackCounts, FeedbackFilter, FeedbackRecord, NewFeedback } from './fact-store';
 import { countRecords, falsePositiveMessagesOf, matchesFilter, SuppressionIndex } from './fact-store-index';
 
@@ -35,17 +36,23 @@ const recordSchema = z.looseObject({
 });
 const factDataSchema = z.looseObject({ feedback: z.array(recordSchema) });
 
+/** Characters a record takes in the file (its JSON and the comma after it). */
+function fileChars(record: FeedbackRecord): number {
+  return JSON.stringify(record).length + 1;
+}
+
 /**
  * A new record must be one open() accepts again and one JSON can write: checked before it is applied,
  * so a bad one is refused alone instead of failing the whole batch's write (or the next start).
+ * Returns the characters it takes in the file.
  */
-function checkWritable(record: FeedbackRecord): void {
+function checkWritable(record: FeedbackRecord): number {
   const checked = recordSchema.safeParse(record);
   if (!checked.success) {
     const issue = checked.error.issues[0];
     throw new Error(`feedback record refused: ${issue.path.join('.') || 'record'}: ${issue.message}`);
   }
-  JSON.stringify(record); // throws on a BigInt or a cycle in a field open() does not know
+  return fileChars(record); // throws on a BigInt or a cycle in a field open() does not know
 }
 
 /**
@@ -63,21 +70,28 @@ export class LowdbFactStore implements FactStore {
   /** Of those, records whose template no longer covered their message and was re-derived from it. */
   rederived = 0;
   private readonly listeners = new Set<FeedbackChangeListener>();
+  /** Characters the records take in the file: an add past maxChars is refused (FACT_STORE_LIMITS). */
+  private chars = 0;
 
   private constructor(
     private readonly db: Low<FactData>,
     /** What new records are stamped with (templateVersionOf the miner settings in use). */
     readonly templateVersion: string,
+    /** The bound on `chars`; a file already past it (written before the bound) opens, and takes deletes only. */
+    readonly maxChars: number,
   ) {
     for (const record of db.data.feedback) {
       this.index(record, +1);
+      this.chars += fileChars(record);
     }
     this.commits = new GroupCommit({
       checkpoint: () => {
-        // add and delete only push and splice: the array's former contents are the whole undo.
+        // add and delete only push and splice: the array's former contents (and their size) are the whole undo.
         const before = db.data.feedback.slice();
+        const chars = this.chars;
         return () => {
           db.data.feedback = before;
+          this.chars = chars;
         };
       },
       persist: () => db.write(),
@@ -109,7 +123,7 @@ export class LowdbFactStore implements FactStore {
       const where = issue.path.length === 0 ? 'the file' : issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i > 0 ? '.' : ''}${String(k)}`)).join('');
       throw new Error(`fact-store ${file} is invalid at ${where}: ${issue.message}; fix or move it away`);
     }
-    const store = new LowdbFactStore(db, options.templateVersion ?? DEFAULT_TEMPLATE_VERSION);
+    const store = new LowdbFactStore(db, options.templateVersion ?? DEFAULT_TEMPLATE_VERSION, options.maxChars ?? defaultFactStoreChars());
     await store.migrateTemplates();
     return store;
   }
@@ -125,8 +139,12 @@ export class LowdbFactStore implements FactStore {
       if (record.anomalyId === undefined) {
         delete record.anomalyId;
       }
-      checkWritable(record);
+      const size = checkWritable(record);
+      if (this.chars + size > this.maxChars) {
+        throw new FactStoreFullError(this.chars, this.maxChars, size);
+      }
       this.db.data.feedback.push(record);
+      this.chars += size;
       return {
         result: record,
         changed: true,
@@ -146,6 +164,7 @@ export class LowdbFactStore implements FactStore {
         return { result: false, changed: false };
       }
       const [record] = this.db.data.feedback.splice(at, 1);
+      this.chars -= fileChars(record);
       return {
         result: true,
         changed: true,
@@ -207,15 +226,18 @@ export class LowdbFactStore implements FactStore {
   private async migrateTemplates(): Promise<void> {
     for (const record of this.db.data.feedback) {
       if (record.templateVersion === this.templateVersion) continue;
+      this.chars -= fileChars(record); // the stamp (and a new template) change its size
       record.templateVersion = this.templateVersion;
       this.migrated++;
       const fresh = migratedTemplate(record);
-      if (fresh === null) continue;
-      this.index(record, -1);
-      record.previousTemplate = record.template;
-      record.template = fresh;
-      this.index(record, +1);
-      this.rederived++;
+      if (fresh !== null) {
+        this.index(record, -1);
+        record.previousTemplate = record.template;
+        record.template = fresh;
+        this.index(record, +1);
+        this.rederived++;
+      }
+      this.chars += fileChars(record);
     }
     if (this.migrated > 0) await this.db.write();
   }

@@ -7,6 +7,7 @@
 import { LowdbFactStore } from './fact-store-lowdb';
 
 export { ANY_SOURCE } from './fact-store-index';
+export { defaultFactStoreChars, FACT_STORE_LIMITS, FactStoreFullError } from './fact-store-bound';
 
 export type FeedbackKind = 'false_positive' | 'confirmed';
 
@@ -72,6 +73,8 @@ export interface FactStoreOptions {
    * (templateVersionOf the miner settings in use; default: the default settings').
    */
   templateVersion?: string;
+  /** Characters of JSON the stored records may take together (FACT_STORE_LIMITS); default defaultFactStoreChars(). */
+  maxChars?: number;
 }
 
 /** The embedded default (lowdb): `FactStore.open(dataDir)` as before the interface existed. */
