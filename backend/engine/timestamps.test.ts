@@ -43,6 +43,17 @@ describe('timestamps', () => {
     expect(iso('03-17 16:13:38.811  1702  2395 D WindowManager: handle')).toBe('2026-03-17T16:13:38.811Z');
   });
 
+  it('reads day month year: Redis, Tomcat OneLineFormatter, RFC 2822; and RFC 3164 right after its <PRI>', () => {
+    expect(iso('1:M 01 May 2024 12:00:00.123 * Ready to accept connections tcp')).toBe('2024-05-01T12:00:00.123Z');
+    expect(iso('4711:C 1 May 2024 12:01:00.512 - Accepted 10.0.0.5:51234')).toBe('2024-05-01T12:01:00.512Z');
+    expect(iso('01-May-2024 12:00:01.789 SEVERE [http-nio-8080-exec-4] org.apache.catalina.core.StandardWrapperValve.invoke')).toBe('2024-05-01T12:00:01.789Z');
+    expect(iso('Date: Wed, 01 May 2024 14:00:00 +0200 from mx1')).toBe('2024-05-01T12:00:00.000Z');
+    expect(iso('<34>Oct 11 22:14:15 mymachine su: \'su root\' failed')).toBe('2026-10-11T22:14:15.000Z');
+    // a day and a month name without a four-digit year and a clock are not a date
+    expect(at('took 12 May be retried')).toBeNaN();
+    expect(at('3-Mar-99 shipped')).toBeNaN();
+  });
+
   it('reads epoch seconds or milliseconds in the leading field, and HDFS yymmdd hhmmss', () => {
     expect(iso('1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO')).toBe('2005-06-03T22:42:50.000Z');
     expect(iso('1117838570123 something')).toBe('2005-06-03T22:42:50.123Z');

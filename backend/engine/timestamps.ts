@@ -10,7 +10,9 @@
 //   BGL                   2005-06-03-15.42.50.675872
 //   slashed dates         2024/05/02 12:17:22, 17/06/09 20:10:40 (yy/mm/dd, Spark)
 //   NCSA / Apache         10/Oct/2000:13:55:36 -0700, Sun Dec 04 04:47:44 2005
-//   RFC 3164 syslog       Jun 14 15:16:01 (year-less)
+//   day month year        01 May 2024 12:00:00.123 (Redis), 01-May-2024 12:00:00.123 (Tomcat's OneLineFormatter),
+//                         Wed, 01 May 2024 12:00:00 +0000 (RFC 2822 / RFC 1123, HTTP and mail dates)
+//   RFC 3164 syslog       Jun 14 15:16:01 (year-less), also right after its <PRI> (`<34>Oct 11 22:14:15`)
 //   klog                  I0507 12:04:17.597069 (year-less; at the start of the line)
 //   Android logcat        03-17 16:13:38.811 (year-less; at the start of the line)
 //   compact               081109 203615 (yymmdd hhmmss, HDFS; at the start of the line)
@@ -124,7 +126,8 @@ export class TimestampParser {
     if (!Number.isNaN(t)) return this.found(start, t);
     for (let i = start + 1; i < this.n - 7; i++) {
       const prev = s[i - 1];
-      if (prev === 32 || prev === 61 || prev === 34 || prev === 91 || prev === 9 || prev === 40 || prev === 39) {
+      // a word start: after a space, `=`, a quote, `[`, a tab, `(`, or the `>` closing a syslog <PRI>
+      if (prev === 32 || prev === 61 || prev === 34 || prev === 91 || prev === 9 || prev === 40 || prev === 39 || prev === 62) {
         const c = s[i];
         if (isDigit(c) || isLetter(c)) {
           const r = this.at(i, false);
@@ -261,6 +264,10 @@ export class TimestampParser {
     if (i + 3 > this.n) return NaN;
     // [Dow ]Mon dd hh:mm:ss[.fff][ yyyy]
     let p = i;
+    // RFC 2822: `Wed, 01 May 2024 12:00:00 +0000` (the weekday, a comma, then day month year)
+    if (isWeekday(s[p], s[p + 1], s[p + 2]) && s[p + 3] === 44 && s[p + 4] === 32 && isDigit(s[p + 5])) {
+      return this.dayMonthYear(p + 5);
+    }
     if (isWeekday(s[p], s[p + 1], s[p + 2]) && s[p + 3] === 32) p += 4;
     const mo = monthOf(s[p], s[p + 1], s[p + 2]);
     if (mo === 0 || s[p + 3] !== 32) return NaN;
@@ -315,10 +322,7 @@ export class TimestampParser {
         if (mo === 0 || !this.expect(47)) return NaN;
         const y = this.digits(4);
         if (y < 0 || !this.expect(58)) return NaN;
-        const secs = this.clock(58);
-        if (secs < 0) return NaN;
-        const ms = this.fraction();
-        return utcMs(y, mo, d, 0, 0, 0, 0) + secs * 1000 + ms - this.zone();
+        return this.clockOn(y, mo, d);
       }
       // yy/mm/dd hh:mm:ss (Spark)
       this.p = i;
@@ -332,6 +336,8 @@ export class TimestampParser {
       if (secs < 0) return NaN;
       return utcMs(2000 + y, mo, d, 0, 0, 0, 0) + secs * 1000 + this.fraction();
     }
+    // dd Mon yyyy hh:mm:ss or dd-Mon-yyyy hh:mm:ss: a month name and a four-digit year make it a date anywhere
+    if (run <= 2 && (next === 32 || next === 45) && k + 1 < this.n && isLetter(s[k + 1])) return this.dayMonthYear(i);
     if (!lineStart) return NaN;
     if (run === 2 && next === 45) {
       // mm-dd hh:mm:ss.fff (Android logcat; year-less)
@@ -357,6 +363,32 @@ export class TimestampParser {
     }
     // epoch seconds or milliseconds in the first field
     return this.epoch(i, k);
+  }
+
+  /**
+   * `d[d] Mon yyyy hh:mm:ss[.fff][ zone]` with a space or a dash after the day and the month (the same one both
+   * times): Redis (`01 May 2024 12:00:00.123`), Tomcat's OneLineFormatter (`01-May-2024 12:00:00.123`), RFC 2822.
+   */
+  private dayMonthYear(i: number): number {
+    const s = this.s;
+    this.p = i;
+    const d = this.day();
+    const sep = this.p < this.n ? s[this.p] : 0;
+    if (d < 1 || (sep !== 32 && sep !== 45) || this.p + 5 > this.n) return NaN;
+    const mo = monthOf(s[this.p + 1], s[this.p + 2], s[this.p + 3]);
+    this.p += 4;
+    if (mo === 0 || !this.expect(sep)) return NaN;
+    const y = this.digits(4);
+    if (y < 1970 || !this.expect(32)) return NaN;
+    return this.clockOn(y, mo, d);
+  }
+
+  /** `hh:mm:ss[.fff][ zone]` at p on the given date, NaN if no clock is there. */
+  private clockOn(y: number, mo: number, d: number): number {
+    const secs = this.clock(58);
+    if (secs < 0) return NaN;
+    const ms = this.fraction();
+    return utcMs(y, mo, d, 0, 0, 0, 0) + secs * 1000 + ms - this.zone();
   }
 
   /** The digit run [i, k) as epoch seconds (2001-09-09 … 2286, 10 digits) or milliseconds (13), else NaN. */
