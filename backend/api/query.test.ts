@@ -83,6 +83,23 @@ describe('POST /api/query range strings', () => {
   });
 });
 
+describe('POST /api/query times beyond a date', () => {
+  // ±1.7e308 made the range Infinity wide: on the built service a 500 (RangeError: Invalid array length in countGrid).
+  test.each([
+    [{ from: -1.7e308, to: 1.7e308 }, 'range.from'],
+    [{ from: 0, to: 8.64e15 + 1 }, 'range.to'],
+    [{ from: '-8640000000000001', to: 0 }, 'range.from'],
+  ])('range %j → 400 naming %s', async (range, field) => {
+    const res = await post([{ refId: 'A', queryType: 'rate' }], range);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toEqual({ error: expect.stringContaining('the year 275760'), field });
+  });
+
+  test('the last and first times a date holds are answered', async () => {
+    expect((await post([{ refId: 'A', queryType: 'rate' }], { from: -8.64e15, to: 8.64e15 })).status).toBe(200);
+  });
+});
+
 describe('POST /api/query rows', () => {
   test('table targets asking for more than rowsPerQuery rows together → 400 naming the target that goes over', async () => {
     // 50 such targets were 5 million rows: a 500 (JSON.stringify: Invalid string length) with the service at 1.7 GB.

@@ -17,11 +17,17 @@ export function timeStringMs(text: string): number {
 /** The latest time a Date can hold (ECMAScript's time range, year 275760): beyond it a "time" is no time. */
 export const MAX_TIME_MS = 8.64e15;
 
-/** Epoch ms (number or numeric string) or an ISO 8601 date, read as epoch ms. */
+/** Epoch ms (number or numeric string) or an ISO 8601 date, read as epoch ms, within ±MAX_TIME_MS. */
 export const timeSchema = z.union([z.number().finite(), z.string().min(1)]).transform((v, ctx) => {
   const ms = typeof v === 'number' ? v : timeStringMs(v);
   if (!Number.isFinite(ms)) {
     ctx.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO 8601 date (e.g. 2026-11-25T14:00:00Z)' });
+    return z.NEVER;
+  }
+  // Beyond a Date's range a "time" is no time, and ±1.7e308 made a query's range Infinity wide: the rate grid's
+  // step and point count became NaN, a 500 logged as a server error (RangeError: Invalid array length).
+  if (Math.abs(ms) > MAX_TIME_MS) {
+    ctx.addIssue({ code: 'custom', message: `beyond the time range of a date (±${MAX_TIME_MS} ms, the year 275760)` });
     return z.NEVER;
   }
   return ms;
