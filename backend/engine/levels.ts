@@ -40,6 +40,16 @@ export const WORD_TO_RANK: ReadonlyMap<string, number> = new Map([
 ]);
 
 /**
+ * Words that are a level only as a header field: bracketed (`[Note]`) or upper case before a colon (`LOG:`), never
+ * as a line's first word or after a level key (`note: nothing to do`, `log: rotated` are prose).
+ */
+export const FIELD_LEVEL_WORDS: ReadonlyMap<string, number> = new Map([
+  ['note', 2], // MySQL's error log: [ERROR], [Warning], [Note] (informational), [System] (always written)
+  ['system', 2],
+  ['log', 2], // PostgreSQL's LOG: (its manual maps it to syslog's INFO)
+]);
+
+/**
  * Keys whose value is the line's level (`level=warn`, `"severity":"ERROR"`), compared without case: the common
  * ones, Serilog's compact JSON `@l` and OpenTelemetry's `severity_text`.
  */
@@ -77,6 +87,30 @@ export function logcatRank(letterCode: number): number {
     case 68: return 1; // D
     case 65: return 6; // A
     default: return klogRank(letterCode);
+  }
+}
+
+/**
+ * A syslog severity (RFC 5424 table 2: 0 emergency … 7 debug), as a syslog <PRI> carries it (PRI mod 8) and as
+ * GELF's `"level":3` and journald's PRIORITY give it.
+ */
+export function syslogRank(severity: number): number {
+  return SYSLOG_RANKS[severity] ?? NO_LEVEL;
+}
+/** emerg, alert and crit are fatal; err error, warning warn, notice, info, debug. */
+const SYSLOG_RANKS: readonly number[] = [6, 6, 6, 5, 4, 3, 2, 1];
+
+/**
+ * Redis's level character (server.c, serverLogRaw: `".-*#"` for debug, verbose, notice, warning). Its order is
+ * kept: verbose sits between debug and notice, so it is info here, not the `verbose` word's trace.
+ */
+export function redisRank(code: number): number {
+  switch (code) {
+    case 46: return 1; // . debug
+    case 45: return 2; // - verbose
+    case 42: return 3; // * notice
+    case 35: return 4; // # warning
+    default: return NO_LEVEL;
   }
 }
 

@@ -124,6 +124,56 @@ describe('tokenizer: structured lines and levels', () => {
     expect(tokenize('{"msg":"say \\"hi\\" now"}').words).toEqual(['msg', 'say', '\\', 'hi\\', 'now']);
   });
 
+  // session 11: lines written from each format's documentation (docs/engine.md, "Session 11: formats")
+  it('a syslog <PRI> (RFC 5424 and 3164): severity = PRI mod 8, kept as a word so the template tells levels apart', () => {
+    expect(level('<165>1 2024-05-01T12:00:00.003Z host evntslog 1234 ID47 [exampleSDID@32473 iut="3"] An application event')).toBe('notice');
+    expect(level('<34>1 2024-05-01T12:00:02.000Z host su - ID47 - failed for lonvick')).toBe('fatal');
+    expect(level('<11>1 2024-05-01T12:00:04.000Z web-1 app 99 - - disk write failed')).toBe('error');
+    expect(level('<12>May  1 12:00:05 web-2 app[99]: low disk space')).toBe('warn');
+    expect(templateOf('<11>1 2024-05-01T12:00:04.000Z web-1 app 99 - - x')).not.toBe(templateOf('<14>1 2024-05-01T12:00:04.000Z web-1 app 99 - - x'));
+    expect(level('<200>1 x')).toBeNull(); // above 191 is no PRI
+    expect(level('a <11> b')).toBeNull(); // only at the line's start
+  });
+
+  it("GELF's syslog severity after a level key (pino's 10…60 unchanged)", () => {
+    expect(level('{"version":"1.1","host":"web-1","short_message":"disk write failed","level":3}')).toBe('error');
+    expect(level('{"version":"1.1","short_message":"user logged in","level":6}')).toBe('info');
+    expect(level('{"level":30,"msg":"x"}')).toBe('info');
+    expect(level('{"level":8,"msg":"x"}')).toBeNull();
+  });
+
+  it("Apache 2.4's [module:level] and [:level]; a colon inside other text is not a bracket", () => {
+    expect(level('[Wed May 01 12:00:00.123456 2024] [core:error] [pid 1234:tid 140241] AH00126: Invalid URI')).toBe('error');
+    expect(level('[Wed May 01 12:00:02.323456 2024] [mpm_event:notice] [pid 1:tid 1] AH00489: resuming')).toBe('notice');
+    expect(level('[Wed May 01 12:00:02.323456 2024] [:warn] [pid 1] x')).toBe('warn');
+    expect(level('cause was a b:error] here')).toBeNull();
+  });
+
+  it("PostgreSQL's LOG:, MySQL's [Note] and [System]: levels as header fields only, prose otherwise", () => {
+    expect(level('2024-05-01 12:00:00.123 UTC [4242] LOG:  duration: 12.345 ms  statement: SELECT 1')).toBe('info');
+    expect(level('2024-05-01 12:00:05.002 UTC [4242] ERROR:  relation "accounts" does not exist')).toBe('error');
+    expect(level("2024-05-01T12:00:02.1Z 15 [Note] [MY-010914] [Server] Aborted connection 15 to db: 'shop'")).toBe('info');
+    expect(level('2024-05-01T12:00:01.0Z 0 [System] [MY-010931] [Server] ready for connections.')).toBe('info');
+    expect(level('log: rotated')).toBeNull();
+    expect(level('see the LOG for details')).toBeNull();
+  });
+
+  it("Redis's level character after its header (. debug, - verbose, * notice, # warning)", () => {
+    expect(level('1:M 01 May 2024 12:00:00.123 * Ready to accept connections tcp')).toBe('notice');
+    expect(level('1:S 01 May 2024 12:02:00.000 # Error condition on socket for SYNC: Connection refused')).toBe('warn');
+    expect(level('4711:C 01 May 2024 12:01:00.512 . Accepted 10.0.0.5:51234')).toBe('debug');
+    expect(level('1:Q 01 May 2024 12:00:00.123 * not a role')).toBeNull();
+  });
+
+  it('klog inside a CRI container line or a Docker json-file log member', () => {
+    const cri = tokenize('2024-05-01T12:00:00.123456789Z stderr F E0501 12:00:00.123000       1 controller.go:114] "Failed to sync"');
+    expect(levelName(cri.level)).toBe('error');
+    expect(cri.template).toBe('<TS>:<NUM>:<TS> stderr F E<NUM> <NUM>:<NUM>:<NUM> <NUM> controller.go:<NUM>] "Failed to sync"');
+    expect(level('2024-05-01T12:00:02.000000001Z stdout P I0501 12:00:02.000000 1 x.go:250] "attempting"')).toBe('info');
+    expect(level('{"log":"W0501 12:00:02.000000       1 reflector.go:138] slow\\n","stream":"stderr"}')).toBe('warn');
+    expect(level('2024-05-01T12:00:00Z stdout X E0501 12:00:00.1 1 x.go:1] no CRI tag')).toBeNull();
+  });
+
   it('reads the level from the level token only, and says which token it was', () => {
     const s = new LineScanner().scan('level=error msg="disk error"');
     expect(s.levelWord()).toBe('error');

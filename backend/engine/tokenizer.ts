@@ -8,9 +8,11 @@
 // words, their values are masked by the same type rules, and quoted message text splits into words. The level
 // is read from klog's first letter, a `level=`/`"level":` style key, a bracketed `[ERROR]`, a bare
 // upper-case level word near the start of the line, a capitalised one followed by a colon or a padded column
-// (`Warning:`, `Info    `), logcat's letter after its pid and tid columns, or pino's `"level":50`.
+// (`Warning:`, `Info    `), logcat's letter after its pid and tid columns, or pino's `"level":50`; session 11:
+// a syslog <PRI>, GELF's `"level":3`, Apache 2.4's `[module:level]`, PostgreSQL's `LOG:`, Redis's level character,
+// and klog's header inside a CRI container line or a Docker json-file `log`.
 
-import { LEVEL_KEY_NAMES, NO_LEVEL, WORD_TO_RANK, klogRank, logcatRank } from './levels';
+import { FIELD_LEVEL_WORDS, LEVEL_KEY_NAMES, NO_LEVEL, WORD_TO_RANK, klogRank, logcatRank, redisRank, syslogRank } from './levels';
 
 export const enum TokenKind {
   Word = 0,
@@ -108,6 +110,7 @@ class CodeWordMap {
 }
 
 const LEVEL_WORDS = new CodeWordMap(WORD_TO_RANK);
+const FIELD_LEVELS = new CodeWordMap(FIELD_LEVEL_WORDS);
 /** pino's and bunyan's numeric levels by their tens digit: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal. */
 const PINO_RANKS: readonly number[] = [NO_LEVEL, 0, 1, 2, 4, 5, 6];
 const LEVEL_KEYS = new CodeWordMap(LEVEL_KEY_NAMES.map((k) => [k, 1]));
@@ -288,6 +291,66 @@ function classifyVariable(codes: Uint16Array, start: number, end: number): Token
   return TokenKind.Id;
 }
 
+/** True when codes[start, end) is klog's `Lmmdd` (a severity letter, month and day) followed by a space and more. */
+function isKlogHeader(codes: Uint16Array, start: number, end: number, lineEnd: number): boolean {
+  return end - start === 5 && klogRank(codes[start]) !== NO_LEVEL && isDigit(codes[start + 1]) && isDigit(codes[start + 2]) &&
+    isDigit(codes[start + 3]) && isDigit(codes[start + 4]) && end + 1 < lineEnd && isSpace(codes[end]);
+}
+
+/** The rank of a number after a level key: pino's and bunyan's 10…60, or a syslog severity 0…7 (GELF). */
+function numericLevel(codes: Uint16Array, start: number, end: number): number {
+  if (end - start === 2 && codes[start + 1] === 48) return PINO_RANKS[codes[start] - 48] ?? NO_LEVEL;
+  return end - start === 1 ? syslogRank(codes[start] - 48) : NO_LEVEL;
+}
+
+/** The rank of a syslog line's `<PRI>` (RFC 5424 and 3164: at most 191, severity = PRI mod 8), else NO_LEVEL. */
+function syslogPri(codes: Uint16Array, start: number, end: number): number {
+  if (codes[start - 1] !== 60 || codes[end] !== 62 || end - start > 3) return NO_LEVEL;
+  let pri = 0;
+  for (let k = start; k < end; k++) pri = pri * 10 + codes[k] - 48;
+  return pri <= 191 ? syslogRank(pri % 8) : NO_LEVEL;
+}
+
+const STDOUT = 'stdout ';
+const STDERR = 'stderr ';
+
+/** True when codes[at, …) spell `word` exactly. */
+function spells(codes: Uint16Array, at: number, end: number, word: string): boolean {
+  if (at + word.length > end) return false;
+  for (let k = 0; k < word.length; k++) if (codes[at + k] !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * Where the program's own line starts: after a CRI container log prefix (`<RFC 3339 time> stdout|stderr F|P `,
+ * as kubelet and containerd write /var/log/pods), after Docker json-file's `{"log":"`, else at the line's start.
+ */
+function messageStart(codes: Uint16Array, base: number, end: number): number {
+  if (spells(codes, base, end, '{"log":"')) return base + 8;
+  if (!isDigit(codes[base])) return base;
+  let k = base;
+  while (k < end && k - base < 40 && !isSpace(codes[k])) k++;
+  k++;
+  if ((spells(codes, k, end, STDOUT) || spells(codes, k, end, STDERR)) && (codes[k + 7] === 70 || codes[k + 7] === 80) &&
+    k + 9 <= end && codes[k + 8] === 32) return k + 9;
+  return base;
+}
+
+/**
+ * Redis's level (server.c, serverLogRaw: `"%d:%c %s %c %s"`: pid, role X/C/S/M, `dd Mon yyyy hh:mm:ss.mmm`, the
+ * level character, the message), else NO_LEVEL.
+ */
+function redisLevel(codes: Uint16Array, base: number, end: number): number {
+  let k = base;
+  while (k < end && k - base < 10 && isDigit(codes[k])) k++;
+  if (k === base || codes[k] !== 58 || codes[k + 2] !== 32) return NO_LEVEL;
+  const role = codes[k + 1];
+  if (role !== 88 && role !== 67 && role !== 83 && role !== 77) return NO_LEVEL;
+  const at = k + 3 + 25; // after the 24 characters of the time and a space
+  if (at + 1 >= end || codes[at - 1] !== 32 || codes[at + 1] !== 32 || codes[k + 3 + 20] !== 46) return NO_LEVEL;
+  return redisRank(codes[at]);
+}
+
 /** Scanner buffers start this large and grow (up to the line length limit) for longer lines. */
 const INITIAL_CODES = 1024;
 
@@ -418,23 +481,14 @@ export class LineScanner {
     let levelKey = false; // the previous token was a level key (level=, "level":)
     let seen = 0; // the token properties of the whole line (for P_NOT_ASCII)
 
-    // klog header: I0507 12:04:17.597069 ... The letter is the level; the date after it is masked.
-    if (
-      end - base > 6 &&
-      klogRank(codes[base]) !== NO_LEVEL &&
-      isDigit(codes[base + 1]) && isDigit(codes[base + 2]) && isDigit(codes[base + 3]) && isDigit(codes[base + 4]) &&
-      isSpace(codes[base + 5])
-    ) {
-      this.level = klogRank(codes[base]);
-      this.levelToken = 0;
-      this.push(base, base + 1, TokenKind.Word);
-      h1 = Math.imul(h1 ^ codes[base], 0x01000193);
-      h2 = Math.imul(h2 ^ codes[base], 0x5bd1e995);
-      this.push(base + 1, base + 5, TokenKind.Num);
-      h1 = Math.imul(h1 ^ (0x10000 + TokenKind.Num), 0x01000193);
-      h2 = Math.imul(h2 ^ (0x10000 + TokenKind.Num), 0x5bd1e995);
-      emittedAny = true;
-      i = base + 5;
+    // Where a klog header may start: the line's start, or the message of a container runtime's line (CRI,
+    // Docker json-file), which wraps the program's own line.
+    // Redis's and CRI's headers start with a digit, Docker's with a brace: other lines skip both calls.
+    let klogAt = base;
+    if (isDigit(codes[base]) || codes[base] === 123) {
+      klogAt = messageStart(codes, base, end);
+      // Redis writes its level as a character after its header; that character is also in the template.
+      this.level = redisLevel(codes, base, end);
     }
 
     while (i < end) {
@@ -476,8 +530,17 @@ export class LineScanner {
       }
       const len = i - start;
       seen |= props;
+      // klog header: I0507 12:04:17.597069 ... The letter is the level (a word of its own); the date after it is
+      // masked, as the next token.
+      const klog = start === klogAt && isKlogHeader(codes, start, i, end);
+      if (klog) {
+        i = start + 1;
+        this.level = klogRank(codes[start]);
+        this.levelToken = this.count;
+      }
       let kind: TokenKind;
-      if ((props & P_SLASH) !== 0 && len > 1 && !isEscapedQuote(codes, start, i)) {
+      if (klog) kind = TokenKind.Word;
+      else if ((props & P_SLASH) !== 0 && len > 1 && !isEscapedQuote(codes, start, i)) {
         kind = (props & P_DIGIT) !== 0 && !hasLetterBetween(codes, start, i) ? TokenKind.Ts : TokenKind.Path;
       } else if ((props & P_DIGIT) !== 0) {
         if ((props & P_NOT_DIGIT) !== 0) kind = classifyVariable(codes, start, i);
@@ -496,10 +559,11 @@ export class LineScanner {
       }
       emittedAny = true;
       const index = this.count;
-      if (levelKey && kind === TokenKind.Num && this.level === NO_LEVEL) {
-        // pino and bunyan write the level as a number ("level":30); kept as a word, so the template (and the
+      if (kind === TokenKind.Num && this.level === NO_LEVEL && (levelKey || (index === 0 && start === base + 1))) {
+        // pino and bunyan write the level as a number ("level":30), GELF as a syslog severity ("level":3), and a
+        // syslog line starts with its <PRI> (facility × 8 + severity); kept as a word, so the template (and the
         // score cache's key) tells an error line from an info one
-        const rank = i - start === 2 && codes[start + 1] === 48 ? PINO_RANKS[codes[start] - 48] ?? NO_LEVEL : NO_LEVEL;
+        const rank = levelKey ? numericLevel(codes, start, i) : syslogPri(codes, start, i);
         if (rank !== NO_LEVEL) {
           kind = TokenKind.Word;
           this.level = rank;
@@ -566,9 +630,11 @@ export class LineScanner {
     // Serilog's compact JSON names its level `@l` ("@l":"Warning"; absent for Information)
     if (len === 2) return codes[start] === 64 && LEVEL_KEYS.get(codes, start, end) !== -1 && this.keySeparatorAfter(end);
     if (len < 3 || len > 13) return false;
-    const bracketed = before === 91 && after === 93;
+    // `[error]`, and Apache 2.4's `[core:error]`, `[:error]` (its ErrorLogFormat's `[%-m:%l]`)
+    const bracketed = after === 93 && (before === 91 || (before === 58 && this.bracketBefore(start - 1)));
     const c0 = codes[start] | 32;
-    const upper = len >= 4 && len <= 8 && isUpperAscii(codes, start, end);
+    // bare upper case (ERROR, WARN); three letters only before a colon (PostgreSQL's `LOG:`, `ERR:`)
+    const upper = ((len >= 4 && len <= 8) || (len === 3 && after === 58)) && isUpperAscii(codes, start, end);
     // A capitalised level word is a header field when a colon or a padded column follows it (`Warning: …`,
     // Windows' `Info                  CBS`); followed by one space it is message text (`Error loading …`).
     // A line that starts with a level word and a colon, in any case: ASP.NET Core's console `info: …`, `fail: …`.
@@ -580,7 +646,8 @@ export class LineScanner {
     // cheap exits: only level keys (level, lvl, log…, severity) and level candidates are looked up
     if (!afterLevelKey && !bracketed && !upper && !column && c0 !== 108 && c0 !== 115) return false;
     if (afterLevelKey || bracketed || upper || column) {
-      const rank = LEVEL_WORDS.get(codes, start, end);
+      let rank = LEVEL_WORDS.get(codes, start, end);
+      if (rank === -1 && (bracketed || (upper && after === 58))) rank = FIELD_LEVELS.get(codes, start, end);
       if (rank !== -1) {
         this.level = rank;
         this.levelToken = this.count - 1;
@@ -588,6 +655,17 @@ export class LineScanner {
       }
     }
     return LEVEL_KEYS.get(codes, start, end) !== -1 && this.keySeparatorAfter(end);
+  }
+
+  /** True when the `:` at `colon` ends a bracket's first field (`[core:`, `[:`): a word at most 32 long after `[`. */
+  private bracketBefore(colon: number): boolean {
+    const codes = this.codes;
+    for (let k = colon - 1; k >= this.base && colon - k <= 32; k--) {
+      const c = codes[k];
+      if (c === 91) return true;
+      if (!isLetter(c) && !isDigit(c) && c !== 95) return false;
+    }
+    return false;
   }
 
   /** level=info, "level":"info", level: info: the key's closing quotes, then `=` or `:`. */
