@@ -129,12 +129,15 @@ function jsonMessage(text: string): { open: string; message: string } | null {
     else if (c === 34 /* " */) {
       const end = stringEnd(text, i + 1);
       if (end < 0) return null;
-      // a key of the top level whose value is a string: "key":"value"
-      if (depth === 1 && text.charCodeAt(end + 1) === 58 /* : */ && text.charCodeAt(end + 2) === 34) {
+      // a key of the top level whose value is a string: "key":"value", or with JSON's optional whitespace around
+      // the colon, as Python's json.dumps (`"key": "value"`) and Elasticsearch (`"log.level": "INFO"`) write it
+      const colon = skipSpaces(text, end + 1);
+      const quote = text.charCodeAt(colon) === 58 /* : */ ? skipSpaces(text, colon + 1) : -1;
+      if (depth === 1 && quote > 0 && text.charCodeAt(quote) === 34) {
         const key = text.slice(i + 1, end);
-        const valueEnd = stringEnd(text, end + 3);
+        const valueEnd = stringEnd(text, quote + 1);
         if (valueEnd < 0) return null;
-        if (!found.has(key)) found.set(key, { start: end + 3, end: valueEnd });
+        if (!found.has(key)) found.set(key, { start: quote + 1, end: valueEnd });
         i = valueEnd;
       } else i = end;
     }
@@ -144,6 +147,12 @@ function jsonMessage(text: string): { open: string; message: string } | null {
     if (at !== undefined) return { open: `{${ELIDED}"${key}":"`, message: text.slice(at.start, at.end) };
   }
   return null;
+}
+
+function skipSpaces(text: string, from: number): number {
+  let i = from;
+  while (text.charCodeAt(i) === 32) i++;
+  return i;
 }
 
 /** Index of the quote that closes the string starting at `from` (after its opening quote), or -1. */
@@ -186,21 +195,40 @@ function splitWords(text: string): string[] {
   return splitMembers(splitFields(collapseRuns(groupBrackets(text.split(' ')))));
 }
 
+/**
+ * Where a JSON object that ends the line starts after a header (` {"` or, in a mined template, ` {…"`): a
+ * container runtime's CRI prefix (`<time> stdout F {"level":…}`), a syslog header before an application's JSON.
+ */
+function headedJsonStart(text: string): number {
+  if (text.charCodeAt(text.length - 1) !== 125 /* } */) return -1;
+  const k = text.indexOf(' {');
+  if (k < 0) return -1;
+  const c = text.charCodeAt(k + 2);
+  return c === 34 /* " */ || text.startsWith(ELIDED, k + 2) ? k + 1 : -1;
+}
+
 /** The tokens of a template text (a mined template, or a masked line): the inverse of joinTokens. */
 export function splitTemplate(text: string): string[] {
   if (text.length === 0) return [];
-  const json = jsonMessage(text);
+  // a JSON line is mined on its message; so is one after a header, the header's words kept before it
+  const at = text.charCodeAt(0) === 123 /* { */ ? 0 : headedJsonStart(text);
+  const json = at < 0 ? null : jsonMessage(at === 0 ? text : text.slice(at));
   if (json === null) return splitWords(text);
-  return [json.open, ...(json.message.length === 0 ? [] : splitWords(json.message)), MESSAGE_CLOSE];
+  const message = [json.open, ...(json.message.length === 0 ? [] : splitWords(json.message)), MESSAGE_CLOSE];
+  return at === 0 ? message : [...splitWords(text.slice(0, at - 1)), ...message];
 }
 
-/** A template's text from its tokens: spaces between tokens, none around a delimiter. */
+/**
+ * A template's text from its tokens: spaces between tokens, none around a delimiter, but one before a JSON
+ * message's opening marker after a header (so the text splits again where it was split).
+ */
 export function joinTokens(tokens: readonly string[]): string {
   let out = '';
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     const shown = t === MEMBER_DELIMITER ? ',' : t;
-    out = i === 0 || isDelimiter(t) || isDelimiter(tokens[i - 1]) ? out + shown : `${out} ${shown}`;
+    const glued = i === 0 || (isDelimiter(t) && !(isMessageMarker(t) && t !== MESSAGE_CLOSE)) || isDelimiter(tokens[i - 1]);
+    out = glued ? out + shown : `${out} ${shown}`;
   }
   return out;
 }
