@@ -149,13 +149,13 @@ describe('tokenizer: structured lines and levels', () => {
     expect(level('cause was a b:error] here')).toBeNull();
   });
 
-  it("PostgreSQL's LOG:, MySQL's [Note] and [System]: levels as header fields only, prose otherwise", () => {
-    expect(level('2024-05-01 12:00:00.123 UTC [4242] LOG:  duration: 12.345 ms  statement: SELECT 1')).toBe('info');
+  it("MySQL's [Note] and [System]: levels as header fields only, prose otherwise; PostgreSQL's LOG: is not read", () => {
+    expect(level('2024-05-01 12:00:00.123 UTC [4242] LOG:  duration: 12.345 ms  statement: SELECT 1')).toBeNull();
     expect(level('2024-05-01 12:00:05.002 UTC [4242] ERROR:  relation "accounts" does not exist')).toBe('error');
     expect(level("2024-05-01T12:00:02.1Z 15 [Note] [MY-010914] [Server] Aborted connection 15 to db: 'shop'")).toBe('info');
     expect(level('2024-05-01T12:00:01.0Z 0 [System] [MY-010931] [Server] ready for connections.')).toBe('info');
-    expect(level('log: rotated')).toBeNull();
-    expect(level('see the LOG for details')).toBeNull();
+    expect(level('note: nothing to do')).toBeNull();
+    expect(level('NOTE: disk 90% full')).toBe('info');
   });
 
   it("Redis's level character after its header (. debug, - verbose, * notice, # warning)", () => {

@@ -9,7 +9,7 @@
 // is read from klog's first letter, a `level=`/`"level":` style key, a bracketed `[ERROR]`, a bare
 // upper-case level word near the start of the line, a capitalised one followed by a colon or a padded column
 // (`Warning:`, `Info    `), logcat's letter after its pid and tid columns, or pino's `"level":50`; session 11:
-// a syslog <PRI>, GELF's `"level":3`, Apache 2.4's `[module:level]`, PostgreSQL's `LOG:`, Redis's level character,
+// a syslog <PRI>, GELF's `"level":3`, Apache 2.4's `[module:level]`, MySQL's `[Note]`, Redis's level character,
 // and klog's header inside a CRI container line or a Docker json-file `log`.
 
 import { FIELD_LEVEL_WORDS, LEVEL_KEY_NAMES, NO_LEVEL, WORD_TO_RANK, klogRank, logcatRank, redisRank, syslogRank } from './levels';
@@ -633,8 +633,7 @@ export class LineScanner {
     // `[error]`, and Apache 2.4's `[core:error]`, `[:error]` (its ErrorLogFormat's `[%-m:%l]`)
     const bracketed = after === 93 && (before === 91 || (before === 58 && this.bracketBefore(start - 1)));
     const c0 = codes[start] | 32;
-    // bare upper case (ERROR, WARN); three letters only before a colon (PostgreSQL's `LOG:`, `ERR:`)
-    const upper = ((len >= 4 && len <= 8) || (len === 3 && after === 58)) && isUpperAscii(codes, start, end);
+    const upper = len >= 4 && len <= 8 && isUpperAscii(codes, start, end);
     // A capitalised level word is a header field when a colon or a padded column follows it (`Warning: …`,
     // Windows' `Info                  CBS`); followed by one space it is message text (`Error loading …`).
     // A line that starts with a level word and a colon, in any case: ASP.NET Core's console `info: …`, `fail: …`.
