@@ -51,7 +51,7 @@ export type MinerConfigInput = z.input<typeof minerConfigSchema>;
 export const DEFAULT_MINER_CONFIG: MinerConfig = Object.freeze(minerConfigSchema.parse({}));
 
 /** Bumped when a change to the miner or the tokenizer changes which lines share a template. */
-export const MINER_VERSION = 9;
+export const MINER_VERSION = 10;
 
 /** Bumped when the tokenizer's masking changes which lines share a template (2: backslash paths are <PATH>; 3: Go compound durations are <DUR>; 4: a syslog <PRI> and a one-digit level value are words, klog inside CRI and Docker lines). */
 export const MASKING_VERSION = 4;

@@ -207,8 +207,23 @@ function headedJsonStart(text: string): number {
   return c === 34 /* " */ || text.startsWith(ELIDED, k + 2) ? k + 1 : -1;
 }
 
+/**
+ * Where the program's own line starts in a masked CRI container line (`<TS>:<NUM>:<TS> stderr F …`: the runtime's
+ * time, stream and tag, as kubelet and containerd write /var/log/pods), else 0. The runtime adds the prefix to every
+ * line; mined with it, its two constant words counted as evidence and joined a container's short messages.
+ */
+function criPrefixEnd(text: string): number {
+  if (!text.startsWith('<TS>')) return 0;
+  const k = text.indexOf(' ');
+  if (k < 0 || !(text.startsWith('stdout ', k + 1) || text.startsWith('stderr ', k + 1))) return 0;
+  const tag = text.charAt(k + 8);
+  return (tag === 'F' || tag === 'P') && text.charAt(k + 9) === ' ' ? k + 10 : 0;
+}
+
 /** The tokens of a template text (a mined template, or a masked line): the inverse of joinTokens. */
-export function splitTemplate(text: string): string[] {
+export function splitTemplate(line: string): string[] {
+  // a container line is mined as the program's own line, as a CRI parsing stage (Promtail's, Alloy's) gives it
+  const text = line.slice(criPrefixEnd(line));
   if (text.length === 0) return [];
   // a JSON line is mined on its message; so is one after a header, the header's words kept before it
   const at = text.charCodeAt(0) === 123 /* { */ ? 0 : headedJsonStart(text);
