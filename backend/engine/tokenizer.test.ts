@@ -197,6 +197,9 @@ describe('tokenizer: golden figures over the test corpora', () => {
     'generated/android-logcat.log': { templates: 12, levels: { fatal: 22, warn: 117, info: 377, debug: 744, trace: 197, error: 43 } },
     'generated/windows-cbs.log': { templates: 8, levels: { info: 1112, warn: 77, error: 11 } },
     'generated/node-pino.log': { templates: 423, levels: { info: 671, debug: 446, error: 24, warn: 49, fatal: 10 } },
+    // session 11: PostgreSQL's stock log (LOG: is not read as a level), zap JSON behind the kubelet's CRI prefix
+    'generated/postgres.log': { templates: 74, levels: { none: 1354, error: 73, warn: 33, fatal: 40 } },
+    'generated/cri-zap.log': { templates: 15, levels: { debug: 274, info: 929, warn: 194, error: 103 } },
   };
   it.each(Object.keys(GOLDEN))('%s', (file) => {
     const lines = readFileSync(path.join(TESTDATA_DIR, file), 'utf8').split('\n').filter((l) => l.length > 0);

@@ -7,7 +7,9 @@
  * - kubernetes-klog.log: klog as a Kubernetes descheduler writes it (I0507 12:04:17.597069  1 file.go:N] "msg" k="v");
  * - drone-json.log: one JSON object per line, keys sorted, as a drone autoscaler writes it;
  * - android-logcat.log, windows-cbs.log, node-pino.log (session 7): level spellings other logs use (logcat's
- *   letter, Windows' padded `Info` column and backslash paths, pino's numeric levels), pinned by the golden tests.
+ *   letter, Windows' padded `Info` column and backslash paths, pino's numeric levels), pinned by the golden tests;
+ * - postgres.log, cri-zap.log (session 11): PostgreSQL's stock log (`LOG:` is its info level) and a Go service's
+ *   zap JSON behind the kubelet's CRI prefix.
  *
  * Each has several message templates with weights, and varying trace ids, org ids, durations, IPs, pod and node
  * names and levels, so a template miner sees realistic variety. Deterministic: the same seed gives the same
@@ -529,6 +531,101 @@ function pino(seed: number): Generated {
 }
 
 /**
+ * PostgreSQL's server log with its stock `log_line_prefix = '%m [%p] '` (session 11): millisecond time with the zone
+ * name, the backend's pid, then the severity and two spaces (`LOG:  `, `ERROR:  `, `FATAL:  `, `WARNING:  `), as
+ * src/backend/utils/error/elog.c writes them. LOG is PostgreSQL's informational level.
+ */
+function postgres(seed: number): Generated {
+  const d = new Draw(seed);
+  const clock = new Clock(d, '2026-05-03T08:00:00Z', 4_000_000);
+  const tables = ['orders', 'order_items', 'customers', 'payments', 'invoices', 'shipments', 'carts', 'sessions'];
+  const users = ['app', 'etl', 'report', 'admin'];
+  const dbs = ['shop', 'analytics'];
+  const pid = () => d.int(2000, 65000);
+  const head = (severity: string) => {
+    const t = clock.rfc3339Nano();
+    return `${t.slice(0, 10)} ${t.slice(11, 19)}.${(t.slice(20, 23) + '000').slice(0, 3)} UTC [${pid()}] ${severity}:  `;
+  };
+  const secs = (max: number) => (d.int(1, max * 1000) / 1000).toFixed(3);
+  const ip = () => `10.${d.int(0, 3)}.${d.int(0, 255)}.${d.int(1, 254)}`;
+  return lines(1500, clock, d, () =>
+    d.weighted([
+      [
+        40,
+        () =>
+          `${head('LOG')}duration: ${d.int(0, 900)}.${d.int(100, 999)} ms  statement: SELECT * FROM ${d.pick(tables)} WHERE id = ${d.int(1, 99999)}`,
+      ],
+      [15, () => `${head('LOG')}connection received: host=${ip()} port=${d.int(30000, 65000)}`],
+      [
+        12,
+        () => `${head('LOG')}connection authorized: user=${d.pick(users)} database=${d.pick(dbs)} application_name=${d.pick(['psql', 'pgbouncer', 'rails'])}`,
+      ],
+      [
+        12,
+        () =>
+          `${head('LOG')}disconnection: session time: 0:0${d.int(0, 9)}:${d.int(10, 59)}.${d.int(100, 999)} user=${d.pick(users)} database=${d.pick(dbs)} host=${ip()} port=${d.int(30000, 65000)}`,
+      ],
+      [3, () => `${head('LOG')}checkpoint starting: time`],
+      [
+        3,
+        () =>
+          `${head('LOG')}checkpoint complete: wrote ${d.int(10, 9000)} buffers (${(d.int(1, 900) / 10).toFixed(1)}%); 0 WAL file(s) added, 0 removed, ${d.int(0, 9)} recycled; write=${secs(270)} s, sync=${secs(2)} s, total=${secs(270)} s; sync files=${d.int(1, 90)}, longest=${secs(1)} s, average=${secs(1)} s; distance=${d.int(100, 99000)} kB, estimate=${d.int(100, 99000)} kB`,
+      ],
+      [4, () => `${head('LOG')}automatic vacuum of table "${d.pick(dbs)}.public.${d.pick(tables)}": index scans: ${d.int(0, 3)}`],
+      [3, () => `${head('ERROR')}duplicate key value violates unique constraint "${d.pick(tables)}_pkey"`],
+      [2, () => `${head('ERROR')}canceling statement due to statement timeout`],
+      [2, () => `${head('FATAL')}password authentication failed for user "${d.pick(users)}"`],
+      [2, () => `${head('WARNING')}there is no transaction in progress`],
+      [1, () => `${head('FATAL')}terminating connection due to administrator command`],
+    ])
+  );
+}
+
+/**
+ * A Go service's zap JSON (production encoder: level, epoch-seconds ts, caller, msg, fields) as the kubelet stores
+ * a container's output (session 11): each line behind CRI's `<RFC 3339 time> <stream> <F|P> ` (zap writes to
+ * stderr), as under /var/log/pods when read without a CRI parsing stage.
+ */
+function criZap(seed: number): Generated {
+  const d = new Draw(seed);
+  const clock = new Clock(d, '2026-05-04T14:00:00Z', 700_000);
+  const line = (level: string, caller: string, msg: string, fields: Record<string, unknown>) => {
+    const t = clock.rfc3339Nano();
+    const ts = Date.parse(t) / 1000;
+    return `${t} stderr F ${JSON.stringify({ level, ts, caller, msg, ...fields })}`;
+  };
+  const pods = ['api-7c9f5-x2k8q', 'api-7c9f5-m4n7r', 'api-7c9f5-q9w2e'];
+  const paths = ['/v1/items', '/v1/cart', '/v1/checkout', '/v1/users', '/healthz', '/v1/search', '/v1/orders'];
+  return lines(1500, clock, d, () =>
+    d.weighted([
+      [
+        50,
+        () =>
+          line('info', 'server/http.go:88', 'handled request', {
+            method: d.pick(['GET', 'GET', 'POST', 'PUT', 'DELETE']),
+            path: d.pick(paths),
+            status: d.pick([200, 200, 201, 204, 404]),
+            duration: d.int(1, 900) / 1000,
+          }),
+      ],
+      [15, () => line('debug', 'cache/lru.go:41', 'cache refreshed', { keys: d.int(100, 9000), took: d.goDuration(300) })],
+      [8, () => line('warn', 'store/pg.go:120', 'slow query', { table: d.pick(['items', 'carts', 'orders', 'users']), duration: d.goDuration(5000) })],
+      [
+        4,
+        () =>
+          line('error', 'server/http.go:102', 'request failed', {
+            path: d.pick(paths),
+            error: d.pick(['context deadline exceeded', 'dial tcp 10.0.3.7:5432: connect: connection refused']),
+          }),
+      ],
+      [3, () => line('info', 'leader/elect.go:64', 'leader elected', { identity: d.pick(pods) })],
+      [3, () => line('warn', 'client/retry.go:33', 'retrying request', { attempt: d.int(1, 5), backoff: d.goDuration(2000) })],
+      [1, () => line('error', 'queue/consumer.go:77', 'message dropped', { queue: d.pick(['emails', 'events']), reason: 'max retries reached' })],
+    ])
+  );
+}
+
+/**
  * The generated files by name, each a few thousand lines at most, each from its own seeded stream: every
  * `<name>.log` with its ground truth `<name>.events.txt` (one event id per line, as beside the Loghub samples),
  * so `npm run eval:templates -- --data backend/testdata/generated` measures grouping accuracy on them.
@@ -542,6 +639,8 @@ export function generateModern(seed = MODERN_SEED): Record<string, string> {
     'android-logcat': logcat(seed + 4),
     'windows-cbs': windowsCbs(seed + 5),
     'node-pino': pino(seed + 6),
+    'postgres': postgres(seed + 7),
+    'cri-zap': criZap(seed + 8),
   };
   const files: Record<string, string> = {};
   for (const [name, { log, events }] of Object.entries(logs)) {
