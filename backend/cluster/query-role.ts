@@ -18,7 +18,7 @@ import { FEEDBACK_ID_PATH, feedbackRouter } from '../api/feedback';
 import { healthProblems, type HealthResponse } from '../api/health';
 import { errorHandler } from '../api/http-error';
 import { queryRouter } from '../api/query';
-import { queryGate } from '../api/query-gate';
+import { mountQueryGate } from '../api/query-gate';
 import type { Metrics } from '../metrics/metrics';
 import { refuse, requireToken, tokenJudge } from '../server/auth';
 import type { Config } from '../server/config';
@@ -71,7 +71,7 @@ export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHand
 
   const router = Router();
   // Before express.json, as in the embedded app (backend/api/query-gate.ts): a waiting query has not read its body.
-  router.post('/api/query', queryGate());
+  mountQueryGate(router, config.queryDeadlineMs);
   router.use(
     express.json({
       limit: config.maxBodyBytes,

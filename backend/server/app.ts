@@ -6,7 +6,7 @@ import { FEEDBACK_ID_PATH, feedbackRouter } from '../api/feedback';
 import { healthRouter } from '../api/health';
 import { errorHandler, HttpError } from '../api/http-error';
 import { queryRouter } from '../api/query';
-import { queryGate } from '../api/query-gate';
+import { mountQueryGate } from '../api/query-gate';
 import { reviewRouter } from '../api/review';
 import type { Metrics } from '../metrics/metrics';
 import type { Pipelines } from '../pipeline/pipelines';
@@ -75,8 +75,8 @@ export function createApp(deps: AppDeps): Express {
   });
 
   // Every body is reserved in one process-wide budget before it is read (body-budget.ts). A query waiting for its
-  // turn at the gate has neither reserved nor read its body, so the gate comes first.
-  app.post('/api/query', queryGate());
+  // turn at the gate (query-gate.ts: POST /api/query, GET /api/feedback) has neither reserved nor read its body, so the gate comes first.
+  mountQueryGate(app, config.queryDeadlineMs);
   const bodies = new BodyBudget(bodyBudgetBytes(config.memory), deps.metrics.bodyEvents);
   deps.metrics.bodyReading = () => ({ inFlight: bodies.inFlight, maxBytes: bodies.maxBytes });
   app.use(admitBodies(bodies, { maxBodyBytes: config.maxBodyBytes }));
