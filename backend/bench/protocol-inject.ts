@@ -15,6 +15,7 @@
 //    Zookeeper's `- LEVEL [thread] -` end.
 
 import { tokenize } from '../engine';
+import { LineScanner } from '../engine/tokenizer';
 import { MESSAGE_KEYS } from '../engine/drain/tokens';
 import { LEVEL_KEY_NAMES, LEVEL_NAMES, NO_LEVEL, WORD_TO_RANK } from '../engine/levels';
 import { SeededRandom } from '../engine/random';
@@ -41,13 +42,18 @@ export function parseFailures(tsv: string): FailureMessage[] {
 
 const HEADER_SCAN_TOKENS = 10;
 const DOTTED_COMPONENT = /^[A-Za-z_$][\w$-]*(\.[\w$-]+){2,}:?$/;
+/** A lone separator between header fields: `-`, `--`, `---`, `:`, `|`, and Redis's level characters `* # .`. */
+const SEPARATOR = /^[^\w\s"'([{<]{1,3}$/;
 
 interface Token {
   text: string;
+  start: number;
   end: number;
+  /** Followed by a tab or by two or more spaces: a padded column (`Info                  CBS`, zap's tabs). */
+  padded: boolean;
 }
 
-/** Whitespace tokens with their end offsets; a '[' … ']' group spanning several tokens is one token. */
+/** Whitespace tokens with their offsets; a '[' … ']' group spanning several tokens is one token. */
 function tokens(line: string, limit: number): Token[] {
   const out: Token[] = [];
   const re = /\S+/g;
@@ -63,49 +69,109 @@ function tokens(line: string, limit: number): Token[] {
         re.lastIndex = end;
       }
     }
-    out.push({ text, end });
+    out.push({ text, start: m.index, end, padded: /^(\t|\s{2})/.test(line.slice(end, end + 2)) });
   }
   return out;
 }
 
-function isLevelWord(t: string): boolean {
-  return WORD_TO_RANK.has(t.replace(/^\[|\]$/g, '').toLowerCase());
+const scanner = new LineScanner();
+
+/** Offsets [start, end) of the token the engine's level reader read the level from, or null. */
+function levelSpan(line: string): [number, number] | null {
+  const s = scanner.scan(line);
+  return s.levelToken < 0 ? null : [s.starts[s.levelToken], s.ends[s.levelToken]];
 }
 
-function isTerminator(t: string): boolean {
-  return t.endsWith(':') || t.endsWith(']') || t === '-' || isLevelWord(t);
+function isGroup(t: string): boolean {
+  return (t.startsWith('[') && t.endsWith(']')) || (t.startsWith('<') && t.endsWith('>'));
 }
 
-/** Offset where the message part of a plain-text line starts, or -1 when no header is found. */
+/**
+ * Offset where the message part of a plain-text line starts, or -1 when no header is found. The header is the
+ * first run of header fields that ends in a terminator:
+ *  - it starts at the first terminator among the first 10 tokens (a token ending in ':' or ']', a bracketed
+ *    group, a lone separator, the token the engine read the level from), everything before it included;
+ *  - it extends over bracketed and `<…>` groups, dotted component names, separators, numbers (a pid, when a
+ *    terminator follows), a `word -` pair, the level token, and one `word:` (a program or logger name) or padded
+ *    column; a second `word:` is the message's (`LOG:  duration: 12 ms`, `MRAppMaster: Kind: …`), and after a
+ *    separator that follows the level (`INFO [t] - Notification: …`) a `word:` is too;
+ *  - fields glued by `|` (`time|LEVEL|logger|message`) or by `:` after the level (Python's `LEVEL:name:message`):
+ *    the message follows the last glue of that token.
+ */
 export function messageStart(line: string): number {
-  // fields glued by `|` (`time|component|pid|message …`, as the miner splits them): the message follows the last
-  const head = /^\S*/.exec(line)![0];
-  if (head.split('|').length > 2 && !head.endsWith('|')) return head.lastIndexOf('|') + 1;
-  const toks = tokens(line, HEADER_SCAN_TOKENS + 4);
-  const first = toks.findIndex((t, i) => i < HEADER_SCAN_TOKENS && isTerminator(t.text));
+  const toks = tokens(line, HEADER_SCAN_TOKENS + 6);
+  const lv = levelSpan(line);
+  const isLevel = (t: Token): boolean => lv !== null && lv[0] >= t.start && lv[1] <= t.end;
+  // fields glued by `|` in one of the first two tokens, or by `:` after the level at the line's start
+  for (const t of toks.slice(0, 2)) {
+    const parts = t.text.split('|');
+    if (parts.length > 2 && !t.text.endsWith('|')) return t.start + t.text.lastIndexOf('|') + 1;
+  }
+  if (toks.length > 0 && isLevel(toks[0]) && lv![0] === 0 && line[lv![1]] === ':' && !toks[0].text.endsWith(':')) {
+    return toks[0].start + toks[0].text.lastIndexOf(':') + 1;
+  }
+  const wholeLevel = (t: Token): boolean => isLevel(t) && /^\W*$/.test(line.slice(t.start, lv![0]) + line.slice(lv![1], t.end).replace(/^:$/, ''));
+  const isTerminator = (t: Token): boolean =>
+    t.text.endsWith(':') || t.text.endsWith(']') || SEPARATOR.test(t.text) || isGroup(t.text) || wholeLevel(t);
+  const first = toks.findIndex((t, i) => i < HEADER_SCAN_TOKENS && isTerminator(t));
   if (first < 0) return -1;
+  let sawLevel = toks.slice(0, first + 1).some(isLevel);
+  // a level field of its own (`INFO`, `[error]`), not one inside a longer token (klog's `I0507`, `<34>1`)
+  let sawLevelField = toks.slice(0, first + 1).some(wholeLevel);
+  let named = false; // a `word:` (program, logger), a padded column or klog's `file.go:12]` ended the fields
+  let closed = false; // a separator after the level field: no `word:` or `word -` follows in the header
+  const colonWord = (t: string): boolean => t.endsWith(':') && !isGroup(t.slice(0, -1)) && !SEPARATOR.test(t);
+  /** The `]` that closes a header opened before it (klog's `I0507 12:04:17.597069 1 file.go:12]`). */
+  const closesHeader = (t: string): boolean => t.endsWith(']') && t.split(']').length > t.split('[').length;
+  const head = toks[first];
+  if ((colonWord(head.text) && !wholeLevel(head)) || closesHeader(head.text)) named = true;
+  else if (SEPARATOR.test(head.text) && sawLevelField) closed = true;
   let last = first;
-  let sawLevel = isLevelWord(toks[first].text);
-  while (last + 1 < toks.length) {
-    const t = toks[last + 1].text;
-    if (!(isTerminator(t) || t.startsWith('[') || DOTTED_COMPONENT.test(t))) break;
-    if (isLevelWord(t)) {
-      if (sawLevel) break; // a second level word starts the message ("ERROR IN CONTACTING RM")
+  let i = first + 1;
+  while (i < toks.length) {
+    const t = toks[i];
+    if (isLevel(t) && !sawLevel) {
       sawLevel = true;
+      sawLevelField = wholeLevel(t);
+      last = i++;
+      continue;
     }
-    last++;
+    if (named) break; // after a program or logger name only the level may follow
+    if (colonWord(t.text) && !closed) {
+      named = true;
+      last = i++;
+      continue;
+    }
+    if (SEPARATOR.test(t.text)) {
+      if (sawLevelField) closed = true;
+      last = i++;
+      continue;
+    }
+    if (isGroup(t.text) || t.text.endsWith(']') || DOTTED_COMPONENT.test(t.text)) {
+      if (closesHeader(t.text)) named = true;
+      last = i++;
+      continue;
+    }
+    // a pid (`INFO 12345 ---`) or a bare name before a separator (`- myapp.api -`, RFC 5424's `- ID47 -`): kept
+    // only when a terminator follows it
+    const next = toks[i + 1];
+    if (!closed && next !== undefined && SEPARATOR.test(next.text) && !/[:\]]$/.test(t.text)) {
+      i++;
+      continue;
+    }
+    // a padded column right after a padded header field (Windows CBS `Info                  CBS    …`, zap's tabs)
+    if (toks[i - 1].padded && t.padded && !colonWord(t.text)) {
+      named = true;
+      last = i++;
+      continue;
+    }
+    break;
   }
   if (last + 1 >= toks.length) return -1; // nothing left for a message
   let start = toks[last].end;
   while (start < line.length && /\s/.test(line[start])) start++;
   return start;
 }
-
-const LOGFMT_MSG = /(^|\s)msg=("(?:[^"\\]|\\.)*"|\S*)/;
-const LOGFMT_LEVEL = /(^|\s)(level|lvl|severity)=("?)(\w+)\3/;
-const KLOG = /^[IWEF](\d{4} )/;
-/** logcat threadtime: date, time, pid, tid, then the priority letter. */
-const LOGCAT = /^(\S+\s+\S+\s+\d+\s+\d+\s+)[VDIWEFA](?= )/;
 
 /** `word` spelled like `like` (upper, lower or capitalised). */
 function sameCase(word: string, like: string): string {
@@ -114,22 +180,95 @@ function sameCase(word: string, like: string): string {
   return word;
 }
 
-/** The level in `header` raised to `level` where the header spells one (key, klog or logcat letter, level word). */
-function raiseLevel(header: string, level: number): string {
-  if (level < 0 || tokenize(header).level >= level) return header;
-  const name = LEVEL_NAMES[level];
-  if (KLOG.test(header)) return (level >= 6 ? 'F' : level === 5 ? 'E' : 'W') + header.slice(1);
-  if (LOGCAT.test(header)) return header.replace(LOGCAT, (_m, pre: string) => pre + (level >= 6 ? 'F' : level === 5 ? 'E' : 'W'));
-  if (LOGFMT_LEVEL.test(header)) {
-    return header.replace(LOGFMT_LEVEL, (_m, pre: string, key: string, q: string, v: string) => `${pre}${key}=${q}${sameCase(name, v)}${q}`);
+/**
+ * Spellings of the level token `t` in its own family, to be tried in order: level words in `t`'s case (the
+ * canonical name first, three-letter codes first for a three-letter code), a letter (klog, logcat), a number of
+ * `t`'s width (a syslog <PRI> of the same facility, nearest severity first; pino's tens; a syslog severity), a punctuation character
+ * (Redis's `. - * #`).
+ */
+function spellings(t: string, level: number): string[] {
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    // the same facility's severities nearest the host's first (a fatal info line becomes crit, not emerg)
+    const facility = Array.from({ length: 8 }, (_, s) => n - (n % 8) + s).sort((a, b) => Math.abs(a - n) - Math.abs(b - n));
+    const all = [...facility, 10, 20, 30, 40, 50, 60, 0, 1, 2, 3, 4, 5, 6, 7];
+    return [...new Set(all.map(String).filter((x) => x.length === t.length))];
   }
-  let done = false;
-  return header.replace(/\S+/g, (t) => {
-    const bare = t.replace(/^\[|\]$/g, '');
-    if (done || !WORD_TO_RANK.has(bare.toLowerCase())) return t;
-    done = true;
-    return t.replace(bare, sameCase(name, bare));
-  });
+  if (/^[A-Za-z]$/.test(t)) return [sameCase(LEVEL_NAMES[level][0], t), ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('').map((c) => sameCase(c, t))];
+  if (/^[A-Za-z]+$/.test(t)) {
+    const words = [LEVEL_NAMES[level], ...[...WORD_TO_RANK.keys()].filter((w) => WORD_TO_RANK.get(w) === level)];
+    if (t.length <= 3) words.sort((a, b) => Number(b.length === t.length) - Number(a.length === t.length));
+    return [...new Set(words.map((w) => sameCase(w, t)))];
+  }
+  if (t.length === 1) return Array.from({ length: 94 }, (_, k) => String.fromCharCode(33 + k)).filter((c) => !/\w/.test(c));
+  return [];
+}
+
+/**
+ * `line` with the level at [from, to) respelled so that the engine's level reader reads `level` there (or the
+ * highest level below it the family can spell, when higher than the host's own), in the host's spelling family.
+ */
+function respell(line: string, from: number, to: number, level: number): string {
+  const own = tokenize(line).level;
+  let best = line;
+  let bestLevel = own;
+  for (const s of spellings(line.slice(from, to), level)) {
+    const candidate = line.slice(0, from) + s + line.slice(to);
+    const read = tokenize(candidate).level;
+    if (read === level) return candidate;
+    if (read > bestLevel && read < level) {
+      best = candidate;
+      bestLevel = read;
+    }
+  }
+  return best;
+}
+
+/**
+ * `line` (a header followed by a placeholder message) with the level in its first `headerEnd` characters raised
+ * to `level` (a rank) where the engine reads a lower one: the token the engine's level reader read it from, or,
+ * when the reader names no token (Redis's level character), a lone punctuation field of the header.
+ */
+function raiseLevel(line: string, headerEnd: number, level: number): string {
+  if (level < 0) return line;
+  const own = tokenize(line).level;
+  if (own === NO_LEVEL || own >= level) return line;
+  const span = levelSpan(line);
+  if (span !== null) return span[1] <= headerEnd ? respell(line, span[0], span[1], level) : line;
+  for (const t of tokens(line.slice(0, headerEnd), HEADER_SCAN_TOKENS)) {
+    if (t.text.length !== 1 || /\w/.test(t.text)) continue;
+    const raised = respell(line, t.start, t.end, level);
+    if (raised !== line) return raised;
+  }
+  return line;
+}
+
+const LOGFMT_MSG = /(^|\s)msg=("(?:[^"\\]|\\.)*"|\S*)/;
+/** Stands for the message while the header's level is raised (so no word of the message is taken for it). */
+const PLACEHOLDER = 'x';
+
+/** A JSON object's text dressed: its message member replaced (a wrapped program line dressed in turn). */
+function dressJson(text: string, message: string, level: number): string | null {
+  let obj: Record<string, unknown>;
+  try {
+    obj = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return null;
+  // the member the miner reads as the message (Docker's `log`, `message`, `msg`, …)
+  const key = MESSAGE_KEYS.find((k) => typeof obj[k] === 'string');
+  if (key === undefined) return null;
+  const old = obj[key] as string;
+  // Docker json-file's `log` holds the program's whole line, as the engine reads it: its header is dressed
+  const inner = key === 'log' ? dress(old.replace(/\n$/, ''), message, level) : null;
+  obj[key] = inner === null ? message : inner + (old.endsWith('\n') ? '\n' : '');
+  const lk = LEVEL_KEY_NAMES.find((k) => typeof obj[k] === 'string' || typeof obj[k] === 'number');
+  if (lk !== undefined && level > tokenize(JSON.stringify({ [lk]: obj[lk] })).level) {
+    // pino's numbers (40 warn, 50 error, 60 fatal), or a level word spelled as the host spells it
+    obj[lk] = typeof obj[lk] === 'number' ? (level >= 6 ? 60 : level === 5 ? 50 : 40) : sameCase(LEVEL_NAMES[level], String(obj[lk]));
+  }
+  return JSON.stringify(obj);
 }
 
 /**
@@ -140,34 +279,31 @@ function raiseLevel(header: string, level: number): string {
 export function dress(host: string, message: string, level = NO_LEVEL): string | null {
   const trimmed = host.trim();
   if (trimmed.startsWith('{')) {
-    try {
-      const obj = JSON.parse(trimmed) as Record<string, unknown>;
-      // the member the miner reads as the message (Docker's `log`, `message`, `msg`, …)
-      const key = MESSAGE_KEYS.find((k) => typeof obj[k] === 'string');
-      if (key === undefined) return null;
-      obj[key] = message;
-      const lk = LEVEL_KEY_NAMES.find((k) => typeof obj[k] === 'string' || typeof obj[k] === 'number');
-      if (lk !== undefined && level > tokenize(JSON.stringify({ [lk]: obj[lk] })).level) {
-        // pino's numbers (40 warn, 50 error, 60 fatal), or a level word spelled as the host spells it
-        obj[lk] = typeof obj[lk] === 'number' ? (level >= 6 ? 60 : level === 5 ? 50 : 40) : sameCase(LEVEL_NAMES[level], String(obj[lk]));
-      }
-      return JSON.stringify(obj);
-    } catch {
-      // not JSON after all: fall through to the text rules
-    }
+    const json = dressJson(trimmed, message, level);
+    if (json !== null) return json;
+    // not JSON after all: fall through to the text rules
+  }
+  // a JSON object ending the line after a header (a CRI prefix, a syslog header), as the miner reads it
+  const at = trimmed.endsWith('}') ? host.indexOf(' {"') : -1;
+  if (at >= 0) {
+    const json = dressJson(host.slice(at + 1).trim(), message, level);
+    if (json !== null) return host.slice(0, at + 1) + json;
   }
   const kv = LOGFMT_MSG.exec(host);
   if (kv !== null && (host.match(/(^|\s)[\w.]+=/g) ?? []).length >= 2) {
-    const at = kv.index + kv[1].length;
-    const rest = host.slice(at + kv[0].length - kv[1].length);
-    const leveled = raiseLevel(host.slice(0, at) + 'msg=""' + rest, level); // the level key, not the message
-    const cut = leveled.indexOf('msg=""');
-    return leveled.slice(0, cut) + 'msg=' + JSON.stringify(message) + leveled.slice(cut + 6);
+    const from = kv.index + kv[1].length;
+    const rest = host.slice(from + kv[0].length - kv[1].length);
+    const mark = `msg="${PLACEHOLDER}"`;
+    const leveled = raiseLevel(host.slice(0, from) + mark + rest, host.length, level); // the level key, not the message
+    const cut = leveled.indexOf(mark);
+    return leveled.slice(0, cut) + 'msg=' + JSON.stringify(message) + leveled.slice(cut + mark.length);
   }
   const start = messageStart(host);
   if (start < 0) return null;
   const quoted = host[start] === '"' ? JSON.stringify(message) : message;
-  return raiseLevel(host.slice(0, start), level) + quoted;
+  // the level is raised on the header with a neutral message, so the engine reads the header's level only
+  const raised = raiseLevel(host.slice(0, start) + PLACEHOLDER, start, level);
+  return raised.slice(0, raised.length - PLACEHOLDER.length) + quoted;
 }
 
 export interface Injection {
