@@ -8,7 +8,6 @@
  * PostgreSQL down: reads that need it answer 503 naming PostgreSQL and where (PostgresUnavailableError),
  * the health check too; the process keeps running and answers again once PostgreSQL is back (the pool reconnects).
  */
-import { isUtf8 } from 'node:buffer';
 import express, { Router } from 'express';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
@@ -17,6 +16,7 @@ import { CONTEXT_PATH, contextRouter } from '../api/context';
 import { FEEDBACK_ID_PATH, feedbackRouter } from '../api/feedback';
 import { healthProblems, type HealthResponse } from '../api/health';
 import { errorHandler } from '../api/http-error';
+import { verifyJsonBody } from '../api/json-body';
 import { queryRouter } from '../api/query';
 import { mountQueryGate } from '../api/query-gate';
 import type { Metrics } from '../metrics/metrics';
@@ -75,9 +75,7 @@ export async function startQueryRole(deps: QueryRoleDeps): Promise<QueryRoleHand
   router.use(
     express.json({
       limit: config.maxBodyBytes,
-      verify: (_req, _res, buf) => {
-        if (!isUtf8(buf)) throw Object.assign(new Error('request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
-      },
+      verify: verifyJsonBody,
     })
   );
   router.get('/api/health', async (req, res) => {

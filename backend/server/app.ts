@@ -1,10 +1,10 @@
-import { isUtf8 } from 'node:buffer';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { CONTEXT_PATH, contextRouter } from '../api/context';
 import { FEEDBACK_ID_PATH, feedbackRouter } from '../api/feedback';
 import { healthRouter } from '../api/health';
 import { errorHandler, HttpError } from '../api/http-error';
+import { verifyJsonBody } from '../api/json-body';
 import { queryRouter } from '../api/query';
 import { mountQueryGate } from '../api/query-gate';
 import { reviewRouter } from '../api/review';
@@ -91,12 +91,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     express.json({
       limit: config.maxBodyBytes,
-      verify: (_req, _res, buf) => {
-        // body-parser would silently turn invalid UTF-8 into U+FFFD; refuse it instead.
-        if (!isUtf8(buf)) {
-          throw Object.assign(new Error('request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
-        }
-      },
+      // invalid UTF-8 and bodies nested too deep or holding too many values are refused before parsing
+      verify: verifyJsonBody,
     })
   );
 
