@@ -88,6 +88,10 @@ describe('headerPool', () => {
     expect(headerPool(host, 5)).toEqual(['t WARN b: z']);
     expect(headerPool(host, 6)).toEqual(['t FATAL c: w']);
   });
+  it('counts a word in the field where other lines carry their level as a level (PostgreSQL LOG:)', () => {
+    const pg = ['t1 UTC [1] LOG:  checkpoint starting: time', 't2 UTC [2] LOG:  checkpoint complete', 't3 UTC [3] ERROR:  relation "a" does not exist'];
+    expect(headerPool(pg, 5)).toEqual(['t3 UTC [3] ERROR:  relation "a" does not exist']);
+  });
   it('uses lines without a level in a log that mostly has none', () => {
     expect(headerPool(['Dec 1 h sshd[1]: a', 'Dec 1 h sshd[2]: b', 'Dec 1 h x[3]: ERROR c'], 5)).toEqual(['Dec 1 h sshd[1]: a', 'Dec 1 h sshd[2]: b']);
   });

@@ -319,17 +319,37 @@ export interface Injection {
  * Header lines of `hostLines` to dress a failure of level `level` in: lines whose level (read by the engine's
  * tokenizer) is the most severe one the host shows that is not above the failure's own; in a log whose lines
  * mostly carry no level, lines without one. A real failure in the host would be logged at its error level,
- * so this is the header it would wear.
+ * so this is the header it would wear. A level-less line with a word in the header field where other lines carry
+ * their level (PostgreSQL's `LOG:` beside `ERROR:`) counts as leveled: its log spells levels, some the engine
+ * does not read.
  */
 export function headerPool(hostLines: readonly string[], level: number): string[] {
   const dressable = hostLines.filter((l) => dress(l, 'x') !== null);
   const levels = dressable.map((l) => tokenize(l).level);
-  const leveled = levels.filter((l) => l !== NO_LEVEL).length;
+  const shapes = dressable.map(headerShape);
+  // where leveled lines keep their level: a word in that field of a level-less line is a level too (LOG:)
+  const slots = new Set(shapes.map((s, i) => (levels[i] !== NO_LEVEL && s !== null && s.slot >= 0 ? `${s.fields.length}:${s.slot}` : '')));
+  const inSlot = (i: number): boolean => {
+    const s = shapes[i];
+    return s !== null && s.fields.some((f, k) => slots.has(`${s.fields.length}:${k}`) && /^[[(]?[A-Za-z]+[\]):]?$/.test(f));
+  };
+  const leveled = levels.filter((l, i) => l !== NO_LEVEL || inSlot(i)).length;
   if (leveled * 2 < dressable.length) return dressable.filter((_, i) => levels[i] === NO_LEVEL);
   const present = [...new Set(levels.filter((l) => l !== NO_LEVEL))];
   const notAbove = present.filter((l) => l <= level);
   const target = notAbove.length > 0 ? Math.max(...notAbove) : Math.min(...present);
   return dressable.filter((_, i) => levels[i] === target);
+}
+
+/** The header fields of a text line and the index of the field the engine read the level from (-1: none). */
+function headerShape(line: string): { fields: string[]; slot: number } | null {
+  if (line.trimStart().startsWith('{')) return null;
+  const start = messageStart(line);
+  if (start < 0) return null;
+  const fields = tokens(line.slice(0, start), HEADER_SCAN_TOKENS + 6);
+  const span = levelSpan(line);
+  const slot = span === null ? -1 : fields.findIndex((f) => span[0] >= f.start && span[1] <= f.end);
+  return { fields: fields.map((f) => f.text), slot };
 }
 
 /** A host log none of whose lines has a message part (e.g. JSON access records without a message member). */
