@@ -7,9 +7,9 @@ import express from 'express';
 import pino from 'pino';
 import { listen } from '../server/listen';
 import type { FactStore } from '../store/fact-store';
-import type { ResultsReader } from '../store/results-reader';
+import type { RateHistoryView, ResultsReader } from '../store/results-reader';
 import { errorHandler } from './http-error';
-import { queryRouter } from './query';
+import { queryRouter, type QueryDeps } from './query';
 
 const results: ResultsReader = {
   anomalies: () => [],
@@ -23,10 +23,13 @@ const results: ResultsReader = {
 };
 const facts = { isSuppressed: () => false, list: () => [] } as unknown as FactStore;
 
-async function post(targets: object[], range: object = { from: 0, to: 60_000 }): Promise<{ status: number; text: string }> {
+/** A source with a one-minute rate model and no history: template_rates are costed by the range alone. */
+const oneMinuteRates: QueryDeps['rates'] = () => ({ history: { series: () => [], eventsIn: () => [] } as unknown as RateHistoryView, intervalMs: 60_000 });
+
+async function post(targets: object[], range: object = { from: 0, to: 60_000 }, rates: QueryDeps['rates'] = () => null): Promise<{ status: number; text: string }> {
   const app = express()
     .use(express.json())
-    .use(queryRouter({ results, facts, sourceNames: () => ['web'], review: () => null, rates: () => null }))
+    .use(queryRouter({ results, facts, sourceNames: () => ['web'], review: () => null, rates }))
     .use(errorHandler(pino({ level: 'silent' })));
   const server = await listen(app, '127.0.0.1', 0);
   try {
@@ -97,6 +100,16 @@ describe('POST /api/query times beyond a date', () => {
 
   test('the last and first times a date holds are answered', async () => {
     expect((await post([{ refId: 'A', queryType: 'rate' }], { from: -8.64e15, to: 8.64e15 })).status).toBe(200);
+  });
+});
+
+describe('POST /api/query template_rates points', () => {
+  test('a range with more one-minute intervals than pointsPerQuery allows → 400 naming range, not maxDataPoints', async () => {
+    // 1 source x 100 templates x 2 series x 7 days of minutes = 2 million points; maxDataPoints changes none of them
+    const res = await post([{ refId: 'A', queryType: 'template_rates', limit: 100 }], { from: 0, to: 7 * 86_400_000 }, oneMinuteRates);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toEqual({ error: expect.stringContaining('select a shorter range'), field: 'range' });
+    expect((await post([{ refId: 'A', queryType: 'template_rates', limit: 10 }], { from: 0, to: 7 * 86_400_000 }, oneMinuteRates)).status).toBe(200);
   });
 });
 

@@ -71,6 +71,8 @@ export function queryRouter(deps: QueryDeps): Router {
 /** Rate frames are the only ones whose size grows with sources × range: refuse before building any. */
 function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
   let points = 0;
+  /** Of `points`, those of template_rates targets: one per rate interval of the range, whatever maxDataPoints says. */
+  let templatePoints = 0;
   let reviewLines = 0;
   let rows = 0;
   query.targets.forEach((target, i) => {
@@ -91,7 +93,9 @@ function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
       );
     }
     if (!target.hide && target.queryType === 'template_rates') {
-      points += templateRatesPoints(deps, query, target);
+      const asked = templateRatesPoints(deps, query, target);
+      points += asked;
+      templatePoints += asked;
       return;
     }
     if (!target.hide && target.queryType === 'review') {
@@ -111,6 +115,14 @@ function checkQueryCost(deps: QueryDeps, query: QueryRequest): void {
     }
     points += sources * rateGrid(deps, query).points;
   });
+  if (points > QUERY_LIMITS.pointsPerQuery && templatePoints > points / 2) {
+    // maxDataPoints does not change these: the advice and the field were wrong for a 30-day template_rates panel
+    throw new HttpError(
+      400,
+      `the query asks for ${points} points, ${templatePoints} of them template_rates series (one point per rate interval of the range), more than ${QUERY_LIMITS.pointsPerQuery} (limit pointsPerQuery): select a shorter range, fewer sources or a lower limit`,
+      'range'
+    );
+  }
   if (points > QUERY_LIMITS.pointsPerQuery) {
     throw new HttpError(
       400,
