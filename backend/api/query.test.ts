@@ -26,10 +26,10 @@ const facts = { isSuppressed: () => false, list: () => [] } as unknown as FactSt
 /** A source with a one-minute rate model and no history: template_rates are costed by the range alone. */
 const oneMinuteRates: QueryDeps['rates'] = () => ({ history: { series: () => [], eventsIn: () => [] } as unknown as RateHistoryView, intervalMs: 60_000 });
 
-async function post(targets: object[], range: object = { from: 0, to: 60_000 }, rates: QueryDeps['rates'] = () => null): Promise<{ status: number; text: string }> {
+async function post(targets: object[], range: object = { from: 0, to: 60_000 }, rates: QueryDeps['rates'] = () => null, reader: ResultsReader = results): Promise<{ status: number; text: string }> {
   const app = express()
     .use(express.json())
-    .use(queryRouter({ results, facts, sourceNames: () => ['web'], review: () => null, rates }))
+    .use(queryRouter({ results: reader, facts, sourceNames: () => ['web'], review: () => null, rates }))
     .use(errorHandler(pino({ level: 'silent' })));
   const server = await listen(app, '127.0.0.1', 0);
   try {
@@ -110,6 +110,23 @@ describe('POST /api/query template_rates points', () => {
     expect(res.status).toBe(400);
     expect(JSON.parse(res.text)).toEqual({ error: expect.stringContaining('select a shorter range'), field: 'range' });
     expect((await post([{ refId: 'A', queryType: 'template_rates', limit: 10 }], { from: 0, to: 7 * 86_400_000 }, oneMinuteRates)).status).toBe(200);
+  });
+});
+
+describe('POST /api/query tables cut at their limit say so', () => {
+  // 5 stored anomalies of 5 templates: the reader answers at most the limit it is asked for, as the stores do
+  const five = Array.from({ length: 5 }, (_, i) => ({ id: `${i}-0123456789`, seq: i, time: 1000 + i, source: 'web', score: 10, threshold: 5, line: `line ${i}`, template: `t${i}`, reason: '', suppressed: false }));
+  const stored: ResultsReader = { ...results, anomalies: (f) => five.slice(0, f.limit) as unknown as ReturnType<ResultsReader['anomalies']> };
+  type Answer = { results: Record<string, { frames: { schema: { meta?: { notices?: { text: string }[] } }; data: { values: unknown[][] } }[] }> };
+  const notices = (text: string, refId: string) => (JSON.parse(text) as Answer).results[refId].frames[0].schema.meta?.notices;
+
+  test('an anomalies or templates table with more rows than its limit carries a notice; a complete one none', async () => {
+    const res = await post([{ refId: 'A', queryType: 'anomalies', limit: 3 }, { refId: 'B', queryType: 'templates', limit: 2 }, { refId: 'C', queryType: 'anomalies', limit: 5 }], undefined, undefined, stored);
+    expect(res.status).toBe(200);
+    expect(notices(res.text, 'A')).toEqual([{ severity: 'info', text: expect.stringMatching(/^showing the first 3 anomalies .* more match/) }]);
+    expect((JSON.parse(res.text) as Answer).results.A.frames[0].data.values[0]).toHaveLength(3);
+    expect(notices(res.text, 'B')).toEqual([{ severity: 'info', text: expect.stringContaining('first 2 of 5 templates') }]);
+    expect(notices(res.text, 'C')).toBeUndefined();
   });
 });
 

@@ -202,6 +202,19 @@ function rateGrid(deps: QueryDeps, query: QueryRequest): { step: number; points:
   return { step, points: Math.floor((to - from) / step) + 2 };
 }
 
+/**
+ * The table's meta, with a notice when rows were left out (Grafana shows frame notices on the panel): a table cut at
+ * its limit, or a limit clamped to its bound, says so instead of looking complete.
+ */
+function tableMeta(notice: string | null): Record<string, unknown> {
+  return { preferredVisualisationType: 'table', ...(notice === null ? {} : { notices: [{ severity: 'info', text: notice }] }) };
+}
+
+/** The notice for a table that had more rows than its limit (`more`: whether one more was found). */
+function cutNotice(more: boolean, limit: number, what: string): string | null {
+  return more ? `showing the first ${limit} ${what}; more match: raise the query's limit or narrow the range` : null;
+}
+
 async function framesOf(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
   switch (target.queryType) {
     case 'anomalies':
@@ -243,7 +256,10 @@ async function findAnomalies(deps: QueryDeps, query: QueryRequest, target: Targe
 }
 
 async function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON> {
-  const rows = await findAnomalies(deps, query, target, rowLimitOf(target)!);
+  const limit = rowLimitOf(target)!;
+  // one more than the limit: whether the table is complete
+  const found = await findAnomalies(deps, query, target, limit + 1);
+  const rows = found.slice(0, limit);
   const feedbackByAnomaly = new Map<string, FeedbackKind>();
   for (const record of deps.facts.list()) {
     if (record.anomalyId) {
@@ -272,7 +288,7 @@ async function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Targ
         values: rows.map((a, i) => feedbackByAnomaly.get(a.id) ?? (suppressed[i] ? 'false_positive' : '')),
       },
     },
-    { preferredVisualisationType: 'table' }
+    tableMeta(cutNotice(found.length > limit, limit, 'anomalies (newest first)'))
   );
 }
 
@@ -334,9 +350,8 @@ async function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Targ
       g.lastSeen = Math.max(g.lastSeen, a.time);
     }
   }
-  const top = [...groups.values()]
-    .sort((a, b) => b.count - a.count || b.maxScore - a.maxScore)
-    .slice(0, rowLimitOf(target));
+  const limit = rowLimitOf(target)!;
+  const top = [...groups.values()].sort((a, b) => b.count - a.count || b.maxScore - a.maxScore).slice(0, limit);
   return frame(
     target.refId,
     'templates',
@@ -348,18 +363,19 @@ async function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Targ
       { name: 'lastSeen', type: 'time', values: top.map((g) => g.lastSeen) },
       { name: 'example', type: 'string', values: top.map((g) => g.example) },
     ],
-    { preferredVisualisationType: 'table' }
+    tableMeta(cutNotice(groups.size > limit, limit, `of ${groups.size} templates (most frequent first)`))
   );
 }
 
 function feedbackFrame(deps: QueryDeps, query: QueryRequest, target: Target): DataFrameJSON {
   const sources = selectedSources(target.source);
-  const records = deps.facts
+  const matching = deps.facts
     .list({ kind: target.kind, fromMs: query.range.from, toMs: query.range.to })
     .filter((r) => sources === undefined || sources.includes(r.source))
     .filter((r) => !target.search || r.message.toLowerCase().includes(target.search.toLowerCase()))
-    .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))
-    .slice(0, rowLimitOf(target));
+    .sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
+  const limit = rowLimitOf(target)!;
+  const records = matching.slice(0, limit);
   return frame(
     target.refId,
     'feedback',
@@ -374,7 +390,7 @@ function feedbackFrame(deps: QueryDeps, query: QueryRequest, target: Target): Da
       { name: 'comment', type: 'string', values: records.map((r) => r.comment) },
       { name: 'user', type: 'string', values: records.map((r) => r.user) },
     ],
-    { preferredVisualisationType: 'table' }
+    tableMeta(cutNotice(matching.length > limit, limit, `of ${matching.length} feedback records (newest first)`))
   );
 }
 
@@ -424,6 +440,13 @@ async function templateRateFrames(deps: QueryDeps, query: QueryRequest, target: 
       );
     }
   }
+  // a limit above the bound was clamped: the first frame says so (Grafana shows it on the panel)
+  if (target.limit !== undefined && target.limit > QUERY_LIMITS.templateRateSeries && frames.length > 0) {
+    frames[0].schema.meta = {
+      ...frames[0].schema.meta,
+      notices: [{ severity: 'info', text: `limit ${target.limit} lowered to ${QUERY_LIMITS.templateRateSeries} templates per source (limit templateRateSeries)` }],
+    };
+  }
   return frames;
 }
 
@@ -434,10 +457,9 @@ async function rateEventsFrame(deps: QueryDeps, query: QueryRequest, target: Tar
       ((await deps.rates(source)?.history.eventsIn(query.range.from, query.range.to)) ?? []).map((e) => ({ ...e, source }))
     )
   );
-  const rows = perSource
-    .flat()
-    .sort((a, b) => b.time - a.time)
-    .slice(0, rowLimitOf(target));
+  const all = perSource.flat().sort((a, b) => b.time - a.time);
+  const limit = rowLimitOf(target)!;
+  const rows = all.slice(0, limit);
   return namedFrame(
     target.refId,
     'rate_events',
@@ -451,6 +473,6 @@ async function rateEventsFrame(deps: QueryDeps, query: QueryRequest, target: Tar
       expected: { type: 'number', values: rows.map((e) => e.expected) },
       interval: { type: 'string', values: rows.map((e) => e.interval) },
     },
-    { preferredVisualisationType: 'table' }
+    tableMeta(cutNotice(all.length > limit, limit, `of ${all.length} rate events (newest first)`))
   );
 }
