@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 
 /**
- * Bounds of the embedded fact-store. Every change rewrites the whole file (JSON.stringify of every record on the
+ * Bounds of the fact-store (lowdb, and PostgreSQL's copy in every replica's memory). Every lowdb change rewrites the whole file (JSON.stringify of every record on the
  * event loop, then a write + fsync), and the records, that string and its UTF-8 buffer are all in memory at once.
  * Unbounded, records of enormous fields took the built service down: with node's default heap, after 673 records
  * of 64 KiB control characters (533 MB of JSON) every POST /api/feedback was a 500 (JSON.stringify: Invalid string
@@ -15,6 +15,11 @@ export const FACT_STORE_LIMITS = { maxChars: 64 * 1024 * 1024, heapShare: 1 / 16
 /** The default bound: the smaller of FACT_STORE_LIMITS.maxChars and heapShare of V8's heap limit (in bytes, read as characters). */
 export function defaultFactStoreChars(heapLimitBytes = getHeapStatistics().heap_size_limit): number {
   return Math.min(FACT_STORE_LIMITS.maxChars, Math.floor(heapLimitBytes * FACT_STORE_LIMITS.heapShare));
+}
+
+/** Characters a record takes in the store's JSON (its JSON and the comma after it): what the bound counts. */
+export function recordChars(record: object): number {
+  return JSON.stringify(record).length + 1;
 }
 
 /** A record refused because the store holds its bound already: nothing was stored; deleting records makes room. */

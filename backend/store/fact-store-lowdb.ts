@@ -7,7 +7,7 @@ import { DEFAULT_TEMPLATE_VERSION } from '../engine/drain/config';
 import { DurableJSONFile } from './durable-json-file';
 import { GroupCommit } from './group-commit';
 import { migratedTemplate } from './template-migration';
-import { defaultFactStoreChars, FactStoreFullError } from './fact-store-bound';
+import { defaultFactStoreChars, FactStoreFullError, recordChars } from './fact-store-bound';
 import type { FactStore, FactStoreOptions, FeedbackChangeListener, FeedbackCounts, FeedbackFilter, FeedbackRecord, NewFeedback } from './fact-store';
 import { countRecords, falsePositiveMessagesOf, matchesFilter, SuppressionIndex } from './fact-store-index';
 
@@ -36,11 +36,6 @@ const recordSchema = z.looseObject({
 });
 const factDataSchema = z.looseObject({ feedback: z.array(recordSchema) });
 
-/** Characters a record takes in the file (its JSON and the comma after it). */
-function fileChars(record: FeedbackRecord): number {
-  return JSON.stringify(record).length + 1;
-}
-
 /**
  * A new record must be one open() accepts again and one JSON can write: checked before it is applied,
  * so a bad one is refused alone instead of failing the whole batch's write (or the next start).
@@ -52,7 +47,7 @@ function checkWritable(record: FeedbackRecord): number {
     const issue = checked.error.issues[0];
     throw new Error(`feedback record refused: ${issue.path.join('.') || 'record'}: ${issue.message}`);
   }
-  return fileChars(record); // throws on a BigInt or a cycle in a field open() does not know
+  return recordChars(record); // throws on a BigInt or a cycle in a field open() does not know
 }
 
 /**
@@ -82,7 +77,7 @@ export class LowdbFactStore implements FactStore {
   ) {
     for (const record of db.data.feedback) {
       this.index(record, +1);
-      this.chars += fileChars(record);
+      this.chars += recordChars(record);
     }
     this.commits = new GroupCommit({
       checkpoint: () => {
@@ -164,7 +159,7 @@ export class LowdbFactStore implements FactStore {
         return { result: false, changed: false };
       }
       const [record] = this.db.data.feedback.splice(at, 1);
-      this.chars -= fileChars(record);
+      this.chars -= recordChars(record);
       return {
         result: true,
         changed: true,
@@ -226,7 +221,7 @@ export class LowdbFactStore implements FactStore {
   private async migrateTemplates(): Promise<void> {
     for (const record of this.db.data.feedback) {
       if (record.templateVersion === this.templateVersion) continue;
-      this.chars -= fileChars(record); // the stamp (and a new template) change its size
+      this.chars -= recordChars(record); // the stamp (and a new template) change its size
       record.templateVersion = this.templateVersion;
       this.migrated++;
       const fresh = migratedTemplate(record);
@@ -237,7 +232,7 @@ export class LowdbFactStore implements FactStore {
         this.index(record, +1);
         this.rederived++;
       }
-      this.chars += fileChars(record);
+      this.chars += recordChars(record);
     }
     if (this.migrated > 0) await this.db.write();
   }

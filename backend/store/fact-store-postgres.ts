@@ -15,6 +15,7 @@ import { DEFAULT_TEMPLATE_VERSION } from '../engine/drain/config';
 import type { PostgresPool } from '../cluster/postgres/pool';
 import type { FactStore, FactStoreOptions, FeedbackChangeListener, FeedbackCounts, FeedbackFilter, FeedbackRecord, NewFeedback } from './fact-store';
 import { migratedTemplate } from './template-migration';
+import { defaultFactStoreChars, FactStoreFullError, recordChars } from './fact-store-bound';
 import { countRecords, falsePositiveMessagesOf, matchesFilter, SuppressionIndex } from './fact-store-index';
 
 export const FEEDBACK_CHANNEL = 'lad_feedback';
@@ -70,12 +71,20 @@ export class PostgresFactStore implements FactStore {
   rederived = 0;
   /** Why the listener is disconnected (null while listening): changes from other replicas are late meanwhile. */
   lastError: string | null = null;
+  /**
+   * Characters of the records held in memory (every replica holds them all): an add past maxChars is refused, as
+   * by the lowdb store (fact-store-bound.ts). Adds from other replicas, or running at once here, may pass it by
+   * what they add: it bounds memory within a few records, and nothing stored is ever dropped for it.
+   */
+  private chars = 0;
+  readonly maxChars: number;
 
   private constructor(
     private readonly pool: PostgresPool,
     private readonly options: PostgresFactStoreOptions
   ) {
     this.templateVersion = options.templateVersion ?? DEFAULT_TEMPLATE_VERSION;
+    this.maxChars = options.maxChars ?? defaultFactStoreChars();
   }
 
   /** What new records are stamped with (templateVersionOf the miner settings in use). */
@@ -105,6 +114,8 @@ export class PostgresFactStore implements FactStore {
     return this.track(async () => {
       const record: FeedbackRecord = { id: randomUUID(), time: input.time ?? new Date().toISOString(), ...input, templateVersion: this.templateVersion };
       if (record.anomalyId === undefined) delete record.anomalyId;
+      const size = recordChars(record);
+      if (this.chars + size > this.maxChars) throw new FactStoreFullError(this.chars, this.maxChars, size);
       await this.pool.query(`INSERT INTO lad_feedback (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
         record.id,
         record.time,
@@ -185,9 +196,13 @@ export class PostgresFactStore implements FactStore {
     if (change === 'added') {
       if (this.records.has(record.id)) return;
       this.records.set(record.id, record);
+      this.chars += recordChars(record);
       this.suppressed.update(record, +1);
     } else {
-      if (!this.records.delete(record.id)) return;
+      const held = this.records.get(record.id);
+      if (held === undefined) return;
+      this.records.delete(record.id);
+      this.chars -= recordChars(held);
       this.suppressed.update(record, -1);
     }
     for (const listener of this.listeners) {

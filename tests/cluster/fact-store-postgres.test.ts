@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { PostgresPool } from '../../backend/cluster/postgres/pool';
 import { PostgresUnavailableError } from '../../backend/cluster/postgres/pool';
 import { openPostgres } from '../../backend/cluster/postgres/results-sink';
-import { ANY_SOURCE, FactStore, type FactStore as FactStoreApi, type FeedbackRecord, type NewFeedback } from '../../backend/store/fact-store';
+import { ANY_SOURCE, FactStore, FactStoreFullError, type FactStore as FactStoreApi, type FeedbackRecord, type NewFeedback } from '../../backend/store/fact-store';
 import { PostgresFactStore } from '../../backend/store/fact-store-postgres';
 import { DEFAULT_TEMPLATE_VERSION } from '../../backend/engine/drain/config';
 import { startPostgres, type PostgresServer } from './postgres-server';
@@ -170,6 +170,27 @@ test('postgres: a record made by an older miner is re-stamped once; a template t
   const again = await PostgresFactStore.open(pool, { reconnectMs: 200 });
   stores.push(again);
   expect([again.migrated, again.rederived]).toEqual([0, 0]);
+});
+
+test('postgres: an add past maxChars is refused (FactStoreFullError, a 507), stores nothing; a delete makes room', async () => {
+  // every replica holds every record in memory: unbounded, records of 64 KiB fields ran replicas out of heap
+  const cleaner = await replica();
+  for (const r of cleaner.list()) await cleaner.delete(r.id);
+  const long = (i: number) => fp({ message: `${'x'.repeat(900)} ${i}`, kind: 'confirmed' });
+  const pool = await openPostgres(server.url);
+  pools.push(pool);
+  const probe = await cleaner.add(long(9));
+  const one = JSON.stringify(probe).length + 1;
+  await cleaner.delete(probe.id);
+  const bounded = await PostgresFactStore.open(pool, { reconnectMs: 200, maxChars: Math.floor(3.5 * one) });
+  stores.push(bounded);
+  for (let i = 0; i < 3; i++) await bounded.add(long(i));
+  await expect(bounded.add(long(3))).rejects.toBeInstanceOf(FactStoreFullError);
+  expect(bounded.list()).toHaveLength(3);
+  const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM lad_feedback');
+  expect(Number(rows[0].n)).toBe(3);
+  await bounded.delete(bounded.list()[0].id);
+  await expect(bounded.add(long(4))).resolves.toMatchObject({ message: expect.stringMatching(/ 4$/) });
 });
 
 async function retry<T>(work: () => Promise<T>, ms = 10_000): Promise<T> {
