@@ -1,8 +1,9 @@
 import { getHeapStatistics } from 'node:v8';
 
 /**
- * Bounds of the fact-store (lowdb, and PostgreSQL's copy in every replica's memory). Every lowdb change rewrites the whole file (JSON.stringify of every record on the
- * event loop, then a write + fsync), and the records, that string and its UTF-8 buffer are all in memory at once.
+ * Bounds of the fact-store (lowdb, and PostgreSQL's copy in every replica's memory). Every lowdb change rewrites the
+ * whole file (JSON.stringify of every record on the event loop, then a write + fsync), and the records, that string
+ * and its UTF-8 buffer are all in memory at once.
  * Unbounded, records of enormous fields took the built service down: with node's default heap, after 673 records
  * of 64 KiB control characters (533 MB of JSON) every POST /api/feedback was a 500 (JSON.stringify: Invalid string
  * length), adds took up to 8.8 s, RSS peaked at 2.5 GB; with --max-old-space-size=384 the process died (heap out
