@@ -281,6 +281,13 @@ describe('bad input answers 4xx JSON and accepts nothing', () => {
     ],
     ['empty protobuf body', () => post(Buffer.alloc(0), { 'Content-Type': 'application/x-protobuf' }), 400, 'body'],
     ['malformed JSON', () => post('{"streams": [', { 'Content-Type': 'application/json' }), 400, 'body'],
+    // refused before JSON.parse builds it (the schema would name streams.0 after building every array)
+    [
+      'JSON nested deeper than 64 levels',
+      () => post(`{"streams":${'['.repeat(100)}${']'.repeat(100)}}`, { 'Content-Type': 'application/json' }),
+      400,
+      'body',
+    ],
     ['streams not an array', () => json({ streams: { job: 'x' } }), 400, 'streams'],
     [
       'numeric timestamp',
