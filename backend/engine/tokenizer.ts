@@ -291,6 +291,33 @@ function classifyVariable(codes: Uint16Array, start: number, end: number): Token
   return TokenKind.Id;
 }
 
+/** codes[start, end) ends in a date, `T` and an hour (`2024-05-01T12`): the head of an ISO 8601 / RFC 3339 time. */
+function endsWithIsoDateHour(codes: Uint16Array, start: number, end: number): boolean {
+  return end - start >= 13 && codes[end - 3] === 84 /* T */ && isDigit(codes[end - 2]) && isDigit(codes[end - 1]) && isDigit(codes[end - 4]);
+}
+
+/**
+ * Where the rest of an ISO 8601 time that starts at `from` (its `:` after the hour) ends: `:mm:ss`, a fraction of
+ * any length (RFC3339Nano drops trailing zeros: `03Z`, `03.5Z`, `03.523456789Z` are one form), then `Z` or an
+ * offset (`+02:00`, `-0700`). `from` when the text is not that, or runs on into a word.
+ */
+function isoTimeEnd(codes: Uint16Array, from: number, end: number): number {
+  let i = from;
+  const twoDigits = (k: number): boolean => k + 1 < end && isDigit(codes[k]) && isDigit(codes[k + 1]);
+  if (!(codes[i] === 58 && twoDigits(i + 1) && codes[i + 3] === 58 && twoDigits(i + 4))) return from;
+  i += 6;
+  if (i + 1 < end && (codes[i] === 46 || codes[i] === 44) && isDigit(codes[i + 1])) {
+    i++;
+    while (i < end && isDigit(codes[i])) i++;
+  }
+  if (i < end && codes[i] === 90 /* Z */) i++;
+  else if (i < end && (codes[i] === 43 || codes[i] === 45) && twoDigits(i + 1)) {
+    if (codes[i + 3] === 58 && twoDigits(i + 4)) i += 6;
+    else if (twoDigits(i + 3)) i += 5;
+  }
+  return i < end && (TABLE[codes[i]] & K_NOT_WORD) === 0 ? from : i;
+}
+
 /** True when codes[start, end) is klog's `Lmmdd` (a severity letter, month and day) followed by a space and more. */
 function isKlogHeader(codes: Uint16Array, start: number, end: number, lineEnd: number): boolean {
   return end - start === 5 && klogRank(codes[start]) !== NO_LEVEL && isDigit(codes[start + 1]) && isDigit(codes[start + 2]) &&
@@ -547,6 +574,8 @@ export class LineScanner {
         // digits and inner dots only (what classifyVariable would say): 42, 1.5, 10.1.2.3, 2005.06.03
         else if (dots === 0) kind = TokenKind.Num;
         else kind = dots === 3 && len <= 15 ? TokenKind.Ip : dots === 1 ? TokenKind.Num : TokenKind.Ts;
+        // an ISO 8601 date-time is one time, not `<TS>:<NUM>:<TS>` split at its colons
+        if (kind === TokenKind.Ts && i < end && codes[i] === 58 /* : */ && endsWithIsoDateHour(codes, start, i)) i = isoTimeEnd(codes, i, end);
       }
       else if ((props & P_NOT_HEX) === 0 && len >= 8) kind = TokenKind.Hex;
       else if (len === 3 && isCalendarWord(codes, start)) kind = TokenKind.Ts;

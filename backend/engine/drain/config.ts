@@ -53,8 +53,8 @@ export const DEFAULT_MINER_CONFIG: MinerConfig = Object.freeze(minerConfigSchema
 /** Bumped when a change to the miner or the tokenizer changes which lines share a template. */
 export const MINER_VERSION = 10;
 
-/** Bumped when the tokenizer's masking changes which lines share a template (2: backslash paths are <PATH>; 3: Go compound durations are <DUR>; 4: a syslog <PRI> and a one-digit level value are words, klog inside CRI and Docker lines). */
-export const MASKING_VERSION = 4;
+/** Bumped when the tokenizer's masking changes which lines share a template (2: backslash paths are <PATH>; 3: Go compound durations are <DUR>; 4: a syslog <PRI> and a one-digit level value are words, klog inside CRI and Docker lines; 5: an ISO 8601 date-time is one <TS>). */
+export const MASKING_VERSION = 5;
 
 /** Which tokenizer and miner made a template (without the miner's settings: see templateVersionOf). */
 const TEMPLATE_VERSION = `masked-${MASKING_VERSION}+drain-${MINER_VERSION}`;

@@ -35,8 +35,8 @@ describe('miner tokens', () => {
     expect(splitTemplate('<TS> <ID> app[<NUM>]: {"level":"error","host":"web-a","msg":"request failed"}')).toEqual(['<TS>', '<ID>', 'app[<NUM>]:', '{…"msg":"', 'request', 'failed', '"…}']);
     expect(joinTokens(splitTemplate('<TS> <ID> app[<NUM>]: {"host":"web-a","msg":"request <*>"}'))).toBe('<TS> <ID> app[<NUM>]: {…"msg":"request <*>"…}');
     // a CRI container line is mined as the program's own line (its runtime's time, stream and tag are no part of it)
-    expect(splitTemplate('<TS>:<NUM>:<TS> stdout F {"level":"error","host":"web-a","msg":"request failed"}')).toEqual(['{…"msg":"', 'request', 'failed', '"…}']);
-    expect(splitTemplate('<TS>:<NUM>:<ID> stderr P E<NUM> <NUM>:<NUM>:<NUM> <NUM> x.go:<NUM>] "sync failed"')).toEqual(['E<NUM>', '<NUM>:<NUM>:<NUM>', '<NUM>', 'x.go:<NUM>]', '"sync', 'failed"']);
+    expect(splitTemplate('<TS> stdout F {"level":"error","host":"web-a","msg":"request failed"}')).toEqual(['{…"msg":"', 'request', 'failed', '"…}']);
+    expect(splitTemplate('<TS> stderr P E<NUM> <NUM>:<NUM>:<NUM> <NUM> x.go:<NUM>] "sync failed"')).toEqual(['E<NUM>', '<NUM>:<NUM>:<NUM>', '<NUM>', 'x.go:<NUM>]', '"sync', 'failed"']);
     expect(splitTemplate('<TS> stdin F x')).toEqual(['<TS>', 'stdin', 'F', 'x']);
     // without a message member, or not ending the line, it is words as before
     expect(splitTemplate('<TS> INFO done {"a": <NUM>}')).toEqual(['<TS>', 'INFO', 'done', '{"a":', '<NUM>}']);

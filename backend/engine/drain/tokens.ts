@@ -208,7 +208,7 @@ function headedJsonStart(text: string): number {
 }
 
 /**
- * Where the program's own line starts in a masked CRI container line (`<TS>:<NUM>:<TS> stderr F …`: the runtime's
+ * Where the program's own line starts in a masked CRI container line (`<TS> stderr F …`: the runtime's
  * time, stream and tag, as kubelet and containerd write /var/log/pods), else 0. The runtime adds the prefix to every
  * line; mined with it, its two constant words counted as evidence and joined a container's short messages.
  */
