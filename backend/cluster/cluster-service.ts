@@ -17,6 +17,7 @@ import { refuse, tokenJudge } from '../server/auth';
 import { admitBodies, BodyBudget, bodyBudgetBytes } from '../server/body-budget';
 import type { Config } from '../server/config';
 import { listen } from '../server/listen';
+import { connectionCap } from '../server/connections';
 import { createLinePushRouter } from '../sources/line-push';
 import { createSource } from '../sources/registry';
 import type { LogSource } from '../sources/source';
@@ -159,7 +160,7 @@ export async function startClusterService(config: Config, options: ClusterOption
     });
   }
 
-  const http = await listen(app, config.host, config.port);
+  const http = await listen(app, config.host, config.port, { maxConnections: connectionCap(config) });
   const port = http.port;
   await worker?.start();
   logger.info({ port, host: config.host, mode: 'cluster', roles: [...roles], worker: worker?.workerId, sources: sources.map((s) => s.name) }, 'listening');

@@ -24,6 +24,11 @@ export const ConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Request body limit for JSON API endpoints and push endpoints. */
     maxBodyBytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+    /**
+     * HTTP connections open at once (server.maxConnections; past it a new connection is closed at once). Default:
+     * the process's open-file limit less what the stores and sources may need (connections.ts, connectionCap).
+     */
+    maxConnections: z.number().int().min(1).optional(),
     /** Longest accepted log line (longer lines are rejected by the push endpoints). */
     maxLineBytes: z.number().int().min(256).default(64 * 1024),
     /** The bundled demo source (replays sample logs with injected anomalies). */
@@ -170,6 +175,7 @@ const ENV_KEYS: Record<string, { path: string[]; type: EnvType }> = {
   LAD_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   LAD_MAX_BODY_BYTES: { path: ['maxBodyBytes'], type: 'number' },
   LAD_MAX_LINE_BYTES: { path: ['maxLineBytes'], type: 'number' },
+  LAD_MAX_CONNECTIONS: { path: ['maxConnections'], type: 'number' },
   LAD_DEMO: { path: ['demo', 'enabled'], type: 'boolean' },
   LAD_DEMO_LINES_PER_SECOND: { path: ['demo', 'linesPerSecond'], type: 'number' },
   LAD_TRAIN_LINES: { path: ['training', 'windowLines'], type: 'number' },
