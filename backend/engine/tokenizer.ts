@@ -303,19 +303,23 @@ function endsWithIsoDateHour(codes: Uint16Array, start: number, end: number): bo
  */
 function isoTimeEnd(codes: Uint16Array, from: number, end: number): number {
   let i = from;
-  const twoDigits = (k: number): boolean => k + 1 < end && isDigit(codes[k]) && isDigit(codes[k + 1]);
-  if (!(codes[i] === 58 && twoDigits(i + 1) && codes[i + 3] === 58 && twoDigits(i + 4))) return from;
+  if (!(codes[i] === 58 && twoDigits(codes, i + 1, end) && codes[i + 3] === 58 && twoDigits(codes, i + 4, end))) return from;
   i += 6;
   if (i + 1 < end && (codes[i] === 46 || codes[i] === 44) && isDigit(codes[i + 1])) {
     i++;
     while (i < end && isDigit(codes[i])) i++;
   }
   if (i < end && codes[i] === 90 /* Z */) i++;
-  else if (i < end && (codes[i] === 43 || codes[i] === 45) && twoDigits(i + 1)) {
-    if (codes[i + 3] === 58 && twoDigits(i + 4)) i += 6;
-    else if (twoDigits(i + 3)) i += 5;
+  else if (i < end && (codes[i] === 43 || codes[i] === 45) && twoDigits(codes, i + 1, end)) {
+    if (codes[i + 3] === 58 && twoDigits(codes, i + 4, end)) i += 6;
+    else if (twoDigits(codes, i + 3, end)) i += 5;
   }
   return i < end && (TABLE[codes[i]] & K_NOT_WORD) === 0 ? from : i;
+}
+
+/** Two digits at codes[k] and codes[k + 1], both before `end`. */
+function twoDigits(codes: Uint16Array, k: number, end: number): boolean {
+  return k + 1 < end && isDigit(codes[k]) && isDigit(codes[k + 1]);
 }
 
 /** True when codes[start, end) is klog's `Lmmdd` (a severity letter, month and day) followed by a space and more. */
