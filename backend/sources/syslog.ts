@@ -87,7 +87,20 @@ interface Connection {
   delivering: Promise<void> | null;
   /** Lines handed to the sink and not yet accepted (counted as shutdown drops if the source stops first). */
   inFlight: number;
+  /** The listener (TCP or TLS) it came through: maxConnections counts per listener. */
+  via: Server;
+  /** When it last sent a byte (or opened). */
+  lastByteAt: number;
 }
+
+/**
+ * A new connection that finds its listener at maxConnections closes the connection quiet longest (no byte received,
+ * no delivery running) if that one has been quiet at least this long; otherwise the new one is closed. Below the
+ * limit nothing is closed for being quiet: syslog senders may hold a connection open for hours between messages.
+ * Before, 1,024 connections that never sent a byte held every slot for as long as their peer liked, and each real
+ * sender was closed at once (its lines lost).
+ */
+export const QUIET_EVICT_MS = 10_000;
 
 export class SyslogSource implements LogSource {
   readonly kind = 'syslog';
@@ -111,7 +124,10 @@ export class SyslogSource implements LogSource {
   private readonly rate = new RateMeter();
   private readonly drops: Record<SyslogDropReason, number> = { oversize: 0, udp_backpressure: 0, shutdown: 0, sink_error: 0 };
 
-  constructor(config: SyslogSourceConfig) {
+  constructor(
+    config: SyslogSourceConfig,
+    private readonly quietEvictMs = QUIET_EVICT_MS
+  ) {
     this.config = SyslogSourceConfigSchema.parse(config);
     this.name = this.config.name;
   }
@@ -198,8 +214,9 @@ export class SyslogSource implements LogSource {
   }
 
   private listenTcp(tcpPort: number): Promise<void> {
-    const server = createServer((socket) => this.accept(socket));
-    server.maxConnections = this.config.maxConnections;
+    const server = createServer((socket) => this.accept(socket, server));
+    // one over: the newcomer reaches accept(), which makes room for it or closes it (makeRoom)
+    server.maxConnections = this.config.maxConnections + 1;
     server.on('error', (err) => this.fail(err));
     this.tcp = server;
     return this.listen(server, tcpPort);
@@ -222,10 +239,10 @@ export class SyslogSource implements LogSource {
       readFile(options.keyFile),
       options.caFile ? readFile(options.caFile) : Promise.resolve(undefined),
     ]);
-    const server = createTlsServer({ cert, key, ca, requestCert: options.requireClientCert, rejectUnauthorized: options.requireClientCert }, (socket) =>
-      this.accept(socket)
+    const server: TlsServer = createTlsServer({ cert, key, ca, requestCert: options.requireClientCert, rejectUnauthorized: options.requireClientCert }, (socket) =>
+      this.accept(socket, server)
     );
-    server.maxConnections = this.config.maxConnections;
+    server.maxConnections = this.config.maxConnections + 1;
     server.on('error', (err) => this.fail(err));
     // A failed handshake (wrong CA, plain TCP on the TLS port) is the sender's problem: note it, keep serving.
     server.on('tlsClientError', (err) => {
@@ -250,7 +267,11 @@ export class SyslogSource implements LogSource {
     });
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, via: Server): void {
+    if (!this.makeRoom(via)) {
+      socket.destroy();
+      return;
+    }
     const peer = socket.remoteAddress ?? 'unknown';
     const conn: Connection = {
       socket,
@@ -258,6 +279,8 @@ export class SyslogSource implements LogSource {
       paused: false,
       delivering: null,
       inFlight: 0,
+      via,
+      lastByteAt: Date.now(),
       framer: new SyslogFramer(this.config.maxMessageBytes, {
         onMessage: (text) => this.collect(conn.batch, text, peer),
         onOversize: () => {
@@ -269,6 +292,7 @@ export class SyslogSource implements LogSource {
     // Senders that vanish without a FIN (power loss, NAT timeout) are noticed and their socket freed.
     socket.setKeepAlive(true, 60_000);
     socket.on('data', (chunk: Buffer) => {
+      conn.lastByteAt = Date.now();
       conn.framer.push(chunk);
       this.flushConnection(conn);
     });
@@ -283,6 +307,27 @@ export class SyslogSource implements LogSource {
       // A connection with a delivery running stays until it ends (its lines are still delivered).
       if (!conn.delivering) this.connections.delete(conn);
     });
+  }
+
+  /** Whether a new connection on `via` may stay: below maxConnections, or once the quiet-longest one is closed. */
+  private makeRoom(via: Server): boolean {
+    let open = 0;
+    let quietest: Connection | null = null;
+    for (const conn of this.connections) {
+      if (conn.via !== via) continue;
+      open += 1;
+      if (!conn.delivering && !conn.paused && (!quietest || conn.lastByteAt < quietest.lastByteAt)) quietest = conn;
+    }
+    if (open < this.config.maxConnections) return true;
+    if (quietest && Date.now() - quietest.lastByteAt >= this.quietEvictMs) {
+      // nothing of it is held: its batch is delivered as it arrives (no delivery runs), a partial frame is dropped
+      this.connections.delete(quietest);
+      quietest.socket.destroy();
+      this.lastError = `maxConnections (${this.config.maxConnections}) reached: closed a connection quiet for ${Math.round((Date.now() - quietest.lastByteAt) / 1000)} s`;
+      return true;
+    }
+    this.lastError = `maxConnections (${this.config.maxConnections}) reached: a new connection was refused`;
+    return false;
   }
 
   private collect(batch: LogEntry[], text: string, peer: string): void {
