@@ -16,7 +16,7 @@ import { Metrics } from '../metrics/metrics';
 import { refuse, tokenJudge } from '../server/auth';
 import { admitBodies, BodyBudget, bodyBudgetBytes } from '../server/body-budget';
 import type { Config } from '../server/config';
-import { listen } from '../server/listen';
+import { drainTime, listen } from '../server/listen';
 import { connectionCap } from '../server/connections';
 import { createLinePushRouter } from '../sources/line-push';
 import { createSource } from '../sources/registry';
@@ -160,7 +160,7 @@ export async function startClusterService(config: Config, options: ClusterOption
     });
   }
 
-  const http = await listen(app, config.host, config.port, { maxConnections: connectionCap(config) });
+  const http = await listen(app, config.host, config.port, { maxConnections: connectionCap(config), drainMs: drainTime(config.queryDeadlineMs) });
   const port = http.port;
   await worker?.start();
   logger.info({ port, host: config.host, mode: 'cluster', roles: [...roles], worker: worker?.workerId, sources: sources.map((s) => s.name) }, 'listening');

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import express from 'express';
-import { listen, type Listening } from './listen';
+import { DRAIN_MS, drainTime, listen, type Listening } from './listen';
 
 const BIG = 32 * 1024 * 1024;
 
@@ -63,4 +63,10 @@ test('a request that never completes is cut at the drain bound, and close() reso
   await new Promise((r) => setTimeout(r, 100));
   await s.close();
   await c.closed;
+});
+
+test('gives a query running at the stop its deadline and a second more, never less than DRAIN_MS', () => {
+  expect(drainTime(10_000)).toBe(11_000);
+  expect(drainTime(60_000)).toBe(61_000);
+  expect(drainTime(100)).toBe(DRAIN_MS);
 });

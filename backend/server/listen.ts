@@ -40,6 +40,15 @@ export const SILENT_CONNECTION_MS = 10_000;
  */
 export const DRAIN_MS = 5_000;
 
+/**
+ * The drain a service gives: DRAIN_MS, or its query deadline and a second more when that is longer, so a query
+ * running at the stop gets its answer or the deadline's 503 (api/query-deadline.ts) rather than a reset (the default
+ * deadline, 10 s, gives 11 s: within Kubernetes' 30 s grace period).
+ */
+export function drainTime(queryDeadlineMs: number): number {
+  return Math.max(DRAIN_MS, queryDeadlineMs + 1_000);
+}
+
 export interface ListenOptions {
   /** server.maxConnections: past it Node closes a new connection at once (connections.ts derives it). */
   maxConnections?: number;

@@ -15,7 +15,7 @@ import { ResultsStore } from '../store/results-store';
 import { Spool } from '../spool/spool';
 import { SpooledSink } from '../spool/spooled-sink';
 import { createApp } from './app';
-import { listen } from './listen';
+import { drainTime, listen } from './listen';
 import { connectionCap } from './connections';
 import { ensureDataDir } from './data-dir';
 import type { Config, SourceConfig } from './config';
@@ -111,7 +111,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const pushSink = spool ? new SpooledSink(pipelines, spool) : undefined;
   const spoolError = spool ? () => spool.lastError : undefined;
   const app = createApp({ config, logger, pipelines, pushSink, spoolError, facts, results, metrics, templateOf: (line, source) => pipelines.get(source)?.templateOf(line) ?? engine.templateOf(line), version: packageVersion(), startedAt });
-  const http = await listen(app, config.host, config.port, { maxConnections: connectionCap(config) });
+  const http = await listen(app, config.host, config.port, { maxConnections: connectionCap(config), drainMs: drainTime(config.queryDeadlineMs) });
   const port = http.port;
   logger.info({ port, host: config.host, dataDir: config.dataDir, sources: sources.map((s) => s.name) }, 'listening');
 
