@@ -91,7 +91,7 @@ export async function startClusterService(config: Config, options: ClusterOption
   const needsPostgres = roles.has('score') || roles.has('query');
   const pool = needsPostgres ? await openPostgresPatiently(config.cluster.postgresUrl!, logger, timeout) : null;
   const facts = pool
-    ? await PostgresFactStore.open(pool, { templateVersion: templateVersionOf(config.training.engine.miner), onError: (err, what) => logger.warn({ err: err.message }, what) })
+    ? await PostgresFactStore.open(pool, { templateVersion: templateVersionOf(config.training.engine.miner), maxChars: config.memory.factStoreChars, onError: (err, what) => logger.warn({ err: err.message }, what) })
     : null;
   if (facts !== null && facts.migrated > 0) {
     logger.info({ records: facts.migrated, rederived: facts.rederived, templateVersion: facts.templateVersion }, 'fact-store: stamped feedback records with the current template version');

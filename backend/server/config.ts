@@ -128,6 +128,11 @@ export const ConfigSchema = z
          * is read, beyond it 429 + Retry-After. Default: a sixteenth of the heap limit.
          */
         bodyBytes: z.number().int().min(1024 * 1024).optional(),
+        /**
+         * Characters of JSON the fact-store's records may take (fact-store-bound.ts): past it POST /api/feedback is a
+         * 507 and a DELETE makes room. Default: 64 Mi, or a sixteenth of the heap limit when less.
+         */
+        factStoreChars: z.number().int().min(1024 * 1024).optional(),
       })
       .strict()
       .prefault({}),
@@ -187,6 +192,7 @@ const ENV_KEYS: Record<string, { path: string[]; type: EnvType }> = {
   LAD_QUEUE_MAX_CHARS: { path: ['queue', 'maxChars'], type: 'number' },
   LAD_MEMORY_MAX_CHARS: { path: ['memory', 'maxChars'], type: 'number' },
   LAD_MEMORY_BODY_BYTES: { path: ['memory', 'bodyBytes'], type: 'number' },
+  LAD_MEMORY_FACT_STORE_CHARS: { path: ['memory', 'factStoreChars'], type: 'number' },
   LAD_RETENTION_HOURS: { path: ['retention', 'hours'], type: 'number' },
   LAD_SPOOL: { path: ['spool', 'enabled'], type: 'boolean' },
   LAD_SPOOL_FSYNC_INTERVAL_MS: { path: ['spool', 'fsyncIntervalMs'], type: 'number' },

@@ -61,7 +61,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const budget = new MemoryBudget(memoryChars(config.memory), metrics.memoryEvents);
   metrics.memoryReading = () => budget.reading();
   await ensureDataDir(config.dataDir);
-  const facts = await FactStore.open(config.dataDir, { templateVersion: templateVersionOf(config.training.engine.miner) });
+  const facts = await FactStore.open(config.dataDir, { templateVersion: templateVersionOf(config.training.engine.miner), maxChars: config.memory.factStoreChars });
   if (facts.migrated > 0) {
     logger.info({ records: facts.migrated, rederived: facts.rederived, templateVersion: facts.templateVersion }, 'fact-store: stamped feedback records with the current template version');
   }

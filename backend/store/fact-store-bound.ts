@@ -32,7 +32,7 @@ export class FactStoreFullError extends Error {
   ) {
     super(
       `fact-store full: its records take ${heldChars} characters of JSON, this one ${recordChars} more, and the bound is ${maxChars} ` +
-        `(the smaller of 64 Mi and a sixteenth of the heap limit): delete records (DELETE /api/feedback/:id) or shorten the message, template and comment`
+        `(memory.factStoreChars, LAD_MEMORY_FACT_STORE_CHARS; default the smaller of 64 Mi and a sixteenth of the heap limit): delete records (DELETE /api/feedback/:id) or shorten the message, template and comment`
     );
     this.name = 'FactStoreFullError';
   }
