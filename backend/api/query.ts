@@ -203,16 +203,13 @@ function rateGrid(deps: QueryDeps, query: QueryRequest): { step: number; points:
 }
 
 /**
- * The table's meta, with a notice when rows were left out (Grafana shows frame notices on the panel): a table cut at
- * its limit, or a limit clamped to its bound, says so instead of looking complete.
+ * The table's meta: a table cut at its limit (`matched`, the rows found, more than `limit`) carries a notice, which
+ * Grafana shows on the panel, instead of looking complete.
  */
-function tableMeta(notice: string | null): Record<string, unknown> {
-  return { preferredVisualisationType: 'table', ...(notice === null ? {} : { notices: [{ severity: 'info', text: notice }] }) };
-}
-
-/** The notice for a table that had more rows than its limit (`more`: whether one more was found). */
-function cutNotice(more: boolean, limit: number, what: string): string | null {
-  return more ? `showing the first ${limit} ${what}; more match: raise the query's limit or narrow the range` : null;
+function tableMeta(matched: number, limit: number, what: string): Record<string, unknown> {
+  if (matched <= limit) return { preferredVisualisationType: 'table' };
+  const text = `showing the first ${limit} ${what}; more match: raise the query's limit or narrow the range`;
+  return { preferredVisualisationType: 'table', notices: [{ severity: 'info', text }] };
 }
 
 async function framesOf(deps: QueryDeps, query: QueryRequest, target: Target): Promise<DataFrameJSON[]> {
@@ -288,7 +285,7 @@ async function anomaliesFrame(deps: QueryDeps, query: QueryRequest, target: Targ
         values: rows.map((a, i) => feedbackByAnomaly.get(a.id) ?? (suppressed[i] ? 'false_positive' : '')),
       },
     },
-    tableMeta(cutNotice(found.length > limit, limit, 'anomalies (newest first)'))
+    tableMeta(found.length, limit, 'anomalies (newest first)')
   );
 }
 
@@ -363,7 +360,7 @@ async function templatesFrame(deps: QueryDeps, query: QueryRequest, target: Targ
       { name: 'lastSeen', type: 'time', values: top.map((g) => g.lastSeen) },
       { name: 'example', type: 'string', values: top.map((g) => g.example) },
     ],
-    tableMeta(cutNotice(groups.size > limit, limit, `of ${groups.size} templates (most frequent first)`))
+    tableMeta(groups.size, limit, `of ${groups.size} templates (most frequent first)`)
   );
 }
 
@@ -390,7 +387,7 @@ function feedbackFrame(deps: QueryDeps, query: QueryRequest, target: Target): Da
       { name: 'comment', type: 'string', values: records.map((r) => r.comment) },
       { name: 'user', type: 'string', values: records.map((r) => r.user) },
     ],
-    tableMeta(cutNotice(matching.length > limit, limit, `of ${matching.length} feedback records (newest first)`))
+    tableMeta(matching.length, limit, `of ${matching.length} feedback records (newest first)`)
   );
 }
 
@@ -473,6 +470,6 @@ async function rateEventsFrame(deps: QueryDeps, query: QueryRequest, target: Tar
       expected: { type: 'number', values: rows.map((e) => e.expected) },
       interval: { type: 'string', values: rows.map((e) => e.interval) },
     },
-    tableMeta(cutNotice(all.length > limit, limit, `of ${all.length} rate events (newest first)`))
+    tableMeta(all.length, limit, `of ${all.length} rate events (newest first)`)
   );
 }
